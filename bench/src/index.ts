@@ -3,9 +3,9 @@
  * a user would pick, measured in the same run, as a ratio.
  */
 const benches: Record<string, () => Promise<{ run(args: string[]): Promise<void> }>> = {
-  ota: () => import('./ota'),
-  train: () => import('./train'),
-  distill: () => import('./distill'),
+  ota: () => import('./ota.js'),
+  train: () => import('./train.js'),
+  distill: () => import('./distill.js'),
 };
 
 async function main(): Promise<void> {

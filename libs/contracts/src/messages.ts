@@ -1,0 +1,217 @@
+import { Type } from 'class-transformer';
+import {
+  Equals, IsArray, IsBase64, IsBoolean, IsIn, IsInt, IsISO8601, IsNumber, IsOptional, IsString, Matches, Max,
+  MaxLength, Min, ValidateNested, ArrayMaxSize,
+} from 'class-validator';
+import { Gates, HardwareProfile, TensorInfo } from './profile';
+import { DEVICE_ID_PATTERN, MAX_BLOCK_SIZE, PROTOCOL_VERSION } from './topics';
+
+const SHA256 = /^[a-f0-9]{64}$/;
+const MAX_MODEL_BYTES = 2 * 1024 * 1024 * 1024 - 1;
+
+abstract class Versioned {
+  @Equals(PROTOCOL_VERSION)
+  v!: typeof PROTOCOL_VERSION;
+}
+
+/** device → control plane, `…/hello`: self-registration and the device's current state. */
+export class HelloMessage extends Versioned {
+  @Matches(DEVICE_ID_PATTERN)
+  deviceId!: string;
+
+  @IsOptional() @IsString() @MaxLength(128)
+  name?: string;
+
+  @IsString() @MaxLength(64)
+  agentVersion!: string;
+
+  @ValidateNested() @Type(() => HardwareProfile)
+  profile!: HardwareProfile;
+
+  @IsOptional() @IsArray() @ArrayMaxSize(32) @IsString({ each: true }) @MaxLength(64, { each: true })
+  tags?: string[];
+
+  /** sha256 of the model the device is running now, if any. */
+  @IsOptional() @Matches(SHA256)
+  activeSha256?: string;
+}
+
+/** device → control plane, `…/status`, retained; the agent's last will publishes `offline`. */
+export class StatusMessage extends Versioned {
+  @IsIn(['online', 'offline'])
+  state!: 'online' | 'offline';
+
+  @IsOptional() @IsISO8601()
+  at?: string;
+}
+
+export class EvalSetRef {
+  @Matches(SHA256)
+  sha256!: string;
+
+  @IsInt() @Min(1) @Max(MAX_MODEL_BYTES)
+  size!: number;
+
+  @IsInt() @Min(1)
+  samples!: number;
+}
+
+/** What the device must fetch: everything needed to verify the bytes before they are used. */
+export class ArtifactManifest {
+  @IsString() @MaxLength(64)
+  id!: string;
+
+  @IsString() @MaxLength(128)
+  name!: string;
+
+  @IsString() @MaxLength(64)
+  version!: string;
+
+  @IsIn(['fp32', 'fp16', 'int8'])
+  precision!: 'fp32' | 'fp16' | 'int8';
+
+  @Matches(SHA256)
+  sha256!: string;
+
+  @IsInt() @Min(1) @Max(MAX_MODEL_BYTES)
+  size!: number;
+
+  @IsInt() @Min(1024) @Max(MAX_BLOCK_SIZE)
+  blockSize!: number;
+
+  @IsOptional() @ValidateNested() @Type(() => EvalSetRef)
+  evalSet?: EvalSetRef;
+
+  @IsOptional() @IsArray() @ArrayMaxSize(64) @ValidateNested({ each: true }) @Type(() => TensorInfo)
+  inputs?: TensorInfo[];
+}
+
+/** control plane → device, `…/desired`, retained: the model this device should run. */
+export class DesiredStateMessage extends Versioned {
+  @IsString() @MaxLength(64)
+  deploymentId!: string;
+
+  @IsISO8601()
+  issuedAt!: string;
+
+  @ValidateNested() @Type(() => ArtifactManifest)
+  artifact!: ArtifactManifest;
+
+  @ValidateNested() @Type(() => Gates)
+  gates!: Gates;
+
+  /** Ed25519 signature (base64) over `signingPayload(message)` by the control plane's key. */
+  @IsOptional() @IsBase64()
+  signature?: string;
+}
+
+/**
+ * device → control plane, `…/block-req`: send blocks [index, index + count) of the object with this sha256
+ * (the model or its eval set). Each comes back on `…/block/<sha256>/<index>` as raw bytes.
+ */
+export class BlockRequestMessage extends Versioned {
+  @Matches(SHA256)
+  sha256!: string;
+
+  @IsInt() @Min(0) @Max(1_000_000)
+  index!: number;
+
+  @IsOptional() @IsInt() @Min(1) @Max(64)
+  count?: number;
+}
+
+export const PROGRESS_STATES = ['downloading', 'verifying', 'benchmarking', 'failed'] as const;
+
+/** device → control plane, `…/progress`. */
+export class ProgressMessage extends Versioned {
+  @IsString() @MaxLength(64)
+  deploymentId!: string;
+
+  @Matches(SHA256)
+  sha256!: string;
+
+  @IsIn(PROGRESS_STATES)
+  state!: (typeof PROGRESS_STATES)[number];
+
+  @IsInt() @Min(0)
+  receivedBlocks!: number;
+
+  @IsInt() @Min(0)
+  totalBlocks!: number;
+
+  @IsOptional() @IsString() @MaxLength(2000)
+  error?: string;
+}
+
+export class LatencyStats {
+  @IsNumber() @Min(0) p50Ms!: number;
+  @IsNumber() @Min(0) p95Ms!: number;
+  @IsNumber() @Min(0) p99Ms!: number;
+  @IsNumber() @Min(0) meanMs!: number;
+  @IsNumber() @Min(0) minMs!: number;
+  @IsNumber() @Min(0) maxMs!: number;
+}
+
+export class GateResult {
+  @IsIn(['maxLatencyP95Ms', 'minAccuracy', 'maxMemoryMb'])
+  gate!: 'maxLatencyP95Ms' | 'minAccuracy' | 'maxMemoryMb';
+
+  @IsNumber() limit!: number;
+
+  @IsOptional() @IsNumber() measured?: number;
+
+  @IsBoolean() passed!: boolean;
+}
+
+export const REPORT_OUTCOMES = ['activated', 'rejected', 'failed'] as const;
+
+/** device → control plane, `…/report`: the device's own benchmark of a model and what it did with it. */
+export class ReportMessage extends Versioned {
+  @IsString() @MaxLength(64)
+  deploymentId!: string;
+
+  @Matches(SHA256)
+  artifactSha256!: string;
+
+  /** activated: passed every gate and now runs; rejected: a gate failed; failed: could not fetch/verify/load/run. */
+  @IsIn(REPORT_OUTCOMES)
+  outcome!: (typeof REPORT_OUTCOMES)[number];
+
+  @IsOptional() @ValidateNested() @Type(() => LatencyStats)
+  latency?: LatencyStats;
+
+  @IsInt() @Min(0) runs!: number;
+  @IsInt() @Min(0) warmupRuns!: number;
+
+  @IsOptional() @IsNumber() @Min(0) throughputPerSec?: number;
+  @IsOptional() @IsNumber() @Min(0) peakRssMb?: number;
+  @IsOptional() @IsNumber() @Min(0) @Max(1) accuracy?: number;
+  @IsOptional() @IsInt() @Min(0) evalSamples?: number;
+
+  /** 'eval-set' when measured on the artifact's eval set, 'synthetic' when inputs were generated. */
+  @IsIn(['eval-set', 'synthetic'])
+  inputSource!: 'eval-set' | 'synthetic';
+
+  @IsArray() @ArrayMaxSize(8) @ValidateNested({ each: true }) @Type(() => GateResult)
+  gateResults!: GateResult[];
+
+  @IsOptional() @IsString() @MaxLength(2000)
+  failureReason?: string;
+
+  @IsBoolean() simulated!: boolean;
+
+  @IsOptional() @IsNumber() @Min(1) slowdownFactor?: number;
+
+  /** The model kept running when this one was not activated. */
+  @IsOptional() @Matches(SHA256)
+  previousSha256?: string;
+
+  @IsISO8601()
+  measuredAt!: string;
+}
+
+/** control plane → device, `…/rejected`: why an inbound message was refused (best effort, QoS 0). */
+export class RejectedMessage extends Versioned {
+  @IsString() topic!: string;
+  @IsString() @MaxLength(4000) reason!: string;
+}

@@ -1,0 +1,4 @@
+export * from './dtype';
+export * from './errors';
+export * from './graph-builder';
+export * from './model-info';
