@@ -1,0 +1,75 @@
+import * as ort from 'onnxruntime-node';
+import { BenchmarkError } from '../lib/errors';
+import { toFloat16Bits } from './float16';
+
+/** Small deterministic PRNG (mulberry32): the same model gets the same synthetic inputs on every device. */
+export function seededRandom(seed = 0x5eed): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Symbolic (`'batch'`), unknown (-1) or zero dims become `fill` (1 by default): one sample. */
+export function concreteShape(shape: ReadonlyArray<number | string>, fill = 1): number[] {
+  return shape.map((d) => (typeof d === 'number' && d > 0 ? d : fill));
+}
+
+/**
+ * A tensor of `type` and `dims` with harmless values: floats in [-1, 1), integers 0/1 (valid as indices,
+ * masks and token ids), booleans alternating, strings "x". Any dtype onnxruntime accepts as input.
+ */
+export function synthesizeTensor(type: string, dims: readonly number[], random: () => number = seededRandom()): ort.Tensor {
+  const n = dims.reduce((a, b) => a * b, 1);
+  const d = [...dims];
+  const float = () => random() * 2 - 1;
+  const small = () => (random() < 0.5 ? 0 : 1);
+  switch (type) {
+    case 'float32':
+      return new ort.Tensor('float32', Float32Array.from({ length: n }, float), d);
+    case 'float64':
+      return new ort.Tensor('float64', Float64Array.from({ length: n }, float), d);
+    case 'float16':
+      return new ort.Tensor('float16', Uint16Array.from({ length: n }, () => toFloat16Bits(float())), d);
+    case 'int8':
+      return new ort.Tensor('int8', Int8Array.from({ length: n }, small), d);
+    case 'uint8':
+      return new ort.Tensor('uint8', Uint8Array.from({ length: n }, small), d);
+    case 'int16':
+      return new ort.Tensor('int16', Int16Array.from({ length: n }, small), d);
+    case 'uint16':
+      return new ort.Tensor('uint16', Uint16Array.from({ length: n }, small), d);
+    case 'int32':
+      return new ort.Tensor('int32', Int32Array.from({ length: n }, small), d);
+    case 'uint32':
+      return new ort.Tensor('uint32', Uint32Array.from({ length: n }, small), d);
+    case 'int64':
+      return new ort.Tensor('int64', BigInt64Array.from({ length: n }, () => BigInt(small())), d);
+    case 'uint64':
+      return new ort.Tensor('uint64', BigUint64Array.from({ length: n }, () => BigInt(small())), d);
+    case 'bool':
+      return new ort.Tensor('bool', Uint8Array.from({ length: n }, (_, i) => i & 1), d);
+    case 'string':
+      return new ort.Tensor('string', Array.from({ length: n }, () => 'x'), d);
+    case 'int4':
+      return new ort.Tensor('int4', new Int8Array(Math.ceil(n / 2)), d);
+    case 'uint4':
+      return new ort.Tensor('uint4', new Uint8Array(Math.ceil(n / 2)), d);
+    default:
+      throw new BenchmarkError(`cannot synthesize an input of type ${type}`);
+  }
+}
+
+/** One feed for every input of the session, from its own metadata. */
+export function synthesizeFeeds(session: ort.InferenceSession, random: () => number = seededRandom()): Record<string, ort.Tensor> {
+  const feeds: Record<string, ort.Tensor> = {};
+  for (const meta of session.inputMetadata) {
+    if (!meta.isTensor) throw new BenchmarkError(`input ${meta.name} is not a tensor (sequences/maps are not supported)`);
+    feeds[meta.name] = synthesizeTensor(meta.type, concreteShape(meta.shape), random);
+  }
+  return feeds;
+}

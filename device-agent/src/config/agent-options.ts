@@ -1,0 +1,50 @@
+import type { HardwareProfile } from '@edgefleet/contracts';
+import type { Logger } from '../lib/logger';
+
+/** How hard the benchmark works: runs until both minimums are met, stops at either maximum. */
+export interface BenchmarkBudget {
+  warmupRuns: number;
+  minRuns: number;
+  minTimeMs: number;
+  maxRuns: number;
+  maxTimeMs: number;
+  /** Batch size for accuracy on the eval set (when the model's batch dim is not fixed). */
+  evalBatch: number;
+}
+
+export interface TransferTuning {
+  /** Blocks requested but not yet received (16 × 64 KiB: ~40 MB/s through Mosquitto on loopback, 8 gave ~15). */
+  window: number;
+  /** First re-request delay of a missing block; doubles (with jitter) on each retry of that block. */
+  requestTimeoutMs: number;
+  maxRequestTimeoutMs: number;
+  /** No block at all for this long → the transfer pauses (resumes on the next reconcile). */
+  stallTimeoutMs: number;
+}
+
+/** Everything `startAgent` needs. Only `brokerUrl` and `deviceId` are required. */
+export interface AgentOptions {
+  brokerUrl: string;
+  deviceId: string;
+  /** Preset name (`gateway`, `rpi4`, `tight`, `mcu-lite`, `host`), path to a profile JSON, or a profile. */
+  profile?: string | HardwareProfile;
+  /** Default `./data/agent-<deviceId>`. */
+  stateDir?: string;
+  /** PEM public keys; when non-empty, only desired states signed by one of them are accepted. */
+  trustedKeys?: string[];
+  name?: string;
+  tags?: string[];
+  username?: string;
+  password?: string;
+  logger?: Logger;
+  benchmark?: Partial<BenchmarkBudget>;
+  transfer?: Partial<TransferTuning>;
+  /** Retry delay after a transient failure (transfer stall, lost connection): exponential from here. */
+  retryBaseMs?: number;
+  retryMaxMs?: number;
+}
+
+export const DEFAULT_BENCHMARK: BenchmarkBudget = { warmupRuns: 5, minRuns: 50, minTimeMs: 1000, maxRuns: 5000, maxTimeMs: 10_000, evalBatch: 32 };
+export const DEFAULT_TRANSFER: TransferTuning = { window: 16, requestTimeoutMs: 3000, maxRequestTimeoutMs: 30_000, stallTimeoutMs: 60_000 };
+
+export const defaultStateDir = (deviceId: string) => `./data/agent-${deviceId}`;

@@ -1,0 +1,22 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { AgentConfigError } from '../lib/errors';
+import { parseCliArgs } from './args';
+
+describe('parseCliArgs', () => {
+  it('parses a full command line', () => {
+    const c = parseCliArgs(['--broker', 'mqtt://127.0.0.1:1883', '--device-id', 'pi-7', '--profile', 'rpi4', '--tags', 'lab, eu', '--name', 'Pi', '--bench-min-runs', '10']);
+    assert.equal(c.agent.deviceId, 'pi-7');
+    assert.equal(c.agent.profile, 'rpi4');
+    assert.deepEqual(c.agent.tags, ['lab', 'eu']);
+    assert.equal(c.agent.benchmark?.minRuns, 10);
+  });
+  it('lists every problem at once', () => {
+    assert.throws(
+      () => parseCliArgs(['--broker', 'http://x', '--device-id', 'a b', '--trust-key', '/nope.pem', '--log-level', 'loud']),
+      (e: unknown) => e instanceof AgentConfigError && e.problems.length === 4,
+    );
+    assert.throws(() => parseCliArgs(['--frobnicate']), AgentConfigError);
+    assert.throws(() => parseCliArgs([]), (e: unknown) => e instanceof AgentConfigError && e.problems.length === 2);
+  });
+});

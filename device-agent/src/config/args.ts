@@ -1,0 +1,113 @@
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { DEVICE_ID_PATTERN } from '@edgefleet/contracts';
+import { AgentConfigError } from '../lib/errors';
+import type { LogLevel } from '../lib/logger';
+import type { AgentOptions } from './agent-options';
+
+export const USAGE = `usage: edgefleet-agent --broker mqtt://host:1883 --device-id <id> [options]
+
+  --broker <url>        MQTT broker (mqtt://, mqtts://, ws://), required
+  --device-id <id>      [A-Za-z0-9._-]{1,64}, required
+  --profile <p>         host (default) | gateway | rpi4 | tight | mcu-lite | <file.json>
+  --state-dir <dir>     default ./data/agent-<device-id>
+  --trust-key <pem>     public key file; repeatable. When given, unsigned or badly signed desired states are rejected
+  --name <name>         display name sent in hello
+  --tags a,b            tags sent in hello
+  --username/--password broker credentials
+  --log-level <lvl>     debug | info | warn | error (default info)
+  --bench-min-runs <n>  --bench-min-ms <ms>  --bench-max-ms <ms>   benchmark budget
+  -h, --help`;
+
+export interface CliOptions {
+  help: boolean;
+  logLevel: LogLevel;
+  agent: AgentOptions;
+}
+
+const LEVELS: LogLevel[] = ['debug', 'info', 'warn', 'error'];
+
+/** Parses argv (without node and script) and lists every problem at once. Reads --trust-key files. */
+export function parseCliArgs(argv: string[]): CliOptions {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        broker: { type: 'string' },
+        'device-id': { type: 'string' },
+        profile: { type: 'string' },
+        'state-dir': { type: 'string' },
+        'trust-key': { type: 'string', multiple: true },
+        name: { type: 'string' },
+        tags: { type: 'string' },
+        username: { type: 'string' },
+        password: { type: 'string' },
+        'log-level': { type: 'string' },
+        'bench-min-runs': { type: 'string' },
+        'bench-min-ms': { type: 'string' },
+        'bench-max-ms': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (err) {
+    throw new AgentConfigError([(err as Error).message]);
+  }
+  const v = parsed.values;
+  if (v.help) return { help: true, logLevel: 'info', agent: { brokerUrl: '', deviceId: '' } };
+
+  const problems: string[] = [];
+  if (!v.broker) problems.push('--broker is required (e.g. mqtt://127.0.0.1:1883)');
+  else if (!/^(mqtts?|wss?|tcp|tls):\/\/[^\s]+$/.test(v.broker)) problems.push(`--broker "${v.broker}" is not an mqtt://, mqtts://, ws:// or wss:// URL`);
+  const deviceId = v['device-id'];
+  if (!deviceId) problems.push('--device-id is required');
+  else if (!DEVICE_ID_PATTERN.test(deviceId)) problems.push(`--device-id "${deviceId}" must match ${DEVICE_ID_PATTERN}`);
+  const logLevel = (v['log-level'] ?? 'info') as LogLevel;
+  if (!LEVELS.includes(logLevel)) problems.push(`--log-level must be one of ${LEVELS.join(', ')}`);
+
+  const trustedKeys: string[] = [];
+  for (const file of v['trust-key'] ?? []) {
+    try {
+      const pem = readFileSync(file, 'utf8');
+      if (!pem.includes('-----BEGIN PUBLIC KEY-----')) problems.push(`--trust-key ${file}: not a PEM public key`);
+      else trustedKeys.push(pem);
+    } catch (err) {
+      problems.push(`--trust-key ${file}: cannot read (${(err as Error).message})`);
+    }
+  }
+  const tags = v.tags?.split(',').map((t) => t.trim()).filter(Boolean);
+  const num = (flag: 'bench-min-runs' | 'bench-min-ms' | 'bench-max-ms'): number | undefined => {
+    const raw = v[flag];
+    if (raw === undefined) return undefined;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < 1) problems.push(`--${flag} must be a positive integer, got "${raw}"`);
+    return n;
+  };
+  const minRuns = num('bench-min-runs');
+  const minTimeMs = num('bench-min-ms');
+  const maxTimeMs = num('bench-max-ms');
+  if (problems.length > 0) throw new AgentConfigError(problems);
+
+  return {
+    help: false,
+    logLevel,
+    agent: {
+      brokerUrl: v.broker!,
+      deviceId: deviceId!,
+      profile: v.profile,
+      stateDir: v['state-dir'],
+      trustedKeys,
+      name: v.name,
+      tags,
+      username: v.username,
+      password: v.password,
+      benchmark: {
+        ...(minRuns !== undefined && { minRuns }),
+        ...(minTimeMs !== undefined && { minTimeMs }),
+        ...(maxTimeMs !== undefined && { maxTimeMs }),
+      },
+    },
+  };
+}

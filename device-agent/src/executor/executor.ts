@@ -1,0 +1,186 @@
+import { readFile } from 'node:fs/promises';
+import { EvalSetFormatError, PROTOCOL_VERSION, decodeEvalSet, type DesiredStateMessage, type EvalSet, type ProgressMessage, type ReportMessage } from '@edgefleet/contracts';
+import type { BenchmarkBudget, TransferTuning } from '../config/agent-options';
+import { allPassed, evaluateGates } from '../benchmark/gates';
+import { runBenchmark, type BenchmarkResult } from '../benchmark/benchmark';
+import { AbortedError, ModelLoadError, describeError, isTerminal } from '../lib/errors';
+import type { Logger } from '../lib/logger';
+import { withOutcome, type PersistedState } from '../state/agent-state';
+import type { StateStore } from '../state/state-store';
+import { fetchBlocks, type BlockTransport } from '../transfer/block-fetcher';
+import { PartialDownload } from '../transfer/partial-download';
+import type { Step } from '../planner/steps';
+
+export interface ExecutorDeps {
+  store: StateStore;
+  transport: BlockTransport;
+  publishProgress: (msg: Omit<ProgressMessage, 'v'>) => void;
+  logger: Logger;
+  tuning: TransferTuning;
+  budget: BenchmarkBudget;
+  threads: number;
+  slowdown: number;
+  simulated: boolean;
+}
+
+export interface ExecutionResult {
+  state: PersistedState;
+  /** The report to publish; undefined when there was nothing to do. */
+  report?: ReportMessage;
+}
+
+/**
+ * Runs the planner's steps for one desired state. Terminal failures (bad bytes, bad signature, model that
+ * does not load) become a `failed` report and an outcome record; transient ones (stall, abort) propagate so
+ * the agent retries later with the partial download intact.
+ */
+export async function executeSteps(steps: Step[], desired: DesiredStateMessage | undefined, state: PersistedState, deps: ExecutorDeps, signal: AbortSignal): Promise<ExecutionResult> {
+  if (!desired || steps[0]?.kind === 'nothing') return { state };
+  const { artifact } = desired;
+  const base = { deploymentId: desired.deploymentId, sha256: artifact.sha256 };
+  let received = 0;
+  let totalBlocks = 0;
+  const progress = (p: Pick<ProgressMessage, 'state'> & { error?: string }) =>
+    deps.publishProgress({ ...base, receivedBlocks: received, totalBlocks, ...p });
+  const partials = new Map<string, PartialDownload>();
+  let bench: BenchmarkResult | undefined;
+
+  const report = (outcome: ReportMessage['outcome'], extra: Partial<ReportMessage>): ReportMessage => ({
+    v: PROTOCOL_VERSION,
+    deploymentId: desired.deploymentId,
+    artifactSha256: artifact.sha256,
+    outcome,
+    runs: bench?.runs ?? 0,
+    warmupRuns: bench?.warmupRuns ?? 0,
+    inputSource: bench?.inputSource ?? (artifact.evalSet ? 'eval-set' : 'synthetic'),
+    gateResults: [],
+    simulated: deps.simulated,
+    ...(deps.simulated && { slowdownFactor: deps.slowdown }),
+    ...(bench && {
+      latency: bench.latency,
+      throughputPerSec: bench.throughputPerSec,
+      peakRssMb: bench.peakRssMb,
+      ...(bench.accuracy !== undefined && { accuracy: bench.accuracy, evalSamples: bench.evalSamples }),
+    }),
+    measuredAt: new Date().toISOString(),
+    ...extra,
+  });
+  const fail = async (reason: string): Promise<ExecutionResult> => {
+    progress({ state: 'failed', error: reason.slice(0, 2000) });
+    const next = withOutcome(state, { ...base, outcome: 'failed', reason, at: new Date().toISOString() });
+    await deps.store.save(next);
+    const r = report('failed', { failureReason: reason.slice(0, 2000), ...(state.active && { previousSha256: state.active.sha256 }) });
+    return { state: next, report: r };
+  };
+
+  try {
+    for (const step of steps) {
+      if (signal.aborted) throw new AbortedError('superseded');
+      switch (step.kind) {
+        case 'nothing':
+          return { state };
+        case 'reject':
+          return await fail(step.reason);
+        case 'fetch': {
+          const partial = await PartialDownload.open(step.ref, deps.store.partialPaths(step.ref.sha256));
+          partials.set(step.ref.sha256, partial);
+          totalBlocks = partial.bitmap.total;
+          received = partial.bitmap.count;
+          deps.logger.info('fetching', { object: step.object, sha256: step.ref.sha256, have: received, total: totalBlocks });
+          progress({ state: 'downloading' });
+          const every = Math.max(1, Math.floor(totalBlocks / 20));
+          await fetchBlocks({
+            partial,
+            transport: deps.transport,
+            tuning: deps.tuning,
+            signal,
+            onProgress: (p) => {
+              received = p.received;
+              if (p.received % every === 0 || p.received === p.total) progress({ state: 'downloading' });
+            },
+            onRequestError: (err) => deps.logger.warn('block request not sent', { error: describeError(err) }),
+          });
+          break;
+        }
+        case 'verify': {
+          progress({ state: 'verifying' });
+          const partial = partials.get(step.ref.sha256) ?? (await PartialDownload.open(step.ref, deps.store.partialPaths(step.ref.sha256)));
+          partials.delete(step.ref.sha256);
+          await partial.verifyAndCommit(deps.store.objectPath(step.ref.sha256));
+          deps.logger.info('verified', { object: step.object, sha256: step.ref.sha256 });
+          break;
+        }
+        case 'benchmark': {
+          progress({ state: 'benchmarking' });
+          const evalSet = step.evalSetSha256 ? await loadEvalSet(deps.store.objectPath(step.evalSetSha256)) : undefined;
+          bench = await runBenchmark({
+            modelPath: deps.store.objectPath(step.modelSha256),
+            evalSet,
+            budget: deps.budget,
+            threads: deps.threads,
+            slowdown: deps.slowdown,
+            signal,
+          });
+          deps.logger.info('benchmarked', { p95Ms: bench.latency.p95Ms, runs: bench.runs, accuracy: bench.accuracy, peakRssMb: bench.peakRssMb });
+          break;
+        }
+        case 'decide':
+          return await decide(desired, state, bench, deps, report);
+        default: {
+          const never: never = step;
+          throw new Error(`unknown step ${JSON.stringify(never)}`);
+        }
+      }
+    }
+    return { state };
+  } catch (err) {
+    if (isTerminal(err)) {
+      deps.logger.warn('deployment failed', { deploymentId: desired.deploymentId, error: describeError(err) });
+      return await fail(describeError(err));
+    }
+    throw err;
+  } finally {
+    for (const p of partials.values()) await p.close();
+  }
+}
+
+async function loadEvalSet(path: string): Promise<EvalSet> {
+  try {
+    return decodeEvalSet(await readFile(path));
+  } catch (err) {
+    if (err instanceof EvalSetFormatError) throw new ModelLoadError(`eval set unusable: ${err.message}`, { cause: err });
+    throw err;
+  }
+}
+
+async function decide(
+  desired: DesiredStateMessage,
+  state: PersistedState,
+  bench: BenchmarkResult | undefined,
+  deps: ExecutorDeps,
+  report: (o: ReportMessage['outcome'], extra: Partial<ReportMessage>) => ReportMessage,
+): Promise<ExecutionResult> {
+  const { artifact } = desired;
+  const gateResults = evaluateGates(desired.gates, { p95Ms: bench?.latency.p95Ms, accuracy: bench?.accuracy, peakRssMb: bench?.peakRssMb });
+  const at = new Date().toISOString();
+  const base = { deploymentId: desired.deploymentId, sha256: artifact.sha256, at };
+  if (bench && allPassed(gateResults)) {
+    const switching = state.active?.sha256 !== artifact.sha256;
+    const next = withOutcome(
+      {
+        ...state,
+        active: { sha256: artifact.sha256, deploymentId: desired.deploymentId, name: artifact.name, version: artifact.version, activatedAt: at },
+        previous: switching ? state.active : state.previous,
+      },
+      { ...base, outcome: 'activated' },
+    );
+    await deps.store.save(next);
+    deps.logger.info('activated', { sha256: artifact.sha256, name: artifact.name, version: artifact.version });
+    return { state: next, report: report('activated', { gateResults, ...(switching && state.active && { previousSha256: state.active.sha256 }) }) };
+  }
+  const failed = gateResults.filter((g) => !g.passed).map((g) => g.gate);
+  const next = withOutcome(state, { ...base, outcome: 'rejected', reason: `gates failed: ${failed.join(', ')}` });
+  await deps.store.save(next);
+  deps.logger.info('rejected by gates; keeping previous model', { failed, previous: state.active?.sha256 });
+  return { state: next, report: report('rejected', { gateResults, ...(state.active && { previousSha256: state.active.sha256 }) }) };
+}

@@ -1,0 +1,164 @@
+import { EventEmitter } from 'node:events';
+import mqtt, { type MqttClient } from 'mqtt';
+import {
+  DesiredStateMessage, HelloMessage, PROTOCOL_VERSION, RejectedMessage, StatusMessage, TOPIC_ROOT, parseMessage, topics,
+  type BlockRequestMessage, type ProgressMessage, type ReportMessage,
+} from '@edgefleet/contracts';
+import { backoffDelay } from '../lib/backoff';
+import type { Logger } from '../lib/logger';
+import type { BlockTransport } from '../transfer/block-fetcher';
+
+export interface AgentLinkOptions {
+  brokerUrl: string;
+  deviceId: string;
+  username?: string;
+  password?: string;
+  logger: Logger;
+  /** Called on every (re)connect, after subscriptions: the agent publishes its hello then. */
+  hello: () => Omit<HelloMessage, 'v'>;
+  reconnectBaseMs?: number;
+  reconnectMaxMs?: number;
+}
+
+export type DesiredEvent = { kind: 'desired'; desired: DesiredStateMessage } | { kind: 'cleared' } | { kind: 'invalid'; errors: string[] };
+
+interface LinkEvents {
+  desired: [DesiredEvent];
+  connected: [];
+  disconnected: [];
+}
+
+const SHA_INDEX = /^([a-f0-9]{64})\/(\d{1,7})$/;
+
+/**
+ * The agent's MQTT edge: connection with last will, status/hello on every connect, subscriptions, and
+ * decoding of inbound topics. Inbound JSON is validated here; nothing unvalidated reaches the agent.
+ * Reconnects use mqtt.js' reconnectPeriod, re-tuned after each failure to an exponential delay with jitter.
+ */
+export class AgentLink extends EventEmitter<LinkEvents> implements BlockTransport {
+  private client!: MqttClient;
+  private readonly blockListeners = new Map<string, Set<(index: number, payload: Buffer) => void>>();
+  private readonly rejectedListeners = new Set<(reason: string, topic: string) => void>();
+  private failures = 0;
+  private readonly blockPrefix: string;
+
+  constructor(private readonly opts: AgentLinkOptions) {
+    super();
+    this.blockPrefix = `${TOPIC_ROOT}/${opts.deviceId}/block/`;
+  }
+
+  get connected(): boolean {
+    return this.client?.connected ?? false;
+  }
+
+  /** Resolves after the first connect, subscriptions and hello; later drops reconnect on their own. */
+  start(): Promise<void> {
+    const { deviceId } = this.opts;
+    const offline: StatusMessage = { v: PROTOCOL_VERSION, state: 'offline' };
+    const base = this.opts.reconnectBaseMs ?? 1000;
+    this.client = mqtt.connect(this.opts.brokerUrl, {
+      clientId: `edgefleet-agent-${deviceId}`,
+      clean: true,
+      keepalive: 30,
+      connectTimeout: 10_000,
+      reconnectPeriod: base,
+      username: this.opts.username,
+      password: this.opts.password,
+      will: { topic: topics.status(deviceId), payload: Buffer.from(JSON.stringify(offline)), qos: 1, retain: true },
+    });
+    const c = this.client;
+    c.on('connect', () => {
+      // Block requests and PUBACKs are tiny: with Nagle on, each waits for the broker's delayed ACK
+      // (~40 ms), which capped a transfer at one window per 45 ms. Measured: 0.5 → >10 MB/s without it.
+      const stream = c.stream as { setNoDelay?: (on: boolean) => void } | undefined;
+      stream?.setNoDelay?.(true);
+      this.failures = 0;
+      c.options.reconnectPeriod = base;
+      this.onConnect().then(
+        () => this.emit('connected'),
+        (err: unknown) => this.opts.logger.error('setup after connect failed', { error: (err as Error).message }),
+      );
+    });
+    c.on('close', () => {
+      // Next reconnect waits longer, with jitter, so a fleet does not stampede a recovering broker.
+      this.failures++;
+      c.options.reconnectPeriod = backoffDelay(this.failures, { baseMs: base, maxMs: this.opts.reconnectMaxMs ?? 60_000 });
+      this.emit('disconnected');
+    });
+    c.on('error', (err) => this.opts.logger.warn('mqtt error', { error: err.message }));
+    c.on('message', (topic, payload) => this.onMessage(topic, payload));
+    return new Promise((resolve) => this.once('connected', () => resolve()));
+  }
+
+  private async onConnect(): Promise<void> {
+    const id = this.opts.deviceId;
+    this.opts.logger.info('connected', { broker: this.opts.brokerUrl });
+    await this.client.subscribeAsync([topics.desired(id), topics.blockWildcard(id), topics.rejected(id)], { qos: 1 });
+    const online: StatusMessage = { v: PROTOCOL_VERSION, state: 'online', at: new Date().toISOString() };
+    await this.client.publishAsync(topics.status(id), JSON.stringify(online), { qos: 1, retain: true });
+    const hello: HelloMessage = { v: PROTOCOL_VERSION, ...this.opts.hello() };
+    await this.client.publishAsync(topics.hello(id), JSON.stringify(hello), { qos: 1 });
+  }
+
+  private onMessage(topic: string, payload: Buffer): void {
+    const id = this.opts.deviceId;
+    if (topic.startsWith(this.blockPrefix)) {
+      const m = SHA_INDEX.exec(topic.slice(this.blockPrefix.length));
+      if (!m) return this.opts.logger.warn('ignoring block on malformed topic', { topic });
+      for (const l of this.blockListeners.get(m[1]!) ?? []) l(Number(m[2]), payload);
+      return;
+    }
+    if (topic === topics.desired(id)) {
+      if (payload.length === 0) return void this.emit('desired', { kind: 'cleared' });
+      const r = parseMessage(DesiredStateMessage, payload);
+      this.emit('desired', r.ok ? { kind: 'desired', desired: r.value } : { kind: 'invalid', errors: r.errors });
+      return;
+    }
+    if (topic === topics.rejected(id)) {
+      const r = parseMessage(RejectedMessage, payload);
+      if (!r.ok) return this.opts.logger.warn('ignoring malformed rejected message', { errors: r.errors });
+      this.opts.logger.warn('control plane rejected a message', { topic: r.value.topic, reason: r.value.reason });
+      for (const l of this.rejectedListeners) l(r.value.reason, r.value.topic);
+    }
+  }
+
+  async requestBlocks(sha256: string, index: number, count: number): Promise<void> {
+    const msg: BlockRequestMessage = { v: PROTOCOL_VERSION, sha256, index, count };
+    await this.client.publishAsync(topics.blockRequest(this.opts.deviceId), JSON.stringify(msg), { qos: 1 });
+  }
+
+  onBlock(sha256: string, listener: (index: number, payload: Buffer) => void): () => void {
+    let set = this.blockListeners.get(sha256);
+    if (!set) this.blockListeners.set(sha256, (set = new Set()));
+    set.add(listener);
+    return () => {
+      set.delete(listener);
+      if (set.size === 0) this.blockListeners.delete(sha256);
+    };
+  }
+
+  onRejected(listener: (reason: string, topic: string) => void): () => void {
+    this.rejectedListeners.add(listener);
+    return () => this.rejectedListeners.delete(listener);
+  }
+
+  async publishProgress(msg: Omit<ProgressMessage, 'v'>): Promise<void> {
+    await this.client.publishAsync(topics.progress(this.opts.deviceId), JSON.stringify({ v: PROTOCOL_VERSION, ...msg }), { qos: 1 });
+  }
+
+  async publishReport(msg: ReportMessage): Promise<void> {
+    await this.client.publishAsync(topics.report(this.opts.deviceId), JSON.stringify(msg), { qos: 1 });
+  }
+
+  /** Graceful stop: says `offline` itself (the will only fires on an unclean drop). */
+  async stop(): Promise<void> {
+    if (!this.client) return;
+    if (this.client.connected) {
+      const offline: StatusMessage = { v: PROTOCOL_VERSION, state: 'offline', at: new Date().toISOString() };
+      await this.client.publishAsync(topics.status(this.opts.deviceId), JSON.stringify(offline), { qos: 1, retain: true }).catch((err: unknown) =>
+        this.opts.logger.warn('could not publish offline status', { error: (err as Error).message }),
+      );
+    }
+    await this.client.endAsync();
+  }
+}

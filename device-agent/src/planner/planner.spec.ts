@@ -1,0 +1,65 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { PROTOCOL_VERSION, type DesiredStateMessage } from '@edgefleet/contracts';
+import { plan, type PlanInput } from './planner';
+
+const sha = (c: string) => c.repeat(64);
+const desired = (over: Partial<DesiredStateMessage['artifact']> = {}): DesiredStateMessage => ({
+  v: PROTOCOL_VERSION,
+  deploymentId: 'dep-1',
+  issuedAt: '2025-01-01T00:00:00Z',
+  artifact: { id: 'a', name: 'm', version: '1', precision: 'fp32', sha256: sha('a'), size: 200_000, blockSize: 65_536, ...over },
+  gates: {},
+});
+const input = (over: Partial<PlanInput> = {}): PlanInput => ({ desired: desired(), signature: 'not-required', state: { outcomes: [] }, objects: {}, ...over });
+const kinds = (i: PlanInput) => plan(i).map((s) => s.kind);
+
+describe('plan', () => {
+  it('does nothing without a desired state', () => {
+    assert.deepEqual(kinds(input({ desired: undefined })), ['nothing']);
+  });
+
+  it('fetches, verifies, benchmarks and decides a new model', () => {
+    const steps = plan(input());
+    assert.deepEqual(steps.map((s) => s.kind), ['fetch', 'verify', 'benchmark', 'decide']);
+    const fetch = steps[0]!;
+    assert.ok(fetch.kind === 'fetch');
+    assert.equal(fetch.totalBlocks, 4); // 200000 / 65536 → 3.05 → 4
+    assert.equal(fetch.haveBlocks, 0);
+  });
+
+  it('resumes from the blocks already on disk', () => {
+    const steps = plan(input({ objects: { [sha('a')]: { stored: false, haveBlocks: 3 } } }));
+    assert.ok(steps[0]!.kind === 'fetch' && steps[0]!.haveBlocks === 3);
+  });
+
+  it('skips the transfer of a verified object', () => {
+    assert.deepEqual(kinds(input({ objects: { [sha('a')]: { stored: true } } })), ['benchmark', 'decide']);
+  });
+
+  it('fetches the eval set too, with the same block size', () => {
+    const d = desired({ evalSet: { sha256: sha('e'), size: 1000, samples: 10 } });
+    const steps = plan(input({ desired: d, objects: { [sha('a')]: { stored: true } } }));
+    assert.deepEqual(steps.map((s) => s.kind), ['fetch', 'verify', 'benchmark', 'decide']);
+    assert.ok(steps[0]!.kind === 'fetch' && steps[0]!.object === 'eval-set' && steps[0]!.ref.blockSize === 65_536);
+    assert.ok(steps[2]!.kind === 'benchmark' && steps[2]!.evalSetSha256 === sha('e'));
+  });
+
+  it('never redoes a deployment it already finished, whatever the outcome', () => {
+    for (const outcome of ['activated', 'rejected', 'failed'] as const) {
+      const steps = plan(input({ state: { outcomes: [{ deploymentId: 'dep-1', sha256: sha('a'), outcome, at: 'x' }] } }));
+      assert.equal(steps[0]!.kind, 'nothing');
+    }
+  });
+
+  it('treats the same artifact under a new deployment as new work', () => {
+    const steps = plan(input({ state: { outcomes: [{ deploymentId: 'dep-0', sha256: sha('a'), outcome: 'failed', at: 'x' }] } }));
+    assert.equal(steps[0]!.kind, 'fetch');
+  });
+
+  it('rejects unsigned and badly signed desired states before fetching anything', () => {
+    assert.deepEqual(kinds(input({ signature: 'missing' })), ['reject']);
+    assert.deepEqual(kinds(input({ signature: 'invalid' })), ['reject']);
+    assert.equal(kinds(input({ signature: 'valid' }))[0], 'fetch');
+  });
+});

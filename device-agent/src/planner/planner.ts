@@ -1,0 +1,47 @@
+import type { DesiredStateMessage } from '@edgefleet/contracts';
+import { outcomeFor, type PersistedState } from '../state/agent-state';
+import { blockCount } from '../transfer/block-bitmap';
+import type { ObjectRef } from '../transfer/partial-download';
+import type { ObjectKind, Step } from './steps';
+
+/** What is on disk for one object: stored (verified) or a partial with this many blocks. */
+export type ObjectStatus = { stored: true } | { stored: false; haveBlocks: number };
+
+export type SignatureCheck = 'valid' | 'invalid' | 'missing' | 'not-required';
+
+export interface PlanInput {
+  desired?: DesiredStateMessage;
+  signature: SignatureCheck;
+  state: Pick<PersistedState, 'active' | 'outcomes'>;
+  /** Keyed by sha256; absent = nothing on disk. */
+  objects: Readonly<Record<string, ObjectStatus>>;
+}
+
+/**
+ * Pure: persisted state + desired state → the steps that converge the device (balena's
+ * composition-steps idea). Fetch and verify are planned per object, so a resumed transfer only asks for
+ * what is missing and a verified object is never fetched again.
+ */
+export function plan(input: PlanInput): Step[] {
+  const { desired, signature, state, objects } = input;
+  if (!desired) return [{ kind: 'nothing', reason: 'no desired state' }];
+  const { artifact } = desired;
+  const done = outcomeFor(state as PersistedState, desired.deploymentId, artifact.sha256);
+  if (done) return [{ kind: 'nothing', reason: `deployment ${desired.deploymentId} already ${done.outcome}` }];
+  if (signature === 'missing') return [{ kind: 'reject', reason: 'desired state is not signed and a trust key is configured' }];
+  if (signature === 'invalid') return [{ kind: 'reject', reason: 'desired state signature does not verify with any trusted key' }];
+
+  const steps: Step[] = [];
+  const acquire = (object: ObjectKind, ref: ObjectRef) => {
+    const status = objects[ref.sha256];
+    if (status?.stored) return;
+    const totalBlocks = blockCount(ref.size, ref.blockSize);
+    steps.push({ kind: 'fetch', object, ref, haveBlocks: status?.haveBlocks ?? 0, totalBlocks });
+    steps.push({ kind: 'verify', object, ref });
+  };
+  acquire('model', { sha256: artifact.sha256, size: artifact.size, blockSize: artifact.blockSize });
+  if (artifact.evalSet) acquire('eval-set', { sha256: artifact.evalSet.sha256, size: artifact.evalSet.size, blockSize: artifact.blockSize });
+  steps.push({ kind: 'benchmark', modelSha256: artifact.sha256, evalSetSha256: artifact.evalSet?.sha256 });
+  steps.push({ kind: 'decide' });
+  return steps;
+}

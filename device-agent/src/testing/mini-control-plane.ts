@@ -1,0 +1,146 @@
+/**
+ * The control plane's side of the protocol in ~150 lines, for the agent's integration tests: a plain
+ * mqtt.js client that serves blocks from memory, publishes (signed) desired states and records what the
+ * device sent. Not exported from index.ts.
+ */
+import { createHash } from 'node:crypto';
+import mqtt, { type MqttClient } from 'mqtt';
+import {
+  BlockRequestMessage, HelloMessage, PROTOCOL_VERSION, ProgressMessage, ReportMessage, StatusMessage, parseMessage, signDesiredState, topics,
+  type DesiredStateMessage,
+} from '@edgefleet/contracts';
+
+export const sha256Of = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+
+export class MiniControlPlane {
+  readonly objects = new Map<string, Buffer>();
+  readonly requests: Array<{ sha256: string; index: number; count: number }> = [];
+  readonly reports: ReportMessage[] = [];
+  readonly progress: ProgressMessage[] = [];
+  readonly hellos: HelloMessage[] = [];
+  readonly statuses: StatusMessage[] = [];
+  /** Invalid messages from the agent (tests assert this stays empty). */
+  readonly protocolErrors: string[] = [];
+  /** Serve at most this many more blocks, then stay silent (a stalled or dying link). */
+  serveBudget = Infinity;
+  servedBlocks = 0;
+  /** Blocks (sha256:index) whose bytes are flipped when served. */
+  readonly corrupt = new Set<string>();
+  blockSize = 64 * 1024;
+  private waiters: Array<() => void> = [];
+
+  private constructor(private readonly client: MqttClient, readonly deviceId: string) {}
+
+  static async connect(brokerUrl: string, deviceId: string): Promise<MiniControlPlane> {
+    const client = await mqtt.connectAsync(brokerUrl, { clientId: `cp-test-${deviceId}`, clean: true, reconnectPeriod: 0 });
+    // As the agent does: no Nagle, or small packets wait ~40 ms for delayed ACKs.
+    (client.stream as { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true);
+    const cp = new MiniControlPlane(client, deviceId);
+    client.on('message', (topic, payload) => cp.onMessage(topic, payload));
+    await client.subscribeAsync(
+      [topics.hello(deviceId), topics.status(deviceId), topics.blockRequest(deviceId), topics.progress(deviceId), topics.report(deviceId)],
+      { qos: 1 },
+    );
+    return cp;
+  }
+
+  add(bytes: Buffer): { sha256: string; size: number } {
+    const sha256 = sha256Of(bytes);
+    this.objects.set(sha256, bytes);
+    return { sha256, size: bytes.length };
+  }
+
+  requestedIndices(sha256: string): number[] {
+    return this.requests.filter((r) => r.sha256 === sha256).flatMap((r) => Array.from({ length: r.count }, (_, i) => r.index + i));
+  }
+
+  private onMessage(topic: string, payload: Buffer): void {
+    const id = this.deviceId;
+    if (topic === topics.blockRequest(id)) {
+      const r = parseMessage(BlockRequestMessage, payload);
+      if (!r.ok) return;
+      const { sha256, index, count = 1 } = r.value;
+      this.requests.push({ sha256, index, count });
+      const obj = this.objects.get(sha256);
+      if (!obj) {
+        this.publish(topics.rejected(id), JSON.stringify({ v: PROTOCOL_VERSION, topic, reason: `unknown object ${sha256}` }));
+        return;
+      }
+      for (let i = index; i < index + count && i * this.blockSize < obj.length; i++) {
+        if (this.servedBlocks >= this.serveBudget) break;
+        this.servedBlocks++;
+        let block = obj.subarray(i * this.blockSize, (i + 1) * this.blockSize);
+        if (this.corrupt.has(`${sha256}:${i}`)) {
+          block = Buffer.from(block);
+          block[0] = block[0]! ^ 0xff;
+        }
+        this.publish(topics.block(id, sha256, i), block);
+      }
+    } else if (topic === topics.report(id)) {
+      const r = parseMessage(ReportMessage, payload);
+      if (!r.ok) return void this.protocolErrors.push(`agent sent an invalid report: ${r.errors.join('; ')}`);
+      this.reports.push(r.value);
+    } else if (topic === topics.progress(id)) {
+      const r = parseMessage(ProgressMessage, payload);
+      if (!r.ok) return void this.protocolErrors.push(`agent sent invalid progress: ${r.errors.join('; ')}`);
+      this.progress.push(r.value);
+    } else if (topic === topics.hello(id)) {
+      const r = parseMessage(HelloMessage, payload);
+      if (!r.ok) return void this.protocolErrors.push(`agent sent an invalid hello: ${r.errors.join('; ')}`);
+      this.hellos.push(r.value);
+    } else if (topic === topics.status(id) && payload.length > 0) {
+      const r = parseMessage(StatusMessage, payload);
+      if (!r.ok) return void this.protocolErrors.push(`agent sent an invalid status: ${r.errors.join('; ')}`);
+      this.statuses.push(r.value);
+    }
+    for (const w of this.waiters.splice(0)) w();
+  }
+
+  private publish(topic: string, payload: string | Buffer, retain = false): void {
+    this.client.publish(topic, payload, { qos: 1, retain }, (err) => {
+      if (err && !this.client.disconnecting) this.protocolErrors.push(`publish ${topic}: ${err.message}`);
+    });
+  }
+
+  /** A desired state for `model` (and optional eval set) already in `objects`, signed when a key is given. */
+  desired(opts: { deploymentId: string; model: Buffer; evalSet?: { bytes: Buffer; samples: number }; gates?: DesiredStateMessage['gates']; privateKeyPem?: string }): DesiredStateMessage {
+    const m = this.add(opts.model);
+    const e = opts.evalSet && this.add(opts.evalSet.bytes);
+    const msg: Omit<DesiredStateMessage, 'signature'> = {
+      v: PROTOCOL_VERSION,
+      deploymentId: opts.deploymentId,
+      issuedAt: new Date().toISOString(),
+      artifact: {
+        id: `art-${m.sha256.slice(0, 8)}`, name: 'test-model', version: '1', precision: 'fp32', sha256: m.sha256, size: m.size, blockSize: this.blockSize,
+        ...(e && { evalSet: { sha256: e.sha256, size: e.size, samples: opts.evalSet!.samples } }),
+      },
+      gates: opts.gates ?? {},
+    };
+    return opts.privateKeyPem ? { ...msg, signature: signDesiredState(msg, opts.privateKeyPem) } : msg;
+  }
+
+  async publishDesired(msg: DesiredStateMessage | string): Promise<void> {
+    await this.client.publishAsync(topics.desired(this.deviceId), typeof msg === 'string' ? msg : JSON.stringify(msg), { qos: 1, retain: true });
+  }
+
+  /** Resolves when `pred` holds (checked after every message from the device). */
+  async until(pred: () => boolean, timeoutMs = 30_000, what = 'condition'): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!pred()) {
+      if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, 100);
+        this.waiters.push(() => {
+          clearTimeout(t);
+          resolve();
+        });
+      });
+    }
+  }
+
+  /** Removes the retained messages this test left on the broker, then disconnects. */
+  async close(): Promise<void> {
+    for (const t of [topics.desired(this.deviceId), topics.status(this.deviceId)]) await this.client.publishAsync(t, '', { qos: 1, retain: true });
+    await this.client.endAsync();
+  }
+}
