@@ -31,5 +31,5 @@ export function renderTable(rows: DemoRow[]): string {
   const line = (cells: string[]) => cells.map((c, i) => (i >= 3 && i <= 7 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ');
   const out = [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)];
   if (rows.some((r) => r.simulated)) out.push('* simulated device class: latencies stretched by the profile\'s slowdown factor (docs/simulation.md)');
-  return out.join('\n');
+  return out.map((l) => l.trimEnd()).join('\n');
 }

@@ -1,0 +1,149 @@
+/**
+ * `npm run demo`: the whole product on one machine. Starts the control plane on free ports (embedded PGlite and
+ * Aedes), starts device agents as separate processes with different hardware profiles, trains and uploads a
+ * small classifier with its eval set, deploys it and prints what each device measured.
+ *
+ *   npm run demo [-- --keep] [--agents 3] [--data-dir DIR]
+ */
+import { ChildProcess, spawn } from 'node:child_process';
+import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { startControlPlane } from '../bootstrap';
+import { DemoRow, renderTable } from './demo-table';
+import { trainDemoModel } from './demo-model';
+
+const PROFILES = ['gateway', 'rpi4', 'tight', 'mcu-lite'];
+const AGENT_MAIN = resolve(__dirname, '../../../../device-agent/dist/main.js');
+
+interface Args { keep: boolean; agents: number; dataDir?: string; timeoutSec: number }
+
+function parseArgs(argv: string[]): Args {
+  const args: Args = { keep: false, agents: 3, timeoutSec: 180 };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const value = () => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${a} needs a value`);
+      return v;
+    };
+    if (a === '--keep') args.keep = true;
+    else if (a === '--agents') args.agents = Number(value());
+    else if (a === '--data-dir') args.dataDir = resolve(value());
+    else if (a === '--timeout') args.timeoutSec = Number(value());
+    else throw new Error(`unknown option ${a} (usage: npm run demo -- [--keep] [--agents N] [--data-dir DIR] [--timeout S])`);
+  }
+  if (!Number.isInteger(args.agents) || args.agents < 1 || args.agents > 20) throw new Error('--agents must be 1..20');
+  return args;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function api<T>(base: string, key: string, path: string, init: RequestInit = {}): Promise<T> {
+  const res = await fetch(`${base}${path}`, { ...init, headers: { authorization: `Bearer ${key}`, ...(init.headers ?? {}) } });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`${init.method ?? 'GET'} ${path} → ${res.status}: ${text}`);
+  return JSON.parse(text) as T;
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  const log = (line: string) => console.log(`[demo] ${line}`);
+  const dataDir = args.dataDir ?? mkdtempSync(join(tmpdir(), 'edgefleet-demo-'));
+  await mkdir(dataDir, { recursive: true });
+
+  const model = await trainDemoModel(log);
+  log(`trained in ${model.trainSeconds.toFixed(1)} s: teacher ${model.teacherAccuracy.toFixed(4)}, student ${model.name} ${model.studentAccuracy.toFixed(4)} (fp32)` +
+    (model.int8Accuracy !== undefined ? `, ${model.int8Accuracy.toFixed(4)} (int8)` : ''));
+
+  const cp = await startControlPlane({ ...process.env, DATA_DIR: dataDir, PORT: '0', MQTT_PORT: '0', MQTT_URL: undefined, DATABASE_URL: undefined, ADMIN_API_KEY: undefined, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' }, { shutdownHooks: false });
+  const key = cp.adminApiKey;
+  if (!key) throw new Error('no admin key');
+  log(`control plane: ${cp.apiUrl} (docs ${cp.docsUrl}), MQTT ${cp.mqttUrl}, database ${cp.database.describe}`);
+
+  const agents: ChildProcess[] = [];
+  const devices = Array.from({ length: args.agents }, (_, i) => ({ id: `demo-${PROFILES[i % PROFILES.length]}-${i + 1}`, profile: PROFILES[i % PROFILES.length]! }));
+  let exitCode = 1;
+  const shutdown = async () => {
+    for (const a of agents) a.kill('SIGTERM');
+    await Promise.all(agents.map((a) => (a.exitCode !== null ? undefined : new Promise((r) => a.once('exit', r)))));
+    await cp.close();
+    if (!args.dataDir) rmSync(dataDir, { recursive: true, force: true });
+  };
+  try {
+    for (const d of devices) {
+      const logFile = join(dataDir, `agent-${d.id}.log`);
+      const out = createWriteStream(logFile);
+      const child = spawn(process.execPath, [AGENT_MAIN, '--broker', cp.mqttUrl, '--device-id', d.id, '--profile', d.profile,
+        '--state-dir', join(dataDir, 'agents', d.id), '--tags', 'demo', '--trust-key', cp.signingPublicKeyPath], { stdio: ['ignore', 'pipe', 'pipe'] });
+      child.stdout!.pipe(out);
+      child.stderr!.pipe(out);
+      agents.push(child);
+      log(`agent ${d.id} (profile ${d.profile}) started as pid ${child.pid}, log ${logFile}`);
+    }
+
+    // Upload the student (int8 when the quantizer produced it) with its eval set.
+    const form = new FormData();
+    const precision = model.int8 ? 'int8' : 'fp32';
+    form.set('file', new Blob([model.int8 ?? model.fp32]), `${model.name}.onnx`);
+    form.set('name', model.name);
+    form.set('version', '1');
+    form.set('precision', precision);
+    form.set('evalSet', new Blob([model.evalSet]), 'eval.efev');
+    const artifact = await api<{ id: string; sha256: string; sizeBytes: number }>(cp.apiUrl, key, '/models', { method: 'POST', body: form });
+    log(`uploaded ${model.name} (${precision}, ${artifact.sizeBytes} bytes, sha256 ${artifact.sha256.slice(0, 12)})`);
+
+    const deadline = Date.now() + args.timeoutSec * 1000;
+    for (;;) {
+      const page = await api<{ items: Array<{ id: string; status: string }> }>(cp.apiUrl, key, '/devices?tag=demo&limit=100');
+      const online = page.items.filter((d) => d.status === 'online').length;
+      if (online >= devices.length) break;
+      if (Date.now() > deadline) throw new Error(`only ${online}/${devices.length} agents came online; see their logs in ${dataDir}`);
+      await sleep(200);
+    }
+    log(`${devices.length} devices online; deploying`);
+
+    const gates = { maxLatencyP95Ms: 50, minAccuracy: 0.6 };
+    const dep = await api<{ id: string }>(cp.apiUrl, key, '/deployments', {
+      method: 'POST', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ artifactId: artifact.id, tags: ['demo'], gates }),
+    });
+    type Detail = { status: string; devices: Array<{ deviceId: string; state: string; error: string | null; report: null | { latencyP50Ms: number | null; latencyP95Ms: number | null; latencyP99Ms: number | null; accuracy: number | null; peakRssMb: number | null; simulated: boolean } }> };
+    let detail: Detail;
+    for (;;) {
+      detail = await api<Detail>(cp.apiUrl, key, `/deployments/${dep.id}`);
+      if (detail.devices.every((d) => d.report !== null || d.state === 'failed')) break;
+      if (Date.now() > deadline) throw new Error(`timed out waiting for reports: ${detail.devices.map((d) => `${d.deviceId}=${d.state}`).join(', ')}`);
+      await sleep(300);
+    }
+    const rows: DemoRow[] = detail.devices.map((d) => ({
+      device: d.deviceId,
+      profile: devices.find((x) => x.id === d.deviceId)?.profile ?? '?',
+      sha256: artifact.sha256,
+      p50Ms: d.report?.latencyP50Ms ?? undefined,
+      p95Ms: d.report?.latencyP95Ms ?? undefined,
+      p99Ms: d.report?.latencyP99Ms ?? undefined,
+      accuracy: d.report?.accuracy ?? undefined,
+      peakRssMb: d.report?.peakRssMb ?? undefined,
+      simulated: d.report?.simulated,
+      state: d.state + (d.error ? ` (${d.error})` : ''),
+    }));
+    console.log(`\ndeployment ${dep.id}: ${detail.status}; gates p95 ≤ ${gates.maxLatencyP95Ms} ms, accuracy ≥ ${gates.minAccuracy}\n`);
+    console.log(renderTable(rows));
+    console.log('');
+    exitCode = 0;
+    if (args.keep) {
+      log(`--keep: still running. API ${cp.apiUrl} (Authorization: Bearer ${key}), docs ${cp.docsUrl}, MQTT ${cp.mqttUrl}, data ${dataDir}. Ctrl-C to stop.`);
+      await new Promise<void>((r) => { process.once('SIGINT', r); process.once('SIGTERM', r); });
+    }
+  } finally {
+    await shutdown();
+  }
+  process.exitCode = exitCode;
+}
+
+main().catch((err: unknown) => {
+  console.error(`[demo] failed: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+});
