@@ -1,0 +1,118 @@
+/** Small factories and helpers for the end-to-end tests (Immich-style: build data, don't load fixtures). */
+import { ChildProcess, spawn } from 'node:child_process';
+import { createConnection } from 'node:net';
+import { resolve } from 'node:path';
+import { encodeEvalSet } from '@edgefleet/contracts';
+import { GraphBuilder } from '@edgefleet/onnx';
+
+export const AGENT_MAIN = resolve(__dirname, '../../device-agent/dist/main.js');
+export const CI = process.env.CI === 'true';
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 60_000, everyMs = 200): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v !== undefined && v !== false) return v;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    await sleep(everyMs);
+  }
+}
+
+/** True when something accepts TCP connections on host:port. */
+export function reachable(host: string, port: number, timeoutMs = 1000): Promise<boolean> {
+  return new Promise((res) => {
+    const s = createConnection({ host, port });
+    const done = (ok: boolean) => { s.destroy(); res(ok); };
+    s.setTimeout(timeoutMs, () => done(false));
+    s.once('connect', () => done(true));
+    s.once('error', () => done(false));
+  });
+}
+
+/**
+ * A 4-class classifier whose right answer is known: logits = x · W with W[i][c] = 1 when i % 4 == c, so a sample
+ * whose features c and c+4 are hot belongs to class c. Its eval set therefore scores exactly 1.0.
+ */
+export function knownClassifier(): { model: Uint8Array; evalSet: Buffer } {
+  const features = 8;
+  const classes = 4;
+  const g = new GraphBuilder('known');
+  const x = g.input('input', 'float32', ['batch', features]);
+  const w = new Float32Array(features * classes);
+  for (let i = 0; i < features; i++) w[i * classes + (i % classes)] = 1;
+  const wName = g.initializer('w', w, [features, classes]);
+  g.output(g.op('MatMul', [x, wName]), 'float32', ['batch', classes], 'logits');
+  const n = 40;
+  const xs = new Float32Array(n * features);
+  const ys = new Int32Array(n);
+  for (let s = 0; s < n; s++) {
+    const c = s % classes;
+    ys[s] = c;
+    for (let i = 0; i < features; i++) xs[s * features + i] = i % classes === c ? 0.9 : ((s * 7 + i * 3) % 10) / 40;
+  }
+  return { model: g.toModel(), evalSet: encodeEvalSet({ inputName: 'input', sampleShape: [features], numClasses: classes, n, x: xs, y: ys }) };
+}
+
+export interface AgentProcess { id: string; child: ChildProcess; output: () => string; stop(signal?: NodeJS.Signals): Promise<void> }
+
+export function startAgentProcess(opts: { brokerUrl: string; deviceId: string; profile: string; stateDir: string; tags?: string[]; trustKeyPath?: string }): AgentProcess {
+  const args = [AGENT_MAIN, '--broker', opts.brokerUrl, '--device-id', opts.deviceId, '--profile', opts.profile, '--state-dir', opts.stateDir,
+    '--bench-min-runs', '30', '--bench-min-ms', '150', '--log-level', 'info'];
+  if (opts.tags?.length) args.push('--tags', opts.tags.join(','));
+  if (opts.trustKeyPath) args.push('--trust-key', opts.trustKeyPath);
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
+  child.stderr!.on('data', (d: Buffer) => { out += d.toString(); });
+  return {
+    id: opts.deviceId,
+    child,
+    output: () => out,
+    stop: (signal: NodeJS.Signals = 'SIGTERM') => new Promise<void>((res) => {
+      if (child.exitCode !== null || child.signalCode !== null) return res();
+      child.once('exit', () => res());
+      child.kill(signal);
+    }),
+  };
+}
+
+export class Api {
+  constructor(private readonly base: string, private readonly key?: string) {}
+
+  async call(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: any }> {
+    const init: RequestInit = { method, headers: { ...(this.key ? { authorization: `Bearer ${this.key}` } : {}), ...headers } };
+    if (body instanceof FormData) init.body = body;
+    else if (body !== undefined) {
+      init.body = JSON.stringify(body);
+      (init.headers as Record<string, string>)['content-type'] = 'application/json';
+    }
+    const res = await fetch(`${this.base}${path}`, init);
+    const text = await res.text();
+    let parsed: unknown = text;
+    try { parsed = JSON.parse(text); } catch { /* not JSON: keep the text */ }
+    return { status: res.status, body: parsed };
+  }
+
+  async ok(method: string, path: string, body?: unknown): Promise<any> {
+    const r = await this.call(method, path, body);
+    if (r.status >= 300) throw new Error(`${method} ${path} → ${r.status} ${JSON.stringify(r.body)}`);
+    return r.body;
+  }
+}
+
+export function modelForm(fields: { file: Uint8Array; name: string; version: string; evalSet?: Uint8Array; precision?: string }): FormData {
+  const form = new FormData();
+  form.set('file', new Blob([fields.file]), `${fields.name}.onnx`);
+  form.set('name', fields.name);
+  form.set('version', fields.version);
+  if (fields.precision) form.set('precision', fields.precision);
+  if (fields.evalSet) form.set('evalSet', new Blob([fields.evalSet]), 'eval.efev');
+  return form;
+}
