@@ -5,3 +5,4 @@ export * from './messages';
 export * from './validate';
 export * from './signing';
 export * from './eval-set';
+export * from './profile-class';

@@ -1,6 +1,6 @@
 import { Type } from 'class-transformer';
 import {
-  Equals, IsArray, IsBase64, IsBoolean, IsIn, IsInt, IsISO8601, IsNumber, IsOptional, IsString, Matches, Max,
+  Equals, IsArray, IsDefined, IsBase64, IsBoolean, IsIn, IsInt, IsISO8601, IsNumber, IsOptional, IsString, Matches, Max,
   MaxLength, Min, ValidateNested, ArrayMaxSize,
 } from 'class-validator';
 import { Gates, HardwareProfile, TensorInfo } from './profile';
@@ -25,7 +25,8 @@ export class HelloMessage extends Versioned {
   @IsString() @MaxLength(64)
   agentVersion!: string;
 
-  @ValidateNested() @Type(() => HardwareProfile)
+  // IsDefined: ValidateNested alone lets a missing object through.
+  @IsDefined() @ValidateNested() @Type(() => HardwareProfile)
   profile!: HardwareProfile;
 
   @IsOptional() @IsArray() @ArrayMaxSize(32) @IsString({ each: true }) @MaxLength(64, { each: true })
@@ -94,10 +95,10 @@ export class DesiredStateMessage extends Versioned {
   @IsISO8601()
   issuedAt!: string;
 
-  @ValidateNested() @Type(() => ArtifactManifest)
+  @IsDefined() @ValidateNested() @Type(() => ArtifactManifest)
   artifact!: ArtifactManifest;
 
-  @ValidateNested() @Type(() => Gates)
+  @IsDefined() @ValidateNested() @Type(() => Gates)
   gates!: Gates;
 
   /** Ed25519 signature (base64) over `signingPayload(message)` by the control plane's key. */

@@ -1,0 +1,36 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { AppConfig } from './config/app-config';
+import { ConfigModule } from './config/config.module';
+import { DatabaseModule } from './db/database.module';
+import { AuditModule } from './audit/audit.module';
+import { ArtifactsModule } from './artifacts/artifacts.module';
+import { AuthModule } from './auth/auth.module';
+import { HealthModule } from './health/health.module';
+import { DevicesModule } from './devices/devices.module';
+import { ModelsModule } from './models/models.module';
+import { DeploymentsModule } from './deployments/deployments.module';
+import { OtaModule } from './ota/ota.module';
+import { MqttModule } from './mqtt/mqtt.module';
+
+/** The control plane. Built around one AppConfig so tests can start several instances in one process. */
+@Module({})
+export class AppModule {
+  static forRoot(config: AppConfig): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.forRoot(config),
+        DatabaseModule,
+        AuditModule,
+        ArtifactsModule,
+        AuthModule,
+        HealthModule,
+        DevicesModule,
+        ModelsModule,
+        DeploymentsModule,
+        OtaModule,
+        MqttModule,
+      ],
+    };
+  }
+}

@@ -1,0 +1,5 @@
+import { Module } from '@nestjs/common';
+import { ArtifactStore } from './artifact.store';
+
+@Module({ providers: [ArtifactStore], exports: [ArtifactStore] })
+export class ArtifactsModule {}

@@ -1,0 +1,26 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { Prisma, PrismaClient } from '@edgefleet/db';
+import type { Db } from '../db/prisma-types';
+import type { AuditEntry } from './audit.types';
+
+@Injectable()
+export class AuditRepository {
+  constructor(@Inject(PrismaClient) private readonly prisma: PrismaClient) {}
+
+  /** Pass the transaction client to record the event atomically with the change it describes. */
+  async record(entry: AuditEntry, db: Db = this.prisma): Promise<void> {
+    await db.auditEvent.create({
+      data: {
+        actor: entry.actor,
+        action: entry.action,
+        entityType: entry.entityType,
+        entityId: entry.entityId ?? null,
+        details: (entry.details ?? Prisma.JsonNull) as Prisma.InputJsonValue,
+      },
+    });
+  }
+
+  list(entityType: string, entityId: string) {
+    return this.prisma.auditEvent.findMany({ where: { entityType, entityId }, orderBy: { at: 'asc' } });
+  }
+}

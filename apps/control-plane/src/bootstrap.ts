@@ -1,0 +1,131 @@
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import multipart from '@fastify/multipart';
+import type { AddressInfo } from 'node:net';
+import { Database } from '@edgefleet/db';
+import { AppModule } from './app.module';
+import { AppConfig, Env } from './config/app-config';
+import { AppLogger } from './common/app-logger';
+import { processEnv } from './config/process-env';
+import { CORRELATION_HEADER, correlationIdOf } from './common/correlation-id';
+import { HttpErrorFilter } from './common/http-error.filter';
+import { createValidationPipe } from './common/validation';
+import { DATABASE } from './db/database.module';
+import { ApiKeyService } from './auth/api-key.service';
+import { MqttModule } from './mqtt/mqtt.module';
+import { MqttBrokerService } from './mqtt/mqtt-broker.service';
+import { OtaService } from './ota/ota.service';
+import { DOCS_PATH, setupOpenApi } from './openapi/openapi';
+import { asHttpListenError } from './startup-errors';
+
+export const API_PREFIX = 'api/v1';
+
+/** A running control plane: where it listens and how to stop it. */
+export interface ControlPlane {
+  /** e.g. http://127.0.0.1:8080 (the real port when PORT=0). */
+  httpUrl: string;
+  /** `${httpUrl}/api/v1` */
+  apiUrl: string;
+  docsUrl: string;
+  /** The broker devices connect to: the embedded one (real port when MQTT_PORT=0) or MQTT_URL. */
+  mqttUrl: string;
+  mqttEmbedded: boolean;
+  /** ADMIN_API_KEY, or the key generated on this start; undefined when keys already existed and none was given. */
+  adminApiKey?: string;
+  /** True when adminApiKey was generated just now (print it: it is shown once). */
+  adminApiKeyGenerated: boolean;
+  /** PEM of the key desired states are signed with (agents' --trust-key). */
+  signingPublicKeyPem: string;
+  signingPublicKeyPath: string;
+  database: { kind: Database['kind']; describe: string };
+  config: AppConfig;
+  app: NestFastifyApplication;
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  /** Close on SIGINT/SIGTERM (the CLI wants this; tests starting several instances do not). */
+  shutdownHooks?: boolean;
+}
+
+/**
+ * Starts the whole control plane in this process: database (PGlite or PostgreSQL), MQTT (embedded Aedes or an
+ * external broker), the device message handlers and the HTTP API. `env` defaults to the process environment;
+ * tests pass their own (e.g. `{ DATA_DIR: tmp, PORT: '0', MQTT_PORT: '0' }`). Throws ConfigError,
+ * HttpPortInUseError, MqttPortInUseError or a DatabaseError with an operator-readable message.
+ */
+export async function startControlPlane(env?: Env, opts: StartOptions = {}): Promise<ControlPlane> {
+  const config = AppConfig.fromEnv(env ?? processEnv());
+  const adapter = new FastifyAdapter({ genReqId: correlationIdOf, logger: false, bodyLimit: 1024 * 1024 });
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
+    logger: new AppLogger(config.logLevel),
+    abortOnError: false, // throw instead of process.exit, so callers (tests, main) decide
+  });
+  try {
+    await configureHttp(app, config);
+    // Init first: the broker binds, the signing key loads and the outbound MQTT client connects before any
+    // device message can reach a handler.
+    await app.init();
+    app.connectMicroservice(await MqttModule.microserviceOptions(app));
+    await app.startAllMicroservices();
+    const fastify = app.getHttpAdapter().getInstance();
+    try {
+      await fastify.listen({ port: config.port, host: config.host });
+    } catch (err) {
+      throw asHttpListenError(err, config);
+    }
+    // Only once listening: a generated key is shown once, so it must not be created by a start that fails.
+    const admin = await app.get(ApiKeyService).ensureAdminKey();
+    if (opts.shutdownHooks) app.enableShutdownHooks(['SIGINT', 'SIGTERM']);
+    const { port } = fastify.server.address() as AddressInfo;
+    const httpUrl = `http://${urlHost(config.host)}:${port}`;
+    const broker = app.get(MqttBrokerService);
+    const ota = app.get(OtaService);
+    const db = app.get<Database>(DATABASE);
+    return {
+      httpUrl,
+      apiUrl: `${httpUrl}/${API_PREFIX}`,
+      docsUrl: `${httpUrl}/${DOCS_PATH}`,
+      mqttUrl: broker.url,
+      mqttEmbedded: broker.embedded,
+      adminApiKey: admin.key,
+      adminApiKeyGenerated: admin.generated,
+      signingPublicKeyPem: ota.publicKeyPem(),
+      signingPublicKeyPath: ota.publicKeyPath(),
+      database: { kind: db.kind, describe: db.describe },
+      config,
+      app,
+      close: () => app.close(),
+    };
+  } catch (err) {
+    await app.close();
+    throw err;
+  }
+}
+
+async function configureHttp(app: NestFastifyApplication, config: AppConfig): Promise<void> {
+  await app.register(multipart, {
+    limits: {
+      fileSize: Math.max(config.maxModelBytes, config.maxEvalSetBytes),
+      files: 2,
+      fields: 10,
+      fieldSize: 64 * 1024,
+      parts: 12,
+    },
+  });
+  const fastify = app.getHttpAdapter().getInstance();
+  fastify.addHook('onSend', async (req, reply) => {
+    void reply.header(CORRELATION_HEADER, req.id);
+  });
+  app.setGlobalPrefix(API_PREFIX, { exclude: ['health'] });
+  app.useGlobalPipes(createValidationPipe());
+  app.useGlobalFilters(new HttpErrorFilter());
+  setupOpenApi(app);
+}
+
+/** 0.0.0.0 / :: bind everything; a client reaches them on loopback. */
+function urlHost(host: string): string {
+  if (host === '0.0.0.0' || host === '::' || host === '') return '127.0.0.1';
+  return host.includes(':') ? `[${host}]` : host;
+}

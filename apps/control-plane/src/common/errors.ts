@@ -1,0 +1,67 @@
+/**
+ * Domain errors: services throw these, the global HTTP filter maps them to status codes, and the MQTT handlers
+ * turn them into RejectedMessages. Each carries the HTTP status it means so the mapping lives in one table.
+ */
+export abstract class DomainError extends Error {
+  abstract readonly status: number;
+  constructor(message: string) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/** The request itself is malformed (400). */
+export class InvalidInputError extends DomainError {
+  readonly status = 400;
+  constructor(message: string, readonly details: string[] = [message]) {
+    super(message);
+  }
+}
+
+export class UnauthorizedError extends DomainError {
+  readonly status = 401;
+}
+
+export class NotFoundError extends DomainError {
+  readonly status = 404;
+  constructor(readonly entity: string, readonly id: string) {
+    super(`${entity} ${JSON.stringify(id)} not found`);
+  }
+}
+
+export class ConflictError extends DomainError {
+  readonly status = 409;
+}
+
+export class PayloadTooLargeError extends DomainError {
+  readonly status = 413;
+}
+
+/** Well-formed, but the content cannot be used (422): a file onnxruntime cannot load, a deployment with no targets. */
+export class UnprocessableError extends DomainError {
+  readonly status = 422;
+}
+
+/** A device message (progress, report) names a device this control plane does not know. */
+export class UnknownDeviceError extends NotFoundError {
+  constructor(deviceId: string) {
+    super('device', deviceId);
+  }
+}
+
+/** A device message names a deployment that does not target that device. */
+export class UnknownDeploymentError extends NotFoundError {
+  constructor(deploymentId: string, deviceId: string) {
+    super('deployment', deploymentId);
+    this.message = `deployment ${JSON.stringify(deploymentId)} does not target device ${JSON.stringify(deviceId)}`;
+  }
+}
+
+/** A device reports about bytes other than the ones the deployment delivers. */
+export class ArtifactMismatchError extends UnprocessableError {
+  constructor(deploymentId: string, expected: string, got: string) {
+    super(`deployment ${deploymentId} delivers artifact ${expected}, the device reported ${got}`);
+  }
+}
+
+export const isDomainError = (err: unknown): err is DomainError => err instanceof DomainError;

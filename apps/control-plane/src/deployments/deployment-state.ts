@@ -1,0 +1,54 @@
+import type { PROGRESS_STATES, REPORT_OUTCOMES } from '@edgefleet/contracts';
+
+/*
+ * The pure rules of a deployment's life: how a device's row moves on progress and reports, and how the
+ * deployment's status rolls up from its rows. Kept free of I/O so they are tested exhaustively.
+ */
+
+export const DEVICE_STATES = ['pending', 'downloading', 'verifying', 'benchmarking', 'active', 'rejected', 'failed', 'superseded'] as const;
+export type DeviceState = (typeof DEVICE_STATES)[number];
+export type DeploymentStatusName = 'in_progress' | 'succeeded' | 'partial' | 'failed' | 'cancelled';
+
+export const UNFINISHED_STATES = ['pending', 'downloading', 'verifying', 'benchmarking'] as const satisfies readonly DeviceState[];
+type UnfinishedState = (typeof UNFINISHED_STATES)[number];
+export const isFinished = (s: DeviceState): boolean => !(UNFINISHED_STATES as readonly DeviceState[]).includes(s);
+
+const order: Record<UnfinishedState, number> = { pending: 0, downloading: 1, verifying: 2, benchmarking: 3 };
+
+/**
+ * The row's state after a progress message. A finished row never changes (late or duplicated QoS 1 messages),
+ * and an unfinished one never moves backwards (messages may be reordered); a reported failure always counts.
+ */
+export function stateAfterProgress(current: DeviceState, progress: (typeof PROGRESS_STATES)[number]): DeviceState {
+  if (isFinished(current)) return current;
+  if (progress === 'failed') return 'failed';
+  return order[progress] > order[current as UnfinishedState] ? progress : current;
+}
+
+/** The row's state after the device's report. A superseded row stays superseded: a newer deployment owns it. */
+export function stateAfterReport(current: DeviceState, outcome: (typeof REPORT_OUTCOMES)[number]): DeviceState {
+  if (current === 'superseded') return current;
+  switch (outcome) {
+    case 'activated':
+      return 'active';
+    case 'rejected':
+      return 'rejected';
+    case 'failed':
+      return 'failed';
+  }
+}
+
+/**
+ * A deployment is in progress while any targeted device is unfinished. Then, ignoring devices a newer
+ * deployment took over: all activated → succeeded, some → partial, none → failed; if every device was taken
+ * over → cancelled. A cancelled deployment stays cancelled.
+ */
+export function rollUpStatus(current: DeploymentStatusName, states: readonly DeviceState[]): DeploymentStatusName {
+  if (current === 'cancelled') return current;
+  if (states.some((s) => !isFinished(s))) return 'in_progress';
+  const relevant = states.filter((s) => s !== 'superseded');
+  if (relevant.length === 0) return states.length === 0 ? 'failed' : 'cancelled';
+  const active = relevant.filter((s) => s === 'active').length;
+  if (active === relevant.length) return 'succeeded';
+  return active === 0 ? 'failed' : 'partial';
+}

@@ -1,0 +1,115 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { Prisma, PrismaClient } from '@edgefleet/db';
+import type { Db } from '../db/prisma-types';
+import { DeploymentStatusName, DeviceState, UNFINISHED_STATES } from './deployment-state';
+
+const withArtifact = { artifact: true } as const;
+const withDevicesAndReports = {
+  artifact: true,
+  devices: { include: { report: true }, orderBy: { deviceId: 'asc' } },
+} as const satisfies Prisma.DeploymentInclude;
+
+export type DeploymentWithArtifact = Prisma.DeploymentGetPayload<{ include: typeof withArtifact }>;
+export type DeploymentDetail = Prisma.DeploymentGetPayload<{ include: typeof withDevicesAndReports }>;
+export type DeploymentDeviceRow = Prisma.DeploymentDeviceGetPayload<{ include: { deployment: { include: typeof withArtifact } } }>;
+
+export interface NewDeployment {
+  artifactId: string;
+  gates: Record<string, number>;
+  target: { deviceIds?: string[]; tags?: string[] };
+  createdBy: string;
+  deviceIds: string[];
+  totalBlocks: number;
+}
+
+export interface DeviceRowChanges {
+  state?: DeviceState;
+  receivedBlocks?: number;
+  totalBlocks?: number;
+  error?: string | null;
+  reportId?: string;
+}
+
+@Injectable()
+export class DeploymentRepository {
+  constructor(@Inject(PrismaClient) private readonly prisma: PrismaClient) {}
+
+  async create(d: NewDeployment, db: Db): Promise<DeploymentWithArtifact> {
+    const deployment = await db.deployment.create({
+      data: { artifactId: d.artifactId, gates: d.gates, target: d.target as Prisma.InputJsonObject, createdBy: d.createdBy },
+      include: withArtifact,
+    });
+    await db.deploymentDevice.createMany({
+      data: d.deviceIds.map((deviceId) => ({ deploymentId: deployment.id, deviceId, totalBlocks: d.totalBlocks })),
+    });
+    return deployment;
+  }
+
+  /**
+   * Marks the unfinished rows of these devices in other deployments superseded; returns the deployments
+   * touched, whose status must then be rolled up again.
+   */
+  async supersedeUnfinished(deviceIds: string[], exceptDeploymentId: string, db: Db): Promise<string[]> {
+    const where: Prisma.DeploymentDeviceWhereInput = {
+      deviceId: { in: deviceIds },
+      deploymentId: { not: exceptDeploymentId },
+      state: { in: [...UNFINISHED_STATES] },
+    };
+    const touched = await db.deploymentDevice.findMany({ where, select: { deploymentId: true }, distinct: ['deploymentId'] });
+    if (touched.length > 0) await db.deploymentDevice.updateMany({ where, data: { state: 'superseded' } });
+    return touched.map((t) => t.deploymentId);
+  }
+
+  async findDeviceRow(deploymentId: string, deviceId: string, db: Db = this.prisma): Promise<DeploymentDeviceRow | undefined> {
+    const row = await db.deploymentDevice.findUnique({
+      where: { deploymentId_deviceId: { deploymentId, deviceId } },
+      include: { deployment: { include: withArtifact } },
+    });
+    return row ?? undefined;
+  }
+
+  async updateDeviceRow(id: string, changes: DeviceRowChanges, db: Db): Promise<void> {
+    await db.deploymentDevice.update({ where: { id }, data: changes });
+  }
+
+  /** Status and device states, read under a row lock so concurrent reports roll up one after the other. */
+  async lockForRollUp(deploymentId: string, db: Db): Promise<{ status: DeploymentStatusName; states: DeviceState[] }> {
+    await db.$executeRaw`SELECT 1 FROM "Deployment" WHERE id = ${deploymentId} FOR UPDATE`;
+    const deployment = await db.deployment.findUniqueOrThrow({ where: { id: deploymentId }, select: { status: true } });
+    const rows = await db.deploymentDevice.findMany({ where: { deploymentId }, select: { state: true } });
+    return { status: deployment.status, states: rows.map((r) => r.state) };
+  }
+
+  async setStatus(deploymentId: string, status: DeploymentStatusName, db: Db): Promise<void> {
+    await db.deployment.update({ where: { id: deploymentId }, data: { status } });
+  }
+
+  async find(id: string): Promise<DeploymentDetail | undefined> {
+    return (await this.prisma.deployment.findUnique({ where: { id }, include: withDevicesAndReports })) ?? undefined;
+  }
+
+  async list(filter: { status?: DeploymentStatusName }, page: { limit: number; offset: number }) {
+    const where: Prisma.DeploymentWhereInput = filter.status ? { status: filter.status } : {};
+    const [items, total] = await Promise.all([
+      this.prisma.deployment.findMany({
+        where,
+        include: { artifact: true, devices: { select: { state: true } } },
+        orderBy: [{ createdAt: 'desc' }, { id: 'asc' }],
+        take: page.limit,
+        skip: page.offset,
+      }),
+      this.prisma.deployment.count({ where }),
+    ]);
+    return { items, total };
+  }
+
+  /** The device's newest deployment it has not finished, if any (for re-sending desired state). */
+  async newestUnfinishedFor(deviceId: string): Promise<DeploymentWithArtifact | undefined> {
+    const row = await this.prisma.deploymentDevice.findFirst({
+      where: { deviceId, state: { in: [...UNFINISHED_STATES] } },
+      orderBy: { createdAt: 'desc' },
+      include: { deployment: { include: withArtifact } },
+    });
+    return row?.deployment;
+  }
+}

@@ -1,0 +1,201 @@
+import { Injectable, Logger } from '@nestjs/common';
+import type { Gates, ProgressMessage, ReportMessage } from '@edgefleet/contracts';
+import { AppConfig } from '../config/app-config';
+import {
+  ArtifactMismatchError, InvalidInputError, NotFoundError, UnknownDeploymentError, UnknownDeviceError, UnprocessableError,
+} from '../common/errors';
+import type { Page } from '../common/pagination.dto';
+import { UnitOfWork } from '../db/unit-of-work';
+import type { Db } from '../db/prisma-types';
+import { AuditRepository } from '../audit/audit.repository';
+import type { Actor } from '../audit/audit.types';
+import { DeviceRepository } from '../devices/device.repository';
+import { ModelRepository } from '../models/model.repository';
+import { OtaService } from '../ota/ota.service';
+import { ReportRepository } from '../reports/report.repository';
+import { DeploymentStatusName, isFinished, rollUpStatus, stateAfterProgress, stateAfterReport } from './deployment-state';
+import { DeploymentDetail, DeploymentDeviceRow, DeploymentRepository, DeploymentWithArtifact } from './deployment.repository';
+import { blockCount, buildDesiredState } from './desired-state';
+
+export interface CreateDeployment {
+  artifactId: string;
+  deviceIds?: string[];
+  tags?: string[];
+  gates?: Gates;
+}
+
+/** Desired states are published this many at a time: enough to keep the broker busy, bounded for big fleets. */
+const PUBLISH_CONCURRENCY = 32;
+
+@Injectable()
+export class DeploymentsService {
+  private readonly log = new Logger('Deployments');
+
+  constructor(
+    private readonly deployments: DeploymentRepository,
+    private readonly devices: DeviceRepository,
+    private readonly models: ModelRepository,
+    private readonly reports: ReportRepository,
+    private readonly audit: AuditRepository,
+    private readonly ota: OtaService,
+    private readonly uow: UnitOfWork,
+    private readonly config: AppConfig,
+  ) {}
+
+  /**
+   * Targets the listed devices plus every device with any of the tags, records the deployment and one row per
+   * device in one transaction (taking the devices over from older unfinished deployments), then publishes each
+   * device's desired state.
+   */
+  async create(input: CreateDeployment, actor: Actor): Promise<DeploymentDetail> {
+    const ids = [...new Set(input.deviceIds ?? [])];
+    const tags = [...new Set(input.tags ?? [])];
+    if (ids.length === 0 && tags.length === 0) throw new InvalidInputError('give deviceIds and/or tags to say which devices to deploy to');
+    const gates = plainGates(input.gates);
+    const deployment = await this.uow.transaction(async (tx) => {
+      const artifact = await this.models.find(input.artifactId, tx);
+      if (!artifact) throw new NotFoundError('model', input.artifactId);
+      const { found } = await this.devices.resolveTargets(ids, tags, tx);
+      const known = new Set(found);
+      const unknown = ids.filter((id) => !known.has(id));
+      if (unknown.length > 0) throw new UnprocessableError(`unknown device ids: ${unknown.join(', ')}`);
+      if (found.length === 0) throw new UnprocessableError(`no device carries any of the tags ${tags.join(', ')}`);
+      const created = await this.deployments.create(
+        {
+          artifactId: artifact.id, gates, target: { ...(ids.length ? { deviceIds: ids } : {}), ...(tags.length ? { tags } : {}) },
+          createdBy: actor, deviceIds: found, totalBlocks: blockCount(artifact.sizeBytes, this.config.blockSize),
+        },
+        tx,
+      );
+      const overtaken = await this.deployments.supersedeUnfinished(found, created.id, tx);
+      for (const id of overtaken) await this.rollUp(id, tx);
+      await this.audit.record({
+        actor, action: 'deployment.create', entityType: 'deployment', entityId: created.id,
+        details: { artifactId: artifact.id, devices: found.length, superseded: overtaken },
+      }, tx);
+      return { created, deviceIds: found };
+    });
+    await this.publishAll(deployment.created, deployment.deviceIds);
+    return this.get(deployment.created.id);
+  }
+
+  async get(id: string): Promise<DeploymentDetail> {
+    const d = await this.deployments.find(id);
+    if (!d) throw new NotFoundError('deployment', id);
+    return d;
+  }
+
+  async list(filter: { status?: DeploymentStatusName }, page: { limit: number; offset: number }) {
+    const { items, total } = await this.deployments.list(filter, page);
+    return { items, total, ...page } satisfies Page<unknown>;
+  }
+
+  /** Re-sends the desired state of the device's newest unfinished deployment (after a hello). */
+  async republishDesired(deviceId: string): Promise<void> {
+    const deployment = await this.deployments.newestUnfinishedFor(deviceId);
+    if (deployment) await this.ota.publishDesired(deviceId, buildDesiredState(deployment, deployment.artifact, this.config.blockSize));
+  }
+
+  /** A device's download/verify/benchmark progress. Never moves a row backwards or out of a finished state. */
+  async recordProgress(deviceId: string, msg: ProgressMessage): Promise<void> {
+    await this.uow.transaction(async (tx) => {
+      const row = await this.deviceRow(deviceId, msg.deploymentId, tx);
+      const a = row.deployment.artifact;
+      if (msg.sha256 !== a.sha256 && msg.sha256 !== a.evalSetSha256) throw new ArtifactMismatchError(msg.deploymentId, a.sha256, msg.sha256);
+      if (isFinished(row.state)) return; // late or redelivered progress after the report
+      const state = stateAfterProgress(row.state, msg.state);
+      await this.deployments.updateDeviceRow(row.id, {
+        state,
+        ...(msg.sha256 === a.sha256 ? { receivedBlocks: msg.receivedBlocks, totalBlocks: msg.totalBlocks } : {}),
+        ...(state === 'failed' ? { error: msg.error ?? 'failed (no reason given)' } : {}),
+      }, tx);
+      if (state === 'failed') await this.rollUp(row.deploymentId, tx);
+    });
+  }
+
+  /**
+   * A device's benchmark report: stored, linked to its deployment row, the row's state set from the outcome,
+   * the device's active model updated when it activated this one, and the deployment's status rolled up —
+   * all in one transaction. A duplicate (QoS 1 redelivery) is ignored.
+   */
+  async recordReport(deviceId: string, msg: ReportMessage): Promise<void> {
+    await this.uow.transaction(async (tx) => {
+      const row = await this.deviceRow(deviceId, msg.deploymentId, tx);
+      const artifact = row.deployment.artifact;
+      if (msg.artifactSha256 !== artifact.sha256) throw new ArtifactMismatchError(msg.deploymentId, artifact.sha256, msg.artifactSha256);
+      if (row.reportId) {
+        this.log.debug(`duplicate report from ${deviceId} for deployment ${msg.deploymentId} ignored`);
+        return;
+      }
+      const activated = msg.outcome === 'activated';
+      const report = await this.reports.create({
+        deviceId, artifactId: artifact.id, deploymentId: row.deploymentId,
+        latencyP50Ms: msg.latency?.p50Ms, latencyP95Ms: msg.latency?.p95Ms, latencyP99Ms: msg.latency?.p99Ms, latencyMeanMs: msg.latency?.meanMs,
+        throughputPerSec: msg.throughputPerSec, peakRssMb: msg.peakRssMb, accuracy: msg.accuracy, evalSamples: msg.evalSamples,
+        runs: msg.runs,
+        passed: msg.outcome !== 'failed' && msg.gateResults.every((g) => g.passed),
+        activated,
+        simulated: msg.simulated,
+        failureReason: msg.failureReason,
+        details: JSON.parse(JSON.stringify(msg)) as Record<string, unknown>,
+      }, tx);
+      const state = stateAfterReport(row.state, msg.outcome);
+      await this.deployments.updateDeviceRow(row.id, {
+        state, reportId: report.id,
+        ...(msg.outcome === 'activated' ? { error: null } : { error: msg.failureReason ?? msg.outcome }),
+      }, tx);
+      // The device says what it runs; that holds even when a newer deployment has taken the row over.
+      if (activated) await this.devices.update(deviceId, { activeArtifactId: artifact.id }, tx);
+      await this.audit.record({
+        actor: `device:${deviceId}`, action: 'deployment.report', entityType: 'deployment', entityId: row.deploymentId,
+        details: { outcome: msg.outcome, reportId: report.id },
+      }, tx);
+      await this.rollUp(row.deploymentId, tx);
+    });
+  }
+
+  private async deviceRow(deviceId: string, deploymentId: string, tx: Db): Promise<DeploymentDeviceRow> {
+    const row = await this.deployments.findDeviceRow(deploymentId, deviceId, tx);
+    if (row) return row;
+    if (!(await this.devices.find(deviceId, tx))) throw new UnknownDeviceError(deviceId);
+    throw new UnknownDeploymentError(deploymentId, deviceId);
+  }
+
+  private async rollUp(deploymentId: string, tx: Db): Promise<void> {
+    const { status, states } = await this.deployments.lockForRollUp(deploymentId, tx);
+    const next = rollUpStatus(status, states);
+    if (next !== status) {
+      await this.deployments.setStatus(deploymentId, next, tx);
+      this.log.log(`deployment ${deploymentId}: ${status} → ${next}`);
+    }
+  }
+
+  /**
+   * Publishing happens after the commit: a device must never receive a deployment id the database does not
+   * know. A failed publish is logged, not fatal — the rows are pending and the device gets its desired state
+   * again from republishDesired when it next says hello.
+   */
+  private async publishAll(deployment: DeploymentWithArtifact, deviceIds: string[]): Promise<void> {
+    const desired = buildDesiredState(deployment, deployment.artifact, this.config.blockSize);
+    const failures: string[] = [];
+    for (let i = 0; i < deviceIds.length; i += PUBLISH_CONCURRENCY) {
+      const batch = deviceIds.slice(i, i + PUBLISH_CONCURRENCY);
+      const results = await Promise.allSettled(batch.map((id) => this.ota.publishDesired(id, desired)));
+      results.forEach((r, j) => {
+        if (r.status === 'rejected') failures.push(`${batch[j]}: ${r.reason instanceof Error ? r.reason.message : String(r.reason)}`);
+      });
+    }
+    if (failures.length > 0) {
+      this.log.warn(`deployment ${deployment.id}: desired state not published to ${failures.length} device(s), they get it on their next hello: ${failures.slice(0, 5).join('; ')}`);
+    }
+  }
+}
+
+/** Only the gates that were given, as plain numbers (the DTO instance must not leak into the JSON column). */
+function plainGates(g: Gates | undefined): Record<string, number> {
+  const out: Record<string, number> = {};
+  if (g?.maxLatencyP95Ms !== undefined) out.maxLatencyP95Ms = g.maxLatencyP95Ms;
+  if (g?.minAccuracy !== undefined) out.minAccuracy = g.minAccuracy;
+  if (g?.maxMemoryMb !== undefined) out.maxMemoryMb = g.maxMemoryMb;
+  return out;
+}

@@ -1,0 +1,47 @@
+import type { DesiredStateMessage, Gates, TensorInfo } from '@edgefleet/contracts';
+
+export type DesiredState = Omit<DesiredStateMessage, 'v' | 'signature'>;
+
+export interface ManifestSource {
+  id: string;
+  name: string;
+  version: string;
+  precision: string;
+  sha256: string;
+  sizeBytes: number;
+  inputs: unknown;
+  evalSetSha256: string | null;
+  evalSetSize: number | null;
+  evalSamples: number | null;
+}
+
+/** What a device must fetch and the gates it must apply, built from the artifact row (OtaService signs it). */
+export function buildDesiredState(
+  deployment: { id: string; gates: unknown; createdAt: Date },
+  artifact: ManifestSource,
+  blockSize: number,
+): DesiredState {
+  const evalSet = artifact.evalSetSha256 && artifact.evalSetSize && artifact.evalSamples
+    ? { sha256: artifact.evalSetSha256, size: artifact.evalSetSize, samples: artifact.evalSamples }
+    : undefined;
+  return {
+    deploymentId: deployment.id,
+    // The deployment's creation time, not "now": republishing the same deployment yields the same message.
+    issuedAt: deployment.createdAt.toISOString(),
+    artifact: {
+      id: artifact.id,
+      name: artifact.name,
+      version: artifact.version,
+      precision: artifact.precision as DesiredState['artifact']['precision'],
+      sha256: artifact.sha256,
+      size: artifact.sizeBytes,
+      blockSize,
+      ...(evalSet ? { evalSet } : {}),
+      inputs: artifact.inputs as TensorInfo[],
+    },
+    gates: { ...(deployment.gates as Gates) },
+  };
+}
+
+/** Blocks a device fetches for the model (the eval set is counted separately by the agent). */
+export const blockCount = (size: number, blockSize: number): number => Math.ceil(size / blockSize);

@@ -1,0 +1,97 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { Device, Prisma, PrismaClient } from '@edgefleet/db';
+import type { HardwareProfile } from '@edgefleet/contracts';
+import type { Db } from '../db/prisma-types';
+import type { DeviceStatusName } from './device.dto';
+
+export type DeviceRecord = Device;
+
+export interface NewDevice {
+  id: string;
+  name: string;
+  tags: string[];
+  profile: HardwareProfile;
+  profileClass: string;
+  status?: DeviceStatusName;
+  agentVersion?: string;
+  lastSeenAt?: Date;
+}
+
+export interface DeviceChanges {
+  name?: string;
+  tags?: string[];
+  profile?: HardwareProfile;
+  profileClass?: string;
+  status?: DeviceStatusName;
+  agentVersion?: string;
+  lastSeenAt?: Date;
+  activeArtifactId?: string | null;
+}
+
+export interface DeviceFilter {
+  tag?: string;
+  status?: DeviceStatusName;
+  profileClass?: string;
+}
+
+const json = (profile: HardwareProfile) => ({ ...profile }) as Prisma.InputJsonObject;
+
+@Injectable()
+export class DeviceRepository {
+  constructor(@Inject(PrismaClient) private readonly prisma: PrismaClient) {}
+
+  /** Returns undefined when a device with this id already exists (decided by the primary key, race-free). */
+  async create(device: NewDevice, db: Db = this.prisma): Promise<DeviceRecord | undefined> {
+    const data = { ...device, profile: json(device.profile) };
+    // ON CONFLICT DO NOTHING via createMany keeps a failed insert from aborting the surrounding transaction.
+    const { count } = await db.device.createMany({ data: [data], skipDuplicates: true });
+    return count === 1 ? this.find(device.id, db) : undefined;
+  }
+
+  async find(id: string, db: Db = this.prisma): Promise<DeviceRecord | undefined> {
+    return (await db.device.findUnique({ where: { id } })) ?? undefined;
+  }
+
+  async list(filter: DeviceFilter, page: { limit: number; offset: number }): Promise<{ items: DeviceRecord[]; total: number }> {
+    const where = this.where(filter);
+    const [items, total] = await Promise.all([
+      this.prisma.device.findMany({ where, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }], take: page.limit, skip: page.offset }),
+      this.prisma.device.count({ where }),
+    ]);
+    return { items, total };
+  }
+
+  /** Ids of the given devices that exist, plus every device carrying any of the tags. */
+  async resolveTargets(ids: string[], tags: string[], db: Db = this.prisma): Promise<{ found: string[] }> {
+    const or: Prisma.DeviceWhereInput[] = [];
+    if (ids.length > 0) or.push({ id: { in: ids } });
+    if (tags.length > 0) or.push({ tags: { hasSome: tags } });
+    if (or.length === 0) return { found: [] };
+    const rows = await db.device.findMany({ where: { OR: or }, select: { id: true }, orderBy: { id: 'asc' } });
+    return { found: rows.map((r) => r.id) };
+  }
+
+  /** Undefined when the device does not exist. */
+  async update(id: string, changes: DeviceChanges, db: Db = this.prisma): Promise<DeviceRecord | undefined> {
+    const { profile, ...rest } = changes;
+    const { count } = await db.device.updateMany({
+      where: { id },
+      data: { ...rest, ...(profile ? { profile: json(profile) } : {}) },
+    });
+    return count === 1 ? this.find(id, db) : undefined;
+  }
+
+  /** False when the device did not exist. Its deployment rows and reports go with it (cascade). */
+  async delete(id: string, db: Db = this.prisma): Promise<boolean> {
+    const { count } = await db.device.deleteMany({ where: { id } });
+    return count === 1;
+  }
+
+  private where(filter: DeviceFilter): Prisma.DeviceWhereInput {
+    return {
+      ...(filter.tag ? { tags: { has: filter.tag } } : {}),
+      ...(filter.status ? { status: filter.status } : {}),
+      ...(filter.profileClass ? { profileClass: filter.profileClass } : {}),
+    };
+  }
+}

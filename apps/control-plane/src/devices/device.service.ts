@@ -1,0 +1,138 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { HardwareProfile, HelloMessage, profileClassOf } from '@edgefleet/contracts';
+import { ConflictError, NotFoundError } from '../common/errors';
+import type { Page } from '../common/pagination.dto';
+import { UnitOfWork } from '../db/unit-of-work';
+import { AuditRepository } from '../audit/audit.repository';
+import type { Actor } from '../audit/audit.types';
+import { ModelRepository } from '../models/model.repository';
+import { OtaService } from '../ota/ota.service';
+import { ReportRepository, ReportRecord } from '../reports/report.repository';
+import { DeviceFilter, DeviceRecord, DeviceRepository } from './device.repository';
+
+export interface CreateDevice {
+  id: string;
+  name?: string;
+  tags?: string[];
+  profile: HardwareProfile;
+}
+
+export interface UpdateDevice {
+  name?: string;
+  tags?: string[];
+  profile?: HardwareProfile;
+}
+
+/** Plain copy of a validated profile (class instances would carry their prototype into JSON columns). */
+const plainProfile = (p: HardwareProfile): HardwareProfile => JSON.parse(JSON.stringify(p)) as HardwareProfile;
+
+@Injectable()
+export class DevicesService {
+  private readonly log = new Logger('Devices');
+
+  constructor(
+    private readonly devices: DeviceRepository,
+    private readonly models: ModelRepository,
+    private readonly reports: ReportRepository,
+    private readonly audit: AuditRepository,
+    private readonly uow: UnitOfWork,
+    private readonly ota: OtaService,
+  ) {}
+
+  async create(input: CreateDevice, actor: Actor): Promise<DeviceRecord> {
+    const profile = plainProfile(input.profile);
+    return this.uow.transaction(async (tx) => {
+      const device = await this.devices.create(
+        { id: input.id, name: input.name ?? input.id, tags: dedupe(input.tags ?? []), profile, profileClass: profileClassOf(profile) },
+        tx,
+      );
+      if (!device) throw new ConflictError(`device ${JSON.stringify(input.id)} already exists`);
+      await this.audit.record({ actor, action: 'device.create', entityType: 'device', entityId: device.id }, tx);
+      return device;
+    });
+  }
+
+  async get(id: string): Promise<DeviceRecord> {
+    const device = await this.devices.find(id);
+    if (!device) throw new NotFoundError('device', id);
+    return device;
+  }
+
+  async list(filter: DeviceFilter, page: { limit: number; offset: number }): Promise<Page<DeviceRecord>> {
+    const { items, total } = await this.devices.list(filter, page);
+    return { items, total, ...page };
+  }
+
+  async update(id: string, changes: UpdateDevice, actor: Actor): Promise<DeviceRecord> {
+    const profile = changes.profile ? plainProfile(changes.profile) : undefined;
+    return this.uow.transaction(async (tx) => {
+      const device = await this.devices.update(
+        id,
+        {
+          name: changes.name,
+          tags: changes.tags ? dedupe(changes.tags) : undefined,
+          ...(profile ? { profile, profileClass: profileClassOf(profile) } : {}),
+        },
+        tx,
+      );
+      if (!device) throw new NotFoundError('device', id);
+      await this.audit.record({ actor, action: 'device.update', entityType: 'device', entityId: id, details: { fields: Object.keys(changes) } }, tx);
+      return device;
+    });
+  }
+
+  async remove(id: string, actor: Actor): Promise<void> {
+    await this.uow.transaction(async (tx) => {
+      if (!(await this.devices.delete(id, tx))) throw new NotFoundError('device', id);
+      await this.audit.record({ actor, action: 'device.delete', entityType: 'device', entityId: id }, tx);
+    });
+    // A retained desired state would otherwise keep telling a forgotten device to fetch a model.
+    try {
+      await this.ota.clearDesired(id);
+    } catch (err) {
+      this.log.warn(`device ${id} deleted, but its retained desired state could not be cleared: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+
+  async listReports(id: string, page: { limit: number; offset: number }): Promise<Page<ReportRecord>> {
+    await this.get(id);
+    const { items, total } = await this.reports.listForDevice(id, page);
+    return { items, total, ...page };
+  }
+
+  /**
+   * Self-registration over MQTT. A new device takes its name and tags from the hello; a known one keeps what the
+   * admin set and only refreshes what the device is authoritative about: profile, agent version, liveness and
+   * the model it actually runs.
+   */
+  async registerFromHello(hello: HelloMessage): Promise<void> {
+    const profile = plainProfile(hello.profile);
+    const now = new Date();
+    const activeArtifactId = hello.activeSha256 ? ((await this.models.findBySha256(hello.activeSha256))?.id ?? null) : null;
+    const facts = { profile, profileClass: profileClassOf(profile), agentVersion: hello.agentVersion, lastSeenAt: now, status: 'online' as const };
+    await this.uow.transaction(async (tx) => {
+      const created = await this.devices.create(
+        { id: hello.deviceId, name: hello.name ?? hello.deviceId, tags: dedupe(hello.tags ?? []), ...facts },
+        tx,
+      );
+      if (created) {
+        if (activeArtifactId) await this.devices.update(hello.deviceId, { activeArtifactId }, tx);
+        const actor = `device:${hello.deviceId}`;
+        await this.audit.record({ actor, action: 'device.register', entityType: 'device', entityId: hello.deviceId, details: { profileClass: facts.profileClass } }, tx);
+        this.log.log(`device ${hello.deviceId} registered itself (class ${facts.profileClass})`);
+      } else {
+        await this.devices.update(hello.deviceId, { ...facts, activeArtifactId }, tx);
+      }
+    });
+  }
+
+  /** Liveness from the device's retained status topic (its last will says offline). */
+  async markStatus(deviceId: string, state: 'online' | 'offline'): Promise<void> {
+    const device = await this.devices.update(deviceId, { status: state, lastSeenAt: new Date() });
+    // A status may arrive before the first hello (or stay retained after a delete): nothing to update then,
+    // and creating a device without a profile would be a half record.
+    if (!device) this.log.debug(`status ${state} for unregistered device ${deviceId} ignored`);
+  }
+}
+
+const dedupe = (tags: string[]) => [...new Set(tags)];

@@ -1,0 +1,28 @@
+import { Controller, Get, HttpCode, ServiceUnavailableException } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiProperty, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import { Public } from '../auth/public.decorator';
+import { HealthService } from './health.service';
+
+class HealthView {
+  @ApiProperty({ example: 'ok' }) status!: 'ok';
+  @ApiProperty({ enum: ['pglite', 'postgres'] }) database!: string;
+  @ApiProperty() uptimeSeconds!: number;
+}
+
+@ApiTags('health')
+@Controller('health')
+export class HealthController {
+  constructor(private readonly health: HealthService) {}
+
+  @Public()
+  @Get()
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Liveness and readiness: 200 when the database answers, 503 otherwise (no API key needed)' })
+  @ApiOkResponse({ type: HealthView })
+  @ApiServiceUnavailableResponse()
+  async check(): Promise<HealthView> {
+    const result = await this.health.check();
+    if (!result.ok) throw new ServiceUnavailableException(`database unreachable: ${result.reason}`);
+    return { status: 'ok', database: result.database, uptimeSeconds: result.uptimeSeconds };
+  }
+}

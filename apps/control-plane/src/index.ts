@@ -1,0 +1,10 @@
+export { startControlPlane, API_PREFIX } from './bootstrap';
+export type { ControlPlane, StartOptions } from './bootstrap';
+export { AppConfig, ConfigError } from './config/app-config';
+export type { Env } from './config/app-config';
+export * from './common/errors';
+export { HttpPortInUseError } from './startup-errors';
+export { DevicesService } from './devices/device.service';
+export { DeploymentsService } from './deployments/deployment.service';
+export { rollUpStatus, stateAfterProgress, stateAfterReport } from './deployments/deployment-state';
+export { ArtifactStore } from './artifacts/artifact.store';

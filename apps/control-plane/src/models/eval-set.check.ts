@@ -1,0 +1,34 @@
+import type { EvalSet, TensorInfo } from '@edgefleet/contracts';
+
+/**
+ * Problems that would make an eval set useless for a model, or none. The device feeds the samples to one model
+ * input in batches, so that input must be float32 with a leading batch dimension followed by the sample shape,
+ * and the first output must score exactly `numClasses` classes. Symbolic dimensions accept any size.
+ */
+export function evalSetProblems(set: Pick<EvalSet, 'inputName' | 'sampleShape' | 'numClasses' | 'n'>, inputs: TensorInfo[], outputs: TensorInfo[]): string[] {
+  const problems: string[] = [];
+  if (set.n < 1) problems.push('eval set has no samples');
+  const input = set.inputName ? inputs.find((i) => i.name === set.inputName) : inputs[0];
+  if (!input) {
+    problems.push(set.inputName ? `eval set feeds input "${set.inputName}", the model's inputs are ${inputs.map((i) => i.name).join(', ')}` : 'model has no inputs');
+    return problems;
+  }
+  if (input.type !== 'float32') problems.push(`input "${input.name}" is ${input.type}; eval sets carry float32 samples`);
+  const want = `[batch, ${set.sampleShape.join(', ')}]`;
+  if (input.dims.length !== set.sampleShape.length + 1) {
+    problems.push(`input "${input.name}" has shape [${input.dims.join(', ')}], eval set samples need ${want}`);
+  } else {
+    set.sampleShape.forEach((size, i) => {
+      const dim = input.dims[i + 1];
+      if (typeof dim === 'number' && dim > 0 && dim !== size) {
+        problems.push(`input "${input.name}" dimension ${i + 1} is ${dim}, eval set samples have ${size} (shape ${want})`);
+      }
+    });
+  }
+  const scores = outputs[0];
+  const classes = scores?.dims[scores.dims.length - 1];
+  if (typeof classes === 'number' && classes > 0 && classes !== set.numClasses) {
+    problems.push(`output "${scores!.name}" scores ${classes} classes, the eval set has ${set.numClasses}`);
+  }
+  return problems;
+}

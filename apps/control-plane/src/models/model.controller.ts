@@ -1,0 +1,84 @@
+import { Controller, Get, Param, Post, Query, Req, Res, StreamableFile } from '@nestjs/common';
+import {
+  ApiBearerAuth, ApiBody, ApiConflictResponse, ApiConsumes, ApiCreatedResponse, ApiOkResponse, ApiOperation,
+  ApiPayloadTooLargeResponse, ApiProduces, ApiTags, ApiUnprocessableEntityResponse,
+} from '@nestjs/swagger';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { validateAs } from '@edgefleet/contracts';
+import { AppConfig } from '../config/app-config';
+import { InvalidInputError } from '../common/errors';
+import { ArtifactStore } from '../artifacts/artifact.store';
+import { CurrentActor } from '../auth/actor.decorator';
+import type { Actor } from '../audit/audit.types';
+import { ApiErrorResponses, ErrorView } from '../openapi/api-error-responses';
+import { readModelUpload } from './model-upload.reader';
+import { ModelsService } from './model.service';
+import { ListModelsQueryDto, ModelPageView, ModelView, toModelView, UploadModelFieldsDto, UploadModelFormDoc } from './model.dto';
+
+@ApiTags('models')
+@ApiBearerAuth()
+@ApiErrorResponses()
+@Controller('models')
+export class ModelController {
+  constructor(
+    private readonly models: ModelsService,
+    private readonly store: ArtifactStore,
+    private readonly config: AppConfig,
+  ) {}
+
+  @Post()
+  @ApiOperation({ summary: 'Upload an ONNX model (and optionally its eval set); it is loaded in onnxruntime to check it' })
+  @ApiConsumes('multipart/form-data')
+  @ApiBody({ type: UploadModelFormDoc })
+  @ApiCreatedResponse({ type: ModelView })
+  @ApiConflictResponse({ type: ErrorView, description: 'name + version + precision exists' })
+  @ApiUnprocessableEntityResponse({ type: ErrorView, description: 'onnxruntime cannot load the file, or the eval set does not fit' })
+  @ApiPayloadTooLargeResponse({ type: ErrorView })
+  async upload(@Req() req: FastifyRequest, @CurrentActor() actor: Actor): Promise<ModelView> {
+    const parts = await readModelUpload(req, this.store, this.config);
+    const fields = validateAs(UploadModelFieldsDto, parts.fields);
+    if (!fields.ok) {
+      await parts.model?.discard();
+      await parts.evalSet?.discard();
+      throw new InvalidInputError(fields.errors.join('; '), fields.errors);
+    }
+    const model = await this.models.upload({ ...fields.value, model: parts.model!, evalSet: parts.evalSet }, actor);
+    return toModelView(model);
+  }
+
+  @Get()
+  @ApiOkResponse({ type: ModelPageView })
+  async list(@Query() q: ListModelsQueryDto): Promise<ModelPageView> {
+    const page = await this.models.list({ name: q.name, family: q.family }, q);
+    return { ...page, items: page.items.map(toModelView) };
+  }
+
+  @Get(':id')
+  @ApiOkResponse({ type: ModelView })
+  async get(@Param('id') id: string): Promise<ModelView> {
+    return toModelView(await this.models.get(id));
+  }
+
+  @Get(':id/content')
+  @ApiOperation({ summary: 'Download the model file (ETag = sha256; If-None-Match answers 304)' })
+  @ApiProduces('application/octet-stream')
+  @ApiOkResponse({ schema: { type: 'string', format: 'binary' } })
+  async content(
+    @Param('id') id: string,
+    @Req() req: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<StreamableFile | undefined> {
+    const content = await this.models.content(id);
+    const etag = `"${content.sha256}"`;
+    void reply.header('etag', etag).header('cache-control', 'private, max-age=31536000, immutable');
+    if (req.headers['if-none-match'] === etag) {
+      void reply.status(304);
+      return undefined;
+    }
+    return new StreamableFile(content.open(), {
+      type: 'application/octet-stream',
+      length: content.size,
+      disposition: `attachment; filename="${content.filename}"`,
+    });
+  }
+}

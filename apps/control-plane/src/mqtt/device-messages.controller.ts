@@ -1,0 +1,56 @@
+import { Controller } from '@nestjs/common';
+import { Ctx, EventPattern, MqttContext } from '@nestjs/microservices';
+import {
+  BlockRequestMessage, controlPlaneSubscriptions, HelloMessage, ProgressMessage, ReportMessage, StatusMessage,
+} from '@edgefleet/contracts';
+import { InvalidInputError } from '../common/errors';
+import { DeploymentsService } from '../deployments/deployment.service';
+import { DevicesService } from '../devices/device.service';
+import { BlockServer } from '../ota/block-server.service';
+import { DeviceMessageRunner } from './device-message.runner';
+
+/**
+ * Device → control plane topics. Each handler is thin: the runner validates the raw payload and handles
+ * failures; the handler checks identity and calls the service.
+ */
+@Controller()
+export class DeviceMessagesController {
+  constructor(
+    private readonly runner: DeviceMessageRunner,
+    private readonly devices: DevicesService,
+    private readonly deployments: DeploymentsService,
+    private readonly blocks: BlockServer,
+  ) {}
+
+  @EventPattern(controlPlaneSubscriptions.hello)
+  hello(@Ctx() ctx: MqttContext): Promise<void> {
+    return this.runner.run(ctx, HelloMessage, async (deviceId, msg) => {
+      if (msg.deviceId !== deviceId) {
+        throw new InvalidInputError(`hello names device ${JSON.stringify(msg.deviceId)} but was sent on the topic of ${JSON.stringify(deviceId)}`);
+      }
+      await this.devices.registerFromHello(msg);
+      // A device that was offline, or a broker that lost its retained messages, still converges.
+      await this.deployments.republishDesired(deviceId);
+    });
+  }
+
+  @EventPattern(controlPlaneSubscriptions.status)
+  status(@Ctx() ctx: MqttContext): Promise<void> {
+    return this.runner.run(ctx, StatusMessage, (deviceId, msg) => this.devices.markStatus(deviceId, msg.state));
+  }
+
+  @EventPattern(controlPlaneSubscriptions.blockRequest)
+  blockRequest(@Ctx() ctx: MqttContext): Promise<void> {
+    return this.runner.run(ctx, BlockRequestMessage, (deviceId, msg) => this.blocks.serve(deviceId, msg));
+  }
+
+  @EventPattern(controlPlaneSubscriptions.progress)
+  progress(@Ctx() ctx: MqttContext): Promise<void> {
+    return this.runner.run(ctx, ProgressMessage, (deviceId, msg) => this.deployments.recordProgress(deviceId, msg));
+  }
+
+  @EventPattern(controlPlaneSubscriptions.report)
+  report(@Ctx() ctx: MqttContext): Promise<void> {
+    return this.runner.run(ctx, ReportMessage, (deviceId, msg) => this.deployments.recordReport(deviceId, msg));
+  }
+}

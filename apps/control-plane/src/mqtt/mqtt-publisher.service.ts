@@ -1,0 +1,95 @@
+import { BeforeApplicationShutdown, Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import { PROTOCOL_VERSION, RejectedMessage, topics } from '@edgefleet/contracts';
+import { randomUUID } from 'node:crypto';
+import mqtt, { type MqttClient } from 'mqtt';
+import { MqttBrokerService } from './mqtt-broker.service';
+import { MqttPublishError } from './mqtt.errors';
+
+export interface PublishOptions {
+  qos: 0 | 1;
+  retain?: boolean;
+}
+
+/** Could not reach the broker when the control plane started. */
+export class MqttConnectError extends Error {
+  override name = 'MqttConnectError';
+  constructor(readonly url: string, cause: Error) {
+    super(`cannot connect to the MQTT broker at ${url}: ${cause.message}`, { cause });
+  }
+}
+
+/**
+ * The control plane's outbound MQTT connection (desired state, blocks, rejections). A plain MQTT.js client
+ * rather than Nest's ClientMqtt: ClientMqtt wraps every payload in its {pattern,data} JSON envelope, while the
+ * protocol needs raw JSON, raw binary blocks and the retain flag, and we need the PUBACK of each QoS 1
+ * publish to bound the memory the block server holds.
+ */
+@Injectable()
+export class MqttPublisher implements OnModuleInit, BeforeApplicationShutdown {
+  private readonly logger = new Logger('MqttPublisher');
+  private connecting?: Promise<MqttClient>;
+  private closed = false;
+
+  constructor(private readonly broker: MqttBrokerService) {}
+
+  async onModuleInit(): Promise<void> {
+    await this.client();
+  }
+
+  /** Resolves on PUBACK for QoS 1 (on hand-over to the socket for QoS 0). */
+  async publish(topic: string, payload: Buffer | string, opts: PublishOptions): Promise<void> {
+    try {
+      const client = await this.client();
+      await client.publishAsync(topic, payload, { qos: opts.qos, retain: opts.retain ?? false });
+    } catch (err) {
+      throw new MqttPublishError(topic, err as Error);
+    }
+  }
+
+  /**
+   * Tells a device why its message on `topic` was refused. Best effort (QoS 0): a failure here is logged, never
+   * thrown, because the caller is already handling a bad message and must keep going.
+   */
+  async publishRejected(deviceId: string, topic: string, reason: string): Promise<void> {
+    const msg: RejectedMessage = { v: PROTOCOL_VERSION, topic, reason: reason.slice(0, 4000) };
+    try {
+      await this.publish(topics.rejected(deviceId), JSON.stringify(msg), { qos: 0 });
+    } catch (err) {
+      this.logger.warn(`could not publish rejection for ${topic}: ${(err as Error).message}`);
+    }
+  }
+
+  private client(): Promise<MqttClient> {
+    if (this.closed) return Promise.reject(new Error('the control plane is shutting down'));
+    this.connecting ??= this.connect();
+    return this.connecting;
+  }
+
+  private async connect(): Promise<MqttClient> {
+    await this.broker.start();
+    const url = this.broker.url;
+    try {
+      // allowRetries=false: an unreachable broker at start is an error to report, not to wait out.
+      // Afterwards MQTT.js reconnects on its own (reconnectPeriod) and re-sends unacknowledged QoS 1 packets.
+      const client = await mqtt.connectAsync(
+        url,
+        { clientId: `edgefleet-cp-out-${randomUUID().slice(0, 8)}`, clean: true, reconnectPeriod: 1000 },
+        false,
+      );
+      client.on('error', (err) => this.logger.warn(`outbound MQTT connection: ${err.message}`));
+      return client;
+    } catch (err) {
+      this.connecting = undefined;
+      throw new MqttConnectError(url, err as Error);
+    }
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    this.closed = true;
+    const connecting = this.connecting;
+    this.connecting = undefined;
+    if (!connecting) return;
+    const client = await connecting.catch(() => undefined);
+    await client?.endAsync();
+  }
+}

@@ -1,0 +1,13 @@
+import { Module } from '@nestjs/common';
+import { ArtifactsModule } from '../artifacts/artifacts.module';
+import { MqttBrokerModule } from '../mqtt/mqtt-broker.module';
+import { BlockServer } from './block-server.service';
+import { OtaService } from './ota.service';
+
+/** Signed desired state and block serving. Imported by DeploymentsModule (publishDesired) and MqttModule. */
+@Module({
+  imports: [ArtifactsModule, MqttBrokerModule],
+  providers: [OtaService, BlockServer],
+  exports: [OtaService, BlockServer],
+})
+export class OtaModule {}

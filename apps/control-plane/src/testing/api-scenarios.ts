@@ -1,0 +1,335 @@
+/**
+ * The admin API scenarios, run by the integration specs against a real database (PGlite and PostgreSQL) and a
+ * real broker, over real HTTP. Each spec supplies the environment; the scenarios are the same.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { connectAsync, MqttClient } from 'mqtt';
+import {
+  DesiredStateMessage, PROTOCOL_VERSION, profileClassOf, ReportMessage, topics, verifyDesiredState,
+} from '@edgefleet/contracts';
+import { ControlPlane, startControlPlane } from '../bootstrap';
+import type { Env } from '../config/app-config';
+import { ArtifactMismatchError, UnknownDeploymentError, UnknownDeviceError } from '../common/errors';
+import { DeploymentsService } from '../deployments/deployment.service';
+import { DevicesService } from '../devices/device.service';
+import { OtaService } from '../ota/ota.service';
+import { ApiClient, deviceBody, evalSetFor, profile, tinyClassifier } from './factories';
+
+export interface ApiTestTarget {
+  env: Env;
+  cleanup?: () => Promise<void>;
+}
+
+const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+
+const report = (deploymentId: string, artifactSha256: string, outcome: ReportMessage['outcome']): ReportMessage => ({
+  v: PROTOCOL_VERSION, deploymentId, artifactSha256, outcome,
+  latency: { p50Ms: 1.1, p95Ms: 2.2, p99Ms: 3.3, meanMs: 1.4, minMs: 0.9, maxMs: 4 },
+  runs: 50, warmupRuns: 5, accuracy: 0.9, evalSamples: 8, inputSource: 'eval-set',
+  gateResults: [{ gate: 'maxLatencyP95Ms', limit: 20, measured: 2.2, passed: outcome !== 'rejected' }],
+  simulated: false, measuredAt: new Date().toISOString(),
+  ...(outcome === 'activated' ? {} : { failureReason: `${outcome} in test` }),
+});
+
+export function describeApi(name: string, target: () => Promise<ApiTestTarget | undefined>): void {
+  describe(`control plane admin API on ${name}`, () => {
+    let t: ApiTestTarget | undefined;
+    let cp: ControlPlane;
+    let api: ApiClient;
+    let skip: string | false = false;
+    const cleared: string[] = [];
+
+    before(async () => {
+      t = await target();
+      if (!t) {
+        skip = `${name} not available`;
+        return;
+      }
+      cp = await startControlPlane({ PORT: '0', MQTT_PORT: '0', LOG_LEVEL: 'warn', MAX_MODEL_MB: '1', ...t.env });
+      api = new ApiClient(cp.httpUrl, cp.adminApiKey);
+    });
+
+    after(async () => {
+      if (cp) {
+        // Retained desired states would outlive the test on an external broker.
+        const ota = cp.app.get(OtaService);
+        for (const id of cleared) await ota.clearDesired(id);
+        await cp.close();
+      }
+      await t?.cleanup?.();
+    });
+
+    const test = (title: string, fn: () => Promise<void>) => it(title, async (ctx) => {
+      if (skip) return ctx.skip(skip);
+      await fn();
+    });
+
+    test('health answers without a key; the OpenAPI document lists the API', async () => {
+      const health = await new ApiClient(cp.httpUrl).get('/health');
+      assert.equal(health.status, 200);
+      assert.equal(health.body.status, 'ok');
+      const docs = await new ApiClient(cp.httpUrl).get('/docs-json');
+      assert.equal(docs.status, 200);
+      for (const p of ['/api/v1/devices', '/api/v1/devices/{id}/reports', '/api/v1/models', '/api/v1/models/{id}/content', '/api/v1/deployments']) {
+        assert.ok(docs.body.paths[p], `OpenAPI lists ${p}`);
+      }
+      const ui = await fetch(`${cp.httpUrl}/docs`);
+      assert.equal(ui.status, 200);
+      assert.match(await ui.text(), /swagger/i);
+    });
+
+    test('no key or a bad key → 401 JSON with a correlation id', async () => {
+      const none = await api.withKey(undefined).get('/api/v1/devices');
+      assert.equal(none.status, 401);
+      assert.deepEqual(Object.keys(none.body).sort(), ['correlationId', 'error', 'message', 'statusCode']);
+      assert.equal(none.body.error, 'Unauthorized');
+      assert.equal(none.headers.get('x-correlation-id'), none.body.correlationId);
+      const bad = await api.withKey('efk_not-a-real-key-000000000000').get('/api/v1/devices');
+      assert.equal(bad.status, 401);
+      const caller = await api.request('GET', '/api/v1/devices', undefined, { 'x-correlation-id': 'trace-42' });
+      assert.equal(caller.headers.get('x-correlation-id'), 'trace-42');
+    });
+
+    test('devices: create, list with filters and pages, get, patch, delete', async () => {
+      const a = deviceBody({ tags: ['site-a', 'cam'] });
+      const b = deviceBody({ tags: ['site-b'], profile: profile({ name: 'gateway', arch: 'x64', cores: 8, ramMb: 16384 }) });
+      const created = await api.post('/api/v1/devices', a);
+      assert.equal(created.status, 201, JSON.stringify(created.body));
+      assert.equal(created.body.id, a.id);
+      assert.equal(created.body.name, a.id);
+      assert.equal(created.body.status, 'registered');
+      assert.equal(created.body.profileClass, profileClassOf(a.profile));
+      assert.equal((await api.post('/api/v1/devices', b)).status, 201);
+      const dup = await api.post('/api/v1/devices', a);
+      assert.equal(dup.status, 409);
+      assert.match(dup.body.message, /already exists/);
+
+      const byTag = await api.get('/api/v1/devices?tag=site-a');
+      assert.equal(byTag.status, 200);
+      assert.deepEqual(byTag.body.items.map((d: { id: string }) => d.id), [a.id]);
+      const page = await api.get('/api/v1/devices?limit=1&offset=0&status=registered');
+      assert.equal(page.body.items.length, 1);
+      assert.ok(page.body.total >= 2);
+      assert.equal(page.body.limit, 1);
+
+      const patched = await api.patch(`/api/v1/devices/${a.id}`, { name: 'Kitchen', tags: ['site-c'], profile: profile({ ramMb: 8192 }) });
+      assert.equal(patched.status, 200, JSON.stringify(patched.body));
+      assert.equal(patched.body.name, 'Kitchen');
+      assert.deepEqual(patched.body.tags, ['site-c']);
+      assert.notEqual(patched.body.profileClass, created.body.profileClass);
+      assert.equal((await api.get(`/api/v1/devices/${a.id}`)).body.profile.ramMb, 8192);
+
+      assert.equal((await api.delete(`/api/v1/devices/${a.id}`)).status, 204);
+      const gone = await api.get(`/api/v1/devices/${a.id}`);
+      assert.equal(gone.status, 404);
+      assert.match(gone.body.message, /not found/);
+      assert.equal((await api.delete(`/api/v1/devices/${a.id}`)).status, 404);
+    });
+
+    test('invalid bodies and queries → 400 naming every problem; unknown fields are refused', async () => {
+      const invalid = await api.post('/api/v1/devices', { id: 'bad id!', profile: { arch: 'sparc', cores: 0, ramMb: 1 } });
+      assert.equal(invalid.status, 400);
+      assert.equal(invalid.body.error, 'Bad Request');
+      for (const field of ['id', 'profile.arch', 'profile.cores']) assert.match(invalid.body.message, new RegExp(field.replace('.', '\\.')));
+      assert.ok(invalid.body.details.length >= 3);
+
+      const unknown = await api.post('/api/v1/devices', { ...deviceBody(), isAdmin: true });
+      assert.equal(unknown.status, 400);
+      assert.match(unknown.body.message, /isAdmin should not exist/);
+      const nested = await api.post('/api/v1/devices', deviceBody({ profile: { ...profile(), gpuCount: 2 } }));
+      assert.equal(nested.status, 400);
+      assert.match(nested.body.message, /gpuCount/);
+
+      const noProfile = await api.post('/api/v1/devices', { id: 'pi-x' });
+      assert.equal(noProfile.status, 400);
+      assert.match(noProfile.body.message, /profile/);
+
+      assert.equal((await api.get('/api/v1/devices?limit=0')).status, 400);
+      assert.equal((await api.get('/api/v1/devices?color=red')).status, 400);
+      const notJson = await api.request('POST', '/api/v1/devices', '{"id": ', { 'content-type': 'application/json' });
+      assert.equal(notJson.status, 400);
+      assert.ok(notJson.body.correlationId);
+    });
+
+    let modelId = '';
+    let modelSha = '';
+    const model = tinyClassifier();
+
+    test('models: upload a real ONNX model → 201 with inputs, outputs and sha256; duplicates 409', async () => {
+      const res = await api.uploadModel({ name: 'tiny', version: '1.0.0', precision: 'fp32' }, model, evalSetFor());
+      assert.equal(res.status, 201, JSON.stringify(res.body));
+      modelId = res.body.id;
+      modelSha = sha256(model);
+      assert.equal(res.body.sha256, modelSha);
+      assert.equal(res.body.sizeBytes, model.length);
+      assert.deepEqual(res.body.inputs, [{ name: 'x', type: 'float32', dims: ['batch', 4] }]);
+      assert.deepEqual(res.body.outputs, [{ name: 'probs', type: 'float32', dims: ['batch', 3] }]);
+      assert.equal(res.body.params, 15);
+      assert.equal(res.body.evalSet.samples, 8);
+      assert.equal(res.body.evalSet.sha256, sha256(evalSetFor()));
+
+      const dup = await api.uploadModel({ name: 'tiny', version: '1.0.0' }, model);
+      assert.equal(dup.status, 409);
+      const list = await api.get('/api/v1/models?name=tiny');
+      assert.deepEqual(list.body.items.map((m: { id: string }) => m.id), [modelId]);
+      assert.equal((await api.get(`/api/v1/models/${modelId}`)).body.sha256, modelSha);
+    });
+
+    test('models: files onnxruntime cannot load, bad fields and bad eval sets are refused', async () => {
+      const garbage = await api.uploadModel({ name: 'junk', version: '1' }, Buffer.from('this is not an onnx model'));
+      assert.equal(garbage.status, 422);
+      assert.match(garbage.body.message, /onnxruntime/);
+      const noFile = await api.uploadModel({ name: 'junk', version: '1' });
+      assert.equal(noFile.status, 400);
+      const badFields = await api.uploadModel({ name: 'has space', version: '1', precision: 'fp64', extra: 'x' }, model);
+      assert.equal(badFields.status, 400);
+      for (const word of ['name', 'precision', 'extra']) assert.match(badFields.body.message, new RegExp(word));
+      const wrongShape = await api.uploadModel({ name: 'tiny', version: '2' }, model, evalSetFor(5, 3));
+      assert.equal(wrongShape.status, 422);
+      assert.match(wrongShape.body.message, /dimension 1 is 4/);
+      const notEvalSet = await api.uploadModel({ name: 'tiny', version: '3' }, model, Buffer.from('nope'));
+      assert.equal(notEvalSet.status, 422);
+      const huge = await api.uploadModel({ name: 'huge', version: '1' }, Buffer.alloc(1024 * 1024 + 1));
+      assert.equal(huge.status, 413, JSON.stringify(huge.body));
+      const json = await api.post('/api/v1/models', { name: 'x' });
+      assert.equal(json.status, 400);
+      assert.equal((await api.get('/api/v1/models?name=junk')).body.total, 0);
+    });
+
+    test('models: content download equals the upload, with ETag and 304', async () => {
+      const res = await api.get(`/api/v1/models/${modelId}/content`);
+      assert.equal(res.status, 200);
+      assert.equal(res.headers.get('content-type'), 'application/octet-stream');
+      assert.equal(res.headers.get('etag'), `"${modelSha}"`);
+      assert.ok(Buffer.compare(res.body as Buffer, model) === 0, 'downloaded bytes equal the upload');
+      const cached = await api.request('GET', `/api/v1/models/${modelId}/content`, undefined, { 'if-none-match': `"${modelSha}"` });
+      assert.equal(cached.status, 304);
+      assert.equal((await api.get('/api/v1/models/00000000-0000-0000-0000-000000000000/content')).status, 404);
+    });
+
+    test('deployments: to a tag → pending rows, signed desired state retained on the broker; newer one supersedes', async () => {
+      const tag = `fleet-${Date.now().toString(36)}`;
+      const ids = [deviceBody({ tags: [tag] }), deviceBody({ tags: [tag, 'x'] })].map((d) => d.id);
+      for (const [i, id] of ids.entries()) assert.equal((await api.post('/api/v1/devices', deviceBody({ id, tags: i ? [tag, 'x'] : [tag] }))).status, 201);
+      cleared.push(...ids);
+
+      const mqtt = await connectAsync(cp.mqttUrl, { reconnectPeriod: 0 });
+      try {
+        const first = await api.post('/api/v1/deployments', { artifactId: modelId, tags: [tag], gates: { maxLatencyP95Ms: 20, minAccuracy: 0.5 } });
+        assert.equal(first.status, 201, JSON.stringify(first.body));
+        assert.equal(first.body.status, 'in_progress');
+        assert.deepEqual(first.body.devices.map((d: { deviceId: string }) => d.deviceId), [...ids].sort());
+        assert.ok(first.body.devices.every((d: { state: string; totalBlocks: number }) => d.state === 'pending' && d.totalBlocks === 1));
+
+        const desired = await retained(mqtt, topics.desired(ids[0]!));
+        assert.equal(desired.deploymentId, first.body.id);
+        assert.equal(desired.artifact.sha256, modelSha);
+        assert.equal(desired.artifact.evalSet?.samples, 8);
+        assert.deepEqual(desired.gates, { maxLatencyP95Ms: 20, minAccuracy: 0.5 });
+        assert.ok(verifyDesiredState(desired, [cp.signingPublicKeyPem]), 'signed by the control plane key');
+
+        const second = await api.post('/api/v1/deployments', { artifactId: modelId, deviceIds: [ids[1]] });
+        assert.equal(second.status, 201);
+        const old = await api.get(`/api/v1/deployments/${first.body.id}`);
+        const states = Object.fromEntries(old.body.devices.map((d: { deviceId: string; state: string }) => [d.deviceId, d.state]));
+        assert.deepEqual(states, { [ids[0]!]: 'pending', [ids[1]!]: 'superseded' });
+        assert.equal((await retained(mqtt, topics.desired(ids[1]!))).deploymentId, second.body.id);
+
+        assert.equal((await api.delete(`/api/v1/devices/${ids[0]}`)).status, 204);
+        await assert.rejects(retained(mqtt, topics.desired(ids[0]!), 500), /no retained message/, 'deleting a device clears its desired state');
+        assert.equal((await api.get(`/api/v1/deployments/${first.body.id}`)).body.devices.length, 1, 'its deployment row went with it');
+      } finally {
+        await mqtt.endAsync();
+      }
+
+      const none = await api.post('/api/v1/deployments', { artifactId: modelId, tags: ['no-such-tag'] });
+      assert.equal(none.status, 422);
+      assert.match(none.body.message, /no device/);
+      assert.equal((await api.post('/api/v1/deployments', { artifactId: modelId })).status, 400);
+      assert.equal((await api.post('/api/v1/deployments', { artifactId: 'nope', tags: [tag] })).status, 404);
+      const unknownIds = await api.post('/api/v1/deployments', { artifactId: modelId, deviceIds: ['ghost-1'] });
+      assert.equal(unknownIds.status, 422);
+      assert.match(unknownIds.body.message, /ghost-1/);
+      const badGates = await api.post('/api/v1/deployments', { artifactId: modelId, tags: [tag], gates: { minAccuracy: 3 } });
+      assert.equal(badGates.status, 400);
+      assert.match(badGates.body.message, /gates\.minAccuracy/);
+    });
+
+    test('device messages: hello registers, progress and reports roll the deployment up; bad reports are refused', async () => {
+      const devices = cp.app.get(DevicesService);
+      const deployments = cp.app.get(DeploymentsService);
+      const ids = ['ok', 'no'].map((s) => `${s}-${Date.now().toString(36)}`);
+      for (const id of ids) {
+        await devices.registerFromHello({ v: 1, deviceId: id, agentVersion: '0.1.0', profile: profile(), tags: ['hello-tag'] });
+      }
+      cleared.push(...ids);
+      const registered = await api.get(`/api/v1/devices/${ids[0]}`);
+      assert.equal(registered.body.status, 'online');
+      assert.equal(registered.body.agentVersion, '0.1.0');
+      await devices.markStatus(ids[0]!, 'offline');
+      assert.equal((await api.get(`/api/v1/devices/${ids[0]}`)).body.status, 'offline');
+
+      const dep = (await api.post('/api/v1/deployments', { artifactId: modelId, deviceIds: ids })).body;
+      await deployments.recordProgress(ids[0]!, { v: 1, deploymentId: dep.id, sha256: modelSha, state: 'downloading', receivedBlocks: 1, totalBlocks: 1 });
+      await deployments.recordReport(ids[0]!, report(dep.id, modelSha, 'activated'));
+      await deployments.recordReport(ids[0]!, report(dep.id, modelSha, 'activated')); // QoS 1 redelivery
+      let now = (await api.get(`/api/v1/deployments/${dep.id}`)).body;
+      assert.equal(now.status, 'in_progress');
+      await deployments.recordReport(ids[1]!, report(dep.id, modelSha, 'rejected'));
+      now = (await api.get(`/api/v1/deployments/${dep.id}`)).body;
+      assert.equal(now.status, 'partial');
+      const okRow = now.devices.find((d: { deviceId: string }) => d.deviceId === ids[0]);
+      assert.equal(okRow.state, 'active');
+      assert.equal(okRow.report.latencyP95Ms, 2.2);
+      assert.equal(okRow.report.activated, true);
+      assert.equal(now.devices.find((d: { deviceId: string }) => d.deviceId === ids[1]).state, 'rejected');
+      assert.equal((await api.get(`/api/v1/devices/${ids[0]}`)).body.activeArtifactId, modelId);
+      const reports = await api.get(`/api/v1/devices/${ids[0]}/reports`);
+      assert.equal(reports.body.total, 1);
+      assert.equal(reports.body.items[0].deploymentId, dep.id);
+
+      await assert.rejects(deployments.recordReport('ghost-device', report(dep.id, modelSha, 'activated')), UnknownDeviceError);
+      await assert.rejects(deployments.recordReport(ids[0]!, report('no-such-deployment', modelSha, 'activated')), UnknownDeploymentError);
+      await assert.rejects(deployments.recordReport(ids[1]!, report(dep.id, 'ab'.repeat(32), 'activated')), ArtifactMismatchError);
+      await assert.rejects(
+        deployments.recordProgress('ghost-device', { v: 1, deploymentId: dep.id, sha256: modelSha, state: 'downloading', receivedBlocks: 0, totalBlocks: 1 }),
+        UnknownDeviceError,
+      );
+      assert.equal((await api.get('/api/v1/devices/ghost-device')).status, 404, 'no half record created');
+    });
+
+    test('the service keeps answering after all that bad input', async () => {
+      const results = await Promise.all([
+        api.post('/api/v1/devices', '[1,2'),
+        api.post('/api/v1/devices', { id: 42 }),
+        api.uploadModel({ name: 'x', version: '1' }, Buffer.alloc(10)),
+        api.get('/api/v1/nowhere'),
+      ]);
+      assert.deepEqual(results.map((r) => r.status), [400, 400, 422, 404]);
+      assert.equal((await api.get('/health')).status, 200);
+      assert.equal((await api.get('/api/v1/deployments')).status, 200);
+    });
+  });
+}
+
+/** The retained message on a topic (subscribing delivers it at once). */
+async function retained(client: MqttClient, topic: string, timeoutMs = 5000): Promise<DesiredStateMessage> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      client.removeListener('message', onMessage);
+      client.unsubscribe(topic);
+      reject(new Error(`no retained message on ${topic}`));
+    }, timeoutMs);
+    const onMessage = (t: string, payload: Buffer) => {
+      if (t !== topic || payload.length === 0) return;
+      clearTimeout(timer);
+      client.removeListener('message', onMessage);
+      client.unsubscribe(topic);
+      resolve(JSON.parse(payload.toString()) as DesiredStateMessage);
+    };
+    client.on('message', onMessage);
+    client.subscribe(topic, { qos: 1 }, (err) => { if (err) reject(err); });
+  });
+}

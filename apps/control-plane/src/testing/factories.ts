@@ -1,0 +1,77 @@
+/**
+ * Small factories for control-plane tests: a real (tiny) ONNX model, an eval set that fits it, device bodies and
+ * an HTTP client that speaks the admin API. Test-only (imported by *.spec.ts files).
+ */
+import { randomUUID } from 'node:crypto';
+import { encodeEvalSet, HardwareProfile } from '@edgefleet/contracts';
+import { GraphBuilder } from '@edgefleet/onnx';
+
+/** x[batch, features] → softmax(x·W + b)[batch, classes]: loads and runs in onnxruntime. */
+export function tinyClassifier(features = 4, classes = 3, seed = 1): Buffer {
+  const g = new GraphBuilder('tiny');
+  const x = g.input('x', 'float32', ['batch', features]);
+  const w = Float32Array.from({ length: features * classes }, (_, i) => Math.sin(seed * 31 + i));
+  const b = Float32Array.from({ length: classes }, (_, i) => i / 10);
+  const logits = g.op('Add', [g.op('MatMul', [x, g.initializer('W', w, [features, classes])]), g.initializer('b', b, [classes])]);
+  g.output(g.op('Softmax', [logits], { axis: -1 }), 'float32', ['batch', classes], 'probs');
+  return Buffer.from(g.toModel());
+}
+
+export function evalSetFor(features = 4, classes = 3, n = 8): Buffer {
+  return encodeEvalSet({
+    inputName: '',
+    sampleShape: [features],
+    numClasses: classes,
+    n,
+    x: Float32Array.from({ length: n * features }, (_, i) => (i % 7) / 7),
+    y: Int32Array.from({ length: n }, (_, i) => i % classes),
+  });
+}
+
+export const profile = (over: Partial<HardwareProfile> = {}): HardwareProfile =>
+  ({ name: 'rpi4', arch: 'arm64', cores: 4, clockMhz: 1500, simd: ['neon'], ramMb: 4096, ...over });
+
+export const deviceBody = (over: Record<string, unknown> = {}) =>
+  ({ id: `dev-${randomUUID().slice(0, 8)}`, tags: ['lab'], profile: profile(), ...over });
+
+export interface ApiResponse<T = any> {
+  status: number;
+  body: T;
+  headers: Headers;
+}
+
+/** fetch() against the admin API with the Bearer key; JSON in, JSON (or bytes) out. */
+export class ApiClient {
+  constructor(readonly baseUrl: string, readonly apiKey?: string) {}
+
+  withKey(apiKey: string | undefined): ApiClient {
+    return new ApiClient(this.baseUrl, apiKey);
+  }
+
+  async request<T = any>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<ApiResponse<T>> {
+    const init: RequestInit = { method, headers: { ...headers } };
+    if (this.apiKey) (init.headers as Record<string, string>).authorization = `Bearer ${this.apiKey}`;
+    if (body instanceof FormData) init.body = body;
+    else if (body !== undefined) {
+      init.body = typeof body === 'string' ? body : JSON.stringify(body);
+      (init.headers as Record<string, string>)['content-type'] = 'application/json';
+    }
+    const res = await fetch(`${this.baseUrl}${path}`, init);
+    const type = res.headers.get('content-type') ?? '';
+    const parsed = type.includes('json') ? await res.json() : Buffer.from(await res.arrayBuffer());
+    return { status: res.status, body: parsed as T, headers: res.headers };
+  }
+
+  get<T = any>(path: string) { return this.request<T>('GET', path); }
+  post<T = any>(path: string, body?: unknown) { return this.request<T>('POST', path, body); }
+  patch<T = any>(path: string, body?: unknown) { return this.request<T>('PATCH', path, body); }
+  delete<T = any>(path: string) { return this.request<T>('DELETE', path); }
+
+  uploadModel(fields: Record<string, string>, file?: Buffer, evalSet?: Buffer) {
+    const form = new FormData();
+    for (const [k, v] of Object.entries(fields)) form.set(k, v);
+    if (file) form.set('file', new Blob([file]), 'model.onnx');
+    if (evalSet) form.set('evalSet', new Blob([evalSet]), 'eval.efev');
+    return this.request('POST', '/api/v1/models', form);
+  }
+}
