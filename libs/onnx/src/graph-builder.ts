@@ -35,6 +35,8 @@ export class GraphBuilder {
   private readonly outputs: onnx.IValueInfoProto[] = [];
   private readonly initializers: onnx.ITensorProto[] = [];
   private readonly names = new Set<string>();
+  /** Names handed out by fresh() that no node or input has defined yet. */
+  private readonly reserved = new Set<string>();
   private readonly domains = new Set<string>();
   private counter = 0;
 
@@ -45,10 +47,12 @@ export class GraphBuilder {
     let n = hint;
     while (this.names.has(n)) n = `${hint}_${++this.counter}`;
     this.names.add(n);
+    this.reserved.add(n);
     return n;
   }
 
   private claim(name: string): string {
+    if (this.reserved.delete(name)) return name;
     if (this.names.has(name)) throw new OnnxModelError(`graph ${this.name}: name "${name}" is already used`);
     this.names.add(name);
     return name;
@@ -68,7 +72,7 @@ export class GraphBuilder {
 
   /** A constant tensor stored in the model. `float32` data becomes raw little-endian bytes. */
   initializer(hint: string, data: Float32Array | Float64Array | BigInt64Array | Int32Array | number[], dims: number[], dtype?: DType): string {
-    const name = this.fresh(hint);
+    const name = this.claim(this.fresh(hint));
     const t = Array.isArray(data) ? data : Array.from(data as ArrayLike<number | bigint>, Number);
     const kind: DType = dtype ?? (data instanceof Float64Array ? 'float64' : data instanceof BigInt64Array ? 'int64' : data instanceof Int32Array ? 'int32' : 'float32');
     const size = dims.reduce((a, b) => a * b, 1);
@@ -92,7 +96,7 @@ export class GraphBuilder {
     this.nodes.push({
       opType: op,
       domain: domain ?? '',
-      name: this.fresh(`n_${op}`),
+      name: this.claim(this.fresh(`n_${op}`)),
       input: inputs,
       output: outs,
       attribute: Object.entries(attrs).map(([k, v]) => makeAttribute(k, v)),
@@ -102,9 +106,7 @@ export class GraphBuilder {
 
   /** Single-output shorthand for `node`. */
   op(op: string, inputs: string[], attrs: Record<string, AttrValue> = {}, hint?: string, domain?: string): string {
-    const out = this.fresh(hint ?? op.toLowerCase());
-    this.names.delete(out); // node() claims it again
-    return this.node(op, inputs, [out], attrs, domain)[0]!;
+    return this.node(op, inputs, [this.fresh(hint ?? op.toLowerCase())], attrs, domain)[0]!;
   }
 
   toModel(opts: ModelOptions = {}): Uint8Array {

@@ -1,0 +1,121 @@
+/**
+ * `npm run bench -- distill [--epochs 10] [--teacher-epochs 10] [--seeds 3] [--fresh] [--json]`
+ * Fashion-MNIST, 2 cores: teacher accuracies, a ≤10% student's retained accuracy, KD vs hard-label
+ * training (mean ± std over seeds) at full labels and at 10% labels, int8 size/accuracy/latency,
+ * and the time to distil a ~5% student. Targets are printed beside the measurements.
+ * Teachers are cached under node_modules/.cache (delete, or pass --fresh, to retrain).
+ */
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import {
+  DatasetSplit, Network, OnnxClassifier, argmaxRows, defaultTeacher, distill, ensureFashionMnist, exportInferenceModel,
+  fit, loadDataset, matchRate, meanStd, prepareSplit,
+} from '@edgefleet/distill';
+import { benchArgs } from './bench-args';
+
+const log = (s: string) => process.stderr.write(`${s}\n`);
+
+async function teacher(data: DatasetSplit, arch: 'mlp' | 'cnn', epochs: number, fresh: boolean): Promise<{ bytes: Uint8Array; accuracy: number; seconds?: number; cached: boolean }> {
+  const { sampleShape, numClasses } = data.train;
+  const spec = defaultTeacher(arch, sampleShape, numClasses);
+  const file = join(dirname(require.resolve('onnxruntime-node/package.json')), '..', '.cache', 'edgefleet', 'bench-teachers', `${spec.name}-e${epochs}-s1.onnx`);
+  let bytes: Uint8Array | undefined;
+  let seconds: number | undefined;
+  if (!fresh) bytes = await readFile(file).then((b) => new Uint8Array(b), (err: NodeJS.ErrnoException) => { if (err.code === 'ENOENT') return undefined; throw err; });
+  const cached = bytes !== undefined;
+  if (!bytes) {
+    log(`training ${spec.name} for ${epochs} epochs…`);
+    const split = prepareSplit(data.train, 1, 0.1, 1);
+    const net = new Network(spec, sampleShape);
+    const r = await fit(net, split.train, split.validation, {
+      epochs, batchSize: 128, lr: 2e-3, warmupEpochs: 0.5, optimizer: { name: 'adamw', weightDecay: 0.01 }, alpha: 0, temperature: 1,
+      seed: 1, threads: 2, patience: 0, onEpoch: (e) => log(`  epoch ${e.epoch}/${e.epochs} loss ${e.loss.toFixed(4)} val ${e.valAccuracy?.toFixed(4)} ${Math.round(e.samplesPerSec)} samples/s`),
+    });
+    bytes = exportInferenceModel(net, r.params);
+    seconds = r.trainMs / 1000;
+    await mkdir(dirname(file), { recursive: true });
+    await writeFile(file, bytes);
+  }
+  const c = await OnnxClassifier.open(bytes, sampleShape, numClasses, 2, spec.name);
+  const accuracy = matchRate(argmaxRows(await c.logits(data.test.x, data.test.n), data.test.n, numClasses), data.test.y);
+  await c.release();
+  return { bytes, accuracy, seconds, cached };
+}
+
+const fmt = (x: number, d = 4) => x.toFixed(d);
+const row = (cells: (string | number)[], widths: number[]) => cells.map((c, i) => String(c).padEnd(widths[i] ?? 12)).join(' ');
+
+export async function run(args: string[]): Promise<void> {
+  const a = benchArgs(args, { epochs: 'number', 'teacher-epochs': 'number', seeds: 'number', fresh: 'boolean', json: 'boolean', 'kd-student': 'string' });
+  const epochs = Number(a['epochs'] ?? 10);
+  const teacherEpochs = Number(a['teacher-epochs'] ?? 12);
+  const seeds = Number(a['seeds'] ?? 3);
+  const kdStudent = String(a['kd-student'] ?? 'mlp:128');
+  const data = await loadDataset(await ensureFashionMnist());
+  const started = Date.now();
+
+  const mlpT = await teacher(data, 'mlp', teacherEpochs, a['fresh'] === true);
+  const cnnT = await teacher(data, 'cnn', teacherEpochs, a['fresh'] === true);
+  log(`teachers: mlp ${fmt(mlpT.accuracy)}, cnn ${fmt(cnnT.accuracy)}`);
+
+  // A ~5-6% CNN student of the CNN teacher, exactly `epochs` epochs (no early stop) for the timing.
+  log(`distilling the ~5% student…`);
+  const small = await distill({ data, teacher: cnnT.bytes, students: ['cnn:8-16-32'], epochs, patience: 0, baseline: false, seed: 1 });
+  const s = small.students[0] ? small.metrics.students[0]! : undefined;
+  if (!s) throw new Error('no student result');
+  const trainRows = data.train.n - Math.round(0.1 * data.train.n);
+  const fp32Latency = s.latencyP50Ms ?? NaN;
+
+  // KD vs hard labels, mean ± std over seeds, at full and 10% labels.
+  const kd: Record<string, { kd: number[]; hard: number[] }> = {};
+  for (const fraction of [1, 0.1]) {
+    kd[fraction] = { kd: [], hard: [] };
+    for (let seed = 1; seed <= seeds; seed++) {
+      log(`KD vs hard labels: ${kdStudent}, labeled fraction ${fraction}, seed ${seed}`);
+      const r = await distill({ data, teacher: cnnT.bytes, students: [kdStudent], epochs, labeledFraction: fraction, seed, quantize: false, latency: false });
+      kd[fraction]!.kd.push(r.metrics.students[0]!.accuracy);
+      kd[fraction]!.hard.push(r.metrics.students[0]!.hardLabelBaseline!.accuracy);
+    }
+  }
+  const ms = (xs: number[]) => meanStd(xs);
+  const result = {
+    teachers: {
+      mlp: { accuracy: mlpT.accuracy, target: 0.89, trainSeconds: mlpT.seconds, cached: mlpT.cached },
+      cnn: { accuracy: cnnT.accuracy, target: 0.91, trainSeconds: cnnT.seconds, cached: cnnT.cached, params: small.metrics.teacher.params },
+    },
+    smallStudent: {
+      name: s.name, params: s.params, paramFraction: s.params / small.metrics.teacher.params, accuracy: s.accuracy,
+      retained: s.accuracy / cnnT.accuracy, targetRetained: 0.97, agreement: s.agreement,
+      trainSeconds: s.trainSeconds, trainRows, epochs, secondsPer60kFor10Epochs: (s.trainSeconds * 60000 / trainRows) * (10 / epochs), targetSeconds: 60,
+    },
+    int8: {
+      bytesRatio: s.int8 ? s.int8.bytes / s.bytes : NaN, targetBytesRatio: 0.3, accuracyDelta: s.int8 ? s.int8.accuracy - s.accuracy : NaN,
+      fp32LatencyP50Ms: fp32Latency, int8LatencyP50Ms: s.int8?.latencyP50Ms ?? NaN, fp16AccuracyDelta: s.fp16 ? s.fp16.accuracy - s.accuracy : NaN,
+    },
+    kdVsHard: Object.fromEntries(Object.entries(kd).map(([f, v]) => [f, { student: kdStudent, kd: ms(v.kd), hard: ms(v.hard), runs: v }])),
+    totalSeconds: (Date.now() - started) / 1000,
+  };
+  if (a['json']) {
+    process.stdout.write(`${JSON.stringify(result)}\n`);
+    return;
+  }
+  const W = [44, 16, 12, 6];
+  const check = (ok: boolean) => (ok ? 'PASS' : 'MISS');
+  console.log(`\ndistill bench — Fashion-MNIST (60k train / 10k test), 2 threads, ${epochs} student epochs, ${seeds} seeds`);
+  console.log(row(['measure', 'measured', 'target', ''], W));
+  console.log(row(['MLP teacher accuracy (784-512-512-10, dropout)', fmt(mlpT.accuracy), '≥ 0.89', check(mlpT.accuracy >= 0.89)], W));
+  console.log(row([`CNN teacher accuracy (${small.metrics.teacher.params} params)`, fmt(cnnT.accuracy), '≥ 0.91', check(cnnT.accuracy >= 0.91)], W));
+  console.log(row([`student ${s.name}: params / teacher`, `${(100 * result.smallStudent.paramFraction).toFixed(1)}%`, '≤ 10%', check(result.smallStudent.paramFraction <= 0.1)], W));
+  console.log(row([`student accuracy / teacher accuracy`, `${(100 * result.smallStudent.retained).toFixed(1)}% (${fmt(s.accuracy)})`, '≥ 97%', check(result.smallStudent.retained >= 0.97)], W));
+  console.log(row([`int8 bytes / fp32 bytes`, `${(100 * result.int8.bytesRatio).toFixed(1)}%`, '≤ 30%', check(result.int8.bytesRatio <= 0.3)], W));
+  console.log(row([`int8 accuracy − fp32 accuracy`, fmt(result.int8.accuracyDelta), '≈ 0', ''], W));
+  console.log(row([`fp16 accuracy − fp32 accuracy`, fmt(result.int8.fp16AccuracyDelta), '≈ 0', ''], W));
+  console.log(row([`batch-1 latency p50 fp32 → int8 (ms)`, `${fmt(fp32Latency, 4)} → ${fmt(result.int8.int8LatencyP50Ms, 4)}`, 'report', ''], W));
+  console.log(row([`distil ~5% student, 10 epochs on 60k (s)`, fmt(result.smallStudent.secondsPer60kFor10Epochs, 1), '< 60', check(result.smallStudent.secondsPer60kFor10Epochs < 60)], W));
+  console.log(`\nKD (T=4, α=0.5) vs hard labels, ${kdStudent} from the CNN teacher, test accuracy mean ± std over ${seeds} seeds`);
+  console.log(row(['labeled fraction', 'KD', 'hard labels', 'Δ'], [18, 18, 18, 10]));
+  for (const [f, v] of Object.entries(result.kdVsHard)) {
+    console.log(row([f, `${fmt(v.kd.mean)} ± ${fmt(v.kd.std)}`, `${fmt(v.hard.mean)} ± ${fmt(v.hard.std)}`, `${(v.kd.mean - v.hard.mean >= 0 ? '+' : '')}${fmt(v.kd.mean - v.hard.mean)}`], [18, 18, 18, 10]));
+  }
+  console.log(`\ntotal ${result.totalSeconds.toFixed(0)} s`);
+}

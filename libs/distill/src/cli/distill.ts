@@ -1,0 +1,49 @@
+#!/usr/bin/env node
+/**
+ * `npm run distill -- --dataset <dir|csv> --out <dir> …`: trains (or loads) a teacher, distils a
+ * ladder of students, quantizes them and writes the models and metrics.json to --out.
+ * Progress goes to stderr; with --json stdout carries exactly one JSON object.
+ */
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { loadDataset } from '../data';
+import { distill } from '../pipeline/distill';
+import { parseArgs } from './args';
+import { progressLine, publicJson, summaryTable } from './report';
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  const data = await loadDataset(args.dataset);
+  const teacher = args.teacher ? new Uint8Array(await readFile(args.teacher)) : undefined;
+  const controller = new AbortController();
+  process.once('SIGINT', () => controller.abort());
+  const tty = process.stderr.isTTY === true;
+  let lastRun = '';
+  const result = await distill({
+    data, teacher, teacherArch: args.teacherArch, students: args.students, epochs: args.epochs, teacherEpochs: args.teacherEpochs,
+    temperature: args.temperature, alpha: args.alpha, labeledFraction: args.labeledFraction, seed: args.seed,
+    threads: args.threads, batchSize: args.batchSize, signal: controller.signal,
+  }, (p) => {
+    if (!tty) return;
+    // One line per run, rewritten in place each epoch.
+    if (lastRun && lastRun !== p.run) process.stderr.write('\n');
+    lastRun = p.run;
+    process.stderr.write(`\r\x1b[K${progressLine(p)}`);
+  });
+  if (tty && lastRun) process.stderr.write('\n');
+  await mkdir(args.out, { recursive: true });
+  if (!args.teacher) await writeFile(join(args.out, 'teacher.onnx'), result.teacherModel);
+  for (const s of result.students) {
+    await writeFile(join(args.out, `${s.name}.onnx`), s.fp32);
+    if (s.int8) await writeFile(join(args.out, `${s.name}.int8.onnx`), s.int8);
+    if (s.fp16) await writeFile(join(args.out, `${s.name}.fp16.onnx`), s.fp16);
+  }
+  await writeFile(join(args.out, 'metrics.json'), JSON.stringify({ ...publicJson(result.metrics), details: result.metrics }, null, 2));
+  if (args.json) process.stdout.write(`${JSON.stringify(publicJson(result.metrics))}\n`);
+  else process.stderr.write(`${summaryTable(result.metrics)}\nwrote ${args.out}\n`);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`distill: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,121 @@
+import { loadModelInfo } from '@edgefleet/onnx';
+import { Network } from '../model/network';
+import { ModelSpec, parseModelSpec } from '../model/spec';
+import { exportInferenceModel } from '../graph/graphs';
+import { OptimizerConfig } from '../graph/optimizer';
+import { fit, FitOptions, TrainSet } from '../train/fit';
+import { argmaxRows, matchRate } from '../train/metrics';
+import { throwIfAborted } from '../errors';
+import { OnnxClassifier } from './run-model';
+import { prepareSplit } from './split';
+import { defaultStudents, defaultTeacher } from './ladder';
+import { quantizers } from './quantizers';
+import { DistillMetrics, DistillOptions, DistillProgress, DistillResult, RunRole, StudentMetrics, StudentModels } from './options';
+
+/**
+ * The whole job: (train a teacher or load one) → teacher logits for the training set, computed
+ * once → for each student: distil, train a hard-label twin for comparison, export, quantize,
+ * evaluate. Returns metrics and model bytes; throws DistillAbortedError when `signal` fires.
+ */
+export async function distill(o: DistillOptions, onProgress: (p: DistillProgress) => void = () => {}): Promise<DistillResult> {
+  const { train: full, test } = o.data;
+  const { sampleShape, numClasses } = full;
+  const seed = o.seed ?? 1;
+  const threads = o.threads ?? 2;
+  const labeledFraction = o.labeledFraction ?? 1;
+  const temperature = o.temperature ?? 4;
+  const alpha = o.alpha ?? 0.5;
+  const epochs = o.epochs ?? 15;
+  const batchSize = o.batchSize ?? 128;
+  const optimizer: OptimizerConfig = o.optimizer ?? { name: 'adamw', weightDecay: 0.01 };
+  const warnings: string[] = [];
+  const split = prepareSplit(full, labeledFraction, o.validationFraction ?? 0.1, seed);
+
+  const baseFit = (run: string, role: RunRole, ep: number): FitOptions => ({
+    epochs: ep, batchSize, lr: o.lr ?? 2e-3, warmupEpochs: 0.5, optimizer, alpha, temperature, seed, threads,
+    patience: o.patience ?? 4, signal: o.signal,
+    onEpoch: (r) => onProgress({ run, role, epoch: r.epoch, epochs: r.epochs, loss: r.loss, valAccuracy: r.valAccuracy, etaMs: r.etaMs, samplesPerSec: r.samplesPerSec }),
+  });
+
+  // Teacher: given, or trained on the labeled rows.
+  let teacherModel = o.teacher;
+  let teacherName = 'teacher';
+  let teacherTrainSeconds: number | undefined;
+  if (!teacherModel) {
+    const spec = defaultTeacher(o.teacherArch, sampleShape, numClasses);
+    const net = new Network(spec, sampleShape);
+    teacherName = spec.name;
+    const r = await fit(net, split.train, split.validation, baseFit(spec.name, 'teacher', o.teacherEpochs ?? 15));
+    teacherModel = exportInferenceModel(net, r.params);
+    teacherTrainSeconds = r.trainMs / 1000;
+  }
+  throwIfAborted(o.signal);
+  const teacher = await OnnxClassifier.open(teacherModel, sampleShape, numClasses, threads, 'teacher');
+  const teacherTrain = await teacher.logits(split.train.x, split.train.n);
+  const teacherTestPred = argmaxRows(await teacher.logits(test.x, test.n), test.n, numClasses);
+  await teacher.release();
+  const teacherParams = loadModelInfo(teacherModel).parameterCount;
+
+  const specs: ModelSpec[] = o.students?.length
+    ? o.students.map((s) => (typeof s === 'string' ? parseModelSpec(s, sampleShape, numClasses) : s))
+    : defaultStudents(teacherParams, sampleShape, numClasses);
+  const q = o.quantize === false ? {} : quantizers();
+  if (o.quantize !== false && !q.int8) warnings.push('int8: quantizeInt8 is not available in @edgefleet/onnx');
+  if (o.quantize !== false && !q.fp16) warnings.push('fp16: convertToFp16 is not available in @edgefleet/onnx');
+
+  const students: StudentMetrics[] = [];
+  const models: StudentModels[] = [];
+  for (const spec of specs) {
+    throwIfAborted(o.signal);
+    const net = new Network(spec, sampleShape);
+    const kdSet: TrainSet = { ...split.train, teacher: teacherTrain };
+    const kd = await fit(net, kdSet, split.validation, baseFit(spec.name, 'student', epochs));
+    const fp32 = exportInferenceModel(net, kd.params);
+    const m: StudentMetrics = {
+      name: spec.name, params: net.paramCount, macs: net.macs, accuracy: 0, agreement: 0, bytes: fp32.byteLength,
+      trainSeconds: kd.trainMs / 1000, epochsRun: kd.epochsRun,
+    };
+    const sample = test.x.subarray(0, test.x.length / test.n);
+    const evalModel = async (bytes: Uint8Array, withLatency: boolean) => {
+      const c = await OnnxClassifier.open(bytes, sampleShape, numClasses, threads, spec.name);
+      try {
+        const pred = argmaxRows(await c.logits(test.x, test.n), test.n, numClasses);
+        const lat = withLatency && o.latency !== false ? await c.latency(sample) : undefined;
+        return { accuracy: matchRate(pred, test.y), agreement: matchRate(pred, teacherTestPred), latencyP50Ms: lat?.p50Ms };
+      } finally {
+        await c.release();
+      }
+    };
+    const e = await evalModel(fp32, true);
+    Object.assign(m, { accuracy: e.accuracy, agreement: e.agreement, latencyP50Ms: e.latencyP50Ms });
+    if (o.baseline !== false) {
+      const b = await fit(net, split.train, split.validation, baseFit(`${spec.name} (hard labels)`, 'baseline', epochs));
+      const acc = (await evalModel(exportInferenceModel(net, b.params), false)).accuracy;
+      m.hardLabelBaseline = { accuracy: acc, trainSeconds: b.trainMs / 1000 };
+    }
+    const out: StudentModels = { name: spec.name, fp32 };
+    if (q.int8) {
+      out.int8 = await q.int8(fp32);
+      const r = await evalModel(out.int8, true);
+      m.int8 = { accuracy: r.accuracy, bytes: out.int8.byteLength, latencyP50Ms: r.latencyP50Ms };
+    }
+    if (q.fp16) {
+      out.fp16 = await q.fp16(fp32);
+      const r = await evalModel(out.fp16, false);
+      m.fp16 = { accuracy: r.accuracy, bytes: out.fp16.byteLength };
+    }
+    students.push(m);
+    models.push(out);
+  }
+
+  const metrics: DistillMetrics = {
+    teacher: {
+      name: teacherName, accuracy: matchRate(teacherTestPred, test.y), params: teacherParams, bytes: teacherModel.byteLength,
+      trained: !o.teacher, trainSeconds: teacherTrainSeconds,
+    },
+    students,
+    settings: { temperature, alpha, labeledFraction, seed, epochs, threads, batchSize },
+    warnings,
+  };
+  return { metrics, teacherModel, students: models };
+}

@@ -1,0 +1,93 @@
+import { DatasetSplit } from '../data/dataset';
+import { ModelSpec } from '../model/spec';
+import { OptimizerConfig } from '../graph/optimizer';
+import { TeacherArch } from './ladder';
+
+export interface DistillOptions {
+  data: DatasetSplit;
+  /** A trained teacher .onnx; without it one is trained first (`teacherArch`). */
+  teacher?: Uint8Array;
+  teacherArch?: TeacherArch;
+  /** Student specs or CLI syntax (`mlp:64`, `cnn:8-16-32`); default: a ladder sized from the teacher. */
+  students?: (ModelSpec | string)[];
+  /** Student epochs (default 15); early stopping may end sooner. */
+  epochs?: number;
+  teacherEpochs?: number;
+  temperature?: number;
+  /** Weight of the KD term on labeled rows (default 0.5). */
+  alpha?: number;
+  /** Fraction of training rows whose labels may be used (default 1); the rest are teacher-labelled. */
+  labeledFraction?: number;
+  seed?: number;
+  /** onnxruntime threads (default 2; 1 gives bit-reproducible runs). */
+  threads?: number;
+  batchSize?: number;
+  lr?: number;
+  optimizer?: OptimizerConfig;
+  validationFraction?: number;
+  /** Early-stopping patience in epochs (default 4, 0 = off). */
+  patience?: number;
+  /** Also train each student on hard labels alone (default true). */
+  baseline?: boolean;
+  /** Produce int8 and fp16 variants (default true). */
+  quantize?: boolean;
+  /** Measure batch-1 latency (default true). */
+  latency?: boolean;
+  signal?: AbortSignal;
+}
+
+export type RunRole = 'teacher' | 'student' | 'baseline';
+
+export interface DistillProgress {
+  run: string;
+  role: RunRole;
+  epoch: number;
+  epochs: number;
+  loss: number;
+  valAccuracy?: number;
+  etaMs: number;
+  samplesPerSec: number;
+}
+
+export interface VariantMetrics {
+  accuracy: number;
+  bytes: number;
+  latencyP50Ms?: number;
+}
+
+export interface StudentMetrics {
+  name: string;
+  params: number;
+  macs: number;
+  accuracy: number;
+  /** Fraction of test samples where student and teacher predict the same class. */
+  agreement: number;
+  bytes: number;
+  latencyP50Ms?: number;
+  trainSeconds: number;
+  epochsRun: number;
+  hardLabelBaseline?: { accuracy: number; trainSeconds: number };
+  int8?: VariantMetrics;
+  fp16?: VariantMetrics;
+}
+
+export interface DistillMetrics {
+  teacher: { accuracy: number; params: number; bytes: number; trained: boolean; name: string; trainSeconds?: number };
+  students: StudentMetrics[];
+  settings: { temperature: number; alpha: number; labeledFraction: number; seed: number; epochs: number; threads: number; batchSize: number };
+  /** Variants that could not be produced, and why. */
+  warnings: string[];
+}
+
+export interface StudentModels {
+  name: string;
+  fp32: Uint8Array;
+  int8?: Uint8Array;
+  fp16?: Uint8Array;
+}
+
+export interface DistillResult {
+  metrics: DistillMetrics;
+  teacherModel: Uint8Array;
+  students: StudentModels[];
+}
