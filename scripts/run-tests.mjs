@@ -1,13 +1,15 @@
 // Runs every compiled spec with node's built-in test runner.
 // Unit specs live next to the code (`*.spec.ts`), integration and end-to-end tests in test/.
 // Usage: node scripts/run-tests.mjs [substring filter ...]
+// Files run one at a time by default: several suites play "the control plane" on the shared Mosquitto at
+// 127.0.0.1:1883, and one control plane answering another suite's block requests would fail it.
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const dists = ['libs/contracts', 'libs/db', 'libs/onnx', 'libs/distill', 'apps/control-plane', 'device-agent', 'test']
+const dists = ['libs/contracts', 'libs/db', 'libs/onnx', 'libs/distill', 'libs/selection', 'apps/control-plane', 'device-agent', 'test']
   .map((p) => join(root, p, 'dist'));
 
 function* walk(dir) {
@@ -27,6 +29,6 @@ if (files.length === 0) {
   console.error('run-tests: no test files found');
   process.exit(1);
 }
-const r = spawnSync(process.execPath, ['--test', '--test-reporter=spec', `--test-concurrency=${process.env.TEST_CONCURRENCY ?? 2}`, ...files],
+const r = spawnSync(process.execPath, ['--test', '--test-reporter=spec', `--test-concurrency=${process.env.TEST_CONCURRENCY ?? 1}`, ...files],
   { cwd: root, stdio: 'inherit' });
 process.exit(r.status ?? 1);
