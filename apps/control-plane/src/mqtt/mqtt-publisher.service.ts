@@ -3,19 +3,11 @@ import { PROTOCOL_VERSION, RejectedMessage, topics } from '@edgefleet/contracts'
 import { randomUUID } from 'node:crypto';
 import mqtt, { type MqttClient } from 'mqtt';
 import { MqttBrokerService } from './mqtt-broker.service';
-import { MqttPublishError } from './mqtt.errors';
+import { MqttConnectError, MqttPublishError } from './mqtt.errors';
 
 export interface PublishOptions {
   qos: 0 | 1;
   retain?: boolean;
-}
-
-/** Could not reach the broker when the control plane started. */
-export class MqttConnectError extends Error {
-  override name = 'MqttConnectError';
-  constructor(readonly url: string, cause: Error) {
-    super(`cannot connect to the MQTT broker at ${url}: ${cause.message}`, { cause });
-  }
 }
 
 /**

@@ -24,3 +24,11 @@ export class MqttPublishError extends Error {
     super(`MQTT publish to ${topic} failed: ${cause.message}`, { cause });
   }
 }
+
+/** Could not reach the broker when the control plane started. */
+export class MqttConnectError extends Error {
+  override name = 'MqttConnectError';
+  constructor(readonly url: string, cause: Error) {
+    super(`cannot connect to the MQTT broker at ${url}: ${cause.message}`, { cause });
+  }
+}
