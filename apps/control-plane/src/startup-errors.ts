@@ -18,7 +18,7 @@ export function asHttpListenError(err: unknown, config: AppConfig): unknown {
  * locked): their message is printed as is. Matched by class name along the prototype chain (every error of
  * libs/db extends DatabaseError), so this module does not depend on those packages' internals.
  */
-const OPERATOR_ERRORS = new Set(['ConfigError', 'HttpPortInUseError', 'MqttPortInUseError', 'MqttBrokerStartError', 'DatabaseError']);
+const OPERATOR_ERRORS = new Set(['ConfigError', 'HttpPortInUseError', 'MqttPortInUseError', 'MqttBrokerStartError', 'MqttConnectError', 'DatabaseError']);
 
 export function isOperatorError(err: unknown): err is Error {
   if (!(err instanceof Error)) return false;

@@ -44,6 +44,9 @@ export async function fetchBlocks(opts: {
   const attempts = new Map<number, number>(); // block → times requested
   const notBefore = new Map<number, number>(); // block → earliest re-request time (backoff)
   let lastBlockAt = Date.now();
+  // A refusal is final only if nothing arrives after it: where several control planes share a broker (a
+  // cluster behind shared subscriptions, or unrelated ones), another may still answer the same request.
+  let refusal: { reason: string; at: number } | undefined;
   let requested = 0;
   let duplicates = 0;
 
@@ -104,6 +107,7 @@ export async function fetchBlocks(opts: {
             notBefore.set(index, Date.now() + timeoutFor(index));
           } else {
             lastBlockAt = Date.now();
+            if (refusal && refusal.at <= lastBlockAt) refusal = undefined;
             opts.onProgress?.({ received: partial.bitmap.count, total });
           }
           if (partial.complete) finish();
@@ -118,7 +122,7 @@ export async function fetchBlocks(opts: {
       transport.onRejected((reason, topic) => {
         // The reason names the sha256 it refused; a reason naming another object is about an older request.
         const other = /[a-f0-9]{64}/.exec(reason);
-        if (topic.endsWith('/block-req') && (!other || reason.includes(sha256))) finish(new TransferRejectedError(`control plane refused blocks of ${sha256}: ${reason}`));
+        if (topic.endsWith('/block-req') && (!other || reason.includes(sha256))) refusal ??= { reason, at: Date.now() };
       }),
     );
     const onAbort = () => finish(new AbortedError('transfer aborted'));
@@ -132,6 +136,10 @@ export async function fetchBlocks(opts: {
           inflight.delete(block);
           notBefore.set(block, now); // late: eligible again right away, with a longer deadline next time
         }
+      }
+      if (refusal && now - refusal.at >= tuning.requestTimeoutMs) {
+        finish(new TransferRejectedError(`control plane refused blocks of ${sha256}: ${refusal.reason}`));
+        return;
       }
       // The stream went quiet: persist what arrived so a kill now loses nothing.
       if (now - lastBlockAt > 2 * TICK_MS) partial.checkpointIfDirty().catch((err: unknown) => finish(err as Error));
