@@ -6,6 +6,7 @@ const benches: Record<string, () => Promise<{ run(args: string[]): Promise<void>
   ota: () => import('./ota.js'),
   train: () => import('./train.js'),
   distill: () => import('./distill.js'),
+  selection: () => import('./selection.js'),
 };
 
 async function main(): Promise<void> {

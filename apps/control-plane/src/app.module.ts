@@ -11,6 +11,8 @@ import { ModelsModule } from './models/models.module';
 import { DeploymentsModule } from './deployments/deployments.module';
 import { OtaModule } from './ota/ota.module';
 import { MqttModule } from './mqtt/mqtt.module';
+import { DistillationsModule } from './distillations/distillations.module';
+import { SelectionModule } from './selection/selection.module';
 
 /** The control plane. Built around one AppConfig so tests can start several instances in one process. */
 @Module({})
@@ -30,6 +32,8 @@ export class AppModule {
         DeploymentsModule,
         OtaModule,
         MqttModule,
+        DistillationsModule.forRoot(),
+        SelectionModule,
       ],
     };
   }

@@ -8,3 +8,5 @@ export { DevicesService } from './devices/device.service';
 export { DeploymentsService } from './deployments/deployment.service';
 export { rollUpStatus, stateAfterProgress, stateAfterReport } from './deployments/deployment-state';
 export { ArtifactStore } from './artifacts/artifact.store';
+export { SelectionService, type RecommendationRequest, type RecommendationResult } from './selection/selection.service';
+export * from './distillations';

@@ -1,0 +1,70 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsIn, IsInt, IsNumber, IsOptional, Matches, Max, Min } from 'class-validator';
+import type { DatasetRecord } from './dataset.repository';
+import { BUILTIN_DATASETS, BuiltinDataset } from './dataset.types';
+
+const NAME = /^[A-Za-z0-9._-]{1,128}$/;
+const NAME_MESSAGE = 'name must be 1-128 characters of A-Z a-z 0-9 . _ -';
+
+/** JSON body: register a built-in data set. */
+export class RegisterBuiltinDatasetDto {
+  @ApiProperty({ enum: BUILTIN_DATASETS }) @IsIn(BUILTIN_DATASETS)
+  builtin!: BuiltinDataset;
+
+  @ApiPropertyOptional({ description: 'default: the built-in name' }) @IsOptional() @Matches(NAME, { message: NAME_MESSAGE })
+  name?: string;
+}
+
+/** Text fields of the multipart upload (numbers arrive as strings). */
+export class UploadDatasetFieldsDto {
+  @Matches(NAME, { message: NAME_MESSAGE })
+  name!: string;
+
+  @IsOptional() @Type(() => Number) @IsInt() @Min(2) @Max(1000)
+  numClasses?: number;
+
+  @IsOptional() @Type(() => Number) @IsNumber() @Min(0.01) @Max(0.9)
+  testFraction?: number;
+
+  @IsOptional() @Type(() => Number) @IsInt() @Min(0)
+  splitSeed?: number;
+}
+
+export class UploadDatasetFormDoc {
+  @ApiProperty({ example: 'my-sensors' }) name!: string;
+  @ApiPropertyOptional({ type: 'string', format: 'binary', description: 'CSV: label first, then features; optional header; .gz accepted' }) csv?: unknown;
+  @ApiPropertyOptional({ type: 'string', format: 'binary', description: 'IDX train-images (plain or gzip)' }) trainImages?: unknown;
+  @ApiPropertyOptional({ type: 'string', format: 'binary' }) trainLabels?: unknown;
+  @ApiPropertyOptional({ type: 'string', format: 'binary' }) testImages?: unknown;
+  @ApiPropertyOptional({ type: 'string', format: 'binary' }) testLabels?: unknown;
+  @ApiPropertyOptional({ description: 'expected class count (inferred when absent)' }) numClasses?: number;
+  @ApiPropertyOptional({ description: 'CSV: share of rows held out as the test set (default 1/7)' }) testFraction?: number;
+  @ApiPropertyOptional({ description: 'CSV: shuffle rows with this seed before splitting' }) splitSeed?: number;
+}
+
+export class DatasetView {
+  @ApiProperty() id!: string;
+  @ApiProperty() name!: string;
+  @ApiProperty({ enum: ['idx', 'csv'] }) format!: string;
+  @ApiProperty({ example: 'upload' }) origin!: string;
+  @ApiProperty() trainRows!: number;
+  @ApiProperty() testRows!: number;
+  @ApiProperty({ type: [Number] }) sampleShape!: number[];
+  @ApiProperty() numClasses!: number;
+  @ApiProperty({ type: 'object', additionalProperties: true, description: 'role → { sha256, size, gzip } in the artifact store' })
+  files!: Record<string, unknown>;
+  @ApiProperty({ format: 'date-time' }) createdAt!: string;
+}
+
+export class DatasetPageView {
+  @ApiProperty({ type: [DatasetView] }) items!: DatasetView[];
+  @ApiProperty() total!: number;
+  @ApiProperty() limit!: number;
+  @ApiProperty() offset!: number;
+}
+
+export const toDatasetView = (d: DatasetRecord): DatasetView => ({
+  id: d.id, name: d.name, format: d.format, origin: d.origin, trainRows: d.trainRows, testRows: d.testRows,
+  sampleShape: d.sampleShape, numClasses: d.numClasses, files: d.files as Record<string, unknown>, createdAt: d.createdAt.toISOString(),
+});

@@ -1,0 +1,53 @@
+import { ConfigError, Env } from '../config/app-config';
+import { processEnv } from '../config/process-env';
+
+/**
+ * Settings of the distillation queue and its workers, read once from the environment (a separate object so the
+ * standalone distiller and the control plane share it without widening AppConfig).
+ *
+ * | env | default | meaning |
+ * |---|---|---|
+ * | EMBEDDED_WORKER | true | run a distillation worker inside the control plane |
+ * | WORKER_LEASE_MS | 30000 | a claim expires this long after the last heartbeat; then the job is retried |
+ * | WORKER_HEARTBEAT_MS | 1000 | heartbeat / progress-write interval (≤ lease / 2) |
+ * | WORKER_POLL_MS | 1000 | idle poll interval |
+ * | DISTILL_THREADS | 2 | onnxruntime threads per job |
+ * | DISTILL_MAX_ATTEMPTS | 3 | attempts per job (lease expiries and crashes count) |
+ * | CODE_VERSION | package version | recorded in every artifact's lineage (e.g. a git commit) |
+ */
+export class DistillationConfig {
+  constructor(
+    readonly embeddedWorker: boolean,
+    readonly leaseMs: number,
+    readonly heartbeatMs: number,
+    readonly pollMs: number,
+    readonly threads: number,
+    readonly maxAttempts: number,
+    readonly codeVersion?: string,
+  ) {}
+
+  static fromEnv(env: Env = processEnv()): DistillationConfig {
+    const problems: string[] = [];
+    const int = (key: string, def: number, min: number, max: number): number => {
+      const v = env[key]?.trim();
+      if (!v) return def;
+      const n = Number(v);
+      if (!/^\d+$/.test(v) || n < min || n > max) {
+        problems.push(`${key}=${JSON.stringify(v)} must be an integer between ${min} and ${max}`);
+        return def;
+      }
+      return n;
+    };
+    const flag = env.EMBEDDED_WORKER?.trim().toLowerCase();
+    if (flag && !['true', 'false', '1', '0'].includes(flag)) problems.push(`EMBEDDED_WORKER=${JSON.stringify(flag)} must be true or false`);
+    const leaseMs = int('WORKER_LEASE_MS', 30_000, 200, 3_600_000);
+    const heartbeatMs = int('WORKER_HEARTBEAT_MS', 1_000, 50, 600_000);
+    if (heartbeatMs * 2 > leaseMs) problems.push(`WORKER_HEARTBEAT_MS (${heartbeatMs}) must be at most half of WORKER_LEASE_MS (${leaseMs})`);
+    const cfg = new DistillationConfig(
+      !(flag === 'false' || flag === '0'), leaseMs, heartbeatMs, int('WORKER_POLL_MS', 1_000, 10, 600_000),
+      int('DISTILL_THREADS', 2, 1, 64), int('DISTILL_MAX_ATTEMPTS', 3, 1, 100), env.CODE_VERSION?.trim() || undefined,
+    );
+    if (problems.length > 0) throw new ConfigError(problems);
+    return cfg;
+  }
+}

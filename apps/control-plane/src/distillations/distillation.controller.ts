@@ -1,0 +1,68 @@
+import { Body, Controller, Get, HttpCode, Param, Post, Query, Req, Res } from '@nestjs/common';
+import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { isTerminal } from '@edgefleet/jobs';
+import { ApiErrorResponses } from '../openapi/api-error-responses';
+import { DistillationsService } from './distillation.service';
+import {
+  CancelView, CreateDistillationDto, DistillationPageView, DistillationView, ListDistillationsQueryDto, toDistillationView,
+} from './distillation.dto';
+
+@ApiTags('distillations')
+@ApiBearerAuth()
+@ApiErrorResponses()
+@Controller('distillations')
+export class DistillationController {
+  constructor(private readonly distillations: DistillationsService) {}
+
+  @Post()
+  @ApiOperation({ summary: 'Queue a distillation job (a worker claims it; results become model artifacts of a family)' })
+  @ApiCreatedResponse({ type: DistillationView })
+  async create(@Body() dto: CreateDistillationDto): Promise<DistillationView> {
+    return toDistillationView(await this.distillations.create(dto));
+  }
+
+  @Get()
+  @ApiOkResponse({ type: DistillationPageView })
+  async list(@Query() q: ListDistillationsQueryDto): Promise<DistillationPageView> {
+    const page = await this.distillations.list(q, q.status);
+    return { ...page, items: page.items.map(toDistillationView) };
+  }
+
+  @Get(':id')
+  @ApiOkResponse({ type: DistillationView })
+  async get(@Param('id') id: string): Promise<DistillationView> {
+    return toDistillationView(await this.distillations.get(id));
+  }
+
+  @Post(':id/cancel')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Cancel: a queued job at once, a running one at its next heartbeat (its worker aborts the run)' })
+  @ApiOkResponse({ type: CancelView })
+  async cancel(@Param('id') id: string): Promise<CancelView> {
+    const r = await this.distillations.cancel(id);
+    return { outcome: r.outcome, job: toDistillationView(r.job) };
+  }
+
+  @Get(':id/events')
+  @ApiOperation({ summary: 'Server-sent events: `progress` with the job view whenever it changes, then `end` when it finished' })
+  @ApiProduces('text/event-stream')
+  async events(@Param('id') id: string, @Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
+    await this.distillations.get(id); // 404 as a normal JSON error before the stream starts
+    const closed = new AbortController();
+    req.raw.on('close', () => closed.abort());
+    reply.hijack();
+    const res = reply.raw;
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-correlation-id': String(req.id) });
+    try {
+      for await (const job of this.distillations.watch(id, closed.signal)) {
+        const view = toDistillationView(job);
+        res.write(`event: ${isTerminal(job.status) ? 'end' : 'progress'}\nid: ${job.updatedAt.getTime()}\ndata: ${JSON.stringify(view)}\n\n`);
+      }
+    } catch (err) {
+      res.write(`event: error\ndata: ${JSON.stringify({ message: err instanceof Error ? err.message : String(err) })}\n\n`);
+    } finally {
+      res.end();
+    }
+  }
+}

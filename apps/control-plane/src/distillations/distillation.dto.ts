@@ -1,0 +1,87 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import {
+  ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsInt, IsNumber, IsOptional, IsString, IsUUID, Matches, Max, Min, ValidateNested,
+} from 'class-validator';
+import type { JobRecord } from '@edgefleet/jobs';
+import { PageQueryDto } from '../common/pagination.dto';
+
+export class TargetBudgetDto {
+  @ApiPropertyOptional({ description: 'largest parameter count allowed' }) @IsOptional() @IsInt() @Min(1)
+  maxParams?: number;
+
+  @ApiPropertyOptional({ description: 'largest multiply-accumulates per sample allowed' }) @IsOptional() @IsInt() @Min(1)
+  maxMacs?: number;
+}
+
+export class CreateDistillationDto {
+  @ApiProperty() @IsUUID()
+  datasetId!: string;
+
+  @ApiPropertyOptional({ description: 'fp32 teacher model; without it a regularised teacher is trained first' }) @IsOptional() @IsUUID()
+  teacherArtifactId?: string;
+
+  @ApiPropertyOptional({ type: [String], example: ['mlp:64', 'cnn:8-16-32'] })
+  @IsOptional() @IsArray() @ArrayMinSize(1) @ArrayMaxSize(8) @IsString({ each: true }) @Matches(/^(mlp|cnn):[0-9x-]{1,64}$/, { each: true })
+  students?: string[];
+
+  @ApiPropertyOptional({ type: TargetBudgetDto }) @IsOptional() @ValidateNested() @Type(() => TargetBudgetDto)
+  targetBudget?: TargetBudgetDto;
+
+  @ApiPropertyOptional({ description: 'model family of the artifacts (default: the data set name)' })
+  @IsOptional() @Matches(/^[A-Za-z0-9._-]{1,100}$/)
+  family?: string;
+
+  @ApiPropertyOptional({ default: 15 }) @IsOptional() @IsInt() @Min(1) @Max(500) epochs?: number;
+  @ApiPropertyOptional({ default: 15 }) @IsOptional() @IsInt() @Min(1) @Max(500) teacherEpochs?: number;
+  @ApiPropertyOptional({ default: 4 }) @IsOptional() @IsNumber() @Min(1) @Max(50) temperature?: number;
+  @ApiPropertyOptional({ default: 0.5 }) @IsOptional() @IsNumber() @Min(0) @Max(1) alpha?: number;
+  @ApiPropertyOptional({ default: 1 }) @IsOptional() @IsNumber() @Min(0.001) @Max(1) labeledFraction?: number;
+  @ApiPropertyOptional({ default: 1 }) @IsOptional() @IsInt() @Min(0) seed?: number;
+  @ApiPropertyOptional({ default: 128 }) @IsOptional() @IsInt() @Min(1) @Max(8192) batchSize?: number;
+  @ApiPropertyOptional({ default: 4, description: 'early-stopping patience in epochs, 0 = off' }) @IsOptional() @IsInt() @Min(0) @Max(500) patience?: number;
+  @ApiPropertyOptional({ default: 1000, description: 'test rows in the eval split shipped with each artifact' })
+  @IsOptional() @IsInt() @Min(1) @Max(10_000) evalSamples?: number;
+}
+
+export const JOB_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'cancelled'] as const;
+
+export class ListDistillationsQueryDto extends PageQueryDto {
+  @ApiPropertyOptional({ enum: JOB_STATUSES }) @IsOptional() @IsIn(JOB_STATUSES)
+  status?: (typeof JOB_STATUSES)[number];
+}
+
+export class DistillationView {
+  @ApiProperty() id!: string;
+  @ApiProperty({ enum: JOB_STATUSES }) status!: string;
+  @ApiProperty({ type: 'object', additionalProperties: true, description: 'the queued request (DistillationPayload)' }) request!: unknown;
+  @ApiPropertyOptional({ type: 'object', additionalProperties: true, nullable: true, description: 'epoch, loss, valAccuracy, etaMs, …' })
+  progress!: unknown;
+  @ApiPropertyOptional({ type: 'object', additionalProperties: true, nullable: true, description: 'artifactIds, metrics' }) result!: unknown;
+  @ApiPropertyOptional({ type: String, nullable: true }) error!: string | null;
+  @ApiProperty() attempts!: number;
+  @ApiProperty() maxAttempts!: number;
+  @ApiProperty() cancelRequested!: boolean;
+  @ApiPropertyOptional({ type: String, nullable: true }) worker!: string | null;
+  @ApiProperty({ format: 'date-time' }) createdAt!: string;
+  @ApiPropertyOptional({ type: String, format: 'date-time', nullable: true }) startedAt!: string | null;
+  @ApiPropertyOptional({ type: String, format: 'date-time', nullable: true }) finishedAt!: string | null;
+}
+
+export class DistillationPageView {
+  @ApiProperty({ type: [DistillationView] }) items!: DistillationView[];
+  @ApiProperty() total!: number;
+  @ApiProperty() limit!: number;
+  @ApiProperty() offset!: number;
+}
+
+export class CancelView {
+  @ApiProperty({ enum: ['cancelled', 'cancel-requested', 'already-finished'] }) outcome!: string;
+  @ApiProperty({ type: DistillationView }) job!: DistillationView;
+}
+
+export const toDistillationView = (j: JobRecord): DistillationView => ({
+  id: j.id, status: j.status, request: j.payload, progress: j.progress, result: j.result, error: j.error,
+  attempts: j.attempts, maxAttempts: j.maxAttempts, cancelRequested: j.cancelRequested, worker: j.lockedBy,
+  createdAt: j.createdAt.toISOString(), startedAt: j.startedAt?.toISOString() ?? null, finishedAt: j.finishedAt?.toISOString() ?? null,
+});

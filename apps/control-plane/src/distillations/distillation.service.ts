@@ -1,0 +1,99 @@
+import { Injectable } from '@nestjs/common';
+import { DistillConfigError } from '@edgefleet/distill';
+import { CancelAnswer, isTerminal, JobQueue, JobRecord, JobStatus } from '@edgefleet/jobs';
+import { InvalidInputError, NotFoundError, UnprocessableError } from '../common/errors';
+import type { Page } from '../common/pagination.dto';
+import { ModelRepository } from '../models/model.repository';
+import { DatasetsService } from '../datasets/dataset.service';
+import { DistillationConfig } from './distillation.config';
+import { DistillationWorkerService } from './distillation-worker.service';
+import type { CreateDistillationDto } from './distillation.dto';
+import { DISTILLATION_QUEUE, DistillationPayload } from './distillation.types';
+import { checkStudents, NoFeasibleStudentError, studentForBudget } from './student-sizing';
+
+@Injectable()
+export class DistillationsService {
+  constructor(
+    private readonly queue: JobQueue,
+    private readonly datasets: DatasetsService,
+    private readonly models: ModelRepository,
+    private readonly worker: DistillationWorkerService,
+    private readonly config: DistillationConfig,
+  ) {}
+
+  /**
+   * Checks the request against what exists (data set, teacher, students that fit the data) and queues it, so a
+   * worker only meets jobs it can run. A budget is resolved to a concrete student here and recorded in the job.
+   */
+  async create(dto: CreateDistillationDto): Promise<JobRecord> {
+    if (dto.students && dto.targetBudget) throw new InvalidInputError('give students or targetBudget, not both');
+    const dataset = await this.datasets.get(dto.datasetId).catch((err: unknown) => {
+      throw err instanceof NotFoundError ? new UnprocessableError(`dataset ${dto.datasetId} does not exist`) : err;
+    });
+    if (dto.teacherArtifactId) {
+      const teacher = await this.models.find(dto.teacherArtifactId);
+      if (!teacher) throw new UnprocessableError(`teacher model ${dto.teacherArtifactId} does not exist`);
+      if (teacher.precision !== 'fp32') throw new UnprocessableError(`teacher model must be fp32 (it is ${teacher.precision})`);
+    }
+    let students = dto.students;
+    try {
+      if (students) checkStudents(students, dataset.sampleShape, dataset.numClasses);
+      if (dto.targetBudget) students = [studentForBudget(dto.targetBudget, dataset.sampleShape, dataset.numClasses).spec];
+    } catch (err) {
+      if (err instanceof DistillConfigError || err instanceof NoFeasibleStudentError) throw new UnprocessableError(err.message);
+      throw err;
+    }
+    const payload: DistillationPayload = {
+      datasetId: dataset.id,
+      ...(dto.teacherArtifactId ? { teacherArtifactId: dto.teacherArtifactId } : {}),
+      ...(students ? { students } : {}),
+      ...(dto.targetBudget ? { targetBudget: { ...dto.targetBudget } } : {}),
+      family: dto.family ?? dataset.name,
+      hyper: {
+        epochs: dto.epochs ?? 15, teacherEpochs: dto.teacherEpochs ?? 15, temperature: dto.temperature ?? 4, alpha: dto.alpha ?? 0.5,
+        labeledFraction: dto.labeledFraction ?? 1, seed: dto.seed ?? 1, ...(dto.batchSize ? { batchSize: dto.batchSize } : {}), ...(dto.patience !== undefined ? { patience: dto.patience } : {}),
+      },
+      evalSamples: dto.evalSamples ?? 1000,
+    };
+    const job = await this.queue.enqueue(DISTILLATION_QUEUE, payload, { maxAttempts: this.config.maxAttempts });
+    this.worker.wake();
+    return job;
+  }
+
+  async get(id: string): Promise<JobRecord> {
+    const job = await this.queue.get(id);
+    if (!job || job.queue !== DISTILLATION_QUEUE) throw new NotFoundError('distillation', id);
+    return job;
+  }
+
+  async list(page: { limit: number; offset: number }, status?: JobStatus): Promise<Page<JobRecord>> {
+    return { ...(await this.queue.list(DISTILLATION_QUEUE, page, status)), ...page };
+  }
+
+  async cancel(id: string): Promise<{ outcome: CancelAnswer; job: JobRecord }> {
+    await this.get(id);
+    const outcome = (await this.queue.cancel(id))!;
+    return { outcome, job: await this.get(id) };
+  }
+
+  /**
+   * The job's state each time it changes, until it ends. Polls the row (every `intervalMs`) rather than
+   * listening in-process, because the worker may run on another machine; stops when `signal` fires.
+   */
+  async *watch(id: string, signal: AbortSignal, intervalMs = 500): AsyncGenerator<JobRecord> {
+    let last = '';
+    while (!signal.aborted) {
+      const job = await this.get(id);
+      const stamp = `${job.status}|${job.updatedAt.getTime()}|${JSON.stringify(job.progress)}`;
+      if (stamp !== last) {
+        last = stamp;
+        yield job;
+      }
+      if (isTerminal(job.status)) return;
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, intervalMs);
+        signal.addEventListener('abort', () => { clearTimeout(t); resolve(); }, { once: true });
+      });
+    }
+  }
+}

@@ -1,0 +1,38 @@
+import type { HardwareProfile } from '@edgefleet/contracts';
+import type { ClassProfile, Observation, Variant } from '@edgefleet/selection';
+import type { ArtifactRow, ReportRow } from './selection.repository';
+
+/** Database rows → the plain shapes libs/selection works on. */
+
+export const toClassProfile = (profileClass: string, p: HardwareProfile): ClassProfile =>
+  ({ profileClass, name: p.name, arch: p.arch, cores: p.cores, clockMhz: p.clockMhz, simd: p.simd, ramMb: p.ramMb });
+
+export const toObservation = (r: ReportRow): Observation => ({
+  profileClass: r.profileClass, variantId: r.artifactId, latencyP95Ms: r.latencyP95Ms,
+  peakRssMb: r.peakRssMb ?? undefined, accuracy: r.accuracy ?? undefined, simulated: r.simulated,
+});
+
+interface TensorJson { dims?: unknown[] }
+
+/** [batch, ...sample] → sample, when every sample dim is a fixed number. */
+function sampleShape(inputs: unknown): number[] | undefined {
+  const dims = (Array.isArray(inputs) ? (inputs[0] as TensorJson | undefined)?.dims : undefined) ?? [];
+  const rest = dims.slice(1);
+  return rest.length > 0 && rest.every((d) => typeof d === 'number' && d > 0) ? (rest as number[]) : undefined;
+}
+
+function classCount(outputs: unknown): number | undefined {
+  const dims = (Array.isArray(outputs) ? (outputs[0] as TensorJson | undefined)?.dims : undefined) ?? [];
+  const last = dims[dims.length - 1];
+  return typeof last === 'number' && last > 0 ? last : undefined;
+}
+
+function metricAccuracy(metrics: unknown): number | undefined {
+  const a = metrics && typeof metrics === 'object' ? (metrics as Record<string, unknown>).accuracy : undefined;
+  return typeof a === 'number' && a >= 0 && a <= 1 ? a : undefined;
+}
+
+export const toVariant = (a: ArtifactRow, macs: number): Variant => ({
+  id: a.id, name: a.name, version: a.version, precision: a.precision, family: a.family, macs, params: a.params,
+  sizeBytes: a.sizeBytes, accuracy: metricAccuracy(a.metrics), inputShape: sampleShape(a.inputs), numClasses: classCount(a.outputs),
+});

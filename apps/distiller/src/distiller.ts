@@ -1,0 +1,29 @@
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import type { INestApplicationContext } from '@nestjs/common';
+import { AppConfig, DistillationConfig, DistillationWorkerService, DistillerAppModule, LOG_LEVELS } from '@edgefleet/control-plane';
+import type { Env } from '@edgefleet/control-plane';
+
+export interface Distiller {
+  workerId: string;
+  app: INestApplicationContext;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts one distillation worker process-side: it opens the database (DATABASE_URL, or PGlite in DATA_DIR —
+ * only useful when no control plane holds that PGlite), and claims jobs until close(). The artifact store is
+ * DATA_DIR/artifacts: workers on other machines must share it with the control plane (e.g. a network mount).
+ */
+export async function startDistiller(env: Env): Promise<Distiller> {
+  const config = AppConfig.fromEnv(env);
+  // A distiller exists to run the worker, whatever EMBEDDED_WORKER says for the control plane.
+  const distillation = DistillationConfig.fromEnv({ ...env, EMBEDDED_WORKER: 'true' });
+  const app = await NestFactory.createApplicationContext(DistillerAppModule.forRoot(config, distillation), {
+    logger: LOG_LEVELS.slice(0, LOG_LEVELS.indexOf(config.logLevel) + 1),
+    abortOnError: false,
+  });
+  await app.init();
+  const workerId = app.get(DistillationWorkerService).workerId ?? 'unknown';
+  return { workerId, app, close: () => app.close() };
+}

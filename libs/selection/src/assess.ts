@@ -1,0 +1,106 @@
+import type { LatencyModel } from './latency-model';
+import { median } from './least-squares';
+import type { MemoryModel } from './memory-model';
+import type { AccuracySource, Budget, ClassProfile, LatencySource, MemorySource, Observation, Variant } from './types';
+
+/** One catalogue variant judged against a class's budget. */
+export interface CandidateAssessment {
+  variantId: string;
+  name: string;
+  version?: string;
+  precision: string;
+  macs: number;
+  params?: number | null;
+  sizeBytes: number;
+  predictedLatencyP95Ms: number;
+  latencySource: LatencySource;
+  predictedMemoryMb: number;
+  memorySource: MemorySource;
+  accuracy?: number;
+  accuracySource: AccuracySource;
+  fits: boolean;
+  chosen: boolean;
+  /** Each check, passed or failed, in words; the last one says why it was taken or not. */
+  reasons: string[];
+  /** max over the checks of (predicted / allowed); ≤ 1 fits. Ranks near misses. */
+  worstRatio: number;
+}
+
+const fmt = (x: number, digits = 3) => Number(x.toPrecision(digits)).toString();
+
+/** Accuracy seen on this class, else on any device, else what the artifact was made with. */
+function accuracyOf(v: Variant, cls: ClassProfile, obs: readonly Observation[]): { accuracy?: number; source: AccuracySource } {
+  const mine = obs.filter((o) => o.variantId === v.id && o.accuracy !== undefined);
+  const here = mine.filter((o) => o.profileClass === cls.profileClass).map((o) => o.accuracy!);
+  if (here.length) return { accuracy: median(here), source: 'class-reports' };
+  if (mine.length) return { accuracy: median(mine.map((o) => o.accuracy!)), source: 'fleet-reports' };
+  if (v.accuracy !== undefined) return { accuracy: v.accuracy, source: 'artifact-metrics' };
+  return { source: 'unknown' };
+}
+
+/** Predicts one variant on one class and checks it against every stated budget and the class's RAM. */
+export function assessCandidate(
+  v: Variant, cls: ClassProfile, budget: Budget, latency: LatencyModel, memory: MemoryModel, obs: readonly Observation[],
+): CandidateAssessment {
+  const lat = latency.predict(cls, v);
+  const mem = memory.predict(v);
+  const acc = accuracyOf(v, cls, obs);
+  const reasons: string[] = [];
+  const ratios: number[] = [];
+  let fits = true;
+  if (budget.maxLatencyP95Ms !== undefined) {
+    const ok = lat.ms <= budget.maxLatencyP95Ms;
+    fits &&= ok;
+    ratios.push(lat.ms / budget.maxLatencyP95Ms);
+    reasons.push(`p95 ${fmt(lat.ms)} ms (${lat.source}${lat.reports ? `, ${lat.reports} reports` : ''}) ${ok ? '≤' : '>'} ${budget.maxLatencyP95Ms} ms`);
+  } else {
+    reasons.push(`p95 ${fmt(lat.ms)} ms (${lat.source}), no latency budget`);
+  }
+  const memCap = Math.min(budget.maxMemoryMb ?? Infinity, cls.ramMb);
+  {
+    const ok = mem.mb <= memCap;
+    fits &&= ok;
+    ratios.push(mem.mb / memCap);
+    const which = budget.maxMemoryMb !== undefined && budget.maxMemoryMb <= cls.ramMb ? 'budget' : 'device RAM';
+    reasons.push(`memory ${fmt(mem.mb)} MB (${mem.source}) ${ok ? '≤' : '>'} ${which} ${fmt(memCap)} MB`);
+  }
+  if (budget.minAccuracy !== undefined) {
+    if (acc.accuracy === undefined) {
+      fits = false;
+      ratios.push(Infinity);
+      reasons.push(`accuracy unknown, ${budget.minAccuracy} required`);
+    } else {
+      const ok = acc.accuracy >= budget.minAccuracy;
+      fits &&= ok;
+      ratios.push(acc.accuracy > 0 ? budget.minAccuracy / acc.accuracy : Infinity);
+      reasons.push(`accuracy ${fmt(acc.accuracy, 4)} (${acc.source}) ${ok ? '≥' : '<'} ${budget.minAccuracy}`);
+    }
+  } else if (acc.accuracy !== undefined) {
+    reasons.push(`accuracy ${fmt(acc.accuracy, 4)} (${acc.source})`);
+  }
+  return {
+    variantId: v.id, name: v.name, version: v.version, precision: v.precision, macs: v.macs, params: v.params, sizeBytes: v.sizeBytes,
+    predictedLatencyP95Ms: lat.ms, latencySource: lat.source, predictedMemoryMb: mem.mb, memorySource: mem.source,
+    accuracy: acc.accuracy, accuracySource: acc.source, fits, chosen: false, reasons, worstRatio: Math.max(0, ...ratios),
+  };
+}
+
+/**
+ * The most accurate candidate that fits; ties (or unknown accuracies) go to the faster one. Marks it chosen and
+ * appends the verdict to every candidate's reasons.
+ */
+export function chooseBest(candidates: CandidateAssessment[]): CandidateAssessment | undefined {
+  const fitting = candidates.filter((c) => c.fits);
+  const best = [...fitting].sort((a, b) => (b.accuracy ?? -1) - (a.accuracy ?? -1) || a.predictedLatencyP95Ms - b.predictedLatencyP95Ms)[0];
+  for (const c of candidates) {
+    if (c === best) {
+      c.chosen = true;
+      c.reasons.push(fitting.length > 1 ? `chosen: most accurate of ${fitting.length} that fit` : 'chosen: the only one that fits');
+    } else if (c.fits) {
+      c.reasons.push(`fits, not chosen: ${best!.name} ${best!.precision} is more accurate or faster`);
+    } else {
+      c.reasons.push('rejected: does not fit the budget');
+    }
+  }
+  return best;
+}

@@ -1,0 +1,91 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { fitPredictors, recommend } from './recommend';
+import { studentSearchSpace } from './student-sizing';
+import { classProfile, syntheticReports, trueLatency, variant, type GroundTruth } from './testing/synthetic';
+
+const classes = [
+  classProfile('gateway', { arch: 'x64', cores: 4, clockMhz: 2500, simd: ['avx2'] }),
+  classProfile('rpi4'),
+  classProfile('tight', { cores: 1, clockMhz: 1200, ramMb: 512 }),
+];
+const truth: GroundTruth = { A: 400, B: 0.05, deviation: {}, memBaseMb: 20, memPerMb: 2.5 };
+// A family: teacher and two students, plus a model of another family that must never be a candidate.
+const catalogue = [
+  variant('teacher', 1_200_000, { accuracy: 0.91, sizeBytes: 4_800_000 }),
+  variant('s256', 200_000, { accuracy: 0.88, sizeBytes: 800_000 }),
+  variant('s64', 50_000, { accuracy: 0.85, sizeBytes: 200_000 }),
+  variant('other', 1_000, { family: 'other', accuracy: 0.99 }),
+];
+const obs = syntheticReports(truth, classes, catalogue, 1, 0.03, 11);
+const rpi = classes[1]!;
+const lat = (id: string) => trueLatency(truth, rpi, catalogue.find((v) => v.id === id)!.macs);
+
+describe('recommend', () => {
+  it('takes the most accurate variant that fits and says why each other one was taken or not', () => {
+    // Between s256 and the teacher: the teacher is too slow, s256 and s64 fit, s256 is more accurate.
+    const budget = { maxLatencyP95Ms: (lat('s256') + lat('teacher')) / 2, maxMemoryMb: 100 };
+    const r = recommend({ cls: rpi, budget, family: 'fm', variants: catalogue, observations: obs, classes });
+    assert.equal(r.decision, 'use-existing');
+    assert.equal(r.chosen?.variantId, 's256');
+    assert.deepEqual(r.candidates.map((c) => c.variantId), ['teacher', 's256', 's64']);
+    const teacher = r.candidates[0]!;
+    assert.equal(teacher.fits, false);
+    assert.match(teacher.reasons.join(' | '), /p95 .* > .* ms.*rejected/);
+    assert.match(r.candidates[2]!.reasons.at(-1)!, /fits, not chosen/);
+  });
+
+  it('rejects on accuracy and memory too, and treats an unknown accuracy as not meeting a minimum', () => {
+    const noAcc = catalogue.map((v) => (v.id === 's64' ? { ...v, accuracy: undefined } : v));
+    const r = recommend({ cls: rpi, budget: { minAccuracy: 0.86, maxMemoryMb: 20 + 2.5 * 1.5 }, family: 'fm', variants: noAcc, observations: [], classes });
+    const by = new Map(r.candidates.map((c) => [c.variantId, c]));
+    assert.match(by.get('teacher')!.reasons.join(' '), /memory .* > budget/);
+    assert.match(by.get('s64')!.reasons.join(' '), /accuracy unknown/);
+    assert.equal(r.chosen?.variantId, 's256');
+  });
+
+  it('sizes a student when nothing fits, within the budget with headroom', () => {
+    const budget = { maxLatencyP95Ms: lat('s64') * 0.6 };
+    const r = recommend({ cls: rpi, budget, family: 'fm', variants: catalogue, observations: obs, classes });
+    assert.equal(r.decision, 'distill-student');
+    assert.ok(r.student, 'a student is proposed');
+    assert.ok(r.student.predictedLatencyP95Ms <= 0.85 * budget.maxLatencyP95Ms);
+    assert.ok(r.student.macs < 50_000 && r.student.macs > 5_000, `student MACs ${r.student.macs}`);
+    assert.match(r.student.student, /^(mlp:[0-9x]+|cnn:[0-9-]+)$/);
+    // Its true latency on the class is within budget too (the model was fitted on noisy reports).
+    assert.ok(trueLatency(truth, rpi, r.student.macs) <= budget.maxLatencyP95Ms);
+  });
+
+  it('answers "no feasible student" with the closest candidate for an impossible budget', () => {
+    const budget = { maxLatencyP95Ms: 0.001 };
+    const r = recommend({ cls: rpi, budget, family: 'fm', variants: catalogue, observations: obs, classes });
+    assert.equal(r.decision, 'no-feasible-student');
+    assert.equal(r.closest?.variantId, 's64');
+    assert.ok(r.smallestStudent);
+    assert.match(r.reasons[0]!, /no feasible student/);
+  });
+
+  it('answers "no feasible student" when the required accuracy is above the teacher', () => {
+    const r = recommend({ cls: rpi, budget: { minAccuracy: 0.95, maxLatencyP95Ms: 1e6 }, family: 'fm', variants: catalogue, observations: obs, classes });
+    assert.equal(r.decision, 'no-feasible-student');
+    assert.match(r.reasons[0]!, /above the best accuracy/);
+  });
+
+  it('predicts an unseen class from the prior', () => {
+    const unseen = classProfile('new-board', { cores: 2, clockMhz: 1000 });
+    const p = fitPredictors(obs, catalogue, classes);
+    const r = recommend({ cls: unseen, budget: {}, family: 'fm', variants: catalogue, observations: obs, classes, predictors: p });
+    assert.equal(r.classModel.source, 'prior');
+    assert.equal(r.chosen?.variantId, 'teacher');
+    assert.ok(r.candidates.every((c) => c.latencySource === 'prior'));
+  });
+});
+
+describe('studentSearchSpace', () => {
+  it('searches MLP widths and depths always and CNNs only for image-shaped data', () => {
+    const img = studentSearchSpace([784], 10);
+    const flat = studentSearchSpace([30], 2);
+    assert.ok(img.some((s) => s.spec.family === 'cnn') && img.some((s) => s.student === 'mlp:256x128'));
+    assert.ok(flat.every((s) => s.spec.family === 'mlp') && flat.length > 20);
+  });
+});

@@ -1,0 +1,122 @@
+import { Network, cnn, imageShape, mlp, type ModelSpec } from '@edgefleet/distill';
+import type { LatencyModel } from './latency-model';
+import type { MemoryModel } from './memory-model';
+import type { Budget, ClassProfile } from './types';
+
+/** A student that does not exist yet, sized for a class's budget. */
+export interface StudentProposal {
+  spec: ModelSpec;
+  /** The distill CLI's student syntax (`mlp:256x128`, `cnn:8-16-32`), also accepted as `students` by jobs. */
+  student: string;
+  macs: number;
+  params: number;
+  /** fp32 weights: 4 bytes per parameter. */
+  sizeBytes: number;
+  predictedLatencyP95Ms: number;
+  predictedMemoryMb: number;
+}
+
+export interface SizingResult {
+  feasible: boolean;
+  /** The largest student predicted to fit with headroom. */
+  proposal?: StudentProposal;
+  /** When infeasible: the smallest student of the search (the closest one can get). */
+  smallest?: StudentProposal;
+  /** Students searched, and how many fit. */
+  searched: number;
+  fitting: number;
+  reasons: string[];
+}
+
+export interface SizingInput {
+  cls: ClassProfile;
+  budget: Budget;
+  latency: LatencyModel;
+  memory: MemoryModel;
+  /** The family's sample shape (no batch axis) and class count. */
+  sampleShape: number[];
+  numClasses: number;
+  /** Best accuracy any model of the family reached (the teacher's, usually): a student is not expected to beat it. */
+  bestKnownAccuracy?: number;
+  /**
+   * Fraction of the budget a proposed student may use: predictions err (docs/selection.md), and a student
+   * that misses its budget costs a whole distillation. Default 0.85.
+   */
+  headroom?: number;
+  families?: Array<'mlp' | 'cnn'>;
+}
+
+const MLP_WIDTHS = [8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512, 768, 1024];
+const CNN_CHANNELS = [2, 4, 8, 16, 32];
+const CNN_DENSE = [16, 32, 64, 128];
+
+/** Widths × depths of the MLP family and narrow CNNs (images only), as in libs/distill's ladder. */
+export function studentSearchSpace(sampleShape: number[], numClasses: number, families: Array<'mlp' | 'cnn'> = ['mlp', 'cnn']): Array<{ spec: ModelSpec; student: string }> {
+  const F = sampleShape.reduce((a, b) => a * b, 1);
+  const out: Array<{ spec: ModelSpec; student: string }> = [];
+  if (families.includes('mlp')) {
+    for (const w of MLP_WIDTHS) {
+      for (const hidden of [[w], [w, w >> 1], [w, w >> 1, w >> 2]]) {
+        if (hidden.some((h) => h < 8)) continue;
+        out.push({ spec: mlp([F, ...hidden, numClasses]), student: `mlp:${hidden.join('x')}` });
+      }
+    }
+  }
+  let image: number[] | undefined;
+  try {
+    image = imageShape(sampleShape);
+  } catch {
+    image = undefined; // not an image: only MLPs apply
+  }
+  if (families.includes('cnn') && image) {
+    for (const c of CNN_CHANNELS) {
+      for (const d of CNN_DENSE) out.push({ spec: cnn({ channels: [c, 2 * c], dense: d, numClasses, inputShape: image }), student: `cnn:${c}-${2 * c}-${d}` });
+    }
+  }
+  return out;
+}
+
+function propose(s: { spec: ModelSpec; student: string }, input: SizingInput): StudentProposal {
+  const net = new Network(s.spec, input.sampleShape);
+  const params = net.paramCount;
+  const sizeBytes = params * 4;
+  return {
+    spec: s.spec, student: s.student, macs: net.macs, params, sizeBytes,
+    predictedLatencyP95Ms: input.latency.predictMacs(input.cls, net.macs, 'fp32').ms,
+    predictedMemoryMb: input.memory.predictBytes(sizeBytes).mb,
+  };
+}
+
+/**
+ * Searches the student families for the biggest student (by MACs: more compute, more capacity) whose predicted
+ * latency and memory fit `headroom` × budget. Answers infeasible, with the smallest student as the closest
+ * thing, when even that does not fit, or when the required accuracy is above anything the family has reached.
+ */
+export function sizeStudent(input: SizingInput): SizingResult {
+  const headroom = input.headroom ?? 0.85;
+  const maxLat = (input.budget.maxLatencyP95Ms ?? Infinity) * headroom;
+  const maxMem = Math.min(input.budget.maxMemoryMb ?? Infinity, input.cls.ramMb) * headroom;
+  const all = studentSearchSpace(input.sampleShape, input.numClasses, input.families).map((s) => propose(s, input))
+    .sort((a, b) => a.macs - b.macs || a.params - b.params);
+  const smallest = all[0];
+  const fitting = all.filter((p) => p.predictedLatencyP95Ms <= maxLat && p.predictedMemoryMb <= maxMem);
+  const reasons: string[] = [];
+  const { minAccuracy } = input.budget;
+  if (minAccuracy !== undefined && input.bestKnownAccuracy !== undefined && minAccuracy > input.bestKnownAccuracy) {
+    reasons.push(`no feasible student: minAccuracy ${minAccuracy} is above the best accuracy of the family (${input.bestKnownAccuracy}); a student is not expected to beat its teacher`);
+    return { feasible: false, smallest, searched: all.length, fitting: fitting.length, reasons };
+  }
+  if (fitting.length === 0) {
+    const s = smallest;
+    reasons.push(s
+      ? `no feasible student: the smallest of ${all.length} searched (${s.student}, ${s.macs} MACs) is predicted at p95 ${s.predictedLatencyP95Ms.toPrecision(3)} ms / ${s.predictedMemoryMb.toPrecision(3)} MB against ${fmtLimit(maxLat)} ms / ${fmtLimit(maxMem)} MB (${headroom} × budget)`
+      : 'no feasible student: the family has no student shapes for this data');
+    return { feasible: false, smallest, searched: all.length, fitting: 0, reasons };
+  }
+  const proposal = fitting[fitting.length - 1]!;
+  reasons.push(`${proposal.student}: largest of ${fitting.length}/${all.length} searched students predicted within ${headroom} × budget (p95 ${proposal.predictedLatencyP95Ms.toPrecision(3)} ms, ${proposal.predictedMemoryMb.toPrecision(3)} MB)`);
+  if (minAccuracy !== undefined) reasons.push(`accuracy ≥ ${minAccuracy} is checked after distillation (the job's result and the devices' gates), not predicted`);
+  return { feasible: true, proposal, smallest, searched: all.length, fitting: fitting.length, reasons };
+}
+
+const fmtLimit = (x: number) => (Number.isFinite(x) ? x.toPrecision(3) : '∞');
