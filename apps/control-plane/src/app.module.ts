@@ -12,12 +12,13 @@ import { DeploymentsModule } from './deployments/deployments.module';
 import { OtaModule } from './ota/ota.module';
 import { MqttModule } from './mqtt/mqtt.module';
 import { DistillationsModule } from './distillations/distillations.module';
+import { DistillationConfig } from './distillations/distillation.config';
 import { SelectionModule } from './selection/selection.module';
 
 /** The control plane. Built around one AppConfig so tests can start several instances in one process. */
 @Module({})
 export class AppModule {
-  static forRoot(config: AppConfig): DynamicModule {
+  static forRoot(config: AppConfig, distillation: DistillationConfig): DynamicModule {
     return {
       module: AppModule,
       imports: [
@@ -32,7 +33,7 @@ export class AppModule {
         DeploymentsModule,
         OtaModule,
         MqttModule,
-        DistillationsModule.forRoot(),
+        DistillationsModule.forRoot(distillation),
         SelectionModule,
       ],
     };

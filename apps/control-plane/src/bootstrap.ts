@@ -5,7 +5,8 @@ import multipart from '@fastify/multipart';
 import type { AddressInfo } from 'node:net';
 import { Database } from '@edgefleet/db';
 import { AppModule } from './app.module';
-import { AppConfig, Env } from './config/app-config';
+import { AppConfig, ConfigError, Env } from './config/app-config';
+import { DistillationConfig } from './distillations/distillation.config';
 import { AppLogger } from './common/app-logger';
 import { processEnv } from './config/process-env';
 import { CORRELATION_HEADER, correlationIdOf } from './common/correlation-id';
@@ -49,6 +50,24 @@ export interface StartOptions {
   shutdownHooks?: boolean;
 }
 
+/** Reads every configuration object from one environment, listing the problems of all of them at once. */
+function loadConfig(env: Env): { config: AppConfig; distillation: DistillationConfig } {
+  const problems: string[] = [];
+  const attempt = <T>(read: () => T): T | undefined => {
+    try {
+      return read();
+    } catch (err) {
+      if (err instanceof ConfigError) problems.push(...err.problems);
+      else throw err;
+      return undefined;
+    }
+  };
+  const config = attempt(() => AppConfig.fromEnv(env));
+  const distillation = attempt(() => DistillationConfig.fromEnv(env));
+  if (!config || !distillation) throw new ConfigError(problems);
+  return { config, distillation };
+}
+
 /**
  * Starts the whole control plane in this process: database (PGlite or PostgreSQL), MQTT (embedded Aedes or an
  * external broker), the device message handlers and the HTTP API. `env` defaults to the process environment;
@@ -56,9 +75,9 @@ export interface StartOptions {
  * HttpPortInUseError, MqttPortInUseError or a DatabaseError with an operator-readable message.
  */
 export async function startControlPlane(env?: Env, opts: StartOptions = {}): Promise<ControlPlane> {
-  const config = AppConfig.fromEnv(env ?? processEnv());
+  const { config, distillation } = loadConfig(env ?? processEnv());
   const adapter = new FastifyAdapter({ genReqId: correlationIdOf, logger: false, bodyLimit: 1024 * 1024 });
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, distillation), adapter, {
     logger: new AppLogger(config.logLevel),
     abortOnError: false, // throw instead of process.exit, so callers (tests, main) decide
   });

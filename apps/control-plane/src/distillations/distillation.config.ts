@@ -1,5 +1,4 @@
 import { ConfigError, Env } from '../config/app-config';
-import { processEnv } from '../config/process-env';
 
 /**
  * Settings of the distillation queue and its workers, read once from the environment (a separate object so the
@@ -26,7 +25,7 @@ export class DistillationConfig {
     readonly codeVersion?: string,
   ) {}
 
-  static fromEnv(env: Env = processEnv()): DistillationConfig {
+  static fromEnv(env: Env): DistillationConfig {
     const problems: string[] = [];
     const int = (key: string, def: number, min: number, max: number): number => {
       const v = env[key]?.trim();

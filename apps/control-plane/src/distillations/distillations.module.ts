@@ -35,7 +35,7 @@ export class DistillationWorkerModule {
 /** Distillation as a service: the data set and distillation APIs, with the embedded worker by default. */
 @Module({})
 export class DistillationsModule {
-  static forRoot(config: DistillationConfig = DistillationConfig.fromEnv()): DynamicModule {
+  static forRoot(config: DistillationConfig): DynamicModule {
     return {
       module: DistillationsModule,
       imports: [DatasetsModule, DistillationWorkerModule.forRoot(config)],
