@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { EvalSetFormatError, PROTOCOL_VERSION, decodeEvalSet, type DesiredStateMessage, type EvalSet, type ProgressMessage, type ReportMessage } from '@edgefleet/contracts';
 import type { BenchmarkBudget, TransferTuning } from '../config/agent-options';
 import { allPassed, evaluateGates } from '../benchmark/gates';
-import { runBenchmark, type BenchmarkResult } from '../benchmark/benchmark';
+import { runBenchmarkIsolated, type IsolatedBenchmarkResult } from '../benchmark/isolated';
 import { AbortedError, ModelLoadError, describeError, isTerminal } from '../lib/errors';
 import type { Logger } from '../lib/logger';
 import { withOutcome, type PersistedState } from '../state/agent-state';
@@ -43,7 +43,7 @@ export async function executeSteps(steps: Step[], desired: DesiredStateMessage |
   const progress = (p: Pick<ProgressMessage, 'state'> & { error?: string }) =>
     deps.publishProgress({ ...base, receivedBlocks: received, totalBlocks, ...p });
   const partials = new Map<string, PartialDownload>();
-  let bench: BenchmarkResult | undefined;
+  let bench: IsolatedBenchmarkResult | undefined;
 
   const report = (outcome: ReportMessage['outcome'], extra: Partial<ReportMessage>): ReportMessage => ({
     v: PROTOCOL_VERSION,
@@ -60,6 +60,7 @@ export async function executeSteps(steps: Step[], desired: DesiredStateMessage |
       latency: bench.latency,
       throughputPerSec: bench.throughputPerSec,
       peakRssMb: bench.peakRssMb,
+      modelMemoryMb: bench.modelMemoryMb,
       ...(bench.accuracy !== undefined && { accuracy: bench.accuracy, evalSamples: bench.evalSamples }),
     }),
     measuredAt: new Date().toISOString(),
@@ -112,10 +113,11 @@ export async function executeSteps(steps: Step[], desired: DesiredStateMessage |
         }
         case 'benchmark': {
           progress({ state: 'benchmarking' });
-          const evalSet = step.evalSetSha256 ? await loadEvalSet(deps.store.objectPath(step.evalSetSha256)) : undefined;
-          bench = await runBenchmark({
+          // Decoded here once so a corrupt eval set fails with its own message; the child reads it again.
+          if (step.evalSetSha256) await loadEvalSet(deps.store.objectPath(step.evalSetSha256));
+          bench = await runBenchmarkIsolated({
             modelPath: deps.store.objectPath(step.modelSha256),
-            evalSet,
+            evalSetPath: step.evalSetSha256 ? deps.store.objectPath(step.evalSetSha256) : undefined,
             budget: deps.budget,
             threads: deps.threads,
             slowdown: deps.slowdown,
@@ -156,7 +158,7 @@ async function loadEvalSet(path: string): Promise<EvalSet> {
 async function decide(
   desired: DesiredStateMessage,
   state: PersistedState,
-  bench: BenchmarkResult | undefined,
+  bench: IsolatedBenchmarkResult | undefined,
   deps: ExecutorDeps,
   report: (o: ReportMessage['outcome'], extra: Partial<ReportMessage>) => ReportMessage,
 ): Promise<ExecutionResult> {

@@ -185,7 +185,10 @@ export class ReportMessage extends Versioned {
   @IsInt() @Min(0) warmupRuns!: number;
 
   @IsOptional() @IsNumber() @Min(0) throughputPerSec?: number;
+  /** Peak resident memory of the process that loaded and ran the model (runtime + model), MB. */
   @IsOptional() @IsNumber() @Min(0) peakRssMb?: number;
+  /** What the model added over the bare runtime in that process, MB. */
+  @IsOptional() @IsNumber() @Min(0) modelMemoryMb?: number;
   @IsOptional() @IsNumber() @Min(0) @Max(1) accuracy?: number;
   @IsOptional() @IsInt() @Min(0) evalSamples?: number;
 

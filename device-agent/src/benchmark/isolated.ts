@@ -1,0 +1,69 @@
+import { fork } from 'node:child_process';
+import { join } from 'node:path';
+import type { BenchmarkBudget } from '../config/agent-options';
+import { AbortedError, BenchmarkError, ModelLoadError } from '../lib/errors';
+import type { BenchmarkResult } from './benchmark';
+
+export interface WorkerJob {
+  modelPath: string;
+  evalSetPath?: string;
+  budget: BenchmarkBudget;
+  threads: number;
+  slowdown: number;
+}
+
+export interface IsolatedBenchmarkResult extends BenchmarkResult {
+  /** Peak resident memory of the benchmark process (runtime + model + inputs), MB. */
+  peakRssMb: number;
+  /** What the model added over the bare runtime in that process, MB. */
+  modelMemoryMb: number;
+}
+
+export type WorkerAnswer =
+  | { ok: true; result: IsolatedBenchmarkResult }
+  | { ok: false; kind: 'load' | 'benchmark'; message: string };
+
+/** Loading and evaluation get this much time beyond the timed runs' own limit before the child is killed. */
+const GRACE_MS = 120_000;
+
+/**
+ * Runs runBenchmark in a child process of its own. A crash of the child (a model that makes onnxruntime abort)
+ * becomes a BenchmarkError the agent reports, instead of the end of the agent.
+ */
+export function runBenchmarkIsolated(job: WorkerJob & { signal?: AbortSignal }): Promise<IsolatedBenchmarkResult> {
+  const { signal, ...payload } = job;
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(new AbortedError('benchmark aborted'));
+    const child = fork(join(__dirname, 'benchmark-worker.js'), [], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+    let stderr = '';
+    child.stderr?.on('data', (d: Buffer) => { stderr = (stderr + d.toString()).slice(-2000); });
+    let answer: WorkerAnswer | undefined;
+    const timer = setTimeout(() => {
+      settle(new BenchmarkError(`benchmark did not finish within ${payload.budget.maxTimeMs + GRACE_MS} ms`));
+      child.kill('SIGKILL');
+    }, payload.budget.maxTimeMs + GRACE_MS);
+    const onAbort = () => {
+      child.kill('SIGKILL');
+      settle(new AbortedError('benchmark aborted'));
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+    let done = false;
+    function settle(outcome: Error | IsolatedBenchmarkResult) {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+      if (outcome instanceof Error) reject(outcome);
+      else resolve(outcome);
+    }
+    child.on('message', (m: WorkerAnswer) => { answer = m; });
+    child.on('error', (err) => settle(new BenchmarkError(`benchmark process could not start: ${err.message}`, { cause: err })));
+    child.on('exit', (code, sig) => {
+      if (answer?.ok) return settle(answer.result);
+      if (answer && !answer.ok) return settle(answer.kind === 'load' ? new ModelLoadError(answer.message) : new BenchmarkError(answer.message));
+      const tail = stderr.trim().split('\n').slice(-3).join(' | ');
+      settle(new BenchmarkError(`benchmark process died (${sig ?? `exit code ${code}`}) while running the model${tail ? `: ${tail}` : ''}`));
+    });
+    child.send(payload);
+  });
+}
