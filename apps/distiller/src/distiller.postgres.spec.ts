@@ -49,8 +49,7 @@ describe('standalone distillers on PostgreSQL', () => {
     dir = await mkdtemp(join(tmpdir(), 'edgefleet-distiller-'));
     env = { DATABASE_URL: pg.url, DATA_DIR: dir, LOG_LEVEL: 'warn', WORKER_LEASE_MS: '1500', WORKER_HEARTBEAT_MS: '300', WORKER_POLL_MS: '100', DISTILL_THREADS: '1' };
     // The control plane only queues here: every job must be run by a distiller.
-    process.env.EMBEDDED_WORKER = 'false';
-    cp = await startControlPlane({ PORT: '0', MQTT_PORT: '0', ...env });
+    cp = await startControlPlane({ PORT: '0', MQTT_PORT: '0', EMBEDDED_WORKER: 'false', ...env });
     api = new ApiClient(cp.httpUrl, cp.adminApiKey);
     const ds = await uploadCsvDataset(api, 'synthetic', syntheticCsv(), { testFraction: '0.25', splitSeed: '3' });
     assert.equal(ds.status, 201);
