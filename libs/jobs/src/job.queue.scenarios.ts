@@ -35,7 +35,7 @@ export function describeQueue(name: string, open: () => Promise<QueueTarget>, sk
       await fn();
     });
 
-    test('workers racing on several connections claim every job exactly once', async () => {
+    void test('workers racing on several connections claim every job exactly once', async () => {
       const q = `race-${Date.now()}`;
       const N = 40;
       for (let i = 0; i < N; i++) await queues[0]!.enqueue(q, { i });
@@ -63,7 +63,7 @@ export function describeQueue(name: string, open: () => Promise<QueueTarget>, sk
       assert.equal(new Set(ids).size, 20);
     });
 
-    test('a job whose worker died is claimed again after its lease expires; the dead attempt is fenced off', async () => {
+    void test('a job whose worker died is claimed again after its lease expires; the dead attempt is fenced off', async () => {
       const q = `lease-${Date.now()}`;
       const job = await queues[0]!.enqueue(q, {}, { maxAttempts: 2 });
       const first = await queues[0]!.claim(q, 'dies', 300);
@@ -83,7 +83,7 @@ export function describeQueue(name: string, open: () => Promise<QueueTarget>, sk
       assert.match(row?.error ?? '', /lease expired on attempt 2 of 2/);
     });
 
-    test('a stopping worker hands its running job back without counting the attempt', async () => {
+    void test('a stopping worker hands its running job back without counting the attempt', async () => {
       const q = `stop-${Date.now()}`;
       const job = await queues[0]!.enqueue(q, {}, { maxAttempts: 1 });
       let started!: () => void;
@@ -102,7 +102,7 @@ export function describeQueue(name: string, open: () => Promise<QueueTarget>, sk
       assert.equal(again?.job.attempts, 1, 'still claimable with maxAttempts 1');
     });
 
-    test('a thrown handler is retried, then failed after maxAttempts; retry:false fails at once', async () => {
+    void test('a thrown handler is retried, then failed after maxAttempts; retry:false fails at once', async () => {
       const q = `retry-${Date.now()}`;
       const flaky = await queues[0]!.enqueue(q, { kind: 'throws' }, { maxAttempts: 2 });
       const bad = await queues[0]!.enqueue(q, { kind: 'bad-input' }, { maxAttempts: 3 });
@@ -119,7 +119,7 @@ export function describeQueue(name: string, open: () => Promise<QueueTarget>, sk
       assert.deepEqual([b?.status, b?.attempts, b?.error], ['failed', 1, 'unusable input']);
     });
 
-    test('cancel: a queued job never runs; a running job sees its signal fire and ends cancelled; progress is stored', async () => {
+    void test('cancel: a queued job never runs; a running job sees its signal fire and ends cancelled; progress is stored', async () => {
       const q = `cancel-${Date.now()}`;
       const queued = await queues[0]!.enqueue(q, { wait: false }, { priority: -1 });
       const running = await queues[0]!.enqueue(q, { wait: true }, { priority: 1 });

@@ -11,7 +11,6 @@ import type { DistillationPayload, DistillationProgress } from './distillation.t
 import { NoFeasibleStudentError, studentForBudget } from './student-sizing';
 
 // Read once: the version of the engine that made an artifact goes into its lineage.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const DISTILL_VERSION = (require('@edgefleet/distill/package.json') as { version: string }).version;
 
 /** Students distill() picks when none are given (its default ladder). */

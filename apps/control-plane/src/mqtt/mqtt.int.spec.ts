@@ -58,7 +58,7 @@ for (const broker of testBrokers()) {
       await cp?.close();
     });
 
-    it('rejects a malformed, wrong-version or over-specified hello, then still processes a valid one', async () => {
+    void it('rejects a malformed, wrong-version or over-specified hello, then still processes a valid one', async () => {
       const bad = [
         ['{"v":1,"deviceId":', 'not JSON'],
         [JSON.stringify({ ...hello(id), v: 2 }), 'v'],
@@ -77,7 +77,7 @@ for (const broker of testBrokers()) {
       assert.deepEqual({ ...cp.devices.hellos.find((h) => h.deviceId === id)?.profile }, hello(id).profile);
     });
 
-    it('routes status and progress, and rejects what the services refuse', async () => {
+    void it('routes status and progress, and rejects what the services refuse', async () => {
       await device.publish(topics.status(id), JSON.stringify({ v: 1, state: 'online' }));
       await until(() => cp.devices.statuses.some((s) => s.deviceId === id && s.state === 'online'));
 
@@ -90,7 +90,7 @@ for (const broker of testBrokers()) {
       await until(() => cp.deployments.progress.some((p) => p.deviceId === id));
     });
 
-    it('answers a block request with exactly the right bytes, and rejects unknown or out-of-range objects', async () => {
+    void it('answers a block request with exactly the right bytes, and rejects unknown or out-of-range objects', async () => {
       const blockSize = cp.config.blockSize;
       const bytes = randomBytes(blockSize * 3 + 1234);
       const { sha256 } = await cp.store.put(bytes);
@@ -111,7 +111,7 @@ for (const broker of testBrokers()) {
       await device.waitFor(reason(`block 4 of ${sha256} is out of range`));
     });
 
-    it('retains the signed desired state for a device that subscribes later, and clears it', async () => {
+    void it('retains the signed desired state for a device that subscribes later, and clears it', async () => {
       const { sha256, size } = await cp.store.put(randomBytes(5000));
       const state = desired(sha256, size);
       await cp.ota.publishDesired(id, state);
@@ -142,7 +142,7 @@ for (const broker of testBrokers()) {
     });
 
     if (!broker.mqttUrl) {
-      it('names the port when the embedded broker cannot bind it', async () => {
+      void it('names the port when the embedded broker cannot bind it', async () => {
         const port = cp.broker.port!;
         const config = AppConfig.fromEnv({ MQTT_PORT: String(port), PORT: '0', DATA_DIR: cp.config.dataDir });
         const second = new MqttBrokerService(config);

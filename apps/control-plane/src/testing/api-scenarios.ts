@@ -66,7 +66,7 @@ export function describeApi(name: string, target: () => Promise<ApiTestTarget | 
       await fn();
     });
 
-    test('health answers without a key; the OpenAPI document lists the API', async () => {
+    void test('health answers without a key; the OpenAPI document lists the API', async () => {
       const health = await new ApiClient(cp.httpUrl).get('/health');
       assert.equal(health.status, 200);
       assert.equal(health.body.status, 'ok');
@@ -80,7 +80,7 @@ export function describeApi(name: string, target: () => Promise<ApiTestTarget | 
       assert.match(await ui.text(), /swagger/i);
     });
 
-    test('no key or a bad key → 401 JSON with a correlation id', async () => {
+    void test('no key or a bad key → 401 JSON with a correlation id', async () => {
       const none = await api.withKey(undefined).get('/api/v1/devices');
       assert.equal(none.status, 401);
       assert.deepEqual(Object.keys(none.body).sort(), ['correlationId', 'error', 'message', 'statusCode']);
@@ -92,7 +92,7 @@ export function describeApi(name: string, target: () => Promise<ApiTestTarget | 
       assert.equal(caller.headers.get('x-correlation-id'), 'trace-42');
     });
 
-    test('devices: create, list with filters and pages, get, patch, delete', async () => {
+    void test('devices: create, list with filters and pages, get, patch, delete', async () => {
       const a = deviceBody({ tags: ['site-a', 'cam'] });
       const b = deviceBody({ tags: ['site-b'], profile: profile({ name: 'gateway', arch: 'x64', cores: 8, ramMb: 16384 }) });
       const created = await api.post('/api/v1/devices', a);
@@ -128,7 +128,7 @@ export function describeApi(name: string, target: () => Promise<ApiTestTarget | 
       assert.equal((await api.delete(`/api/v1/devices/${a.id}`)).status, 404);
     });
 
-    test('invalid bodies and queries → 400 naming every problem; unknown fields are refused', async () => {
+    void test('invalid bodies and queries → 400 naming every problem; unknown fields are refused', async () => {
       const invalid = await api.post('/api/v1/devices', { id: 'bad id!', profile: { arch: 'sparc', cores: 0, ramMb: 1 } });
       assert.equal(invalid.status, 400);
       assert.equal(invalid.body.error, 'Bad Request');
@@ -157,7 +157,7 @@ export function describeApi(name: string, target: () => Promise<ApiTestTarget | 
     let modelSha = '';
     const model = tinyClassifier();
 
-    test('models: upload a real ONNX model → 201 with inputs, outputs and sha256; duplicates 409', async () => {
+    void test('models: upload a real ONNX model → 201 with inputs, outputs and sha256; duplicates 409', async () => {
       const res = await api.uploadModel({ name: 'tiny', version: '1.0.0', precision: 'fp32' }, model, evalSetFor());
       assert.equal(res.status, 201, JSON.stringify(res.body));
       modelId = res.body.id;
@@ -177,7 +177,7 @@ export function describeApi(name: string, target: () => Promise<ApiTestTarget | 
       assert.equal((await api.get(`/api/v1/models/${modelId}`)).body.sha256, modelSha);
     });
 
-    test('models: files onnxruntime cannot load, bad fields and bad eval sets are refused', async () => {
+    void test('models: files onnxruntime cannot load, bad fields and bad eval sets are refused', async () => {
       const garbage = await api.uploadModel({ name: 'junk', version: '1' }, Buffer.from('this is not an onnx model'));
       assert.equal(garbage.status, 422);
       assert.match(garbage.body.message, /onnxruntime/);
@@ -198,7 +198,7 @@ export function describeApi(name: string, target: () => Promise<ApiTestTarget | 
       assert.equal((await api.get('/api/v1/models?name=junk')).body.total, 0);
     });
 
-    test('models: content download equals the upload, with ETag and 304', async () => {
+    void test('models: content download equals the upload, with ETag and 304', async () => {
       const res = await api.get(`/api/v1/models/${modelId}/content`);
       assert.equal(res.status, 200);
       assert.equal(res.headers.get('content-type'), 'application/octet-stream');
@@ -209,7 +209,7 @@ export function describeApi(name: string, target: () => Promise<ApiTestTarget | 
       assert.equal((await api.get('/api/v1/models/00000000-0000-0000-0000-000000000000/content')).status, 404);
     });
 
-    test('deployments: to a tag → pending rows, signed desired state retained on the broker; newer one supersedes', async () => {
+    void test('deployments: to a tag → pending rows, signed desired state retained on the broker; newer one supersedes', async () => {
       const tag = `fleet-${Date.now().toString(36)}`;
       const ids = [deviceBody({ tags: [tag] }), deviceBody({ tags: [tag, 'x'] })].map((d) => d.id);
       for (const [i, id] of ids.entries()) assert.equal((await api.post('/api/v1/devices', deviceBody({ id, tags: i ? [tag, 'x'] : [tag] }))).status, 201);
@@ -257,7 +257,7 @@ export function describeApi(name: string, target: () => Promise<ApiTestTarget | 
       assert.match(badGates.body.message, /gates\.minAccuracy/);
     });
 
-    test('device messages: hello registers, progress and reports roll the deployment up; bad reports are refused', async () => {
+    void test('device messages: hello registers, progress and reports roll the deployment up; bad reports are refused', async () => {
       const devices = cp.app.get(DevicesService);
       const deployments = cp.app.get(DeploymentsService);
       const ids = ['ok', 'no'].map((s) => `${s}-${Date.now().toString(36)}`);
@@ -300,7 +300,7 @@ export function describeApi(name: string, target: () => Promise<ApiTestTarget | 
       assert.equal((await api.get('/api/v1/devices/ghost-device')).status, 404, 'no half record created');
     });
 
-    test('the service keeps answering after all that bad input', async () => {
+    void test('the service keeps answering after all that bad input', async () => {
       const results = await Promise.all([
         api.post('/api/v1/devices', '[1,2'),
         api.post('/api/v1/devices', { id: 42 }),

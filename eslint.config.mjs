@@ -1,0 +1,32 @@
+// Guardrails in the linter, not in review (STYLE.md §13): promises are awaited or handled, switches over
+// unions are exhaustive, and only the config modules read process.env.
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['**/dist/**', '**/node_modules/**', 'libs/db/src/generated/**', '**/*.mjs', '**/*.js', 'prisma.config.ts'] },
+  {
+    files: ['**/*.ts'],
+    languageOptions: {
+      parser: tseslint.parser,
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
+    plugins: { '@typescript-eslint': tseslint.plugin },
+    rules: {
+      // node:test's test()/describe() return promises the runner itself tracks.
+      '@typescript-eslint/no-floating-promises': ['error', {
+        allowForKnownSafeCalls: [{ from: 'package', package: 'node:test', name: ['test', 'it', 'describe', 'suite', 'before', 'after', 'beforeEach', 'afterEach'] }],
+      }],
+      '@typescript-eslint/no-misused-promises': ['error', { checksVoidReturn: { arguments: false, attributes: false } }],
+      '@typescript-eslint/switch-exhaustiveness-check': ['error', { considerDefaultExhaustiveForUnions: true }],
+      'no-restricted-properties': ['error', { object: 'process', property: 'env', message: 'Read configuration once in a config module and pass it down.' }],
+    },
+  },
+  {
+    // The places allowed to read the environment: config loaders, CLIs' entry points, and test set-up.
+    files: [
+      '**/config/**', '**/process-env.ts', '**/env.ts', '**/*.spec.ts', '**/testing/**', 'test/src/**', 'bench/src/**',
+      '**/cli/**', '**/main.ts', '**/demo/**',
+    ],
+    rules: { 'no-restricted-properties': 'off' },
+  },
+);
