@@ -14,11 +14,13 @@ import { MqttModule } from './mqtt/mqtt.module';
 import { DistillationsModule } from './distillations/distillations.module';
 import { DistillationConfig } from './distillations/distillation.config';
 import { SelectionModule } from './selection/selection.module';
+import { AutopilotConfig } from './autopilot/autopilot.config';
+import { AutopilotModule } from './autopilot/autopilot.module';
 
 /** The control plane. Built around one AppConfig so tests can start several instances in one process. */
 @Module({})
 export class AppModule {
-  static forRoot(config: AppConfig, distillation: DistillationConfig): DynamicModule {
+  static forRoot(config: AppConfig, distillation: DistillationConfig, autopilot: AutopilotConfig = AutopilotConfig.defaults()): DynamicModule {
     return {
       module: AppModule,
       imports: [
@@ -35,6 +37,7 @@ export class AppModule {
         MqttModule,
         DistillationsModule.forRoot(distillation),
         SelectionModule,
+        AutopilotModule.forRoot(autopilot),
       ],
     };
   }

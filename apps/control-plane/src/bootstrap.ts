@@ -7,6 +7,7 @@ import { Database } from '@edgefleet/db';
 import { AppModule } from './app.module';
 import { AppConfig, ConfigError, Env } from './config/app-config';
 import { DistillationConfig } from './distillations/distillation.config';
+import { AutopilotConfig } from './autopilot/autopilot.config';
 import { AppLogger } from './common/app-logger';
 import { processEnv } from './config/process-env';
 import { CORRELATION_HEADER, correlationIdOf } from './common/correlation-id';
@@ -51,7 +52,7 @@ export interface StartOptions {
 }
 
 /** Reads every configuration object from one environment, listing the problems of all of them at once. */
-function loadConfig(env: Env): { config: AppConfig; distillation: DistillationConfig } {
+function loadConfig(env: Env): { config: AppConfig; distillation: DistillationConfig; autopilot: AutopilotConfig } {
   const problems: string[] = [];
   const attempt = <T>(read: () => T): T | undefined => {
     try {
@@ -64,8 +65,9 @@ function loadConfig(env: Env): { config: AppConfig; distillation: DistillationCo
   };
   const config = attempt(() => AppConfig.fromEnv(env));
   const distillation = attempt(() => DistillationConfig.fromEnv(env));
-  if (!config || !distillation) throw new ConfigError(problems);
-  return { config, distillation };
+  const autopilot = attempt(() => AutopilotConfig.fromEnv(env));
+  if (!config || !distillation || !autopilot) throw new ConfigError(problems);
+  return { config, distillation, autopilot };
 }
 
 /**
@@ -75,9 +77,9 @@ function loadConfig(env: Env): { config: AppConfig; distillation: DistillationCo
  * HttpPortInUseError, MqttPortInUseError or a DatabaseError with an operator-readable message.
  */
 export async function startControlPlane(env?: Env, opts: StartOptions = {}): Promise<ControlPlane> {
-  const { config, distillation } = loadConfig(env ?? processEnv());
+  const { config, distillation, autopilot } = loadConfig(env ?? processEnv());
   const adapter = new FastifyAdapter({ genReqId: correlationIdOf, logger: false, bodyLimit: 1024 * 1024 });
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, distillation), adapter, {
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, distillation, autopilot), adapter, {
     logger: new AppLogger(config.logLevel),
     abortOnError: false, // throw instead of process.exit, so callers (tests, main) decide
   });

@@ -10,3 +10,4 @@ export { rollUpStatus, stateAfterProgress, stateAfterReport } from './deployment
 export { ArtifactStore } from './artifacts/artifact.store';
 export { SelectionService, type RecommendationRequest, type RecommendationResult } from './selection/selection.service';
 export * from './distillations';
+export * from './autopilot';

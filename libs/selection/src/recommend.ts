@@ -49,6 +49,8 @@ export interface RecommendInput {
   classes: readonly ClassProfile[];
   predictors?: Predictors;
   headroom?: number;
+  /** Variants that are not candidates (e.g. devices of the class rejected them); still used to fit the models. */
+  exclude?: ReadonlySet<string>;
 }
 
 /**
@@ -59,7 +61,8 @@ export function recommend(input: RecommendInput): Recommendation {
   const { cls, budget, family } = input;
   const classes = input.classes.some((c) => c.profileClass === cls.profileClass) ? input.classes : [...input.classes, cls];
   const { latency, memory } = input.predictors ?? fitPredictors(input.observations, input.variants, classes);
-  const pool = input.variants.filter((v) => family === undefined || v.family === family);
+  const familyVariants = input.variants.filter((v) => family === undefined || v.family === family);
+  const pool = familyVariants.filter((v) => !input.exclude?.has(v.id));
   const candidates = pool.map((v) => assessCandidate(v, cls, budget, latency, memory, input.observations))
     .sort((a, b) => (b.accuracy ?? -1) - (a.accuracy ?? -1) || a.predictedLatencyP95Ms - b.predictedLatencyP95Ms);
   const chosen = chooseBest(candidates);
@@ -68,14 +71,14 @@ export function recommend(input: RecommendInput): Recommendation {
     return { ...base, decision: 'use-existing', chosen, reasons: [`use ${chosen.name} ${chosen.version ?? ''} ${chosen.precision}`.replace(/\s+/g, ' ').trim(), ...chosen.reasons] };
   }
   const closest = [...candidates].sort((a, b) => a.worstRatio - b.worstRatio)[0];
-  const shapeFrom = pool.find((v) => v.inputShape && v.numClasses);
+  const shapeFrom = familyVariants.find((v) => v.inputShape && v.numClasses);
   if (!shapeFrom) {
     return {
       ...base, decision: 'no-feasible-student', closest,
       reasons: [`no feasible student: no variant fits and the family ${family ?? '(any)'} has no model with a known input shape and class count to size a student for`],
     };
   }
-  const accuracies = pool.map((v) => v.accuracy).concat(candidates.map((c) => c.accuracy)).filter((a): a is number => a !== undefined);
+  const accuracies = familyVariants.map((v) => v.accuracy).concat(candidates.map((c) => c.accuracy)).filter((a): a is number => a !== undefined);
   const sizing = sizeStudent({
     cls, budget, latency, memory, sampleShape: shapeFrom.inputShape!, numClasses: shapeFrom.numClasses!,
     bestKnownAccuracy: accuracies.length ? Math.max(...accuracies) : undefined, headroom: input.headroom,

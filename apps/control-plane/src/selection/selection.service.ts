@@ -7,6 +7,8 @@ import { SelectionRepository } from './selection.repository';
 
 export interface RecommendationRequest extends Budget {
   family?: string;
+  /** Artifacts that must not be chosen (the autopilot's variants rejected on this class). */
+  excludeVariantIds?: readonly string[];
 }
 
 export interface RecommendationResult extends Recommendation {
@@ -52,6 +54,7 @@ export class SelectionService {
       variants,
       observations: reports.map(toObservation),
       classes: classes.map((c) => toClassProfile(c.profileClass, c.example)),
+      exclude: req.excludeVariantIds ? new Set(req.excludeVariantIds) : undefined,
     });
     return { ...r, skipped };
   }

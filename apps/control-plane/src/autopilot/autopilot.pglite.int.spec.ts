@@ -1,0 +1,145 @@
+/**
+ * Integration: fleet targets and the autopilot on the whole control plane with PGlite. Devices and models go in
+ * through the REST API (no agents: the deployment rows are what is checked); a model's accuracy is set on its
+ * row as a distillation would have. The periodic loop is slowed down so each reconcile here is explicit.
+ */
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { PrismaClient } from '@edgefleet/db';
+import { GraphBuilder } from '@edgefleet/onnx';
+import { startControlPlane, type ControlPlane } from '../bootstrap';
+import { ApiClient, profile } from '../testing/factories';
+import { syntheticCsv, uploadCsvDataset } from '../distillations/testing/distillation-fixtures';
+import { AutopilotService } from './autopilot.service';
+
+const FEATURES = 8;
+const CLASSES = 3;
+
+function mlpModel(hidden: number): Buffer {
+  const g = new GraphBuilder(`mlp-${hidden}`);
+  const x = g.input('x', 'float32', ['batch', FEATURES]);
+  const w = (n: number) => Float32Array.from({ length: n }, (_, i) => Math.sin(i) * 0.05);
+  const h = g.op('Relu', [g.op('MatMul', [x, g.initializer('w1', w(FEATURES * hidden), [FEATURES, hidden])])]);
+  g.output(g.op('MatMul', [h, g.initializer('w2', w(hidden * CLASSES), [hidden, CLASSES])]), 'float32', ['batch', CLASSES], 'logits');
+  return Buffer.from(g.toModel());
+}
+
+describe('fleet targets and the autopilot (PGlite)', () => {
+  let dataDir: string;
+  let cp: ControlPlane;
+  let api: ApiClient;
+  let prisma: PrismaClient;
+  let autopilot: AutopilotService;
+  let datasetId: string;
+  let big: string;
+
+  before(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'edgefleet-autopilot-'));
+    // Long interval and watch: the test drives reconciles itself; no embedded worker, so queued jobs stay queued.
+    cp = await startControlPlane({
+      PORT: '0', MQTT_PORT: '0', LOG_LEVEL: 'warn', DATA_DIR: dataDir, AUTOPILOT_INTERVAL_MS: '3600000', AUTOPILOT_WATCH_MS: '3600000', EMBEDDED_WORKER: 'false',
+    });
+    api = new ApiClient(cp.httpUrl, cp.adminApiKey);
+    prisma = cp.app.get(PrismaClient);
+    autopilot = cp.app.get(AutopilotService);
+    for (const d of [{ id: 'pi-1', tags: ['site-a'] }, { id: 'pi-2', tags: ['site-a'] }, { id: 'gw-1', tags: ['site-b'], profile: profile({ name: 'gateway', arch: 'x64', cores: 4, clockMhz: 2500, simd: ['avx2'] }) }]) {
+      const res = await api.post('/api/v1/devices', { profile: profile(), ...d });
+      assert.equal(res.status, 201, JSON.stringify(res.body));
+    }
+    const up = await api.uploadModel({ name: 'mlp-64', version: '1', precision: 'fp32', family: 'fam' }, mlpModel(64));
+    assert.equal(up.status, 201, JSON.stringify(up.body));
+    big = up.body.id;
+    await prisma.modelArtifact.update({ where: { id: big }, data: { metrics: { accuracy: 0.9 } } });
+    // What devices would have reported for it: 2 ms on the Pi class, 0.4 ms on the gateway (3 each: "measured").
+    for (const [deviceId, p95] of [['pi-1', 2], ['pi-2', 2], ['gw-1', 0.4], ['gw-1', 0.4], ['gw-1', 0.4]] as const) {
+      await prisma.benchmarkReport.create({ data: { deviceId, artifactId: big, latencyP95Ms: p95, peakRssMb: 20, accuracy: 0.9, runs: 50, passed: true, details: {} } });
+    }
+    const ds = await uploadCsvDataset(api, 'synthetic', syntheticCsv());
+    datasetId = ds.body.id;
+  });
+
+  after(async () => {
+    await cp?.close();
+    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  });
+
+  const classOf = async (deviceId: string) => (await api.get(`/api/v1/devices/${deviceId}`)).body.profileClass as string;
+  const stateOf = async (targetId: string, cls: string) => (await api.get(`/api/v1/targets/${targetId}`)).body.classes.find((c: any) => c.profileClass === cls);
+
+  it('validates targets and lists them', async () => {
+    const bad = await api.post('/api/v1/targets', { name: 'x y', family: 'fam', selector: {}, budget: { maxLatencyP95Ms: -1 } });
+    assert.equal(bad.status, 400);
+    assert.match(JSON.stringify(bad.body), /maxLatencyP95Ms/);
+    assert.equal((await api.post('/api/v1/targets', { name: 'nobudget', family: 'fam', selector: {} })).status, 400);
+    assert.equal((await api.get('/api/v1/targets/00000000-0000-4000-8000-000000000000')).status, 404);
+    assert.equal((await new ApiClient(cp.httpUrl).get('/api/v1/targets')).status, 401);
+  });
+
+  it('an impossible budget ends infeasible with the closest candidate, and queues no job however often it is reconciled', async () => {
+    const res = await api.post('/api/v1/targets', { name: 'impossible', family: 'fam', selector: { tags: ['site-a'] }, budget: { maxLatencyP95Ms: 0.00001 }, distill: { datasetId } });
+    assert.equal(res.status, 201, JSON.stringify(res.body));
+    const cls = await classOf('pi-1');
+    for (let i = 0; i < 3; i++) {
+      const out = await autopilot.reconcilePair(res.body.id, cls);
+      assert.equal(out.kind, 'done');
+    }
+    const s = await stateOf(res.body.id, cls);
+    assert.equal(s.status, 'infeasible', JSON.stringify(s));
+    assert.equal(s.decision, 'no-feasible-student');
+    assert.match(s.reason, /no feasible student/);
+    assert.equal(s.details.closest.artifactId, big);
+    assert.equal(s.distillationJobId, null);
+    assert.equal(await prisma.job.count(), 0, 'no distillation queued');
+    assert.equal(await prisma.deployment.count(), 0);
+    assert.equal((await api.delete(`/api/v1/targets/${res.body.id}`)).status, 204);
+  });
+
+  it('a loose budget deploys the variant to the class\'s devices once (gates = the budget)', async () => {
+    const res = await api.post('/api/v1/targets', { name: 'loose', family: 'fam', selector: { tags: ['site-a'] }, budget: { maxLatencyP95Ms: 500, minAccuracy: 0.5 } });
+    const cls = await classOf('pi-1');
+    await autopilot.reconcilePair(res.body.id, cls);
+    await autopilot.reconcilePair(res.body.id, cls);
+    const s = await stateOf(res.body.id, cls);
+    assert.equal(s.status, 'deploying', JSON.stringify(s));
+    assert.equal(s.chosenArtifactId, big);
+    const deps = await prisma.deployment.findMany({ include: { devices: true } });
+    assert.equal(deps.length, 1, 'the second reconcile saw the unfinished deployment');
+    assert.deepEqual(deps[0]!.devices.map((d) => d.deviceId).sort(), ['pi-1', 'pi-2']);
+    assert.deepEqual(deps[0]!.gates, { maxLatencyP95Ms: 500, minAccuracy: 0.5 });
+    // Both devices reject it: it is never deployed to this class again, and without distill settings the pair stops.
+    await prisma.deploymentDevice.updateMany({ where: { deploymentId: deps[0]!.id }, data: { state: 'rejected' } });
+    await autopilot.reconcilePair(res.body.id, cls);
+    const after = await stateOf(res.body.id, cls);
+    assert.equal(after.status, 'rejected', JSON.stringify(after));
+    assert.deepEqual(after.details.rejectedArtifactIds, [big]);
+    assert.equal(await prisma.deployment.count(), 1);
+    await api.delete(`/api/v1/targets/${res.body.id}`);
+  });
+
+  it('when nothing fits, one distillation is queued per student even with reconciles racing', async () => {
+    const res = await api.post('/api/v1/targets', { name: 'tight', family: 'fam', selector: { tags: ['site-b'] }, budget: { maxLatencyP95Ms: 0.2 }, distill: { datasetId, epochs: 3 } });
+    const cls = await classOf('gw-1');
+    const rec = (await api.get(`/api/v1/profiles/${cls}/recommendation?family=fam&maxLatencyP95Ms=0.2`)).body;
+    assert.equal(rec.decision, 'distill-student', JSON.stringify(rec.reasons));
+    const outcomes = await Promise.all([autopilot.reconcilePair(res.body.id, cls), autopilot.reconcilePair(res.body.id, cls), autopilot.reconcilePair(res.body.id, cls)]);
+    assert.ok(outcomes.some((o) => o.kind === 'done'));
+    await autopilot.reconcilePair(res.body.id, cls);
+    const jobs = await prisma.job.findMany();
+    assert.equal(jobs.length, 1, `jobs: ${jobs.length}`);
+    assert.deepEqual((jobs[0]!.payload as any).students, [rec.student.student]);
+    assert.equal((jobs[0]!.payload as any).family, 'fam');
+    const s = await stateOf(res.body.id, cls);
+    assert.equal(s.status, 'distilling');
+    assert.equal(s.distillationJobId, jobs[0]!.id);
+    // The job fails for good: the pair is failed with the reason and nothing is queued again.
+    await prisma.job.update({ where: { id: jobs[0]!.id }, data: { status: 'failed', error: 'DatasetError: broken' } });
+    await autopilot.reconcilePair(res.body.id, cls);
+    const failed = await stateOf(res.body.id, cls);
+    assert.equal(failed.status, 'failed');
+    assert.match(failed.reason, /DatasetError: broken; not retried/);
+    assert.equal(await prisma.job.count(), 1);
+  });
+});

@@ -1,0 +1,106 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import {
+  ArrayMaxSize, IsArray, IsInt, IsNumber, IsObject, IsOptional, IsPositive, IsString, IsUUID, Matches, Max, MaxLength, Min, ValidateNested,
+} from 'class-validator';
+import { PageQueryDto } from '../common/pagination.dto';
+import { AUTOPILOT_STATUSES, ClassStateRecord, TargetRecord } from './autopilot.types';
+
+const NAME = /^[A-Za-z0-9._-]{1,100}$/;
+
+export class TargetSelectorDto {
+  @ApiPropertyOptional({ type: [String], description: 'devices carrying any of these tags (none: every device)' })
+  @IsOptional() @IsArray() @ArrayMaxSize(64) @IsString({ each: true }) @MaxLength(64, { each: true })
+  tags?: string[];
+}
+
+export class TargetBudgetDto {
+  @ApiProperty({ description: 'p95 latency a model may take on a device, ms (also the deployment gate)' })
+  @IsNumber() @IsPositive() @Max(3_600_000)
+  maxLatencyP95Ms!: number;
+
+  @ApiPropertyOptional() @IsOptional() @IsNumber() @IsPositive() @Max(1_048_576)
+  maxMemoryMb?: number;
+
+  @ApiPropertyOptional() @IsOptional() @IsNumber() @Min(0) @Max(1)
+  minAccuracy?: number;
+}
+
+export class TargetDistillDto {
+  @ApiProperty({ description: 'data set the students are distilled on' }) @IsUUID()
+  datasetId!: string;
+
+  @ApiPropertyOptional({ description: 'fp32 teacher; without it each job trains its own' }) @IsOptional() @IsUUID()
+  teacherArtifactId?: string;
+
+  @ApiPropertyOptional() @IsOptional() @IsInt() @Min(1) @Max(500) epochs?: number;
+  @ApiPropertyOptional() @IsOptional() @IsNumber() @Min(1) @Max(50) temperature?: number;
+  @ApiPropertyOptional() @IsOptional() @IsNumber() @Min(0) @Max(1) alpha?: number;
+  @ApiPropertyOptional() @IsOptional() @IsNumber() @Min(0.001) @Max(1) labeledFraction?: number;
+}
+
+export class CreateTargetDto {
+  @ApiProperty({ example: 'line-3-cameras' }) @Matches(NAME, { message: 'name must be 1-100 characters of A-Z a-z 0-9 . _ -' })
+  name!: string;
+
+  @ApiProperty({ description: 'model family the variants come from', example: 'fashion' })
+  @Matches(NAME, { message: 'family must be 1-100 characters of A-Z a-z 0-9 . _ -' })
+  family!: string;
+
+  @ApiProperty({ type: TargetSelectorDto }) @IsObject() @ValidateNested() @Type(() => TargetSelectorDto)
+  selector!: TargetSelectorDto;
+
+  @ApiProperty({ type: TargetBudgetDto }) @IsObject() @ValidateNested() @Type(() => TargetBudgetDto)
+  budget!: TargetBudgetDto;
+
+  @ApiPropertyOptional({ type: TargetDistillDto, description: 'how to distil a student when no variant fits (without it: no distillation)' })
+  @IsOptional() @IsObject() @ValidateNested() @Type(() => TargetDistillDto)
+  distill?: TargetDistillDto;
+}
+
+export class ClassStateView {
+  @ApiProperty() profileClass!: string;
+  @ApiProperty({ enum: AUTOPILOT_STATUSES }) status!: string;
+  @ApiPropertyOptional({ type: String, nullable: true, enum: ['use-existing', 'distill-student', 'no-feasible-student'] }) decision!: string | null;
+  @ApiPropertyOptional({ type: String, nullable: true }) chosenArtifactId!: string | null;
+  @ApiPropertyOptional({ type: String, nullable: true }) distillationJobId!: string | null;
+  @ApiPropertyOptional({ type: String, nullable: true }) deploymentId!: string | null;
+  @ApiPropertyOptional({ type: String, nullable: true }) reason!: string | null;
+  @ApiPropertyOptional({ type: 'object', additionalProperties: true, nullable: true, description: 'chosen / closest candidate, student, rejected variants' })
+  details!: unknown;
+  @ApiProperty({ format: 'date-time' }) updatedAt!: string;
+}
+
+export class TargetView {
+  @ApiProperty() id!: string;
+  @ApiProperty() name!: string;
+  @ApiProperty() family!: string;
+  @ApiProperty({ type: TargetSelectorDto }) selector!: TargetSelectorDto;
+  @ApiProperty({ type: TargetBudgetDto }) budget!: TargetBudgetDto;
+  @ApiPropertyOptional({ type: TargetDistillDto, nullable: true }) distill!: TargetDistillDto | null;
+  @ApiPropertyOptional({ type: String, nullable: true }) createdBy!: string | null;
+  @ApiProperty({ format: 'date-time' }) createdAt!: string;
+}
+
+export class TargetDetailView extends TargetView {
+  @ApiProperty({ type: [ClassStateView], description: 'one row per device class among the target\'s devices' }) classes!: ClassStateView[];
+}
+
+export class TargetPageView {
+  @ApiProperty({ type: [TargetView] }) items!: TargetView[];
+  @ApiProperty() total!: number;
+  @ApiProperty() limit!: number;
+  @ApiProperty() offset!: number;
+}
+
+export class ListTargetsQueryDto extends PageQueryDto {}
+
+export const toTargetView = (t: TargetRecord): TargetView => ({
+  id: t.id, name: t.name, family: t.family, selector: t.selector, budget: t.budget, distill: t.distill ?? null, createdBy: t.createdBy,
+  createdAt: t.createdAt.toISOString(),
+});
+
+export const toClassStateView = (s: ClassStateRecord): ClassStateView => ({
+  profileClass: s.profileClass, status: s.status, decision: s.decision, chosenArtifactId: s.chosenArtifactId, distillationJobId: s.distillationJobId,
+  deploymentId: s.deploymentId, reason: s.reason, details: s.details ?? null, updatedAt: s.updatedAt.toISOString(),
+});

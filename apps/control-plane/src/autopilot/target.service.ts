@@ -1,0 +1,55 @@
+import { Injectable } from '@nestjs/common';
+import { NotFoundError } from '../common/errors';
+import type { Page } from '../common/pagination.dto';
+import type { Actor } from '../audit/audit.types';
+import { AutopilotRepository } from './autopilot.repository';
+import { AutopilotScheduler } from './autopilot.scheduler';
+import type { ClassStateRecord, FleetBudget, FleetDistillSettings, TargetRecord, FleetSelector } from './autopilot.types';
+
+export interface CreateTarget {
+  name: string;
+  family: string;
+  selector: FleetSelector;
+  budget: FleetBudget;
+  distill?: FleetDistillSettings;
+}
+
+/** Fleet targets: a segment of the fleet and the budget its models must meet, kept fitted by the autopilot. */
+@Injectable()
+export class TargetsService {
+  constructor(private readonly repo: AutopilotRepository, private readonly scheduler: AutopilotScheduler) {}
+
+  async create(input: CreateTarget, actor: Actor): Promise<TargetRecord> {
+    const target = await this.repo.createTarget({
+      name: input.name, family: input.family, createdBy: actor,
+      selector: input.selector.tags ? { tags: [...new Set(input.selector.tags)] } : {},
+      budget: plainBudget(input.budget),
+      ...(input.distill ? { distill: { ...input.distill } } : {}),
+    });
+    this.scheduler.targetCreated(target.id);
+    return target;
+  }
+
+  async get(id: string): Promise<{ target: TargetRecord; classes: ClassStateRecord[] }> {
+    const target = await this.repo.findTarget(id);
+    if (!target) throw new NotFoundError('target', id);
+    return { target, classes: await this.repo.listStates(id) };
+  }
+
+  async list(page: { limit: number; offset: number }): Promise<Page<TargetRecord>> {
+    return { ...(await this.repo.listTargets(page)), ...page };
+  }
+
+  /** Stops the autopilot for this segment; what devices run stays as it is. */
+  async remove(id: string): Promise<void> {
+    if (!(await this.repo.deleteTarget(id))) throw new NotFoundError('target', id);
+  }
+}
+
+function plainBudget(b: FleetBudget): FleetBudget {
+  return {
+    maxLatencyP95Ms: b.maxLatencyP95Ms,
+    ...(b.maxMemoryMb !== undefined ? { maxMemoryMb: b.maxMemoryMb } : {}),
+    ...(b.minAccuracy !== undefined ? { minAccuracy: b.minAccuracy } : {}),
+  };
+}
