@@ -1,8 +1,9 @@
 /**
- * `npm run bench -- distill [--epochs 10] [--teacher-epochs 10] [--seeds 3] [--fresh] [--json]`
- * Fashion-MNIST, 2 cores: teacher accuracies, a ≤10% student's retained accuracy, KD vs hard-label
- * training (mean ± std over seeds) at full labels and at 10% labels, int8 size/accuracy/latency,
- * and the time to distil a ~5% student. Targets are printed beside the measurements.
+ * `npm run bench -- distill [--epochs 10] [--teacher-epochs 12] [--seeds 3] [--student cnn:12-24-24]
+ *  [--timing-student cnn:8-16-32] [--kd-student mlp:128] [--temperature T] [--alpha A] [--fresh] [--json]`
+ * Fashion-MNIST, 2 cores: teacher accuracies, a ≤10% student's retained accuracy (plus its int8/fp16
+ * variants), KD vs hard-label training (mean ± std over seeds) at full labels and at 10% labels, and
+ * the time to distil a ~5% student for 10 epochs. Targets are printed beside the measurements.
  * Teachers are cached under node_modules/.cache (delete, or pass --fresh, to retrain).
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
@@ -46,11 +47,22 @@ const fmt = (x: number, d = 4) => x.toFixed(d);
 const row = (cells: (string | number)[], widths: number[]) => cells.map((c, i) => String(c).padEnd(widths[i] ?? 12)).join(' ');
 
 export async function run(args: string[]): Promise<void> {
-  const a = benchArgs(args, { epochs: 'number', 'teacher-epochs': 'number', seeds: 'number', fresh: 'boolean', json: 'boolean', 'kd-student': 'string' });
+  const a = benchArgs(args, {
+    epochs: 'number', 'teacher-epochs': 'number', seeds: 'number', fresh: 'boolean', json: 'boolean',
+    student: 'string', 'timing-student': 'string', 'kd-student': 'string', temperature: 'number', alpha: 'number',
+  });
   const epochs = Number(a['epochs'] ?? 10);
   const teacherEpochs = Number(a['teacher-epochs'] ?? 12);
   const seeds = Number(a['seeds'] ?? 3);
+  // ~7% of the CNN teacher: the smallest CNN that kept ≥ 97% of it (cnn:8-16-32, 6%, kept ~96.7%).
+  const student = String(a['student'] ?? 'cnn:12-24-24');
+  const timingStudent = String(a['timing-student'] ?? 'cnn:8-16-32');
   const kdStudent = String(a['kd-student'] ?? 'mlp:128');
+  // T=2, α=0.5 (the library's defaults): measured here, T=4 lost 0.66 points to hard labels with all
+  // labels (mlp:128, 3 seeds) and T=4/α=0.9 lost 0.4; T=2 came within noise of hard labels.
+  const temperature = Number(a['temperature'] ?? 2);
+  const alpha = Number(a['alpha'] ?? 0.5);
+  const kdSettings = { temperature, alpha };
   const data = await loadDataset(await ensureFashionMnist());
   const started = Date.now();
 
@@ -58,11 +70,17 @@ export async function run(args: string[]): Promise<void> {
   const cnnT = await teacher(data, 'cnn', teacherEpochs, a['fresh'] === true);
   log(`teachers: mlp ${fmt(mlpT.accuracy)}, cnn ${fmt(cnnT.accuracy)}`);
 
-  // A ~5-6% CNN student of the CNN teacher, exactly `epochs` epochs (no early stop) for the timing.
-  log(`distilling the ~5% student…`);
-  const small = await distill({ data, teacher: cnnT.bytes, students: ['cnn:8-16-32'], epochs, patience: 0, baseline: false, seed: 1 });
-  const s = small.students[0] ? small.metrics.students[0]! : undefined;
+  // The ≤10% student: distilled, exported, quantized, evaluated.
+  log(`distilling ${student} (retention)…`);
+  const main = await distill({ data, teacher: cnnT.bytes, students: [student], epochs, baseline: false, seed: 1, ...kdSettings });
+  const s = main.metrics.students[0];
   if (!s) throw new Error('no student result');
+  const teacherParams = main.metrics.teacher.params;
+
+  // A ~5% CNN student, exactly 10 epochs (no early stop), for the timing alone.
+  log(`distilling ${timingStudent} for 10 epochs (timing)…`);
+  const timed = (await distill({ data, teacher: cnnT.bytes, students: [timingStudent], epochs: 10, patience: 0, baseline: false, quantize: false, latency: false, seed: 1, ...kdSettings })).metrics.students[0];
+  if (!timed) throw new Error('no timing result');
   const trainRows = data.train.n - Math.round(0.1 * data.train.n);
   const fp32Latency = s.latencyP50Ms ?? NaN;
 
@@ -72,7 +90,7 @@ export async function run(args: string[]): Promise<void> {
     kd[fraction] = { kd: [], hard: [] };
     for (let seed = 1; seed <= seeds; seed++) {
       log(`KD vs hard labels: ${kdStudent}, labeled fraction ${fraction}, seed ${seed}`);
-      const r = await distill({ data, teacher: cnnT.bytes, students: [kdStudent], epochs, labeledFraction: fraction, seed, quantize: false, latency: false });
+      const r = await distill({ data, teacher: cnnT.bytes, students: [kdStudent], epochs, labeledFraction: fraction, seed, quantize: false, latency: false, ...kdSettings });
       kd[fraction]!.kd.push(r.metrics.students[0]!.accuracy);
       kd[fraction]!.hard.push(r.metrics.students[0]!.hardLabelBaseline!.accuracy);
     }
@@ -81,12 +99,16 @@ export async function run(args: string[]): Promise<void> {
   const result = {
     teachers: {
       mlp: { accuracy: mlpT.accuracy, target: 0.89, trainSeconds: mlpT.seconds, cached: mlpT.cached },
-      cnn: { accuracy: cnnT.accuracy, target: 0.91, trainSeconds: cnnT.seconds, cached: cnnT.cached, params: small.metrics.teacher.params },
+      cnn: { accuracy: cnnT.accuracy, target: 0.91, trainSeconds: cnnT.seconds, cached: cnnT.cached, params: teacherParams },
     },
-    smallStudent: {
-      name: s.name, params: s.params, paramFraction: s.params / small.metrics.teacher.params, accuracy: s.accuracy,
-      retained: s.accuracy / cnnT.accuracy, targetRetained: 0.97, agreement: s.agreement,
-      trainSeconds: s.trainSeconds, trainRows, epochs, secondsPer60kFor10Epochs: (s.trainSeconds * 60000 / trainRows) * (10 / epochs), targetSeconds: 60,
+    kdSettings,
+    student: {
+      name: s.name, params: s.params, paramFraction: s.params / teacherParams, accuracy: s.accuracy,
+      retained: s.accuracy / cnnT.accuracy, targetRetained: 0.97, agreement: s.agreement, epochsRun: s.epochsRun, trainSeconds: s.trainSeconds,
+    },
+    timing: {
+      name: timed.name, params: timed.params, paramFraction: timed.params / teacherParams, accuracy: timed.accuracy, trainSeconds: timed.trainSeconds, trainRows,
+      secondsPer60kFor10Epochs: timed.trainSeconds * 60000 / trainRows, targetSeconds: 60,
     },
     int8: {
       bytesRatio: s.int8 ? s.int8.bytes / s.bytes : NaN, targetBytesRatio: 0.3, accuracyDelta: s.int8 ? s.int8.accuracy - s.accuracy : NaN,
@@ -99,23 +121,24 @@ export async function run(args: string[]): Promise<void> {
     process.stdout.write(`${JSON.stringify(result)}\n`);
     return;
   }
-  const W = [44, 16, 12, 6];
+  const W = [48, 18, 12, 6];
   const check = (ok: boolean) => (ok ? 'PASS' : 'MISS');
-  console.log(`\ndistill bench — Fashion-MNIST (60k train / 10k test), 2 threads, ${epochs} student epochs, ${seeds} seeds`);
+  const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+  console.log(`\ndistill bench — Fashion-MNIST (60k train / 10k test), 2 threads, ${epochs} student epochs, KD T=${temperature} α=${alpha}, ${seeds} seeds`);
   console.log(row(['measure', 'measured', 'target', ''], W));
   console.log(row(['MLP teacher accuracy (784-512-512-10, dropout)', fmt(mlpT.accuracy), '≥ 0.89', check(mlpT.accuracy >= 0.89)], W));
-  console.log(row([`CNN teacher accuracy (${small.metrics.teacher.params} params)`, fmt(cnnT.accuracy), '≥ 0.91', check(cnnT.accuracy >= 0.91)], W));
-  console.log(row([`student ${s.name}: params / teacher`, `${(100 * result.smallStudent.paramFraction).toFixed(1)}%`, '≤ 10%', check(result.smallStudent.paramFraction <= 0.1)], W));
-  console.log(row([`student accuracy / teacher accuracy`, `${(100 * result.smallStudent.retained).toFixed(1)}% (${fmt(s.accuracy)})`, '≥ 97%', check(result.smallStudent.retained >= 0.97)], W));
-  console.log(row([`int8 bytes / fp32 bytes`, `${(100 * result.int8.bytesRatio).toFixed(1)}%`, '≤ 30%', check(result.int8.bytesRatio <= 0.3)], W));
-  console.log(row([`int8 accuracy − fp32 accuracy`, fmt(result.int8.accuracyDelta), '≈ 0', ''], W));
+  console.log(row([`CNN teacher accuracy (${teacherParams} params)`, fmt(cnnT.accuracy), '≥ 0.91', check(cnnT.accuracy >= 0.91)], W));
+  console.log(row([`student ${s.name}: params / teacher`, pct(result.student.paramFraction), '≤ 10%', check(result.student.paramFraction <= 0.1)], W));
+  console.log(row([`student accuracy / teacher accuracy`, `${pct(result.student.retained)} (${fmt(s.accuracy)})`, '≥ 97%', check(result.student.retained >= 0.97)], W));
+  console.log(row([`int8 bytes / fp32 bytes`, pct(result.int8.bytesRatio), '≤ 30%', check(result.int8.bytesRatio <= 0.3)], W));
+  console.log(row([`int8 accuracy − fp32 accuracy`, fmt(result.int8.accuracyDelta), '≥ −0.005', check(result.int8.accuracyDelta >= -0.005)], W));
   console.log(row([`fp16 accuracy − fp32 accuracy`, fmt(result.int8.fp16AccuracyDelta), '≈ 0', ''], W));
   console.log(row([`batch-1 latency p50 fp32 → int8 (ms)`, `${fmt(fp32Latency, 4)} → ${fmt(result.int8.int8LatencyP50Ms, 4)}`, 'report', ''], W));
-  console.log(row([`distil ~5% student, 10 epochs on 60k (s)`, fmt(result.smallStudent.secondsPer60kFor10Epochs, 1), '< 60', check(result.smallStudent.secondsPer60kFor10Epochs < 60)], W));
-  console.log(`\nKD (T=4, α=0.5) vs hard labels, ${kdStudent} from the CNN teacher, test accuracy mean ± std over ${seeds} seeds`);
+  console.log(row([`distil ${timed.name} (${pct(result.timing.paramFraction)}), 10 epochs on 60k (s)`, fmt(result.timing.secondsPer60kFor10Epochs, 1), '< 60', check(result.timing.secondsPer60kFor10Epochs < 60)], W));
+  console.log(`\nKD (T=${temperature}, α=${alpha}) vs hard labels, ${kdStudent} from the CNN teacher, test accuracy mean ± std over ${seeds} seeds`);
   console.log(row(['labeled fraction', 'KD', 'hard labels', 'Δ'], [18, 18, 18, 10]));
   for (const [f, v] of Object.entries(result.kdVsHard)) {
     console.log(row([f, `${fmt(v.kd.mean)} ± ${fmt(v.kd.std)}`, `${fmt(v.hard.mean)} ± ${fmt(v.hard.std)}`, `${(v.kd.mean - v.hard.mean >= 0 ? '+' : '')}${fmt(v.kd.mean - v.hard.mean)}`], [18, 18, 18, 10]));
   }
-  console.log(`\ntotal ${result.totalSeconds.toFixed(0)} s`);
+  console.log(`\ntotal ${result.totalSeconds.toFixed(0)} s${mlpT.cached && cnnT.cached ? ' (teachers from cache)' : ''}`);
 }

@@ -1,19 +1,36 @@
 /**
- * `npm run bench -- train [--n 10000] [--batch-size 256] [--epochs 2] [--hidden 256] [--json]`
- * Training throughput of the same MLP on the same Fashion-MNIST rows, batch size and optimizer
- * family (Adam): edgefleet's one-graph-per-step onnxruntime engine vs tfjs with the wasm backend.
+ * `npm run bench -- train [--n 10000] [--batch-size 256] [--epochs 10] [--tfjs-epochs 2] [--repeats 3]
+ *  [--hidden 256] [--threads 2] [--json]`
+ * Training throughput of the same MLP (F-hidden-10, ReLU, He init), on the same Fashion-MNIST rows,
+ * batch size and optimizer (Adam, lr 1e-3, β 0.9/0.999, ε 1e-7, no weight decay), plain softmax
+ * cross-entropy: edgefleet's one-graph-per-step onnxruntime engine vs tfjs with the wasm backend.
+ * Each side gets one untimed warm-up run (session/kernel creation, first allocations), then
+ * `--repeats` timed runs; the best of them is reported (the least disturbed by other processes on a
+ * shared machine) next to the median. Samples/s count training steps only, setup excluded.
+ * tfjs-backend-wasm has no threads under Node, so ours is also measured on one thread.
+ * The learning-rate schedule differs (ours cosine, tfjs constant); it is a per-step scalar, same work.
  */
-import { Network, ensureFashionMnist, fit, loadDataset, mlp } from '@edgefleet/distill';
+import { Network, OptimizerConfig, ensureFashionMnist, fit, loadDataset, mlp } from '@edgefleet/distill';
 import { trainTfjsWasm } from './train-tfjs';
 import { benchArgs } from './bench-args';
 
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+
 export async function run(args: string[]): Promise<void> {
-  const a = benchArgs(args, { n: 'number', 'batch-size': 'number', epochs: 'number', hidden: 'number', threads: 'number', json: 'boolean' });
+  const a = benchArgs(args, {
+    n: 'number', 'batch-size': 'number', epochs: 'number', 'tfjs-epochs': 'number', repeats: 'number', hidden: 'number', threads: 'number', json: 'boolean',
+  });
   const n = Number(a['n'] ?? 10000);
-  // 256: both engines get the same batch; ours gains more from larger GEMMs (measured 15.7× at 128, 22.5× at 256).
   const batchSize = Number(a['batch-size'] ?? 256);
-  // Ours runs many epochs so its timing spans seconds, not a few hundred ms a scheduler hiccup can halve.
+  // Epochs per timed run: ours is ~20× faster, so it runs more epochs for a timing that spans about
+  // a second rather than a few hundred ms; samples/s is a rate, so the two stay comparable.
   const epochs = Number(a['epochs'] ?? 10);
+  const tfjsEpochs = Number(a['tfjs-epochs'] ?? 2);
+  const repeats = Math.max(1, Number(a['repeats'] ?? 3));
   const hidden = Number(a['hidden'] ?? 256);
   const threads = Number(a['threads'] ?? 2);
   const data = await loadDataset(await ensureFashionMnist());
@@ -21,22 +38,56 @@ export async function run(args: string[]): Promise<void> {
   const K = data.train.numClasses;
   const x = data.train.x.subarray(0, n * F);
   const y = data.train.y.subarray(0, n);
+  const warm = Math.min(n, 2048);
 
+  // Adam exactly as tfjs.train.adam(1e-3) runs it (AdamW with no decay is Adam).
+  const adam: OptimizerConfig = { name: 'adamw', weightDecay: 0, beta1: 0.9, beta2: 0.999, epsilon: 1e-7 };
   const net = new Network(mlp([F, hidden, K]), [F]);
-  // Warm-up epoch excluded: session creation and first-run allocation are one-off costs.
-  const opts = { batchSize, lr: 1e-3, warmupEpochs: 0, optimizer: { name: 'adamw' as const }, alpha: 0, temperature: 1, seed: 1, threads, patience: 0 };
-  await fit(net, { x: x.subarray(0, Math.min(n, 2048) * F), y, n: Math.min(n, 2048), sampleShape: [F], numClasses: K }, undefined, { ...opts, epochs: 1 });
-  const ours = await fit(net, { x, y, n, sampleShape: [F], numClasses: K }, undefined, { ...opts, epochs });
-  const tfjs = await trainTfjsWasm({ x, y, n, features: F, hidden: [hidden], numClasses: K, batchSize, epochs: 1, seed: 1 });
-  const ratio = ours.samplesPerSec / tfjs.samplesPerSec;
-  const flops = 6 * net.macs;
+  const measureOurs = async (t: number): Promise<{ runs: number[]; loss: number }> => {
+    const opts = { batchSize, lr: 1e-3, warmupEpochs: 0, optimizer: adam, alpha: 0, temperature: 1, seed: 1, threads: t, patience: 0 };
+    await fit(net, { x: x.subarray(0, warm * F), y, n: warm, sampleShape: [F], numClasses: K }, undefined, { ...opts, epochs: 1 });
+    const runs: number[] = [];
+    let loss = NaN;
+    for (let r = 0; r < repeats; r++) {
+      const res = await fit(net, { x, y, n, sampleShape: [F], numClasses: K }, undefined, { ...opts, epochs });
+      runs.push(res.samplesPerSec);
+      loss = res.history[res.history.length - 1]!.loss;
+    }
+    return { runs, loss };
+  };
+  const { runs: oursRuns, loss: oursLoss } = await measureOurs(threads);
+  // tfjs-backend-wasm runs single-threaded under Node (no wasm threads there), so ours on one thread too.
+  const { runs: ours1Runs } = threads === 1 ? { runs: oursRuns } : await measureOurs(1);
+
+  const tf = { y, features: F, hidden: [hidden], numClasses: K, batchSize, seed: 1 };
+  const tfjsRuns: number[] = [];
+  let tfjsLoss = NaN;
+  await trainTfjsWasm({ ...tf, x: x.subarray(0, warm * F), y: y.subarray(0, warm), n: warm, epochs: 1 });
+  for (let r = 0; r < repeats; r++) {
+    const res = await trainTfjsWasm({ ...tf, x, n, epochs: tfjsEpochs });
+    tfjsRuns.push(res.samplesPerSec);
+    tfjsLoss = res.finalLoss;
+  }
+
+  const ours = Math.max(...oursRuns);
+  const ours1 = Math.max(...ours1Runs);
+  const tfjs = Math.max(...tfjsRuns);
+  const ratio = ours / tfjs;
   if (a['json']) {
-    process.stdout.write(`${JSON.stringify({ samplesPerSec: { edgefleet: ours.samplesPerSec, tfjsWasm: tfjs.samplesPerSec }, ratio })}\n`);
+    process.stdout.write(`${JSON.stringify({
+      samplesPerSec: { edgefleet: ours, tfjsWasm: tfjs, edgefleet1Thread: ours1 }, ratio, ratio1Thread: ours1 / tfjs,
+      medianRatio: median(oursRuns) / median(tfjsRuns), runs: { edgefleet: oursRuns, edgefleet1Thread: ours1Runs, tfjsWasm: tfjsRuns },
+    })}\n`);
     return;
   }
-  console.log(`train: MLP ${F}-${hidden}-${K}, ${n} Fashion-MNIST rows, batch ${batchSize}, Adam, ${threads} threads`);
-  console.log(`engine                 samples/s   GFLOP/s   loss (ours: last-epoch mean, tfjs: last batch)`);
-  console.log(`edgefleet (onnxrt)  ${ours.samplesPerSec.toFixed(0).padStart(12)} ${(ours.samplesPerSec * flops / 1e9).toFixed(1).padStart(9)}   ${ours.history[ours.history.length - 1]!.loss.toFixed(4)}`);
-  console.log(`tfjs wasm           ${tfjs.samplesPerSec.toFixed(0).padStart(12)} ${(tfjs.samplesPerSec * flops / 1e9).toFixed(1).padStart(9)}   ${tfjs.finalLoss.toFixed(4)}`);
-  console.log(`ratio ${ratio.toFixed(1)}×  (goal ≥ 20×)  ${ratio >= 20 ? 'PASS' : 'MISS'}`);
+  const flops = 6 * net.macs;
+  const line = (name: string, runs: number[], ep: number, loss: string) =>
+    `${name.padEnd(22)} ${Math.max(...runs).toFixed(0).padStart(10)} ${median(runs).toFixed(0).padStart(10)} ${(Math.max(...runs) * flops / 1e9).toFixed(1).padStart(8)}   ${String(ep * n).padStart(7)}   ${loss}`;
+  console.log(`train: MLP ${F}-${hidden}-${K}, ${n} Fashion-MNIST rows, batch ${batchSize}, Adam (lr 1e-3, ε 1e-7), best of ${repeats} timed runs after a warm-up`);
+  console.log(`engine                     best/s   median/s  GFLOP/s   samples   loss`);
+  console.log(line(`edgefleet (${threads} threads)`, oursRuns, epochs, `${oursLoss.toFixed(4)} (last-epoch mean)`));
+  if (threads !== 1) console.log(line('edgefleet (1 thread)', ours1Runs, epochs, ''));
+  console.log(line('tfjs wasm (1 thread)', tfjsRuns, tfjsEpochs, `${tfjsLoss.toFixed(4)} (last batch)`));
+  console.log(`ratio ${ratio.toFixed(1)}× best/best, ${(median(oursRuns) / median(tfjsRuns)).toFixed(1)}× median/median  (goal ≥ 20×)  ${ratio >= 20 ? 'PASS' : 'MISS'}`);
+  if (threads !== 1) console.log(`ratio on one thread each ${(ours1 / tfjs).toFixed(1)}× (tfjs-backend-wasm has no threads under Node)`);
 }

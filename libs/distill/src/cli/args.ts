@@ -19,8 +19,9 @@ export interface CliArgs {
 }
 
 export const USAGE = `usage: npm run distill -- --dataset <dir|csv> --out <dir> [--teacher model.onnx] [--teacher-arch mlp|cnn]
-  [--students mlp:64,cnn:8-16-32] [--epochs 15] [--teacher-epochs 15] [--temperature 4] [--alpha 0.5]
-  [--labeled-fraction 1] [--seed 1] [--threads 2] [--batch-size 128] [--json]`;
+  [--students mlp:64,cnn:8-16-32] [--epochs 15] [--teacher-epochs 15] [--temperature 2] [--alpha 0.5]
+  [--labeled-fraction 1] [--seed 1] [--threads 2] [--batch-size 128] [--json]
+  (with --json, run it as \`npm run -s distill -- …\`: plain \`npm run\` prints its own banner on stdout)`;
 
 const num = (flag: string, v: string | undefined, check: (n: number) => boolean): number => {
   const n = Number(v);

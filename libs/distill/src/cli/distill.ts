@@ -2,7 +2,8 @@
 /**
  * `npm run distill -- --dataset <dir|csv> --out <dir> …`: trains (or loads) a teacher, distils a
  * ladder of students, quantizes them and writes the models and metrics.json to --out.
- * Progress goes to stderr; with --json stdout carries exactly one JSON object.
+ * Progress goes to stderr; with --json stdout carries exactly one JSON object (use `npm run -s distill`,
+ * since plain `npm run` writes its own `> edgefleet@… distill` banner to stdout).
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';

@@ -23,7 +23,10 @@ export async function distill(o: DistillOptions, onProgress: (p: DistillProgress
   const seed = o.seed ?? 1;
   const threads = o.threads ?? 2;
   const labeledFraction = o.labeledFraction ?? 1;
-  const temperature = o.temperature ?? 4;
+  // T=2: on Fashion-MNIST with a CNN teacher, T=2 beat T=4 for CNN students (cnn:12-24-24 0.914 vs
+  // 0.911, cnn:8-16-32 0.907 vs 0.902) and for MLP students with all labels went from 0.66 points
+  // below hard-label training to level with it (3 seeds); at 10% labels both gain ~4.5 points.
+  const temperature = o.temperature ?? 2;
   const alpha = o.alpha ?? 0.5;
   const epochs = o.epochs ?? 15;
   const batchSize = o.batchSize ?? 128;

@@ -30,7 +30,9 @@ export function studentCandidates(sampleShape: number[], numClasses: number): Mo
   const out: ModelSpec[] = [8, 16, 32, 64, 128, 256].map((h) => mlp([F, h, numClasses]));
   if (isImage(sampleShape)) {
     const inputShape = imageShape(sampleShape);
-    for (const [c1, c2, d] of [[4, 8, 16], [8, 16, 32], [16, 32, 64]] as const) {
+    // 12-24-24 (~7% of the default CNN teacher): the smallest that kept ≥ 97% of its accuracy on
+    // Fashion-MNIST; wider convolutions buy more than a wider dense layer at equal size.
+    for (const [c1, c2, d] of [[4, 8, 16], [8, 16, 32], [12, 24, 24], [16, 32, 64]] as const) {
       out.push(cnn({ channels: [c1, c2], dense: d, numClasses, inputShape }));
     }
   }

@@ -13,6 +13,7 @@ export interface DistillOptions {
   /** Student epochs (default 15); early stopping may end sooner. */
   epochs?: number;
   teacherEpochs?: number;
+  /** Softmax temperature of the KD term (default 2). */
   temperature?: number;
   /** Weight of the KD term on labeled rows (default 0.5). */
   alpha?: number;
