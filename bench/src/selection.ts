@@ -21,6 +21,7 @@ import { startControlPlane } from '@edgefleet/control-plane';
 import { countMacs } from '@edgefleet/onnx';
 import { evaluateHoldout, evaluateMemoryHoldout, type ClassProfile, type Observation, type Variant } from '@edgefleet/selection';
 import { benchArgs } from './bench-args';
+import { measureTimeToActive, printTimeToActive, type TimeToActive } from './selection-time-to-active';
 
 const CLASSES = ['gateway', 'rpi4', 'tight', 'mcu-lite'];
 const HIDDEN = [[16], [64], [256], [1024], [512, 256], [1024, 1024]];
@@ -54,7 +55,7 @@ function client(base: string, key: string): Api {
 }
 
 export async function run(args: string[]): Promise<void> {
-  const o = benchArgs(args, { rounds: 'number', json: 'boolean', verbose: 'boolean' });
+  const o = benchArgs(args, { rounds: 'number', json: 'boolean', verbose: 'boolean', 'no-time': 'boolean' });
   const rounds = (o.rounds as number | undefined) ?? 2;
   const t0 = Date.now();
   const dataDir = await mkdtemp(join(tmpdir(), 'edgefleet-bench-selection-'));
@@ -115,6 +116,9 @@ export async function run(args: string[]): Promise<void> {
     const cls = evaluateHoldout(obs, variants, classes, 'class');
     const memory = evaluateMemoryHoldout(obs, variants);
     const seconds = (Date.now() - t0) / 1000;
+    // The agents above are idle from here on; stopped so the second scenario has the cores to itself.
+    for (const a of agents.splice(0)) await a.stop();
+    const timeToActive: TimeToActive | undefined = o['no-time'] ? undefined : await measureTimeToActive(join(dataDir, 'time-to-active'));
     const rows = classes.map((c) => {
       const p = pair.perClass.find((e) => e.profileClass === c.profileClass);
       const q = cls.perClass.find((e) => e.profileClass === c.profileClass);
@@ -123,7 +127,7 @@ export async function run(args: string[]): Promise<void> {
       return { class: c.name, slowdown, pairs: p?.pairs ?? 0, modelMape: p?.mape, modelMaxApe: p?.maxApe, newVariantMape: n?.mape, priorMape: q?.mape, sources: p?.sources };
     });
     if (o.json) {
-      console.log(JSON.stringify({ reports: obs.length, variants: variants.length, rounds, seconds, rows, overall: { model: pair.overall, newVariant: fresh.overall, prior: cls.overall }, memory }, null, 2));
+      console.log(JSON.stringify({ reports: obs.length, variants: variants.length, rounds, seconds, rows, overall: { model: pair.overall, newVariant: fresh.overall, prior: cls.overall }, memory, timeToActive }, null, 2));
       return;
     }
     console.log(`selection: ${obs.length} real reports (${classes.length} classes × ${variants.length} MLPs × ${rounds} round(s)), ${seconds.toFixed(0)} s`);
@@ -140,6 +144,7 @@ export async function run(args: string[]): Promise<void> {
     console.log(`peak RSS growth per model (MB): ${rss.join('  ')}`);
     console.log(`memory (each model held out, predicted from its size): MAPE ${pct(memory.mape)}, max ${pct(memory.maxApe)} over ${memory.variants} models`);
     console.log(`${'all'.padEnd(10)} ${''.padStart(8)}  ${String(pair.overall.pairs).padStart(5)}  ${pct(pair.overall.mape).padStart(10)}  ${pct(pair.overall.maxApe).padStart(9)}  ${pct(fresh.overall.mape).padStart(14)}  ${pct(cls.overall.mape).padStart(15)}  ${ratio(cls.overall.mape, pair.overall.mape).padStart(11)}`);
+    if (timeToActive) printTimeToActive(timeToActive);
   } finally {
     for (const a of agents) await a.stop();
     await cp.close();

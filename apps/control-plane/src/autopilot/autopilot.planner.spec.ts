@@ -1,12 +1,12 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { plan, type PlanDistillation, type PlanInput } from './autopilot.planner';
+import { plan, PROBE_FACTOR, type PlanDistillation, type PlanInput } from './autopilot.planner';
 
 const at = new Date('2026-01-01T00:00:00Z');
 const input = (over: Partial<PlanInput> = {}): PlanInput => ({
   recommendation: { decision: 'use-existing', chosenArtifactId: 'A', reasons: ['use A'] },
   devices: [{ id: 'd1', activeArtifactId: null, unfinishedArtifactIds: [] }, { id: 'd2', activeArtifactId: 'A', unfinishedArtifactIds: [] }],
-  rejected: [], distillations: [], canDistill: true, maxDistillations: 2, ...over,
+  rejected: [], passed: [], distillations: [], canDistill: true, maxDistillations: 2, ...over,
 });
 const job = (status: PlanDistillation['status'], student = 'mlp:16', error?: string): PlanDistillation => ({ student, jobId: `job-${status}`, status, error, createdAt: at });
 
@@ -51,5 +51,28 @@ describe('autopilot planner', () => {
     const none = { recommendation: { decision: 'no-feasible-student' as const, reasons: ['no feasible student: too tight', 'closest: A'] } };
     assert.deepEqual(plan(input(none)), { kind: 'settle', status: 'infeasible', reason: 'no feasible student: too tight; closest: A' });
     assert.equal((plan(input({ ...none, rejected: ['A'] })) as { status: string }).status, 'rejected');
+  });
+
+  it('tries a never-tried near miss before distilling or giving up, once, and keeps a variant that passed on the devices', () => {
+    const devices = [{ id: 'd1', activeArtifactId: null, unfinishedArtifactIds: [] }];
+    const nearMisses = [{ artifactId: 'FAR', worstRatio: PROBE_FACTOR * 1.5 }, { artifactId: 'N1', worstRatio: 1.3 }, { artifactId: 'N2', worstRatio: 1.1 }];
+    const distill = { decision: 'distill-student' as const, student: 'mlp:16', nearMisses, reasons: ['no variant fits'] };
+    // The most accurate near miss within the factor (N1; FAR is too far over) is benchmarked instead of distilling.
+    assert.deepEqual(plan(input({ devices, recommendation: distill })), { kind: 'deploy', artifactId: 'N1', deviceIds: ['d1'] });
+    const installing = plan(input({ devices: [{ id: 'd1', activeArtifactId: null, unfinishedArtifactIds: ['N1'] }], recommendation: distill }));
+    assert.equal((installing as { status: string }).status, 'deploying');
+    // N1 rejected → N2; both rejected → the student after all.
+    assert.deepEqual(plan(input({ devices, rejected: ['N1'], recommendation: distill })), { kind: 'deploy', artifactId: 'N2', deviceIds: ['d1'] });
+    assert.deepEqual(plan(input({ devices, rejected: ['N1', 'N2'], recommendation: distill })), { kind: 'distill', student: 'mlp:16' });
+    // N2 passed its gates on the device: it stays, even though predictions still say nothing fits.
+    const kept = plan(input({ devices: [{ id: 'd1', activeArtifactId: 'N2', unfinishedArtifactIds: [] }], rejected: ['N1'], passed: ['N2'], recommendation: distill }));
+    assert.equal((kept as { status: string }).status, 'active');
+    assert.equal((kept as { artifactId: string }).artifactId, 'N2');
+    // A variant that passed but no longer runs everywhere is not kept (nor re-tried): the usual rules apply.
+    const mixed = plan(input({ devices: [{ id: 'd1', activeArtifactId: 'N2', unfinishedArtifactIds: [] }, { id: 'd2', activeArtifactId: null, unfinishedArtifactIds: [] }], rejected: ['N1'], passed: ['N2'], recommendation: distill }));
+    assert.deepEqual(mixed, { kind: 'distill', student: 'mlp:16' });
+    const none = { decision: 'no-feasible-student' as const, nearMisses, reasons: ['no feasible student'] };
+    assert.deepEqual(plan(input({ devices, recommendation: none })), { kind: 'deploy', artifactId: 'N1', deviceIds: ['d1'] });
+    assert.equal((plan(input({ devices, rejected: ['N1', 'N2'], recommendation: none })) as { status: string }).status, 'rejected');
   });
 });

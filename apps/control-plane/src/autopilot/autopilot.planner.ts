@@ -12,6 +12,8 @@ export interface PlanRecommendation {
   chosenArtifactId?: string;
   /** Student spec in the distill syntax, when decision = distill-student. */
   student?: string;
+  /** Variants predicted (not measured on the class) not to fit, most accurate first, with their worst predicted/allowed ratio. */
+  nearMisses?: Array<{ artifactId: string; worstRatio: number }>;
   reasons: string[];
 }
 
@@ -36,6 +38,8 @@ export interface PlanInput {
   devices: PlanDevice[];
   /** Variants devices of this class rejected (or failed to run) for this target: never deployed again. */
   rejected: string[];
+  /** Variants devices of this class activated for this target (they passed its budget, measured on the device). */
+  passed: string[];
   /** Distillations queued for this (target, class), oldest first. */
   distillations: PlanDistillation[];
   canDistill: boolean;
@@ -48,6 +52,31 @@ export type Plan =
   | { kind: 'settle'; status: AutopilotStatusName; reason: string; artifactId?: string; jobId?: string };
 
 const RUNNING: ReadonlyArray<PlanDistillation['status']> = ['queued', 'running'];
+
+/**
+ * How far over budget a never-tried variant may be predicted and still be tried on the devices before distilling
+ * or giving up. Predictions for a class with few reports are easily 2× off (docs/selection.md), and one report
+ * taken while the device was busy inflates the class's factor; a benchmark settles it in seconds, a distillation
+ * takes minutes. A variant is tried once: rejected, it is excluded like any other.
+ */
+export const PROBE_FACTOR = 2;
+
+/**
+ * When predictions say nothing fits: keep a variant every device of the class already runs after passing this
+ * target's gates (a measurement beats a prediction), else try the most accurate near miss not yet tried.
+ */
+function measuredOverPredicted(input: PlanInput): Plan | undefined {
+  const { devices, rejected, passed } = input;
+  const running = devices[0]?.activeArtifactId;
+  if (running && passed.includes(running) && !rejected.includes(running) && devices.every((d) => d.activeArtifactId === running)) {
+    return { kind: 'settle', status: 'active', artifactId: running, reason: `devices run ${running}, which passed the budget on them (predictions say nothing fits: ${input.recommendation.reasons[0] ?? ''})` };
+  }
+  const probe = input.recommendation.nearMisses?.find((m) => m.worstRatio <= PROBE_FACTOR && !rejected.includes(m.artifactId) && !passed.includes(m.artifactId));
+  if (!probe) return undefined;
+  const todo = devices.filter((d) => d.activeArtifactId !== probe.artifactId && !d.unfinishedArtifactIds.includes(probe.artifactId));
+  if (todo.length > 0) return { kind: 'deploy', artifactId: probe.artifactId, deviceIds: todo.map((d) => d.id) };
+  return { kind: 'settle', status: 'deploying', artifactId: probe.artifactId, reason: `trying ${probe.artifactId}, predicted ${probe.worstRatio.toFixed(2)}× its budget` };
+}
 
 export function plan(input: PlanInput): Plan {
   const { recommendation: rec, distillations } = input;
@@ -69,6 +98,8 @@ export function plan(input: PlanInput): Plan {
       return { kind: 'settle', status: 'active', artifactId: id, reason: rec.reasons[0] ?? 'running the chosen variant' };
     }
     case 'distill-student': {
+      const measured = measuredOverPredicted(input);
+      if (measured) return measured;
       const student = rec.student!;
       const done = distillations.find((d) => d.student === student && d.status === 'succeeded');
       const rejectedNote = input.rejected.length > 0 ? ` (devices rejected ${input.rejected.length} variant(s))` : '';
@@ -83,7 +114,7 @@ export function plan(input: PlanInput): Plan {
       return { kind: 'distill', student };
     }
     case 'no-feasible-student':
-      return { kind: 'settle', status: input.rejected.length > 0 ? 'rejected' : 'infeasible', reason: rec.reasons.join('; ') };
+      return measuredOverPredicted(input) ?? { kind: 'settle', status: input.rejected.length > 0 ? 'rejected' : 'infeasible', reason: rec.reasons.join('; ') };
     default: {
       const never: never = rec.decision;
       throw new Error(`unknown decision ${String(never)}`);

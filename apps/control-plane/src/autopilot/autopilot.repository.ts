@@ -122,6 +122,15 @@ export class AutopilotRepository {
     return [...new Set(rows.map((r) => r.deployment.artifactId))];
   }
 
+  /** Variants this target's deployments activated on devices of the class (they passed its gates there). */
+  async passedArtifacts(targetId: string, profileClass: string): Promise<string[]> {
+    const rows = await this.prisma.deploymentDevice.findMany({
+      where: { state: 'active', device: { profileClass }, deployment: { createdBy: autopilotActor(targetId) } },
+      select: { deployment: { select: { artifactId: true } } },
+    });
+    return [...new Set(rows.map((r) => r.deployment.artifactId))];
+  }
+
   async distillations(targetId: string, profileClass: string): Promise<PlanDistillation[]> {
     const rows = await this.prisma.targetDistillation.findMany({ where: { targetId, profileClass }, orderBy: { createdAt: 'asc' } });
     const jobIds = rows.map((r) => r.jobId).filter((j): j is string => j !== null);

@@ -102,14 +102,15 @@ export class AutopilotService {
   }
 
   private async decide(target: TargetRecord, profileClass: string) {
-    const [devices, rejected, distillations] = await Promise.all([
+    const [devices, rejected, passed, distillations] = await Promise.all([
       this.repo.devicesOf(target.selector, profileClass),
       this.repo.rejectedArtifacts(target.id, profileClass),
+      this.repo.passedArtifacts(target.id, profileClass),
       this.repo.distillations(target.id, profileClass),
     ]);
     const rec = await this.selection.recommend(profileClass, { family: target.family, ...target.budget, excludeVariantIds: rejected });
     const p = plan({
-      recommendation: summarize(rec), devices, rejected, distillations,
+      recommendation: summarize(rec), devices, rejected, passed, distillations,
       canDistill: target.distill !== undefined, maxDistillations: this.config.maxDistillations,
     });
     return { p, rec, rejected };
@@ -159,7 +160,9 @@ export class AutopilotService {
 }
 
 function summarize(r: RecommendationResult): PlanRecommendation {
-  return { decision: r.decision, chosenArtifactId: r.chosen?.variantId, student: r.student?.student, reasons: r.reasons };
+  // A variant already measured on the class (≥ 3 reports) is known not to fit: only predictions are worth a try.
+  const nearMisses = r.candidates.filter((c) => !c.fits && c.latencySource !== 'measured').map((c) => ({ artifactId: c.variantId, worstRatio: c.worstRatio }));
+  return { decision: r.decision, chosenArtifactId: r.chosen?.variantId, student: r.student?.student, nearMisses, reasons: r.reasons };
 }
 
 /** The part of a recommendation worth keeping on the state row (GET /targets/:id shows it). */
