@@ -11,7 +11,27 @@ import type { Db } from './prisma-types';
 export class UnitOfWork {
   constructor(@Inject(PrismaClient) private readonly prisma: PrismaClient) {}
 
-  transaction<T>(work: (tx: Db) => Promise<T>): Promise<T> {
-    return this.prisma.$transaction((tx) => work(tx), { timeout: 30_000, maxWait: 30_000 });
+  /**
+   * PostgreSQL may abort a transaction as a deadlock victim or on a serialization failure; the work is then
+   * retried from the start (it was rolled back whole), a few times with jitter, before the error surfaces.
+   */
+  async transaction<T>(work: (tx: Db) => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.prisma.$transaction((tx) => work(tx), { timeout: 30_000, maxWait: 30_000 });
+      } catch (err) {
+        if (attempt >= MAX_ATTEMPTS || !isRetryableConflict(err)) throw err;
+        await new Promise((r) => setTimeout(r, 10 * attempt + Math.random() * 20 * attempt));
+      }
+    }
   }
+}
+
+const MAX_ATTEMPTS = 4;
+
+/** Deadlock (40P01), serialization failure (40001), or Prisma's own code for them (P2034). */
+export function isRetryableConflict(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  const code = (err as { code?: unknown }).code;
+  return code === 'P2034' || /\b(40P01|40001)\b|deadlock detected|could not serialize access/.test(err.message);
 }

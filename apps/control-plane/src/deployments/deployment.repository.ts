@@ -72,9 +72,18 @@ export class DeploymentRepository {
     await db.deploymentDevice.update({ where: { id }, data: changes });
   }
 
+  /**
+   * Row lock on the deployment. Writers that will roll the deployment up take it FIRST in their transaction: a
+   * BenchmarkReport insert holds a KEY SHARE lock on the deployment (its foreign key), and two transactions that
+   * both hold KEY SHARE and then both ask for FOR UPDATE deadlock.
+   */
+  async lock(deploymentId: string, db: Db): Promise<void> {
+    await db.$executeRaw`SELECT 1 FROM "Deployment" WHERE id = ${deploymentId} FOR UPDATE`;
+  }
+
   /** Status and device states, read under a row lock so concurrent reports roll up one after the other. */
   async lockForRollUp(deploymentId: string, db: Db): Promise<{ status: DeploymentStatusName; states: DeviceState[] }> {
-    await db.$executeRaw`SELECT 1 FROM "Deployment" WHERE id = ${deploymentId} FOR UPDATE`;
+    await this.lock(deploymentId, db);
     const deployment = await db.deployment.findUniqueOrThrow({ where: { id: deploymentId }, select: { status: true } });
     const rows = await db.deploymentDevice.findMany({ where: { deploymentId }, select: { state: true } });
     return { status: deployment.status, states: rows.map((r) => r.state) };

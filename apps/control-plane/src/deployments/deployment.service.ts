@@ -104,6 +104,8 @@ export class DeploymentsService {
       if (msg.sha256 !== a.sha256 && msg.sha256 !== a.evalSetSha256) throw new ArtifactMismatchError(msg.deploymentId, a.sha256, msg.sha256);
       if (isFinished(row.state)) return; // late or redelivered progress after the report
       const state = stateAfterProgress(row.state, msg.state);
+      // Lock order as in recordReport (deployment, then device row) when this update will roll up.
+      if (state === 'failed') await this.deployments.lock(row.deploymentId, tx);
       await this.deployments.updateDeviceRow(row.id, {
         state,
         ...(msg.sha256 === a.sha256 ? { receivedBlocks: msg.receivedBlocks, totalBlocks: msg.totalBlocks } : {}),
@@ -120,6 +122,8 @@ export class DeploymentsService {
    */
   async recordReport(deviceId: string, msg: ReportMessage): Promise<void> {
     await this.uow.transaction(async (tx) => {
+      // The deployment lock comes first: see DeploymentRepository.lock.
+      await this.deployments.lock(msg.deploymentId, tx);
       const row = await this.deviceRow(deviceId, msg.deploymentId, tx);
       const artifact = row.deployment.artifact;
       if (msg.artifactSha256 !== artifact.sha256) throw new ArtifactMismatchError(msg.deploymentId, artifact.sha256, msg.artifactSha256);
