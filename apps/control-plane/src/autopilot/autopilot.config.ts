@@ -1,4 +1,5 @@
 import { ConfigError, Env } from '../config/app-config';
+import { EnvReader } from '../config/env-reader';
 
 /**
  * Settings of the autopilot (the loop that keeps every class of every fleet target on a fitting model), read once
@@ -29,25 +30,14 @@ export class AutopilotConfig {
 
   static fromEnv(env: Env): AutopilotConfig {
     const problems: string[] = [];
-    const int = (key: string, def: number, min: number, max: number): number => {
-      const v = env[key]?.trim();
-      if (!v) return def;
-      const n = Number(v);
-      if (!/^\d+$/.test(v) || n < min || n > max) {
-        problems.push(`${key}=${JSON.stringify(v)} must be an integer between ${min} and ${max}`);
-        return def;
-      }
-      return n;
-    };
-    const flag = env.AUTOPILOT_ENABLED?.trim().toLowerCase();
-    if (flag && !['true', 'false', '1', '0'].includes(flag)) problems.push(`AUTOPILOT_ENABLED=${JSON.stringify(flag)} must be true or false`);
+    const r = new EnvReader(env, problems);
     const cfg = new AutopilotConfig(
-      !(flag === 'false' || flag === '0'),
-      int('AUTOPILOT_INTERVAL_MS', 30_000, 100, 86_400_000),
-      int('AUTOPILOT_WATCH_MS', 1_000, 50, 3_600_000),
-      int('AUTOPILOT_EVENT_DELAY_MS', 200, 0, 60_000),
-      int('AUTOPILOT_LEASE_MS', 60_000, 1_000, 3_600_000),
-      int('AUTOPILOT_MAX_DISTILLATIONS', 2, 0, 20),
+      r.flag('AUTOPILOT_ENABLED', true),
+      r.int('AUTOPILOT_INTERVAL_MS', 30_000, 100, 86_400_000),
+      r.int('AUTOPILOT_WATCH_MS', 1_000, 50, 3_600_000),
+      r.int('AUTOPILOT_EVENT_DELAY_MS', 200, 0, 60_000),
+      r.int('AUTOPILOT_LEASE_MS', 60_000, 1_000, 3_600_000),
+      r.int('AUTOPILOT_MAX_DISTILLATIONS', 2, 0, 20),
     );
     if (problems.length > 0) throw new ConfigError(problems);
     return cfg;

@@ -1,3 +1,4 @@
+import { EnvReader } from './env-reader';
 import { isAbsolute, resolve } from 'node:path';
 import { MAX_BLOCK_SIZE, DEFAULT_BLOCK_SIZE } from '@edgefleet/contracts';
 
@@ -83,64 +84,3 @@ export type AppConfigFields = { [K in keyof AppConfig as AppConfig[K] extends Fu
 
 const absolute = (p: string, cwd: string) => (isAbsolute(p) ? p : resolve(cwd, p));
 
-/** Reads typed values; a bad value is recorded and a harmless default returned so checking can go on. */
-class EnvReader {
-  constructor(private readonly env: Env, private readonly problems: string[]) {}
-
-  private raw(key: string): string | undefined {
-    const v = this.env[key];
-    return v === undefined || v.trim() === '' ? undefined : v.trim();
-  }
-
-  string(key: string, def: string): string {
-    return this.raw(key) ?? def;
-  }
-
-  optionalString(key: string, minLength: number): string | undefined {
-    const v = this.raw(key);
-    if (v !== undefined && v.length < minLength) this.problems.push(`${key} must be at least ${minLength} characters long`);
-    return v;
-  }
-
-  int(key: string, def: number, min: number, max: number): number {
-    const v = this.raw(key);
-    if (v === undefined) return def;
-    const n = Number(v);
-    if (!/^\d+$/.test(v) || n < min || n > max) {
-      this.problems.push(`${key}=${JSON.stringify(v)} must be an integer between ${min} and ${max}`);
-      return def;
-    }
-    return n;
-  }
-
-  port(key: string, def: number): number {
-    return this.int(key, def, 0, 65535);
-  }
-
-  url(key: string, protocols: string[]): string | undefined {
-    const v = this.raw(key);
-    if (v === undefined) return undefined;
-    let parsed: URL;
-    try {
-      parsed = new URL(v);
-    } catch {
-      this.problems.push(`${key} is not a valid URL`);
-      return undefined;
-    }
-    if (!protocols.includes(parsed.protocol)) {
-      this.problems.push(`${key} must start with ${protocols.map((p) => `${p}//`).join(' or ')} (got ${parsed.protocol}//)`);
-      return undefined;
-    }
-    return v;
-  }
-
-  oneOf<T extends string>(key: string, allowed: readonly T[], def: T): T {
-    const v = this.raw(key);
-    if (v === undefined) return def;
-    if (!(allowed as readonly string[]).includes(v)) {
-      this.problems.push(`${key}=${JSON.stringify(v)} must be one of ${allowed.join(', ')}`);
-      return def;
-    }
-    return v as T;
-  }
-}

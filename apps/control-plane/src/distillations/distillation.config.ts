@@ -1,4 +1,5 @@
 import { ConfigError, Env } from '../config/app-config';
+import { EnvReader } from '../config/env-reader';
 
 /**
  * Settings of the distillation queue and its workers, read once from the environment (a separate object so the
@@ -27,24 +28,13 @@ export class DistillationConfig {
 
   static fromEnv(env: Env): DistillationConfig {
     const problems: string[] = [];
-    const int = (key: string, def: number, min: number, max: number): number => {
-      const v = env[key]?.trim();
-      if (!v) return def;
-      const n = Number(v);
-      if (!/^\d+$/.test(v) || n < min || n > max) {
-        problems.push(`${key}=${JSON.stringify(v)} must be an integer between ${min} and ${max}`);
-        return def;
-      }
-      return n;
-    };
-    const flag = env.EMBEDDED_WORKER?.trim().toLowerCase();
-    if (flag && !['true', 'false', '1', '0'].includes(flag)) problems.push(`EMBEDDED_WORKER=${JSON.stringify(flag)} must be true or false`);
-    const leaseMs = int('WORKER_LEASE_MS', 30_000, 200, 3_600_000);
-    const heartbeatMs = int('WORKER_HEARTBEAT_MS', 1_000, 50, 600_000);
+    const r = new EnvReader(env, problems);
+    const leaseMs = r.int('WORKER_LEASE_MS', 30_000, 200, 3_600_000);
+    const heartbeatMs = r.int('WORKER_HEARTBEAT_MS', 1_000, 50, 600_000);
     if (heartbeatMs * 2 > leaseMs) problems.push(`WORKER_HEARTBEAT_MS (${heartbeatMs}) must be at most half of WORKER_LEASE_MS (${leaseMs})`);
     const cfg = new DistillationConfig(
-      !(flag === 'false' || flag === '0'), leaseMs, heartbeatMs, int('WORKER_POLL_MS', 1_000, 10, 600_000),
-      int('DISTILL_THREADS', 2, 1, 64), int('DISTILL_MAX_ATTEMPTS', 3, 1, 100), env.CODE_VERSION?.trim() || undefined,
+      r.flag('EMBEDDED_WORKER', true), leaseMs, heartbeatMs, r.int('WORKER_POLL_MS', 1_000, 10, 600_000),
+      r.int('DISTILL_THREADS', 2, 1, 64), r.int('DISTILL_MAX_ATTEMPTS', 3, 1, 100), env.CODE_VERSION?.trim() || undefined,
     );
     if (problems.length > 0) throw new ConfigError(problems);
     return cfg;
