@@ -1,7 +1,6 @@
 import * as ort from 'onnxruntime-node';
-import { loadModelInfo, TensorInfo } from '@edgefleet/onnx';
+import { float16BitsToFloat32, float32ToFloat16Bits, loadModelInfo, TensorInfo } from '@edgefleet/onnx';
 import { DistillConfigError } from '../errors';
-import { fromHalf, toHalf } from '../util/half';
 import { percentile } from '../train/metrics';
 
 /** A classifier .onnx opened for batch scoring, with its input checked against the data's samples. */
@@ -44,7 +43,7 @@ export class OnnxClassifier {
 
   private feed(x: Float32Array, m: number): Record<string, ort.Tensor> {
     const t = this.input.dtype === 'float16'
-      ? new ort.Tensor('float16', toHalf(x), [m, ...this.inputDims])
+      ? new ort.Tensor('float16', Uint16Array.from(x, float32ToFloat16Bits), [m, ...this.inputDims])
       : new ort.Tensor('float32', x, [m, ...this.inputDims]);
     return { [this.input.name]: t };
   }
@@ -61,7 +60,7 @@ export class OnnxClassifier {
       if (r.dims[r.dims.length - 1] !== K || r.data.length !== m * K) {
         throw new DistillConfigError(`model output has shape [${r.dims.join(', ')}], expected [${m}, ${K}]`);
       }
-      out.set(r.type === 'float16' ? fromHalf(r.data as Uint16Array) : (r.data as Float32Array), i * K);
+      out.set(r.type === 'float16' ? Float32Array.from(r.data as Uint16Array, float16BitsToFloat32) : (r.data as Float32Array), i * K);
     }
     return out;
   }
