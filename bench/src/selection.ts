@@ -141,7 +141,7 @@ export async function run(args: string[]): Promise<void> {
       console.log(`${(r.class ?? '?').padEnd(10)} ${String(r.slowdown ?? '').padStart(8)}  ${String(r.pairs).padStart(5)}  ${pct(r.modelMape).padStart(10)}  ${pct(r.modelMaxApe).padStart(9)}  ${pct(r.newVariantMape).padStart(14)}  ${pct(r.priorMape).padStart(15)}  ${ratio(r.priorMape, r.modelMape).padStart(11)}  ${JSON.stringify(r.sources)}`);
     }
     const rss = variants.map((v) => `${v.name}=${obs.filter((x) => x.variantId === v.id && x.peakRssMb !== undefined).map((x) => x.peakRssMb!.toFixed(1)).join('/')}`);
-    console.log(`peak RSS growth per model (MB): ${rss.join('  ')}`);
+    console.log(`peak RSS of the benchmark process per model (MB): ${rss.join('  ')}`);
     console.log(`memory (each model held out, predicted from its size): MAPE ${pct(memory.mape)}, max ${pct(memory.maxApe)} over ${memory.variants} models`);
     console.log(`${'all'.padEnd(10)} ${''.padStart(8)}  ${String(pair.overall.pairs).padStart(5)}  ${pct(pair.overall.mape).padStart(10)}  ${pct(pair.overall.maxApe).padStart(9)}  ${pct(fresh.overall.mape).padStart(14)}  ${pct(cls.overall.mape).padStart(15)}  ${ratio(cls.overall.mape, pair.overall.mape).padStart(11)}`);
     if (timeToActive) printTimeToActive(timeToActive);
