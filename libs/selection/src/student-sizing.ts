@@ -1,6 +1,7 @@
 import { Network, cnn, imageShape, mlp, type ModelSpec } from '@edgefleet/distill';
 import type { LatencyModel } from './latency-model';
 import type { MemoryModel } from './memory-model';
+import { narrowestHiddenWidth, pickStudent } from './student-ranking';
 import type { Budget, ClassProfile } from './types';
 
 /** A student that does not exist yet, sized for a class's budget. */
@@ -88,8 +89,9 @@ function propose(s: { spec: ModelSpec; student: string }, input: SizingInput): S
 }
 
 /**
- * Searches the student families for the biggest student (by MACs: more compute, more capacity) whose predicted
- * latency and memory fit `headroom` × budget. Answers infeasible, with the smallest student as the closest
+ * Searches the student families for a student whose predicted latency and memory fit `headroom` × budget: among
+ * the biggest that fit (by MACs: more compute, more capacity), the one with the widest narrowest layer
+ * (`pickStudent`). Answers infeasible, with the smallest student as the closest
  * thing, when even that does not fit, or when the required accuracy is above anything the family has reached.
  */
 export function sizeStudent(input: SizingInput): SizingResult {
@@ -113,8 +115,8 @@ export function sizeStudent(input: SizingInput): SizingResult {
       : 'no feasible student: the family has no student shapes for this data');
     return { feasible: false, smallest, searched: all.length, fitting: 0, reasons };
   }
-  const proposal = fitting[fitting.length - 1]!;
-  reasons.push(`${proposal.student}: largest of ${fitting.length}/${all.length} searched students predicted within ${headroom} × budget (p95 ${proposal.predictedLatencyP95Ms.toPrecision(3)} ms, ${proposal.predictedMemoryMb.toPrecision(3)} MB)`);
+  const proposal = pickStudent(fitting);
+  reasons.push(`${proposal.student}: widest (narrowest layer ${narrowestHiddenWidth(proposal.spec)}) among the largest of ${fitting.length}/${all.length} searched students predicted within ${headroom} × budget (p95 ${proposal.predictedLatencyP95Ms.toPrecision(3)} ms, ${proposal.predictedMemoryMb.toPrecision(3)} MB)`);
   if (minAccuracy !== undefined) reasons.push(`accuracy ≥ ${minAccuracy} is checked after distillation (the job's result and the devices' gates), not predicted`);
   return { feasible: true, proposal, smallest, searched: all.length, fitting: fitting.length, reasons };
 }
