@@ -1,7 +1,6 @@
 export * from './types';
 export * from './compute-score';
 export * from './least-squares';
-export * from './fleet-curve';
 export * from './latency-model';
 export * from './memory-model';
 export * from './evaluate';

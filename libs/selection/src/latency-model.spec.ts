@@ -82,28 +82,6 @@ describe('latency model on synthetic reports (known truth + 8% noise)', () => {
   });
 });
 
-describe('latency model with a single model size measured', () => {
-  // The autopilot's first fleet: one teacher benchmarked on one or two classes. The slope in MACs cannot be
-  // fitted from one size; students (smaller) and bigger models must still be predicted faster and slower.
-  const only = variant('teacher', 100_000);
-  const fresh = classProfile('new-board', { cores: 2, clockMhz: 1000 });
-  for (const [seed, seen] of [[1, 1], [7, 1], [3, 2], [11, 2], [5, 3]] as const) {
-    it(`predicts latency growing with MACs (seed ${seed}, ${seen} class(es) reporting)`, () => {
-      const obs = syntheticReports(truth, classes.slice(0, seen), [only], 3, 0.08, seed);
-      const m = fitLatencyModel(obs, [only], classes);
-      for (const c of [...classes, fresh]) {
-        const ms = [0.25, 1, 4, 16].map((k) => m.predictMacs(c, k * only.macs).ms);
-        for (let i = 1; i < ms.length; i++) assert.ok(ms[i]! > ms[i - 1]!, `${c.profileClass}: ${ms.join(' < ')} must increase`);
-        // An overhead is kept: 16× the MACs is not 16× the time.
-        assert.ok(ms[3]! < 15 * ms[1]!, `${c.profileClass}: ${ms[3]} vs ${ms[1]} is proportional, overhead lost`);
-      }
-      // Anchored on the measurement: the measured size on a reporting class is its reports' level.
-      const seenCls = classes[0]!;
-      within(m.predictMacs(seenCls, only.macs).ms, trueLatency(truth, seenCls, only.macs), 0.15, 'measured size');
-    });
-  }
-});
-
 describe('memory model', () => {
   it('recovers base + k × MB and prefers measurements of the variant itself', () => {
     const obs = syntheticReports(truth, classes, variants, 2, 0.05, 5);

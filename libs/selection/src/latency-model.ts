@@ -1,5 +1,4 @@
 import { computeScore } from './compute-score';
-import { fitFleetCurve } from './fleet-curve';
 import { fitLineNonNegative, median, type LineFit } from './least-squares';
 import type { ClassProfile, LatencySource, Observation, Precision, Variant } from './types';
 
@@ -149,7 +148,7 @@ export function fitLatencyModel(
   const q = (p: Precision) => Math.exp(logQ.get(p) ?? 0);
   const r = (id: string) => Math.exp(logR.get(id) ?? 0);
   for (let it = 0; it < opts.iterations && list.length > 0; it++) {
-    const line = fitFleetCurve(list.map((p) => ({ x: p.macs, y: p.medianMs / (f(p.cls) * q(p.precision)) })));
+    const line = fitLineNonNegative(list.map((p) => ({ x: p.macs, y: p.medianMs / (f(p.cls) * q(p.precision)) })));
     if (!line) break;
     A = line.a; B = line.b;
     const curve = (p: Pair) => Math.max(1e-12, A + B * p.macs);
@@ -197,7 +196,7 @@ export function fitLatencyModel(
   }
   // Bring A, B back to the scale the last factors imply (the shift moved it).
   if (list.length > 0) {
-    const line = fitFleetCurve(list.map((p) => ({ x: p.macs, y: p.medianMs / (f(p.cls) * q(p.precision)) })));
+    const line = fitLineNonNegative(list.map((p) => ({ x: p.macs, y: p.medianMs / (f(p.cls) * q(p.precision)) })));
     if (line) { A = line.a; B = line.b; }
   }
 
