@@ -65,9 +65,13 @@ export class ArtifactStore {
         done(null, chunk);
       },
     });
+    const out = createWriteStream(path);
     try {
-      await pipeline(source, meter, createWriteStream(path));
+      await pipeline(source, meter, out);
     } catch (err) {
+      // The file is opened asynchronously: wait until the stream has closed, or rm could run before the open
+      // and leave an empty file behind.
+      if (!out.closed) await new Promise<void>((resolve) => out.once('close', () => resolve()));
       await rm(path, { force: true });
       throw err;
     }
