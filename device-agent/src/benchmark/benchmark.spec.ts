@@ -54,8 +54,15 @@ describe('gates', () => {
 });
 
 describe('input synthesis', () => {
-  it('feeds every dtype with fixed and symbolic dims (real onnxruntime sessions)', async () => {
-    for (const dtype of ['float32', 'float16', 'float64', 'int8', 'uint8', 'int16', 'uint16', 'int32', 'uint32', 'int64', 'uint64', 'bool', 'string']) {
+  // onnxruntime-node 1.30 on a Node.js that has Float16Array (24+) wraps float16 tensors in it and its native
+  // binding then reads 0 bytes ("not enough space: expected 6, got 0"): float16 INPUTS cannot be fed there at all.
+  // Our own fp16 variants keep float32 inputs (libs/onnx convertToFp16), so only foreign fp16-input models are
+  // affected; the agent reports them failed with that reason.
+  const float16Inputs = typeof (globalThis as { Float16Array?: unknown }).Float16Array === 'undefined';
+
+  it('feeds every dtype with fixed and symbolic dims (real onnxruntime sessions)', async (t) => {
+    if (!float16Inputs) t.diagnostic('float16 inputs skipped: onnxruntime-node cannot take them on this Node.js (Float16Array)');
+    for (const dtype of ['float32', ...(float16Inputs ? ['float16'] : []), 'float64', 'int8', 'uint8', 'int16', 'uint16', 'int32', 'uint32', 'int64', 'uint64', 'bool', 'string']) {
       const s = await ort.InferenceSession.create(identityModel(dtype, ['batch', 3, 'seq']));
       const feeds = synthesizeFeeds(s);
       assert.equal(feeds.in!.type, dtype);
