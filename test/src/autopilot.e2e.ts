@@ -6,13 +6,20 @@
  *
  * The family has two latency tiers: the default teacher (~1.3 M MACs, fp32) and a distilled mlp:512 (~1 M MACs)
  * with its int8 and fp16 twins; on the tiered data set accuracy grows with size (teacher ~0.98, mlp:512 ~0.93, an
- * on-demand student ≤ ~0.85). Budgets (SCENARIO_BUDGETS_MS, p95 stretched by the agents' simulated slowdowns,
- * docs/simulation.md): gateway 20 ms → the teacher; rpi4 0.2 ms → the teacher is too slow, mlp:512 int8
- * (and, on a quiet machine, its fp32) fits; tight 0.14 ms → nothing in the family fits, a student is sized, distilled and deployed.
+ * on-demand student ≤ ~0.85). Budgets (p95 stretched by the agents' simulated slowdowns, docs/simulation.md):
+ * gateway 20 ms → the teacher. rpi4 and tight budgets are derived from what the gateway measured in this run, so
+ * the test holds on a faster or slower machine: rpi4 = the geometric mean of the teacher's and the fastest
+ * mid-tier variant's p95, stretched by rpi4's slowdown → the teacher is too slow, a mid-tier variant fits; tight =
+ * the fastest mid-tier p95 × tight's slowdown / 1.6 → nothing in the family fits, a student is sized, distilled
+ * and deployed. (Fixed budgets failed on a quiet machine, where the teacher itself fitted rpi4's 0.2 ms.)
  * The gateway is also benchmarked on mlp:512 first (`calibrate`), so the latency model has two sizes to fit.
  * Classes are brought up one after another so no benchmark shares the two cores with another or with training.
+ *
+ * Why up to ATTEMPTS independent attempts: these budgets sit at 0.1–0.2 ms of *simulated* p95, i.e. 10–60 µs of
+ * real inference on a shared 2-core host, where one busy neighbour moves a p95 by 2–3×. Each attempt is a whole new
+ * fleet (control plane, data, agents); every attempt's failure is printed, and one clean convergence is required.
  */
-import { after, before, describe, test } from 'node:test';
+import { describe, it, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -23,111 +30,132 @@ import { ApiClient } from '@edgefleet/control-plane/dist/testing/factories';
 import {
   buildTieredFamily, calibrate, createClassTarget, SCENARIO_BUDGETS_MS, waitForClassActive, type ActiveOutcome, type ScenarioClass, type TieredFamily,
 } from '@edgefleet/control-plane/dist/autopilot/testing/autopilot-scenario';
+import { computeSlowdown, detectHost, PROFILE_PRESETS } from '@edgefleet/device-agent';
 import { AgentProcess, startAgentProcess } from './support';
 
-const BUDGET_MS = SCENARIO_BUDGETS_MS;
 type ClassName = ScenarioClass;
+const slowdown = (cls: ClassName) => computeSlowdown(detectHost(), PROFILE_PRESETS[cls]!, false).factor;
 
-describe('autopilot end to end: three device classes, three variants, one distilled on demand', { timeout: 180_000 }, () => {
+const ATTEMPTS = 3;
+
+describe('autopilot end to end: three device classes, three variants, one distilled on demand', { timeout: 400_000 }, () => {
+  it(`gateway, rpi4 and tight classes converge on three variants, tight's distilled on demand (≤ ${ATTEMPTS} independent attempts)`, async (t) => {
+    const failures: string[] = [];
+    for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
+      try {
+        await scenario(t);
+        if (failures.length) t.diagnostic(`converged on attempt ${attempt}; earlier attempts:\n${failures.join('\n')}`);
+        return;
+      } catch (err) {
+        const msg = `attempt ${attempt}: ${(err as Error).message}`;
+        failures.push(msg.slice(0, 4000));
+        t.diagnostic(msg.slice(0, 4000));
+      }
+    }
+    assert.fail(`no attempt converged:\n${failures.join('\n\n')}`);
+  });
+});
+
+type Outcome = ActiveOutcome & { deviceId: string; targetId: string; seconds: number };
+
+async function scenario(t: TestContext): Promise<void> {
   const run = randomBytes(3).toString('hex');
   const dataDir = mkdtempSync(join(tmpdir(), 'edgefleet-autopilot-e2e-'));
   const agents: AgentProcess[] = [];
-  let cp: ControlPlane;
-  let api: ApiClient;
-  let family: TieredFamily;
-  const outcomes: Partial<Record<ClassName, ActiveOutcome & { deviceId: string; targetId: string; seconds: number }>> = {};
-
-  before(async () => {
+  const budget: Record<ClassName, number> = { ...SCENARIO_BUDGETS_MS };
+  const outcomes: Partial<Record<ClassName, Outcome>> = {};
+  let cp: ControlPlane | undefined;
+  try {
     cp = await startControlPlane({
       PATH: process.env.PATH, DATA_DIR: dataDir, PORT: '0', MQTT_PORT: '0', ADMIN_API_KEY: `e2e-admin-key-${run}-0123456789`, LOG_LEVEL: 'error',
     });
-    api = new ApiClient(cp.httpUrl, cp.adminApiKey);
-  });
+    const api = new ApiClient(cp.httpUrl, cp.adminApiKey);
 
-  after(async () => {
-    await Promise.all(agents.map((a) => a.stop('SIGKILL')));
-    await cp?.close();
-    rmSync(dataDir, { recursive: true, force: true });
-  });
-
-  /**
-   * Brings a class up: its target first and then its device (a device of a new class joining the fleet), or — for
-   * the first device, which also gives the latency model its history — the device, `calibrate`, then the target.
-   * Waits until the device runs what the autopilot chose; the time counts from the agent's start.
-   */
-  async function bringUp(cls: ClassName, distill: boolean, calibrateWith?: string[]): Promise<void> {
-    const tag = `${cls}-${run}`;
-    const deviceId = `${cls}-${run}`;
-    const target = () => createClassTarget(api, {
-      name: `${cls}-${run}`, family: family.family, tag, maxLatencyP95Ms: BUDGET_MS[cls],
-      ...(distill ? { distill: { datasetId: family.datasetId, teacherArtifactId: family.teacherId, epochs: 8 } } : {}),
-    });
-    const targetFirst = calibrateWith ? undefined : await target();
-    const started = Date.now();
-    const agent = startAgentProcess({ brokerUrl: cp.mqttUrl, deviceId, profile: cls, stateDir: join(dataDir, 'agents', deviceId), tags: [tag], trustKeyPath: cp.signingPublicKeyPath });
-    agents.push(agent);
-    try {
-      if (calibrateWith) await calibrate(api, deviceId, calibrateWith);
-      const targetId = targetFirst ?? await target();
-      const outcome = await waitForClassActive(api, targetId, deviceId, 100_000);
-      outcomes[cls] = { ...outcome, deviceId, targetId, seconds: (Date.now() - started) / 1000 };
-    } catch (err) {
-      (err as Error).message += `\nagent output:\n${agent.output().slice(-3000)}`;
-      throw err;
-    }
-  }
-
-  test('the family starts with two latency tiers, made by a distillation job', async () => {
-    family = await buildTieredFamily(api, `tiered-${run}`);
+    // The family starts with two latency tiers, made by a distillation job.
+    const family: TieredFamily = await buildTieredFamily(api, `tiered-${run}`);
     assert.ok(family.teacherId, 'the job trained and published its teacher');
     assert.ok(family.studentIds.length >= 1);
-    const teacher = (await api.get(`/api/v1/models/${family.teacherId}`)).body;
-    const student = (await api.get(`/api/v1/models/${family.studentIds[0]}`)).body;
-    assert.ok(teacher.metrics.accuracy > student.metrics.accuracy + 0.01, `teacher ${teacher.metrics.accuracy} must beat mlp:160 ${student.metrics.accuracy}`);
-  });
+    const teacherModel = (await api.get(`/api/v1/models/${family.teacherId}`)).body;
+    const studentModel = (await api.get(`/api/v1/models/${family.studentIds[0]}`)).body;
+    assert.ok(teacherModel.metrics.accuracy > studentModel.metrics.accuracy + 0.01, `teacher ${teacherModel.metrics.accuracy} must beat the mid tier ${studentModel.metrics.accuracy}`);
 
-  test('gateway: the most accurate variant (the teacher) fits its loose budget', async () => {
-    // The fleet's first device also gives the latency model two model sizes to fit its curve on.
-    await bringUp('gateway', false, family.studentIds);
-    const o = outcomes.gateway!;
-    assert.equal(o.artifactId, family.teacherId, JSON.stringify(o.state.details));
-    assert.equal(o.state.decision, 'use-existing');
-  });
+    /**
+     * Brings a class up: its target first and then its device (a device of a new class joining the fleet), or —
+     * for the first device, which also gives the latency model its history — the device, `calibrate`, then the
+     * target. Waits until the device runs what the autopilot chose; the time counts from the agent's start.
+     */
+    const bringUp = async (cls: ClassName, distill: boolean, calibrateWith?: string[]): Promise<Outcome> => {
+      const tag = `${cls}-${run}`;
+      const deviceId = `${cls}-${run}`;
+      const target = () => createClassTarget(api, {
+        name: `${cls}-${run}`, family: family.family, tag, maxLatencyP95Ms: budget[cls],
+        ...(distill ? { distill: { datasetId: family.datasetId, teacherArtifactId: family.teacherId, epochs: 8 } } : {}),
+      });
+      const targetFirst = calibrateWith ? undefined : await target();
+      const started = Date.now();
+      const agent = startAgentProcess({ brokerUrl: cp!.mqttUrl, deviceId, profile: cls, stateDir: join(dataDir, 'agents', deviceId), tags: [tag], trustKeyPath: cp!.signingPublicKeyPath });
+      agents.push(agent);
+      try {
+        if (calibrateWith) await calibrate(api, deviceId, calibrateWith);
+        const targetId = targetFirst ?? await target();
+        const outcome = await waitForClassActive(api, targetId, deviceId, 100_000);
+        return (outcomes[cls] = { ...outcome, deviceId, targetId, seconds: (Date.now() - started) / 1000 });
+      } catch (err) {
+        (err as Error).message += `\nagent output:\n${agent.output().slice(-1500)}`;
+        throw err;
+      }
+    };
 
-  test('rpi4: the teacher is too slow, the mid-tier student fits and is deployed', async () => {
-    await bringUp('rpi4', false);
-    const o = outcomes.rpi4!;
-    assert.ok(family.studentIds.includes(o.artifactId), `rpi4 runs ${o.artifact.name} ${o.artifact.precision}: ${JSON.stringify(o.state.details)}`);
-    // Decision: use-existing, or — when a busy machine's report inflated the class's predictions — distill-student
-    // overruled by the device's passing measurement; either way nothing was distilled for this class.
-    assert.equal(o.state.distillationJobId, null);
-  });
+    // gateway: the most accurate variant (the teacher) fits its loose budget. The fleet's first device also
+    // gives the latency model two model sizes to fit its curve on.
+    const gw = await bringUp('gateway', false, family.studentIds);
+    assert.equal(gw.artifactId, family.teacherId, `gateway runs ${gw.artifact.name}: ${JSON.stringify(gw.state.details)}`);
+    assert.equal(gw.state.decision, 'use-existing');
 
-  test('tight: nothing in the family fits, a student is distilled for the budget and deployed', async () => {
-    await bringUp('tight', true);
-    const o = outcomes.tight!;
-    assert.ok(o.state.distillationJobId, 'a distillation was queued for the class');
-    const job = (await api.get(`/api/v1/distillations/${o.state.distillationJobId}`)).body;
+    const reports: Array<{ artifactId: string; latencyP95Ms: number | null }> = (await api.get(`/api/v1/devices/${gw.deviceId}/reports?limit=50`)).body.items;
+    const p95 = (id: string) => reports.find((r) => r.artifactId === id && r.latencyP95Ms !== null)?.latencyP95Ms ?? undefined;
+    const teacher = p95(family.teacherId);
+    const mids = family.studentIds.map(p95).filter((v): v is number => v !== undefined);
+    assert.ok(teacher !== undefined && mids.length > 0, 'the gateway measured the teacher and the mid tier');
+    const mid = Math.min(...mids);
+    assert.ok(teacher > mid * 1.3, `the tiers must be apart: teacher ${teacher} ms vs mid tier ${mid} ms on the gateway`);
+    const perGateway = (cls: ClassName) => slowdown(cls) / slowdown('gateway');
+    budget.rpi4 = Math.sqrt(teacher * mid) * perGateway('rpi4');
+    budget.tight = (mid * perGateway('tight')) / 1.6;
+    t.diagnostic(`gateway p95: teacher ${teacher.toFixed(4)} ms, fastest mid tier ${mid.toFixed(4)} ms → budgets rpi4 ${budget.rpi4.toFixed(3)} ms, tight ${budget.tight.toFixed(3)} ms`);
+
+    // rpi4: the teacher is too slow, a mid-tier variant fits and is deployed; nothing is distilled for it.
+    const pi = await bringUp('rpi4', false);
+    assert.ok(family.studentIds.includes(pi.artifactId), `rpi4 runs ${pi.artifact.name} ${pi.artifact.precision}: ${JSON.stringify(pi.state.details)}`);
+    assert.equal(pi.state.distillationJobId, null);
+
+    // tight: nothing in the family fits, a student is distilled for the budget and deployed.
+    const tight = await bringUp('tight', true);
+    assert.ok(tight.state.distillationJobId, 'a distillation was queued for the class');
+    const job = (await api.get(`/api/v1/distillations/${tight.state.distillationJobId}`)).body;
     assert.equal(job.status, 'succeeded');
-    assert.ok(job.result.artifactIds.includes(o.artifactId), `tight runs ${o.artifact.name} from job ${job.id}, not a variant the family started with`);
-    assert.ok(![family.teacherId, ...family.studentIds].includes(o.artifactId));
-  });
+    assert.ok(job.result.artifactIds.includes(tight.artifactId), `tight runs ${tight.artifact.name} from job ${job.id}, not a variant the family started with`);
+    assert.ok(![family.teacherId, ...family.studentIds].includes(tight.artifactId));
 
-  test('each class runs a different variant, within its budget, and the targets say so', async () => {
-    const all = (['gateway', 'rpi4', 'tight'] as const).map((c) => outcomes[c]!);
+    // Each class runs a different variant, within its budget, and the targets say so.
+    const all = [gw, pi, tight];
     assert.equal(new Set(all.map((o) => o.artifactId)).size, 3, all.map((o) => o.artifact.name).join(', '));
     for (const cls of ['gateway', 'rpi4', 'tight'] as const) {
       const o = outcomes[cls]!;
       const device = (await api.get(`/api/v1/devices/${o.deviceId}`)).body;
       assert.equal(device.activeArtifactId, o.artifactId);
-      const reports = (await api.get(`/api/v1/devices/${o.deviceId}/reports?limit=50`)).body.items;
-      const mine = reports.find((r: { artifactId: string; passed: boolean }) => r.artifactId === o.artifactId && r.passed);
+      const mine = (await api.get(`/api/v1/devices/${o.deviceId}/reports?limit=50`)).body.items
+        .find((r: { artifactId: string; passed: boolean }) => r.artifactId === o.artifactId && r.passed);
       assert.ok(mine, `a passing report of the active variant on ${cls}`);
-      assert.ok(mine.latencyP95Ms <= BUDGET_MS[cls], `${cls}: p95 ${mine.latencyP95Ms} ms within ${BUDGET_MS[cls]} ms`);
+      assert.ok(mine.latencyP95Ms <= budget[cls], `${cls}: p95 ${mine.latencyP95Ms} ms within ${budget[cls]} ms`);
       const target = (await api.get(`/api/v1/targets/${o.targetId}`)).body;
       assert.deepEqual(target.classes.map((c: { status: string; chosenArtifactId: string }) => [c.status, c.chosenArtifactId]), [['active', o.artifactId]]);
-      console.log(`# ${cls}: ${o.artifact.name} ${o.artifact.precision} p95 ${mine.latencyP95Ms.toFixed(3)} ms (budget ${BUDGET_MS[cls]}), `
+      t.diagnostic(`${cls}: ${o.artifact.name} ${o.artifact.precision} p95 ${mine.latencyP95Ms.toFixed(3)} ms (budget ${budget[cls].toFixed(3)}), `
         + `accuracy ${mine.accuracy}, registered → active in ${o.seconds.toFixed(1)} s`);
     }
-  });
-});
+  } finally {
+    await Promise.all(agents.map((a) => a.stop('SIGKILL')));
+    await cp?.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
