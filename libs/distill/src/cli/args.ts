@@ -15,12 +15,15 @@ export interface CliArgs {
   seed?: number;
   threads?: number;
   batchSize?: number;
+  patience?: number;
   json: boolean;
 }
 
 export const USAGE = `usage: npm run distill -- --dataset <dir|csv> --out <dir> [--teacher model.onnx] [--teacher-arch mlp|cnn]
   [--students mlp:64,cnn:8-16-32] [--epochs 15] [--teacher-epochs 15] [--temperature 2] [--alpha 0.5]
-  [--labeled-fraction 1] [--seed 1] [--threads 2] [--batch-size 128] [--json]
+  [--labeled-fraction 1] [--seed 1] [--threads 2] [--batch-size 128] [--patience 4] [--json]
+  (--patience: epochs without a better validation accuracy before stopping, 0 = run every epoch;
+   distillation's edge over hard labels shows with longer runs, e.g. --epochs 60 --patience 0)
   (with --json, run it as \`npm run -s distill -- …\`: plain \`npm run\` prints its own banner on stdout)`;
 
 const num = (flag: string, v: string | undefined, check: (n: number) => boolean): number => {
@@ -55,6 +58,7 @@ export function parseArgs(argv: string[]): CliArgs {
       case '--seed': a.seed = num(flag, take(), (n) => Number.isInteger(n) && n >= 0); break;
       case '--threads': a.threads = num(flag, take(), (n) => Number.isInteger(n) && n > 0); break;
       case '--batch-size': a.batchSize = num(flag, take(), (n) => Number.isInteger(n) && n > 0); break;
+      case '--patience': a.patience = num(flag, take(), (n) => Number.isInteger(n) && n >= 0); break;
       case '--json': a.json = true; break;
       default: throw new DistillConfigError(`unknown option ${flag}\n${USAGE}`);
     }

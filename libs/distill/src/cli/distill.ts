@@ -23,7 +23,7 @@ async function main(): Promise<void> {
   const result = await distill({
     data, teacher, teacherArch: args.teacherArch, students: args.students, epochs: args.epochs, teacherEpochs: args.teacherEpochs,
     temperature: args.temperature, alpha: args.alpha, labeledFraction: args.labeledFraction, seed: args.seed,
-    threads: args.threads, batchSize: args.batchSize, signal: controller.signal,
+    threads: args.threads, batchSize: args.batchSize, patience: args.patience, signal: controller.signal,
   }, (p) => {
     if (!tty) return;
     // One line per run, rewritten in place each epoch.
