@@ -23,3 +23,19 @@ export function evaluateGates(gates: Gates, m: Measured): GateResult[] {
 }
 
 export const allPassed = (results: readonly GateResult[]) => results.every((r) => r.passed);
+
+/**
+ * How far over its latency gate a model may measure and still get a second timed pass before it is rejected.
+ * Sub-millisecond p95s move 2–3× when a neighbour takes the CPU for a moment (measured on a shared 2-core host:
+ * the same model at 0.27 and 0.41 ms minutes apart), and a rejection is final for the control plane's autopilot.
+ * Beyond 2× a second pass would not change the verdict; the control plane probes variants predicted within the
+ * same factor (PROBE_FACTOR).
+ */
+export const REMEASURE_FACTOR = 2;
+
+/** True when latency is the only failing gate and it missed by no more than REMEASURE_FACTOR. */
+export function remeasureWanted(results: readonly GateResult[]): boolean {
+  const failed = results.filter((r) => !r.passed);
+  const only = failed.length === 1 ? failed[0] : undefined;
+  return only?.gate === 'maxLatencyP95Ms' && only.measured !== undefined && only.measured <= only.limit * REMEASURE_FACTOR;
+}

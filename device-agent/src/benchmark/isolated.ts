@@ -30,7 +30,9 @@ const GRACE_MS = 120_000;
  * Runs runBenchmark in a child process of its own. A crash of the child (a model that makes onnxruntime abort)
  * becomes a BenchmarkError the agent reports, instead of the end of the agent.
  */
-export function runBenchmarkIsolated(job: WorkerJob & { signal?: AbortSignal }): Promise<IsolatedBenchmarkResult> {
+export type IsolatedBenchmarkOptions = WorkerJob & { signal?: AbortSignal };
+
+export function runBenchmarkIsolated(job: IsolatedBenchmarkOptions): Promise<IsolatedBenchmarkResult> {
   const { signal, ...payload } = job;
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(new AbortedError('benchmark aborted'));

@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { EvalSetFormatError, PROTOCOL_VERSION, decodeEvalSet, type DesiredStateMessage, type EvalSet, type ProgressMessage, type ReportMessage } from '@edgefleet/contracts';
 import type { BenchmarkBudget, TransferTuning } from '../config/agent-options';
-import { allPassed, evaluateGates } from '../benchmark/gates';
-import { runBenchmarkIsolated, type IsolatedBenchmarkResult } from '../benchmark/isolated';
+import { allPassed, evaluateGates, remeasureWanted } from '../benchmark/gates';
+import { runBenchmarkIsolated, type IsolatedBenchmarkOptions, type IsolatedBenchmarkResult } from '../benchmark/isolated';
 import { AbortedError, ModelLoadError, describeError, isTerminal } from '../lib/errors';
 import type { Logger } from '../lib/logger';
 import { withOutcome, type PersistedState } from '../state/agent-state';
@@ -21,6 +21,8 @@ export interface ExecutorDeps {
   threads: number;
   slowdown: number;
   simulated: boolean;
+  /** The benchmark (default runBenchmarkIsolated); replaced only in executor tests. */
+  benchmark?: (o: IsolatedBenchmarkOptions) => Promise<IsolatedBenchmarkResult>;
 }
 
 export interface ExecutionResult {
@@ -44,6 +46,7 @@ export async function executeSteps(steps: Step[], desired: DesiredStateMessage |
     deps.publishProgress({ ...base, receivedBlocks: received, totalBlocks, ...p });
   const partials = new Map<string, PartialDownload>();
   let bench: IsolatedBenchmarkResult | undefined;
+  let latencyAttempts: number[] = [];
 
   const report = (outcome: ReportMessage['outcome'], extra: Partial<ReportMessage>): ReportMessage => ({
     v: PROTOCOL_VERSION,
@@ -63,6 +66,7 @@ export async function executeSteps(steps: Step[], desired: DesiredStateMessage |
       modelMemoryMb: bench.modelMemoryMb,
       ...(bench.accuracy !== undefined && { accuracy: bench.accuracy, evalSamples: bench.evalSamples }),
     }),
+    ...(latencyAttempts.length > 1 && { latencyP95Attempts: latencyAttempts }),
     measuredAt: new Date().toISOString(),
     ...extra,
   });
@@ -115,7 +119,7 @@ export async function executeSteps(steps: Step[], desired: DesiredStateMessage |
           progress({ state: 'benchmarking' });
           // Decoded here once so a corrupt eval set fails with its own message; the child reads it again.
           if (step.evalSetSha256) await loadEvalSet(deps.store.objectPath(step.evalSetSha256));
-          bench = await runBenchmarkIsolated({
+          const run = () => (deps.benchmark ?? runBenchmarkIsolated)({
             modelPath: deps.store.objectPath(step.modelSha256),
             evalSetPath: step.evalSetSha256 ? deps.store.objectPath(step.evalSetSha256) : undefined,
             budget: deps.budget,
@@ -123,6 +127,19 @@ export async function executeSteps(steps: Step[], desired: DesiredStateMessage |
             slowdown: deps.slowdown,
             signal,
           });
+          const first = await run();
+          latencyAttempts = [first.latency.p95Ms];
+          bench = first;
+          const verdict = evaluateGates(desired.gates, { p95Ms: first.latency.p95Ms, accuracy: first.accuracy, peakRssMb: first.peakRssMb });
+          if (remeasureWanted(verdict)) {
+            // A narrow latency miss may be a neighbour's burst, not the model: measure once more, keep the faster pass
+            // (and the larger memory peak of the two, so the memory gate stays conservative).
+            deps.logger.info('latency gate missed narrowly; measuring again', { p95Ms: first.latency.p95Ms, limit: desired.gates.maxLatencyP95Ms });
+            const second = await run();
+            latencyAttempts.push(second.latency.p95Ms);
+            const faster = second.latency.p95Ms < first.latency.p95Ms ? second : first;
+            bench = { ...faster, peakRssMb: Math.max(first.peakRssMb, second.peakRssMb), modelMemoryMb: Math.max(first.modelMemoryMb, second.modelMemoryMb) };
+          }
           deps.logger.info('benchmarked', { p95Ms: bench.latency.p95Ms, runs: bench.runs, accuracy: bench.accuracy, peakRssMb: bench.peakRssMb });
           break;
         }

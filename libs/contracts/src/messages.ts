@@ -206,6 +206,14 @@ export class ReportMessage extends Versioned {
 
   @IsOptional() @IsNumber() @Min(1) slowdownFactor?: number;
 
+  /**
+   * p95 of each timed pass, in order, when the device measured more than once: a latency miss of at most
+   * REMEASURE_FACTOR × the gate (the only gate failing) is measured once more before the model is rejected, and
+   * `latency` is the faster pass. Absent after a single pass.
+   */
+  @IsOptional() @IsArray() @ArrayMaxSize(4) @IsNumber({}, { each: true }) @Min(0, { each: true })
+  latencyP95Attempts?: number[];
+
   /** The model kept running when this one was not activated. */
   @IsOptional() @Matches(SHA256)
   previousSha256?: string;
