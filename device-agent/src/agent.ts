@@ -160,6 +160,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       threads,
       slowdown: slowdown.factor,
       simulated,
+      benchmarkLock: options.benchmarkLock,
     }, current.signal);
     state = result.state;
     if (result.report) publishReport(result.report);

@@ -93,7 +93,11 @@ async function scenario(t: TestContext): Promise<void> {
       });
       const targetFirst = calibrateWith ? undefined : await target();
       const started = Date.now();
-      const agent = startAgentProcess({ brokerUrl: cp!.mqttUrl, deviceId, profile: cls, stateDir: join(dataDir, 'agents', deviceId), tags: [tag], trustKeyPath: cp!.signingPublicKeyPath });
+      // The simulated devices share this host's 2 cores: they take turns benchmarking (--bench-lock), as real ones would not compete.
+      const agent = startAgentProcess({
+        brokerUrl: cp!.mqttUrl, deviceId, profile: cls, stateDir: join(dataDir, 'agents', deviceId), tags: [tag], trustKeyPath: cp!.signingPublicKeyPath,
+        benchLock: join(dataDir, 'bench.lock'),
+      });
       agents.push(agent);
       try {
         if (calibrateWith) await calibrate(api, deviceId, calibrateWith);

@@ -62,11 +62,14 @@ export function knownClassifier(): { model: Uint8Array; evalSet: Buffer } {
 
 export interface AgentProcess { id: string; child: ChildProcess; output: () => string; stop(signal?: NodeJS.Signals): Promise<void> }
 
-export function startAgentProcess(opts: { brokerUrl: string; deviceId: string; profile: string; stateDir: string; tags?: string[]; trustKeyPath?: string }): AgentProcess {
+export function startAgentProcess(opts: { brokerUrl: string; deviceId: string; profile: string; stateDir: string; tags?: string[]; trustKeyPath?: string; benchLock?: string }): AgentProcess {
   const args = [AGENT_MAIN, '--broker', opts.brokerUrl, '--device-id', opts.deviceId, '--profile', opts.profile, '--state-dir', opts.stateDir,
-    '--bench-min-runs', '30', '--bench-min-ms', '150', '--log-level', 'info'];
+    // A timed window of ≥ 400 ms (not capped at the default 5,000 runs, which tiny models finish in ~150 ms): a
+    // neighbour's 50 ms burst then moves a p95 far less.
+    '--bench-min-runs', '30', '--bench-min-ms', '400', '--bench-max-runs', '100000', '--log-level', 'info'];
   if (opts.tags?.length) args.push('--tags', opts.tags.join(','));
   if (opts.trustKeyPath) args.push('--trust-key', opts.trustKeyPath);
+  if (opts.benchLock) args.push('--bench-lock', opts.benchLock);
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (d: Buffer) => { out += d.toString(); });

@@ -38,6 +38,11 @@ export interface AgentOptions {
   password?: string;
   logger?: Logger;
   benchmark?: Partial<BenchmarkBudget>;
+  /**
+   * A file path shared by simulated agents on one host: they take turns benchmarking (withHostLock), as real devices
+   * never share a CPU. Unset: benchmark at once.
+   */
+  benchmarkLock?: string;
   transfer?: Partial<TransferTuning>;
   /** Retry delay after a transient failure (transfer stall, lost connection): exponential from here. */
   retryBaseMs?: number;

@@ -5,11 +5,14 @@ import { parseCliArgs } from './args';
 
 describe('parseCliArgs', () => {
   it('parses a full command line', () => {
-    const c = parseCliArgs(['--broker', 'mqtt://127.0.0.1:1883', '--device-id', 'pi-7', '--profile', 'rpi4', '--tags', 'lab, eu', '--name', 'Pi', '--bench-min-runs', '10']);
+    const c = parseCliArgs(['--broker', 'mqtt://127.0.0.1:1883', '--device-id', 'pi-7', '--profile', 'rpi4', '--tags', 'lab, eu', '--name', 'Pi', '--bench-min-runs', '10', '--bench-max-runs', '20000']);
     assert.equal(c.agent.deviceId, 'pi-7');
     assert.equal(c.agent.profile, 'rpi4');
     assert.deepEqual(c.agent.tags, ['lab', 'eu']);
     assert.equal(c.agent.benchmark?.minRuns, 10);
+    assert.equal(c.agent.benchmark?.maxRuns, 20000);
+    assert.equal(c.agent.benchmarkLock, undefined);
+    assert.equal(parseCliArgs(['--broker', 'mqtt://h:1', '--device-id', 'd', '--bench-lock', '/tmp/host.lock']).agent.benchmarkLock, '/tmp/host.lock');
   });
   it('lists every problem at once', () => {
     assert.throws(

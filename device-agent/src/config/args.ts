@@ -16,7 +16,8 @@ export const USAGE = `usage: edgefleet-agent --broker mqtt://host:1883 --device-
   --tags a,b            tags sent in hello
   --username/--password broker credentials
   --log-level <lvl>     debug | info | warn | error (default info)
-  --bench-min-runs <n>  --bench-min-ms <ms>  --bench-max-ms <ms>   benchmark budget
+  --bench-min-runs <n>  --bench-max-runs <n>  --bench-min-ms <ms>  --bench-max-ms <ms>   benchmark budget
+  --bench-lock <file>   simulated devices on one host: agents given the same file take turns benchmarking
   -h, --help`;
 
 export interface CliOptions {
@@ -47,8 +48,10 @@ export function parseCliArgs(argv: string[]): CliOptions {
         password: { type: 'string' },
         'log-level': { type: 'string' },
         'bench-min-runs': { type: 'string' },
+        'bench-max-runs': { type: 'string' },
         'bench-min-ms': { type: 'string' },
         'bench-max-ms': { type: 'string' },
+        'bench-lock': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -78,7 +81,7 @@ export function parseCliArgs(argv: string[]): CliOptions {
     }
   }
   const tags = v.tags?.split(',').map((t) => t.trim()).filter(Boolean);
-  const num = (flag: 'bench-min-runs' | 'bench-min-ms' | 'bench-max-ms'): number | undefined => {
+  const num = (flag: 'bench-min-runs' | 'bench-max-runs' | 'bench-min-ms' | 'bench-max-ms'): number | undefined => {
     const raw = v[flag];
     if (raw === undefined) return undefined;
     const n = Number(raw);
@@ -86,6 +89,7 @@ export function parseCliArgs(argv: string[]): CliOptions {
     return n;
   };
   const minRuns = num('bench-min-runs');
+  const maxRuns = num('bench-max-runs');
   const minTimeMs = num('bench-min-ms');
   const maxTimeMs = num('bench-max-ms');
   if (problems.length > 0) throw new AgentConfigError(problems);
@@ -103,8 +107,10 @@ export function parseCliArgs(argv: string[]): CliOptions {
       tags,
       username: v.username,
       password: v.password,
+      ...(v['bench-lock'] && { benchmarkLock: v['bench-lock'] }),
       benchmark: {
         ...(minRuns !== undefined && { minRuns }),
+        ...(maxRuns !== undefined && { maxRuns }),
         ...(minTimeMs !== undefined && { minTimeMs }),
         ...(maxTimeMs !== undefined && { maxTimeMs }),
       },

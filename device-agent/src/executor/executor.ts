@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { EvalSetFormatError, PROTOCOL_VERSION, decodeEvalSet, type DesiredStateMessage, type EvalSet, type ProgressMessage, type ReportMessage } from '@edgefleet/contracts';
 import type { BenchmarkBudget, TransferTuning } from '../config/agent-options';
 import { allPassed, evaluateGates, remeasureWanted } from '../benchmark/gates';
+import { withHostLock } from '../benchmark/host-lock';
 import { runBenchmarkIsolated, type IsolatedBenchmarkOptions, type IsolatedBenchmarkResult } from '../benchmark/isolated';
 import { AbortedError, ModelLoadError, describeError, isTerminal } from '../lib/errors';
 import type { Logger } from '../lib/logger';
@@ -21,6 +22,8 @@ export interface ExecutorDeps {
   threads: number;
   slowdown: number;
   simulated: boolean;
+  /** Shared with the other simulated agents of this host: benchmarks take turns (AgentOptions.benchmarkLock). */
+  benchmarkLock?: string;
   /** The benchmark (default runBenchmarkIsolated); replaced only in executor tests. */
   benchmark?: (o: IsolatedBenchmarkOptions) => Promise<IsolatedBenchmarkResult>;
 }
@@ -119,7 +122,7 @@ export async function executeSteps(steps: Step[], desired: DesiredStateMessage |
           progress({ state: 'benchmarking' });
           // Decoded here once so a corrupt eval set fails with its own message; the child reads it again.
           if (step.evalSetSha256) await loadEvalSet(deps.store.objectPath(step.evalSetSha256));
-          const run = () => (deps.benchmark ?? runBenchmarkIsolated)({
+          const once = () => (deps.benchmark ?? runBenchmarkIsolated)({
             modelPath: deps.store.objectPath(step.modelSha256),
             evalSetPath: step.evalSetSha256 ? deps.store.objectPath(step.evalSetSha256) : undefined,
             budget: deps.budget,
@@ -127,6 +130,8 @@ export async function executeSteps(steps: Step[], desired: DesiredStateMessage |
             slowdown: deps.slowdown,
             signal,
           });
+          const lock = deps.benchmarkLock;
+          const run = lock ? () => withHostLock(lock, once, signal) : once;
           const first = await run();
           latencyAttempts = [first.latency.p95Ms];
           bench = first;
