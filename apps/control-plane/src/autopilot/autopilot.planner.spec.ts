@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { plan, PROBE_FACTOR, type PlanDistillation, type PlanInput } from './autopilot.planner';
+import { plan, PROBE_FACTOR, UPGRADE_MARGIN, type PlanDistillation, type PlanInput } from './autopilot.planner';
 
 const at = new Date('2026-01-01T00:00:00Z');
 const input = (over: Partial<PlanInput> = {}): PlanInput => ({
@@ -74,5 +74,42 @@ describe('autopilot planner', () => {
     const none = { decision: 'no-feasible-student' as const, nearMisses, reasons: ['no feasible student'] };
     assert.deepEqual(plan(input({ devices, recommendation: none })), { kind: 'deploy', artifactId: 'N1', deviceIds: ['d1'] });
     assert.equal((plan(input({ devices, rejected: ['N1', 'N2'], recommendation: none })) as { status: string }).status, 'rejected');
+  });
+});
+
+describe('autopilot planner: a class running a measured fit does not flap on moved predictions', () => {
+  const running = (over: Partial<PlanInput>): PlanInput => input({
+    devices: [{ id: 'd1', activeArtifactId: 'M', unfinishedArtifactIds: [] }, { id: 'd2', activeArtifactId: 'M', unfinishedArtifactIds: [] }],
+    passed: ['M'], ...over,
+  });
+  const rec = (chosen: string, cands: Array<[string, number, number]>) => ({
+    decision: 'use-existing' as const, chosenArtifactId: chosen, reasons: [`use ${chosen}`],
+    candidates: cands.map(([artifactId, accuracy, worstRatio]) => ({ artifactId, accuracy, worstRatio })),
+  });
+
+  it('stays on the measured fit when the new choice is not more accurate', () => {
+    const p = plan(running({ recommendation: rec('L', [['M', 0.93, 1.2], ['L', 0.9, 0.5]]) }));
+    assert.equal(p.kind, 'settle');
+    assert.deepEqual([(p as { status: string }).status, (p as { artifactId: string }).artifactId], ['active', 'M']);
+    assert.match((p as { reason: string }).reason, /not more accurate/);
+  });
+
+  it(`stays when a more accurate choice is predicted above ${UPGRADE_MARGIN}× the budget; upgrades when within it`, () => {
+    const near = plan(running({ recommendation: rec('T', [['T', 0.97, 0.95], ['M', 0.93, 0.6]]) }));
+    assert.deepEqual([(near as { status: string }).status, (near as { artifactId: string }).artifactId], ['active', 'M']);
+    assert.match((near as { reason: string }).reason, /more accurate but predicted at 0\.95×/);
+    assert.deepEqual(plan(running({ recommendation: rec('T', [['T', 0.97, 0.7], ['M', 0.93, 0.6]]) })), { kind: 'deploy', artifactId: 'T', deviceIds: ['d1', 'd2'] });
+  });
+
+  it('does not hold on to a variant that was not measured here, or that a device of the class rejected', () => {
+    const notPassed = plan(running({ passed: [], recommendation: rec('L', [['M', 0.93, 1.2], ['L', 0.9, 0.5]]) }));
+    assert.deepEqual(notPassed, { kind: 'deploy', artifactId: 'L', deviceIds: ['d1', 'd2'] });
+    const rejected = plan(running({ rejected: ['M'], recommendation: rec('L', [['M', 0.93, 1.2], ['L', 0.9, 0.5]]) }));
+    assert.equal(rejected.kind, 'deploy');
+  });
+
+  it('gives a device that joins the class the measured fit, not the moved prediction', () => {
+    const joined = plan(running({ devices: [{ id: 'd1', activeArtifactId: 'M', unfinishedArtifactIds: [] }, { id: 'd3', activeArtifactId: null, unfinishedArtifactIds: [] }], recommendation: rec('L', [['M', 0.93, 1.2], ['L', 0.9, 0.5]]) }));
+    assert.deepEqual(joined, { kind: 'deploy', artifactId: 'M', deviceIds: ['d3'] });
   });
 });

@@ -14,6 +14,8 @@ export interface PlanRecommendation {
   student?: string;
   /** Variants predicted (not measured on the class) not to fit, most accurate first, with their worst predicted/allowed ratio. */
   nearMisses?: Array<{ artifactId: string; worstRatio: number }>;
+  /** Every candidate's accuracy and worst predicted/allowed ratio (for deciding whether to leave a measured fit). */
+  candidates?: Array<{ artifactId: string; accuracy?: number; worstRatio: number }>;
   reasons: string[];
 }
 
@@ -78,6 +80,37 @@ function measuredOverPredicted(input: PlanInput): Plan | undefined {
   return { kind: 'settle', status: 'deploying', artifactId: probe.artifactId, reason: `trying ${probe.artifactId}, predicted ${probe.worstRatio.toFixed(2)}× its budget` };
 }
 
+/**
+ * How far inside its budget a more accurate variant must be predicted before a class that runs a variant measured to
+ * fit (it passed this target's gates on these devices) leaves it. Without a margin, a class flaps: the fleet's
+ * reports move the predictions around the budget, every move redeploys, and the device measures what it measured.
+ */
+export const UPGRADE_MARGIN = 0.8;
+
+/**
+ * Which variant a use-existing class should run. If devices of the class run a variant that passed this target's
+ * gates on them and the recommendation now prefers another, keep the measured fit (and give it to the class's other
+ * devices), unless the other is more accurate and predicted within UPGRADE_MARGIN × the budget. A measurement beats
+ * a prediction: a less accurate choice means the predictions moved, not the devices.
+ */
+function preferred(input: PlanInput, chosenId: string): { id: string; reason?: string } {
+  const { devices, rejected, passed, recommendation: rec } = input;
+  const counts = new Map<string, number>();
+  for (const d of devices) {
+    if (d.activeArtifactId && passed.includes(d.activeArtifactId) && !rejected.includes(d.activeArtifactId)) counts.set(d.activeArtifactId, (counts.get(d.activeArtifactId) ?? 0) + 1);
+  }
+  const fit = [...counts].sort((a, b) => b[1] - a[1])[0]?.[0];
+  if (!fit || fit === chosenId) return { id: chosenId };
+  const of = (id: string) => rec.candidates?.find((c) => c.artifactId === id);
+  const chosen = of(chosenId);
+  const gain = (chosen?.accuracy ?? 0) - (of(fit)?.accuracy ?? 0);
+  if (gain > 0 && chosen !== undefined && chosen.worstRatio <= UPGRADE_MARGIN) return { id: chosenId };
+  const why = gain > 0
+    ? `${chosenId} is more accurate but predicted at ${chosen ? chosen.worstRatio.toFixed(2) : '?'}× the budget (≤ ${UPGRADE_MARGIN} needed to leave a measured fit)`
+    : `the predictions now prefer ${chosenId}, which is not more accurate`;
+  return { id: fit, reason: `devices run ${fit}, which passed the budget on them; ${why}` };
+}
+
 export function plan(input: PlanInput): Plan {
   const { recommendation: rec, distillations } = input;
   const inFlight = distillations.find((d) => RUNNING.includes(d.status));
@@ -90,12 +123,12 @@ export function plan(input: PlanInput): Plan {
   }
   switch (rec.decision) {
     case 'use-existing': {
-      const id = rec.chosenArtifactId!;
+      const { id, reason } = preferred(input, rec.chosenArtifactId!);
       const todo = input.devices.filter((d) => d.activeArtifactId !== id && !d.unfinishedArtifactIds.includes(id));
       if (todo.length > 0) return { kind: 'deploy', artifactId: id, deviceIds: todo.map((d) => d.id) };
       const pending = input.devices.filter((d) => d.activeArtifactId !== id).length;
       if (pending > 0) return { kind: 'settle', status: 'deploying', artifactId: id, reason: `${pending} of ${input.devices.length} device(s) still installing` };
-      return { kind: 'settle', status: 'active', artifactId: id, reason: rec.reasons[0] ?? 'running the chosen variant' };
+      return { kind: 'settle', status: 'active', artifactId: id, reason: reason ?? rec.reasons[0] ?? 'running the chosen variant' };
     }
     case 'distill-student': {
       const measured = measuredOverPredicted(input);

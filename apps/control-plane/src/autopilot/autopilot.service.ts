@@ -162,7 +162,8 @@ export class AutopilotService {
 function summarize(r: RecommendationResult): PlanRecommendation {
   // A variant already measured on the class (≥ 3 reports) is known not to fit: only predictions are worth a try.
   const nearMisses = r.candidates.filter((c) => !c.fits && c.latencySource !== 'measured').map((c) => ({ artifactId: c.variantId, worstRatio: c.worstRatio }));
-  return { decision: r.decision, chosenArtifactId: r.chosen?.variantId, student: r.student?.student, nearMisses, reasons: r.reasons };
+  const candidates = r.candidates.map((c) => ({ artifactId: c.variantId, accuracy: c.accuracy, worstRatio: c.worstRatio }));
+  return { decision: r.decision, chosenArtifactId: r.chosen?.variantId, student: r.student?.student, nearMisses, candidates, reasons: r.reasons };
 }
 
 /** The part of a recommendation worth keeping on the state row (GET /targets/:id shows it). */
