@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { canonicalJson, verifyDesiredState, type DesiredStateMessage, type HardwareProfile, type ProgressMessage, type ReportMessage } from '@edgefleet/contracts';
 import { DEFAULT_BENCHMARK, DEFAULT_TRANSFER, defaultStateDir, type AgentOptions } from './config/agent-options';
 import { executeSteps } from './executor/executor';
+import { ensureLockFile } from './benchmark/host-lock';
 import { detectHost } from './hardware/detect';
 import { resolveProfile } from './hardware/profiles';
 import { benchmarkThreads, computeSlowdown, type SlowdownResult } from './hardware/slowdown';
@@ -66,6 +67,11 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   const problems: string[] = [];
   if (!options.brokerUrl) problems.push('brokerUrl is required');
   if (!options.deviceId) problems.push('deviceId is required');
+  if (options.benchmarkLock) {
+    // Checked now: a lock file that cannot be created would otherwise fail every benchmark, deployment after deployment.
+    const err = await ensureLockFile(options.benchmarkLock).then(() => undefined, (e: unknown) => e as Error);
+    if (err) problems.push(`benchmark lock ${options.benchmarkLock}: cannot create (${err.message})`);
+  }
   if (problems.length) throw new AgentConfigError(problems);
 
   const logger = options.logger ?? createLogger(`agent ${options.deviceId}`);

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { AbortedError } from '../lib/errors';
+import { startAgent } from '../agent';
+import { AbortedError, AgentConfigError } from '../lib/errors';
 import { withHostLock } from './host-lock';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -77,6 +78,20 @@ describe('withHostLock: simulated agents on one host take turns benchmarking', (
       assert.equal(await withHostLock(file, async () => 'mine', undefined, 2000), 'mine');
       const waited = performance.now() - t0;
       assert.ok(waited < 5000, `took over after ${waited.toFixed(0)} ms`);
+    });
+  });
+});
+
+describe('startAgent with a benchmark lock it cannot create', () => {
+  it('refuses to start, naming the path, before connecting anywhere', async () => {
+    await withDir(async (dir) => {
+      const file = join(dir, 'not-a-dir');
+      await writeFile(file, 'x');
+      const lock = join(file, 'bench.lock');
+      await assert.rejects(
+        startAgent({ brokerUrl: 'mqtt://127.0.0.1:1', deviceId: 'lock-check', stateDir: join(dir, 'state'), benchmarkLock: lock }),
+        (e: unknown) => e instanceof AgentConfigError && e.problems.some((p) => p.includes(`benchmark lock ${lock}: cannot create`)),
+      );
     });
   });
 });

@@ -3,6 +3,12 @@ import { dirname } from 'node:path';
 import lockfile from 'proper-lockfile';
 import { AbortedError } from '../lib/errors';
 
+/** Creates the lock's file (and folder) if missing: proper-lockfile locks an existing path. */
+export async function ensureLockFile(file: string): Promise<void> {
+  await mkdir(dirname(file), { recursive: true });
+  await (await open(file, 'a')).close();
+}
+
 /**
  * Turn-taking between simulated devices that share one host (`--bench-lock <file>`): a real device has its CPU to
  * itself while it benchmarks, simulated ones on one machine do not, and a sub-millisecond p95 measured while a
@@ -11,8 +17,7 @@ import { AbortedError } from '../lib/errors';
  * agent), so a crash never blocks the others for longer than `staleMs`.
  */
 export async function withHostLock<T>(file: string, fn: () => Promise<T>, signal?: AbortSignal, staleMs = 10_000): Promise<T> {
-  await mkdir(dirname(file), { recursive: true });
-  await (await open(file, 'a')).close(); // proper-lockfile locks an existing path
+  await ensureLockFile(file);
   let release: (() => Promise<void>) | undefined;
   while (!release) {
     if (signal?.aborted) throw new AbortedError('benchmark aborted while waiting for the host lock');
