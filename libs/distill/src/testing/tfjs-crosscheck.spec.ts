@@ -26,6 +26,7 @@ import { ReLU } from '../layers/activation';
 import { Reshape, flatten } from '../layers/shape';
 import { Conv2d, MaxPool2d } from '../layers/conv';
 import { emitDistillLoss } from '../graph/loss';
+import { rowLossWeights } from '../train/fit';
 import { Network } from '../model/network';
 import { cnn } from '../model/spec';
 import { Prng } from '../util/prng';
@@ -214,13 +215,10 @@ test('conv2d → relu → maxpool → flatten → dense: y, dx and every paramet
 
 // ---- KD loss ----
 
-/** Row weights exactly as fit.ts's fillBatch feeds them to emitDistillLoss. */
+/** Row weights as training feeds them to emitDistillLoss (fit.ts's rowLossWeights, the rule fillBatch uses). */
 function rowWeights(labeled: boolean[], alpha: number, distill: boolean): { ce: Float32Array; kd: Float32Array } {
-  const n = labeled.length;
-  return {
-    ce: Float32Array.from(labeled, (l) => (distill ? (l ? (1 - alpha) / n : 0) : 1 / n)),
-    kd: Float32Array.from(labeled, (l) => (l ? alpha : 1) / n),
-  };
+  const w = labeled.map((l) => rowLossWeights(l, alpha, distill, labeled.length));
+  return { ce: Float32Array.from(w, (r) => r.ce), kd: Float32Array.from(w, (r) => r.kd) };
 }
 
 interface KdCase { T: number; alpha: number; labeled: boolean[]; distill: boolean }

@@ -148,6 +148,15 @@ export async function fit(net: Network, data: TrainSet, val: EvalSet | undefined
   }
 }
 
+/**
+ * The loss weights of one row of a batch of n, as emitDistillLoss takes them: with a teacher, a labeled row mixes
+ * KD (α) and cross-entropy (1−α) and an unlabeled row learns from the teacher alone; without one, cross-entropy only.
+ */
+export function rowLossWeights(labeled: boolean, alpha: number, distill: boolean, n: number): { ce: number; kd: number } {
+  if (!distill) return { ce: 1 / n, kd: 0 };
+  return { ce: labeled ? (1 - alpha) / n : 0, kd: (labeled ? alpha : 1) / n };
+}
+
 function fillBatch(b: Batch, d: TrainSet, idx: Int32Array, F: number, K: number, alpha: number, distill: boolean): void {
   const n = idx.length;
   b.target.fill(0);
@@ -156,12 +165,11 @@ function fillBatch(b: Batch, d: TrainSet, idx: Int32Array, F: number, K: number,
     b.x.set(d.x.subarray(i * F, (i + 1) * F), r * F);
     const labeled = !d.labeled || d.labeled[i] === 1;
     if (labeled) b.target[r * K + d.y[i]!] = 1;
+    const w = rowLossWeights(labeled, alpha, distill, n);
+    b.ceWeight[r] = w.ce;
     if (distill) {
       b.teacher!.set(d.teacher!.subarray(i * K, (i + 1) * K), r * K);
-      b.kdWeight![r] = (labeled ? alpha : 1) / n;
-      b.ceWeight[r] = labeled ? (1 - alpha) / n : 0;
-    } else {
-      b.ceWeight[r] = 1 / n;
+      b.kdWeight![r] = w.kd;
     }
   }
 }
