@@ -1,5 +1,5 @@
 import { Layer, LayerOutput, ForwardContext, ParamSpec } from './layer';
-import { GraphBuilder } from '@edgefleet/onnx';
+import type { GraphBuilder } from '@edgefleet/onnx';
 import { DistillConfigError } from '../errors';
 
 /** 2-D convolution, stride 1, `same` zero padding, odd square kernel. Input and output are [C, H, W]. */
@@ -63,7 +63,7 @@ export class Conv2d implements Layer {
     const onehot = new Float32Array(c * k2 * k2);
     for (let ch = 0; ch < c; ch++) for (let j = 0; j < k2; j++) onehot[(ch * k2 + j) * k2 + j] = 1;
     const stacked = g.op('Conv', [x, g.initializer('shift_kernels', onehot, [c * k2, 1, k, k])], { kernel_shape: [k, k], pads: [p, p, p, p], group: c }, 'x_cols4');
-    const cols = g.op('Reshape', [stacked, g.const('cols_shape', [-1, c * k * k, h * w], 'int64')], {}, 'x_cols');
+    const cols = g.op('Reshape', [stacked, g.const('cols_shape', [-1, c * k2, h * w], 'int64')], {}, 'x_cols');
     const dyr = g.op('Reshape', [dy, g.const('dy_shape', [-1, o, h * w], 'int64')], {}, 'dy_rows');
     const perSample = g.op('MatMul', [dyr, g.op('Transpose', [cols], { perm: [0, 2, 1] })], {}, 'dW_n'); // [N, O, C·k²]
     const summed = g.op('ReduceSum', [perSample, g.const('axes0', [0], 'int64')], { keepdims: 0 });
