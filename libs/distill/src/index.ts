@@ -11,6 +11,7 @@ export * from './train/schedule';
 export * from './train/metrics';
 export * from './train/fit';
 export * from './pipeline/options';
+export * from './pipeline/defaults';
 export * from './pipeline/distill';
 export * from './pipeline/split';
 export * from './pipeline/ladder';

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decodeEvalSet } from '@edgefleet/contracts';
 import { PrismaClient } from '@edgefleet/db';
+import { DISTILL_DEFAULTS, HYPER_PARAMETER_NAMES } from '@edgefleet/distill';
 import { ControlPlane, startControlPlane } from '../bootstrap';
 import { ArtifactStore } from '../artifacts/artifact.store';
 import { ApiClient } from '../testing/factories';
@@ -86,7 +87,7 @@ describe('distillation as a service on PGlite with the embedded worker', () => {
     assert.equal(lineage.jobId, job.id);
     assert.equal(lineage.dataset.id, datasetId);
     assert.equal(lineage.teacher.artifactId, job.result.teacherArtifactId);
-    assert.deepEqual(lineage.hyperParameters, { epochs: 10, teacherEpochs: 2, temperature: 2, alpha: 0.7, labeledFraction: 1, seed: 5, batchSize: 16 });
+    assert.deepEqual(lineage.hyperParameters, { epochs: 10, teacherEpochs: 2, temperature: 2, alpha: 0.7, labeledFraction: 1, seed: 5, batchSize: 16, patience: DISTILL_DEFAULTS.patience });
     assert.match(lineage.codeVersion, /distill@/);
     assert.equal((rows.find((r) => r.precision === 'int8')!.lineage as any).quantizedFrom, fp32.id);
     const metrics = fp32.metrics as any;
@@ -117,5 +118,20 @@ describe('distillation as a service on PGlite with the embedded worker', () => {
     assert.equal((await api.post(`/api/v1/distillations/${id}/cancel`)).body.outcome, 'already-finished');
     assert.equal((await api.get('/api/v1/distillations?status=cancelled')).body.total, 1);
     assert.equal((await api.get('/api/v1/distillations/00000000-0000-4000-8000-000000000000')).status, 404);
+  });
+
+  it('a request naming no hyper-parameter runs with the engine\'s defaults, and the OpenAPI document states the same', async () => {
+    const engine = Object.fromEntries(HYPER_PARAMETER_NAMES.map((k) => [k, DISTILL_DEFAULTS[k]]));
+    const doc = await (await fetch(`${cp.httpUrl}/docs-json`)).json() as any;
+    const props = doc.components.schemas.CreateDistillationDto.properties;
+    assert.deepEqual(Object.fromEntries(HYPER_PARAMETER_NAMES.map((k) => [k, props[k]?.default])), engine, 'OpenAPI defaults');
+    const created = await api.post('/api/v1/distillations', { datasetId, students: ['mlp:4'] });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    assert.deepEqual(created.body.request.hyper, engine, 'the queued job');
+    const done = await waitForStatus(api, created.body.id, ['succeeded', 'failed'], 60_000);
+    assert.equal(done.status, 'succeeded', done.error);
+    const ran = done.result.metrics.settings;
+    assert.deepEqual([ran.epochs, ran.temperature, ran.alpha, ran.labeledFraction, ran.seed, ran.batchSize],
+      [engine.epochs, engine.temperature, engine.alpha, engine.labeledFraction, engine.seed, engine.batchSize], 'what the engine ran with');
   });
 });

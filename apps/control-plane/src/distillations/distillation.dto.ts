@@ -3,6 +3,7 @@ import { Type } from 'class-transformer';
 import {
   ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsInt, IsNumber, IsOptional, IsString, IsUUID, Matches, Max, Min, ValidateNested,
 } from 'class-validator';
+import { DISTILL_DEFAULTS as D } from '@edgefleet/distill';
 import type { JobRecord } from '@edgefleet/jobs';
 import { PageQueryDto } from '../common/pagination.dto';
 
@@ -14,6 +15,7 @@ export class TargetBudgetDto {
   maxMacs?: number;
 }
 
+/** A distillation request; the hyper-parameters' OpenAPI defaults are the engine's (DISTILL_DEFAULTS), which the service applies. */
 export class CreateDistillationDto {
   @ApiProperty() @IsUUID()
   datasetId!: string;
@@ -32,14 +34,14 @@ export class CreateDistillationDto {
   @IsOptional() @Matches(/^[A-Za-z0-9._-]{1,100}$/)
   family?: string;
 
-  @ApiPropertyOptional({ default: 15 }) @IsOptional() @IsInt() @Min(1) @Max(500) epochs?: number;
-  @ApiPropertyOptional({ default: 15 }) @IsOptional() @IsInt() @Min(1) @Max(500) teacherEpochs?: number;
-  @ApiPropertyOptional({ default: 4 }) @IsOptional() @IsNumber() @Min(1) @Max(50) temperature?: number;
-  @ApiPropertyOptional({ default: 0.5 }) @IsOptional() @IsNumber() @Min(0) @Max(1) alpha?: number;
-  @ApiPropertyOptional({ default: 1 }) @IsOptional() @IsNumber() @Min(0.001) @Max(1) labeledFraction?: number;
-  @ApiPropertyOptional({ default: 1 }) @IsOptional() @IsInt() @Min(0) seed?: number;
-  @ApiPropertyOptional({ default: 128 }) @IsOptional() @IsInt() @Min(1) @Max(8192) batchSize?: number;
-  @ApiPropertyOptional({ default: 4, description: 'early-stopping patience in epochs, 0 = off' }) @IsOptional() @IsInt() @Min(0) @Max(500) patience?: number;
+  @ApiPropertyOptional({ default: D.epochs }) @IsOptional() @IsInt() @Min(1) @Max(500) epochs?: number;
+  @ApiPropertyOptional({ default: D.teacherEpochs }) @IsOptional() @IsInt() @Min(1) @Max(500) teacherEpochs?: number;
+  @ApiPropertyOptional({ default: D.temperature }) @IsOptional() @IsNumber() @Min(1) @Max(50) temperature?: number;
+  @ApiPropertyOptional({ default: D.alpha }) @IsOptional() @IsNumber() @Min(0) @Max(1) alpha?: number;
+  @ApiPropertyOptional({ default: D.labeledFraction }) @IsOptional() @IsNumber() @Min(0.001) @Max(1) labeledFraction?: number;
+  @ApiPropertyOptional({ default: D.seed }) @IsOptional() @IsInt() @Min(0) seed?: number;
+  @ApiPropertyOptional({ default: D.batchSize }) @IsOptional() @IsInt() @Min(1) @Max(8192) batchSize?: number;
+  @ApiPropertyOptional({ default: D.patience, description: 'early-stopping patience in epochs, 0 = off' }) @IsOptional() @IsInt() @Min(0) @Max(500) patience?: number;
   @ApiPropertyOptional({ default: 1000, description: 'test rows in the eval split shipped with each artifact' })
   @IsOptional() @IsInt() @Min(1) @Max(10_000) evalSamples?: number;
 }

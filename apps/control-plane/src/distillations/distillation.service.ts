@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { DistillConfigError } from '@edgefleet/distill';
+import { DistillConfigError, withDefaultHyper } from '@edgefleet/distill';
 import { CancelAnswer, isTerminal, JobQueue, JobRecord, JobStatus } from '@edgefleet/jobs';
 import { InvalidInputError, NotFoundError, UnprocessableError } from '../common/errors';
 import type { Page } from '../common/pagination.dto';
@@ -49,10 +49,8 @@ export class DistillationsService {
       ...(students ? { students } : {}),
       ...(dto.targetBudget ? { targetBudget: { ...dto.targetBudget } } : {}),
       family: dto.family ?? dataset.name,
-      hyper: {
-        epochs: dto.epochs ?? 15, teacherEpochs: dto.teacherEpochs ?? 15, temperature: dto.temperature ?? 4, alpha: dto.alpha ?? 0.5,
-        labeledFraction: dto.labeledFraction ?? 1, seed: dto.seed ?? 1, ...(dto.batchSize ? { batchSize: dto.batchSize } : {}), ...(dto.patience !== undefined ? { patience: dto.patience } : {}),
-      },
+      // Every default resolved now, from the engine's one definition: the job (and the artifacts' lineage) records what it ran with.
+      hyper: withDefaultHyper(dto),
       evalSamples: dto.evalSamples ?? 1000,
     };
     const job = await this.queue.enqueue(DISTILLATION_QUEUE, payload, { maxAttempts: this.config.maxAttempts });

@@ -7,6 +7,7 @@ export interface TargetBudget {
   maxMacs?: number;
 }
 
+/** The hyper-parameters a job runs with, every default resolved at the API (from DISTILL_DEFAULTS). */
 export interface HyperParameters {
   epochs: number;
   teacherEpochs: number;
@@ -14,8 +15,9 @@ export interface HyperParameters {
   alpha: number;
   labeledFraction: number;
   seed: number;
+  /** Absent in jobs queued before the API resolved every default: distill() then applies its own. */
   batchSize?: number;
-  /** Early-stopping patience in epochs (distill's default 4; 0 = off). */
+  /** Early-stopping patience in epochs (0 = off); absent in older jobs, as batchSize. */
   patience?: number;
 }
 
