@@ -7,13 +7,16 @@
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { CommandLine, runCommand } from '@edgefleet/toolkit';
 import { loadDataset } from '../data';
+import { DatasetError } from '../data/dataset-error';
+import { DistillAbortedError, DistillConfigError } from '../errors';
 import { distill } from '../pipeline/distill';
-import { parseArgs } from './args';
+import { DISTILL_COMMAND, readDistillArgs } from './args';
 import { progressLine, publicJson, summaryTable } from './report';
 
-async function main(): Promise<void> {
-  const args = parseArgs(process.argv.slice(2));
+async function main(cl: CommandLine): Promise<void> {
+  const args = readDistillArgs(cl);
   const data = await loadDataset(args.dataset);
   const teacher = args.teacher ? new Uint8Array(await readFile(args.teacher)) : undefined;
   const controller = new AbortController();
@@ -44,7 +47,8 @@ async function main(): Promise<void> {
   else process.stderr.write(`${summaryTable(result.metrics)}\nwrote ${args.out}\n`);
 }
 
-main().catch((err: unknown) => {
-  process.stderr.write(`distill: ${err instanceof Error ? err.message : String(err)}\n`);
-  process.exit(1);
-});
+// A file that cannot be read is the user's problem too (one line naming it), as is bad data or a bad option.
+const isUserError = (err: unknown): boolean =>
+  err instanceof DistillConfigError || err instanceof DistillAbortedError || err instanceof DatasetError || (err instanceof Error && typeof (err as NodeJS.ErrnoException).code === 'string' && 'path' in err);
+
+runCommand(DISTILL_COMMAND, process.argv.slice(2), main, isUserError);
