@@ -1,15 +1,14 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Body, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation } from '@nestjs/swagger';
 import { CurrentActor } from '../auth/actor.decorator';
 import type { Actor } from '../audit/audit.types';
-import { ApiErrorResponses } from '../openapi/api-error-responses';
-import { CreateTargetDto, ListTargetsQueryDto, TargetDetailView, TargetPageView, TargetView, toClassStateView, toTargetView } from './target.dto';
+import { Page, mapPage } from '../common/pagination.dto';
+import { ApiController } from '../openapi/api-controller.decorator';
+import { ApiPageResponse } from '../openapi/page.view';
+import { CreateTargetDto, ListTargetsQueryDto, TargetDetailView, TargetView, toClassStateView, toTargetView } from './target.dto';
 import { TargetsService } from './target.service';
 
-@ApiTags('targets')
-@ApiBearerAuth()
-@ApiErrorResponses()
-@Controller('targets')
+@ApiController('targets')
 export class TargetController {
   constructor(private readonly targets: TargetsService) {}
 
@@ -21,10 +20,9 @@ export class TargetController {
   }
 
   @Get()
-  @ApiOkResponse({ type: TargetPageView })
-  async list(@Query() q: ListTargetsQueryDto): Promise<TargetPageView> {
-    const page = await this.targets.list(q);
-    return { ...page, items: page.items.map(toTargetView) };
+  @ApiPageResponse(TargetView)
+  async list(@Query() q: ListTargetsQueryDto): Promise<Page<TargetView>> {
+    return mapPage(await this.targets.list(q), toTargetView);
   }
 
   @Get(':id')

@@ -86,13 +86,6 @@ export class TargetDetailView extends TargetView {
   @ApiProperty({ type: [ClassStateView], description: 'one row per device class among the target\'s devices' }) classes!: ClassStateView[];
 }
 
-export class TargetPageView {
-  @ApiProperty({ type: [TargetView] }) items!: TargetView[];
-  @ApiProperty() total!: number;
-  @ApiProperty() limit!: number;
-  @ApiProperty() offset!: number;
-}
-
 export class ListTargetsQueryDto extends PageQueryDto {}
 
 export const toTargetView = (t: TargetRecord): TargetView => ({

@@ -18,3 +18,6 @@ export interface Page<T> {
   limit: number;
   offset: number;
 }
+
+/** The same page with every item mapped (a record page to a view page). */
+export const mapPage = <T, U>(page: Page<T>, map: (item: T) => U): Page<U> => ({ ...page, items: page.items.map(map) });

@@ -70,13 +70,6 @@ export class DeploymentDetailView extends DeploymentView {
   @ApiProperty({ type: [DeploymentDeviceView] }) devices!: DeploymentDeviceView[];
 }
 
-export class DeploymentPageView {
-  @ApiProperty({ type: [DeploymentView] }) items!: DeploymentView[];
-  @ApiProperty() total!: number;
-  @ApiProperty() limit!: number;
-  @ApiProperty() offset!: number;
-}
-
 const countStates = (rows: Array<{ state: DeviceState }>) =>
   rows.reduce<Partial<Record<DeviceState, number>>>((acc, r) => ({ ...acc, [r.state]: (acc[r.state] ?? 0) + 1 }), {});
 

@@ -1,18 +1,17 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Body, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
+import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation } from '@nestjs/swagger';
 import { CurrentActor } from '../auth/actor.decorator';
 import type { Actor } from '../audit/audit.types';
-import { ApiErrorResponses } from '../openapi/api-error-responses';
-import { ReportPageView, toReportView } from '../reports/report.dto';
+import { mapPage, Page } from '../common/pagination.dto';
+import { ApiController } from '../openapi/api-controller.decorator';
+import { ApiPageResponse } from '../openapi/page.view';
+import { ReportView, toReportView } from '../reports/report.dto';
 import { DevicesService } from './device.service';
 import {
-  CreateDeviceDto, DevicePageView, DeviceView, ListDevicesQueryDto, ReportQueryDto, toDeviceView, UpdateDeviceDto,
+  CreateDeviceDto, DeviceView, ListDevicesQueryDto, ReportQueryDto, toDeviceView, UpdateDeviceDto,
 } from './device.dto';
 
-@ApiTags('devices')
-@ApiBearerAuth()
-@ApiErrorResponses()
-@Controller('devices')
+@ApiController('devices')
 export class DeviceController {
   constructor(private readonly devices: DevicesService) {}
 
@@ -25,10 +24,9 @@ export class DeviceController {
 
   @Get()
   @ApiOperation({ summary: 'List devices, optionally by tag, status or hardware class' })
-  @ApiOkResponse({ type: DevicePageView })
-  async list(@Query() q: ListDevicesQueryDto): Promise<DevicePageView> {
-    const page = await this.devices.list({ tag: q.tag, status: q.status, profileClass: q.profileClass }, q);
-    return { ...page, items: page.items.map(toDeviceView) };
+  @ApiPageResponse(DeviceView)
+  async list(@Query() q: ListDevicesQueryDto): Promise<Page<DeviceView>> {
+    return mapPage(await this.devices.list({ tag: q.tag, status: q.status, profileClass: q.profileClass }, q), toDeviceView);
   }
 
   @Get(':id')
@@ -54,9 +52,8 @@ export class DeviceController {
 
   @Get(':id/reports')
   @ApiOperation({ summary: 'Benchmark reports the device sent, newest first' })
-  @ApiOkResponse({ type: ReportPageView })
-  async reports(@Param('id') id: string, @Query() q: ReportQueryDto): Promise<ReportPageView> {
-    const page = await this.devices.listReports(id, q);
-    return { ...page, items: page.items.map(toReportView) };
+  @ApiPageResponse(ReportView)
+  async reports(@Param('id') id: string, @Query() q: ReportQueryDto): Promise<Page<ReportView>> {
+    return mapPage(await this.devices.listReports(id, q), toReportView);
   }
 }

@@ -70,13 +70,6 @@ export class DeviceView {
   @ApiProperty({ format: 'date-time' }) updatedAt!: string;
 }
 
-export class DevicePageView {
-  @ApiProperty({ type: [DeviceView] }) items!: DeviceView[];
-  @ApiProperty() total!: number;
-  @ApiProperty() limit!: number;
-  @ApiProperty() offset!: number;
-}
-
 export class ReportQueryDto extends PageQueryDto {}
 
 export function toDeviceView(d: {

@@ -1,17 +1,16 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Query, Req, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { Body, Get, HttpCode, Param, Post, Query, Req, Res } from '@nestjs/common';
+import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiProduces } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { isTerminal } from '@edgefleet/jobs';
-import { ApiErrorResponses } from '../openapi/api-error-responses';
+import { mapPage, Page } from '../common/pagination.dto';
+import { ApiController } from '../openapi/api-controller.decorator';
+import { ApiPageResponse } from '../openapi/page.view';
 import { DistillationsService } from './distillation.service';
 import {
-  CancelView, CreateDistillationDto, DistillationPageView, DistillationView, ListDistillationsQueryDto, toDistillationView,
+  CancelView, CreateDistillationDto, DistillationView, ListDistillationsQueryDto, toDistillationView,
 } from './distillation.dto';
 
-@ApiTags('distillations')
-@ApiBearerAuth()
-@ApiErrorResponses()
-@Controller('distillations')
+@ApiController('distillations')
 export class DistillationController {
   constructor(private readonly distillations: DistillationsService) {}
 
@@ -23,10 +22,9 @@ export class DistillationController {
   }
 
   @Get()
-  @ApiOkResponse({ type: DistillationPageView })
-  async list(@Query() q: ListDistillationsQueryDto): Promise<DistillationPageView> {
-    const page = await this.distillations.list(q, q.status);
-    return { ...page, items: page.items.map(toDistillationView) };
+  @ApiPageResponse(DistillationView)
+  async list(@Query() q: ListDistillationsQueryDto): Promise<Page<DistillationView>> {
+    return mapPage(await this.distillations.list(q, q.status), toDistillationView);
   }
 
   @Get(':id')

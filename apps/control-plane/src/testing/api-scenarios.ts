@@ -75,6 +75,18 @@ export function describeApi(name: string, target: () => Promise<ApiTestTarget | 
       for (const p of ['/api/v1/devices', '/api/v1/devices/{id}/reports', '/api/v1/models', '/api/v1/models/{id}/content', '/api/v1/deployments']) {
         assert.ok(docs.body.paths[p], `OpenAPI lists ${p}`);
       }
+      // Every list route answers its own page schema (one generic page type, a distinct name per item type).
+      const pages: Record<string, string> = {
+        '/api/v1/devices': 'Device', '/api/v1/devices/{id}/reports': 'Report', '/api/v1/models': 'Model', '/api/v1/deployments': 'Deployment',
+        '/api/v1/datasets': 'Dataset', '/api/v1/distillations': 'Distillation', '/api/v1/targets': 'Target',
+      };
+      for (const [p, item] of Object.entries(pages)) {
+        const ref = docs.body.paths[p].get.responses['200'].content['application/json'].schema.$ref;
+        assert.equal(ref, `#/components/schemas/${item}PageView`, p);
+        const page = docs.body.components.schemas[`${item}PageView`];
+        assert.equal(page.properties.items.items.$ref, `#/components/schemas/${item}View`, p);
+        assert.deepEqual([...page.required].sort(), ['items', 'limit', 'offset', 'total'], p);
+      }
       const ui = await fetch(`${cp.httpUrl}/docs`);
       assert.equal(ui.status, 200);
       assert.match(await ui.text(), /swagger/i);
