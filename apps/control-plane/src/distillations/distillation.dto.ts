@@ -1,9 +1,9 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
-  ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsInt, IsNumber, IsOptional, IsString, IsUUID, Matches, Max, Min, ValidateNested,
+  ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsInt, IsNumber, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min, ValidateNested,
 } from 'class-validator';
-import { DISTILL_DEFAULTS as D } from '@edgefleet/distill';
+import { DISTILL_DEFAULTS as D, MODEL_SPEC_PATTERN } from '@edgefleet/distill';
 import type { JobRecord } from '@edgefleet/jobs';
 import { PageQueryDto } from '../common/pagination.dto';
 
@@ -24,7 +24,7 @@ export class CreateDistillationDto {
   teacherArtifactId?: string;
 
   @ApiPropertyOptional({ type: [String], example: ['mlp:64', 'cnn:8-16-32'] })
-  @IsOptional() @IsArray() @ArrayMinSize(1) @ArrayMaxSize(8) @IsString({ each: true }) @Matches(/^(mlp|cnn):[0-9x-]{1,64}$/, { each: true })
+  @IsOptional() @IsArray() @ArrayMinSize(1) @ArrayMaxSize(8) @IsString({ each: true }) @MaxLength(64, { each: true }) @Matches(MODEL_SPEC_PATTERN, { each: true })
   students?: string[];
 
   @ApiPropertyOptional({ type: TargetBudgetDto }) @IsOptional() @ValidateNested() @Type(() => TargetBudgetDto)

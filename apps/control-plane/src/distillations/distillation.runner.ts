@@ -8,7 +8,7 @@ import { DatasetsService } from '../datasets/dataset.service';
 import { DistillationConfig } from './distillation.config';
 import { DistillationPublisher } from './distillation.publisher';
 import type { DistillationPayload, DistillationProgress } from './distillation.types';
-import { NoFeasibleStudentError, studentForBudget } from './student-sizing';
+import { NoFeasibleStudentError, studentForSizeBudget } from '@edgefleet/selection';
 
 // Read once: the version of the engine that made an artifact goes into its lineage.
 const DISTILL_VERSION = (require('@edgefleet/distill/package.json') as { version: string }).version;
@@ -45,7 +45,7 @@ export class DistillationRunner {
       const data = await this.datasets.load(dataset);
       const teacher = payload.teacherArtifactId ? await this.teacherBytes(payload.teacherArtifactId) : undefined;
       // The API resolves a budget to students when the job is queued; this covers payloads queued without it.
-      const students = payload.students ?? (payload.targetBudget ? [studentForBudget(payload.targetBudget, data.train.sampleShape, data.train.numClasses).spec] : undefined);
+      const students = payload.students ?? (payload.targetBudget ? [studentForSizeBudget(payload.targetBudget, data.train.sampleShape, data.train.numClasses).student] : undefined);
       const runsTotal = (teacher ? 0 : 1) + (students?.length ?? DEFAULT_LADDER_SIZE);
       let runsDone = 0;
       let currentRun: string | undefined;

@@ -1,11 +1,10 @@
+import type { SizeBudget } from '@edgefleet/selection';
+
 /** The queue (Job.queue) distillation jobs live in. */
 export const DISTILLATION_QUEUE = 'distillation';
 
-/** Size limit for a student chosen by the service when no explicit list is given. */
-export interface TargetBudget {
-  maxParams?: number;
-  maxMacs?: number;
-}
+/** Size limit for a student chosen by the service when no explicit list is given (libs/selection sizes it). */
+export type TargetBudget = SizeBudget;
 
 /** The hyper-parameters a job runs with, every default resolved at the API (from DISTILL_DEFAULTS). */
 export interface HyperParameters {
