@@ -6,10 +6,10 @@
  * variants), KD vs hard-label training (mean ± std over seeds, and the per-seed paired difference) at
  * full labels and at 10% labels for each training length in --kd-epochs, and the time to distil a ~5%
  * student for 10 epochs. Targets are printed beside the measurements.
- * Teachers are cached under node_modules/.cache (delete, or pass --fresh, to retrain).
+ * Teachers are cached under node_modules/.cache, keyed by the data folder's version (delete, or pass --fresh, to retrain).
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import {
   DISTILL_DEFAULTS, DatasetSplit, Network, OnnxClassifier, argmaxRows, defaultTeacher, distill, ensureFashionMnist, exportInferenceModel,
   fit, loadDataset, matchRate, meanStd, prepareSplit,
@@ -21,7 +21,7 @@ const log = (s: string) => process.stderr.write(`${s}\n`);
 async function teacher(data: DatasetSplit, arch: 'mlp' | 'cnn', epochs: number, fresh: boolean): Promise<{ bytes: Uint8Array; accuracy: number; seconds?: number; cached: boolean }> {
   const { sampleShape, numClasses } = data.train;
   const spec = defaultTeacher(arch, sampleShape, numClasses);
-  const file = join(dirname(require.resolve('onnxruntime-node/package.json')), '..', '.cache', 'edgefleet', 'bench-teachers', `${spec.name}-e${epochs}-s1.onnx`);
+  const file = join(dirname(require.resolve('onnxruntime-node/package.json')), '..', '.cache', 'edgefleet', 'bench-teachers', `${spec.name}-e${epochs}-s1-${basename(data.source)}.onnx`);
   let bytes: Uint8Array | undefined;
   let seconds: number | undefined;
   if (!fresh) bytes = await readFile(file).then((b) => new Uint8Array(b), (err: NodeJS.ErrnoException) => { if (err.code === 'ENOENT') return undefined; throw err; });

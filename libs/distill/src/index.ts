@@ -1,5 +1,4 @@
 export * from './errors';
-export * from './util/prng';
 export * from './layers/layer';
 export * from './model/spec';
 export * from './model/network';

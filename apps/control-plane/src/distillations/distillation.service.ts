@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { DistillConfigError, withDefaultHyper } from '@edgefleet/distill';
+import { DistillConfigError, Network, parseModelSpec, withDefaultHyper } from '@edgefleet/distill';
+import { NoFeasibleStudentError, studentForSizeBudget } from '@edgefleet/selection';
 import { CancelAnswer, isTerminal, JobQueue, JobRecord, JobStatus } from '@edgefleet/jobs';
 import { InvalidInputError, NotFoundError, UnprocessableError } from '../common/errors';
 import type { Page } from '../common/pagination.dto';
@@ -9,7 +10,6 @@ import { DistillationConfig } from './distillation.config';
 import { DistillationWorkerService } from './distillation-worker.service';
 import type { CreateDistillationDto } from './distillation.dto';
 import { DISTILLATION_QUEUE, DistillationPayload } from './distillation.types';
-import { checkStudents, NoFeasibleStudentError, studentForBudget } from './student-sizing';
 
 @Injectable()
 export class DistillationsService {
@@ -37,8 +37,9 @@ export class DistillationsService {
     }
     let students = dto.students;
     try {
-      if (students) checkStudents(students, dataset.sampleShape, dataset.numClasses);
-      if (dto.targetBudget) students = [studentForBudget(dto.targetBudget, dataset.sampleShape, dataset.numClasses).spec];
+      // Each student must build on this data set's samples (a CNN needs images): DistillConfigError otherwise.
+      for (const s of students ?? []) new Network(parseModelSpec(s, dataset.sampleShape, dataset.numClasses), dataset.sampleShape);
+      if (dto.targetBudget) students = [studentForSizeBudget(dto.targetBudget, dataset.sampleShape, dataset.numClasses).student];
     } catch (err) {
       if (err instanceof DistillConfigError || err instanceof NoFeasibleStudentError) throw new UnprocessableError(err.message);
       throw err;

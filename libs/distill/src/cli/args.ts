@@ -1,24 +1,10 @@
 import { CommandLine, CommandSpec } from '@edgefleet/toolkit';
 import { DISTILL_DEFAULTS as D } from '../pipeline/defaults';
-import { TeacherArch } from '../pipeline/ladder';
+import type { DistillOptions } from '../pipeline/options';
 
-export interface CliArgs {
-  dataset: string;
-  out: string;
-  teacher?: string;
-  teacherArch?: TeacherArch;
-  students?: string[];
-  epochs?: number;
-  teacherEpochs?: number;
-  temperature?: number;
-  alpha?: number;
-  labeledFraction?: number;
-  seed?: number;
-  threads?: number;
-  batchSize?: number;
-  patience?: number;
-  json: boolean;
-}
+/** What the command line sets: paths, output mode, and distill()'s own options (their names and meaning live there). */
+export type CliArgs = { dataset: string; out: string; teacher?: string; students?: string[]; json: boolean }
+  & Pick<DistillOptions, 'teacherArch' | 'epochs' | 'teacherEpochs' | 'temperature' | 'alpha' | 'labeledFraction' | 'seed' | 'threads' | 'batchSize' | 'patience'>;
 
 export const DISTILL_COMMAND: CommandSpec = {
   name: 'distill',

@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { withTempDir } from '../data/test-factory';
-import { Prng } from '../util/prng';
+import { Prng } from '@edgefleet/toolkit';
 import { parseDistillArgs } from './args';
 
 const CLI = join(__dirname, 'distill.js');
