@@ -87,8 +87,6 @@ export async function executeSteps(steps: Step[], desired: DesiredStateMessage |
       switch (step.kind) {
         case 'nothing':
           return { state };
-        case 'reject':
-          return await fail(step.reason);
         case 'fetch': {
           const partial = await PartialDownload.open(step.ref, deps.store.partialPaths(step.ref.sha256));
           partials.set(step.ref.sha256, partial);

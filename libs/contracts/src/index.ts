@@ -6,3 +6,6 @@ export * from './validate';
 export * from './signing';
 export * from './eval-set';
 export * from './profile-class';
+export * from './key-id';
+export * from './trusted-keys';
+export * from './enrollment';

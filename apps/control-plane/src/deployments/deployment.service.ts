@@ -96,6 +96,21 @@ export class DeploymentsService {
     if (deployment) await this.ota.publishDesired(deviceId, buildDesiredState(deployment, deployment.artifact, this.config.blockSize));
   }
 
+  /**
+   * Re-signs and republishes every open desired state (each with a new seq and validity window), so a device that
+   * is still working on one never holds an expired one. Called every third of the validity period.
+   */
+  async refreshOpenDesiredStates(): Promise<{ refreshed: number; failed: number }> {
+    const ids = await this.deployments.devicesWithOpenDesiredState();
+    let failed = 0;
+    for (let i = 0; i < ids.length; i += PUBLISH_CONCURRENCY) {
+      const results = await Promise.allSettled(ids.slice(i, i + PUBLISH_CONCURRENCY).map((id) => this.republishDesired(id)));
+      failed += results.filter((r) => r.status === 'rejected').length;
+    }
+    if (failed > 0) this.log.warn(`desired state refresh: ${failed} of ${ids.length} device(s) not republished; they get a fresh one on their next hello`);
+    return { refreshed: ids.length - failed, failed };
+  }
+
   /** A device's download/verify/benchmark progress. Never moves a row backwards or out of a finished state. */
   async recordProgress(deviceId: string, msg: ProgressMessage): Promise<void> {
     await this.uow.transaction(async (tx) => {
