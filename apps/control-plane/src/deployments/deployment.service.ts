@@ -13,7 +13,7 @@ import { DeviceRepository } from '../devices/device.repository';
 import { ModelRepository } from '../models/model.repository';
 import { OtaService } from '../ota/ota.service';
 import { ReportRepository } from '../reports/report.repository';
-import { DeploymentStatusName, isFinished, rollUpStatus, stateAfterProgress, stateAfterReport } from './deployment-state';
+import { blocksAfterProgress, DeploymentStatusName, isFinished, rollUpStatus, stateAfterProgress, stateAfterReport } from './deployment-state';
 import { DeploymentDetail, DeploymentDeviceRow, DeploymentRepository, DeploymentWithArtifact } from './deployment.repository';
 import { blockCount, buildDesiredState } from './desired-state';
 
@@ -123,7 +123,7 @@ export class DeploymentsService {
       if (state === 'failed') await this.deployments.lock(row.deploymentId, tx);
       await this.deployments.updateDeviceRow(row.id, {
         state,
-        ...(msg.sha256 === a.sha256 ? { receivedBlocks: msg.receivedBlocks, totalBlocks: msg.totalBlocks } : {}),
+        ...blocksAfterProgress(row, state, msg, a.sha256),
         ...(state === 'failed' ? { error: msg.error ?? 'failed (no reason given)' } : {}),
       }, tx);
       if (state === 'failed') await this.rollUp(row.deploymentId, tx);
