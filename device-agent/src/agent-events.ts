@@ -1,6 +1,7 @@
 import type { EventEmitter } from 'node:events';
 import type { ProgressMessage, ReportMessage } from '@edgefleet/contracts';
 import type { Step } from './planner/steps';
+import type { RefusalCode } from './trust/desired-check';
 
 /** What a running agent tells whoever embeds it (benches, tests, the demo) besides MQTT. */
 export interface AgentEvents {
@@ -9,6 +10,8 @@ export interface AgentEvents {
   plan: [Step[]];
   /** A desired payload failed validation and was ignored. */
   invalidDesired: [string[]];
+  /** A valid desired state was refused (not signed by a trusted key, another device's, expired, older, too large). */
+  refusedDesired: [RefusalCode, string];
   connected: [];
   disconnected: [];
 }

@@ -1,18 +1,20 @@
 import { EventEmitter } from 'node:events';
-import { verifyDesiredState, type DesiredStateMessage, type HardwareProfile, type HelloMessage, type ReportMessage } from '@edgefleet/contracts';
+import type { HardwareProfile, HelloMessage, ReportMessage } from '@edgefleet/contracts';
 import { nextReport, type AgentEvents } from './agent-events';
-import { DEFAULT_BENCHMARK, DEFAULT_TRANSFER, defaultStateDir, type AgentOptions } from './config/agent-options';
+import { DEFAULT_BENCHMARK, DEFAULT_KEY_REFRESH_MS, DEFAULT_MAX_OBJECT_BYTES, DEFAULT_TRANSFER, defaultStateDir, type AgentOptions } from './config/agent-options';
 import { checkOptions } from './config/check-options';
 import { describeDevice } from './hardware/device-hardware';
 import type { SlowdownResult } from './hardware/slowdown';
-import { describeError } from './lib/errors';
+import { AgentConfigError, describeError } from './lib/errors';
 import { createLogger } from './lib/logger';
 import { AGENT_VERSION } from './lib/version';
-import { AgentLink, type DesiredEvent } from './mqtt/agent-link';
-import type { SignatureCheck } from './planner/planner';
+import { resolveIdentity } from './identity/resolve-identity';
+import { AgentLink } from './mqtt/agent-link';
 import { ReconcileLoop } from './reconcile/reconcile-loop';
 import { Reconciler } from './reconcile/reconciler';
 import { StateStore } from './state/state-store';
+import { DesiredIntake } from './trust/desired-intake';
+import { HighWaterMark } from './trust/high-water-mark';
 
 export interface AgentStatus {
   deviceId: string;
@@ -49,19 +51,33 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   const store = new StateStore(options.stateDir ?? defaultStateDir(options.deviceId), logger);
   await store.init();
   const initial = await store.load();
-  const trustedKeys = options.trustedKeys ?? [];
+  const highWater = new HighWaterMark(store.dir, logger);
+  await highWater.load(initial.desired?.seq ?? 0);
+  const identity = await resolveIdentity({
+    deviceId: options.deviceId, stateDir: store.dir, apiUrl: options.apiUrl, enrollToken: options.enrollToken, username: options.username,
+    password: options.password, trustedKeys: options.trustedKeys, name: options.name, tags: options.tags, agentVersion: AGENT_VERSION, profile,
+  }, logger);
+  const { keyRing } = identity;
+  if (keyRing.canRefresh) await keyRing.refresh();
+  const insecure = options.insecureNoSignature === true;
+  if (insecure) {
+    logger.warn('!!! --insecure-no-signature: this agent runs UNSIGNED desired states. Anyone who can publish on its topic chooses the model it runs. Development only. !!!');
+  } else if (keyRing.keys.length === 0) {
+    throw new AgentConfigError(['no trusted key: enroll (--enroll-token + --api-url), give --api-url to fetch the control plane\'s keys, or --trust-key <pem>; --insecure-no-signature accepts unsigned desired states (development only)']);
+  }
   const events = new EventEmitter<AgentEvents>();
 
   logger.info('starting', {
     stateDir: store.dir, profile: profile.name, simulated: hardware.simulated, slowdown: slowdown.factor, slowdownSource: slowdown.source,
-    threads: hardware.threads, active: initial.active?.sha256, signedOnly: trustedKeys.length > 0,
+    threads: hardware.threads, active: initial.active?.sha256, identity: identity.how, trustedKeys: keyRing.keys.map((k) => k.keyId),
+    highWaterSeq: highWater.value, signatures: insecure ? 'NOT CHECKED' : 'required',
   });
 
   const link = new AgentLink({
     brokerUrl: options.brokerUrl,
     deviceId: options.deviceId,
-    username: options.username,
-    password: options.password,
+    username: identity.username,
+    password: identity.password,
     logger,
     hello: (): Omit<HelloMessage, 'v'> => ({
       deviceId: options.deviceId,
@@ -73,36 +89,22 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     }),
   });
 
-  const signatureOf = (d: DesiredStateMessage): SignatureCheck => {
-    if (trustedKeys.length === 0) return 'not-required';
-    if (!d.signature) return 'missing';
-    return verifyDesiredState(d, trustedKeys) ? 'valid' : 'invalid';
-  };
   const reconciler = new Reconciler({
-    store, link, events, logger, hardware, signatureOf,
+    store, link, events, logger, hardware,
     tuning: { ...DEFAULT_TRANSFER, ...options.transfer },
     budget: { ...DEFAULT_BENCHMARK, ...options.benchmark },
     benchmarkLock: options.benchmarkLock,
   }, initial);
   const loop = new ReconcileLoop(() => reconciler.reconcileOnce(), logger, { baseMs: options.retryBaseMs ?? 2000, maxMs: options.retryMaxMs ?? 120_000 });
 
-  const onDesired = async (ev: DesiredEvent): Promise<void> => {
-    if (ev.kind === 'invalid') {
-      logger.warn('ignoring malformed desired state', { errors: ev.errors.slice(0, 10) });
-      events.emit('invalidDesired', ev.errors);
-      return;
-    }
-    const next = ev.kind === 'desired' ? ev.desired : undefined;
-    if (await reconciler.setDesired(next)) {
-      logger.info(next ? 'desired state received' : 'desired state cleared', next ? { deploymentId: next.deploymentId, sha256: next.artifact.sha256 } : undefined);
-    } else if (next) {
-      reconciler.repeatReport(next.deploymentId);
-    }
-    loop.kick();
-  };
-
+  const intake = new DesiredIntake({
+    deviceId: options.deviceId, keyRing, highWater, reconciler, loop, events, logger, insecure,
+    maxObjectBytes: options.maxObjectBytes ?? DEFAULT_MAX_OBJECT_BYTES,
+  });
+  // One message at a time: each one's checks see the high-water mark the previous one left.
+  let intakeChain = Promise.resolve();
   link.on('desired', (ev) => {
-    onDesired(ev).catch((err: unknown) => logger.error('handling desired state failed', { error: describeError(err) }));
+    intakeChain = intakeChain.then(() => intake.handle(ev)).catch((err: unknown) => logger.error('handling desired state failed', { error: describeError(err) }));
   });
   link.on('connected', () => events.emit('connected'));
   link.on('disconnected', () => events.emit('disconnected'));
@@ -110,6 +112,8 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   // Work the persisted desired state right away: a restart resumes a transfer even before the broker answers.
   loop.wake();
 
+  const keyRefresh = keyRing.canRefresh ? setInterval(() => void keyRing.refresh(), options.keyRefreshMs ?? DEFAULT_KEY_REFRESH_MS) : undefined;
+  keyRefresh?.unref();
   let stopped = false;
   return {
     deviceId: options.deviceId,
@@ -129,6 +133,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     stop: async () => {
       if (stopped) return;
       stopped = true;
+      clearInterval(keyRefresh);
       await loop.stop(() => reconciler.abort('agent stopping'));
       await link.stop();
       logger.info('stopped');

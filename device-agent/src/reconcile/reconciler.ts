@@ -7,7 +7,7 @@ import type { DeviceHardware } from '../hardware/device-hardware';
 import { AbortedError, describeError } from '../lib/errors';
 import type { Logger } from '../lib/logger';
 import type { AgentLink } from '../mqtt/agent-link';
-import { plan, type SignatureCheck } from '../planner/planner';
+import { plan } from '../planner/planner';
 import { referencedObjects, type PersistedState } from '../state/agent-state';
 import type { StateStore } from '../state/state-store';
 import { objectStatuses } from './object-status';
@@ -21,7 +21,6 @@ export interface ReconcilerDeps {
   tuning: TransferTuning;
   budget: BenchmarkBudget;
   benchmarkLock?: string;
-  signatureOf: (d: DesiredStateMessage) => SignatureCheck;
 }
 
 /**
@@ -42,7 +41,8 @@ export class Reconciler {
   async reconcileOnce(): Promise<void> {
     const { store, link, events, logger, hardware } = this.deps;
     const desired = this.state.desired;
-    const steps = plan({ desired, signature: desired ? this.deps.signatureOf(desired) : 'not-required', state: this.state, objects: await objectStatuses(store, desired) });
+    const expired = desired !== undefined && !(Date.parse(desired.expiresAt) > Date.now());
+    const steps = plan({ desired, expired, state: this.state, objects: await objectStatuses(store, desired) });
     events.emit('plan', steps);
     if (steps[0]?.kind === 'nothing') return;
     logger.info('plan', { steps: steps.map((s) => s.kind).join(' → '), deploymentId: desired?.deploymentId });
@@ -72,15 +72,19 @@ export class Reconciler {
   }
 
   /**
-   * Takes a new desired state (undefined: cleared). Returns false when it equals the one held. A change aborts the
-   * pass in flight and is persisted before it is worked on.
+   * Takes a desired state the intake accepted (undefined: cleared). 'changed': other work — the pass in flight is
+   * aborted; 'refreshed': the same work re-signed (new seq or expiry) — kept running; 'same': nothing new.
+   * Persisted before it is worked on.
    */
-  async setDesired(next: DesiredStateMessage | undefined): Promise<boolean> {
-    if (canonicalJson(next ?? null) === canonicalJson(this.state.desired ?? null)) return false;
-    this.abort('superseded by a new desired state');
+  async setDesired(next: DesiredStateMessage | undefined): Promise<'changed' | 'refreshed' | 'same'> {
+    const held = this.state.desired;
+    if (canonicalJson(next ?? null) === canonicalJson(held ?? null)) return 'same';
+    const work = (d: DesiredStateMessage | undefined) => canonicalJson(d ? { deploymentId: d.deploymentId, artifact: d.artifact, gates: d.gates } : null);
+    const kind = work(next) === work(held) ? 'refreshed' : 'changed';
+    if (kind === 'changed') this.abort('superseded by a new desired state');
     this.state = { ...this.state, desired: next };
     await this.deps.store.save(this.state);
-    return true;
+    return kind;
   }
 
   /**

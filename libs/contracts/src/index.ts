@@ -8,3 +8,6 @@ export * from './untrusted-json';
 export * from './signing';
 export * from './eval-set';
 export * from './profile-class';
+export * from './key-id';
+export * from './trusted-keys';
+export * from './enrollment';

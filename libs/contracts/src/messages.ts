@@ -6,6 +6,7 @@ import {
 import { IsDeviceName, IsDeviceTags } from './device-fields';
 import { Gates, HardwareProfile, TensorInfo } from './profile';
 import { DEVICE_ID_PATTERN, MAX_BLOCK_SIZE, PROTOCOL_VERSION } from './topics';
+import { KEY_ID_PATTERN } from './key-id';
 
 const SHA256 = /^[a-f0-9]{64}$/;
 const MAX_MODEL_BYTES = 2 * 1024 * 1024 * 1024 - 1;
@@ -96,13 +97,36 @@ export class ArtifactManifest {
   inputs?: TensorInfo[];
 }
 
-/** control plane → device, `…/desired`, retained: the model this device should run. */
+/** Largest `seq` a desired state may carry: JSON numbers are exact up to here in every language's doubles. */
+export const MAX_DESIRED_SEQ = Number.MAX_SAFE_INTEGER;
+
+/**
+ * control plane → device, `…/desired`, retained: the model this device should run. Everything but `signature` is
+ * signed (docs/security.md, "Signed updates"): the device it is for, a per-device sequence number that only grows
+ * (rollback and replay protection), a validity window (freeze protection) and the signing key's id.
+ */
 export class DesiredStateMessage extends Versioned {
+  /** The only device that may act on this message. */
+  @Matches(DEVICE_ID_PATTERN)
+  deviceId!: string;
+
+  /** Per device, strictly increasing over every desired state the control plane signs for it. */
+  @IsInt() @Min(1) @Max(MAX_DESIRED_SEQ)
+  seq!: number;
+
   @IsString() @MaxLength(64)
   deploymentId!: string;
 
-  @IsISO8601()
+  @IsISO8601({ strict: true })
   issuedAt!: string;
+
+  /** After this instant the device refuses the message; the control plane re-signs open desired states before. */
+  @IsISO8601({ strict: true })
+  expiresAt!: string;
+
+  /** Which trusted key signed it (`keyIdOf` of its public key). */
+  @IsString() @Matches(KEY_ID_PATTERN)
+  keyId!: string;
 
   @IsDefined() @ValidateNested() @Type(() => ArtifactManifest)
   artifact!: ArtifactManifest;
@@ -110,8 +134,8 @@ export class DesiredStateMessage extends Versioned {
   @IsDefined() @ValidateNested() @Type(() => Gates)
   gates!: Gates;
 
-  /** Ed25519 signature (base64) over `signingPayload(message)` by the control plane's key. */
-  @IsOptional() @IsBase64()
+  /** Ed25519 signature (base64) over `signingPayload(message)` by the key `keyId`. */
+  @IsOptional() @IsBase64() @MaxLength(128)
   signature?: string;
 }
 

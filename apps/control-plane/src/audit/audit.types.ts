@@ -11,6 +11,9 @@ export interface AuditActions {
   'deployment.create': 'deployment';
   'deployment.report': 'deployment';
   'apikey.create': 'apikey';
+  'signing-key.stage': 'signing-key';
+  'signing-key.activate': 'signing-key';
+  'signing-key.retire': 'signing-key';
 }
 
 export type AuditAction = keyof AuditActions;
