@@ -8,7 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ControlPlane, startControlPlane } from '../bootstrap';
-import { ApiClient, deviceBody } from '../testing/factories';
+import { ApiClient, deviceBody, gzipBomb } from '../testing/factories';
 
 describe('hostile HTTP input is a 4xx before it reaches validation or the database', () => {
   let cp: ControlPlane;
@@ -85,5 +85,21 @@ describe('hostile HTTP input is a 4xx before it reaches validation or the databa
     });
     assert.ok(noBoundary.status >= 400 && noBoundary.status < 500, `got ${noBoundary.status}`);
     assert.equal((await new ApiClient(cp.httpUrl).get('/health')).status, 200);
+  });
+
+  it('refuses a compressed-upload bomb (1 GiB of CSV from 1 MB of gzip) with 413 and keeps serving', async () => {
+    const form = new FormData();
+    form.set('name', 'bomb');
+    form.set('csv', new Blob([gzipBomb(1024)]), 'data.csv.gz');
+    // The control plane runs in this process: its resident memory must not grow by anything like 1 GiB.
+    const rss0 = process.memoryUsage().rss;
+    let peak = rss0;
+    const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 5);
+    const res = await api.request('POST', '/api/v1/datasets', form).finally(() => clearInterval(sampler));
+    assert.equal(res.status, 413, JSON.stringify(res.body));
+    assert.ok(peak - rss0 < 256 * 1024 * 1024, `resident memory grew by ${((peak - rss0) / 2 ** 20).toFixed(0)} MiB`);
+    assert.match(String(res.body.message), /decompression bomb|decompressed/);
+    assert.equal((await new ApiClient(cp.httpUrl).get('/health')).status, 200);
+    assert.equal((await api.get('/api/v1/datasets')).body.total, 0);
   });
 });

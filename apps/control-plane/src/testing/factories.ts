@@ -3,6 +3,7 @@
  * an HTTP client that speaks the admin API. Test-only (imported by *.spec.ts files).
  */
 import { randomUUID } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
 import { encodeEvalSet, HardwareProfile } from '@edgefleet/contracts';
 import { GraphBuilder } from '@edgefleet/onnx';
 
@@ -26,6 +27,12 @@ export function evalSetFor(features = 4, classes = 3, n = 8): Buffer {
     x: Float32Array.from({ length: n * features }, (_, i) => (i % 7) / 7),
     y: Int32Array.from({ length: n }, (_, i) => i % classes),
   });
+}
+
+/** A decompression bomb: `members` concatenated gzip members of 1 MiB of zeros each (~1 KB per MiB it expands to). */
+export function gzipBomb(members: number): Buffer {
+  const member = gzipSync(Buffer.alloc(1024 * 1024));
+  return Buffer.concat(Array.from({ length: members }, () => member));
 }
 
 export const profile = (over: Partial<HardwareProfile> = {}): HardwareProfile =>
