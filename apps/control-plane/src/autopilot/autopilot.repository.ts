@@ -4,9 +4,8 @@ import type { Db } from '../db/prisma-types';
 import { isUniqueViolation } from '../db/prisma-types';
 import { ConflictError } from '../common/errors';
 import {
-  autopilotActor, AutopilotStatusName, ClassStateRecord, FleetBudget, FleetDistillSettings, TargetRecord, FleetSelector,
+  AutopilotStatusName, ClassStateRecord, FleetBudget, FleetDistillSettings, TargetRecord, FleetSelector,
 } from './autopilot.types';
-import type { PlanDevice, PlanDistillation } from './autopilot.planner';
 
 export interface NewTarget {
   name: string;
@@ -27,9 +26,6 @@ export interface StateChange {
   details?: Record<string, unknown>;
 }
 
-const UNFINISHED = ['pending', 'downloading', 'verifying', 'benchmarking'] as const;
-const REFUSED = ['rejected', 'failed'] as const;
-
 const plain = (v: unknown) => JSON.parse(JSON.stringify(v)) as Prisma.InputJsonObject;
 
 const toTarget = (t: FleetTarget): TargetRecord => ({
@@ -42,7 +38,10 @@ const toState = (s: TargetClassState): ClassStateRecord => ({
   distillationJobId: s.distillationJobId, deploymentId: s.deploymentId, reason: s.reason, details: s.details, updatedAt: s.updatedAt,
 });
 
-/** Fleet targets, their per-class state and distillations, and the fleet facts a reconcile reads. */
+/**
+ * Fleet targets, their per-class state and the distillations claimed for them — the autopilot's own tables. What
+ * it reads of the fleet (devices, deployments, jobs, reports) it asks the owning modules' services.
+ */
 @Injectable()
 export class AutopilotRepository {
   constructor(@Inject(PrismaClient) private readonly prisma: PrismaClient) {}
@@ -71,6 +70,11 @@ export class AutopilotRepository {
     return { items: items.map(toTarget), total };
   }
 
+  /** Every target, oldest first (what the autopilot matches events against; a fleet has tens to hundreds). */
+  async allTargets(): Promise<TargetRecord[]> {
+    return (await this.prisma.fleetTarget.findMany({ orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] })).map(toTarget);
+  }
+
   async deleteTarget(id: string): Promise<boolean> {
     const { count } = await this.prisma.fleetTarget.deleteMany({ where: { id } });
     return count === 1;
@@ -89,56 +93,9 @@ export class AutopilotRepository {
     });
   }
 
-  /** Device classes present among the target's devices. */
-  async classesOf(selector: FleetSelector): Promise<string[]> {
-    const rows = await this.prisma.device.findMany({ where: this.deviceWhere(selector), distinct: ['profileClass'], select: { profileClass: true } });
-    return rows.map((r) => r.profileClass);
-  }
-
-  /** The device's class and tags (undefined for an unknown device). */
-  async device(id: string): Promise<{ profileClass: string; tags: string[] } | undefined> {
-    return (await this.prisma.device.findUnique({ where: { id }, select: { profileClass: true, tags: true } })) ?? undefined;
-  }
-
-  /** The target's devices of one class, with what each runs and installs. */
-  async devicesOf(selector: FleetSelector, profileClass: string): Promise<PlanDevice[]> {
-    const rows = await this.prisma.device.findMany({
-      where: { ...this.deviceWhere(selector), profileClass },
-      orderBy: { id: 'asc' },
-      select: {
-        id: true, activeArtifactId: true,
-        deployments: { where: { state: { in: [...UNFINISHED] } }, select: { deployment: { select: { artifactId: true } } } },
-      },
-    });
-    return rows.map((d) => ({ id: d.id, activeArtifactId: d.activeArtifactId, unfinishedArtifactIds: d.deployments.map((x) => x.deployment.artifactId) }));
-  }
-
-  /** Artifacts that devices of this class rejected or could not run in deployments this target's autopilot made. */
-  async rejectedArtifacts(targetId: string, profileClass: string): Promise<string[]> {
-    const rows = await this.prisma.deploymentDevice.findMany({
-      where: { state: { in: [...REFUSED] }, device: { profileClass }, deployment: { createdBy: autopilotActor(targetId) } },
-      select: { deployment: { select: { artifactId: true } } },
-    });
-    return [...new Set(rows.map((r) => r.deployment.artifactId))];
-  }
-
-  /** Variants this target's deployments activated on devices of the class (they passed its gates there). */
-  async passedArtifacts(targetId: string, profileClass: string): Promise<string[]> {
-    const rows = await this.prisma.deploymentDevice.findMany({
-      where: { state: 'active', device: { profileClass }, deployment: { createdBy: autopilotActor(targetId) } },
-      select: { deployment: { select: { artifactId: true } } },
-    });
-    return [...new Set(rows.map((r) => r.deployment.artifactId))];
-  }
-
-  async distillations(targetId: string, profileClass: string): Promise<PlanDistillation[]> {
-    const rows = await this.prisma.targetDistillation.findMany({ where: { targetId, profileClass }, orderBy: { createdAt: 'asc' } });
-    const jobIds = rows.map((r) => r.jobId).filter((j): j is string => j !== null);
-    const jobs = new Map((await this.prisma.job.findMany({ where: { id: { in: jobIds } }, select: { id: true, status: true, error: true } })).map((j) => [j.id, j]));
-    return rows.map((r) => {
-      const job = r.jobId ? jobs.get(r.jobId) : undefined;
-      return { student: r.student, jobId: r.jobId, status: job?.status ?? 'unqueued', error: job?.error, createdAt: r.createdAt };
-    });
+  /** The students claimed for the pair, oldest first, with the job each was queued as (null: could not be queued). */
+  async distillations(targetId: string, profileClass: string): Promise<Array<{ student: string; jobId: string | null; createdAt: Date }>> {
+    return this.prisma.targetDistillation.findMany({ where: { targetId, profileClass }, orderBy: { createdAt: 'asc' }, select: { student: true, jobId: true, createdAt: true } });
   }
 
   /** Claims the right to queue this student for the pair; false when it was claimed before (by anyone). */
@@ -184,16 +141,5 @@ export class AutopilotRepository {
     });
   }
 
-  /** Status of a deployment and whether every device of it has finished. */
-  async deploymentStatus(id: string): Promise<string | undefined> {
-    return (await this.prisma.deployment.findUnique({ where: { id }, select: { status: true } }))?.status;
-  }
 
-  async jobStatus(id: string): Promise<string | undefined> {
-    return (await this.prisma.job.findUnique({ where: { id }, select: { status: true } }))?.status;
-  }
-
-  private deviceWhere(selector: FleetSelector): Prisma.DeviceWhereInput {
-    return selector.tags && selector.tags.length > 0 ? { tags: { hasSome: selector.tags } } : {};
-  }
 }

@@ -1,84 +1,96 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { ModuleRef } from '@nestjs/core';
 import { randomUUID } from 'node:crypto';
 import { isDomainError } from '../common/errors';
 import { DeploymentsService } from '../deployments/deployment.service';
+import { DevicesService } from '../devices/device.service';
 import { DistillationsService } from '../distillations/distillation.service';
 import { SelectionService, type RecommendationResult } from '../selection/selection.service';
 import { AutopilotConfig } from './autopilot.config';
-import { plan, type Plan, type PlanRecommendation } from './autopilot.planner';
+import { plan, type Plan, type PlanDevice, type PlanDistillation, type PlanRecommendation } from './autopilot.planner';
 import { AutopilotRepository, type StateChange } from './autopilot.repository';
 import { autopilotActor, type TargetRecord } from './autopilot.types';
 
 /** What one reconcile of a (target, class) did. */
 export type ReconcileOutcome = { kind: 'busy' } | { kind: 'gone' } | { kind: 'done'; plan: Plan; status: string } | { kind: 'error'; reason: string };
 
+export interface Pair {
+  targetId: string;
+  profileClass: string;
+}
+
+const selects = (t: TargetRecord, tags: readonly string[]) => !t.selector.tags?.length || t.selector.tags.some((tag) => tags.includes(tag));
+
 /**
  * Reconciles one (target, device class) at a time: recommend → plan → act → record. Idempotent (each step reads
  * the database, so running it twice changes nothing) and safe with several control planes: the pair's lease in
  * its state row lets one reconcile at a time act on it, and distillations are claimed per student spec.
+ *
+ * A reconcile costs a fixed number of queries whatever the fleet's size (no query per device, job or report); the
+ * fleet facts come from the owning modules (devices, deployments, distillations, selection).
  */
 @Injectable()
 export class AutopilotService {
   private readonly log = new Logger('Autopilot');
   /** Lease owner name of this control plane. */
   readonly owner = `cp-${randomUUID().slice(0, 8)}`;
-  private distillationsService?: DistillationsService;
 
   constructor(
     private readonly repo: AutopilotRepository,
     private readonly selection: SelectionService,
     private readonly deployments: DeploymentsService,
-    private readonly moduleRef: ModuleRef,
+    private readonly devices: DevicesService,
+    private readonly distillations: DistillationsService,
     private readonly config: AutopilotConfig,
   ) {}
 
-  /**
-   * DistillationsModule is a dynamic module built with the distillation config; importing it a second time here
-   * would build a second queue and worker, so its service is looked up in the running application instead.
-   */
-  private get distillations(): DistillationsService {
-    this.distillationsService ??= this.moduleRef.get(DistillationsService, { strict: false });
-    return this.distillationsService;
+  /** Every (target, class) of the fleet (the safety pass): one query for the targets, one per target for its classes. */
+  async allPairs(): Promise<Pair[]> {
+    const out: Pair[] = [];
+    for (const t of await this.repo.allTargets()) out.push(...(await this.pairsOfTarget(t)));
+    return out;
   }
 
-  /** Every class of every target. */
-  async reconcileAll(): Promise<void> {
-    const { items } = await this.repo.listTargets();
-    for (const t of items) await this.reconcileTarget(t);
-  }
-
-  async reconcileTarget(targetOrId: TargetRecord | string): Promise<void> {
+  async pairsOfTarget(targetOrId: TargetRecord | string): Promise<Pair[]> {
     const target = typeof targetOrId === 'string' ? await this.repo.findTarget(targetOrId) : targetOrId;
-    if (!target) return;
-    for (const cls of await this.repo.classesOf(target.selector)) await this.reconcilePair(target.id, cls);
+    if (!target) return [];
+    return (await this.devices.classesOf(target.selector.tags ?? [])).map((profileClass) => ({ targetId: target.id, profileClass }));
   }
 
-  /** The pairs a device belongs to (after its hello or report). */
-  async pairsOfDevice(deviceId: string): Promise<Array<{ targetId: string; profileClass: string }>> {
-    const device = await this.repo.device(deviceId);
-    if (!device) return [];
-    const { items } = await this.repo.listTargets();
-    return items
-      .filter((t) => !t.selector.tags?.length || t.selector.tags.some((tag) => device.tags.includes(tag)))
-      .map((t) => ({ targetId: t.id, profileClass: device.profileClass }));
+  /** The pairs a device belongs to, from what the event said about it (no device query). */
+  async pairsOfDevice(d: { profileClass: string; tags: readonly string[] }): Promise<Pair[]> {
+    return (await this.repo.allTargets()).filter((t) => selects(t, d.tags)).map((t) => ({ targetId: t.id, profileClass: d.profileClass }));
   }
 
-  /** Pairs whose job or deployment has moved on since they last looked (what the watch timer re-reconciles). */
-  async pairsDue(): Promise<Array<{ targetId: string; profileClass: string }>> {
-    const due: Array<{ targetId: string; profileClass: string }> = [];
-    for (const w of await this.repo.listWaiting()) {
-      if (w.status === 'distilling' && w.distillationJobId) {
-        const s = await this.repo.jobStatus(w.distillationJobId);
-        if (s !== 'queued' && s !== 'running') due.push(w);
-      } else if (w.status === 'deploying' && w.deploymentId) {
-        const s = await this.repo.deploymentStatus(w.deploymentId);
-        if (s !== 'in_progress') due.push(w);
-      } else {
-        due.push(w);
-      }
-    }
-    return due;
+  /** The pairs of a device known by id only (after a report). */
+  async pairsOfDeviceId(deviceId: string): Promise<Pair[]> {
+    const d = await this.devices.find(deviceId);
+    return d ? this.pairsOfDevice(d) : [];
+  }
+
+  /** New variants of a family: every pair of the targets of that family may now choose differently. */
+  async pairsOfFamily(family: string | null): Promise<Pair[]> {
+    const out: Pair[] = [];
+    for (const t of await this.repo.allTargets()) if (family === null || t.family === family) out.push(...(await this.pairsOfTarget(t)));
+    return out;
+  }
+
+  /**
+   * Pairs whose job or deployment has moved on since they last looked (what the watch timer re-reconciles): one
+   * query for the waiting pairs, then one for all their deployments and one for all their jobs.
+   */
+  async pairsDue(): Promise<Pair[]> {
+    const waiting = await this.repo.listWaiting();
+    if (waiting.length === 0) return [];
+    const ids = (pick: (w: (typeof waiting)[number]) => string | null) => waiting.map(pick).filter((x): x is string => x !== null);
+    const [deployments, jobs] = await Promise.all([
+      this.deployments.statuses(ids((w) => (w.status === 'deploying' ? w.deploymentId : null))),
+      this.distillations.outcomes(ids((w) => (w.status === 'distilling' ? w.distillationJobId : null))),
+    ]);
+    return waiting.filter((w) => {
+      if (w.status === 'distilling' && w.distillationJobId) return !['queued', 'running'].includes(jobs.get(w.distillationJobId)?.status ?? 'gone');
+      if (w.status === 'deploying' && w.deploymentId) return deployments.get(w.deploymentId) !== 'in_progress';
+      return true;
+    }).map(({ targetId, profileClass }) => ({ targetId, profileClass }));
   }
 
   async reconcilePair(targetId: string, profileClass: string): Promise<ReconcileOutcome> {
@@ -102,18 +114,31 @@ export class AutopilotService {
   }
 
   private async decide(target: TargetRecord, profileClass: string) {
-    const [devices, rejected, passed, distillations] = await Promise.all([
-      this.repo.devicesOf(target.selector, profileClass),
-      this.repo.rejectedArtifacts(target.id, profileClass),
-      this.repo.passedArtifacts(target.id, profileClass),
-      this.repo.distillations(target.id, profileClass),
-    ]);
+    // Sequential on purpose: a reconcile holds at most one connection, so requests are never queued behind it.
+    const devices = await this.members(target, profileClass);
+    const { passed, refused: rejected } = await this.deployments.classOutcomes(autopilotActor(target.id), profileClass);
+    const distillations = await this.distillationsOf(target.id, profileClass);
     const rec = await this.selection.recommend(profileClass, { family: target.family, ...target.budget, excludeVariantIds: rejected });
     const p = plan({
       recommendation: summarize(rec), devices, rejected, passed, distillations,
       canDistill: target.distill !== undefined, maxDistillations: this.config.maxDistillations,
     });
     return { p, rec, rejected };
+  }
+
+  private async members(target: TargetRecord, profileClass: string): Promise<PlanDevice[]> {
+    const members = await this.devices.classMembers(target.selector.tags ?? [], profileClass);
+    const unfinished = await this.deployments.unfinishedArtifacts(members.map((m) => m.id));
+    return members.map((m) => ({ id: m.id, activeArtifactId: m.activeArtifactId, unfinishedArtifactIds: unfinished.get(m.id) ?? [] }));
+  }
+
+  private async distillationsOf(targetId: string, profileClass: string): Promise<PlanDistillation[]> {
+    const rows = await this.repo.distillations(targetId, profileClass);
+    const jobs = await this.distillations.outcomes(rows.map((r) => r.jobId).filter((j): j is string => j !== null));
+    return rows.map((r) => {
+      const job = r.jobId ? jobs.get(r.jobId) : undefined;
+      return { student: r.student, jobId: r.jobId, status: job?.status ?? 'unqueued', error: job?.error, createdAt: r.createdAt };
+    });
   }
 
   private async act(target: TargetRecord, profileClass: string, p: Plan, rec: RecommendationResult, rejected: string[]): Promise<StateChange> {

@@ -112,6 +112,35 @@ export class DeploymentRepository {
     return { items, total };
   }
 
+  /** Status of each deployment, in one query (unknown ids are absent). */
+  async statuses(ids: readonly string[]): Promise<Map<string, DeploymentStatusName>> {
+    if (ids.length === 0) return new Map();
+    const rows = await this.prisma.deployment.findMany({ where: { id: { in: [...new Set(ids)] } }, select: { id: true, status: true } });
+    return new Map(rows.map((r) => [r.id, r.status]));
+  }
+
+  /** Artifacts of the devices' unfinished deployment rows, per device, in one query. */
+  async unfinishedArtifacts(deviceIds: readonly string[]): Promise<Map<string, string[]>> {
+    const out = new Map<string, string[]>();
+    if (deviceIds.length === 0) return out;
+    const rows = await this.prisma.deploymentDevice.findMany({
+      where: { deviceId: { in: [...deviceIds] }, state: { in: [...UNFINISHED_STATES] } },
+      select: { deviceId: true, deployment: { select: { artifactId: true } } },
+    });
+    for (const r of rows) out.set(r.deviceId, [...(out.get(r.deviceId) ?? []), r.deployment.artifactId]);
+    return out;
+  }
+
+  /** Which artifacts devices of a class activated, and which they rejected or could not run, in deployments made by `createdBy`. */
+  async classOutcomes(createdBy: string, profileClass: string): Promise<{ passed: string[]; refused: string[] }> {
+    const rows = await this.prisma.deploymentDevice.findMany({
+      where: { state: { in: ['active', 'rejected', 'failed'] }, device: { profileClass }, deployment: { createdBy } },
+      select: { state: true, deployment: { select: { artifactId: true } } },
+    });
+    const of = (pick: (s: string) => boolean) => [...new Set(rows.filter((r) => pick(r.state)).map((r) => r.deployment.artifactId))];
+    return { passed: of((s) => s === 'active'), refused: of((s) => s !== 'active') };
+  }
+
   /** The device's newest deployment it has not finished, if any (for re-sending desired state). */
   async newestUnfinishedFor(deviceId: string): Promise<DeploymentWithArtifact | undefined> {
     const row = await this.prisma.deploymentDevice.findFirst({
