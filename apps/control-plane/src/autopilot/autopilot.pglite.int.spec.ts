@@ -9,23 +9,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { PrismaClient } from '@edgefleet/db';
-import { GraphBuilder } from '@edgefleet/onnx';
 import { startControlPlane, type ControlPlane } from '../bootstrap';
 import { ApiClient, profile } from '../testing/factories';
 import { syntheticCsv, uploadCsvDataset } from '../distillations/testing/distillation-fixtures';
 import { AutopilotService } from './autopilot.service';
+import { mlpModel } from './testing/mlp-model';
 
 const FEATURES = 8;
 const CLASSES = 3;
 
-function mlpModel(hidden: number): Buffer {
-  const g = new GraphBuilder(`mlp-${hidden}`);
-  const x = g.input('x', 'float32', ['batch', FEATURES]);
-  const w = (n: number) => Float32Array.from({ length: n }, (_, i) => Math.sin(i) * 0.05);
-  const h = g.op('Relu', [g.op('MatMul', [x, g.initializer('w1', w(FEATURES * hidden), [FEATURES, hidden])])]);
-  g.output(g.op('MatMul', [h, g.initializer('w2', w(hidden * CLASSES), [hidden, CLASSES])]), 'float32', ['batch', CLASSES], 'logits');
-  return Buffer.from(g.toModel());
-}
+const mlp = (hidden: number) => mlpModel(FEATURES, hidden, CLASSES);
 
 describe('fleet targets and the autopilot (PGlite)', () => {
   let dataDir: string;
@@ -49,7 +42,7 @@ describe('fleet targets and the autopilot (PGlite)', () => {
       const res = await api.post('/api/v1/devices', { profile: profile(), ...d });
       assert.equal(res.status, 201, JSON.stringify(res.body));
     }
-    const up = await api.uploadModel({ name: 'mlp-64', version: '1', precision: 'fp32', family: 'fam' }, mlpModel(64));
+    const up = await api.uploadModel({ name: 'mlp-64', version: '1', precision: 'fp32', family: 'fam' }, mlp(64));
     assert.equal(up.status, 201, JSON.stringify(up.body));
     big = up.body.id;
     await prisma.modelArtifact.update({ where: { id: big }, data: { metrics: { accuracy: 0.9 } } });

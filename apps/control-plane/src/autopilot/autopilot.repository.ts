@@ -114,11 +114,12 @@ export class AutopilotRepository {
    * agree. False when another reconcile holds an unexpired lease.
    */
   async acquire(targetId: string, profileClass: string, owner: string, leaseMs: number, db: Db = this.prisma): Promise<boolean> {
-    await db.targetClassState.createMany({ data: [{ targetId, profileClass }], skipDuplicates: true });
+    // One statement: the row is created on first sight, else its lease taken if free (or already ours).
     const n = await db.$executeRaw`
-      UPDATE "TargetClassState" SET "leaseOwner" = ${owner}, "leaseExpiresAt" = now() + (${leaseMs} * interval '1 millisecond')
-      WHERE "targetId" = ${targetId} AND "profileClass" = ${profileClass}
-        AND ("leaseExpiresAt" IS NULL OR "leaseExpiresAt" < now() OR "leaseOwner" = ${owner})`;
+      INSERT INTO "TargetClassState" ("id", "targetId", "profileClass", "leaseOwner", "leaseExpiresAt", "updatedAt")
+      VALUES (gen_random_uuid()::text, ${targetId}, ${profileClass}, ${owner}, now() + (${leaseMs} * interval '1 millisecond'), now())
+      ON CONFLICT ("targetId", "profileClass") DO UPDATE SET "leaseOwner" = EXCLUDED."leaseOwner", "leaseExpiresAt" = EXCLUDED."leaseExpiresAt"
+      WHERE "TargetClassState"."leaseExpiresAt" IS NULL OR "TargetClassState"."leaseExpiresAt" < now() OR "TargetClassState"."leaseOwner" = ${owner}`;
     return n === 1;
   }
 

@@ -6,7 +6,7 @@ import { DevicesService } from '../devices/device.service';
 import { DistillationsService } from '../distillations/distillation.service';
 import { SelectionService, type RecommendationResult } from '../selection/selection.service';
 import { AutopilotConfig } from './autopilot.config';
-import { plan, type Plan, type PlanDevice, type PlanDistillation, type PlanRecommendation } from './autopilot.planner';
+import { excludedVariants, plan, type Plan, type PlanDevice, type PlanDistillation, type PlanRecommendation } from './autopilot.planner';
 import { AutopilotRepository, type StateChange } from './autopilot.repository';
 import { autopilotActor, type TargetRecord } from './autopilot.types';
 
@@ -99,8 +99,8 @@ export class AutopilotService {
     if (!(await this.repo.acquire(targetId, profileClass, this.owner, this.config.leaseMs))) return { kind: 'busy' };
     let change: StateChange | undefined;
     try {
-      const { p, rec, rejected } = await this.decide(target, profileClass);
-      change = await this.act(target, profileClass, p, rec, rejected);
+      const { p, rec, rejected, remeasuring } = await this.decide(target, profileClass);
+      change = await this.act(target, profileClass, p, rec, rejected, remeasuring);
       return { kind: 'done', plan: p, status: change.status };
     } catch (err) {
       // A reconcile that cannot finish says why in the state row; the next event or tick tries again.
@@ -116,14 +116,15 @@ export class AutopilotService {
   private async decide(target: TargetRecord, profileClass: string) {
     // Sequential on purpose: a reconcile holds at most one connection, so requests are never queued behind it.
     const devices = await this.members(target, profileClass);
-    const { passed, refused: rejected } = await this.deployments.classOutcomes(autopilotActor(target.id), profileClass);
+    const { passed, refusals } = await this.deployments.classOutcomes(autopilotActor(target.id), profileClass);
+    const { excluded: rejected, remeasuring } = excludedVariants(refusals);
     const distillations = await this.distillationsOf(target.id, profileClass);
     const rec = await this.selection.recommend(profileClass, { family: target.family, ...target.budget, excludeVariantIds: rejected });
     const p = plan({
       recommendation: summarize(rec), devices, rejected, passed, distillations,
       canDistill: target.distill !== undefined, maxDistillations: this.config.maxDistillations,
     });
-    return { p, rec, rejected };
+    return { p, rec, rejected, remeasuring };
   }
 
   private async members(target: TargetRecord, profileClass: string): Promise<PlanDevice[]> {
@@ -141,8 +142,8 @@ export class AutopilotService {
     });
   }
 
-  private async act(target: TargetRecord, profileClass: string, p: Plan, rec: RecommendationResult, rejected: string[]): Promise<StateChange> {
-    const details = detailsOf(rec, rejected);
+  private async act(target: TargetRecord, profileClass: string, p: Plan, rec: RecommendationResult, rejected: string[], remeasuring: string[]): Promise<StateChange> {
+    const details = detailsOf(rec, rejected, remeasuring);
     const decision = rec.decision;
     const name = `${target.name}/${profileClass.slice(0, 8)}`;
     switch (p.kind) {
@@ -192,7 +193,7 @@ function summarize(r: RecommendationResult): PlanRecommendation {
 }
 
 /** The part of a recommendation worth keeping on the state row (GET /targets/:id shows it). */
-function detailsOf(r: RecommendationResult, rejected: string[]): Record<string, unknown> {
+function detailsOf(r: RecommendationResult, rejected: string[], remeasuring: string[]): Record<string, unknown> {
   const brief = (c: RecommendationResult['chosen']) => c && ({
     artifactId: c.variantId, name: c.name, precision: c.precision, predictedLatencyP95Ms: c.predictedLatencyP95Ms, latencySource: c.latencySource,
     predictedMemoryMb: c.predictedMemoryMb, accuracy: c.accuracy ?? null, fits: c.fits,
@@ -205,5 +206,6 @@ function detailsOf(r: RecommendationResult, rejected: string[]): Record<string, 
     ...(r.smallestStudent ? { smallestStudent: { spec: r.smallestStudent.student, macs: r.smallestStudent.macs, predictedLatencyP95Ms: r.smallestStudent.predictedLatencyP95Ms } } : {}),
     candidates: r.candidates.length,
     rejectedArtifactIds: rejected,
+    ...(remeasuring.length ? { remeasuringArtifactIds: remeasuring } : {}),
   };
 }

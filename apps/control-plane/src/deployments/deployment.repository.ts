@@ -3,6 +3,21 @@ import { Prisma, PrismaClient } from '@edgefleet/db';
 import type { Db } from '../db/prisma-types';
 import { DeploymentStatusName, DeviceState, UNFINISHED_STATES } from './deployment-state';
 
+export interface GateMiss { gate: string; limit: number; measured?: number }
+
+export interface ClassOutcomes {
+  passed: string[];
+  refusals: Array<{ artifactId: string; deploymentId: string; state: 'rejected' | 'failed'; failedGates: GateMiss[] }>;
+}
+
+/** The failed gates of a stored report (its details are the device's ReportMessage). */
+function failedGates(details: unknown): GateMiss[] {
+  const gates = (details as { gateResults?: unknown } | null | undefined)?.gateResults;
+  if (!Array.isArray(gates)) return [];
+  return gates.filter((g): g is GateMiss & { passed: boolean } => typeof g === 'object' && g !== null && (g as { passed?: unknown }).passed === false)
+    .map((g) => ({ gate: String(g.gate), limit: Number(g.limit), ...(typeof g.measured === 'number' ? { measured: g.measured } : {}) }));
+}
+
 const withArtifact = { artifact: true } as const;
 const withDevicesAndReports = {
   artifact: true,
@@ -131,14 +146,20 @@ export class DeploymentRepository {
     return out;
   }
 
-  /** Which artifacts devices of a class activated, and which they rejected or could not run, in deployments made by `createdBy`. */
-  async classOutcomes(createdBy: string, profileClass: string): Promise<{ passed: string[]; refused: string[] }> {
+  /**
+   * What devices of a class made of the deployments `createdBy` made: the artifacts they activated, and every
+   * refusal (rejected or failed row) with its deployment and the gates its report failed (none: it could not run).
+   */
+  async classOutcomes(createdBy: string, profileClass: string): Promise<ClassOutcomes> {
     const rows = await this.prisma.deploymentDevice.findMany({
       where: { state: { in: ['active', 'rejected', 'failed'] }, device: { profileClass }, deployment: { createdBy } },
-      select: { state: true, deployment: { select: { artifactId: true } } },
+      select: { state: true, deploymentId: true, deployment: { select: { artifactId: true } }, report: { select: { details: true } } },
     });
-    const of = (pick: (s: string) => boolean) => [...new Set(rows.filter((r) => pick(r.state)).map((r) => r.deployment.artifactId))];
-    return { passed: of((s) => s === 'active'), refused: of((s) => s !== 'active') };
+    const passed = [...new Set(rows.filter((r) => r.state === 'active').map((r) => r.deployment.artifactId))];
+    const refusals = rows.filter((r) => r.state !== 'active').map((r) => ({
+      artifactId: r.deployment.artifactId, deploymentId: r.deploymentId, state: r.state as 'rejected' | 'failed', failedGates: failedGates(r.report?.details),
+    }));
+    return { passed, refusals };
   }
 
   /** The device's newest deployment it has not finished, if any (for re-sending desired state). */

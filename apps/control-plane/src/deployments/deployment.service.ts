@@ -15,7 +15,7 @@ import { OtaService } from '../ota/ota.service';
 import { ReportRepository } from '../reports/report.repository';
 import { FleetEvents } from '../events/fleet-events';
 import { DeploymentStatusName, isFinished, rollUpStatus, stateAfterProgress, stateAfterReport } from './deployment-state';
-import { DeploymentDetail, DeploymentDeviceRow, DeploymentRepository, DeploymentWithArtifact } from './deployment.repository';
+import { ClassOutcomes, DeploymentDetail, DeploymentDeviceRow, DeploymentRepository, DeploymentWithArtifact } from './deployment.repository';
 import { blockCount, buildDesiredState } from './desired-state';
 
 export interface CreateDeployment {
@@ -102,8 +102,8 @@ export class DeploymentsService {
     return this.deployments.unfinishedArtifacts(deviceIds);
   }
 
-  /** What devices of a class made of the deployments `createdBy` made: artifacts activated, and rejected or failed. */
-  classOutcomes(createdBy: string, profileClass: string): Promise<{ passed: string[]; refused: string[] }> {
+  /** What devices of a class made of the deployments `createdBy` made: artifacts activated, and each refusal with its failed gates. */
+  classOutcomes(createdBy: string, profileClass: string): Promise<ClassOutcomes> {
     return this.deployments.classOutcomes(createdBy, profileClass);
   }
 
