@@ -75,6 +75,21 @@ describe('autopilot planner', () => {
     assert.deepEqual(plan(input({ devices, recommendation: none })), { kind: 'deploy', artifactId: 'N1', deviceIds: ['d1'] });
     assert.equal((plan(input({ devices, rejected: ['N1', 'N2'], recommendation: none })) as { status: string }).status, 'rejected');
   });
+
+  it('probes a near miss the devices already run (deployed by hand) against the target\'s gates instead of waiting as deploying', () => {
+    const distill = { decision: 'distill-student' as const, student: 'mlp:16', nearMisses: [{ artifactId: 'N1', worstRatio: 1.3 }], reasons: ['no variant fits'] };
+    const byHand = [{ id: 'd1', activeArtifactId: 'N1', unfinishedArtifactIds: [] }, { id: 'd2', activeArtifactId: 'N1', unfinishedArtifactIds: [] }];
+    assert.deepEqual(plan(input({ devices: byHand, recommendation: distill })), { kind: 'deploy', artifactId: 'N1', deviceIds: ['d1', 'd2'] });
+    // Once this target's deployment activated it there, the class is active on it.
+    const passed = plan(input({ devices: byHand, passed: ['N1'], recommendation: distill }));
+    assert.deepEqual([(passed as { status: string }).status, (passed as { artifactId: string }).artifactId], ['active', 'N1']);
+  });
+
+  it('a class whose devices all run the chosen variant is active, whoever deployed it', () => {
+    const byHand = [{ id: 'd1', activeArtifactId: 'A', unfinishedArtifactIds: [] }, { id: 'd2', activeArtifactId: 'A', unfinishedArtifactIds: [] }];
+    const p = plan(input({ devices: byHand }));
+    assert.deepEqual([p.kind, (p as { status: string }).status, (p as { artifactId: string }).artifactId], ['settle', 'active', 'A']);
+  });
 });
 
 describe('autopilot planner: a class running a measured fit does not flap on moved predictions', () => {

@@ -112,7 +112,9 @@ function measuredOverPredicted(input: PlanInput): Plan | undefined {
   }
   const probe = input.recommendation.nearMisses?.find((m) => m.worstRatio <= PROBE_FACTOR && !rejected.includes(m.artifactId) && !passed.includes(m.artifactId));
   if (!probe) return undefined;
-  const todo = devices.filter((d) => d.activeArtifactId !== probe.artifactId && !d.unfinishedArtifactIds.includes(probe.artifactId));
+  // Devices already running it (deployed by hand, or by another target) get it again: the probe is a benchmark
+  // against this target's gates, and without it the pair would wait as `deploying` on a deployment that never comes.
+  const todo = devices.filter((d) => !d.unfinishedArtifactIds.includes(probe.artifactId));
   if (todo.length > 0) return { kind: 'deploy', artifactId: probe.artifactId, deviceIds: todo.map((d) => d.id) };
   return { kind: 'settle', status: 'deploying', artifactId: probe.artifactId, reason: `trying ${probe.artifactId}, predicted ${probe.worstRatio.toFixed(2)}× its budget` };
 }
