@@ -7,6 +7,8 @@ import { AutopilotListener } from './autopilot.listener';
 import { AutopilotRepository } from './autopilot.repository';
 import { AutopilotScheduler } from './autopilot.scheduler';
 import { AutopilotService } from './autopilot.service';
+import { PinController } from './pin.controller';
+import { PinsService } from './pin.service';
 import { TargetController } from './target.controller';
 import { TargetsService } from './target.service';
 
@@ -21,8 +23,8 @@ export class AutopilotModule {
     return {
       module: AutopilotModule,
       imports: [DeploymentsModule, DevicesModule, SelectionModule, distillations],
-      controllers: [TargetController],
-      providers: [{ provide: AutopilotConfig, useValue: config }, AutopilotRepository, AutopilotService, AutopilotScheduler, AutopilotListener, TargetsService],
+      controllers: [TargetController, PinController],
+      providers: [{ provide: AutopilotConfig, useValue: config }, AutopilotRepository, AutopilotService, AutopilotScheduler, AutopilotListener, TargetsService, PinsService],
       exports: [AutopilotService, AutopilotScheduler, TargetsService],
     };
   }

@@ -4,7 +4,7 @@ import type { Db } from '../db/prisma-types';
 import { isUniqueViolation } from '../db/prisma-types';
 import { ConflictError } from '../common/errors';
 import {
-  AutopilotStatusName, ClassStateRecord, FleetBudget, FleetDistillSettings, TargetRecord, FleetSelector,
+  AutopilotStatusName, PinRecord, ClassStateRecord, FleetBudget, FleetDistillSettings, TargetRecord, FleetSelector,
 } from './autopilot.types';
 
 export interface NewTarget {
@@ -17,7 +17,8 @@ export interface NewTarget {
 }
 
 export interface StateChange {
-  status: AutopilotStatusName;
+  /** Absent: the status stays as it was (e.g. every device of the class is pinned). */
+  status?: AutopilotStatusName;
   decision?: string | null;
   chosenArtifactId?: string | null;
   distillationJobId?: string | null;
@@ -30,7 +31,8 @@ const plain = (v: unknown) => JSON.parse(JSON.stringify(v)) as Prisma.InputJsonO
 
 const toTarget = (t: FleetTarget): TargetRecord => ({
   id: t.id, name: t.name, family: t.family, selector: t.selector as FleetSelector, budget: t.budget as unknown as FleetBudget,
-  distill: (t.distill as FleetDistillSettings | null) ?? undefined, createdBy: t.createdBy, createdAt: t.createdAt, updatedAt: t.updatedAt,
+  distill: (t.distill as FleetDistillSettings | null) ?? undefined, createdBy: t.createdBy, pausedAt: t.pausedAt, pausedBy: t.pausedBy,
+  createdAt: t.createdAt, updatedAt: t.updatedAt,
 });
 
 const toState = (s: TargetClassState): ClassStateRecord => ({
@@ -73,6 +75,41 @@ export class AutopilotRepository {
   /** Every target, oldest first (what the autopilot matches events against; a fleet has tens to hundreds). */
   async allTargets(): Promise<TargetRecord[]> {
     return (await this.prisma.fleetTarget.findMany({ orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] })).map(toTarget);
+  }
+
+  /** Pauses (`by` set) or resumes (`by` null) the target; undefined when it does not exist. */
+  async setPaused(id: string, by: string | null): Promise<TargetRecord | undefined> {
+    const { count } = await this.prisma.fleetTarget.updateMany({ where: { id }, data: by ? { pausedAt: new Date(), pausedBy: by } : { pausedAt: null, pausedBy: null } });
+    return count === 1 ? this.findTarget(id) : undefined;
+  }
+
+  /** Pins the device (or updates its pin's reason); false when the device does not exist. */
+  async pin(deviceId: string, pinnedBy: string, reason: string | null): Promise<PinRecord | undefined> {
+    try {
+      return await this.prisma.autopilotPin.upsert({ where: { deviceId }, create: { deviceId, pinnedBy, reason }, update: { pinnedBy, reason } });
+    } catch (err) {
+      if ((err as { code?: unknown }).code === 'P2003') return undefined; // no such device (foreign key)
+      throw err;
+    }
+  }
+
+  async unpin(deviceId: string): Promise<boolean> {
+    return (await this.prisma.autopilotPin.deleteMany({ where: { deviceId } })).count === 1;
+  }
+
+  async listPins(page: { limit: number; offset: number }): Promise<{ items: PinRecord[]; total: number }> {
+    const [items, total] = await Promise.all([
+      this.prisma.autopilotPin.findMany({ orderBy: [{ createdAt: 'asc' }, { deviceId: 'asc' }], take: page.limit, skip: page.offset }),
+      this.prisma.autopilotPin.count(),
+    ]);
+    return { items, total };
+  }
+
+  /** Which of these devices are pinned (one query). */
+  async pinnedAmong(deviceIds: readonly string[]): Promise<Set<string>> {
+    if (deviceIds.length === 0) return new Set();
+    const rows = await this.prisma.autopilotPin.findMany({ where: { deviceId: { in: [...deviceIds] } }, select: { deviceId: true } });
+    return new Set(rows.map((r) => r.deviceId));
   }
 
   async deleteTarget(id: string): Promise<boolean> {
@@ -130,7 +167,7 @@ export class AutopilotRepository {
       data: {
         leaseOwner: null, leaseExpiresAt: null,
         ...(change ? {
-          status: change.status,
+          ...(change.status !== undefined ? { status: change.status } : {}),
           ...(change.decision !== undefined ? { decision: change.decision } : {}),
           ...(change.chosenArtifactId !== undefined ? { chosenArtifactId: change.chosenArtifactId } : {}),
           ...(change.distillationJobId !== undefined ? { distillationJobId: change.distillationJobId } : {}),

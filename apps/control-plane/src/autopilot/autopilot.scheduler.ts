@@ -82,6 +82,7 @@ export class AutopilotScheduler implements OnApplicationBootstrap, BeforeApplica
     this.request({ kind: 'device', ...d });
   }
 
+  /** A device reported, or was unpinned: its pairs are looked up by its id. */
   deviceReported(deviceId: string): void {
     this.request({ kind: 'reported', deviceId });
   }
@@ -90,6 +91,7 @@ export class AutopilotScheduler implements OnApplicationBootstrap, BeforeApplica
     this.request({ kind: 'family', family });
   }
 
+  /** A target was created or resumed. */
   targetCreated(targetId: string): void {
     this.request({ kind: 'target', targetId });
   }

@@ -11,7 +11,7 @@ import { AutopilotService, type Pair } from './autopilot.service';
 import type { TargetRecord } from './autopilot.types';
 
 const target: TargetRecord = {
-  id: 't1', name: 'fleet', family: 'fam', selector: { tags: ['a'] }, budget: { maxLatencyP95Ms: 5 }, createdBy: 'test', createdAt: new Date(0), updatedAt: new Date(0),
+  id: 't1', name: 'fleet', family: 'fam', selector: { tags: ['a'] }, budget: { maxLatencyP95Ms: 5 }, createdBy: 'test', pausedAt: null, pausedBy: null, createdAt: new Date(0), updatedAt: new Date(0),
 };
 
 /** Wraps every method of `o` so each call counts one round trip. */
@@ -34,6 +34,7 @@ function fleet(devices: number, distillations: number, waiting = 0) {
     findTarget: async () => target,
     allTargets: async () => [target],
     acquire: async () => true,
+    pinnedAmong: async () => new Set<string>(),
     release: async () => undefined,
     distillations: async () => Array.from({ length: distillations }, (_, i) => ({ student: `mlp:${i + 1}`, jobId: `job-${i}`, createdAt: new Date(i) })),
     listWaiting: async () => Array.from({ length: waiting }, (_, i) => ({

@@ -11,7 +11,7 @@ import { AutopilotRepository, type StateChange } from './autopilot.repository';
 import { autopilotActor, type TargetRecord } from './autopilot.types';
 
 /** What one reconcile of a (target, class) did. */
-export type ReconcileOutcome = { kind: 'busy' } | { kind: 'gone' } | { kind: 'done'; plan: Plan; status: string } | { kind: 'error'; reason: string };
+export type ReconcileOutcome = { kind: 'busy' } | { kind: 'gone' } | { kind: 'paused' } | { kind: 'pinned' } | { kind: 'done'; plan: Plan; status: string } | { kind: 'error'; reason: string };
 
 export interface Pair {
   targetId: string;
@@ -52,13 +52,13 @@ export class AutopilotService {
 
   async pairsOfTarget(targetOrId: TargetRecord | string): Promise<Pair[]> {
     const target = typeof targetOrId === 'string' ? await this.repo.findTarget(targetOrId) : targetOrId;
-    if (!target) return [];
+    if (!target || target.pausedAt) return [];
     return (await this.devices.classesOf(target.selector.tags ?? [])).map((profileClass) => ({ targetId: target.id, profileClass }));
   }
 
   /** The pairs a device belongs to, from what the event said about it (no device query). */
   async pairsOfDevice(d: { profileClass: string; tags: readonly string[] }): Promise<Pair[]> {
-    return (await this.repo.allTargets()).filter((t) => selects(t, d.tags)).map((t) => ({ targetId: t.id, profileClass: d.profileClass }));
+    return (await this.repo.allTargets()).filter((t) => !t.pausedAt && selects(t, d.tags)).map((t) => ({ targetId: t.id, profileClass: d.profileClass }));
   }
 
   /** The pairs of a device known by id only (after a report). */
@@ -96,12 +96,18 @@ export class AutopilotService {
   async reconcilePair(targetId: string, profileClass: string): Promise<ReconcileOutcome> {
     const target = await this.repo.findTarget(targetId);
     if (!target) return { kind: 'gone' };
+    if (target.pausedAt) return { kind: 'paused' }; // an operator holds it: nothing is planned, the row stays as it was
     if (!(await this.repo.acquire(targetId, profileClass, this.owner, this.config.leaseMs))) return { kind: 'busy' };
     let change: StateChange | undefined;
     try {
-      const { p, rec, rejected, remeasuring } = await this.decide(target, profileClass);
+      const decided = await this.decide(target, profileClass);
+      if (!decided) {
+        change = { reason: 'every device of the class is pinned: the autopilot leaves them alone' };
+        return { kind: 'pinned' };
+      }
+      const { p, rec, rejected, remeasuring } = decided;
       change = await this.act(target, profileClass, p, rec, rejected, remeasuring);
-      return { kind: 'done', plan: p, status: change.status };
+      return { kind: 'done', plan: p, status: change.status! };
     } catch (err) {
       // A reconcile that cannot finish says why in the state row; the next event or tick tries again.
       const reason = err instanceof Error ? err.message : String(err);
@@ -115,7 +121,8 @@ export class AutopilotService {
 
   private async decide(target: TargetRecord, profileClass: string) {
     // Sequential on purpose: a reconcile holds at most one connection, so requests are never queued behind it.
-    const devices = await this.members(target, profileClass);
+    const { devices, pinned } = await this.members(target, profileClass);
+    if (devices.length === 0 && pinned > 0) return undefined;
     const { passed, refusals } = await this.deployments.classOutcomes(autopilotActor(target.id), profileClass);
     const { excluded: rejected, remeasuring } = excludedVariants(refusals);
     const distillations = await this.distillationsOf(target.id, profileClass);
@@ -127,10 +134,14 @@ export class AutopilotService {
     return { p, rec, rejected, remeasuring };
   }
 
-  private async members(target: TargetRecord, profileClass: string): Promise<PlanDevice[]> {
-    const members = await this.devices.classMembers(target.selector.tags ?? [], profileClass);
+  /** The class's devices in the target that are not pinned, with what each runs and installs; and how many are pinned. */
+  private async members(target: TargetRecord, profileClass: string): Promise<{ devices: PlanDevice[]; pinned: number }> {
+    const all = await this.devices.classMembers(target.selector.tags ?? [], profileClass);
+    const pinned = await this.repo.pinnedAmong(all.map((m) => m.id));
+    const members = all.filter((m) => !pinned.has(m.id));
     const unfinished = await this.deployments.unfinishedArtifacts(members.map((m) => m.id));
-    return members.map((m) => ({ id: m.id, activeArtifactId: m.activeArtifactId, unfinishedArtifactIds: unfinished.get(m.id) ?? [] }));
+    const devices = members.map((m) => ({ id: m.id, activeArtifactId: m.activeArtifactId, unfinishedArtifactIds: unfinished.get(m.id) ?? [] }));
+    return { devices, pinned: pinned.size };
   }
 
   private async distillationsOf(targetId: string, profileClass: string): Promise<PlanDistillation[]> {
