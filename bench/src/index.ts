@@ -15,6 +15,7 @@ const benches: Record<string, () => Promise<Bench>> = {
   train: () => import('./train.js'),
   distill: () => import('./distill.js'),
   selection: () => import('./selection.js'),
+  autopilot: () => import('./autopilot.js'),
 };
 
 const DISPATCHER: CommandSpec = {

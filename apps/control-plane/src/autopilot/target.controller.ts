@@ -33,6 +33,22 @@ export class TargetController {
     return { ...toTargetView(target), classes: classes.map(toClassStateView) };
   }
 
+  @Post(':id/pause')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Pause the autopilot for this target: it deploys and distils nothing for it until resumed' })
+  @ApiOkResponse({ type: TargetView })
+  async pause(@Param('id') id: string, @CurrentActor() actor: Actor): Promise<TargetView> {
+    return toTargetView(await this.targets.pause(id, actor));
+  }
+
+  @Post(':id/resume')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Resume the autopilot for this target (its classes are reconciled at once)' })
+  @ApiOkResponse({ type: TargetView })
+  async resume(@Param('id') id: string): Promise<TargetView> {
+    return toTargetView(await this.targets.resume(id));
+  }
+
   @Delete(':id')
   @HttpCode(204)
   @ApiNoContentResponse()

@@ -3,6 +3,21 @@ import { Prisma, PrismaClient } from '@edgefleet/db';
 import type { Db } from '../db/prisma-types';
 import { DeploymentStatusName, DeviceState, UNFINISHED_STATES } from './deployment-state';
 
+export interface GateMiss { gate: string; limit: number; measured?: number }
+
+export interface ClassOutcomes {
+  passed: string[];
+  refusals: Array<{ artifactId: string; deploymentId: string; state: 'rejected' | 'failed'; failedGates: GateMiss[] }>;
+}
+
+/** The failed gates of a stored report (its details are the device's ReportMessage). */
+function failedGates(details: unknown): GateMiss[] {
+  const gates = (details as { gateResults?: unknown } | null | undefined)?.gateResults;
+  if (!Array.isArray(gates)) return [];
+  return gates.filter((g): g is GateMiss & { passed: boolean } => typeof g === 'object' && g !== null && (g as { passed?: unknown }).passed === false)
+    .map((g) => ({ gate: String(g.gate), limit: Number(g.limit), ...(typeof g.measured === 'number' ? { measured: g.measured } : {}) }));
+}
+
 const withArtifact = { artifact: true } as const;
 const withDevicesAndReports = {
   artifact: true,
@@ -110,6 +125,41 @@ export class DeploymentRepository {
       this.prisma.deployment.count({ where }),
     ]);
     return { items, total };
+  }
+
+  /** Status of each deployment, in one query (unknown ids are absent). */
+  async statuses(ids: readonly string[]): Promise<Map<string, DeploymentStatusName>> {
+    if (ids.length === 0) return new Map();
+    const rows = await this.prisma.deployment.findMany({ where: { id: { in: [...new Set(ids)] } }, select: { id: true, status: true } });
+    return new Map(rows.map((r) => [r.id, r.status]));
+  }
+
+  /** Artifacts of the devices' unfinished deployment rows, per device, in one query. */
+  async unfinishedArtifacts(deviceIds: readonly string[]): Promise<Map<string, string[]>> {
+    const out = new Map<string, string[]>();
+    if (deviceIds.length === 0) return out;
+    const rows = await this.prisma.deploymentDevice.findMany({
+      where: { deviceId: { in: [...deviceIds] }, state: { in: [...UNFINISHED_STATES] } },
+      select: { deviceId: true, deployment: { select: { artifactId: true } } },
+    });
+    for (const r of rows) out.set(r.deviceId, [...(out.get(r.deviceId) ?? []), r.deployment.artifactId]);
+    return out;
+  }
+
+  /**
+   * What devices of a class made of the deployments `createdBy` made: the artifacts they activated, and every
+   * refusal (rejected or failed row) with its deployment and the gates its report failed (none: it could not run).
+   */
+  async classOutcomes(createdBy: string, profileClass: string): Promise<ClassOutcomes> {
+    const rows = await this.prisma.deploymentDevice.findMany({
+      where: { state: { in: ['active', 'rejected', 'failed'] }, device: { profileClass }, deployment: { createdBy } },
+      select: { state: true, deploymentId: true, deployment: { select: { artifactId: true } }, report: { select: { details: true } } },
+    });
+    const passed = [...new Set(rows.filter((r) => r.state === 'active').map((r) => r.deployment.artifactId))];
+    const refusals = rows.filter((r) => r.state !== 'active').map((r) => ({
+      artifactId: r.deployment.artifactId, deploymentId: r.deploymentId, state: r.state as 'rejected' | 'failed', failedGates: failedGates(r.report?.details),
+    }));
+    return { passed, refusals };
   }
 
   /** The device's newest deployment it has not finished, if any (for re-sending desired state). */

@@ -34,6 +34,8 @@ export interface DeviceFilter {
   profileClass?: string;
 }
 
+const anyTag = (tags: readonly string[]): Prisma.DeviceWhereInput => (tags.length > 0 ? { tags: { hasSome: [...tags] } } : {});
+
 const json = (profile: HardwareProfile) => ({ ...profile }) as Prisma.InputJsonObject;
 
 @Injectable()
@@ -69,6 +71,17 @@ export class DeviceRepository {
     if (or.length === 0) return { found: [] };
     const rows = await db.device.findMany({ where: { OR: or }, select: { id: true }, orderBy: { id: 'asc' } });
     return { found: rows.map((r) => r.id) };
+  }
+
+  /** Device classes among the devices carrying any of the tags (no tags: every device). */
+  async classesOf(tags: readonly string[]): Promise<string[]> {
+    const rows = await this.prisma.device.findMany({ where: anyTag(tags), distinct: ['profileClass'], select: { profileClass: true } });
+    return rows.map((r) => r.profileClass);
+  }
+
+  /** The devices of one class carrying any of the tags, with the model each runs. */
+  async classMembers(tags: readonly string[], profileClass: string): Promise<Array<{ id: string; activeArtifactId: string | null }>> {
+    return this.prisma.device.findMany({ where: { ...anyTag(tags), profileClass }, orderBy: { id: 'asc' }, select: { id: true, activeArtifactId: true } });
   }
 
   /** Undefined when the device does not exist. */

@@ -8,6 +8,7 @@ import type { Actor } from '../audit/audit.types';
 import { ModelRepository } from '../models/model.repository';
 import { OtaService } from '../ota/ota.service';
 import { ReportRepository, ReportRecord } from '../reports/report.repository';
+import { FleetEvents } from '../events/fleet-events';
 import { DeviceFilter, DeviceRecord, DeviceRepository } from './device.repository';
 
 export interface CreateDevice {
@@ -37,25 +38,43 @@ export class DevicesService {
     private readonly audit: AuditRepository,
     private readonly uow: UnitOfWork,
     private readonly ota: OtaService,
+    private readonly events: FleetEvents,
   ) {}
 
   async create(input: CreateDevice, actor: Actor): Promise<DeviceRecord> {
     const profile = plainProfile(input.profile);
-    return this.uow.transaction(async (tx) => {
-      const device = await this.devices.create(
+    const device = await this.uow.transaction(async (tx) => {
+      const created = await this.devices.create(
         { id: input.id, name: input.name ?? input.id, tags: dedupe(input.tags ?? []), profile, profileClass: profileClassOf(profile) },
         tx,
       );
-      if (!device) throw new ConflictError(`device ${JSON.stringify(input.id)} already exists`);
-      await this.audit.record({ actor, action: 'device.create', entityType: 'device', entityId: device.id }, tx);
-      return device;
+      if (!created) throw new ConflictError(`device ${JSON.stringify(input.id)} already exists`);
+      await this.audit.record({ actor, action: 'device.create', entityType: 'device', entityId: created.id }, tx);
+      return created;
     });
+    this.changed(device);
+    return device;
   }
 
   async get(id: string): Promise<DeviceRecord> {
     const device = await this.devices.find(id);
     if (!device) throw new NotFoundError('device', id);
     return device;
+  }
+
+  /** Device classes among the devices carrying any of the tags (none: the whole fleet). */
+  classesOf(tags: readonly string[]): Promise<string[]> {
+    return this.devices.classesOf(tags);
+  }
+
+  /** A segment's devices of one class (any of the tags; none: every device of the class) with what each runs. */
+  classMembers(tags: readonly string[], profileClass: string): Promise<Array<{ id: string; activeArtifactId: string | null }>> {
+    return this.devices.classMembers(tags, profileClass);
+  }
+
+  /** Undefined for an unknown device (the autopilot asks after an event, when it may already be gone). */
+  find(id: string): Promise<DeviceRecord | undefined> {
+    return this.devices.find(id);
   }
 
   async list(filter: DeviceFilter, page: { limit: number; offset: number }): Promise<Page<DeviceRecord>> {
@@ -65,7 +84,7 @@ export class DevicesService {
 
   async update(id: string, changes: UpdateDevice, actor: Actor): Promise<DeviceRecord> {
     const profile = changes.profile ? plainProfile(changes.profile) : undefined;
-    return this.uow.transaction(async (tx) => {
+    const updated = await this.uow.transaction(async (tx) => {
       const device = await this.devices.update(
         id,
         {
@@ -79,6 +98,8 @@ export class DevicesService {
       await this.audit.record({ actor, action: 'device.update', entityType: 'device', entityId: id, details: { fields: Object.keys(changes) } }, tx);
       return device;
     });
+    this.changed(updated);
+    return updated;
   }
 
   async remove(id: string, actor: Actor): Promise<void> {
@@ -110,20 +131,25 @@ export class DevicesService {
     const now = new Date();
     const activeArtifactId = hello.activeSha256 ? ((await this.models.findBySha256(hello.activeSha256))?.id ?? null) : null;
     const facts = { profile, profileClass: profileClassOf(profile), agentVersion: hello.agentVersion, lastSeenAt: now, status: 'online' as const };
-    await this.uow.transaction(async (tx) => {
+    const device = await this.uow.transaction(async (tx) => {
       const created = await this.devices.create(
         { id: hello.deviceId, name: hello.name ?? hello.deviceId, tags: dedupe(hello.tags ?? []), ...facts },
         tx,
       );
       if (created) {
-        if (activeArtifactId) await this.devices.update(hello.deviceId, { activeArtifactId }, tx);
         const actor = `device:${hello.deviceId}`;
         await this.audit.record({ actor, action: 'device.register', entityType: 'device', entityId: hello.deviceId, details: { profileClass: facts.profileClass } }, tx);
         this.log.log(`device ${hello.deviceId} registered itself (class ${facts.profileClass})`);
-      } else {
-        await this.devices.update(hello.deviceId, { ...facts, activeArtifactId }, tx);
+        return activeArtifactId ? await this.devices.update(hello.deviceId, { activeArtifactId }, tx) : created;
       }
+      return this.devices.update(hello.deviceId, { ...facts, activeArtifactId }, tx);
     });
+    if (device) this.changed(device);
+  }
+
+  /** After the commit: the autopilot (and anyone else listening) re-plans this device's classes. */
+  private changed(d: DeviceRecord): void {
+    this.events.emit('device.changed', { deviceId: d.id, profileClass: d.profileClass, tags: d.tags });
   }
 
   /** Liveness from the device's retained status topic (its last will says offline). */

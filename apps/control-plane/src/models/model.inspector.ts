@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { readFile } from 'node:fs/promises';
 import { InferenceSession } from 'onnxruntime-node';
 import type { TensorInfo } from '@edgefleet/contracts';
-import { loadModelInfo } from '@edgefleet/onnx';
+import { countMacs, loadModelInfo } from '@edgefleet/onnx';
 import { UnprocessableError } from '../common/errors';
 
 export interface InspectedModel {
@@ -10,6 +10,11 @@ export interface InspectedModel {
   outputs: TensorInfo[];
   /** Counted from the initializers; left out for very large files (decoding them twice costs memory). */
   params?: number;
+  /**
+   * Multiply-accumulates per sample, counted from the graph once here (selection's latency model needs them, and
+   * reading a catalogue must not write to it). Left out with params, or when the graph cannot be followed.
+   */
+  macs?: number;
 }
 
 /** Above this size the protobuf is not decoded a second time just to count parameters. */
@@ -37,15 +42,22 @@ export class ModelInspector {
         inputs: session.inputMetadata.map(tensorInfo),
         outputs: session.outputMetadata.map(tensorInfo),
       };
-      if (size <= PARAM_COUNT_MAX_BYTES) inspected.params = await this.countParams(path);
+      if (size <= PARAM_COUNT_MAX_BYTES) Object.assign(inspected, await this.countCosts(path));
       return inspected;
     } finally {
       await session.release();
     }
   }
 
-  private async countParams(path: string): Promise<number> {
-    return loadModelInfo(await readFile(path)).parameterCount;
+  private async countCosts(path: string): Promise<{ params: number; macs?: number }> {
+    const bytes = await readFile(path);
+    const params = loadModelInfo(bytes).parameterCount;
+    try {
+      return { params, macs: countMacs(bytes).macs };
+    } catch {
+      // onnxruntime runs it, so it is a model; an op the counter does not follow leaves selection to count later.
+      return { params };
+    }
   }
 }
 

@@ -15,6 +15,7 @@ export interface NewModel {
   inputs: TensorInfo[];
   outputs: TensorInfo[];
   params?: number;
+  macs?: number;
   family?: string;
   evalSet?: { sha256: string; size: number; samples: number };
 }
@@ -24,11 +25,12 @@ export class ModelRepository {
   constructor(@Inject(PrismaClient) private readonly prisma: PrismaClient) {}
 
   async create(model: NewModel, db: Db = this.prisma): Promise<ModelRecord> {
-    const { evalSet, inputs, outputs, ...rest } = model;
+    const { evalSet, inputs, outputs, macs, ...rest } = model;
     try {
       return await db.modelArtifact.create({
         data: {
           ...rest,
+          ...(macs !== undefined ? { macs: BigInt(macs) } : {}),
           storageKey: model.sha256,
           inputs: inputs as unknown as Prisma.InputJsonArray,
           outputs: outputs as unknown as Prisma.InputJsonArray,

@@ -6,3 +6,4 @@ export * from './csv-dataset';
 export * from './load-dataset';
 export * from './fashion-mnist';
 export * from './subsets';
+export { seededRandom } from './random';
