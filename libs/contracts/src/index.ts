@@ -6,3 +6,5 @@ export * from './validate';
 export * from './signing';
 export * from './eval-set';
 export * from './profile-class';
+export * from './text-featurizer';
+export * from './text-eval-set';
