@@ -10,10 +10,17 @@ import { join } from 'node:path';
 import { loadDataset } from '../data';
 import { distill } from '../pipeline/distill';
 import { parseArgs } from './args';
+import { distillTextMain } from './distill-text';
+import { isTextDataset } from '../text/text-dataset';
 import { progressLine, publicJson, summaryTable } from './report';
 
 async function main(): Promise<void> {
-  const args = parseArgs(process.argv.slice(2));
+  // A folder of text (train.jsonl / train.csv) goes the text way: a text teacher, featurized students.
+  const argv = process.argv.slice(2);
+  const datasetAt = argv.findIndex((x) => x === '--dataset' || x.startsWith('--dataset='));
+  const datasetArg = datasetAt < 0 ? undefined : argv[datasetAt]!.includes('=') ? argv[datasetAt]!.split('=')[1] : argv[datasetAt + 1];
+  if (datasetArg && (await isTextDataset(datasetArg))) return distillTextMain(argv);
+  const args = parseArgs(argv);
   const data = await loadDataset(args.dataset);
   const teacher = args.teacher ? new Uint8Array(await readFile(args.teacher)) : undefined;
   const controller = new AbortController();
@@ -33,7 +40,7 @@ async function main(): Promise<void> {
   });
   if (tty && lastRun) process.stderr.write('\n');
   await mkdir(args.out, { recursive: true });
-  if (!args.teacher) await writeFile(join(args.out, 'teacher.onnx'), result.teacherModel);
+  if (!args.teacher && result.teacherModel) await writeFile(join(args.out, 'teacher.onnx'), result.teacherModel);
   for (const s of result.students) {
     await writeFile(join(args.out, `${s.name}.onnx`), s.fp32);
     if (s.int8) await writeFile(join(args.out, `${s.name}.int8.onnx`), s.int8);
