@@ -7,6 +7,7 @@ const benches: Record<string, () => Promise<{ run(args: string[]): Promise<void>
   train: () => import('./train.js'),
   distill: () => import('./distill.js'),
   selection: () => import('./selection.js'),
+  text: () => import('./text.js'),
 };
 
 async function main(): Promise<void> {

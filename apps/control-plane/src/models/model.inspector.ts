@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { readFile } from 'node:fs/promises';
 import { InferenceSession } from 'onnxruntime-node';
-import type { TensorInfo } from '@edgefleet/contracts';
-import { loadModelInfo } from '@edgefleet/onnx';
+import { FEATURIZER_METADATA_KEY, featurizerProblem, type FeaturizerSpec, type TensorInfo } from '@edgefleet/contracts';
+import { loadModelInfo, modelMetadata } from '@edgefleet/onnx';
 import { UnprocessableError } from '../common/errors';
 
 export interface InspectedModel {
@@ -10,6 +10,8 @@ export interface InspectedModel {
   outputs: TensorInfo[];
   /** Counted from the initializers; left out for very large files (decoding them twice costs memory). */
   params?: number;
+  /** Text models: the featurizer spec in the model's metadata (validated: an unknown one is refused). */
+  featurizer?: FeaturizerSpec;
 }
 
 /** Above this size the protobuf is not decoded a second time just to count parameters. */
@@ -37,19 +39,36 @@ export class ModelInspector {
         inputs: session.inputMetadata.map(tensorInfo),
         outputs: session.outputMetadata.map(tensorInfo),
       };
-      if (size <= PARAM_COUNT_MAX_BYTES) inspected.params = await this.countParams(path);
+      if (size <= PARAM_COUNT_MAX_BYTES) {
+        const bytes = await readFile(path);
+        inspected.params = loadModelInfo(bytes).parameterCount;
+        const featurizer = featurizerOf(bytes);
+        if (featurizer) inspected.featurizer = featurizer;
+      }
       return inspected;
     } finally {
       await session.release();
     }
   }
 
-  private async countParams(path: string): Promise<number> {
-    return loadModelInfo(await readFile(path)).parameterCount;
-  }
 }
 
 function firstLine(err: unknown): string {
   const msg = err instanceof Error ? err.message : String(err);
   return msg.split('\n')[0]!.slice(0, 500);
+}
+
+/** The featurizer a text model names in its metadata; one the devices could not run is a 422 now, not a failure on every device later. */
+function featurizerOf(bytes: Uint8Array): FeaturizerSpec | undefined {
+  const raw = modelMetadata(bytes)[FEATURIZER_METADATA_KEY];
+  if (raw === undefined) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    throw new UnprocessableError(`model metadata ${FEATURIZER_METADATA_KEY} is not JSON`);
+  }
+  const problem = featurizerProblem(parsed);
+  if (problem) throw new UnprocessableError(`model metadata ${FEATURIZER_METADATA_KEY}: ${problem}`);
+  return parsed as FeaturizerSpec;
 }

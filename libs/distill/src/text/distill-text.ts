@@ -1,6 +1,7 @@
 import { FEATURIZER_METADATA_KEY, encodeTextEvalSet, featurizeAll, parseFeaturizer, type FeaturizerSpec } from '@edgefleet/contracts';
 import { DatasetSplit } from '../data/dataset';
 import { distill } from '../pipeline/distill';
+import { prepareSplit } from '../pipeline/split';
 import type { DistillOptions, DistillProgress, DistillResult } from '../pipeline/options';
 import { argmaxRows } from '../train/metrics';
 import type { TextSplit } from './text-dataset';
@@ -14,6 +15,15 @@ export const DEFAULT_TEXT_FEATURIZER: FeaturizerSpec = { id: 'hashed-ngrams', ve
 export const DEFAULT_TEXT_STUDENTS = ['mlp:32', 'mlp:128'];
 /** Class names of a text model, in output order, beside the featurizer in its metadata. */
 export const LABELS_METADATA_KEY = 'edgefleet.labels';
+
+/** The data with the labels distill()'s split (same fraction, validation share and seed) keeps hidden set to -1. */
+function hideLabels(data: TextSplit, fraction: number, validationFraction: number, seed: number): TextSplit {
+  const n = data.train.texts.length;
+  const probe = prepareSplit({ x: new Float32Array(n), y: new Int32Array(n), n, sampleShape: [1], numClasses: 1 }, fraction, validationFraction, seed);
+  const visible = new Uint8Array(n).fill(1); // validation rows are labelled
+  probe.trainRows.forEach((r, i) => { visible[r] = probe.train.labeled ? probe.train.labeled[i]! : 1; });
+  return { ...data, train: { texts: data.train.texts, y: Int32Array.from(data.train.y, (y, i) => (visible[i] ? y : -1)) } };
+}
 
 export interface TextDistillOptions extends Omit<DistillOptions, 'data' | 'teacher' | 'teacherLogits' | 'modelMetadata' | 'teacherArch' | 'teacherEpochs'> {
   data: TextSplit;
@@ -41,7 +51,11 @@ export interface TextDistillResult extends DistillResult {
 export async function distillText(o: TextDistillOptions, onProgress: (p: DistillProgress) => void = () => {}): Promise<TextDistillResult> {
   const featurizer = parseFeaturizer(o.featurizer ?? DEFAULT_TEXT_FEATURIZER);
   const { data, teacher, cacheDir, onTeacherProgress, ...rest } = o;
-  const t = await teacher.label(data, { cacheDir, onProgress: onTeacherProgress, seed: o.seed, threads: o.threads, signal: o.signal });
+  // With a labelled fraction below 1 the teacher's head may only see the labels the students may see: the same
+  // seeded split distill() makes below, so "10 % labels" means 10 % for teacher and students alike.
+  const fraction = o.labeledFraction ?? 1;
+  const visible = fraction < 1 ? hideLabels(data, fraction, o.validationFraction ?? 0.1, o.seed ?? 1) : data;
+  const t = await teacher.label(visible, { cacheDir, onProgress: onTeacherProgress, seed: o.seed, threads: o.threads, signal: o.signal });
   const K = t.classes.length;
   const ownClasses = t.classes !== data.labels && (t.classes.length !== data.labels.length || t.classes.some((c, i) => c !== data.labels[i]));
   const teacherTop = (p: Float32Array, n: number) => argmaxRows(p, n, K);

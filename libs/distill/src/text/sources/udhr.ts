@@ -14,6 +14,16 @@ export interface UdhrOptions {
   minChars?: number;
   /** Keep only languages fastText's lid.176 model names (by ISO 639-3 code; default false). */
   lid176Only?: boolean;
+  /**
+   * Also add each training paragraph's sentences as training rows (test rows stay whole paragraphs): a larger
+   * unlabelled transfer set for a label-free teacher, drawn from the training paragraphs only.
+   */
+  trainSentences?: boolean;
+}
+
+/** Sentences of a paragraph of at least minChars characters (split after . ! ? and their CJK/Indic forms). */
+export function sentencesOf(text: string, minChars: number): string[] {
+  return text.split(/(?<=[.!?։।॥。！？])\s+/u).map((s) => s.trim()).filter((s) => [...s].length >= minChars);
 }
 
 const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: '\u00a0' };
@@ -45,5 +55,8 @@ export async function udhrSplit(o: UdhrOptions = {}): Promise<{ train: { text: s
   }
   let call = 0;
   const split = stratifiedSplit(rows, UDHR_TEST_FRACTION, (n) => seededPermutation(n, UDHR_SPLIT_SEED + call++));
-  return { ...split, labels: [...seen].sort() };
+  const train = o.trainSentences
+    ? split.train.flatMap((r) => { const s = sentencesOf(r.text, o.minChars ?? 20); return [r, ...(s.length > 1 ? s.map((text) => ({ text, label: r.label })) : [])]; })
+    : split.train;
+  return { train, test: split.test, labels: [...seen].sort() };
 }
