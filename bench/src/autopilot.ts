@@ -17,10 +17,9 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { profileClassOf, type HardwareProfile } from '@edgefleet/contracts';
 import { PrismaClient } from '@edgefleet/db';
-import { seededRandom } from '@edgefleet/distill';
+import { Prng, type CommandLine, type CommandSpec } from '@edgefleet/toolkit';
 import { AutopilotScheduler, startControlPlane, type ControlPlane } from '@edgefleet/control-plane';
 import { mlpModel } from '@edgefleet/control-plane/dist/autopilot/testing/mlp-model';
 
@@ -32,28 +31,28 @@ const WARM_UP_SECONDS = 5;
 
 interface Options { targets: number; classes: number; devices: number; reports: number; seconds: number; json: boolean }
 
-function options(args: string[]): Options {
-  const { values } = parseArgs({
-    args, strict: true,
-    options: {
-      targets: { type: 'string', default: '100' }, classes: { type: 'string', default: '20' }, devices: { type: 'string', default: '1000' },
-      reports: { type: 'string', default: '5' }, seconds: { type: 'string', default: '30' }, json: { type: 'boolean', default: false },
-      help: { type: 'boolean', default: false },
-    },
-  });
-  if (values.help) {
-    console.log('npm run bench -- autopilot [--targets 100] [--classes 20] [--devices 1000] [--reports 5] [--seconds 30] [--json]');
-    process.exit(0);
-  }
-  const int = (name: string, v: string, min: number) => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be an integer ≥ ${min}, got ${v}`);
-    return n;
+export const command: CommandSpec = {
+  name: 'bench autopilot',
+  invocation: 'npm run bench -- autopilot',
+  summary: 'What the autopilot costs the REST API: p50/p99 under steady load with the autopilot on vs off, same fleet, same run.',
+  options: {
+    targets: { type: 'string', arg: '<n>', help: 'targets, one per segment (default 100)' },
+    classes: { type: 'string', arg: '<n>', help: 'hardware classes (default 20)' },
+    devices: { type: 'string', arg: '<n>', help: 'devices (default 1000)' },
+    reports: { type: 'string', arg: '<n>', help: 'benchmark reports per device (default 5)' },
+    seconds: { type: 'string', arg: '<n>', help: 'REST load per phase (default 30)' },
+    json: { type: 'boolean', help: 'print one JSON object on stdout' },
+  },
+};
+
+function options(cl: CommandLine): Options {
+  const int = (name: string, min: number, dflt: number) => cl.number(name, { integer: true, min }) ?? dflt;
+  const o = {
+    targets: int('targets', 1, 100), classes: int('classes', 1, 20), devices: int('devices', 1, 1000),
+    reports: int('reports', 0, 5), seconds: int('seconds', 1, 30), json: cl.flag('json'),
   };
-  return {
-    targets: int('targets', values.targets, 1), classes: int('classes', values.classes, 1), devices: int('devices', values.devices, 1),
-    reports: int('reports', values.reports, 0), seconds: int('seconds', values.seconds, 1), json: values.json,
-  };
+  cl.done();
+  return o;
 }
 
 const classProfile = (i: number): HardwareProfile => ({
@@ -75,7 +74,8 @@ async function call(cp: ControlPlane, method: string, path: string, body?: unkno
 
 /** Seeds the bench fleet (exported for profiling a reconcile in isolation). */
 export async function seedFleet(cp: ControlPlane, o: Options): Promise<void> {
-  const rnd = seededRandom(42); // the same fleet in both runs
+  const prng = new Prng(42);
+  const rnd = () => prng.next(); // the same fleet in both runs
   const prisma = cp.app.get(PrismaClient);
   const artifacts: Array<{ id: string; macs: number }> = [];
   for (const [i, hidden] of HIDDEN.entries()) {
@@ -105,7 +105,8 @@ export async function seedFleet(cp: ControlPlane, o: Options): Promise<void> {
 }
 
 export async function createSegmentTargets(cp: ControlPlane, o: Options): Promise<void> {
-  const rnd = seededRandom(7);
+  const prng = new Prng(7);
+  const rnd = () => prng.next();
   for (let t = 0; t < o.targets; t++) {
     const tags = [`seg-${t}`];
     // From "nothing fits" to "everything fits" on the seeded lines.
@@ -178,8 +179,8 @@ async function measure(o: Options, autopilot: boolean): Promise<ModeResult> {
   }
 }
 
-export async function run(args: string[]): Promise<void> {
-  const o = options(args);
+export async function run(cl: CommandLine): Promise<void> {
+  const o = options(cl);
   const off = await measure(o, false);
   const on = await measure(o, true);
   const ratio = (k: keyof Latencies) => on.rest[k].p99Ms / off.rest[k].p99Ms;

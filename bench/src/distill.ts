@@ -100,7 +100,7 @@ export async function run(cl: CommandLine): Promise<void> {
   const main = await distill({ data, teacher: cnnT.bytes, students: [student], epochs, baseline: false, seed: 1, ...kdSettings });
   const s = main.metrics.students[0];
   if (!s) throw new Error('no student result');
-  const teacherParams = main.metrics.teacher.params;
+  const teacherParams = main.metrics.teacher.params!; // an ONNX teacher always has a parameter count
 
   // A ~5% CNN student, exactly 10 epochs (no early stop), for the timing alone.
   log(`distilling ${timingStudent} for 10 epochs (timing)…`);

@@ -16,6 +16,7 @@ const benches: Record<string, () => Promise<Bench>> = {
   distill: () => import('./distill.js'),
   selection: () => import('./selection.js'),
   autopilot: () => import('./autopilot.js'),
+  text: () => import('./text.js'),
 };
 
 const DISPATCHER: CommandSpec = {

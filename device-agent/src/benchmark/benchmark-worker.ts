@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { decodeEvalSet } from '@edgefleet/contracts';
+import { decodeAnyEvalSet } from '@edgefleet/contracts';
 import { runBenchmark } from './benchmark';
 import { ModelLoadError, describeError } from '../lib/errors';
 import type { WorkerJob, WorkerAnswer } from './isolated';
@@ -15,7 +15,7 @@ const baselineRssMb = process.memoryUsage.rss() / (1024 * 1024);
 
 async function handle(job: WorkerJob): Promise<WorkerAnswer> {
   try {
-    const evalSet = job.evalSetPath ? decodeEvalSet(await readFile(job.evalSetPath)) : undefined;
+    const evalSet = job.evalSetPath ? decodeAnyEvalSet(await readFile(job.evalSetPath), job.featurizer) : undefined;
     const result = await runBenchmark({ modelPath: job.modelPath, evalSet, budget: job.budget, threads: job.threads, slowdown: job.slowdown });
     const processPeakMb = peakRssMb();
     return {

@@ -1,5 +1,6 @@
 import { fork } from 'node:child_process';
 import { join } from 'node:path';
+import type { FeaturizerSpec } from '@edgefleet/contracts';
 import type { BenchmarkBudget } from '../config/agent-options';
 import { AbortedError, BenchmarkError, ModelLoadError } from '../lib/errors';
 import type { BenchmarkResult } from './benchmark';
@@ -7,6 +8,8 @@ import type { BenchmarkResult } from './benchmark';
 export interface WorkerJob {
   modelPath: string;
   evalSetPath?: string;
+  /** Text models: turns a text eval set into model inputs (from the signed manifest, checked by the planner). */
+  featurizer?: FeaturizerSpec;
   budget: BenchmarkBudget;
   threads: number;
   slowdown: number;

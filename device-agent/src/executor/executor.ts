@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { EvalSetFormatError, PROTOCOL_VERSION, decodeEvalSet, type DesiredStateMessage, type EvalSet, type ProgressMessage, type ReportMessage } from '@edgefleet/contracts';
+import { EvalSetFormatError, PROTOCOL_VERSION, decodeAnyEvalSet, parseFeaturizer, type DesiredStateMessage, type EvalSet, type FeaturizerSpec, type ProgressMessage, type ReportMessage } from '@edgefleet/contracts';
 import type { BenchmarkBudget, TransferTuning } from '../config/agent-options';
 import { allPassed, evaluateGates, remeasureWanted, type Measured } from '../benchmark/gates';
 import { withHostLock } from '../benchmark/host-lock';
@@ -89,6 +89,8 @@ export async function executeSteps(steps: Step[], desired: DesiredStateMessage |
       switch (step.kind) {
         case 'nothing':
           return { state };
+        case 'reject':
+          return await fail(step.reason);
         case 'fetch': {
           const partial = await PartialDownload.open(step.ref, deps.store.partialPaths(step.ref.sha256));
           partials.set(step.ref.sha256, partial);
@@ -124,10 +126,12 @@ export async function executeSteps(steps: Step[], desired: DesiredStateMessage |
           counting = artifact.sha256;
           progress({ state: 'benchmarking' });
           // Decoded here once so a corrupt eval set fails with its own message; the child reads it again.
-          if (step.evalSetSha256) await loadEvalSet(deps.store.objectPath(step.evalSetSha256));
+          const featurizer = artifact.featurizer ? parseFeaturizer(artifact.featurizer) : undefined;
+          if (step.evalSetSha256) await loadEvalSet(deps.store.objectPath(step.evalSetSha256), featurizer);
           const once = () => (deps.benchmark ?? runBenchmarkIsolated)({
             modelPath: deps.store.objectPath(step.modelSha256),
             evalSetPath: step.evalSetSha256 ? deps.store.objectPath(step.evalSetSha256) : undefined,
+            featurizer,
             budget: deps.budget,
             threads: deps.threads,
             slowdown: deps.slowdown,
@@ -173,9 +177,9 @@ export async function executeSteps(steps: Step[], desired: DesiredStateMessage |
 /** What the gates judge of a benchmark (nothing, when there was none: every gate then fails). */
 const measuredOf = (b: IsolatedBenchmarkResult | undefined): Measured => ({ p95Ms: b?.latency.p95Ms, accuracy: b?.accuracy, peakRssMb: b?.peakRssMb });
 
-async function loadEvalSet(path: string): Promise<EvalSet> {
+async function loadEvalSet(path: string, featurizer: FeaturizerSpec | undefined): Promise<EvalSet> {
   try {
-    return decodeEvalSet(await readFile(path));
+    return decodeAnyEvalSet(await readFile(path), featurizer);
   } catch (err) {
     if (err instanceof EvalSetFormatError) throw new ModelLoadError(`eval set unusable: ${err.message}`, { cause: err });
     throw err;

@@ -32,6 +32,15 @@ describe('plan', () => {
     assert.equal(fetch.haveBlocks, 0);
   });
 
+  it('refuses a text model whose featurizer this agent does not know, before fetching, with the reason', () => {
+    const featurizer = { id: 'hashed-ngrams', version: 1, charMin: 1, charMax: 4, wordMin: 1, wordMax: 1, seed: 0, buckets: 4096, maxChars: 400 };
+    assert.deepEqual(kinds(input({ desired: desired({ featurizer }) })), ['fetch', 'verify', 'benchmark', 'decide']);
+    const steps = plan(input({ desired: desired({ featurizer: { ...featurizer, version: 7 } }) }));
+    assert.equal(steps.length, 1);
+    assert.ok(steps[0]!.kind === 'reject' && /text model refused: text featurizer hashed-ngrams version 7 is not supported/.test(steps[0]!.reason), JSON.stringify(steps));
+    assert.match((plan(input({ desired: desired({ featurizer: { id: 'sentencepiece', version: 1 } }) }))[0] as { reason: string }).reason, /unknown text featurizer "sentencepiece"/);
+  });
+
   it('resumes from the blocks already on disk', () => {
     const steps = plan(input({ objects: { [sha('a')]: { stored: false, haveBlocks: 3 } } }));
     assert.ok(steps[0]!.kind === 'fetch' && steps[0]!.haveBlocks === 3);

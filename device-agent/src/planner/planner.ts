@@ -1,4 +1,4 @@
-import type { DesiredStateMessage } from '@edgefleet/contracts';
+import { featurizerProblem, type DesiredStateMessage } from '@edgefleet/contracts';
 import { outcomeFor, type PersistedState } from '../state/agent-state';
 import { blockCount } from '../transfer/block-bitmap';
 import type { ObjectRef } from '../transfer/partial-download';
@@ -29,6 +29,10 @@ export function plan(input: PlanInput): Step[] {
   const done = outcomeFor(state as PersistedState, desired.deploymentId, artifact.sha256);
   if (done) return [{ kind: 'nothing', reason: `deployment ${desired.deploymentId} already ${done.outcome}` }];
   if (expired) return [{ kind: 'nothing', reason: `desired state expired at ${desired.expiresAt}; waiting for a freshly signed one` }];
+  // A text model is only as good as the featurizer in front of it: one this agent cannot run exactly is refused
+  // before a byte is fetched.
+  const featurizer = artifact.featurizer && featurizerProblem(artifact.featurizer);
+  if (featurizer) return [{ kind: 'reject', reason: `text model refused: ${featurizer}` }];
 
   const steps: Step[] = [];
   const acquire = (object: ObjectKind, ref: ObjectRef) => {

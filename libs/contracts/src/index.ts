@@ -11,3 +11,5 @@ export * from './profile-class';
 export * from './key-id';
 export * from './trusted-keys';
 export * from './enrollment';
+export * from './text-featurizer';
+export * from './text-eval-set';

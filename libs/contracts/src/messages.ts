@@ -1,6 +1,6 @@
 import { Type } from 'class-transformer';
 import {
-  Equals, IsArray, IsDefined, IsBase64, IsBoolean, IsIn, IsInt, IsISO8601, IsNumber, IsOptional, IsString, Matches, Max,
+  Equals, IsArray, IsObject, IsDefined, IsBase64, IsBoolean, IsIn, IsInt, IsISO8601, IsNumber, IsOptional, IsString, Matches, Max,
   MaxLength, Min, ValidateNested, ArrayMaxSize,
 } from 'class-validator';
 import { IsDeviceName, IsDeviceTags } from './device-fields';
@@ -95,6 +95,14 @@ export class ArtifactManifest {
 
   @IsOptional() @IsArray() @ArrayMaxSize(64) @ValidateNested({ each: true }) @Type(() => TensorInfo)
   inputs?: TensorInfo[];
+
+  /**
+   * Text models: the featurizer that turns text into the model's input (text-featurizer.ts). Kept as a plain
+   * object here, so a featurizer this agent does not know still arrives and is refused with its reason
+   * (`featurizerProblem`) instead of the whole message being dropped as malformed.
+   */
+  @IsOptional() @IsObject()
+  featurizer?: Record<string, unknown>;
 }
 
 /** Largest `seq` a desired state may carry: JSON numbers are exact up to here in every language's doubles. */

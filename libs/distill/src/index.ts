@@ -16,3 +16,4 @@ export * from './pipeline/split';
 export * from './pipeline/ladder';
 export * from './pipeline/run-model';
 export * from './data';
+export * from './text';

@@ -4,3 +4,4 @@ export * from './graph-builder';
 export * from './model-info';
 export * from './quantize';
 export * from './macs';
+export * from './metadata';

@@ -14,6 +14,7 @@ export interface ManifestSource {
   evalSetSha256: string | null;
   evalSetSize: number | null;
   evalSamples: number | null;
+  featurizer?: unknown;
 }
 
 /** What a device must fetch and the gates it must apply, built from the artifact row (OtaService signs it). */
@@ -37,6 +38,7 @@ export function buildDesiredState(
       blockSize,
       ...(evalSet ? { evalSet } : {}),
       inputs: artifact.inputs as TensorInfo[],
+      ...(artifact.featurizer ? { featurizer: artifact.featurizer as Record<string, unknown> } : {}),
     },
     gates: { ...(deployment.gates as Gates) },
   };

@@ -106,7 +106,7 @@ export class DistillationPublisher {
   /** Teacher first (when trained here), then per student fp32, int8, fp16 — fp32 before its quantized twins. */
   private variants(r: DistillResult, withTeacher: boolean): Variant[] {
     const out: Variant[] = [];
-    if (withTeacher) {
+    if (withTeacher && r.teacherModel) {
       const t = r.metrics.teacher;
       out.push({ name: t.name, precision: 'fp32', bytes: r.teacherModel, metrics: { accuracy: t.accuracy, params: t.params, bytes: t.bytes, trainSeconds: t.trainSeconds } });
     }

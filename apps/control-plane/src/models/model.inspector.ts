@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { readFile } from 'node:fs/promises';
 import { InferenceSession } from 'onnxruntime-node';
-import type { TensorInfo } from '@edgefleet/contracts';
-import { countMacs, loadModelInfo } from '@edgefleet/onnx';
+import { FEATURIZER_METADATA_KEY, featurizerProblem, type FeaturizerSpec, type TensorInfo } from '@edgefleet/contracts';
+import { countMacs, loadModelInfo, modelMetadata } from '@edgefleet/onnx';
 import { UnprocessableError } from '../common/errors';
 
 export interface InspectedModel {
@@ -15,6 +15,8 @@ export interface InspectedModel {
    * reading a catalogue must not write to it). Left out with params, or when the graph cannot be followed.
    */
   macs?: number;
+  /** Text models: the featurizer spec in the model's metadata (validated: an unknown one is refused). */
+  featurizer?: FeaturizerSpec;
 }
 
 /** Above this size the protobuf is not decoded a second time just to count parameters. */
@@ -42,26 +44,46 @@ export class ModelInspector {
         inputs: session.inputMetadata.map(tensorInfo),
         outputs: session.outputMetadata.map(tensorInfo),
       };
-      if (size <= PARAM_COUNT_MAX_BYTES) Object.assign(inspected, await this.countCosts(path));
+      if (size <= PARAM_COUNT_MAX_BYTES) {
+        const bytes = await readFile(path);
+        Object.assign(inspected, countCosts(bytes));
+        const featurizer = featurizerOf(bytes);
+        if (featurizer) inspected.featurizer = featurizer;
+      }
       return inspected;
     } finally {
       await session.release();
     }
   }
 
-  private async countCosts(path: string): Promise<{ params: number; macs?: number }> {
-    const bytes = await readFile(path);
-    const params = loadModelInfo(bytes).parameterCount;
-    try {
-      return { params, macs: countMacs(bytes).macs };
-    } catch {
-      // onnxruntime runs it, so it is a model; an op the counter does not follow leaves selection to count later.
-      return { params };
-    }
+}
+
+function countCosts(bytes: Uint8Array): { params: number; macs?: number } {
+  const params = loadModelInfo(bytes).parameterCount;
+  try {
+    return { params, macs: countMacs(bytes).macs };
+  } catch {
+    // onnxruntime runs it, so it is a model; an op the counter does not follow leaves selection to count later.
+    return { params };
   }
 }
 
 function firstLine(err: unknown): string {
   const msg = err instanceof Error ? err.message : String(err);
   return msg.split('\n')[0]!.slice(0, 500);
+}
+
+/** The featurizer a text model names in its metadata; one the devices could not run is a 422 now, not a failure on every device later. */
+function featurizerOf(bytes: Uint8Array): FeaturizerSpec | undefined {
+  const raw = modelMetadata(bytes)[FEATURIZER_METADATA_KEY];
+  if (raw === undefined) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    throw new UnprocessableError(`model metadata ${FEATURIZER_METADATA_KEY} is not JSON`);
+  }
+  const problem = featurizerProblem(parsed);
+  if (problem) throw new UnprocessableError(`model metadata ${FEATURIZER_METADATA_KEY}: ${problem}`);
+  return parsed as FeaturizerSpec;
 }

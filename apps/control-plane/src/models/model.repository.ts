@@ -18,6 +18,7 @@ export interface NewModel {
   macs?: number;
   family?: string;
   evalSet?: { sha256: string; size: number; samples: number };
+  featurizer?: object;
 }
 
 @Injectable()
@@ -25,7 +26,7 @@ export class ModelRepository {
   constructor(@Inject(PrismaClient) private readonly prisma: PrismaClient) {}
 
   async create(model: NewModel, db: Db = this.prisma): Promise<ModelRecord> {
-    const { evalSet, inputs, outputs, macs, ...rest } = model;
+    const { evalSet, inputs, outputs, macs, featurizer, ...rest } = model;
     try {
       return await db.modelArtifact.create({
         data: {
@@ -34,6 +35,7 @@ export class ModelRepository {
           storageKey: model.sha256,
           inputs: inputs as unknown as Prisma.InputJsonArray,
           outputs: outputs as unknown as Prisma.InputJsonArray,
+          ...(featurizer ? { featurizer: featurizer as Prisma.InputJsonObject } : {}),
           ...(evalSet ? { evalSetSha256: evalSet.sha256, evalSetSize: evalSet.size, evalSetKey: evalSet.sha256, evalSamples: evalSet.samples } : {}),
         },
       });

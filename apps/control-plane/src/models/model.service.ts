@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { ReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { decodeEvalSet, EvalSet, EvalSetFormatError } from '@edgefleet/contracts';
+import { decodeAnyEvalSet, EvalSet, EvalSetFormatError, type FeaturizerSpec } from '@edgefleet/contracts';
 import { ConflictError, NotFoundError, UnprocessableError } from '../common/errors';
 import type { Page } from '../common/pagination.dto';
 import { ArtifactStore, StagedObject } from '../artifacts/artifact.store';
@@ -54,6 +54,7 @@ export class ModelsService {
             name: input.name, version: input.version, precision, family: input.family,
             sha256: input.model.sha256, sizeBytes: input.model.size,
             inputs: inspected.inputs, outputs: inspected.outputs, params: inspected.params, macs: inspected.macs,
+            featurizer: inspected.featurizer,
             evalSet: evalSet && input.evalSet ? { sha256: input.evalSet.sha256, size: input.evalSet.size, samples: evalSet.n } : undefined,
           },
           tx,
@@ -93,10 +94,11 @@ export class ModelsService {
     return { open: () => this.store.stream(model.sha256), sha256: model.sha256, size, filename: `${model.name}-${model.version}-${model.precision}.onnx` };
   }
 
-  private async checkEvalSet(staged: StagedObject, model: { inputs: Parameters<typeof evalSetProblems>[1]; outputs: Parameters<typeof evalSetProblems>[2] }): Promise<EvalSet> {
+  private async checkEvalSet(staged: StagedObject, model: { inputs: Parameters<typeof evalSetProblems>[1]; outputs: Parameters<typeof evalSetProblems>[2]; featurizer?: FeaturizerSpec }): Promise<EvalSet> {
     let set: EvalSet;
     try {
-      set = decodeEvalSet(await readFile(staged.path));
+      // A text eval set (efev-text) is featurized with the model's own featurizer, as the devices will.
+      set = decodeAnyEvalSet(await readFile(staged.path), model.featurizer);
     } catch (err) {
       if (err instanceof EvalSetFormatError) throw new UnprocessableError(`evalSet: ${err.message}`);
       throw err;

@@ -12,10 +12,15 @@ import { loadDataset } from '../data';
 import { DatasetError } from '../data/dataset-error';
 import { DistillAbortedError, DistillConfigError } from '../errors';
 import { distill } from '../pipeline/distill';
+import { isTextDataset } from '../text/text-dataset';
 import { DISTILL_COMMAND, readDistillArgs } from './args';
+import { distillTextMain } from './distill-text';
 import { progressLine, publicJson, summaryTable } from './report';
 
 async function main(cl: CommandLine): Promise<void> {
+  // A folder of text (train.jsonl / train.csv) goes the text way: a text teacher, featurized students.
+  const dataset = cl.string('dataset');
+  if (dataset && (await isTextDataset(dataset))) return distillTextMain(cl);
   const args = readDistillArgs(cl);
   const data = await loadDataset(args.dataset);
   const teacher = args.teacher ? new Uint8Array(await readFile(args.teacher)) : undefined;
@@ -36,7 +41,7 @@ async function main(cl: CommandLine): Promise<void> {
   });
   if (tty && lastRun) process.stderr.write('\n');
   await mkdir(args.out, { recursive: true });
-  if (!args.teacher) await writeFile(join(args.out, 'teacher.onnx'), result.teacherModel);
+  if (!args.teacher && result.teacherModel) await writeFile(join(args.out, 'teacher.onnx'), result.teacherModel);
   for (const s of result.students) {
     await writeFile(join(args.out, `${s.name}.onnx`), s.fp32);
     if (s.int8) await writeFile(join(args.out, `${s.name}.int8.onnx`), s.int8);

@@ -6,4 +6,3 @@ export * from './csv-dataset';
 export * from './load-dataset';
 export * from './fashion-mnist';
 export * from './subsets';
-export { seededRandom } from './random';

@@ -1,11 +1,11 @@
-import { loadModelInfo } from '@edgefleet/onnx';
+import { loadModelInfo, withModelMetadata } from '@edgefleet/onnx';
 import { Network } from '../model/network';
 import { ModelSpec, parseModelSpec } from '../model/spec';
 import { exportInferenceModel } from '../graph/graphs';
 import { OptimizerConfig } from '../graph/optimizer';
 import { fit, FitOptions, TrainSet } from '../train/fit';
 import { argmaxRows, matchRate } from '../train/metrics';
-import { throwIfAborted } from '../errors';
+import { DistillConfigError, throwIfAborted } from '../errors';
 import { OnnxClassifier } from './run-model';
 import { prepareSplit } from './split';
 import { defaultStudents, defaultTeacher } from './ladder';
@@ -39,28 +39,46 @@ export async function distill(o: DistillOptions, onProgress: (p: DistillProgress
     onEpoch: (r) => onProgress({ run, role, epoch: r.epoch, epochs: r.epochs, loss: r.loss, valAccuracy: r.valAccuracy, etaMs: r.etaMs, samplesPerSec: r.samplesPerSec }),
   });
 
-  // Teacher: given, or trained on the labeled rows.
+  // Teacher: precomputed logits, a given model, or one trained on the labeled rows.
   let teacherModel = o.teacher;
-  let teacherName = 'teacher';
+  let teacherName = o.teacherLogits?.name ?? 'teacher';
   let teacherTrainSeconds: number | undefined;
-  if (!teacherModel) {
-    const spec = defaultTeacher(o.teacherArch, sampleShape, numClasses);
-    const net = new Network(spec, sampleShape);
-    teacherName = spec.name;
-    const r = await fit(net, split.train, split.validation, baseFit(spec.name, 'teacher', o.teacherEpochs ?? d.teacherEpochs));
-    teacherModel = exportInferenceModel(net, r.params);
-    teacherTrainSeconds = r.trainMs / 1000;
+  let teacherTrain: Float32Array;
+  let teacherTestPred: Int32Array;
+  let teacherParams: number | undefined;
+  if (o.teacherLogits) {
+    const t = o.teacherLogits;
+    if (t.train.length !== full.n * numClasses || t.test.length !== test.n * numClasses) {
+      throw new DistillConfigError(`teacher logits must be n × ${numClasses} for ${full.n} training and ${test.n} test rows`);
+    }
+    teacherTrain = new Float32Array(split.trainRows.length * numClasses);
+    split.trainRows.forEach((r, i) => teacherTrain.set(t.train.subarray(r * numClasses, (r + 1) * numClasses), i * numClasses));
+    teacherTestPred = argmaxRows(t.test, test.n, numClasses);
+    teacherParams = t.params;
+  } else {
+    if (!teacherModel) {
+      const spec = defaultTeacher(o.teacherArch, sampleShape, numClasses);
+      const net = new Network(spec, sampleShape);
+      teacherName = spec.name;
+      const r = await fit(net, split.train, split.validation, baseFit(spec.name, 'teacher', o.teacherEpochs ?? d.teacherEpochs));
+      teacherModel = exportInferenceModel(net, r.params);
+      teacherTrainSeconds = r.trainMs / 1000;
+    }
+    throwIfAborted(o.signal);
+    const teacher = await OnnxClassifier.open(teacherModel, sampleShape, numClasses, threads, 'teacher');
+    teacherTrain = await teacher.logits(split.train.x, split.train.n);
+    teacherTestPred = argmaxRows(await teacher.logits(test.x, test.n), test.n, numClasses);
+    await teacher.release();
+    teacherParams = loadModelInfo(teacherModel).parameterCount;
   }
-  throwIfAborted(o.signal);
-  const teacher = await OnnxClassifier.open(teacherModel, sampleShape, numClasses, threads, 'teacher');
-  const teacherTrain = await teacher.logits(split.train.x, split.train.n);
-  const teacherTestPred = argmaxRows(await teacher.logits(test.x, test.n), test.n, numClasses);
-  await teacher.release();
-  const teacherParams = loadModelInfo(teacherModel).parameterCount;
+  const exportStudent = (net: Network, params: Map<string, Float32Array>) => {
+    const bytes = exportInferenceModel(net, params);
+    return o.modelMetadata ? withModelMetadata(bytes, o.modelMetadata) : bytes;
+  };
 
   const specs: ModelSpec[] = o.students?.length
     ? o.students.map((s) => (typeof s === 'string' ? parseModelSpec(s, sampleShape, numClasses) : s))
-    : defaultStudents(teacherParams, sampleShape, numClasses);
+    : defaultStudents(teacherParams ?? 1_000_000, sampleShape, numClasses);
   const q = o.quantize === false ? {} : quantizers();
   if (o.quantize !== false && !q.int8) warnings.push('int8: quantizeInt8 is not available in @edgefleet/onnx');
   if (o.quantize !== false && !q.fp16) warnings.push('fp16: convertToFp16 is not available in @edgefleet/onnx');
@@ -72,7 +90,7 @@ export async function distill(o: DistillOptions, onProgress: (p: DistillProgress
     const net = new Network(spec, sampleShape);
     const kdSet: TrainSet = { ...split.train, teacher: teacherTrain };
     const kd = await fit(net, kdSet, split.validation, baseFit(spec.name, 'student', epochs));
-    const fp32 = exportInferenceModel(net, kd.params);
+    const fp32 = exportStudent(net, kd.params);
     const m: StudentMetrics = {
       name: spec.name, params: net.paramCount, macs: net.macs, accuracy: 0, agreement: 0, bytes: fp32.byteLength,
       trainSeconds: kd.trainMs / 1000, epochsRun: kd.epochsRun,
@@ -92,7 +110,7 @@ export async function distill(o: DistillOptions, onProgress: (p: DistillProgress
     Object.assign(m, { accuracy: e.accuracy, agreement: e.agreement, latencyP50Ms: e.latencyP50Ms });
     if (o.baseline !== false) {
       const b = await fit(net, split.train, split.validation, baseFit(`${spec.name} (hard labels)`, 'baseline', epochs));
-      const acc = (await evalModel(exportInferenceModel(net, b.params), false)).accuracy;
+      const acc = (await evalModel(exportStudent(net, b.params), false)).accuracy;
       m.hardLabelBaseline = { accuracy: acc, trainSeconds: b.trainMs / 1000 };
     }
     const out: StudentModels = { name: spec.name, fp32 };
@@ -112,8 +130,8 @@ export async function distill(o: DistillOptions, onProgress: (p: DistillProgress
 
   const metrics: DistillMetrics = {
     teacher: {
-      name: teacherName, accuracy: matchRate(teacherTestPred, test.y), params: teacherParams, bytes: teacherModel.byteLength,
-      trained: !o.teacher, trainSeconds: teacherTrainSeconds,
+      name: teacherName, accuracy: matchRate(teacherTestPred, test.y), params: teacherParams, bytes: teacherModel?.byteLength ?? o.teacherLogits?.bytes,
+      trained: !o.teacher && !o.teacherLogits, trainSeconds: teacherTrainSeconds,
     },
     students,
     settings: { temperature, alpha, labeledFraction, seed, epochs, threads, batchSize },

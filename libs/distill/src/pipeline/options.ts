@@ -9,6 +9,13 @@ export interface DistillOptions {
   /** A trained teacher .onnx; without it one is trained first (`teacherArch`). */
   teacher?: Uint8Array;
   teacherArch?: TeacherArch;
+  /**
+   * A teacher that is not an ONNX model over these features (text teachers: a sentence encoder + head, fastText,
+   * a remote LLM): its logits (or log-probabilities) for every row of `data.train` and `data.test`, n × classes.
+   */
+  teacherLogits?: { train: Float32Array; test: Float32Array; name: string; params?: number; bytes?: number };
+  /** Written into every exported student's ONNX metadata_props (text students: the featurizer spec). */
+  modelMetadata?: Record<string, string>;
   /** Student specs or CLI syntax (`mlp:64`, `cnn:8-16-32`); default: a ladder sized from the teacher. */
   students?: (ModelSpec | string)[];
   /** Student epochs; early stopping may end sooner. */
@@ -74,7 +81,7 @@ export interface StudentMetrics {
 }
 
 export interface DistillMetrics {
-  teacher: { accuracy: number; params: number; bytes: number; trained: boolean; name: string; trainSeconds?: number };
+  teacher: { accuracy: number; params?: number; bytes?: number; trained: boolean; name: string; trainSeconds?: number };
   students: StudentMetrics[];
   settings: { temperature: number; alpha: number; labeledFraction: number; seed: number; epochs: number; threads: number; batchSize: number };
   /** Variants that could not be produced, and why. */
@@ -90,6 +97,7 @@ export interface StudentModels {
 
 export interface DistillResult {
   metrics: DistillMetrics;
-  teacherModel: Uint8Array;
+  /** The teacher as ONNX (given or trained here); absent when the teacher came as `teacherLogits`. */
+  teacherModel?: Uint8Array;
   students: StudentModels[];
 }

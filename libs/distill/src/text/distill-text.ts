@@ -1,0 +1,83 @@
+import { FEATURIZER_METADATA_KEY, encodeTextEvalSet, featurizeAll, parseFeaturizer, type FeaturizerSpec } from '@edgefleet/contracts';
+import { DatasetSplit } from '../data/dataset';
+import { distill } from '../pipeline/distill';
+import { prepareSplit } from '../pipeline/split';
+import type { DistillOptions, DistillProgress, DistillResult } from '../pipeline/options';
+import { argmaxRows } from '../train/metrics';
+import type { TextSplit } from './text-dataset';
+import type { TeacherCost, TeacherRunOptions, TextTeacher } from './teachers/teacher';
+
+/**
+ * Default featurizer of text students: char 1–4-grams and words into 8,192 buckets of the first 400 characters.
+ * A 64-wide hidden layer on it is 0.5M weights, ~0.5 MB in int8.
+ */
+export const DEFAULT_TEXT_FEATURIZER: FeaturizerSpec = { id: 'hashed-ngrams', version: 1, charMin: 1, charMax: 4, wordMin: 1, wordMax: 1, seed: 0, buckets: 8192, maxChars: 400 };
+export const DEFAULT_TEXT_STUDENTS = ['mlp:32', 'mlp:128'];
+/** Class names of a text model, in output order, beside the featurizer in its metadata. */
+export const LABELS_METADATA_KEY = 'edgefleet.labels';
+
+/** The data with the labels distill()'s split (same fraction, validation share and seed) keeps hidden set to -1. */
+function hideLabels(data: TextSplit, fraction: number, validationFraction: number, seed: number): TextSplit {
+  const n = data.train.texts.length;
+  const probe = prepareSplit({ x: new Float32Array(n), y: new Int32Array(n), n, sampleShape: [1], numClasses: 1 }, fraction, validationFraction, seed);
+  const visible = new Uint8Array(n).fill(1); // validation rows are labelled
+  probe.trainRows.forEach((r, i) => { visible[r] = probe.train.labeled ? probe.train.labeled[i]! : 1; });
+  return { ...data, train: { texts: data.train.texts, y: Int32Array.from(data.train.y, (y, i) => (visible[i] ? y : -1)) } };
+}
+
+export interface TextDistillOptions extends Omit<DistillOptions, 'data' | 'teacher' | 'teacherLogits' | 'modelMetadata' | 'teacherArch' | 'teacherEpochs'> {
+  data: TextSplit;
+  teacher: TextTeacher;
+  featurizer?: FeaturizerSpec;
+  cacheDir?: string;
+  onTeacherProgress?: TeacherRunOptions['onProgress'];
+}
+
+export interface TextDistillResult extends DistillResult {
+  featurizer: FeaturizerSpec;
+  classes: string[];
+  /** `data`: accuracy is against the data set's labels; `teacher`: against the teacher's top-1 (no human labels). */
+  labelSource: 'data' | 'teacher';
+  teacherCost: TeacherCost;
+  /** The held-out rows as an efev-text eval set (labels as in `labelSource`), for devices. */
+  evalSet: Buffer;
+}
+
+/**
+ * Text distillation: the teacher labels the texts (cached), the texts become hashed n-gram vectors with the shared
+ * featurizer, and the image pipeline's `distill()` trains, quantizes and evaluates the students on them with the
+ * teacher's probabilities as soft targets (log-probabilities are logits: softmax(log p / T) is p tempered by T).
+ */
+export async function distillText(o: TextDistillOptions, onProgress: (p: DistillProgress) => void = () => {}): Promise<TextDistillResult> {
+  const featurizer = parseFeaturizer(o.featurizer ?? DEFAULT_TEXT_FEATURIZER);
+  const { data, teacher, cacheDir, onTeacherProgress, ...rest } = o;
+  // With a labelled fraction below 1 the teacher's head may only see the labels the students may see: the same
+  // seeded split distill() makes below, so "10 % labels" means 10 % for teacher and students alike.
+  const fraction = o.labeledFraction ?? 1;
+  const visible = fraction < 1 ? hideLabels(data, fraction, o.validationFraction ?? 0.1, o.seed ?? 1) : data;
+  const t = await teacher.label(visible, { cacheDir, onProgress: onTeacherProgress, seed: o.seed, threads: o.threads, signal: o.signal });
+  const K = t.classes.length;
+  const ownClasses = t.classes !== data.labels && (t.classes.length !== data.labels.length || t.classes.some((c, i) => c !== data.labels[i]));
+  const teacherTop = (p: Float32Array, n: number) => argmaxRows(p, n, K);
+  // A teacher with classes of its own (fastText's languages) defines the labels; otherwise unlabelled rows take
+  // the teacher's top-1 (the KD term still sees its full distribution).
+  const labelsOf = (y: Int32Array, probs: Float32Array) => {
+    const top = teacherTop(probs, y.length);
+    return ownClasses ? top : Int32Array.from(y, (v, i) => (v >= 0 ? v : top[i]!));
+  };
+  const split: DatasetSplit = {
+    train: { x: featurizeAll(featurizer, data.train.texts), y: labelsOf(data.train.y, t.train), n: data.train.texts.length, sampleShape: [featurizer.buckets], numClasses: K },
+    test: { x: featurizeAll(featurizer, data.test.texts), y: labelsOf(data.test.y, t.test), n: data.test.texts.length, sampleShape: [featurizer.buckets], numClasses: K },
+    source: data.source,
+  };
+  const logp = (p: Float32Array) => Float32Array.from(p, (v) => Math.log(Math.max(v, 1e-7)));
+  const result = await distill({
+    ...rest,
+    students: o.students?.length ? o.students : DEFAULT_TEXT_STUDENTS,
+    data: split,
+    teacherLogits: { train: logp(t.train), test: logp(t.test), name: t.name, params: t.params, bytes: t.bytes },
+    modelMetadata: { [FEATURIZER_METADATA_KEY]: JSON.stringify(featurizer), [LABELS_METADATA_KEY]: JSON.stringify(t.classes) },
+  }, onProgress);
+  const evalSet = encodeTextEvalSet({ inputName: '', labels: t.classes, samples: data.test.texts.map((text, i) => ({ text, label: split.test.y[i]! })) });
+  return { ...result, featurizer, classes: t.classes, labelSource: ownClasses ? 'teacher' : 'data', teacherCost: t.cost, evalSet };
+}

@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "ModelArtifact" ADD COLUMN     "featurizer" JSONB;
