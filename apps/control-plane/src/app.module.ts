@@ -6,6 +6,7 @@ import { AuditModule } from './audit/audit.module';
 import { ArtifactsModule } from './artifacts/artifacts.module';
 import { AuthModule } from './auth/auth.module';
 import { HealthModule } from './health/health.module';
+import { EnrollmentModule } from './enrollment/enrollment.module';
 import { DevicesModule } from './devices/devices.module';
 import { ModelsModule } from './models/models.module';
 import { DeploymentsModule } from './deployments/deployments.module';
@@ -31,6 +32,7 @@ export class AppModule {
         AuthModule,
         HealthModule,
         DevicesModule,
+        EnrollmentModule,
         ModelsModule,
         DeploymentsModule,
         OtaModule,

@@ -11,6 +11,10 @@ export interface AuditActions {
   'deployment.create': 'deployment';
   'deployment.report': 'deployment';
   'apikey.create': 'apikey';
+  'device.enroll': 'device';
+  'device.credential.rotate': 'device';
+  'enrollment-token.create': 'enrollment-token';
+  'enrollment-token.revoke': 'enrollment-token';
 }
 
 export type AuditAction = keyof AuditActions;

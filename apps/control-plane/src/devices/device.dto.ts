@@ -7,7 +7,8 @@ import { PageQueryDto } from '../common/pagination.dto';
 
 export const DEVICE_STATUSES = ['registered', 'online', 'offline'] as const;
 export type DeviceStatusName = (typeof DEVICE_STATUSES)[number];
-const TAG = /^[A-Za-z0-9._:/-]{1,64}$/;
+export const TAG_PATTERN = /^[A-Za-z0-9._:/-]{1,64}$/;
+const TAG = TAG_PATTERN;
 
 export class CreateDeviceDto {
   @ApiProperty({ example: 'pi-kitchen-1', description: 'Also the device\'s MQTT client id: letters, digits, . _ - (≤ 64)' })
@@ -68,6 +69,16 @@ export class DeviceView {
   @ApiPropertyOptional({ type: String, nullable: true }) activeArtifactId!: string | null;
   @ApiProperty({ format: 'date-time' }) createdAt!: string;
   @ApiProperty({ format: 'date-time' }) updatedAt!: string;
+}
+
+/** A device's MQTT login: username = client id = device id. The password is shown once. */
+export class DeviceCredentialView {
+  @ApiProperty() username!: string;
+  @ApiProperty({ description: 'Shown once; only a salted scrypt hash is stored' }) password!: string;
+}
+
+export class CreatedDeviceView extends DeviceView {
+  @ApiProperty({ type: DeviceCredentialView }) credential!: DeviceCredentialView;
 }
 
 export class DevicePageView {

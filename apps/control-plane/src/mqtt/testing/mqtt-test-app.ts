@@ -9,6 +9,7 @@ import { ArtifactStore } from '../../artifacts/artifact.store';
 import { UnknownDeviceError } from '../../common/errors';
 import { AppConfig } from '../../config/app-config';
 import { ConfigModule } from '../../config/config.module';
+import { DatabaseModule } from '../../db/database.module';
 import { DeploymentsModule } from '../../deployments/deployments.module';
 import { DeploymentsService } from '../../deployments/deployment.service';
 import { DevicesModule } from '../../devices/devices.module';
@@ -89,10 +90,13 @@ export async function startMqttTestApp(opts: { mqttUrl?: string; env?: Record<st
     MQTT_PORT: '0',
     DATA_DIR: dataDir,
     LOG_LEVEL: 'error',
+    // The MQTT edge (routing, validation, block serving) is tested in the open lab mode with anonymous probes;
+    // the closed broker and the enrollment checks are tested by broker-security.int.spec.ts on the whole app.
+    MQTT_ALLOW_ANONYMOUS: 'true',
     ...(opts.mqttUrl ? { MQTT_URL: opts.mqttUrl } : {}),
     ...opts.env,
   });
-  const moduleRef = await Test.createTestingModule({ imports: [ConfigModule.forRoot(config), MqttModule] })
+  const moduleRef = await Test.createTestingModule({ imports: [ConfigModule.forRoot(config), DatabaseModule, MqttModule] })
     .overrideModule(DevicesModule).useModule(RecordingDevicesModule)
     .overrideModule(DeploymentsModule).useModule(RecordingDeploymentsModule)
     .compile();
