@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { AppConfig } from '../config/app-config';
 import { MqttBrokerService } from './mqtt-broker.service';
 import { MqttPublisher } from './mqtt-publisher.service';
-import { DEVICE_ROLE } from './broker-policy';
+import { deviceRole, deviceRoleName } from './dynsec';
 
 const DYNSEC_TOPIC = '$CONTROL/dynamic-security/v1';
 const DYNSEC_TIMEOUT_MS = 5_000;
@@ -14,7 +14,7 @@ interface DynsecResponse { command: string; error?: string; correlationData?: st
  * Keeps the broker's idea of who may log in in step with the database, and throws revoked devices off at once:
  * - embedded Aedes: logins are checked against the database, so only live connections need closing;
  * - Mosquitto with MQTT_DYNSEC=true: each device is a dynamic-security client (username = client id = device
- *   id, role `edgefleet-device`) created/deleted over $CONTROL — deleting a client disconnects it;
+ *   id, its own role, mqtt/dynsec.ts) created/deleted over $CONTROL — deleting a client disconnects it;
  * - any other external broker: its own configuration decides (regenerate the password file, or use the
  *   EMQX HTTP hooks); the control plane still refuses every message of a revoked device (DeviceMessageRunner).
  */
@@ -29,8 +29,10 @@ export class BrokerAccountsService {
   /** A device got a (new) secret: a session opened with the old one must end. */
   async granted(deviceId: string, password: string): Promise<void> {
     if (this.config.mqttDynsec) {
+      // Deleting the client first ends a session opened with the old secret (the plugin kicks deleted clients).
       await this.dynsec([{ command: 'deleteClient', username: deviceId }], ['Client not found']);
-      await this.dynsec([{ command: 'createClient', username: deviceId, clientid: deviceId, password, roles: [{ rolename: DEVICE_ROLE }] }]);
+      await this.dynsec([{ command: 'createRole', ...deviceRole(deviceId) }], ['Role already exists']);
+      await this.dynsec([{ command: 'createClient', username: deviceId, clientid: deviceId, password, roles: [{ rolename: deviceRoleName(deviceId) }] }]);
       return;
     }
     this.broker.disconnect(deviceId);
@@ -40,6 +42,7 @@ export class BrokerAccountsService {
   async revoked(deviceId: string): Promise<void> {
     if (this.config.mqttDynsec) {
       await this.dynsec([{ command: 'deleteClient', username: deviceId }], ['Client not found']);
+      await this.dynsec([{ command: 'deleteRole', rolename: deviceRoleName(deviceId) }], ['Role not found']);
       return;
     }
     if (!this.broker.embedded) {

@@ -1,4 +1,4 @@
-import { DEVICE_ID_PATTERN, DEVICE_TOPIC_KINDS, parseDeviceTopic, TOPIC_ROOT } from '@edgefleet/contracts';
+import { DEVICE_ID_PATTERN, parseDeviceTopic, TOPIC_ROOT } from '@edgefleet/contracts';
 
 /**
  * Who may say what on the broker — the one statement of the rules. The embedded Aedes applies these functions
@@ -14,7 +14,7 @@ export const SERVICE_USERNAME = 'edgefleet-control-plane';
 /** Client ids of the control plane's own connections; devices may not use them (nor the service username). */
 export const SERVICE_CLIENT_ID_PREFIX = 'edgefleet-cp-';
 const ROOT = 'edgefleet/';
-/** Role names in the generated Mosquitto dynamic-security configuration. */
+/** Role names in the generated Mosquitto dynamic-security configuration (a device's: `edgefleet-device:<id>`). */
 export const DEVICE_ROLE = 'edgefleet-device';
 export const SERVICE_ROLE = 'edgefleet-control-plane';
 
@@ -55,9 +55,3 @@ export function mayReceive(who: BrokerIdentity, topic: string): boolean {
 }
 
 export const devicePrefix = (deviceId: string): string => `${TOPIC_ROOT}/${deviceId}/`;
-
-/** The device → control plane topics, as broker ACL patterns with `%u` (username = client id = device id). */
-export const deviceAclPatterns = (): { publish: string[]; subscribe: string } => ({
-  publish: DEVICE_TOPIC_KINDS.map((kind) => `${TOPIC_ROOT}/%u/${kind}`),
-  subscribe: `${TOPIC_ROOT}/%u/#`,
-});
