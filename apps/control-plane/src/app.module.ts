@@ -7,6 +7,7 @@ import { AuditModule } from './audit/audit.module';
 import { ArtifactsModule } from './artifacts/artifacts.module';
 import { AuthModule } from './auth/auth.module';
 import { HealthModule } from './health/health.module';
+import { EnrollmentModule } from './enrollment/enrollment.module';
 import { DevicesModule } from './devices/devices.module';
 import { ModelsModule } from './models/models.module';
 import { DeploymentsModule } from './deployments/deployments.module';
@@ -36,6 +37,7 @@ export class AppModule {
         AuthModule,
         HealthModule,
         DevicesModule,
+        EnrollmentModule,
         ModelsModule,
         DeploymentsModule,
         OtaModule,

@@ -14,6 +14,10 @@ export interface AuditActions {
   'signing-key.stage': 'signing-key';
   'signing-key.activate': 'signing-key';
   'signing-key.retire': 'signing-key';
+  'device.enroll': 'device';
+  'device.credential.rotate': 'device';
+  'enrollment-token.create': 'enrollment-token';
+  'enrollment-token.revoke': 'enrollment-token';
 }
 
 export type AuditAction = keyof AuditActions;

@@ -8,7 +8,7 @@ import { ApiPageResponse } from '../openapi/page.view';
 import { ReportView, toReportView } from '../reports/report.dto';
 import { DevicesService } from './device.service';
 import {
-  CreateDeviceDto, DeviceView, ListDevicesQueryDto, ReportQueryDto, toDeviceView, UpdateDeviceDto,
+  CreateDeviceDto, CreatedDeviceView, DeviceCredentialView, DeviceView, ListDevicesQueryDto, ReportQueryDto, toDeviceView, UpdateDeviceDto,
 } from './device.dto';
 
 @ApiController('devices')
@@ -17,9 +17,17 @@ export class DeviceController {
 
   @Post()
   @ApiOperation({ summary: 'Register a device with its hardware profile' })
-  @ApiCreatedResponse({ type: DeviceView })
-  async create(@Body() body: CreateDeviceDto, @CurrentActor() actor: Actor): Promise<DeviceView> {
-    return toDeviceView(await this.devices.create(body, actor));
+  @ApiCreatedResponse({ type: CreatedDeviceView })
+  async create(@Body() body: CreateDeviceDto, @CurrentActor() actor: Actor): Promise<CreatedDeviceView> {
+    const { device, credential } = await this.devices.create(body, actor);
+    return { ...toDeviceView(device), credential };
+  }
+
+  @Post(':id/credential')
+  @ApiOperation({ summary: 'Rotate the device\'s MQTT credential: the old one stops working, the device is disconnected; the new one is shown once' })
+  @ApiCreatedResponse({ type: DeviceCredentialView })
+  rotateCredential(@Param('id') id: string, @CurrentActor() actor: Actor): Promise<DeviceCredentialView> {
+    return this.devices.rotateCredential(id, actor);
   }
 
   @Get()
@@ -44,7 +52,7 @@ export class DeviceController {
 
   @Delete(':id')
   @HttpCode(204)
-  @ApiOperation({ summary: 'Forget a device, its deployment rows and its reports' })
+  @ApiOperation({ summary: 'Forget (revoke) a device: its credential, deployment rows and reports; its MQTT session is closed at once' })
   @ApiNoContentResponse()
   async remove(@Param('id') id: string, @CurrentActor() actor: Actor): Promise<void> {
     await this.devices.remove(id, actor);

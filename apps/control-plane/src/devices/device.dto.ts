@@ -69,6 +69,16 @@ export class DeviceView {
   @ApiProperty({ format: 'date-time' }) updatedAt!: string;
 }
 
+/** A device's MQTT login: username = client id = device id. The password is shown once. */
+export class DeviceCredentialView {
+  @ApiProperty() username!: string;
+  @ApiProperty({ description: 'Shown once; only a salted scrypt hash is stored' }) password!: string;
+}
+
+export class CreatedDeviceView extends DeviceView {
+  @ApiProperty({ type: DeviceCredentialView }) credential!: DeviceCredentialView;
+}
+
 export class ReportQueryDto extends PageQueryDto {}
 
 export function toDeviceView(d: {

@@ -12,6 +12,7 @@ import {
   DesiredStateMessage, HelloMessage, PROTOCOL_VERSION, RejectedMessage, topics, verifyDesiredState,
 } from '@edgefleet/contracts';
 import { MqttBrokerService } from './mqtt-broker.service';
+import { DeviceCredentialService } from '../identity/device-credential.service';
 import { MqttPortInUseError } from './mqtt.errors';
 import { AppConfig } from '../config/app-config';
 import { MqttProbe } from './testing/mqtt-probe';
@@ -149,7 +150,7 @@ for (const broker of testBrokers()) {
       void it('names the port when the embedded broker cannot bind it', async () => {
         const port = cp.broker.port!;
         const config = AppConfig.fromEnv({ MQTT_PORT: String(port), PORT: '0', DATA_DIR: cp.config.dataDir });
-        const second = new MqttBrokerService(config);
+        const second = new MqttBrokerService(config, cp.app.get(DeviceCredentialService));
         await assert.rejects(second.start(), (err: unknown) => err instanceof MqttPortInUseError && err.message.includes(String(port)));
       });
     }

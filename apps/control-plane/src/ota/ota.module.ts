@@ -3,6 +3,7 @@ import { ArtifactsModule } from '../artifacts/artifacts.module';
 import { MqttBrokerModule } from '../mqtt/mqtt-broker.module';
 import { BlockServer } from './block-server.service';
 import { DesiredSeqRepository } from './desired-seq.repository';
+import { FetchableObjectsRepository } from './fetchable-objects.repository';
 import { OtaService } from './ota.service';
 import { TrustedKeysController } from './trusted-keys.controller';
 
@@ -10,7 +11,7 @@ import { TrustedKeysController } from './trusted-keys.controller';
 @Module({
   imports: [ArtifactsModule, MqttBrokerModule],
   controllers: [TrustedKeysController],
-  providers: [OtaService, BlockServer, DesiredSeqRepository],
+  providers: [OtaService, BlockServer, DesiredSeqRepository, FetchableObjectsRepository],
   exports: [OtaService, BlockServer],
 })
 export class OtaModule {}

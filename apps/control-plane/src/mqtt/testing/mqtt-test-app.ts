@@ -91,6 +91,9 @@ export async function startMqttTestApp(opts: { mqttUrl?: string; env?: Record<st
     MQTT_PORT: '0',
     DATA_DIR: dataDir,
     LOG_LEVEL: 'error',
+    // The MQTT edge (routing, validation, block serving) is tested in the open lab mode with anonymous probes;
+    // the closed broker and the enrollment checks are tested by broker-security.int.spec.ts on the whole app.
+    MQTT_ALLOW_ANONYMOUS: 'true',
     ...(opts.mqttUrl ? { MQTT_URL: opts.mqttUrl } : {}),
     ...opts.env,
   });
