@@ -4,6 +4,7 @@
  */
 const benches: Record<string, () => Promise<{ run(args: string[]): Promise<void> }>> = {
   ota: () => import('./ota.js'),
+  api: () => import('./api.js'),
   train: () => import('./train.js'),
   distill: () => import('./distill.js'),
   selection: () => import('./selection.js'),
