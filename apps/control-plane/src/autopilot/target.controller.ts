@@ -5,14 +5,17 @@ import type { Actor } from '../audit/audit.types';
 import { ApiErrorResponses } from '../openapi/api-error-responses';
 import { CreateTargetDto, ListTargetsQueryDto, TargetDetailView, TargetPageView, TargetView, toClassStateView, toTargetView } from './target.dto';
 import { TargetsService } from './target.service';
+import { Roles } from '../auth/roles';
 
 @ApiTags('targets')
 @ApiBearerAuth()
 @ApiErrorResponses()
+@Roles('viewer')
 @Controller('targets')
 export class TargetController {
   constructor(private readonly targets: TargetsService) {}
 
+  @Roles('operator')
   @Post()
   @ApiOperation({ summary: 'Create a fleet target: its devices get the most accurate variant that fits its budget, distilled if need be' })
   @ApiCreatedResponse({ type: TargetView })
@@ -35,6 +38,7 @@ export class TargetController {
     return { ...toTargetView(target), classes: classes.map(toClassStateView) };
   }
 
+  @Roles('operator')
   @Delete(':id')
   @HttpCode(204)
   @ApiNoContentResponse()

@@ -40,6 +40,11 @@ export class AppConfig {
   /** Largest eval-set file an upload may carry. */
   readonly maxEvalSetBytes: number;
   readonly logLevel: LogLevel;
+  /** REST requests one API key (or, before a key is verified, one IP) may make per rateLimitWindowMs; 0 = off. */
+  readonly rateLimitMax: number;
+  readonly rateLimitWindowMs: number;
+  /** How often a cached, verified API key is re-read (revocations by another control plane take this long). */
+  readonly apiKeyRecheckMs: number;
 
   constructor(fields: AppConfigFields) {
     this.port = fields.port;
@@ -53,6 +58,9 @@ export class AppConfig {
     this.maxModelBytes = fields.maxModelBytes;
     this.maxEvalSetBytes = fields.maxEvalSetBytes;
     this.logLevel = fields.logLevel;
+    this.rateLimitMax = fields.rateLimitMax;
+    this.rateLimitWindowMs = fields.rateLimitWindowMs;
+    this.apiKeyRecheckMs = fields.apiKeyRecheckMs;
   }
 
   /** Validates `env` and builds the config, or throws ConfigError listing every bad value. */
@@ -71,6 +79,9 @@ export class AppConfig {
       maxModelBytes: r.int('MAX_MODEL_MB', 512, 1, 2047) * 1024 * 1024,
       maxEvalSetBytes: r.int('MAX_EVAL_SET_MB', 64, 1, 1024) * 1024 * 1024,
       logLevel: r.oneOf('LOG_LEVEL', LOG_LEVELS, 'log'),
+      rateLimitMax: r.int('RATE_LIMIT_MAX', 1200, 0, 1_000_000_000),
+      rateLimitWindowMs: r.int('RATE_LIMIT_WINDOW_MS', 60_000, 1000, 3_600_000),
+      apiKeyRecheckMs: r.int('API_KEY_RECHECK_MS', 5000, 100, 600_000),
     };
     if (!fields.mqttUrl && fields.port !== 0 && fields.port === fields.mqttPort) {
       problems.push(`PORT and MQTT_PORT are both ${fields.port}; the HTTP server and the embedded broker need different ports`);

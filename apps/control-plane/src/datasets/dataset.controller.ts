@@ -10,15 +10,18 @@ import { ApiErrorResponses } from '../openapi/api-error-responses';
 import { discardAll, readDatasetUpload } from './dataset-upload.reader';
 import { DatasetsService } from './dataset.service';
 import { DatasetPageView, DatasetView, RegisterBuiltinDatasetDto, toDatasetView, UploadDatasetFieldsDto, UploadDatasetFormDoc } from './dataset.dto';
+import { Roles } from '../auth/roles';
 
 @ApiTags('datasets')
 @ApiBearerAuth()
 @ApiErrorResponses()
 @ApiExtraModels(UploadDatasetFormDoc, RegisterBuiltinDatasetDto)
+@Roles('viewer')
 @Controller('datasets')
 export class DatasetController {
   constructor(private readonly datasets: DatasetsService, private readonly store: ArtifactStore, private readonly config: AppConfig) {}
 
+  @Roles('operator')
   @Post()
   @HttpCode(201)
   @ApiOperation({ summary: 'Upload a data set (multipart: four IDX parts or one csv part) or register a built-in one (JSON {builtin})' })

@@ -7,14 +7,17 @@ import { DeploymentsService } from './deployment.service';
 import {
   CreateDeploymentDto, DeploymentDetailView, DeploymentPageView, ListDeploymentsQueryDto, toDeploymentDetailView, toDeploymentView,
 } from './deployment.dto';
+import { Roles } from '../auth/roles';
 
 @ApiTags('deployments')
 @ApiBearerAuth()
 @ApiErrorResponses()
+@Roles('viewer')
 @Controller('deployments')
 export class DeploymentController {
   constructor(private readonly deployments: DeploymentsService) {}
 
+  @Roles('operator')
   @Post()
   @ApiOperation({ summary: 'Deploy a model to devices (by id and/or tag); each gets a signed desired state over MQTT' })
   @ApiCreatedResponse({ type: DeploymentDetailView })

@@ -8,14 +8,17 @@ import { DevicesService } from './device.service';
 import {
   CreateDeviceDto, DevicePageView, DeviceView, ListDevicesQueryDto, ReportQueryDto, toDeviceView, UpdateDeviceDto,
 } from './device.dto';
+import { Roles } from '../auth/roles';
 
 @ApiTags('devices')
 @ApiBearerAuth()
 @ApiErrorResponses()
+@Roles('viewer')
 @Controller('devices')
 export class DeviceController {
   constructor(private readonly devices: DevicesService) {}
 
+  @Roles('operator')
   @Post()
   @ApiOperation({ summary: 'Register a device with its hardware profile' })
   @ApiCreatedResponse({ type: DeviceView })
@@ -37,6 +40,7 @@ export class DeviceController {
     return toDeviceView(await this.devices.get(id));
   }
 
+  @Roles('operator')
   @Patch(':id')
   @ApiOperation({ summary: 'Change name, tags (replaced) or profile' })
   @ApiOkResponse({ type: DeviceView })
@@ -44,6 +48,7 @@ export class DeviceController {
     return toDeviceView(await this.devices.update(id, body, actor));
   }
 
+  @Roles('operator')
   @Delete(':id')
   @HttpCode(204)
   @ApiOperation({ summary: 'Forget a device, its deployment rows and its reports' })

@@ -7,14 +7,17 @@ import { DistillationsService } from './distillation.service';
 import {
   CancelView, CreateDistillationDto, DistillationPageView, DistillationView, ListDistillationsQueryDto, toDistillationView,
 } from './distillation.dto';
+import { Roles } from '../auth/roles';
 
 @ApiTags('distillations')
 @ApiBearerAuth()
 @ApiErrorResponses()
+@Roles('viewer')
 @Controller('distillations')
 export class DistillationController {
   constructor(private readonly distillations: DistillationsService) {}
 
+  @Roles('operator')
   @Post()
   @ApiOperation({ summary: 'Queue a distillation job (a worker claims it; results become model artifacts of a family)' })
   @ApiCreatedResponse({ type: DistillationView })
@@ -35,6 +38,7 @@ export class DistillationController {
     return toDistillationView(await this.distillations.get(id));
   }
 
+  @Roles('operator')
   @Post(':id/cancel')
   @HttpCode(200)
   @ApiOperation({ summary: 'Cancel: a queued job at once, a running one at its next heartbeat (its worker aborts the run)' })

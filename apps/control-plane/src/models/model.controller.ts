@@ -14,10 +14,12 @@ import { ApiErrorResponses, ErrorView } from '../openapi/api-error-responses';
 import { readModelUpload } from './model-upload.reader';
 import { ModelsService } from './model.service';
 import { ListModelsQueryDto, ModelPageView, ModelView, toModelView, UploadModelFieldsDto, UploadModelFormDoc } from './model.dto';
+import { Roles } from '../auth/roles';
 
 @ApiTags('models')
 @ApiBearerAuth()
 @ApiErrorResponses()
+@Roles('viewer')
 @Controller('models')
 export class ModelController {
   constructor(
@@ -26,6 +28,7 @@ export class ModelController {
     private readonly config: AppConfig,
   ) {}
 
+  @Roles('operator')
   @Post()
   @ApiOperation({ summary: 'Upload an ONNX model (and optionally its eval set); it is loaded in onnxruntime to check it' })
   @ApiConsumes('multipart/form-data')

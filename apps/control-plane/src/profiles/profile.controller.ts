@@ -3,10 +3,12 @@ import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swa
 import { ApiErrorResponses } from '../openapi/api-error-responses';
 import { ProfileClassListView, toProfileClassView } from './profile.dto';
 import { ProfilesService } from './profile.service';
+import { Roles } from '../auth/roles';
 
 @ApiTags('profiles')
 @ApiBearerAuth()
 @ApiErrorResponses()
+@Roles('viewer')
 @Controller('profiles')
 export class ProfileController {
   constructor(private readonly profiles: ProfilesService) {}

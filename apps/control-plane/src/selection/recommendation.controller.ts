@@ -3,10 +3,12 @@ import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@
 import { ApiErrorResponses } from '../openapi/api-error-responses';
 import { RecommendationQueryDto, RecommendationView, toRecommendationView } from './recommendation.dto';
 import { SelectionService } from './selection.service';
+import { Roles } from '../auth/roles';
 
 @ApiTags('profiles')
 @ApiBearerAuth()
 @ApiErrorResponses()
+@Roles('viewer')
 @Controller('profiles')
 export class RecommendationController {
   constructor(private readonly selection: SelectionService) {}
