@@ -15,6 +15,7 @@ import { HttpErrorFilter } from './common/http-error.filter';
 import { createValidationPipe } from './common/validation';
 import { DATABASE } from './db/database.module';
 import { ApiKeyService } from './auth/api-key.service';
+import { registerRateLimit } from './auth/rate-limit';
 import { MqttModule } from './mqtt/mqtt.module';
 import { MqttBrokerService } from './mqtt/mqtt-broker.service';
 import { OtaService } from './ota/ota.service';
@@ -135,6 +136,7 @@ async function configureHttp(app: NestFastifyApplication, config: AppConfig): Pr
       parts: 12,
     },
   });
+  await registerRateLimit(app, config);
   const fastify = app.getHttpAdapter().getInstance();
   fastify.addHook('onSend', async (req, reply) => {
     void reply.header(CORRELATION_HEADER, req.id);
