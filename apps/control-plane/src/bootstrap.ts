@@ -17,6 +17,7 @@ import { InvalidInputError } from './common/errors';
 import { createValidationPipe } from './common/validation';
 import { DATABASE } from './db/database.module';
 import { ApiKeyService } from './auth/api-key.service';
+import { registerRateLimit } from './auth/rate-limit';
 import { MqttModule } from './mqtt/mqtt.module';
 import { MqttBrokerService } from './mqtt/mqtt-broker.service';
 import { OtaService } from './ota/ota.service';
@@ -146,6 +147,7 @@ async function configureHttp(app: NestFastifyApplication, config: AppConfig): Pr
     if (parsed.ok) done(null, parsed.value);
     else done(new InvalidInputError(`invalid JSON body: ${parsed.errors.join('; ')}`, parsed.errors), undefined);
   });
+  await registerRateLimit(app, config);
   const fastify = app.getHttpAdapter().getInstance();
   fastify.addHook('onSend', async (req, reply) => {
     void reply.header(CORRELATION_HEADER, req.id);

@@ -1,18 +1,20 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Put, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Body, Delete, Get, HttpCode, Param, Put, Query } from '@nestjs/common';
+import { ApiNoContentResponse, ApiOkResponse, ApiOperation } from '@nestjs/swagger';
 import { CurrentActor } from '../auth/actor.decorator';
 import type { Actor } from '../audit/audit.types';
-import { ApiErrorResponses } from '../openapi/api-error-responses';
-import { ListPinsQueryDto, PinDeviceDto, PinPageView, PinView, toPinView } from './pin.dto';
+import { Roles } from '../auth/roles';
+import { ApiController } from '../openapi/api-controller.decorator';
+import { ApiPageResponse } from '../openapi/page.view';
+import { mapPage, Page } from '../common/pagination.dto';
+import { ListPinsQueryDto, PinDeviceDto, PinView, toPinView } from './pin.dto';
 import { PinsService } from './pin.service';
 
-@ApiTags('targets')
-@ApiBearerAuth()
-@ApiErrorResponses()
-@Controller('pins')
+@ApiController('pins', { tag: 'targets' })
+@Roles('viewer')
 export class PinController {
   constructor(private readonly pins: PinsService) {}
 
+  @Roles('operator')
   @Put(':deviceId')
   @ApiOperation({ summary: 'Pin a device: the autopilot leaves it alone (deploys nothing to it) until it is unpinned' })
   @ApiOkResponse({ type: PinView })
@@ -20,6 +22,7 @@ export class PinController {
     return toPinView(await this.pins.pin(deviceId, body.reason, actor));
   }
 
+  @Roles('operator')
   @Delete(':deviceId')
   @HttpCode(204)
   @ApiOperation({ summary: 'Unpin a device: the autopilot reconciles its classes at once' })
@@ -29,9 +32,9 @@ export class PinController {
   }
 
   @Get()
-  @ApiOkResponse({ type: PinPageView })
-  async list(@Query() q: ListPinsQueryDto): Promise<PinPageView> {
+  @ApiPageResponse(PinView)
+  async list(@Query() q: ListPinsQueryDto): Promise<Page<PinView>> {
     const page = await this.pins.list(q);
-    return { ...page, items: page.items.map(toPinView) };
+    return mapPage(page, toPinView);
   }
 }

@@ -16,13 +16,6 @@ export class PinView {
   @ApiProperty({ format: 'date-time' }) createdAt!: string;
 }
 
-export class PinPageView {
-  @ApiProperty({ type: [PinView] }) items!: PinView[];
-  @ApiProperty() total!: number;
-  @ApiProperty() limit!: number;
-  @ApiProperty() offset!: number;
-}
-
 export class ListPinsQueryDto extends PageQueryDto {}
 
 export const toPinView = (p: PinRecord): PinView => ({ deviceId: p.deviceId, reason: p.reason, pinnedBy: p.pinnedBy, createdAt: p.createdAt.toISOString() });

@@ -7,11 +7,14 @@ import { ApiController } from '../openapi/api-controller.decorator';
 import { ApiPageResponse } from '../openapi/page.view';
 import { CreateTargetDto, ListTargetsQueryDto, TargetDetailView, TargetView, toClassStateView, toTargetView } from './target.dto';
 import { TargetsService } from './target.service';
+import { Roles } from '../auth/roles';
 
 @ApiController('targets')
+@Roles('viewer')
 export class TargetController {
   constructor(private readonly targets: TargetsService) {}
 
+  @Roles('operator')
   @Post()
   @ApiOperation({ summary: 'Create a fleet target: its devices get the most accurate variant that fits its budget, distilled if need be' })
   @ApiCreatedResponse({ type: TargetView })
@@ -33,6 +36,7 @@ export class TargetController {
     return { ...toTargetView(target), classes: classes.map(toClassStateView) };
   }
 
+  @Roles('operator')
   @Post(':id/pause')
   @HttpCode(200)
   @ApiOperation({ summary: 'Pause the autopilot for this target: it deploys and distils nothing for it until resumed' })
@@ -41,6 +45,7 @@ export class TargetController {
     return toTargetView(await this.targets.pause(id, actor));
   }
 
+  @Roles('operator')
   @Post(':id/resume')
   @HttpCode(200)
   @ApiOperation({ summary: 'Resume the autopilot for this target (its classes are reconciled at once)' })
@@ -49,6 +54,7 @@ export class TargetController {
     return toTargetView(await this.targets.resume(id));
   }
 
+  @Roles('operator')
   @Delete(':id')
   @HttpCode(204)
   @ApiNoContentResponse()

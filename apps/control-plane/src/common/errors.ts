@@ -22,7 +22,7 @@ export class UnauthorizedError extends DomainError {
   readonly status = 401;
 }
 
-/** Authenticated, but not allowed to do this (403). */
+/** Authenticated, but not allowed to do this, e.g. the key's role does not allow the route (403). */
 export class ForbiddenError extends DomainError {
   readonly status = 403;
 }

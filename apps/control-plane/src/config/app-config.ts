@@ -58,6 +58,11 @@ export class AppConfig {
   readonly logLevel: LogLevel;
   /** How long a signed desired state is valid; open ones are re-signed when a third of it is left. */
   readonly desiredStateValidityMs: number;
+  /** REST requests one API key (or, before a key is verified, one IP) may make per rateLimitWindowMs; 0 = off. */
+  readonly rateLimitMax: number;
+  readonly rateLimitWindowMs: number;
+  /** How often a cached, verified API key is re-read (revocations by another control plane take this long). */
+  readonly apiKeyRecheckMs: number;
 
   constructor(fields: AppConfigFields) {
     this.port = fields.port;
@@ -79,6 +84,9 @@ export class AppConfig {
     this.maxEvalSetBytes = fields.maxEvalSetBytes;
     this.logLevel = fields.logLevel;
     this.desiredStateValidityMs = fields.desiredStateValidityMs;
+    this.rateLimitMax = fields.rateLimitMax;
+    this.rateLimitWindowMs = fields.rateLimitWindowMs;
+    this.apiKeyRecheckMs = fields.apiKeyRecheckMs;
   }
 
   /** Validates `env` and builds the config, or throws ConfigError listing every bad value. */
@@ -105,6 +113,9 @@ export class AppConfig {
       maxEvalSetBytes: r.int('MAX_EVAL_SET_MB', 64, 1, 1024) * 1024 * 1024,
       logLevel: r.oneOf('LOG_LEVEL', LOG_LEVELS, 'log'),
       desiredStateValidityMs: r.int('DESIRED_STATE_VALIDITY_MIN', 24 * 60, 1, 30 * 24 * 60) * 60_000,
+      rateLimitMax: r.int('RATE_LIMIT_MAX', 1200, 0, 1_000_000_000),
+      rateLimitWindowMs: r.int('RATE_LIMIT_WINDOW_MS', 60_000, 1000, 3_600_000),
+      apiKeyRecheckMs: r.int('API_KEY_RECHECK_MS', 5000, 100, 600_000),
     };
     if (!fields.mqttUrl && fields.port !== 0 && fields.port === fields.mqttPort) {
       problems.push(`PORT and MQTT_PORT are both ${fields.port}; the HTTP server and the embedded broker need different ports`);

@@ -11,12 +11,15 @@ import { ApiPageResponse } from '../openapi/page.view';
 import { discardAll, readDatasetUpload } from './dataset-upload.reader';
 import { DatasetsService } from './dataset.service';
 import { DatasetView, RegisterBuiltinDatasetDto, toDatasetView, UploadDatasetFieldsDto, UploadDatasetFormDoc } from './dataset.dto';
+import { Roles } from '../auth/roles';
 
 @ApiController('datasets')
 @ApiExtraModels(UploadDatasetFormDoc, RegisterBuiltinDatasetDto)
+@Roles('viewer')
 export class DatasetController {
   constructor(private readonly datasets: DatasetsService, private readonly store: ArtifactStore, private readonly config: AppConfig) {}
 
+  @Roles('operator')
   @Post()
   @HttpCode(201)
   @ApiOperation({ summary: 'Upload a data set (multipart: four IDX parts or one csv part) or register a built-in one (JSON {builtin})' })

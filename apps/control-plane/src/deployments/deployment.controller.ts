@@ -10,11 +10,14 @@ import { DeploymentsService } from './deployment.service';
 import {
   CreateDeploymentDto, DeploymentDetailView, DeploymentView, ListDeploymentsQueryDto, toDeploymentDetailView, toDeploymentView,
 } from './deployment.dto';
+import { Roles } from '../auth/roles';
 
 @ApiController('deployments')
+@Roles('viewer')
 export class DeploymentController {
   constructor(private readonly deployments: DeploymentsService) {}
 
+  @Roles('operator')
   @Post()
   @ApiOperation({ summary: 'Deploy a model to devices (by id and/or tag); each gets a signed desired state over MQTT' })
   @ApiCreatedResponse({ type: DeploymentDetailView })

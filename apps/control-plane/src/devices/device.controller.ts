@@ -10,11 +10,14 @@ import { DevicesService } from './device.service';
 import {
   CreateDeviceDto, CreatedDeviceView, DeviceCredentialView, DeviceView, ListDevicesQueryDto, ReportQueryDto, toDeviceView, UpdateDeviceDto,
 } from './device.dto';
+import { Roles } from '../auth/roles';
 
 @ApiController('devices')
+@Roles('viewer')
 export class DeviceController {
   constructor(private readonly devices: DevicesService) {}
 
+  @Roles('operator')
   @Post()
   @ApiOperation({ summary: 'Register a device with its hardware profile' })
   @ApiCreatedResponse({ type: CreatedDeviceView })
@@ -43,6 +46,7 @@ export class DeviceController {
     return toDeviceView(await this.devices.get(id));
   }
 
+  @Roles('operator')
   @Patch(':id')
   @ApiOperation({ summary: 'Change name, tags (replaced) or profile' })
   @ApiOkResponse({ type: DeviceView })
@@ -50,6 +54,7 @@ export class DeviceController {
     return toDeviceView(await this.devices.update(id, body, actor));
   }
 
+  @Roles('operator')
   @Delete(':id')
   @HttpCode(204)
   @ApiOperation({ summary: 'Forget (revoke) a device: its credential, deployment rows and reports; its MQTT session is closed at once' })

@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { Device, Prisma, PrismaClient } from '@edgefleet/db';
 import type { HardwareProfile } from '@edgefleet/contracts';
 import type { Db } from '../db/prisma-types';
+import { readPage } from '../db/read-page';
 import type { DeviceStatusName } from './device.dto';
 
 export type DeviceRecord = Device;
@@ -56,11 +57,11 @@ export class DeviceRepository {
 
   async list(filter: DeviceFilter, page: { limit: number; offset: number }): Promise<{ items: DeviceRecord[]; total: number }> {
     const where = this.where(filter);
-    const [items, total] = await Promise.all([
-      this.prisma.device.findMany({ where, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }], take: page.limit, skip: page.offset }),
-      this.prisma.device.count({ where }),
-    ]);
-    return { items, total };
+    return readPage(
+      page,
+      (take) => this.prisma.device.findMany({ where, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }], take, skip: page.offset }),
+      () => this.prisma.device.count({ where }),
+    );
   }
 
   /** Ids of the given devices that exist, plus every device carrying any of the tags. */

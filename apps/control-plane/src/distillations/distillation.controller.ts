@@ -9,11 +9,14 @@ import { DistillationsService } from './distillation.service';
 import {
   CancelView, CreateDistillationDto, DistillationView, ListDistillationsQueryDto, toDistillationView,
 } from './distillation.dto';
+import { Roles } from '../auth/roles';
 
 @ApiController('distillations')
+@Roles('viewer')
 export class DistillationController {
   constructor(private readonly distillations: DistillationsService) {}
 
+  @Roles('operator')
   @Post()
   @ApiOperation({ summary: 'Queue a distillation job (a worker claims it; results become model artifacts of a family)' })
   @ApiCreatedResponse({ type: DistillationView })
@@ -33,6 +36,7 @@ export class DistillationController {
     return toDistillationView(await this.distillations.get(id));
   }
 
+  @Roles('operator')
   @Post(':id/cancel')
   @HttpCode(200)
   @ApiOperation({ summary: 'Cancel: a queued job at once, a running one at its next heartbeat (its worker aborts the run)' })

@@ -1,18 +1,18 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
-import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Body, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
+import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation } from '@nestjs/swagger';
 import { CurrentActor } from '../auth/actor.decorator';
 import type { Actor } from '../audit/audit.types';
-import { ApiErrorResponses } from '../openapi/api-error-responses';
+import { Roles } from '../auth/roles';
+import { ApiController } from '../openapi/api-controller.decorator';
 import { CreatedEnrollmentTokenView, CreateEnrollmentTokenDto, EnrollmentTokenView, toEnrollmentTokenView } from './enrollment.dto';
 import { EnrollmentService } from './enrollment.service';
 
-@ApiTags('enrollment')
-@ApiBearerAuth()
-@ApiErrorResponses()
-@Controller('enrollment-tokens')
+@ApiController('enrollment-tokens', { tag: 'enrollment' })
+@Roles('operator')
 export class EnrollmentTokenController {
   constructor(private readonly enrollment: EnrollmentService) {}
 
+  @Roles('enroller')
   @Post()
   @ApiOperation({ summary: 'Create an enrollment token (shown once) that devices present to POST /enroll' })
   @ApiCreatedResponse({ type: CreatedEnrollmentTokenView })

@@ -17,8 +17,10 @@ import { ApiPageResponse } from '../openapi/page.view';
 import { readModelUpload } from './model-upload.reader';
 import { ModelsService } from './model.service';
 import { ListModelsQueryDto, ModelView, toModelView, UploadModelFieldsDto, UploadModelFormDoc } from './model.dto';
+import { Roles } from '../auth/roles';
 
 @ApiController('models')
+@Roles('viewer')
 export class ModelController {
   constructor(
     private readonly models: ModelsService,
@@ -26,6 +28,7 @@ export class ModelController {
     private readonly config: AppConfig,
   ) {}
 
+  @Roles('operator')
   @Post()
   @ApiOperation({ summary: 'Upload an ONNX model (and optionally its eval set); it is loaded in onnxruntime to check it' })
   @ApiConsumes('multipart/form-data')

@@ -37,7 +37,8 @@ export class ModelInspector {
       // No graph optimisation: we only need the signature, and loading should stay cheap.
       session = await InferenceSession.create(path, { graphOptimizationLevel: 'disabled', intraOpNumThreads: 1, interOpNumThreads: 1 });
     } catch (err) {
-      throw new UnprocessableError(`not a model onnxruntime can load: ${firstLine(err)}`);
+      // onnxruntime names the file it was given: the staged upload's server path is nobody's business.
+      throw new UnprocessableError(`not a model onnxruntime can load: ${firstLine(err).split(path).join('the uploaded file')}`);
     }
     try {
       const inspected: InspectedModel = {

@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { readPage } from '../db/read-page';
 import { ModelArtifact, Prisma, PrismaClient } from '@edgefleet/db';
 import type { TensorInfo } from '@edgefleet/contracts';
 import { ConflictError } from '../common/errors';
@@ -62,10 +63,10 @@ export class ModelRepository {
       ...(filter.name ? { name: filter.name } : {}),
       ...(filter.family ? { family: filter.family } : {}),
     };
-    const [items, total] = await Promise.all([
-      this.prisma.modelArtifact.findMany({ where, orderBy: [{ createdAt: 'desc' }, { id: 'asc' }], take: page.limit, skip: page.offset }),
-      this.prisma.modelArtifact.count({ where }),
-    ]);
-    return { items, total };
+    return readPage(
+      page,
+      (take) => this.prisma.modelArtifact.findMany({ where, orderBy: [{ createdAt: 'desc' }, { id: 'asc' }], take, skip: page.offset }),
+      () => this.prisma.modelArtifact.count({ where }),
+    );
   }
 }

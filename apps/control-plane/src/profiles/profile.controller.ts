@@ -3,8 +3,10 @@ import { ApiOkResponse, ApiOperation } from '@nestjs/swagger';
 import { ApiController } from '../openapi/api-controller.decorator';
 import { ProfileClassListView, toProfileClassView } from './profile.dto';
 import { ProfilesService } from './profile.service';
+import { Roles } from '../auth/roles';
 
 @ApiController('profiles')
+@Roles('viewer')
 export class ProfileController {
   constructor(private readonly profiles: ProfilesService) {}
 

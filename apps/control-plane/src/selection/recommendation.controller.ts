@@ -3,8 +3,10 @@ import { ApiOkResponse, ApiOperation, ApiParam } from '@nestjs/swagger';
 import { ApiController } from '../openapi/api-controller.decorator';
 import { RecommendationQueryDto, RecommendationView, toRecommendationView } from './recommendation.dto';
 import { SelectionService } from './selection.service';
+import { Roles } from '../auth/roles';
 
 @ApiController('profiles')
+@Roles('viewer')
 export class RecommendationController {
   constructor(private readonly selection: SelectionService) {}
 
