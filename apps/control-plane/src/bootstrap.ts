@@ -1,16 +1,18 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
-import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import multipart from '@fastify/multipart';
 import type { AddressInfo } from 'node:net';
+import type { DestinationStream } from 'pino';
 import { Database } from '@edgefleet/db';
 import { AppModule } from './app.module';
 import { AppConfig, ConfigError, Env } from './config/app-config';
 import { DistillationConfig } from './distillations/distillation.config';
 import { AutopilotConfig } from './autopilot/autopilot.config';
-import { AppLogger } from './common/app-logger';
+import { AppLogger, createRootLogger, scopeLogsToRequests } from './common/app-logger';
+import { createHttpAdapter } from './common/http-adapter';
 import { processEnv } from './config/process-env';
-import { CORRELATION_HEADER, correlationIdOf } from './common/correlation-id';
+import { CORRELATION_HEADER } from './common/correlation-id';
 import { HttpErrorFilter } from './common/http-error.filter';
 import { createValidationPipe } from './common/validation';
 import { DATABASE } from './db/database.module';
@@ -49,6 +51,8 @@ export interface ControlPlane {
 export interface StartOptions {
   /** Close on SIGINT/SIGTERM (the CLI wants this; tests starting several instances do not). */
   shutdownHooks?: boolean;
+  /** Where the JSON log lines go (default stdout); tests read them from here. */
+  logDestination?: DestinationStream;
 }
 
 /** Reads every configuration object from one environment, listing the problems of all of them at once. */
@@ -78,9 +82,11 @@ function loadConfig(env: Env): { config: AppConfig; distillation: DistillationCo
  */
 export async function startControlPlane(env?: Env, opts: StartOptions = {}): Promise<ControlPlane> {
   const { config, distillation, autopilot } = loadConfig(env ?? processEnv());
-  const adapter = new FastifyAdapter({ genReqId: correlationIdOf, logger: false, bodyLimit: 1024 * 1024 });
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, distillation, autopilot), adapter, {
-    logger: new AppLogger(config.logLevel),
+  const log = createRootLogger(config.logLevel, config.logFormat, opts.logDestination);
+  // Nest and Fastify log through the same pino logger: each request gets a child carrying its correlation id,
+  // and one access-log line when it completes.
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, distillation, autopilot), createHttpAdapter(log), {
+    logger: new AppLogger(log),
     abortOnError: false, // throw instead of process.exit, so callers (tests, main) decide
   });
   try {
@@ -136,6 +142,7 @@ async function configureHttp(app: NestFastifyApplication, config: AppConfig): Pr
     },
   });
   const fastify = app.getHttpAdapter().getInstance();
+  scopeLogsToRequests(fastify);
   fastify.addHook('onSend', async (req, reply) => {
     void reply.header(CORRELATION_HEADER, req.id);
   });

@@ -6,6 +6,9 @@ export type Env = Record<string, string | undefined>;
 
 export const LOG_LEVELS = ['error', 'warn', 'log', 'debug', 'verbose'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
+/** `auto`: readable lines on a terminal, JSON otherwise (a pipe, a file, a log collector). */
+export const LOG_FORMATS = ['auto', 'json', 'pretty'] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
 
 /** Every problem found in the environment at once, so an operator fixes them in one pass. */
 export class ConfigError extends Error {
@@ -40,6 +43,7 @@ export class AppConfig {
   /** Largest eval-set file an upload may carry. */
   readonly maxEvalSetBytes: number;
   readonly logLevel: LogLevel;
+  readonly logFormat: LogFormat;
 
   constructor(fields: AppConfigFields) {
     this.port = fields.port;
@@ -53,6 +57,7 @@ export class AppConfig {
     this.maxModelBytes = fields.maxModelBytes;
     this.maxEvalSetBytes = fields.maxEvalSetBytes;
     this.logLevel = fields.logLevel;
+    this.logFormat = fields.logFormat;
   }
 
   /** Validates `env` and builds the config, or throws ConfigError listing every bad value. */
@@ -71,6 +76,7 @@ export class AppConfig {
       maxModelBytes: r.int('MAX_MODEL_MB', 512, 1, 2047) * 1024 * 1024,
       maxEvalSetBytes: r.int('MAX_EVAL_SET_MB', 64, 1, 1024) * 1024 * 1024,
       logLevel: r.oneOf('LOG_LEVEL', LOG_LEVELS, 'log'),
+      logFormat: r.oneOf('LOG_FORMAT', LOG_FORMATS, 'auto'),
     };
     if (!fields.mqttUrl && fields.port !== 0 && fields.port === fields.mqttPort) {
       problems.push(`PORT and MQTT_PORT are both ${fields.port}; the HTTP server and the embedded broker need different ports`);
