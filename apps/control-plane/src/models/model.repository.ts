@@ -17,14 +17,24 @@ export interface NewModel {
   params?: number;
   family?: string;
   evalSet?: { sha256: string; size: number; samples: number };
+  /** A distilled artifact's provenance (job, data set, teacher, hyper-parameters) and measured metrics. */
+  lineage?: unknown;
+  metrics?: unknown;
+  /** Multiply-accumulates per sample, when known (counted by the distiller; selection counts the rest once). */
+  macs?: number;
 }
 
+/** A catalogue row with what selection reads from it. */
+export type CatalogueRow = Pick<ModelRecord,
+  'id' | 'name' | 'version' | 'precision' | 'storageKey' | 'sizeBytes' | 'params' | 'macs' | 'metrics' | 'family' | 'inputs' | 'outputs'>;
+
+/** The one repository of the ModelArtifact table: uploads, distillation results and selection all go through it. */
 @Injectable()
 export class ModelRepository {
   constructor(@Inject(PrismaClient) private readonly prisma: PrismaClient) {}
 
   async create(model: NewModel, db: Db = this.prisma): Promise<ModelRecord> {
-    const { evalSet, inputs, outputs, ...rest } = model;
+    const { evalSet, inputs, outputs, lineage, metrics, macs, ...rest } = model;
     try {
       return await db.modelArtifact.create({
         data: {
@@ -32,6 +42,9 @@ export class ModelRepository {
           storageKey: model.sha256,
           inputs: inputs as unknown as Prisma.InputJsonArray,
           outputs: outputs as unknown as Prisma.InputJsonArray,
+          ...(lineage !== undefined ? { lineage: lineage as Prisma.InputJsonValue } : {}),
+          ...(metrics !== undefined ? { metrics: metrics as Prisma.InputJsonValue } : {}),
+          ...(macs !== undefined ? { macs: BigInt(macs) } : {}),
           ...(evalSet ? { evalSetSha256: evalSet.sha256, evalSetSize: evalSet.size, evalSetKey: evalSet.sha256, evalSamples: evalSet.samples } : {}),
         },
       });
@@ -63,5 +76,18 @@ export class ModelRepository {
       this.prisma.modelArtifact.count({ where }),
     ]);
     return { items, total };
+  }
+
+  /** The whole catalogue, oldest first, with the fields selection needs. */
+  listCatalogue(): Promise<CatalogueRow[]> {
+    return this.prisma.modelArtifact.findMany({
+      select: { id: true, name: true, version: true, precision: true, storageKey: true, sizeBytes: true, params: true, macs: true, metrics: true, family: true, inputs: true, outputs: true },
+      orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+    });
+  }
+
+  /** Records MACs counted from the graph, so the next read does not count them again. */
+  async saveMacs(id: string, macs: number): Promise<void> {
+    await this.prisma.modelArtifact.updateMany({ where: { id, macs: null }, data: { macs: BigInt(macs) } });
   }
 }

@@ -3,7 +3,8 @@ import { recommend, type Budget, type Recommendation, type Variant } from '@edge
 import { ProfilesService } from '../profiles/profile.service';
 import { ArtifactCostService } from './artifact-cost.service';
 import { toClassProfile, toObservation, toVariant } from './fleet-mapping';
-import { SelectionRepository } from './selection.repository';
+import { ModelRepository } from '../models/model.repository';
+import { ReportRepository } from '../reports/report.repository';
 
 export interface RecommendationRequest extends Budget {
   family?: string;
@@ -24,7 +25,8 @@ export interface RecommendationResult extends Recommendation {
 export class SelectionService {
   constructor(
     private readonly profiles: ProfilesService,
-    private readonly repo: SelectionRepository,
+    private readonly models: ModelRepository,
+    private readonly reports: ReportRepository,
     private readonly costs: ArtifactCostService,
   ) {}
 
@@ -34,7 +36,7 @@ export class SelectionService {
    */
   async recommend(profileClass: string, req: RecommendationRequest): Promise<RecommendationResult> {
     const target = await this.profiles.get(profileClass);
-    const [classes, artifacts, reports] = await Promise.all([this.profiles.list(), this.repo.listArtifacts(), this.repo.listReports()]);
+    const [classes, artifacts, reports] = await Promise.all([this.profiles.list(), this.models.listCatalogue(), this.reports.listLatencyObservations()]);
     const variants: Variant[] = [];
     const skipped: string[] = [];
     for (const a of artifacts) {
