@@ -14,7 +14,6 @@ import { getMetadataStorage } from 'class-validator';
 import type { ValidationMetadata } from 'class-validator/types/metadata/ValidationMetadata';
 import type { MetadataStorage } from 'class-transformer/types/MetadataStorage';
 // class-transformer keeps @Type metadata in this module (it ships no typings for the path).
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const { defaultMetadataStorage } = require('class-transformer/cjs/storage') as { defaultMetadataStorage: MetadataStorage };
 import {
   ArtifactManifest, BlockRequestMessage, DesiredStateMessage, EvalSetRef, GateResult, HelloMessage, LatencyStats, ProgressMessage,
