@@ -3,7 +3,6 @@ import { NestFactory } from '@nestjs/core';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import multipart from '@fastify/multipart';
 import type { AddressInfo } from 'node:net';
-import type { DestinationStream } from 'pino';
 import { Database } from '@edgefleet/db';
 import { AppModule } from './app.module';
 import { AppConfig, ConfigError, Env } from './config/app-config';
@@ -51,8 +50,6 @@ export interface ControlPlane {
 export interface StartOptions {
   /** Close on SIGINT/SIGTERM (the CLI wants this; tests starting several instances do not). */
   shutdownHooks?: boolean;
-  /** Where the JSON log lines go (default stdout); tests read them from here. */
-  logDestination?: DestinationStream;
 }
 
 /** Reads every configuration object from one environment, listing the problems of all of them at once. */
@@ -82,7 +79,7 @@ function loadConfig(env: Env): { config: AppConfig; distillation: DistillationCo
  */
 export async function startControlPlane(env?: Env, opts: StartOptions = {}): Promise<ControlPlane> {
   const { config, distillation, autopilot } = loadConfig(env ?? processEnv());
-  const log = createRootLogger(config.logLevel, config.logFormat, opts.logDestination);
+  const log = createRootLogger(config.logLevel, config.logFormat);
   // Nest and Fastify log through the same pino logger: each request gets a child carrying its correlation id,
   // and one access-log line when it completes.
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, distillation, autopilot), createHttpAdapter(log), {
