@@ -1,5 +1,5 @@
-// Guardrails in the linter, not in review (STYLE.md §13): promises are awaited or handled, switches over
-// unions are exhaustive, and only the config modules read process.env.
+// Guardrails in the linter, not in review (docs/conventions.md §14): promises are awaited or handled, switches
+// over unions are exhaustive, and only the config modules read process.env (§5).
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(

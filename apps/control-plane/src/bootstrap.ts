@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
-import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import multipart from '@fastify/multipart';
 import type { AddressInfo } from 'node:net';
 import { Database } from '@edgefleet/db';
@@ -9,9 +9,10 @@ import { AppModule } from './app.module';
 import { AppConfig, ConfigError, Env } from './config/app-config';
 import { DistillationConfig } from './distillations/distillation.config';
 import { AutopilotConfig } from './autopilot/autopilot.config';
-import { AppLogger } from './common/app-logger';
+import { AppLogger, createRootLogger, scopeLogsToRequests } from './common/app-logger';
+import { createHttpAdapter } from './common/http-adapter';
 import { processEnv } from './config/process-env';
-import { CORRELATION_HEADER, correlationIdOf } from './common/correlation-id';
+import { CORRELATION_HEADER } from './common/correlation-id';
 import { HttpErrorFilter } from './common/http-error.filter';
 import { InvalidInputError } from './common/errors';
 import { createValidationPipe } from './common/validation';
@@ -83,9 +84,11 @@ function loadConfig(env: Env): { config: AppConfig; distillation: DistillationCo
  */
 export async function startControlPlane(env?: Env, opts: StartOptions = {}): Promise<ControlPlane> {
   const { config, distillation, autopilot } = loadConfig(env ?? processEnv());
-  const adapter = new FastifyAdapter({ genReqId: correlationIdOf, logger: false, bodyLimit: HTTP_BODY_LIMIT });
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, distillation, autopilot), adapter, {
-    logger: new AppLogger(config.logLevel),
+  const log = createRootLogger(config.logLevel, config.logFormat);
+  // Nest and Fastify log through the same pino logger: each request gets a child carrying its correlation id,
+  // and one access-log line when it completes.
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, distillation, autopilot), createHttpAdapter(log, HTTP_BODY_LIMIT), {
+    logger: new AppLogger(log),
     abortOnError: false, // throw instead of process.exit, so callers (tests, main) decide
   });
   try {
@@ -149,6 +152,7 @@ async function configureHttp(app: NestFastifyApplication, config: AppConfig): Pr
   });
   await registerRateLimit(app, config);
   const fastify = app.getHttpAdapter().getInstance();
+  scopeLogsToRequests(fastify);
   fastify.addHook('onSend', async (req, reply) => {
     void reply.header(CORRELATION_HEADER, req.id);
   });

@@ -2,6 +2,7 @@ export { startControlPlane, API_PREFIX } from './bootstrap';
 export type { ControlPlane, StartOptions } from './bootstrap';
 export { AppConfig, ConfigError } from './config/app-config';
 export type { Env } from './config/app-config';
+export { AppLogger, createRootLogger } from './common/app-logger';
 export * from './common/errors';
 export { HttpPortInUseError } from './startup-errors';
 export { DevicesService } from './devices/device.service';

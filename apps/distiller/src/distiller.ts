@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import type { INestApplicationContext } from '@nestjs/common';
-import { AppConfig, DistillationConfig, DistillationWorkerService, DistillerAppModule, LOG_LEVELS } from '@edgefleet/control-plane';
+import { AppConfig, AppLogger, createRootLogger, DistillationConfig, DistillationWorkerService, DistillerAppModule } from '@edgefleet/control-plane';
 import type { Env } from '@edgefleet/control-plane';
 
 export interface Distiller {
@@ -20,7 +20,7 @@ export async function startDistiller(env: Env): Promise<Distiller> {
   // A distiller exists to run the worker, whatever EMBEDDED_WORKER says for the control plane.
   const distillation = DistillationConfig.fromEnv({ ...env, EMBEDDED_WORKER: 'true' });
   const app = await NestFactory.createApplicationContext(DistillerAppModule.forRoot(config, distillation), {
-    logger: LOG_LEVELS.slice(0, LOG_LEVELS.indexOf(config.logLevel) + 1),
+    logger: new AppLogger(createRootLogger(config.logLevel, config.logFormat)),
     abortOnError: false,
   });
   await app.init();

@@ -13,6 +13,8 @@ export interface DbEnv {
   testDatabaseUrl: string;
   /** CI=true: tests that need PostgreSQL must fail rather than skip when it is down. */
   ci: boolean;
+  /** UPDATE_SQL_SNAPSHOTS=1: the SQL snapshot tests rewrite their .sql files instead of comparing. */
+  updateSqlSnapshots: boolean;
 }
 
 export const DEFAULT_TEST_DATABASE_URL = 'postgresql://postgres@127.0.0.1:5432/test';
@@ -27,5 +29,6 @@ export function readDbEnv(env: NodeJS.ProcessEnv = process.env): DbEnv {
     migrationsDir: migrationsDir === undefined ? undefined : resolve(migrationsDir),
     testDatabaseUrl: nonEmpty(env.TEST_DATABASE_URL) ?? DEFAULT_TEST_DATABASE_URL,
     ci: env.CI === 'true' || env.CI === '1',
+    updateSqlSnapshots: env.UPDATE_SQL_SNAPSHOTS === '1',
   };
 }

@@ -13,6 +13,7 @@ test('defaults: embedded everything under ./data, ports 8080/1884', () => {
   assert.equal(c.blockSize, 65536);
   assert.equal(c.maxModelBytes, 512 * 1024 * 1024);
   assert.equal(c.logLevel, 'log');
+  assert.equal(c.logFormat, 'auto');
 });
 
 test('values are read and typed; 0 ports mean "pick a free one"', () => {
@@ -35,7 +36,7 @@ test('every bad value is listed at once', () => {
     try {
       AppConfig.fromEnv({
         PORT: '80a', MQTT_PORT: '70000', DATABASE_URL: 'mysql://x', MQTT_URL: 'not a url', BLOCK_SIZE: '999999',
-        LOG_LEVEL: 'loud', ADMIN_API_KEY: 'short',
+        LOG_LEVEL: 'loud', LOG_FORMAT: 'xml', ADMIN_API_KEY: 'short',
       });
     } catch (e) {
       return e;
@@ -43,7 +44,7 @@ test('every bad value is listed at once', () => {
     assert.fail('expected a ConfigError');
   })();
   assert.ok(err instanceof ConfigError);
-  const keys = ['PORT', 'MQTT_PORT', 'DATABASE_URL', 'MQTT_URL', 'BLOCK_SIZE', 'LOG_LEVEL', 'ADMIN_API_KEY'];
+  const keys = ['PORT', 'MQTT_PORT', 'DATABASE_URL', 'MQTT_URL', 'BLOCK_SIZE', 'LOG_LEVEL', 'LOG_FORMAT', 'ADMIN_API_KEY'];
   assert.equal(err.problems.length, keys.length, err.message);
   for (const k of keys) assert.ok(err.problems.some((p) => p.startsWith(k)), `${k} is reported: ${err.message}`);
 });

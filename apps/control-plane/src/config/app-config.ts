@@ -6,6 +6,9 @@ export type Env = Record<string, string | undefined>;
 
 export const LOG_LEVELS = ['error', 'warn', 'log', 'debug', 'verbose'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
+/** `auto`: readable lines on a terminal, JSON otherwise (a pipe, a file, a log collector). */
+export const LOG_FORMATS = ['auto', 'json', 'pretty'] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
 
 /** Every problem found in the environment at once, so an operator fixes them in one pass. */
 export class ConfigError extends Error {
@@ -63,6 +66,7 @@ export class AppConfig {
   readonly rateLimitWindowMs: number;
   /** How often a cached, verified API key is re-read (revocations by another control plane take this long). */
   readonly apiKeyRecheckMs: number;
+  readonly logFormat: LogFormat;
 
   constructor(fields: AppConfigFields) {
     this.port = fields.port;
@@ -87,6 +91,7 @@ export class AppConfig {
     this.rateLimitMax = fields.rateLimitMax;
     this.rateLimitWindowMs = fields.rateLimitWindowMs;
     this.apiKeyRecheckMs = fields.apiKeyRecheckMs;
+    this.logFormat = fields.logFormat;
   }
 
   /** Validates `env` and builds the config, or throws ConfigError listing every bad value. */
@@ -116,6 +121,7 @@ export class AppConfig {
       rateLimitMax: r.int('RATE_LIMIT_MAX', 1200, 0, 1_000_000_000),
       rateLimitWindowMs: r.int('RATE_LIMIT_WINDOW_MS', 60_000, 1000, 3_600_000),
       apiKeyRecheckMs: r.int('API_KEY_RECHECK_MS', 5000, 100, 600_000),
+      logFormat: r.oneOf('LOG_FORMAT', LOG_FORMATS, 'auto'),
     };
     if (!fields.mqttUrl && fields.port !== 0 && fields.port === fields.mqttPort) {
       problems.push(`PORT and MQTT_PORT are both ${fields.port}; the HTTP server and the embedded broker need different ports`);

@@ -8,7 +8,6 @@ import { FleetEvents } from '../events/fleet-events';
 import { ModelInspector, type InspectedModel } from '../models/model.inspector';
 import { ModelRepository } from '../models/model.repository';
 import type { DatasetRecord } from '../datasets/dataset.repository';
-import { DistilledArtifactRepository } from './distilled-artifact.repository';
 import type { DistillationPayload, DistillationResultSummary } from './distillation.types';
 
 export interface PublishInput {
@@ -45,7 +44,6 @@ export class DistillationPublisher {
     private readonly store: ArtifactStore,
     private readonly inspector: ModelInspector,
     private readonly models: ModelRepository,
-    private readonly distilled: DistilledArtifactRepository,
     private readonly uow: UnitOfWork,
     private readonly queue: JobQueue,
     private readonly events: FleetEvents,
@@ -73,16 +71,14 @@ export class DistillationPublisher {
       const ids: string[] = [];
       let teacherId = p.teacherArtifactId;
       for (const s of stored) {
+        const isTeacher = !s.v.student;
         const m = await this.models.create({
           name: `${payload.family}-${s.v.name}`, version, precision: s.v.precision, family: payload.family,
-          sha256: s.sha256, sizeBytes: s.size, inputs: s.inspected.inputs, outputs: s.inspected.outputs, params: s.inspected.params, macs: s.inspected.macs,
+          sha256: s.sha256, sizeBytes: s.size, inputs: s.inspected.inputs, outputs: s.inspected.outputs, params: s.inspected.params,
           evalSet,
-        }, tx);
-        const isTeacher = !s.v.student;
-        if (isTeacher) teacherId = m.id;
-        await this.distilled.describe(m.id, {
           metrics: s.v.metrics,
-          macs: s.v.student?.macs,
+          // Counted from the graph at inspection; the trainer's own count where the graph could not be followed.
+          macs: s.inspected.macs ?? s.v.student?.macs,
           lineage: {
             ...baseLineage,
             role: isTeacher ? 'teacher' : 'student',
@@ -90,6 +86,7 @@ export class DistillationPublisher {
             ...(s.v.from !== undefined ? { quantizedFrom: ids[s.v.from] } : {}),
           },
         }, tx);
+        if (isTeacher) teacherId = m.id;
         ids.push(m.id);
       }
       const out: DistillationResultSummary = {

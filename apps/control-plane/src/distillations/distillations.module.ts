@@ -10,7 +10,6 @@ import { DistillationPublisher } from './distillation.publisher';
 import { DistillationRunner } from './distillation.runner';
 import { DistillationsService } from './distillation.service';
 import { DistillationWorkerService } from './distillation-worker.service';
-import { DistilledArtifactRepository } from './distilled-artifact.repository';
 import { JobQueue } from '@edgefleet/jobs';
 
 /**
@@ -25,7 +24,7 @@ export class DistillationWorkerModule {
       imports: [ArtifactsModule, ModelsModule, DatasetsCoreModule],
       providers: [
         { provide: DistillationConfig, useValue: config },
-        jobQueueProvider, ModelInspector, DistilledArtifactRepository, DistillationPublisher, DistillationRunner, DistillationWorkerService,
+        jobQueueProvider, ModelInspector, DistillationPublisher, DistillationRunner, DistillationWorkerService,
       ],
       exports: [DistillationConfig, JobQueue, DistillationWorkerService, DatasetsCoreModule, ModelsModule],
     };

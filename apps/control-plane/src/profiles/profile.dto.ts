@@ -1,6 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { HardwareProfileDto } from '../common/contract-dtos';
-import type { ProfileClassRecord } from './profile.repository';
+import type { ProfileClassRecord } from '../devices/device.repository';
 
 /** A hardware class: devices whose class-defining profile fields are equal (libs/contracts profileClassOf). */
 export class ProfileClassView {

@@ -1,18 +1,19 @@
 import { Injectable } from '@nestjs/common';
 import { NotFoundError } from '../common/errors';
-import { ProfileRepository, type ProfileClassRecord } from './profile.repository';
+import { DeviceRepository, type ProfileClassRecord } from '../devices/device.repository';
 
+/** Hardware classes are a view over the Device table, so they are read through its repository. */
 @Injectable()
 export class ProfilesService {
-  constructor(private readonly repo: ProfileRepository) {}
+  constructor(private readonly devices: DeviceRepository) {}
 
   list(): Promise<ProfileClassRecord[]> {
-    return this.repo.listClasses();
+    return this.devices.listProfileClasses();
   }
 
   /** The class with this id (a profileClass hash); NotFoundError when no device has it. */
   async get(profileClass: string): Promise<ProfileClassRecord> {
-    const found = await this.repo.findClass(profileClass);
+    const found = await this.devices.findProfileClass(profileClass);
     if (!found) throw new NotFoundError('profile class', profileClass);
     return found;
   }

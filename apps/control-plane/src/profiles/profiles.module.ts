@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
+import { DevicesModule } from '../devices/devices.module';
 import { ProfileController } from './profile.controller';
-import { ProfileRepository } from './profile.repository';
 import { ProfilesService } from './profile.service';
 
-@Module({ controllers: [ProfileController], providers: [ProfileRepository, ProfilesService], exports: [ProfilesService] })
+@Module({ imports: [DevicesModule], controllers: [ProfileController], providers: [ProfilesService], exports: [ProfilesService] })
 export class ProfilesModule {}

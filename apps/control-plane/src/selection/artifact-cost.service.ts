@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { countMacs } from '@edgefleet/onnx';
 import { ArtifactStore } from '../artifacts/artifact.store';
-import type { ArtifactRow } from './selection.repository';
+import type { CatalogueRow } from '../models/model.repository';
 
 /**
  * MACs per sample of an artifact: the number counted at upload / publish (ModelInspector), else — for rows stored
@@ -17,7 +17,7 @@ export class ArtifactCostService {
   constructor(private readonly store: ArtifactStore) {}
 
   /** `problem` (and a warning in the log, once) when the stored file cannot be read as ONNX: selection skips it. */
-  async macsOf(a: ArtifactRow): Promise<{ macs?: number; problem?: string }> {
+  async macsOf(a: CatalogueRow): Promise<{ macs?: number; problem?: string }> {
     if (a.macs !== null) return { macs: Number(a.macs) };
     const known = this.counted.get(a.storageKey);
     if (known) return known;

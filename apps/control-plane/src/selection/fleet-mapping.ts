@@ -1,13 +1,14 @@
 import type { HardwareProfile } from '@edgefleet/contracts';
 import type { ClassProfile, Observation, Variant } from '@edgefleet/selection';
-import type { ArtifactRow, ReportRow } from './selection.repository';
+import type { CatalogueRow } from '../models/model.repository';
+import type { LatencyObservationRow } from '../reports/report.repository';
 
 /** Database rows → the plain shapes libs/selection works on. */
 
 export const toClassProfile = (profileClass: string, p: HardwareProfile): ClassProfile =>
   ({ profileClass, name: p.name, arch: p.arch, cores: p.cores, clockMhz: p.clockMhz, simd: p.simd, ramMb: p.ramMb });
 
-export const toObservation = (r: ReportRow): Observation => ({
+export const toObservation = (r: LatencyObservationRow): Observation => ({
   profileClass: r.profileClass, variantId: r.artifactId, latencyP95Ms: r.latencyP95Ms,
   peakRssMb: r.peakRssMb ?? undefined, accuracy: r.accuracy ?? undefined, simulated: r.simulated,
 });
@@ -32,7 +33,7 @@ function metricAccuracy(metrics: unknown): number | undefined {
   return typeof a === 'number' && a >= 0 && a <= 1 ? a : undefined;
 }
 
-export const toVariant = (a: ArtifactRow, macs: number): Variant => ({
+export const toVariant = (a: CatalogueRow, macs: number): Variant => ({
   id: a.id, name: a.name, version: a.version, precision: a.precision, family: a.family, macs, params: a.params,
   sizeBytes: a.sizeBytes, accuracy: metricAccuracy(a.metrics), inputShape: sampleShape(a.inputs), numClasses: classCount(a.outputs),
 });

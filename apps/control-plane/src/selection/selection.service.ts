@@ -5,7 +5,8 @@ import { ProfilesService } from '../profiles/profile.service';
 import { ArtifactCostService } from './artifact-cost.service';
 import type { FleetSnapshot } from './fleet-snapshot';
 import { toClassProfile, toObservation, toVariant } from './fleet-mapping';
-import { SelectionRepository } from './selection.repository';
+import { ModelRepository } from '../models/model.repository';
+import { ReportRepository } from '../reports/report.repository';
 
 export interface RecommendationRequest extends Budget {
   family?: string;
@@ -39,7 +40,8 @@ export class SelectionService {
 
   constructor(
     private readonly profiles: ProfilesService,
-    private readonly repo: SelectionRepository,
+    private readonly models: ModelRepository,
+    private readonly reports: ReportRepository,
     private readonly costs: ArtifactCostService,
   ) {}
 
@@ -82,7 +84,7 @@ export class SelectionService {
     const now = Date.now();
     let watermark = this.checked && now - this.checked.at < WATERMARK_TTL_MS ? this.checked.watermark : undefined;
     if (watermark === undefined) {
-      watermark = await this.repo.watermark();
+      watermark = await this.watermark();
       this.checked = { watermark, at: now };
     }
     const current = this.snapshot;
@@ -97,9 +99,19 @@ export class SelectionService {
     return build;
   }
 
+  /**
+   * What the fitted models depend on, in two cheap queries: reports with a latency and catalogue rows, counted
+   * and newest-dated. Both are only appended (or deleted with their device / model), so an equal watermark means
+   * the same data — judged by the database, so it holds with several control planes.
+   */
+  private async watermark(): Promise<string> {
+    const [reports, models] = await Promise.all([this.reports.latencyWatermark(), this.models.catalogueWatermark()]);
+    return `${reports}|${models}`;
+  }
+
   private async build(watermark: string): Promise<FleetSnapshot> {
     const started = performance.now();
-    const [classes, artifacts, reports] = await Promise.all([this.profiles.list(), this.repo.listArtifacts(), this.repo.listReports()]);
+    const [classes, artifacts, reports] = await Promise.all([this.profiles.list(), this.models.listCatalogue(), this.reports.listLatencyObservations()]);
     const variants: Variant[] = [];
     const skipped: string[] = [];
     for (const a of artifacts) {

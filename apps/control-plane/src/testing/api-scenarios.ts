@@ -66,6 +66,16 @@ export function describeApi(name: string, target: () => Promise<ApiTestTarget | 
       await fn();
     });
 
+    // Each test makes the records it needs (the server is shared, the data is not), so any one test can run,
+    // fail or be skipped alone.
+    const model = tinyClassifier();
+    const modelSha = sha256(model);
+    const givenModel = async (): Promise<string> => {
+      const res = await api.uploadModel({ name: `tiny-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`, version: '1.0.0' }, model, evalSetFor());
+      assert.equal(res.status, 201, JSON.stringify(res.body));
+      return res.body.id as string;
+    };
+
     void test('health answers without a key; the OpenAPI document lists the API', async () => {
       const health = await new ApiClient(cp.httpUrl).get('/health');
       assert.equal(health.status, 200);
@@ -165,15 +175,10 @@ export function describeApi(name: string, target: () => Promise<ApiTestTarget | 
       assert.ok(notJson.body.correlationId);
     });
 
-    let modelId = '';
-    let modelSha = '';
-    const model = tinyClassifier();
-
     void test('models: upload a real ONNX model → 201 with inputs, outputs and sha256; duplicates 409', async () => {
       const res = await api.uploadModel({ name: 'tiny', version: '1.0.0', precision: 'fp32' }, model, evalSetFor());
       assert.equal(res.status, 201, JSON.stringify(res.body));
-      modelId = res.body.id;
-      modelSha = sha256(model);
+      const modelId = res.body.id as string;
       assert.equal(res.body.sha256, modelSha);
       assert.equal(res.body.sizeBytes, model.length);
       assert.deepEqual(res.body.inputs, [{ name: 'x', type: 'float32', dims: ['batch', 4] }]);
@@ -211,6 +216,7 @@ export function describeApi(name: string, target: () => Promise<ApiTestTarget | 
     });
 
     void test('models: content download equals the upload, with ETag and 304', async () => {
+      const modelId = await givenModel();
       const res = await api.get(`/api/v1/models/${modelId}/content`);
       assert.equal(res.status, 200);
       assert.equal(res.headers.get('content-type'), 'application/octet-stream');
@@ -222,6 +228,7 @@ export function describeApi(name: string, target: () => Promise<ApiTestTarget | 
     });
 
     void test('deployments: to a tag → pending rows, signed desired state retained on the broker; newer one supersedes', async () => {
+      const modelId = await givenModel();
       const tag = `fleet-${Date.now().toString(36)}`;
       const ids = [deviceBody({ tags: [tag] }), deviceBody({ tags: [tag, 'x'] })].map((d) => d.id);
       for (const [i, id] of ids.entries()) assert.equal((await api.post('/api/v1/devices', deviceBody({ id, tags: i ? [tag, 'x'] : [tag] }))).status, 201);
@@ -272,6 +279,7 @@ export function describeApi(name: string, target: () => Promise<ApiTestTarget | 
     void test('block counts show the model\'s progress: not the eval set\'s, and not 0 after an agent restart', async () => {
       const devices = cp.app.get(DevicesService);
       const deployments = cp.app.get(DeploymentsService);
+      const modelId = await givenModel();
       const id = `blocks-${Date.now().toString(36)}`;
       await devices.registerFromHello({ v: 1, deviceId: id, agentVersion: '0.1.0', profile: profile() });
       cleared.push(id);
@@ -294,6 +302,7 @@ export function describeApi(name: string, target: () => Promise<ApiTestTarget | 
     });
 
     void test('device messages: hello registers, progress and reports roll the deployment up; bad reports are refused', async () => {
+      const modelId = await givenModel();
       const devices = cp.app.get(DevicesService);
       const deployments = cp.app.get(DeploymentsService);
       const ids = ['ok', 'no'].map((s) => `${s}-${Date.now().toString(36)}`);

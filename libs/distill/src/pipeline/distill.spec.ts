@@ -22,19 +22,22 @@ function images(n: number, seed: number) {
   return { x, y, n, sampleShape: [1, 6, 6], numClasses: 3 };
 }
 const data = (): DatasetSplit => ({ train: images(600, 1), test: images(200, 2), source: 'synthetic' });
-const quick = { epochs: 4, teacherEpochs: 3, threads: 1, batchSize: 32, lr: 1e-2, latency: false } as const;
+// lr 3e-2: four epochs take even the small CNN student to ≥ 0.99 on this task (1e-2 left it at 0.74).
+const quick = { epochs: 4, teacherEpochs: 3, threads: 1, batchSize: 32, lr: 3e-2, latency: false } as const;
 
 test('distill trains a teacher, distils students, quantizes and reports the documented metrics', async () => {
   const events: string[] = [];
   const r = await distill({ data: data(), teacherArch: 'mlp', students: ['mlp:8', 'cnn:2-4-8'], ...quick }, (p) => events.push(`${p.role}:${p.run}`));
-  assert.ok(r.metrics.teacher.accuracy > 0.8, `teacher ${r.metrics.teacher.accuracy}`);
+  // Chance is 1/3; the task is easy (measured: every model 0.95–1.0), so a trainer with a broken gradient,
+  // loss or quantizer lands far below these bars.
+  assert.ok(r.metrics.teacher.accuracy >= 0.95, `teacher ${r.metrics.teacher.accuracy}`);
   assert.equal(r.metrics.students.length, 2);
   for (const s of r.metrics.students) {
-    assert.ok(s.accuracy > 0.6, `${s.name} ${s.accuracy}`);
-    assert.ok(s.hardLabelBaseline && s.hardLabelBaseline.accuracy > 0.34);
-    assert.ok(s.int8 && s.int8.bytes > 0 && s.int8.accuracy > 0.5, JSON.stringify(s.int8)); // tiny models: scales outweigh the saving
-    assert.ok(s.fp16 && s.fp16.bytes > 0 && s.fp16.accuracy > 0.5);
-    assert.ok(s.agreement > 0.5);
+    assert.ok(s.accuracy >= 0.9, `${s.name} ${s.accuracy}`);
+    assert.ok(s.hardLabelBaseline && s.hardLabelBaseline.accuracy >= 0.85, `${s.name} baseline ${s.hardLabelBaseline?.accuracy}`);
+    assert.ok(s.int8 && s.int8.bytes > 0 && s.int8.accuracy >= s.accuracy - 0.05, JSON.stringify(s.int8)); // tiny models: scales outweigh the saving
+    assert.ok(s.fp16 && s.fp16.bytes > 0 && s.fp16.accuracy >= s.accuracy - 0.02, JSON.stringify(s.fp16));
+    assert.ok(s.agreement >= 0.9, `${s.name} agreement with the teacher ${s.agreement}`);
   }
   assert.ok(events.includes('teacher:teacher-mlp-36-512-512-3') && events.some((e) => e.startsWith('baseline:')));
   const info = loadModelInfo(r.students[0]!.fp32);

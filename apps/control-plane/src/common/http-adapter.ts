@@ -1,0 +1,8 @@
+import { FastifyAdapter } from '@nestjs/platform-fastify';
+import type { Logger } from 'pino';
+import { fastifyLogOptions } from './app-logger';
+import { correlationIdOf } from './correlation-id';
+
+/** The Fastify under the API: request ids are correlation ids, logs go through `log`, bodies ≤ `bodyLimit` bytes. */
+export const createHttpAdapter = (log: Logger, bodyLimit: number) =>
+  new FastifyAdapter({ genReqId: correlationIdOf, ...fastifyLogOptions(log), bodyLimit });

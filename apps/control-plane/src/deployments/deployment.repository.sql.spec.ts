@@ -1,0 +1,17 @@
+/**
+ * The deployment roll-up's hand-written SQL against the committed deployment.repository.sql: the row lock
+ * (`FOR UPDATE`) that makes concurrent reports roll a deployment up one after the other. A change shows in
+ * review; the behaviour under concurrency is tested on PostgreSQL in deployment-reports.postgres.int.spec.ts.
+ */
+import { test } from 'node:test';
+import { join } from 'node:path';
+import type { PrismaClient } from '@edgefleet/db';
+import { assertSqlSnapshot, recordRawSql, sourceDirOf } from '@edgefleet/db/dist/sql-snapshot';
+import type { Db } from '../db/prisma-types';
+import { DeploymentRepository } from './deployment.repository';
+
+test('the roll-up lock sends the reviewed SQL', async () => {
+  const rec = recordRawSql();
+  await new DeploymentRepository(rec.db as unknown as PrismaClient).lock('deployment-1', rec.db as unknown as Db);
+  assertSqlSnapshot(join(sourceDirOf(__dirname), 'deployment.repository.sql'), rec.text());
+});
