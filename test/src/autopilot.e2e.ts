@@ -12,7 +12,8 @@
  * mid-tier variant's p95, stretched by rpi4's slowdown → the teacher is too slow, a mid-tier variant fits; tight =
  * the fastest mid-tier p95 × tight's slowdown / 1.6 → nothing in the family fits, a student is sized, distilled
  * and deployed. (Fixed budgets failed on a quiet machine, where the teacher itself fitted rpi4's 0.2 ms.)
- * The gateway is also benchmarked on mlp:512 first (`calibrate`), so the latency model has two sizes to fit.
+ * The gateway first benchmarks the teacher and mlp:512's variants twice each (`calibrate`): the latency model gets
+ * two sizes to fit, and the budgets rest on the faster of two measurements of each.
  * Classes are brought up one after another so no benchmark shares the two cores with another or with training.
  *
  * Run once. These budgets sit at 0.1–0.2 ms of *simulated* p95, i.e. 10–60 µs of real inference on a shared 2-core
@@ -37,7 +38,7 @@ import { AgentProcess, startAgentProcess } from './support';
 type ClassName = ScenarioClass;
 const slowdown = (cls: ClassName) => computeSlowdown(detectHost(), PROFILE_PRESETS[cls]!, false).factor;
 
-describe('autopilot end to end: three device classes, three variants, one distilled on demand', { timeout: 400_000 }, () => {
+describe('autopilot end to end: three device classes, three variants, one distilled on demand', { timeout: 600_000 }, () => {
   it('gateway, rpi4 and tight classes converge on three variants, tight\'s distilled on demand', async (t) => {
     await scenario(t);
   });
@@ -99,12 +100,18 @@ async function scenario(t: TestContext): Promise<void> {
 
     // gateway: the most accurate variant (the teacher) fits its loose budget. The fleet's first device also
     // gives the latency model two model sizes to fit its curve on.
-    const gw = await bringUp('gateway', false, family.studentIds);
+    // Each variant is measured twice before budgets are derived from the gateway: a busy neighbour only ever makes a
+    // benchmark slower, so the faster of two measurements is the evidence (one inflated teacher p95 once put rpi4's
+    // budget above what the teacher needs there).
+    const gw = await bringUp('gateway', false, [family.teacherId, ...family.studentIds, family.teacherId, ...family.studentIds]);
     assert.equal(gw.artifactId, family.teacherId, `gateway runs ${gw.artifact.name}: ${JSON.stringify(gw.state.details)}`);
     assert.equal(gw.state.decision, 'use-existing');
 
     const reports: Array<{ artifactId: string; latencyP95Ms: number | null }> = (await api.get(`/api/v1/devices/${gw.deviceId}/reports?limit=50`)).body.items;
-    const p95 = (id: string) => reports.find((r) => r.artifactId === id && r.latencyP95Ms !== null)?.latencyP95Ms ?? undefined;
+    const p95 = (id: string) => {
+      const ms = reports.filter((r) => r.artifactId === id && r.latencyP95Ms !== null).map((r) => r.latencyP95Ms!);
+      return ms.length ? Math.min(...ms) : undefined;
+    };
     const teacher = p95(family.teacherId);
     const mids = family.studentIds.map(p95).filter((v): v is number => v !== undefined);
     assert.ok(teacher !== undefined && mids.length > 0, 'the gateway measured the teacher and the mid tier');

@@ -14,6 +14,10 @@ export interface CandidateAssessment {
   sizeBytes: number;
   predictedLatencyP95Ms: number;
   latencySource: LatencySource;
+  /** Reports the latency prediction rests on (LatencyPrediction.reports). */
+  latencyReports: number;
+  /** Where the p95 is expected to fall (LatencyPrediction.interval). */
+  latencyIntervalMs: [number, number];
   predictedMemoryMb: number;
   memorySource: MemorySource;
   accuracy?: number;
@@ -52,7 +56,7 @@ export function assessCandidate(
     const ok = lat.ms <= budget.maxLatencyP95Ms;
     fits &&= ok;
     ratios.push(lat.ms / budget.maxLatencyP95Ms);
-    reasons.push(`p95 ${fmt(lat.ms)} ms (${lat.source}${lat.reports ? `, ${lat.reports} reports` : ''}) ${ok ? '≤' : '>'} ${budget.maxLatencyP95Ms} ms`);
+    reasons.push(`p95 ${fmt(lat.ms)} ms (${lat.source}, ${lat.reports} reports, ${fmt(lat.interval[0], 2)}–${fmt(lat.interval[1], 2)} ms) ${ok ? '≤' : '>'} ${budget.maxLatencyP95Ms} ms`);
   } else {
     reasons.push(`p95 ${fmt(lat.ms)} ms (${lat.source}), no latency budget`);
   }
@@ -80,7 +84,7 @@ export function assessCandidate(
   }
   return {
     variantId: v.id, name: v.name, version: v.version, precision: v.precision, macs: v.macs, params: v.params, sizeBytes: v.sizeBytes,
-    predictedLatencyP95Ms: lat.ms, latencySource: lat.source, predictedMemoryMb: mem.mb, memorySource: mem.source,
+    predictedLatencyP95Ms: lat.ms, latencySource: lat.source, latencyReports: lat.reports, latencyIntervalMs: lat.interval, predictedMemoryMb: mem.mb, memorySource: mem.source,
     accuracy: acc.accuracy, accuracySource: acc.source, fits, chosen: false, reasons, worstRatio: Math.max(0, ...ratios),
   };
 }

@@ -95,3 +95,26 @@ describe('memory model', () => {
     assert.equal(fitMemoryModel([], variants).predict(variants[0]!).source, 'prior');
   });
 });
+
+describe('the evidence behind a prediction', () => {
+  it('every prediction says how many reports it rests on and an interval that widens as the evidence thins', () => {
+    const known = classes.slice(0, 3);
+    const obs = syntheticReports(truth, known, variants, 3, 0.08, 11);
+    const model = fitLatencyModel(obs, variants, known);
+    const measured = model.predict(classes[1]!, variants[2]!);
+    const fresh = model.predictMacs(classes[1]!, 300_000);
+    const prior = model.predict(classes[3]!, variants[2]!); // mcu never reported
+    assert.deepEqual([measured.source, measured.reports], ['measured', 3]);
+    assert.equal(fresh.source, 'class-fit');
+    assert.equal(fresh.reports, obs.filter((o) => o.profileClass === 'rpi4').length);
+    assert.deepEqual([prior.source, prior.reports], ['prior', 0]);
+    const width = (p: { interval: [number, number] }) => p.interval[1] / p.interval[0];
+    for (const p of [measured, fresh, prior]) assert.ok(p.interval[0] < p.ms && p.ms < p.interval[1], JSON.stringify(p));
+    assert.ok(width(measured) < width(fresh) && width(fresh) < width(prior), `${width(measured)} < ${width(fresh)} < ${width(prior)}`);
+    // The truth lies inside each interval on this synthetic fleet (the prior is 2× off for mcu).
+    for (const [p, cls, v] of [[measured, 'rpi4', variants[2]!], [prior, 'mcu', variants[2]!]] as const) {
+      const want = trueLatency(truth, classes.find((c) => c.profileClass === cls)!, v.macs);
+      assert.ok(p.interval[0] <= want && want <= p.interval[1], `${cls}: ${want} outside ${p.interval}`);
+    }
+  });
+});

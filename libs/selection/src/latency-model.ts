@@ -21,6 +21,8 @@ export interface ClassLatency {
   /** Multiplier on the fleet curve; `prior` = 1 / score when the class has no reports. */
   factor: number;
   pairs: number;
+  /** Reports of this class the fit used. */
+  reports: number;
   line?: LineFit;
   /** latency ≈ overheadMs + MACs / throughput (fp32). */
   overheadMs: number;
@@ -31,9 +33,26 @@ export interface ClassLatency {
 export interface LatencyPrediction {
   ms: number;
   source: LatencySource;
-  /** Reports behind a `measured` prediction. */
-  reports?: number;
+  /**
+   * The evidence the prediction rests on: reports of this variant on this class (`measured`), else reports of this
+   * class (`class-fit`, `fleet-fit`; 0 for `prior`).
+   */
+  reports: number;
+  /** Where the p95 is expected to fall: ms ÷ and × the source's typical error (LATENCY_ERROR_FACTOR). */
+  interval: [number, number];
 }
+
+/**
+ * Typical multiplicative error of a prediction by its source, from the held-out errors in docs/selection.md (a known
+ * pair ~8%, a new model on a class that reported ~10–20%, a class's prior ~2× and once 25× off), with room for a
+ * noisy host: a measured median moves by a quarter between busy and quiet runs.
+ */
+export const LATENCY_ERROR_FACTOR: Readonly<Record<LatencySource, number>> = { measured: 1.25, 'class-fit': 1.5, 'fleet-fit': 2, prior: 3 };
+
+const withEvidence = (ms: number, source: LatencySource, reports: number): LatencyPrediction => {
+  const f = LATENCY_ERROR_FACTOR[source];
+  return { ms, source, reports, interval: [ms / f, ms * f] };
+};
 
 interface Pair {
   cls: string;
@@ -79,34 +98,34 @@ export class LatencyModel {
     const known = this.classes.get(cls.profileClass);
     if (known) return known;
     const score = computeScore(cls);
-    return describe(cls.profileClass, score, 1 / score, 0, this.A, this.B, undefined, 'prior');
+    return describe(cls.profileClass, score, 1 / score, 0, 0, this.A, this.B, undefined, 'prior');
   }
 
   predict(cls: ClassProfile, v: Pick<Variant, 'id' | 'macs' | 'precision'>): LatencyPrediction {
     const pair = this.pairs.get(key(cls.profileClass, v.id));
-    if (pair && pair.n >= this.opts.minReportsMeasured) return { ms: pair.medianMs, source: 'measured', reports: pair.n };
+    if (pair && pair.n >= this.opts.minReportsMeasured) return withEvidence(pair.medianMs, 'measured', pair.n);
     const effect = this.variantEffect.get(v.id);
     if (effect === undefined) return this.predictMacs(cls, v.macs, v.precision);
     // Measured on other classes: the variant's own cost there, scaled by this class's factor — better than any
     // curve in MACs (cache effects, op mix), as long as classes differ mainly by a factor.
     const c = this.classParams(cls);
     const ms = c.factor * this.precisionFactorOf(v.precision) * (this.A + this.B * v.macs) * Math.exp(effect);
-    return { ms, source: c.source === 'prior' ? 'prior' : 'fleet-fit' };
+    return withEvidence(ms, c.source === 'prior' ? 'prior' : 'fleet-fit', c.reports);
   }
 
   /** For a model that does not exist yet (sizing a student): from its MACs alone. */
   predictMacs(cls: ClassProfile, macs: number, precision: Precision = 'fp32'): LatencyPrediction {
     const c = this.classParams(cls);
     const q = this.precisionFactorOf(precision);
-    if (c.line) return { ms: q * (c.line.a + c.line.b * macs), source: 'class-fit' };
-    return { ms: c.factor * q * (this.A + this.B * macs), source: c.source === 'prior' ? 'prior' : 'fleet-fit' };
+    if (c.line) return withEvidence(q * (c.line.a + c.line.b * macs), 'class-fit', c.reports);
+    return withEvidence(c.factor * q * (this.A + this.B * macs), c.source === 'prior' ? 'prior' : 'fleet-fit', c.reports);
   }
 }
 
-function describe(cls: string, score: number, factor: number, pairs: number, A: number, B: number, line: LineFit | undefined, source: ClassLatency['source']): ClassLatency {
+function describe(cls: string, score: number, factor: number, pairs: number, reports: number, A: number, B: number, line: LineFit | undefined, source: ClassLatency['source']): ClassLatency {
   const a = line ? line.a : factor * A;
   const b = line ? line.b : factor * B;
-  return { profileClass: cls, score, factor, pairs, line, overheadMs: a, throughputGmacPerSec: b > 0 ? 1 / b / 1e6 : Infinity, source };
+  return { profileClass: cls, score, factor, pairs, reports, line, overheadMs: a, throughputGmacPerSec: b > 0 ? 1 / b / 1e6 : Infinity, source };
 }
 
 /** Groups reports by (class, variant); reports of unknown variants or without a p95 are left out. */
@@ -207,7 +226,8 @@ export function fitLatencyModel(
     const line = distinct >= opts.minClassVariants
       ? fitLineNonNegative(mine.map((p) => ({ x: p.macs, y: p.medianMs / q(p.precision) })))
       : undefined;
-    out.set(c, describe(c, Math.exp(-logPrior.get(c)!), f(c), mine.length, A, B, line, line ? 'class-fit' : 'fleet-fit'));
+    const reports = mine.reduce((n, p) => n + p.n, 0);
+    out.set(c, describe(c, Math.exp(-logPrior.get(c)!), f(c), mine.length, reports, A, B, line, line ? 'class-fit' : 'fleet-fit'));
   }
   const qOut = new Map<string, number>([['fp32', 1]]);
   for (const [p, l] of logQ) qOut.set(p, Math.exp(l));

@@ -207,6 +207,7 @@ function summarize(r: RecommendationResult): PlanRecommendation {
 function detailsOf(r: RecommendationResult, rejected: string[], remeasuring: string[]): Record<string, unknown> {
   const brief = (c: RecommendationResult['chosen']) => c && ({
     artifactId: c.variantId, name: c.name, precision: c.precision, predictedLatencyP95Ms: c.predictedLatencyP95Ms, latencySource: c.latencySource,
+    latencyReports: c.latencyReports, latencyIntervalMs: c.latencyIntervalMs,
     predictedMemoryMb: c.predictedMemoryMb, accuracy: c.accuracy ?? null, fits: c.fits,
   });
   return {

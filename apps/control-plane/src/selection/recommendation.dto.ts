@@ -37,6 +37,10 @@ export class CandidateView {
   @ApiProperty() sizeBytes!: number;
   @ApiProperty() predictedLatencyP95Ms!: number;
   @ApiProperty({ enum: ['measured', 'class-fit', 'fleet-fit', 'prior'] }) latencySource!: string;
+  @ApiProperty({ description: 'Reports the latency prediction rests on: of this variant on this class when measured, else of this class (0: prior only)' })
+  latencyReports!: number;
+  @ApiProperty({ type: [Number], minItems: 2, maxItems: 2, description: 'Where the p95 is expected to fall, ms: the prediction ÷ and × its source\'s typical error' })
+  latencyIntervalMs!: number[];
   @ApiProperty() predictedMemoryMb!: number;
   @ApiProperty({ enum: ['measured', 'fit', 'prior'] }) memorySource!: string;
   @ApiPropertyOptional() accuracy?: number;
