@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import { PrismaClient } from '@edgefleet/db';
+import { topics, type RejectedMessage } from '@edgefleet/contracts';
 import { ControlPlane, startControlPlane } from './bootstrap';
 import { DevicesService } from './devices/device.service';
 import { DeviceMessageRunner } from './mqtt/device-message.runner';
@@ -89,6 +90,38 @@ describe('fuzzing every REST operation and MQTT topic', () => {
     await device?.endAsync();
     await cp?.close();
     await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('MQTT: the payloads that escaped the runner or reached the database as errors get a rejected reply with the reason', async () => {
+    const { deviceId, deploymentId, modelSha256 } = ctx.get<{ deviceId: string; deploymentId: string; modelSha256: string }>('mqtt');
+    const reasons: string[] = [];
+    device.on('message', (topic, payload) => {
+      if (topic === topics.rejected(deviceId)) reasons.push((JSON.parse(payload.toString()) as RejectedMessage).reason);
+    });
+    await device.subscribeAsync(topics.rejected(deviceId), { qos: 1 });
+    const hello = { v: 1, deviceId, agentVersion: '0.1.0', profile: profile() };
+    const progress = { v: 1, deploymentId, sha256: modelSha256, state: 'downloading', receivedBlocks: 1, totalBlocks: 1 };
+    const report = {
+      v: 1, deploymentId, artifactSha256: modelSha256, outcome: 'failed', runs: 0, warmupRuns: 0, inputSource: 'synthetic',
+      gateResults: [], simulated: false, measuredAt: new Date().toISOString(), failureReason: 'x',
+    };
+    const cases: Array<[string, string, RegExp]> = [
+      [topics.hello(deviceId), JSON.stringify({ ...hello, tags: [{ constructor: 1 }] }), /tags\[0\]\.constructor.*not allowed/],
+      [topics.hello(deviceId), JSON.stringify({ ...hello, profile: { ...hello.profile, constructor: {} } }), /profile\.constructor.*not allowed/],
+      [topics.hello(deviceId), JSON.stringify({ ...hello, constructor: 'x' }), /constructor.*not allowed/],
+      [topics.hello(deviceId), `{"v":1,"profile":${'['.repeat(50_000)}${']'.repeat(50_000)}}`, /deeper than 32/],
+      [topics.progress(deviceId), JSON.stringify({ ...progress, receivedBlocks: 2 ** 31, totalBlocks: 2 ** 31 }), /receivedBlocks/],
+      [topics.report(deviceId), JSON.stringify({ ...report, runs: 2 ** 31 }), /runs/],
+      [topics.report(deviceId), JSON.stringify({ ...report, failureReason: 'a\u0000b' }), /NUL/],
+    ];
+    for (const [topic, payload, reason] of cases) {
+      const seen = reasons.length;
+      await device.publishAsync(topic, payload, { qos: 1 });
+      const deadline = Date.now() + 10_000;
+      while (reasons.length === seen && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      assert.match(reasons[seen] ?? '(no rejected reply)', reason, payload.slice(0, 120));
+    }
+    assert.ok(await ctx.healthy());
   });
 
   // MQTT first: the REST doors may delete or replace the fixtures the MQTT doors' valid messages point at.
