@@ -110,3 +110,52 @@ describe('executor: a narrow latency miss is measured again before the model is 
     assert.equal(g({ minAccuracy: 0.5 }, 1.5, 0.4), false);
   });
 });
+
+describe('executor: progress names the object its block counts are about', () => {
+  it('the eval set\'s counts carry the eval set\'s sha256, the model\'s the model\'s', async () => {
+    const { createHash } = await import('node:crypto');
+    const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+    const model = Buffer.alloc(1024 * 3 + 5, 7);
+    const evalSet = Buffer.alloc(1024 * 2, 9);
+    const objects = new Map([[sha(model), model], [sha(evalSet), evalSet]]);
+    const listeners = new Map<string, (index: number, payload: Buffer) => void>();
+    const transport: BlockTransport = {
+      requestBlocks: async (s, index, count) => {
+        const bytes = objects.get(s)!;
+        for (let i = index; i < index + count && i * 1024 < bytes.length; i++) {
+          setImmediate(() => listeners.get(s)?.(i, bytes.subarray(i * 1024, (i + 1) * 1024)));
+        }
+      },
+      onBlock: (s, l) => {
+        listeners.set(s, l);
+        return () => listeners.delete(s);
+      },
+      onRejected: () => () => {},
+    };
+    const dir = await mkdtemp(join(tmpdir(), 'edgefleet-executor-'));
+    try {
+      const logger = createLogger('test', 'error', () => {});
+      const store = new StateStore(dir, logger);
+      await store.init();
+      const ref = (b: Buffer) => ({ sha256: sha(b), size: b.length, blockSize: 1024 });
+      const d = desired({});
+      d.artifact = { ...d.artifact, sha256: sha(model), size: model.length, blockSize: 1024 };
+      const sent: Array<{ sha256: string; state: string; receivedBlocks: number; totalBlocks: number }> = [];
+      await executeSteps([
+        { kind: 'fetch', object: 'model', ref: ref(model), haveBlocks: 0, totalBlocks: 4 },
+        { kind: 'verify', object: 'model', ref: ref(model) },
+        { kind: 'fetch', object: 'eval-set', ref: ref(evalSet), haveBlocks: 0, totalBlocks: 2 },
+        { kind: 'verify', object: 'eval-set', ref: ref(evalSet) },
+      ], d, emptyState(), {
+        store, logger, transport, publishProgress: (p) => sent.push(p), tuning: DEFAULT_TRANSFER,
+        budget: DEFAULT_BENCHMARK, threads: 1, slowdown: 1, simulated: false,
+      }, new AbortController().signal);
+      const downloading = sent.filter((p) => p.state === 'downloading');
+      assert.ok(downloading.some((p) => p.sha256 === sha(model) && p.receivedBlocks === 4 && p.totalBlocks === 4), JSON.stringify(sent));
+      assert.ok(downloading.some((p) => p.sha256 === sha(evalSet) && p.totalBlocks === 2), JSON.stringify(sent));
+      for (const p of downloading) assert.equal(p.totalBlocks, p.sha256 === sha(model) ? 4 : 2, JSON.stringify(p));
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -12,7 +12,9 @@ import { InvalidInputError } from './errors';
 class BoundedValidationPipe extends ValidationPipe {
   override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
     if (metadata.type !== 'custom') {
-      const problems = untrustedValueProblems(value, DEFAULT_JSON_LIMITS.maxDepth)
+      // No field of the admin API takes null (absent is how a body says "not given"), so a null is refused
+      // here rather than reaching a service or Prisma as a value.
+      const problems = untrustedValueProblems(value, DEFAULT_JSON_LIMITS.maxDepth, { refuseNullFields: metadata.type === 'body' })
         .map((p) => (metadata.type === 'param' && metadata.data ? `path parameter ${metadata.data}: ${p}` : p));
       if (problems.length > 0) throw new InvalidInputError(problems.join('; '), problems);
     }
