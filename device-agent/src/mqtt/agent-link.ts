@@ -1,12 +1,13 @@
 import { EventEmitter } from 'node:events';
 import mqtt, { type MqttClient } from 'mqtt';
 import {
-  DesiredStateMessage, HelloMessage, PROTOCOL_VERSION, RejectedMessage, StatusMessage, TOPIC_ROOT, parseMessage, topics,
+  HelloMessage, PROTOCOL_VERSION, RejectedMessage, StatusMessage, TOPIC_ROOT, parseMessage, topics,
   type BlockRequestMessage, type ProgressMessage, type ReportMessage,
 } from '@edgefleet/contracts';
 import { backoffDelay } from '../lib/backoff';
 import type { Logger } from '../lib/logger';
 import type { BlockTransport } from '../transfer/block-fetcher';
+import { decodeDesired, type DesiredEvent } from '../trust/desired-check';
 
 export interface AgentLinkOptions {
   brokerUrl: string;
@@ -20,7 +21,6 @@ export interface AgentLinkOptions {
   reconnectMaxMs?: number;
 }
 
-export type DesiredEvent = { kind: 'desired'; desired: DesiredStateMessage } | { kind: 'cleared' } | { kind: 'invalid'; errors: string[] };
 
 interface LinkEvents {
   desired: [DesiredEvent];
@@ -116,9 +116,7 @@ export class AgentLink extends EventEmitter<LinkEvents> implements BlockTranspor
       return;
     }
     if (topic === topics.desired(id)) {
-      if (payload.length === 0) return void this.emit('desired', { kind: 'cleared' });
-      const r = parseMessage(DesiredStateMessage, payload);
-      this.emit('desired', r.ok ? { kind: 'desired', desired: r.value } : { kind: 'invalid', errors: r.errors });
+      this.emit('desired', decodeDesired(payload));
       return;
     }
     if (topic === topics.rejected(id)) {
