@@ -1,12 +1,13 @@
 import { EventEmitter } from 'node:events';
 import mqtt, { type MqttClient } from 'mqtt';
 import {
-  DesiredStateMessage, HelloMessage, PROTOCOL_VERSION, RejectedMessage, StatusMessage, TOPIC_ROOT, parseMessage, topics,
+  HelloMessage, PROTOCOL_VERSION, RejectedMessage, StatusMessage, TOPIC_ROOT, parseMessage, topics,
   type BlockRequestMessage, type ProgressMessage, type ReportMessage,
 } from '@edgefleet/contracts';
 import { backoffDelay } from '../lib/backoff';
 import type { Logger } from '../lib/logger';
 import type { BlockTransport } from '../transfer/block-fetcher';
+import { decodeDesired, type DesiredEvent } from '../trust/desired-check';
 
 export interface AgentLinkOptions {
   brokerUrl: string;
@@ -20,7 +21,6 @@ export interface AgentLinkOptions {
   reconnectMaxMs?: number;
 }
 
-export type DesiredEvent = { kind: 'desired'; desired: DesiredStateMessage } | { kind: 'cleared' } | { kind: 'invalid'; errors: string[] };
 
 interface LinkEvents {
   desired: [DesiredEvent];
@@ -57,7 +57,7 @@ export class AgentLink extends EventEmitter<LinkEvents> implements BlockTranspor
     const offline: StatusMessage = { v: PROTOCOL_VERSION, state: 'offline' };
     const base = this.opts.reconnectBaseMs ?? 1000;
     this.client = mqtt.connect(this.opts.brokerUrl, {
-      clientId: `edgefleet-agent-${deviceId}`,
+      clientId: deviceId, // = the MQTT username: the broker lets only this device's credential use this id
       clean: true,
       keepalive: 30,
       connectTimeout: 10_000,
@@ -86,7 +86,14 @@ export class AgentLink extends EventEmitter<LinkEvents> implements BlockTranspor
       this.emit('disconnected');
     });
     c.on('error', (err) => this.opts.logger.warn('mqtt error', { error: err.message }));
-    c.on('message', (topic, payload) => this.onMessage(topic, payload));
+    c.on('message', (topic, payload) => {
+      // Defence in depth: parsing is bounded and never throws, but no message may ever take the agent down.
+      try {
+        this.onMessage(topic, payload);
+      } catch (err) {
+        this.opts.logger.error('dropping a message that could not be handled', { topic, bytes: payload.length, error: (err as Error).message });
+      }
+    });
     return new Promise((resolve) => this.once('connected', () => resolve()));
   }
 
@@ -109,9 +116,7 @@ export class AgentLink extends EventEmitter<LinkEvents> implements BlockTranspor
       return;
     }
     if (topic === topics.desired(id)) {
-      if (payload.length === 0) return void this.emit('desired', { kind: 'cleared' });
-      const r = parseMessage(DesiredStateMessage, payload);
-      this.emit('desired', r.ok ? { kind: 'desired', desired: r.value } : { kind: 'invalid', errors: r.errors });
+      this.emit('desired', decodeDesired(payload));
       return;
     }
     if (topic === topics.rejected(id)) {

@@ -5,8 +5,6 @@ export type ObjectKind = 'model' | 'eval-set';
 /** One thing the executor does. The planner emits them; nothing here touches disk or network. */
 export type Step =
   | { kind: 'nothing'; reason: string }
-  /** Refuse the desired state without fetching anything (e.g. bad signature): report failed. */
-  | { kind: 'reject'; reason: string }
   /** Request the blocks the partial lacks (`haveBlocks` are already on disk from an earlier run). */
   | { kind: 'fetch'; object: ObjectKind; ref: ObjectRef; haveBlocks: number; totalBlocks: number }
   /** Size + sha256 check of a complete partial, then move it into the content store. */

@@ -15,6 +15,9 @@ export interface AuditActions {
   'device.credential.rotate': 'device';
   'enrollment-token.create': 'enrollment-token';
   'enrollment-token.revoke': 'enrollment-token';
+  'signing-key.stage': 'signing-key';
+  'signing-key.activate': 'signing-key';
+  'signing-key.retire': 'signing-key';
 }
 
 export type AuditAction = keyof AuditActions;

@@ -33,6 +33,7 @@ export class ApiKeyService {
   async ensureAdminKey(): Promise<AdminKey> {
     const given = this.config.adminApiKey;
     return this.uow.transaction(async (tx) => {
+      await this.keys.lockAdminBootstrap(tx);
       if (given !== undefined) {
         if (!(await this.keys.existsByHash(hashApiKey(given), tx))) await this.store('admin (ADMIN_API_KEY)', given, tx);
         return { key: given, generated: false };

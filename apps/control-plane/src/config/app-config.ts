@@ -56,6 +56,8 @@ export class AppConfig {
   /** Largest eval-set file an upload may carry. */
   readonly maxEvalSetBytes: number;
   readonly logLevel: LogLevel;
+  /** How long a signed desired state is valid; open ones are re-signed when a third of it is left. */
+  readonly desiredStateValidityMs: number;
 
   constructor(fields: AppConfigFields) {
     this.port = fields.port;
@@ -76,6 +78,7 @@ export class AppConfig {
     this.maxModelBytes = fields.maxModelBytes;
     this.maxEvalSetBytes = fields.maxEvalSetBytes;
     this.logLevel = fields.logLevel;
+    this.desiredStateValidityMs = fields.desiredStateValidityMs;
   }
 
   /** Validates `env` and builds the config, or throws ConfigError listing every bad value. */
@@ -101,6 +104,7 @@ export class AppConfig {
       maxModelBytes: r.int('MAX_MODEL_MB', 512, 1, 2047) * 1024 * 1024,
       maxEvalSetBytes: r.int('MAX_EVAL_SET_MB', 64, 1, 1024) * 1024 * 1024,
       logLevel: r.oneOf('LOG_LEVEL', LOG_LEVELS, 'log'),
+      desiredStateValidityMs: r.int('DESIRED_STATE_VALIDITY_MIN', 24 * 60, 1, 30 * 24 * 60) * 60_000,
     };
     if (!fields.mqttUrl && fields.port !== 0 && fields.port === fields.mqttPort) {
       problems.push(`PORT and MQTT_PORT are both ${fields.port}; the HTTP server and the embedded broker need different ports`);

@@ -2,6 +2,7 @@ import type { FastifyRequest } from 'fastify';
 import type {} from '@fastify/multipart';
 import { open } from 'node:fs/promises';
 import { InvalidInputError } from '../common/errors';
+import { multipartFailure } from '../common/multipart-errors';
 import type { ArtifactStore, StagedObject } from '../artifacts/artifact.store';
 import { isGzip } from './dataset.files';
 import { FILE_ROLES, FileRole, IDX_ROLES } from './dataset.types';
@@ -59,7 +60,7 @@ export async function readDatasetUpload(req: FastifyRequest, store: ArtifactStor
     return out;
   } catch (err) {
     await discardAll(out);
-    throw err;
+    throw multipartFailure(err);
   }
 }
 

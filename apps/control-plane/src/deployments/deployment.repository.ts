@@ -113,6 +113,12 @@ export class DeploymentRepository {
   }
 
   /** The device's newest deployment it has not finished, if any (for re-sending desired state). */
+  /** Devices with an unfinished deployment row: their desired states are open and must stay fresh. */
+  async devicesWithOpenDesiredState(): Promise<string[]> {
+    const rows = await this.prisma.deploymentDevice.findMany({ where: { state: { in: [...UNFINISHED_STATES] } }, select: { deviceId: true }, distinct: ['deviceId'] });
+    return rows.map((r) => r.deviceId);
+  }
+
   async newestUnfinishedFor(deviceId: string): Promise<DeploymentWithArtifact | undefined> {
     const row = await this.prisma.deploymentDevice.findFirst({
       where: { deviceId, state: { in: [...UNFINISHED_STATES] } },

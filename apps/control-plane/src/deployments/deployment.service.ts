@@ -13,7 +13,7 @@ import { DeviceRepository } from '../devices/device.repository';
 import { ModelRepository } from '../models/model.repository';
 import { OtaService } from '../ota/ota.service';
 import { ReportRepository } from '../reports/report.repository';
-import { DeploymentStatusName, isFinished, rollUpStatus, stateAfterProgress, stateAfterReport } from './deployment-state';
+import { blocksAfterProgress, DeploymentStatusName, isFinished, rollUpStatus, stateAfterProgress, stateAfterReport } from './deployment-state';
 import { DeploymentDetail, DeploymentDeviceRow, DeploymentRepository, DeploymentWithArtifact } from './deployment.repository';
 import { blockCount, buildDesiredState } from './desired-state';
 
@@ -96,6 +96,21 @@ export class DeploymentsService {
     if (deployment) await this.ota.publishDesired(deviceId, buildDesiredState(deployment, deployment.artifact, this.config.blockSize));
   }
 
+  /**
+   * Re-signs and republishes every open desired state (each with a new seq and validity window), so a device that
+   * is still working on one never holds an expired one. Called every third of the validity period.
+   */
+  async refreshOpenDesiredStates(): Promise<{ refreshed: number; failed: number }> {
+    const ids = await this.deployments.devicesWithOpenDesiredState();
+    let failed = 0;
+    for (let i = 0; i < ids.length; i += PUBLISH_CONCURRENCY) {
+      const results = await Promise.allSettled(ids.slice(i, i + PUBLISH_CONCURRENCY).map((id) => this.republishDesired(id)));
+      failed += results.filter((r) => r.status === 'rejected').length;
+    }
+    if (failed > 0) this.log.warn(`desired state refresh: ${failed} of ${ids.length} device(s) not republished; they get a fresh one on their next hello`);
+    return { refreshed: ids.length - failed, failed };
+  }
+
   /** A device's download/verify/benchmark progress. Never moves a row backwards or out of a finished state. */
   async recordProgress(deviceId: string, msg: ProgressMessage): Promise<void> {
     await this.uow.transaction(async (tx) => {
@@ -108,7 +123,7 @@ export class DeploymentsService {
       if (state === 'failed') await this.deployments.lock(row.deploymentId, tx);
       await this.deployments.updateDeviceRow(row.id, {
         state,
-        ...(msg.sha256 === a.sha256 ? { receivedBlocks: msg.receivedBlocks, totalBlocks: msg.totalBlocks } : {}),
+        ...blocksAfterProgress(row, state, msg, a.sha256),
         ...(state === 'failed' ? { error: msg.error ?? 'failed (no reason given)' } : {}),
       }, tx);
       if (state === 'failed') await this.rollUp(row.deploymentId, tx);

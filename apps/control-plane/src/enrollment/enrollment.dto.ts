@@ -3,12 +3,9 @@ import { Type } from 'class-transformer';
 import {
   ArrayMaxSize, IsArray, IsBoolean, IsDateString, IsInt, IsObject, IsOptional, IsString, Matches, Max, MaxLength, Min, MinLength, ValidateNested,
 } from 'class-validator';
-import { DEVICE_ID_PATTERN } from '@edgefleet/contracts';
+import { DEVICE_ID_PATTERN, IsDeviceName, IsDeviceTags } from '@edgefleet/contracts';
 import { HardwareProfileDto } from '../common/contract-dtos';
-import { TAG_PATTERN } from '../devices/device.dto';
 import type { EnrollmentTokenRecord } from './enrollment-token.repository';
-
-const TAG_MESSAGE = 'each tag must be 1-64 characters of A-Z a-z 0-9 . _ : / -';
 
 export class CreateEnrollmentTokenDto {
   @ApiPropertyOptional({ format: 'date-time', description: 'After this the token enrolls nobody (default: never expires)' })
@@ -20,7 +17,7 @@ export class CreateEnrollmentTokenDto {
   maxUses?: number;
 
   @ApiPropertyOptional({ type: [String], description: 'Tags every device enrolled with the token gets' })
-  @IsOptional() @IsArray() @ArrayMaxSize(32) @Matches(TAG_PATTERN, { each: true, message: TAG_MESSAGE })
+  @IsOptional() @IsDeviceTags()
   tags?: string[];
 
   @ApiPropertyOptional({ description: 'Only devices of this hardware class (profileClass) may enroll, and their hellos may not leave it' })
@@ -58,7 +55,7 @@ export class EnrollDto {
   @Matches(DEVICE_ID_PATTERN, { message: 'deviceId must be 1-64 characters of A-Z a-z 0-9 . _ -' })
   deviceId!: string;
 
-  @ApiPropertyOptional() @IsOptional() @IsString() @MinLength(1) @MaxLength(128)
+  @ApiPropertyOptional() @IsOptional() @IsDeviceName()
   name?: string;
 
   @ApiProperty({ example: '0.1.0' }) @IsString() @MinLength(1) @MaxLength(64)
@@ -69,7 +66,7 @@ export class EnrollDto {
   profile!: HardwareProfileDto;
 
   @ApiPropertyOptional({ type: [String], description: 'Added to the token\'s tags (for a new device)' })
-  @IsOptional() @IsArray() @ArrayMaxSize(32) @Matches(TAG_PATTERN, { each: true, message: TAG_MESSAGE })
+  @IsOptional() @IsDeviceTags()
   tags?: string[];
 }
 

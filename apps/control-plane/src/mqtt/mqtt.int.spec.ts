@@ -124,7 +124,11 @@ for (const broker of testBrokers()) {
         assert.equal(msg!.retain, true);
         const got = JSON.parse(msg!.payload.toString()) as DesiredStateMessage;
         assert.equal(got.artifact.sha256, sha256);
+        assert.equal(got.deviceId, id, 'bound to the device');
+        assert.ok(Date.parse(got.expiresAt) > Date.now());
         assert.equal(verifyDesiredState(got, [cp.ota.publicKeyPem()]), true);
+        const again = await cp.ota.sign(id, state);
+        assert.equal(again.seq, got.seq + 1, 'every signed desired state of a device gets the next seq');
         assert.equal(await readFile(cp.ota.publicKeyPath(), 'utf8'), cp.ota.publicKeyPem());
         assert.equal(verifyDesiredState({ ...got, gates: { maxLatencyP95Ms: 999 } }, [cp.ota.publicKeyPem()]), false);
       } finally {

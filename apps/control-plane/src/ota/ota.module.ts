@@ -3,12 +3,15 @@ import { ArtifactsModule } from '../artifacts/artifacts.module';
 import { MqttBrokerModule } from '../mqtt/mqtt-broker.module';
 import { BlockServer } from './block-server.service';
 import { FetchableObjectsRepository } from './fetchable-objects.repository';
+import { DesiredSeqRepository } from './desired-seq.repository';
 import { OtaService } from './ota.service';
+import { TrustedKeysController } from './trusted-keys.controller';
 
-/** Signed desired state and block serving. Imported by DeploymentsModule (publishDesired) and MqttModule. */
+/** Signed desired state (with its per-device seq and the signing keys' rotation) and block serving. Imported by DeploymentsModule (publishDesired) and MqttModule. */
 @Module({
   imports: [ArtifactsModule, MqttBrokerModule],
-  providers: [OtaService, BlockServer, FetchableObjectsRepository],
+  controllers: [TrustedKeysController],
+  providers: [OtaService, BlockServer, DesiredSeqRepository, FetchableObjectsRepository],
   exports: [OtaService, BlockServer],
 })
 export class OtaModule {}

@@ -48,8 +48,8 @@ export class ApiClient {
     return new ApiClient(this.baseUrl, apiKey);
   }
 
-  async request<T = any>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<ApiResponse<T>> {
-    const init: RequestInit = { method, headers: { ...headers } };
+  async request<T = any>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}, signal?: AbortSignal): Promise<ApiResponse<T>> {
+    const init: RequestInit = { method, headers: { ...headers }, ...(signal && { signal }) };
     if (this.apiKey) (init.headers as Record<string, string>).authorization = `Bearer ${this.apiKey}`;
     if (body instanceof FormData) init.body = body;
     else if (body !== undefined) {

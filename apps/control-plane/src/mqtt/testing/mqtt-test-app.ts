@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { ArtifactStore } from '../../artifacts/artifact.store';
 import { UnknownDeviceError } from '../../common/errors';
 import { AppConfig } from '../../config/app-config';
+import { AuditModule } from '../../audit/audit.module';
 import { ConfigModule } from '../../config/config.module';
 import { DatabaseModule } from '../../db/database.module';
 import { DeploymentsModule } from '../../deployments/deployments.module';
@@ -20,7 +21,7 @@ import { MqttModule } from '../mqtt.module';
 
 /**
  * FAKES: the MQTT integration tests run MqttModule + OtaModule for real (broker, transport, handlers, block
- * server, signing, artifact store on disk) but replace DevicesService and DeploymentsService with recorders,
+ * server, signing with seqs in a PGlite database, artifact store on disk) but replace DevicesService and DeploymentsService with recorders,
  * because what is under test here is the MQTT edge, not the device/deployment bookkeeping (the end-to-end
  * tests in test/ run the whole app against PostgreSQL). A device id in `unknownDevices` makes the fakes throw
  * the real domain error, like the real services do for a device they do not know.
@@ -96,7 +97,8 @@ export async function startMqttTestApp(opts: { mqttUrl?: string; env?: Record<st
     ...(opts.mqttUrl ? { MQTT_URL: opts.mqttUrl } : {}),
     ...opts.env,
   });
-  const moduleRef = await Test.createTestingModule({ imports: [ConfigModule.forRoot(config), DatabaseModule, MqttModule] })
+  // The database (PGlite in dataDir) holds the desired states' per-device seq; signing-key rotations are audited.
+  const moduleRef = await Test.createTestingModule({ imports: [ConfigModule.forRoot(config), DatabaseModule, AuditModule, MqttModule] })
     .overrideModule(DevicesModule).useModule(RecordingDevicesModule)
     .overrideModule(DeploymentsModule).useModule(RecordingDeploymentsModule)
     .compile();
