@@ -14,6 +14,8 @@ export interface AgentLinkOptions {
   deviceId: string;
   username?: string;
   password?: string;
+  /** CA to verify an mqtts:// broker with. */
+  ca?: string;
   logger: Logger;
   /** Called on every (re)connect, after subscriptions: the agent publishes its hello then. */
   hello: () => Omit<HelloMessage, 'v'>;
@@ -64,6 +66,7 @@ export class AgentLink extends EventEmitter<LinkEvents> implements BlockTranspor
       reconnectPeriod: base,
       username: this.opts.username,
       password: this.opts.password,
+      ...(this.opts.ca && { ca: this.opts.ca }),
       will: { topic: topics.status(deviceId), payload: Buffer.from(JSON.stringify(offline)), qos: 1, retain: true },
     });
     const c = this.client;
