@@ -57,7 +57,7 @@ describe('embedded broker over TLS with optional client certificates', () => {
     certs['rogue'] = await rogue.issue('tls-dev-1', 'tls-dev-1');
     cp = await startControlPlane({
       DATA_DIR: join(dir, 'data'), PORT: '0', MQTT_PORT: '0', ADMIN_API_KEY: ADMIN, LOG_LEVEL: 'error',
-      MQTT_TLS_CERT: server.cert, MQTT_TLS_KEY: server.key, MQTT_TLS_CLIENT_CA: pki.ca,
+      MQTT_TLS_CERT: server.cert, MQTT_TLS_KEY: server.key, MQTT_TLS_CA: pki.ca, MQTT_TLS_CLIENT_CA: pki.ca,
     });
     const api = new ApiClient(cp.httpUrl, ADMIN);
     const res = await api.post('/api/v1/devices', { id: 'tls-dev-1', profile: profile() });
