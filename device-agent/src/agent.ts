@@ -78,6 +78,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     deviceId: options.deviceId,
     username: identity.username,
     password: identity.password,
+    ca: options.caPem,
     logger,
     hello: (): Omit<HelloMessage, 'v'> => ({
       deviceId: options.deviceId,

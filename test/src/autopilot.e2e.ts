@@ -33,7 +33,7 @@ import {
   buildTieredFamily, calibrate, createClassTarget, SCENARIO_BUDGETS_MS, waitForClassActive, type ActiveOutcome, type ScenarioClass, type TieredFamily,
 } from '@edgefleet/control-plane/dist/autopilot/testing/autopilot-scenario';
 import { computeSlowdown, detectHost, PROFILE_PRESETS } from '@edgefleet/device-agent';
-import { AgentProcess, startAgentProcess } from './support';
+import { AgentProcess, enrollmentToken, startAgentProcess } from './support';
 
 type ClassName = ScenarioClass;
 const slowdown = (cls: ClassName) => computeSlowdown(detectHost(), PROFILE_PRESETS[cls]!, false).factor;
@@ -84,7 +84,7 @@ async function scenario(t: TestContext): Promise<void> {
       // The simulated devices share this host's 2 cores: they take turns benchmarking (--bench-lock), as real ones would not compete.
       const agent = startAgentProcess({
         brokerUrl: cp!.mqttUrl, deviceId, profile: cls, stateDir: join(dataDir, 'agents', deviceId), tags: [tag], trustKeyPath: cp!.signingPublicKeyPath,
-        benchLock: join(dataDir, 'bench.lock'),
+        benchLock: join(dataDir, 'bench.lock'), enroll: { token: await enrollmentToken(cp!.apiUrl, cp!.adminApiKey!, [tag], 1), httpUrl: cp!.httpUrl },
       });
       agents.push(agent);
       try {

@@ -15,7 +15,7 @@ import mqtt from 'mqtt';
 import { ControlPlane, startControlPlane } from '@edgefleet/control-plane';
 import { createTempPostgresDatabase, TempPostgresDatabase } from '@edgefleet/db/dist/testing';
 import { topics } from '@edgefleet/contracts';
-import { AgentProcess, Api, CI, knownClassifier, modelForm, reachable, startAgentProcess, waitFor } from './support';
+import { AgentProcess, Api, CI, enrollmentToken, knownClassifier, modelForm, reachable, startAgentProcess, waitFor } from './support';
 
 interface Setup { name: string; env: () => Promise<{ env: Record<string, string>; cleanup(): Promise<void> } | string> }
 
@@ -48,9 +48,10 @@ for (const setup of setups) {
     let api: Api;
     let skip: string | undefined;
     let cleanup = async () => {};
+    let token = '';
     const tag = `e2e-${run}`;
     const agent = (id: string, profile: string) => {
-      const a = startAgentProcess({ brokerUrl: cp!.mqttUrl, deviceId: id, profile, stateDir: join(dataDir, 'agents', id), tags: [tag], trustKeyPath: cp!.signingPublicKeyPath });
+      const a = startAgentProcess({ brokerUrl: cp!.mqttUrl, deviceId: id, profile, stateDir: join(dataDir, 'agents', id), tags: [tag], trustKeyPath: cp!.signingPublicKeyPath, enroll: { token, httpUrl: cp!.httpUrl } });
       agents.push(a);
       return a;
     };
@@ -66,6 +67,7 @@ for (const setup of setups) {
       cleanup = prepared.cleanup;
       cp = await startControlPlane({ PATH: process.env.PATH, DATA_DIR: dataDir, PORT: '0', MQTT_PORT: '0', ADMIN_API_KEY: `e2e-admin-key-${run}-0123456789`, LOG_LEVEL: 'error', ...prepared.env });
       api = new Api(cp.apiUrl, cp.adminApiKey);
+      token = await enrollmentToken(cp.apiUrl, cp.adminApiKey!, [tag]);
     });
 
     after(async () => {

@@ -62,7 +62,22 @@ export function knownClassifier(): { model: Uint8Array; evalSet: Buffer } {
 
 export interface AgentProcess { id: string; child: ChildProcess; output: () => string; stop(signal?: NodeJS.Signals): Promise<void> }
 
-export function startAgentProcess(opts: { brokerUrl: string; deviceId: string; profile: string; stateDir: string; tags?: string[]; trustKeyPath?: string; benchLock?: string }): AgentProcess {
+/**
+ * An enrollment token for the agents of a test (POST /api/v1/enrollment-tokens): the broker is closed, so an agent
+ * enrolls with it (--enroll-token) the way the README shows. Devices enrolled with it get `tags`.
+ */
+export async function enrollmentToken(apiUrl: string, apiKey: string, tags: string[], maxUses = 50): Promise<string> {
+  const res = await fetch(`${apiUrl}/enrollment-tokens`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ tags, maxUses, expiresAt: new Date(Date.now() + 3_600_000).toISOString() }),
+  });
+  const body = (await res.json()) as { token?: string };
+  if (res.status !== 201 || !body.token) throw new Error(`POST /enrollment-tokens → ${res.status} ${JSON.stringify(body)}`);
+  return body.token;
+}
+
+export function startAgentProcess(opts: { brokerUrl: string; deviceId: string; profile: string; stateDir: string; tags?: string[]; trustKeyPath?: string; benchLock?: string; enroll?: { token: string; httpUrl: string } }): AgentProcess {
   const args = [AGENT_MAIN, '--broker', opts.brokerUrl, '--device-id', opts.deviceId, '--profile', opts.profile, '--state-dir', opts.stateDir,
     // A timed window of ≥ 400 ms (not capped at the default 5,000 runs, which tiny models finish in ~150 ms): a
     // neighbour's 50 ms burst then moves a p95 far less.
@@ -70,6 +85,7 @@ export function startAgentProcess(opts: { brokerUrl: string; deviceId: string; p
   if (opts.tags?.length) args.push('--tags', opts.tags.join(','));
   if (opts.trustKeyPath) args.push('--trust-key', opts.trustKeyPath);
   if (opts.benchLock) args.push('--bench-lock', opts.benchLock);
+  if (opts.enroll) args.push('--enroll-token', opts.enroll.token, '--api-url', opts.enroll.httpUrl);
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (d: Buffer) => { out += d.toString(); });

@@ -52,6 +52,8 @@ export interface AgentOptions {
   keyRefreshMs?: number;
   logger?: Logger;
   benchmark?: Partial<BenchmarkBudget>;
+  /** PEM CA certificate(s) for an mqtts:// broker signed by a private CA (--ca-file). */
+  caPem?: string;
   /**
    * A file path shared by simulated agents on one host: they take turns benchmarking (withHostLock), as real devices
    * never share a CPU. Unset: benchmark at once.

@@ -15,6 +15,7 @@ export const USAGE = `usage: edgefleet-agent --broker mqtt://host:1883 --device-
   --api-url <url>       the control plane's HTTP API (http(s)://host:port): enrollment and the trusted key set
   --password <secret>   MQTT password of a device created over REST (username = device id)
   --credential-file <f> the same from a file: the REST answer's {"username","password"} or the bare password
+  --ca-file <pem>       CA certificate(s) to verify an mqtts:// broker with (a private CA)
   --trust-key <pem>     pin a public key file besides the control plane's set; repeatable
   --insecure-no-signature  accept UNSIGNED desired states (development only; warned about at every start)
   --max-object-mb <n>   refuse a desired state naming a model or eval set larger than this (default 1024)
@@ -47,6 +48,7 @@ export function parseCliArgs(argv: string[]): CliOptions {
         profile: { type: 'string' },
         'state-dir': { type: 'string' },
         'trust-key': { type: 'string', multiple: true },
+        'ca-file': { type: 'string' },
         name: { type: 'string' },
         tags: { type: 'string' },
         'enroll-token': { type: 'string' },
@@ -87,6 +89,15 @@ export function parseCliArgs(argv: string[]): CliOptions {
       else trustedKeys.push(pem);
     } catch (err) {
       problems.push(`--trust-key ${file}: cannot read (${(err as Error).message})`);
+    }
+  }
+  let caPem: string | undefined;
+  if (v['ca-file']) {
+    try {
+      caPem = readFileSync(v['ca-file'], 'utf8');
+      if (!caPem.includes('-----BEGIN CERTIFICATE-----')) problems.push(`--ca-file ${v['ca-file']}: not a PEM certificate`);
+    } catch (err) {
+      problems.push(`--ca-file ${v['ca-file']}: cannot read (${(err as Error).message})`);
     }
   }
   const apiUrl = v['api-url'];
@@ -130,6 +141,7 @@ export function parseCliArgs(argv: string[]): CliOptions {
       name: v.name,
       tags,
       ...(apiUrl && { apiUrl }),
+      ...(caPem && { caPem }),
       ...(v['enroll-token'] && { enrollToken: v['enroll-token'] }),
       ...(password !== undefined && { password }),
       ...(username && { username }),

@@ -34,11 +34,6 @@ export class VerificationError extends AgentError {
   readonly terminal = true;
 }
 
-/** Desired state not signed by a trusted key. */
-export class SignatureError extends AgentError {
-  readonly terminal = true;
-}
-
 /** onnxruntime could not load or run the model, or the eval set does not fit it. */
 export class ModelLoadError extends AgentError {
   readonly terminal = true;

@@ -1,18 +1,21 @@
 import { EventEmitter } from 'node:events';
 import mqtt, { type MqttClient } from 'mqtt';
 import {
-  DesiredStateMessage, HelloMessage, PROTOCOL_VERSION, RejectedMessage, StatusMessage, TOPIC_ROOT, parseMessage, topics,
+  HelloMessage, PROTOCOL_VERSION, RejectedMessage, StatusMessage, TOPIC_ROOT, parseMessage, topics,
   type BlockRequestMessage, type ProgressMessage, type ReportMessage,
 } from '@edgefleet/contracts';
 import { backoffDelay } from '../lib/backoff';
 import type { Logger } from '../lib/logger';
 import type { BlockTransport } from '../transfer/block-fetcher';
+import { decodeDesired, type DesiredEvent } from '../trust/desired-check';
 
 export interface AgentLinkOptions {
   brokerUrl: string;
   deviceId: string;
   username?: string;
   password?: string;
+  /** CA to verify an mqtts:// broker with. */
+  ca?: string;
   logger: Logger;
   /** Called on every (re)connect, after subscriptions: the agent publishes its hello then. */
   hello: () => Omit<HelloMessage, 'v'>;
@@ -20,7 +23,6 @@ export interface AgentLinkOptions {
   reconnectMaxMs?: number;
 }
 
-export type DesiredEvent = { kind: 'desired'; desired: DesiredStateMessage } | { kind: 'cleared' } | { kind: 'invalid'; errors: string[] };
 
 interface LinkEvents {
   desired: [DesiredEvent];
@@ -64,6 +66,7 @@ export class AgentLink extends EventEmitter<LinkEvents> implements BlockTranspor
       reconnectPeriod: base,
       username: this.opts.username,
       password: this.opts.password,
+      ...(this.opts.ca && { ca: this.opts.ca }),
       will: { topic: topics.status(deviceId), payload: Buffer.from(JSON.stringify(offline)), qos: 1, retain: true },
     });
     const c = this.client;
@@ -116,9 +119,7 @@ export class AgentLink extends EventEmitter<LinkEvents> implements BlockTranspor
       return;
     }
     if (topic === topics.desired(id)) {
-      if (payload.length === 0) return void this.emit('desired', { kind: 'cleared' });
-      const r = parseMessage(DesiredStateMessage, payload);
-      this.emit('desired', r.ok ? { kind: 'desired', desired: r.value } : { kind: 'invalid', errors: r.errors });
+      this.emit('desired', decodeDesired(payload));
       return;
     }
     if (topic === topics.rejected(id)) {

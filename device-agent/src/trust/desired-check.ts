@@ -1,4 +1,17 @@
-import { verifyDesiredState, type DesiredStateMessage, type PublicKeyRef } from '@edgefleet/contracts';
+import { DesiredStateMessage, parseMessage, verifyDesiredState, type PublicKeyRef } from '@edgefleet/contracts';
+
+/** What arrived on the `desired` topic, decoded (not yet trusted). */
+export type DesiredEvent = { kind: 'desired'; desired: DesiredStateMessage } | { kind: 'cleared' } | { kind: 'invalid'; errors: string[] };
+
+/**
+ * Bounded parse (size and depth before anything is built from it) and contract check of a `desired` payload; an
+ * empty payload means the retained message was removed. Never throws: whatever arrives becomes one of the three.
+ */
+export function decodeDesired(payload: Buffer | Uint8Array): DesiredEvent {
+  if (payload.length === 0) return { kind: 'cleared' };
+  const r = parseMessage(DesiredStateMessage, payload);
+  return r.ok ? { kind: 'desired', desired: r.value } : { kind: 'invalid', errors: r.errors };
+}
 
 export type RefusalCode = 'unsigned' | 'unknown-key' | 'bad-signature' | 'other-device' | 'expired' | 'rollback' | 'too-large';
 

@@ -2,10 +2,9 @@ import type { EventEmitter } from 'node:events';
 import { canonicalJson, type DesiredStateMessage } from '@edgefleet/contracts';
 import type { AgentEvents } from '../agent-events';
 import type { Logger } from '../lib/logger';
-import type { DesiredEvent } from '../mqtt/agent-link';
 import type { ReconcileLoop } from '../reconcile/reconcile-loop';
 import type { Reconciler } from '../reconcile/reconciler';
-import { checkDesired, type DesiredVerdict } from './desired-check';
+import { checkDesired, type DesiredEvent, type DesiredVerdict } from './desired-check';
 import type { HighWaterMark } from './high-water-mark';
 import type { KeyRing } from './key-ring';
 

@@ -44,6 +44,11 @@ export class AppConfig {
   /** PEM files: when cert and key are set the embedded broker speaks MQTT over TLS (mqtts://). */
   readonly mqttTlsCert?: string;
   readonly mqttTlsKey?: string;
+  /**
+   * CA the control plane's own clients verify the embedded broker's certificate with (the one agents get with
+   * --ca-file). Default: MQTT_TLS_CERT itself, which works for a self-signed certificate or a chain ending at its root.
+   */
+  readonly mqttTlsCa?: string;
   /** CA of device client certificates: enables mutual TLS (a certificate's CN is the device id). */
   readonly mqttTlsClientCa?: string;
   /** PostgreSQL; when unset the embedded PGlite under dataDir is used. */
@@ -81,6 +86,7 @@ export class AppConfig {
     this.mqttTlsCert = fields.mqttTlsCert;
     this.mqttTlsKey = fields.mqttTlsKey;
     this.mqttTlsClientCa = fields.mqttTlsClientCa;
+    this.mqttTlsCa = fields.mqttTlsCa;
     this.dataDir = fields.dataDir;
     this.adminApiKey = fields.adminApiKey;
     this.blockSize = fields.blockSize;
@@ -109,6 +115,7 @@ export class AppConfig {
       mqttDynsec: r.flag('MQTT_DYNSEC', false),
       mqttTlsCert: optionalPath(r.optionalString('MQTT_TLS_CERT', 1), cwd),
       mqttTlsKey: optionalPath(r.optionalString('MQTT_TLS_KEY', 1), cwd),
+      mqttTlsCa: optionalPath(r.optionalString('MQTT_TLS_CA', 1), cwd),
       mqttTlsClientCa: optionalPath(r.optionalString('MQTT_TLS_CLIENT_CA', 1), cwd),
       databaseUrl: r.url('DATABASE_URL', ['postgres:', 'postgresql:']),
       dataDir: absolute(r.string('DATA_DIR', './data'), cwd),

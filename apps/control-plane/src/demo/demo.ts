@@ -78,11 +78,17 @@ async function main(cl: CommandLine): Promise<void> {
     if (!args.dataDir) rmSync(dataDir, { recursive: true, force: true });
   };
   try {
+    // The fleet is closed: the agents enroll with a token (tag `demo`, one use each), as `npm run agent` does.
+    const enrollment = await api<{ token: string }>(cp.apiUrl, key, '/enrollment-tokens', {
+      method: 'POST', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ maxUses: devices.length, tags: ['demo'], expiresAt: new Date(Date.now() + 3_600_000).toISOString() }),
+    });
+    log(`enrollment token ${enrollment.token.slice(0, 10)}… (${devices.length} uses, tag demo)`);
     for (const d of devices) {
       const logFile = join(dataDir, `agent-${d.id}.log`);
       const out = createWriteStream(logFile);
       const child = spawn(process.execPath, [AGENT_MAIN, '--broker', cp.mqttUrl, '--device-id', d.id, '--profile', d.profile,
-        '--state-dir', join(dataDir, 'agents', d.id), '--tags', 'demo', '--trust-key', cp.signingPublicKeyPath], { stdio: ['ignore', 'pipe', 'pipe'] });
+        '--state-dir', join(dataDir, 'agents', d.id), '--enroll-token', enrollment.token, '--api-url', cp.httpUrl], { stdio: ['ignore', 'pipe', 'pipe'] });
       child.stdout!.pipe(out);
       child.stderr!.pipe(out);
       agents.push(child);

@@ -52,13 +52,14 @@ export class DevicesService {
   async create(input: CreateDevice, actor: Actor): Promise<{ device: DeviceRecord; credential: IssuedCredential }> {
     assertUsableDeviceId(input.id);
     const profile = plainProfile(input.profile);
+    const secret = await this.credentials.prepare();
     const created = await this.uow.transaction(async (tx) => {
       const device = await this.devices.create(
         { id: input.id, name: input.name ?? input.id, tags: dedupe(input.tags ?? []), profile, profileClass: profileClassOf(profile) },
         tx,
       );
       if (!device) throw new ConflictError(`device ${JSON.stringify(input.id)} already exists`);
-      const credential = await this.credentials.issue(device.id, {}, tx);
+      const credential = await this.credentials.issue(device.id, secret, {}, tx);
       await this.audit.record({ actor, action: 'device.create', entityType: 'device', entityId: device.id }, tx);
       return { device, credential };
     });
@@ -69,11 +70,12 @@ export class DevicesService {
 
   /** A new secret for the device; the old one stops working and its connection is closed. */
   async rotateCredential(id: string, actor: Actor): Promise<IssuedCredential> {
+    const secret = await this.credentials.prepare();
     const credential = await this.uow.transaction(async (tx) => {
       const device = await this.devices.find(id, tx);
       if (!device) throw new NotFoundError('device', id);
-      const old = await this.credentials.enrolled(id);
-      const issued = await this.credentials.issue(id, { requiredProfileClass: old?.requiredProfileClass ?? undefined }, tx);
+      const old = await this.credentials.current(id, tx);
+      const issued = await this.credentials.issue(id, secret, { requiredProfileClass: old?.requiredProfileClass ?? undefined }, tx);
       await this.audit.record({ actor, action: 'device.credential.rotate', entityType: 'device', entityId: id }, tx);
       return issued;
     });

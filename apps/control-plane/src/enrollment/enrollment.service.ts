@@ -94,6 +94,7 @@ export class EnrollmentService {
     if (token.profileClass && token.profileClass !== profileClass) {
       throw new UnprocessableError(`profile class ${profileClass} is not the class ${token.profileClass} this token enrolls`);
     }
+    const secret = await this.credentials.prepare();
     const credential = await this.uow.transaction(async (tx) => {
       if (!(await this.tokens.consume(token.id, new Date(), tx))) throw new UnauthorizedError(REFUSED);
       const existing = await this.devices.find(req.deviceId, tx);
@@ -110,7 +111,7 @@ export class EnrollmentService {
           profile, profileClass, agentVersion: req.agentVersion,
         }, tx);
       }
-      const issued = await this.credentials.issue(req.deviceId, { requiredProfileClass: token.profileClass ?? undefined, enrollmentTokenId: token.id }, tx);
+      const issued = await this.credentials.issue(req.deviceId, secret, { requiredProfileClass: token.profileClass ?? undefined, enrollmentTokenId: token.id }, tx);
       await this.audit.record({
         actor: `enrollment-token:${token.id}`, action: 'device.enroll', entityType: 'device', entityId: req.deviceId,
         details: { profileClass, created: !existing },
@@ -119,12 +120,7 @@ export class EnrollmentService {
     });
     await this.deviceService.grantOnBroker(req.deviceId, credential.password);
     this.log.log(`device ${req.deviceId} enrolled with token ${token.prefix}… (class ${profileClass})`);
-    return { deviceId: req.deviceId, credential, trustedKeys: [this.trustedKey()] };
-  }
-
-  /** The key desired states are signed with, as the agent stores it (key set and rotation: docs/security.md). */
-  private trustedKey(): Enrollment['trustedKeys'][number] {
-    const publicKeyPem = this.ota.publicKeyPem();
-    return { keyId: createHash('sha256').update(publicKeyPem).digest('hex').slice(0, 16), algorithm: 'ed25519', publicKeyPem };
+    // The current trusted key set (two keys during a rotation; docs/security.md).
+    return { deviceId: req.deviceId, credential, trustedKeys: await this.ota.trustedKeys() };
   }
 }

@@ -10,6 +10,12 @@ export interface IssuedCredential {
   password: string;
 }
 
+export interface PreparedSecret {
+  password: string;
+  hash: string;
+  brokerHash: string;
+}
+
 /** How long a device's enrolment status is trusted from memory on the per-message path (other control planes may revoke). */
 const STATUS_TTL_MS = 5_000;
 const MAX_CACHED = 50_000;
@@ -24,16 +30,25 @@ const MAX_CACHED = 50_000;
 export class DeviceCredentialService {
   private readonly verified = new Map<string, { hash: string; digest: Buffer }>();
   private readonly statuses = new Map<string, { at: number; credential: StoredCredential | undefined }>();
+  private readonly lookups = new Map<string, Promise<StoredCredential | undefined>>();
 
   constructor(private readonly credentials: DeviceCredentialRepository) {}
 
-  /** Hashes a new secret and stores it in `db` (the caller's transaction); the old one stops working at commit. */
-  async issue(deviceId: string, opts: { requiredProfileClass?: string; enrollmentTokenId?: string }, db: Db): Promise<IssuedCredential> {
+  /**
+   * A new secret and its hashes. Called BEFORE the transaction that stores it (issue): scrypt and PBKDF2 take
+   * tens of milliseconds, which must not be spent holding a database transaction open.
+   */
+  async prepare(): Promise<PreparedSecret> {
     const password = generateSecret('efd_');
     const [hash, brokerHash] = await Promise.all([hashSecret(password), brokerHashOf(password)]);
-    await this.credentials.put({ deviceId, hash, brokerHash, requiredProfileClass: opts.requiredProfileClass ?? null, enrollmentTokenId: opts.enrollmentTokenId }, db);
+    return { password, hash, brokerHash };
+  }
+
+  /** Stores a prepared secret in `db` (the caller's transaction); the old one stops working at commit. */
+  async issue(deviceId: string, secret: PreparedSecret, opts: { requiredProfileClass?: string; enrollmentTokenId?: string }, db: Db): Promise<IssuedCredential> {
+    await this.credentials.put({ deviceId, hash: secret.hash, brokerHash: secret.brokerHash, requiredProfileClass: opts.requiredProfileClass ?? null, enrollmentTokenId: opts.enrollmentTokenId }, db);
     this.forget(deviceId);
-    return { username: deviceId, password };
+    return { username: deviceId, password: secret.password };
   }
 
   /** True when `password` is the device's current secret. */
@@ -54,10 +69,21 @@ export class DeviceCredentialService {
     const now = Date.now();
     const cached = this.statuses.get(deviceId);
     if (cached && now - cached.at < STATUS_TTL_MS) return cached.credential;
-    const credential = await this.credentials.find(deviceId);
+    // One query per device at a time, however many of its messages arrive together.
+    let lookup = this.lookups.get(deviceId);
+    if (!lookup) {
+      lookup = this.credentials.find(deviceId).finally(() => this.lookups.delete(deviceId));
+      this.lookups.set(deviceId, lookup);
+    }
+    const credential = await lookup;
     if (this.statuses.size >= MAX_CACHED) this.statuses.clear();
     this.statuses.set(deviceId, { at: now, credential });
     return credential;
+  }
+
+  /** The stored credential, read in `db` (no cache). */
+  current(deviceId: string, db: Db): Promise<StoredCredential | undefined> {
+    return this.credentials.find(deviceId, db);
   }
 
   /** Drops what this process remembers about the device (after a rotation or revocation). */

@@ -295,6 +295,50 @@ for (const b of brokers) {
       }
     });
 
+    void it('enrollment: a token enrolls within its limits, and the credential it issues opens only its own session', async () => {
+      const anon = api.withKey(undefined);
+      const enroll = (token: string, deviceId: string, over: Record<string, unknown> = {}) =>
+        anon.post('/api/v1/enroll', { token, deviceId, agentVersion: '0.1.0', profile: profile(), ...over });
+      assert.equal((await anon.post('/api/v1/enrollment-tokens', {})).status, 401, 'creating tokens needs an API key');
+      const created = await api.post('/api/v1/enrollment-tokens', { maxUses: 2, tags: ['site-a'] });
+      assert.equal(created.status, 201, JSON.stringify(created.body));
+      const token = created.body.token as string;
+      assert.match(token, /^efe_/);
+
+      assert.equal((await enroll(`${token}x`, 'enr-0')).status, 401);
+      const first = await enroll(token, 'enr-1', { tags: ['cam'] });
+      assert.equal(first.status, 201, JSON.stringify(first.body));
+      assert.deepEqual(first.body.mqtt.username, 'enr-1');
+      assert.equal(first.body.mqtt.clientId, 'enr-1');
+      assert.equal(first.body.trustedKeys[0].algorithm, 'ed25519');
+      assert.deepEqual((await api.get('/api/v1/devices/enr-1')).body.tags.sort(), ['cam', 'site-a']);
+      assert.equal((await enroll(token, 'enr-1')).status, 409, 'a creating token may not take over an existing device');
+      assert.equal((await enroll(token, victim.id)).status, 409);
+      assert.equal((await enroll(token, 'edgefleet-control-plane')).status, 400);
+      assert.equal((await enroll(token, 'enr-2')).status, 201, 'a refused attempt rolls back and uses nothing');
+      assert.equal((await enroll(token, 'enr-3')).status, 401, 'maxUses 2: used up');
+
+      const c = await login(url, { clientId: 'enr-1', username: 'enr-1', password: first.body.mqtt.password });
+      assert.deepEqual(await subscribeCodes(c, [`edgefleet/v1/devices/${victim.id}/#`]), [128]);
+      await c.endAsync(true);
+
+      const narrow = await api.post('/api/v1/enrollment-tokens', { maxUses: 5, profileClass: '0000000000000000', allowCreate: true });
+      assert.equal((await enroll(narrow.body.token, 'enr-4')).status, 422, 'profile outside the token\'s class');
+      const existingOnly = await api.post('/api/v1/enrollment-tokens', { maxUses: 5, allowCreate: false, tags: ['closed'] });
+      assert.equal((await enroll(existingOnly.body.token, 'enr-5')).status, 403);
+      assert.equal((await api.delete(`/api/v1/enrollment-tokens/${existingOnly.body.id}`)).status, 204);
+      assert.equal((await enroll(existingOnly.body.token, victim.id)).status, 401, 'revoked');
+      const listed = await api.get('/api/v1/enrollment-tokens');
+      assert.equal(listed.status, 200);
+      assert.ok(listed.body.every((t: Record<string, unknown>) => t['token'] === undefined), 'no secrets in the list');
+      assert.equal(listed.body.find((t: { id: string }) => t.id === created.body.id).uses, 2);
+      const expired = await api.post('/api/v1/enrollment-tokens', { expiresAt: new Date(Date.now() - 1000).toISOString() });
+      assert.equal(expired.status, 422);
+      const stored = await prisma.deviceCredential.findUniqueOrThrow({ where: { deviceId: 'enr-1' } });
+      assert.match(stored.hash, /^scrypt\$16384\$8\$1\$/);
+      assert.ok(!stored.hash.includes(first.body.mqtt.password) && !stored.brokerHash.includes(first.body.mqtt.password));
+    });
+
     void it('rotation: the old secret stops working and its session is closed; the new one logs in', async () => {
       const old = await login(url, { clientId: insider.id, username: insider.id, password: insider.password });
       const closed = new Promise<void>((res) => old.once('close', () => res()));

@@ -50,7 +50,8 @@ export class MqttBrokerService implements OnModuleInit, OnApplicationShutdown {
     if (!this.embedded) {
       return this.config.mqttPassword === undefined ? {} : { username: this.config.mqttUsername, password: this.config.mqttPassword };
     }
-    const ca = this.config.mqttTlsCert ? readFileSync(this.config.mqttTlsCert) : undefined;
+    const caFile = this.config.mqttTlsCa ?? this.config.mqttTlsCert;
+    const ca = caFile ? readFileSync(caFile) : undefined;
     return { username: SERVICE_USERNAME, password: this.servicePassword, ca };
   }
 

@@ -56,6 +56,7 @@ export class BlockServer {
   private readonly limiter = new RateLimiter(BLOCK_REQUESTS_BURST, BLOCK_REQUESTS_PER_SECOND);
   private readonly queue = new FairQueue<{ job: Job; index: number }>();
   private readonly fetchable = new Map<string, { at: number; objects: Set<string> }>();
+  private readonly lookups = new Map<string, Promise<Set<string>>>();
   private readonly lastDropLog = new Map<string, number>();
   private pumping = false;
   /** Requests refused by the rate limit (a device that floods). */
@@ -78,6 +79,10 @@ export class BlockServer {
     if (!this.limiter.take(deviceId)) {
       this.droppedRequests++;
       this.logDrop(deviceId, 'over its block-request rate');
+      return;
+    }
+    if (this.queue.size(deviceId) >= MAX_QUEUED_BLOCKS_PER_DEVICE) {
+      this.logDrop(deviceId, `with ${MAX_QUEUED_BLOCKS_PER_DEVICE} blocks already queued`);
       return;
     }
     if (!this.config.mqttAllowAnonymous && !(await this.mayFetch(deviceId, req.sha256))) throw new UnknownObjectError(req.sha256);
@@ -146,7 +151,13 @@ export class BlockServer {
   private async mayFetch(deviceId: string, sha256: string): Promise<boolean> {
     const cached = this.fetchable.get(deviceId);
     if (cached && Date.now() - cached.at < FETCHABLE_TTL_MS && cached.objects.has(sha256)) return true;
-    const objects = await this.objects.forDevice(deviceId);
+    // One lookup per device at a time: a flood of requests must not turn into a flood of queries.
+    let lookup = this.lookups.get(deviceId);
+    if (!lookup) {
+      lookup = this.objects.forDevice(deviceId).finally(() => this.lookups.delete(deviceId));
+      this.lookups.set(deviceId, lookup);
+    }
+    const objects = await lookup;
     if (this.fetchable.size >= 10_000) this.fetchable.clear();
     this.fetchable.set(deviceId, { at: Date.now(), objects });
     return objects.has(sha256);

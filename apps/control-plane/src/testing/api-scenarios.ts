@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { connectAsync, MqttClient } from 'mqtt';
 import {
-  DesiredStateMessage, PROTOCOL_VERSION, profileClassOf, ReportMessage, topics, verifyDesiredState,
+  DesiredStateMessage, keyIdOf, PROTOCOL_VERSION, profileClassOf, ReportMessage, topics, TrustedKeySet, validateAs, verifyDesiredState,
+  verifyTrustedKeySet,
 } from '@edgefleet/contracts';
 import { ControlPlane, startControlPlane } from '../bootstrap';
 import type { Env } from '../config/app-config';
@@ -355,6 +356,42 @@ export function describeApi(name: string, target: () => Promise<ApiTestTarget | 
       assert.deepEqual(results.map((r) => r.status), [400, 400, 422, 404]);
       assert.equal((await api.get('/health')).status, 200);
       assert.equal((await api.get('/api/v1/deployments')).status, 200);
+    });
+
+    // Last: it rotates this control plane's signing key.
+    void test('trusted keys are public and signed; rotation stage → activate → retire needs a key and refuses steps out of order', async () => {
+      const anonymous = new ApiClient(cp.httpUrl);
+      const ota = cp.app.get(OtaService);
+      const before = await anonymous.get('/api/v1/trusted-keys');
+      assert.equal(before.status, 200);
+      const set = validateAs(TrustedKeySet, before.body);
+      assert.ok(set.ok, JSON.stringify(set));
+      const oldKeyId = keyIdOf(cp.signingPublicKeyPem);
+      assert.deepEqual(set.value.keys.map((k) => k.keyId), [oldKeyId]);
+      assert.ok(verifyTrustedKeySet(set.value, [cp.signingPublicKeyPem]));
+
+      assert.equal((await anonymous.post('/api/v1/signing-keys/rotate', { step: 'stage' })).status, 401);
+      assert.equal((await api.post('/api/v1/signing-keys/rotate', { step: 'sideways' })).status, 400);
+      assert.equal((await api.post('/api/v1/signing-keys/rotate', { step: 'activate' })).status, 409);
+      const staged = await api.post('/api/v1/signing-keys/rotate', { step: 'stage' });
+      assert.equal(staged.status, 200, JSON.stringify(staged.body));
+      assert.equal(staged.body.keys.length, 2);
+      const newKey = staged.body.keys.find((k: { keyId: string }) => k.keyId !== oldKeyId) as { keyId: string; publicKeyPem: string };
+      assert.equal((await ota.sign('rot-1', { deploymentId: 'd', artifact: { id: 'a', name: 'n', version: '1', precision: 'fp32', sha256: 'e'.repeat(64), size: 1, blockSize: 1024 }, gates: {} })).keyId, oldKeyId, 'staged keys sign nothing yet');
+
+      assert.equal((await api.post('/api/v1/signing-keys/rotate', { step: 'activate' })).status, 200);
+      const signed = await ota.sign('rot-1', { deploymentId: 'd', artifact: { id: 'a', name: 'n', version: '1', precision: 'fp32', sha256: 'e'.repeat(64), size: 1, blockSize: 1024 }, gates: {} });
+      assert.equal(signed.keyId, newKey.keyId);
+      assert.ok(verifyDesiredState(signed, [cp.signingPublicKeyPem, newKey.publicKeyPem]), 'a device trusting both takes it');
+      const during = (await anonymous.get('/api/v1/trusted-keys')).body as TrustedKeySet;
+      assert.deepEqual(during.keys.map((k) => k.keyId).sort(), [oldKeyId, newKey.keyId].sort());
+      assert.ok(verifyTrustedKeySet(during, [cp.signingPublicKeyPem]), 'devices that only know the old key take the new set');
+
+      assert.equal((await api.post('/api/v1/signing-keys/rotate', { step: 'retire' })).status, 200);
+      const afterSet = (await anonymous.get('/api/v1/trusted-keys')).body as TrustedKeySet;
+      assert.deepEqual(afterSet.keys.map((k) => k.keyId), [newKey.keyId]);
+      assert.equal(verifyTrustedKeySet(afterSet, [cp.signingPublicKeyPem]), false, 'the retired key signs nothing');
+      assert.equal((await api.post('/api/v1/signing-keys/rotate', { step: 'retire' })).status, 409);
     });
   });
 }
