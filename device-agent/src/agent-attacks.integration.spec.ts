@@ -142,18 +142,23 @@ describe('attacks on a device agent (real processes, shared Mosquitto)', async (
   it('stays up with a 50,000-level nested retained desired message, and again after a restart', { skip, timeout: 60_000 }, async () => {
     const d = await device('nested');
     const depth = 50_000;
-    await d.cp.publishDesired(`${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`);
+    // 100 kB of brackets: under the size limit, so the depth limit is what refuses it (before JSON.parse).
+    await d.cp.publishDesired(`${'['.repeat(depth)}${']'.repeat(depth)}`);
     let agent = d.start();
-    await agent.waitForLog(/ignoring malformed desired state/);
+    await agent.waitForLog(/ignoring malformed desired state.*deeper than/);
     await d.cp.until(() => d.cp.statuses.some((s) => s.state === 'online'), 10_000, 'online');
     await new Promise((r) => setTimeout(r, 500));
     assert.ok(agent.alive, agent.output.slice(-2000));
     await agent.stop();
     agent = d.start();
-    await agent.waitForLog(/ignoring malformed desired state/);
+    await agent.waitForLog(/ignoring malformed desired state.*deeper than/);
     await new Promise((r) => setTimeout(r, 500));
     assert.ok(agent.alive, agent.output.slice(-2000));
+    // The object form of the same attack is 300 kB: refused by size.
+    await d.cp.publishDesired(`${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`);
+    await agent.waitForLog(/ignoring malformed desired state.*over the limit/);
     // And it still works: a genuine state replaces the poison.
     await deploy(d.cp, 'dep-after-poison', identityClassifier(10, 11));
+    assert.ok(agent.alive);
   });
 });

@@ -24,8 +24,9 @@ export class KeyRing {
     this.pinned = pinned.map(asKeyRef).filter((k): k is PublicKeyRef => k !== undefined);
   }
 
+  /** Pinned and fetched keys, each known by the id derived from it (a key id is never taken on trust). */
   get keys(): PublicKeyRef[] {
-    return [...this.pinned, ...this.fetched];
+    return [...this.pinned, ...this.fetched.map((k) => asKeyRef(k.publicKeyPem)).filter((k): k is PublicKeyRef => k !== undefined)];
   }
 
   get canRefresh(): boolean {

@@ -6,7 +6,8 @@ import type { DesiredStateMessage } from './messages';
 /**
  * RFC 8785 JSON Canonicalization Scheme (JCS): object keys sorted by their UTF-16 code units, no whitespace,
  * strings and numbers as ECMAScript's JSON.stringify writes them. The `canonicalize` package is by the RFC's
- * author; docs/security.md ("Signed updates") spells the rules out with a test vector. Throws on NaN/Infinity.
+ * author (2.x: later majors are ESM-only and need Node ≥ 22; the input is already bounded in depth and free of lone
+ * surrogates); docs/security.md ("Signed updates") spells the rules out with a test vector. Throws on NaN/Infinity.
  */
 export function canonicalJson(value: unknown): string {
   const text = canonicalize(value);

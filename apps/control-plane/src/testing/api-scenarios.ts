@@ -249,6 +249,15 @@ export function describeApi(name: string, target: () => Promise<ApiTestTarget | 
         assert.equal(desired.artifact.evalSet?.samples, 8);
         assert.deepEqual(desired.gates, { maxLatencyP95Ms: 20, minAccuracy: 0.5 });
         assert.ok(verifyDesiredState(desired, [cp.signingPublicKeyPem]), 'signed by the control plane key');
+        assert.equal(desired.deviceId, ids[0]);
+        // Open desired states are re-signed before they expire: same work, next seq, later window.
+        const { refreshed } = await cp.app.get(DeploymentsService).refreshOpenDesiredStates();
+        assert.ok(refreshed >= ids.length, `refreshed ${refreshed}`);
+        const fresh = await retained(mqtt, topics.desired(ids[0]!));
+        assert.equal(fresh.deploymentId, desired.deploymentId);
+        assert.deepEqual(fresh.artifact, desired.artifact);
+        assert.ok(fresh.seq > desired.seq, `seq ${fresh.seq} > ${desired.seq}`);
+        assert.ok(fresh.expiresAt >= desired.expiresAt);
 
         const second = await api.post('/api/v1/deployments', { artifactId: modelId, deviceIds: [ids[1]] });
         assert.equal(second.status, 201);
