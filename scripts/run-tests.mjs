@@ -9,7 +9,7 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const dists = ['libs/contracts', 'libs/db', 'libs/onnx', 'libs/distill', 'libs/jobs', 'libs/selection', 'apps/control-plane', 'apps/distiller', 'device-agent', 'test']
+const dists = ['libs/toolkit', 'libs/contracts', 'libs/db', 'libs/onnx', 'libs/distill', 'libs/jobs', 'libs/selection', 'apps/control-plane', 'apps/distiller', 'device-agent', 'test']
   .map((p) => join(root, p, 'dist'));
 
 function* walk(dir) {

@@ -1,8 +1,16 @@
 /**
- * `npm run bench -- <name> [args]`: runs one benchmark. Each prints our figure beside the alternative
- * a user would pick, measured in the same run, as a ratio.
+ * `npm run bench -- <name> [options]`: runs one benchmark. Each prints our figure beside the alternative
+ * a user would pick, measured in the same run, as a ratio. `npm run bench -- <name> --help` lists its options.
  */
-const benches: Record<string, () => Promise<{ run(args: string[]): Promise<void> }>> = {
+import { CommandLine, CommandSpec, runCommand } from '@edgefleet/toolkit';
+
+/** What each bench module exports: its command-line table and its run over the parsed line. */
+export interface Bench {
+  command: CommandSpec;
+  run(cl: CommandLine): Promise<void>;
+}
+
+const benches: Record<string, () => Promise<Bench>> = {
   ota: () => import('./ota.js'),
   train: () => import('./train.js'),
   distill: () => import('./distill.js'),
@@ -10,17 +18,30 @@ const benches: Record<string, () => Promise<{ run(args: string[]): Promise<void>
   text: () => import('./text.js'),
 };
 
+const DISPATCHER: CommandSpec = {
+  name: 'bench',
+  invocation: 'npm run bench --',
+  positionals: `<${Object.keys(benches).join('|')}>`,
+  summary: 'Runs one benchmark; `npm run bench -- <name> --help` lists its options.',
+  options: {},
+};
+
 async function main(): Promise<void> {
   const [name, ...args] = process.argv.slice(2);
-  const load = name ? benches[name] : undefined;
+  const load = name && !name.startsWith('-') ? benches[name] : undefined;
   if (!load) {
-    console.error(`usage: npm run bench -- <${Object.keys(benches).join('|')}> [options]`);
-    process.exit(2);
+    // No bench named: the dispatcher's own --help, or a one-line error.
+    runCommand(DISPATCHER, process.argv.slice(2), async (cl) => {
+      cl.check(false, name ? `unknown benchmark ${name} (one of ${Object.keys(benches).join(', ')})` : 'name a benchmark');
+      cl.done();
+    });
+    return;
   }
-  await (await load()).run(args);
+  const bench = await load();
+  runCommand(bench.command, args, (cl) => bench.run(cl));
 }
 
 main().catch((err: unknown) => {
-  console.error(err instanceof Error ? err.message : err);
+  console.error(err);
   process.exit(1);
 });

@@ -14,6 +14,7 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import mqtt, { type MqttClient } from 'mqtt';
 import { PROTOCOL_VERSION, topics, type BlockRequestMessage } from '@edgefleet/contracts';
+import type { CommandLine, CommandSpec } from '@edgefleet/toolkit';
 import { startMqttTestApp } from '@edgefleet/control-plane/dist/mqtt/testing/mqtt-test-app';
 
 const STALL_MS = 10_000;
@@ -44,8 +45,24 @@ interface Row {
   rawSeconds: number;
 }
 
-export async function run(args: string[]): Promise<void> {
-  const opts = parseArgs(args);
+export const command: CommandSpec = {
+  name: 'bench ota',
+  invocation: 'npm run bench -- ota',
+  summary: "Model delivery over MQTT through the control plane's OTA path vs the raw throughput of the same bytes through the same broker.",
+  options: {
+    'size-mb': { type: 'string', arg: '<MB>', help: 'model size (default 4)' },
+    devices: { type: 'string', arg: '<n>', help: 'concurrent simulated devices besides the single one (default 50)' },
+    repeat: { type: 'string', arg: '<n>', help: 'timed rounds per side (default 3)' },
+    window: { type: 'string', arg: '<n>', help: 'blocks a device keeps requested, ≤ 64 (default 16, as the agent)' },
+    batch: { type: 'string', arg: '<n>', help: 'free slots that make a device ask again (default 1)' },
+    broker: { type: 'string', arg: 'both|embedded|external', help: '(default both)' },
+    'mqtt-url': { type: 'string', arg: '<url>', help: 'the external broker (default mqtt://127.0.0.1:1883)' },
+    json: { type: 'boolean', help: 'print one JSON object on stdout' },
+  },
+};
+
+export async function run(cl: CommandLine): Promise<void> {
+  const opts = readOptions(cl);
   const model = randomBytes(opts.sizeBytes);
   const rows: Row[] = [];
   for (const which of opts.brokers) {
@@ -203,39 +220,21 @@ async function timeIt(fn: () => Promise<void>): Promise<number> {
   return Number(process.hrtime.bigint() - t0) / 1e9;
 }
 
-function parseArgs(args: string[]): Options {
-  const opts: Options = { sizeBytes: 4 * 1048576, devices: 50, brokers: ['embedded', 'external'], mqttUrl: 'mqtt://127.0.0.1:1883', json: false, batch: 1, window: 16, repeat: 3 };
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i];
-    const value = () => {
-      const v = args[++i];
-      if (v === undefined) throw new Error(`${a} needs a value`);
-      return v;
-    };
-    switch (a) {
-      case '--json': opts.json = true; break;
-      case '--size-mb': opts.sizeBytes = Math.round(positive(a, value()) * 1048576); break;
-      case '--devices': opts.devices = Math.round(positive(a, value())); break;
-      case '--mqtt-url': opts.mqttUrl = value(); break;
-      case '--repeat': opts.repeat = Math.round(positive(a, value())); break;
-      case '--window': opts.window = Math.min(64, Math.round(positive(a, value()))); break;
-      case '--batch': opts.batch = Math.round(positive(a, value())); break;
-      case '--broker': {
-        const b = value();
-        if (b !== 'both' && b !== 'embedded' && b !== 'external') throw new Error('--broker must be both, embedded or external');
-        opts.brokers = b === 'both' ? ['embedded', 'external'] : [b];
-        break;
-      }
-      default: throw new Error(`unknown option ${a}; usage: ota [--size-mb 4] [--devices 50] [--repeat 3] [--window 16] [--batch 1] [--broker both|embedded|external] [--mqtt-url URL] [--json]`);
-    }
-  }
+function readOptions(cl: CommandLine): Options {
+  const positive = { above: 0 };
+  const broker = cl.oneOf('broker', ['both', 'embedded', 'external'] as const) ?? 'both';
+  const opts: Options = {
+    sizeBytes: Math.round((cl.number('size-mb', positive) ?? 4) * 1048576),
+    devices: cl.number('devices', { integer: true, min: 1 }) ?? 50,
+    brokers: broker === 'both' ? ['embedded', 'external'] : [broker],
+    mqttUrl: cl.string('mqtt-url') ?? 'mqtt://127.0.0.1:1883',
+    json: cl.flag('json'),
+    batch: cl.number('batch', { integer: true, min: 1 }) ?? 1,
+    window: cl.number('window', { integer: true, min: 1, max: 64 }) ?? 16,
+    repeat: cl.number('repeat', { integer: true, min: 1 }) ?? 3,
+  };
+  cl.done();
   return opts;
-}
-
-function positive(flag: string, v: string): number {
-  const n = Number(v);
-  if (!(n > 0)) throw new Error(`${flag} must be a positive number`);
-  return n;
 }
 
 const pad = (s: string, n: number) => s.padEnd(n);

@@ -20,7 +20,7 @@ import { startAgent, silentLogger, type RunningAgent } from '@edgefleet/device-a
 import { startControlPlane } from '@edgefleet/control-plane';
 import { countMacs } from '@edgefleet/onnx';
 import { evaluateHoldout, evaluateMemoryHoldout, type ClassProfile, type Observation, type Variant } from '@edgefleet/selection';
-import { benchArgs } from './bench-args';
+import type { CommandLine, CommandSpec } from '@edgefleet/toolkit';
 import { measureTimeToActive, printTimeToActive, type TimeToActive } from './selection-time-to-active';
 
 const CLASSES = ['gateway', 'rpi4', 'tight', 'mcu-lite'];
@@ -54,9 +54,22 @@ function client(base: string, key: string): Api {
   };
 }
 
-export async function run(args: string[]): Promise<void> {
-  const o = benchArgs(args, { rounds: 'number', json: 'boolean', verbose: 'boolean', 'no-time': 'boolean' });
-  const rounds = (o.rounds as number | undefined) ?? 2;
+export const command: CommandSpec = {
+  name: 'bench selection',
+  invocation: 'npm run bench -- selection',
+  summary: 'p95 latency prediction error on real reports from real agents: the fitted model vs the hardware prior.',
+  options: {
+    rounds: { type: 'string', arg: '<n>', help: 'deploy rounds per (class, model) pair (default 2)' },
+    verbose: { type: 'boolean', help: 'print every pair' },
+    'no-time': { type: 'boolean', help: 'skip the time-to-active measurement' },
+    json: { type: 'boolean', help: 'print one JSON object on stdout' },
+  },
+};
+
+export async function run(cl: CommandLine): Promise<void> {
+  const o = { rounds: cl.number('rounds', { integer: true, min: 1 }), verbose: cl.flag('verbose'), noTime: cl.flag('no-time'), json: cl.flag('json') };
+  cl.done();
+  const rounds = o.rounds ?? 2;
   const t0 = Date.now();
   const dataDir = await mkdtemp(join(tmpdir(), 'edgefleet-bench-selection-'));
   const cp = await startControlPlane({ PORT: '0', MQTT_PORT: '0', LOG_LEVEL: 'error', DATA_DIR: dataDir });
@@ -118,7 +131,7 @@ export async function run(args: string[]): Promise<void> {
     const seconds = (Date.now() - t0) / 1000;
     // The agents above are idle from here on; stopped so the second scenario has the cores to itself.
     for (const a of agents.splice(0)) await a.stop();
-    const timeToActive: TimeToActive | undefined = o['no-time'] ? undefined : await measureTimeToActive(join(dataDir, 'time-to-active'));
+    const timeToActive: TimeToActive | undefined = o.noTime ? undefined : await measureTimeToActive(join(dataDir, 'time-to-active'));
     const rows = classes.map((c) => {
       const p = pair.perClass.find((e) => e.profileClass === c.profileClass);
       const q = cls.perClass.find((e) => e.profileClass === c.profileClass);

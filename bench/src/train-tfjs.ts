@@ -13,6 +13,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { dirname, join } from 'node:path';
+import { Prng } from '@edgefleet/toolkit';
 
 export interface TfjsTrainOptions {
   x: Float32Array;
@@ -122,23 +123,6 @@ async function selectBackend(name: 'wasm' | 'cpu'): Promise<void> {
   await tf.ready();
 }
 
-/** Seeded Fisher–Yates (mulberry32), so both engines can see the same batches. */
-function permutation(n: number, seed: number): Int32Array {
-  let a = seed >>> 0;
-  const rand = (): number => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const p = Int32Array.from({ length: n }, (_, i) => i);
-  for (let i = n - 1; i > 0; i--) {
-    const j = Math.floor(rand() * (i + 1));
-    [p[i], p[j]] = [p[j], p[i]];
-  }
-  return p;
-}
-
 function validate(o: TfjsTrainOptions): void {
   if (o.x.length !== o.n * o.features) throw new RangeError(`x has ${o.x.length} values, expected n × features = ${o.n * o.features}`);
   if (o.y.length !== o.n) throw new RangeError(`y has ${o.y.length} labels, expected ${o.n}`);
@@ -171,7 +155,7 @@ async function trainTfjs(backend: 'wasm' | 'cpu', o: TfjsTrainOptions): Promise<
   const started = process.hrtime.bigint();
   try {
     for (let epoch = 0; epoch < o.epochs; epoch++) {
-      const order = permutation(o.n, o.seed * 1000 + epoch);
+      const order = new Prng(o.seed * 1000 + epoch).permutation(o.n); // seeded, as ours, from the project's one generator
       for (let start = 0; start < o.n; start += o.batchSize) {
         const idx = tf.tensor1d(order.subarray(start, Math.min(o.n, start + o.batchSize)), 'int32');
         const loss = optimizer.minimize(() => {

@@ -12,7 +12,7 @@
  */
 import { Network, OptimizerConfig, ensureFashionMnist, fit, loadDataset, mlp } from '@edgefleet/distill';
 import { trainTfjsWasm } from './train-tfjs';
-import { benchArgs } from './bench-args';
+import type { CommandLine, CommandSpec } from '@edgefleet/toolkit';
 
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
@@ -20,19 +20,35 @@ const median = (xs: number[]): number => {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 };
 
-export async function run(args: string[]): Promise<void> {
-  const a = benchArgs(args, {
-    n: 'number', 'batch-size': 'number', epochs: 'number', 'tfjs-epochs': 'number', repeats: 'number', hidden: 'number', threads: 'number', json: 'boolean',
-  });
-  const n = Number(a['n'] ?? 10000);
-  const batchSize = Number(a['batch-size'] ?? 256);
+export const command: CommandSpec = {
+  name: 'bench train',
+  invocation: 'npm run bench -- train',
+  summary: "Training throughput of one MLP: edgefleet's onnxruntime engine vs tfjs with the wasm backend, same rows, batch and optimizer.",
+  options: {
+    n: { type: 'string', arg: '<rows>', help: 'Fashion-MNIST rows (default 10000)' },
+    'batch-size': { type: 'string', arg: '<n>', help: '(default 256)' },
+    epochs: { type: 'string', arg: '<n>', help: 'epochs per timed run of ours (default 10)' },
+    'tfjs-epochs': { type: 'string', arg: '<n>', help: 'epochs per timed run of tfjs (default 2)' },
+    repeats: { type: 'string', arg: '<n>', help: 'timed runs per side (default 3)' },
+    hidden: { type: 'string', arg: '<n>', help: 'hidden units (default 256)' },
+    threads: { type: 'string', arg: '<n>', help: 'onnxruntime threads (default 2)' },
+    json: { type: 'boolean', help: 'print one JSON object on stdout' },
+  },
+};
+
+export async function run(cl: CommandLine): Promise<void> {
+  const positiveInt = { integer: true, min: 1 };
+  const n = cl.number('n', { integer: true, min: 1, max: 60_000 }) ?? 10000;
+  const batchSize = cl.number('batch-size', positiveInt) ?? 256;
   // Epochs per timed run: ours is ~20× faster, so it runs more epochs for a timing that spans about
   // a second rather than a few hundred ms; samples/s is a rate, so the two stay comparable.
-  const epochs = Number(a['epochs'] ?? 10);
-  const tfjsEpochs = Number(a['tfjs-epochs'] ?? 2);
-  const repeats = Math.max(1, Number(a['repeats'] ?? 3));
-  const hidden = Number(a['hidden'] ?? 256);
-  const threads = Number(a['threads'] ?? 2);
+  const epochs = cl.number('epochs', positiveInt) ?? 10;
+  const tfjsEpochs = cl.number('tfjs-epochs', positiveInt) ?? 2;
+  const repeats = cl.number('repeats', positiveInt) ?? 3;
+  const hidden = cl.number('hidden', positiveInt) ?? 256;
+  const threads = cl.number('threads', positiveInt) ?? 2;
+  const json = cl.flag('json');
+  cl.done();
   const data = await loadDataset(await ensureFashionMnist());
   const F = 784;
   const K = data.train.numClasses;
@@ -73,7 +89,7 @@ export async function run(args: string[]): Promise<void> {
   const ours1 = Math.max(...ours1Runs);
   const tfjs = Math.max(...tfjsRuns);
   const ratio = ours / tfjs;
-  if (a['json']) {
+  if (json) {
     process.stdout.write(`${JSON.stringify({
       samplesPerSec: { edgefleet: ours, tfjsWasm: tfjs, edgefleet1Thread: ours1 }, ratio, ratio1Thread: ours1 / tfjs,
       medianRatio: median(oursRuns) / median(tfjsRuns), runs: { edgefleet: oursRuns, edgefleet1Thread: ours1Runs, tfjsWasm: tfjsRuns },

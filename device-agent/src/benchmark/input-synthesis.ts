@@ -1,18 +1,10 @@
 import * as ort from 'onnxruntime-node';
+import { Prng } from '@edgefleet/toolkit';
 import { BenchmarkError } from '../lib/errors';
 import { toFloat16Bits } from './float16';
 
-/** Small deterministic PRNG (mulberry32): the same model gets the same synthetic inputs on every device. */
-export function seededRandom(seed = 0x5eed): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic inputs: the same model gets the same synthetic inputs on every device (the project's one generator). */
+export const seededRandom = (seed = 0x5eed): (() => number) => new Prng(seed).uniform();
 
 /** Symbolic (`'batch'`), unknown (-1) or zero dims become `fill` (1 by default): one sample. */
 export function concreteShape(shape: ReadonlyArray<number | string>, fill = 1): number[] {

@@ -1,5 +1,4 @@
 export * from './errors';
-export * from './util/prng';
 export * from './layers/layer';
 export * from './model/spec';
 export * from './model/network';
@@ -11,6 +10,7 @@ export * from './train/schedule';
 export * from './train/metrics';
 export * from './train/fit';
 export * from './pipeline/options';
+export * from './pipeline/defaults';
 export * from './pipeline/distill';
 export * from './pipeline/split';
 export * from './pipeline/ladder';

@@ -4,21 +4,14 @@
  */
 import { onnx } from 'onnx-proto';
 import * as ort from 'onnxruntime-node';
+import { Prng } from '@edgefleet/toolkit';
 
 const DT = onnx.TensorProto.DataType;
 const INT = onnx.AttributeProto.AttributeType.INT;
 const FLOAT = onnx.AttributeProto.AttributeType.FLOAT;
 
-/** Deterministic values for weights and inputs (mulberry32). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic values for weights and inputs: the project's seeded generator. */
+const rng = (seed: number): (() => number) => new Prng(seed).uniform();
 
 /** Uniform He-style initialisation, bound sqrt(6 / fanIn). */
 function weights(r: () => number, size: number, fanIn: number): Float32Array {

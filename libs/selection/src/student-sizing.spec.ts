@@ -4,7 +4,7 @@ import { Network } from '@edgefleet/distill';
 import { fitLatencyModel } from './latency-model';
 import { fitMemoryModel } from './memory-model';
 import { narrowestHiddenWidth } from './student-ranking';
-import { sizeStudent, studentSearchSpace } from './student-sizing';
+import { NoFeasibleStudentError, sizeStudent, studentForSizeBudget, studentSearchSpace } from './student-sizing';
 import { classProfile, syntheticReports, variant, type GroundTruth } from './testing/synthetic';
 
 const rpi = classProfile('rpi4');
@@ -52,5 +52,21 @@ describe('narrowestHiddenWidth', () => {
     assert.equal(narrowestHiddenWidth(by.get('mlp:32x16x8')!), 8);
     assert.equal(narrowestHiddenWidth(by.get('mlp:256')!), 256);
     assert.equal(narrowestHiddenWidth(by.get('cnn:2-4-16')!), 2);
+  });
+});
+
+describe('studentForSizeBudget: the same search and pick under a parameter / MAC budget', () => {
+  it('takes the widest of the largest students within the budget, and refuses a budget below the smallest', () => {
+    const got = studentForSizeBudget({ maxParams: 60_000 }, [784], 10);
+    assert.ok(got.params <= 60_000, JSON.stringify(got));
+    const within = studentSearchSpace([784], 10).map((s) => new Network(s.spec, [784])).filter((n) => n.paramCount <= 60_000);
+    assert.ok(got.macs >= 0.7 * Math.max(...within.map((n) => n.macs)), 'among the largest that fit');
+    // 1000 features are not a square image: MLPs only. mlp:64x32 (66,474 params) has a few more MACs than mlp:64
+    // (64,714), but its 32-wide layer is the narrower one.
+    const flat = studentForSizeBudget({ maxParams: 70_000 }, [1000], 10);
+    assert.equal(flat.student, 'mlp:64', 'one wide layer rather than a deeper, narrower stack of about the same size');
+    assert.ok(studentForSizeBudget({ maxMacs: 30_000 }, [1000], 10).macs <= 30_000);
+    assert.throws(() => studentForSizeBudget({ maxParams: 10 }, [784], 10), (err: unknown) =>
+      err instanceof NoFeasibleStudentError && /smallest candidate mlp:8 has 6370 params/.test(err.message));
   });
 });

@@ -1,4 +1,4 @@
-import { Network, cnn, imageShape, mlp, type ModelSpec } from '@edgefleet/distill';
+import { Network, cnn, formatModelSpec, imageShape, mlp, type ModelSpec } from '@edgefleet/distill';
 import type { LatencyModel } from './latency-model';
 import type { MemoryModel } from './memory-model';
 import { narrowestHiddenWidth, pickStudent } from './student-ranking';
@@ -59,7 +59,8 @@ export function studentSearchSpace(sampleShape: number[], numClasses: number, fa
     for (const w of MLP_WIDTHS) {
       for (const hidden of [[w], [w, w >> 1], [w, w >> 1, w >> 2]]) {
         if (hidden.some((h) => h < 8)) continue;
-        out.push({ spec: mlp([F, ...hidden, numClasses]), student: `mlp:${hidden.join('x')}` });
+        const spec = mlp([F, ...hidden, numClasses]);
+        out.push({ spec, student: formatModelSpec(spec) });
       }
     }
   }
@@ -71,7 +72,10 @@ export function studentSearchSpace(sampleShape: number[], numClasses: number, fa
   }
   if (families.includes('cnn') && image) {
     for (const c of CNN_CHANNELS) {
-      for (const d of CNN_DENSE) out.push({ spec: cnn({ channels: [c, 2 * c], dense: d, numClasses, inputShape: image }), student: `cnn:${c}-${2 * c}-${d}` });
+      for (const d of CNN_DENSE) {
+        const spec = cnn({ channels: [c, 2 * c], dense: d, numClasses, inputShape: image });
+        out.push({ spec, student: formatModelSpec(spec) });
+      }
     }
   }
   return out;
@@ -86,6 +90,38 @@ function propose(s: { spec: ModelSpec; student: string }, input: SizingInput): S
     predictedLatencyP95Ms: input.latency.predictMacs(input.cls, net.macs, 'fp32').ms,
     predictedMemoryMb: input.memory.predictBytes(sizeBytes).mb,
   };
+}
+
+/** Why no student can be made for a request (a 422 at the API, a non-retryable failure in a worker). */
+export class NoFeasibleStudentError extends Error {
+  override readonly name = 'NoFeasibleStudentError';
+}
+
+/** A size limit for a student, when a request names no student and no device class. */
+export interface SizeBudget {
+  maxParams?: number;
+  maxMacs?: number;
+}
+
+/**
+ * The student for a size budget: the same search space and the same pick (`pickStudent`) as sizeStudent, with the
+ * budget counted in parameters and MACs instead of predicted latency and memory. Throws NoFeasibleStudentError
+ * naming the smallest student when none fits.
+ */
+export function studentForSizeBudget(budget: SizeBudget, sampleShape: number[], numClasses: number): { student: string; params: number; macs: number } {
+  const sized = studentSearchSpace(sampleShape, numClasses).map((s) => {
+    const net = new Network(s.spec, sampleShape);
+    return { ...s, params: net.paramCount, macs: net.macs };
+  });
+  const fits = sized.filter((s) => (budget.maxParams === undefined || s.params <= budget.maxParams) && (budget.maxMacs === undefined || s.macs <= budget.maxMacs));
+  if (fits.length === 0) {
+    const smallest = sized.sort((a, b) => a.macs - b.macs || a.params - b.params)[0];
+    throw new NoFeasibleStudentError(smallest
+      ? `no student fits ${JSON.stringify(budget)}; the smallest candidate ${smallest.student} has ${smallest.params} params and ${smallest.macs} MACs`
+      : `no student fits ${JSON.stringify(budget)}: no student shapes for samples of shape [${sampleShape}]`);
+  }
+  const { student, params, macs } = pickStudent(fits);
+  return { student, params, macs };
 }
 
 /**

@@ -3,13 +3,14 @@
  * Aedes), starts device agents as separate processes with different hardware profiles, trains and uploads a
  * small classifier with its eval set, deploys it and prints what each device measured.
  *
- *   npm run demo [-- --keep] [--agents 3] [--data-dir DIR]
+ *   npm run demo [-- --keep] [--agents 3] [--data-dir DIR] [--timeout S]   (--help lists them)
  */
 import { ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { CommandLine, CommandSpec, runCommand } from '@edgefleet/toolkit';
 import { startControlPlane } from '../bootstrap';
 import { DemoRow, renderTable } from './demo-table';
 import { trainDemoModel } from './demo-model';
@@ -19,22 +20,27 @@ const AGENT_MAIN = resolve(__dirname, '../../../../device-agent/dist/main.js');
 
 interface Args { keep: boolean; agents: number; dataDir?: string; timeoutSec: number }
 
-function parseArgs(argv: string[]): Args {
-  const args: Args = { keep: false, agents: 3, timeoutSec: 180 };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const value = () => {
-      const v = argv[++i];
-      if (v === undefined) throw new Error(`${a} needs a value`);
-      return v;
-    };
-    if (a === '--keep') args.keep = true;
-    else if (a === '--agents') args.agents = Number(value());
-    else if (a === '--data-dir') args.dataDir = resolve(value());
-    else if (a === '--timeout') args.timeoutSec = Number(value());
-    else throw new Error(`unknown option ${a} (usage: npm run demo -- [--keep] [--agents N] [--data-dir DIR] [--timeout S])`);
-  }
-  if (!Number.isInteger(args.agents) || args.agents < 1 || args.agents > 20) throw new Error('--agents must be 1..20');
+const COMMAND: CommandSpec = {
+  name: 'demo',
+  invocation: 'npm run demo --',
+  summary: 'The whole product on one machine: control plane, device agents as processes, a trained model deployed to them.',
+  options: {
+    keep: { type: 'boolean', help: 'keep everything running after the table (Ctrl-C to stop)' },
+    agents: { type: 'string', arg: '<n>', help: 'device agents, 1..20 (default 3)' },
+    'data-dir': { type: 'string', arg: '<dir>', help: 'keep the data here (default: a temporary folder, removed at the end)' },
+    timeout: { type: 'string', arg: '<s>', help: 'seconds to wait for the deployment (default 180)' },
+  },
+};
+
+function readArgs(cl: CommandLine): Args {
+  const dataDir = cl.string('data-dir');
+  const args: Args = {
+    keep: cl.flag('keep'),
+    agents: cl.number('agents', { integer: true, min: 1, max: 20 }) ?? 3,
+    dataDir: dataDir === undefined ? undefined : resolve(dataDir),
+    timeoutSec: cl.number('timeout', { above: 0 }) ?? 180,
+  };
+  cl.done();
   return args;
 }
 
@@ -47,8 +53,8 @@ async function api<T>(base: string, key: string, path: string, init: RequestInit
   return JSON.parse(text) as T;
 }
 
-async function main(): Promise<void> {
-  const args = parseArgs(process.argv.slice(2));
+async function main(cl: CommandLine): Promise<void> {
+  const args = readArgs(cl);
   const log = (line: string) => console.log(`[demo] ${line}`);
   const dataDir = args.dataDir ?? mkdtempSync(join(tmpdir(), 'edgefleet-demo-'));
   await mkdir(dataDir, { recursive: true });
@@ -143,7 +149,5 @@ async function main(): Promise<void> {
   process.exitCode = exitCode;
 }
 
-main().catch((err: unknown) => {
-  console.error(`[demo] failed: ${err instanceof Error ? err.message : String(err)}`);
-  process.exit(1);
-});
+// Every failure is reported in one line, as `demo: <reason>`.
+runCommand(COMMAND, process.argv.slice(2), main, () => true);

@@ -5,8 +5,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decodeEvalSet } from '@edgefleet/contracts';
 import { PrismaClient } from '@edgefleet/db';
+import { DISTILL_DEFAULTS, HYPER_PARAMETER_NAMES } from '@edgefleet/distill';
+import { JobQueue } from '@edgefleet/jobs';
 import { ControlPlane, startControlPlane } from '../bootstrap';
 import { ArtifactStore } from '../artifacts/artifact.store';
+import { DISTILLATION_QUEUE } from './distillation.types';
 import { ApiClient } from '../testing/factories';
 import { readSse, syntheticCsv, uploadCsvDataset, waitForStatus } from './testing/distillation-fixtures';
 
@@ -86,7 +89,7 @@ describe('distillation as a service on PGlite with the embedded worker', () => {
     assert.equal(lineage.jobId, job.id);
     assert.equal(lineage.dataset.id, datasetId);
     assert.equal(lineage.teacher.artifactId, job.result.teacherArtifactId);
-    assert.deepEqual(lineage.hyperParameters, { epochs: 10, teacherEpochs: 2, temperature: 2, alpha: 0.7, labeledFraction: 1, seed: 5, batchSize: 16 });
+    assert.deepEqual(lineage.hyperParameters, { epochs: 10, teacherEpochs: 2, temperature: 2, alpha: 0.7, labeledFraction: 1, seed: 5, batchSize: 16, patience: DISTILL_DEFAULTS.patience });
     assert.match(lineage.codeVersion, /distill@/);
     assert.equal((rows.find((r) => r.precision === 'int8')!.lineage as any).quantizedFrom, fp32.id);
     const metrics = fp32.metrics as any;
@@ -117,5 +120,34 @@ describe('distillation as a service on PGlite with the embedded worker', () => {
     assert.equal((await api.post(`/api/v1/distillations/${id}/cancel`)).body.outcome, 'already-finished');
     assert.equal((await api.get('/api/v1/distillations?status=cancelled')).body.total, 1);
     assert.equal((await api.get('/api/v1/distillations/00000000-0000-4000-8000-000000000000')).status, 404);
+  });
+
+  it('a job whose payload breaks the contract fails at once, not retried, with every reason', async () => {
+    // Written past the API, as another version or a hand-made row could: the worker is the boundary here.
+    const job = await cp.app.get(JobQueue).enqueue(DISTILLATION_QUEUE, {
+      datasetId: 'not-a-uuid', students: ['rnn:8'], family: 'x', evalSamples: 20, hyper: { epochs: 0, temperature: 'hot' }, extra: true,
+    }, { maxAttempts: 3 });
+    const done = await waitForStatus(api, job.id, ['failed', 'succeeded', 'cancelled'], 30_000);
+    assert.equal(done.status, 'failed');
+    assert.equal(done.attempts, 1, 'a bad payload is not retried');
+    assert.match(done.error, /^invalid distillation payload: /);
+    for (const reason of [/datasetId must be a UUID/, /students.*must match/, /hyper\.epochs must not be less than 1/, /hyper\.temperature must be a number/, /property extra should not exist/]) {
+      assert.match(done.error, reason);
+    }
+  });
+
+  it('a request naming no hyper-parameter runs with the engine\'s defaults, and the OpenAPI document states the same', async () => {
+    const engine = Object.fromEntries(HYPER_PARAMETER_NAMES.map((k) => [k, DISTILL_DEFAULTS[k]]));
+    const doc = await (await fetch(`${cp.httpUrl}/docs-json`)).json() as any;
+    const props = doc.components.schemas.CreateDistillationDto.properties;
+    assert.deepEqual(Object.fromEntries(HYPER_PARAMETER_NAMES.map((k) => [k, props[k]?.default])), engine, 'OpenAPI defaults');
+    const created = await api.post('/api/v1/distillations', { datasetId, students: ['mlp:4'] });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    assert.deepEqual(created.body.request.hyper, engine, 'the queued job');
+    const done = await waitForStatus(api, created.body.id, ['succeeded', 'failed'], 60_000);
+    assert.equal(done.status, 'succeeded', done.error);
+    const ran = done.result.metrics.settings;
+    assert.deepEqual([ran.epochs, ran.temperature, ran.alpha, ran.labeledFraction, ran.seed, ran.batchSize],
+      [engine.epochs, engine.temperature, engine.alpha, engine.labeledFraction, engine.seed, engine.batchSize], 'what the engine ran with');
   });
 });

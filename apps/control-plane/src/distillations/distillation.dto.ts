@@ -1,10 +1,12 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, IntersectionType, PartialType } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
-  ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsInt, IsNumber, IsOptional, IsString, IsUUID, Matches, Max, Min, ValidateNested,
+  ArrayMaxSize, ArrayMinSize, IsArray, IsDefined, IsIn, IsInt, IsNumber, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min, ValidateNested,
 } from 'class-validator';
+import { DISTILL_DEFAULTS as D, MODEL_SPEC_PATTERN } from '@edgefleet/distill';
 import type { JobRecord } from '@edgefleet/jobs';
 import { PageQueryDto } from '../common/pagination.dto';
+import type { DistillationPayload } from './distillation.types';
 
 export class TargetBudgetDto {
   @ApiPropertyOptional({ description: 'largest parameter count allowed' }) @IsOptional() @IsInt() @Min(1)
@@ -14,7 +16,23 @@ export class TargetBudgetDto {
   maxMacs?: number;
 }
 
-export class CreateDistillationDto {
+/**
+ * The hyper-parameters a request may set, with their bounds: checked on the REST body (flat) and again on the
+ * queued job's payload (`hyper`). The OpenAPI defaults are the engine's (DISTILL_DEFAULTS), which the API applies.
+ */
+export class HyperParametersDto {
+  @ApiPropertyOptional({ default: D.epochs }) @IsOptional() @IsInt() @Min(1) @Max(500) epochs?: number;
+  @ApiPropertyOptional({ default: D.teacherEpochs }) @IsOptional() @IsInt() @Min(1) @Max(500) teacherEpochs?: number;
+  @ApiPropertyOptional({ default: D.temperature }) @IsOptional() @IsNumber() @Min(1) @Max(50) temperature?: number;
+  @ApiPropertyOptional({ default: D.alpha }) @IsOptional() @IsNumber() @Min(0) @Max(1) alpha?: number;
+  @ApiPropertyOptional({ default: D.labeledFraction }) @IsOptional() @IsNumber() @Min(0.001) @Max(1) labeledFraction?: number;
+  @ApiPropertyOptional({ default: D.seed }) @IsOptional() @IsInt() @Min(0) seed?: number;
+  @ApiPropertyOptional({ default: D.batchSize }) @IsOptional() @IsInt() @Min(1) @Max(8192) batchSize?: number;
+  @ApiPropertyOptional({ default: D.patience, description: 'early-stopping patience in epochs, 0 = off' }) @IsOptional() @IsInt() @Min(0) @Max(500) patience?: number;
+}
+
+/** What to distil from: shared by the request and its queued job. */
+export class DistillationSourceDto {
   @ApiProperty() @IsUUID()
   datasetId!: string;
 
@@ -22,26 +40,34 @@ export class CreateDistillationDto {
   teacherArtifactId?: string;
 
   @ApiPropertyOptional({ type: [String], example: ['mlp:64', 'cnn:8-16-32'] })
-  @IsOptional() @IsArray() @ArrayMinSize(1) @ArrayMaxSize(8) @IsString({ each: true }) @Matches(/^(mlp|cnn):[0-9x-]{1,64}$/, { each: true })
+  @IsOptional() @IsArray() @ArrayMinSize(1) @ArrayMaxSize(8) @IsString({ each: true }) @MaxLength(64, { each: true }) @Matches(MODEL_SPEC_PATTERN, { each: true })
   students?: string[];
 
   @ApiPropertyOptional({ type: TargetBudgetDto }) @IsOptional() @ValidateNested() @Type(() => TargetBudgetDto)
   targetBudget?: TargetBudgetDto;
+}
 
-  @ApiPropertyOptional({ description: 'model family of the artifacts (default: the data set name)' })
-  @IsOptional() @Matches(/^[A-Za-z0-9._-]{1,100}$/)
-  family?: string;
+/** Where the results go: optional in a request (the API fills them in), required in the queued job. */
+export class DistillationOutputDto {
+  @ApiProperty({ description: 'model family of the artifacts (a request without it uses the data set name)' })
+  @Matches(/^[A-Za-z0-9._-]{1,100}$/)
+  family!: string;
 
-  @ApiPropertyOptional({ default: 15 }) @IsOptional() @IsInt() @Min(1) @Max(500) epochs?: number;
-  @ApiPropertyOptional({ default: 15 }) @IsOptional() @IsInt() @Min(1) @Max(500) teacherEpochs?: number;
-  @ApiPropertyOptional({ default: 4 }) @IsOptional() @IsNumber() @Min(1) @Max(50) temperature?: number;
-  @ApiPropertyOptional({ default: 0.5 }) @IsOptional() @IsNumber() @Min(0) @Max(1) alpha?: number;
-  @ApiPropertyOptional({ default: 1 }) @IsOptional() @IsNumber() @Min(0.001) @Max(1) labeledFraction?: number;
-  @ApiPropertyOptional({ default: 1 }) @IsOptional() @IsInt() @Min(0) seed?: number;
-  @ApiPropertyOptional({ default: 128 }) @IsOptional() @IsInt() @Min(1) @Max(8192) batchSize?: number;
-  @ApiPropertyOptional({ default: 4, description: 'early-stopping patience in epochs, 0 = off' }) @IsOptional() @IsInt() @Min(0) @Max(500) patience?: number;
-  @ApiPropertyOptional({ default: 1000, description: 'test rows in the eval split shipped with each artifact' })
-  @IsOptional() @IsInt() @Min(1) @Max(10_000) evalSamples?: number;
+  @ApiProperty({ default: 1000, description: 'test rows in the eval split shipped with each artifact' })
+  @IsInt() @Min(1) @Max(10_000)
+  evalSamples!: number;
+}
+
+/** POST /distillations. */
+export class CreateDistillationDto extends IntersectionType(DistillationSourceDto, HyperParametersDto, PartialType(DistillationOutputDto)) {}
+
+/**
+ * A queued job's payload, checked with the same classes as the request when a worker takes it (the row may have
+ * been written by another version, or by hand): a payload that fails is a job failed for good, with the reasons.
+ */
+export class DistillationPayloadDto extends IntersectionType(DistillationSourceDto, DistillationOutputDto) implements DistillationPayload {
+  @IsDefined() @ValidateNested() @Type(() => HyperParametersDto)
+  hyper!: HyperParametersDto;
 }
 
 export const JOB_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'cancelled'] as const;

@@ -1,5 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { DatasetError, distill, DistillAbortedError, DistillConfigError, DistillProgress } from '@edgefleet/distill';
+import { validateAs } from '@edgefleet/contracts';
 import type { JobContext, JobOutcome } from '@edgefleet/jobs';
 import { NotFoundError } from '../common/errors';
 import { ArtifactStore } from '../artifacts/artifact.store';
@@ -7,8 +8,9 @@ import { ModelRepository } from '../models/model.repository';
 import { DatasetsService } from '../datasets/dataset.service';
 import { DistillationConfig } from './distillation.config';
 import { DistillationPublisher } from './distillation.publisher';
-import type { DistillationPayload, DistillationProgress } from './distillation.types';
-import { NoFeasibleStudentError, studentForBudget } from './student-sizing';
+import { DistillationPayloadDto } from './distillation.dto';
+import type { DistillationProgress } from './distillation.types';
+import { NoFeasibleStudentError, studentForSizeBudget } from '@edgefleet/selection';
 
 // Read once: the version of the engine that made an artifact goes into its lineage.
 const DISTILL_VERSION = (require('@edgefleet/distill/package.json') as { version: string }).version;
@@ -37,7 +39,10 @@ export class DistillationRunner {
   ) {}
 
   readonly handle = async (ctx: JobContext & { workerId: string }): Promise<JobOutcome> => {
-    const payload = ctx.job.payload as unknown as DistillationPayload;
+    // The boundary: the row is data (written by any version, or by hand), checked with the request's own classes.
+    const checked = validateAs(DistillationPayloadDto, ctx.job.payload);
+    if (!checked.ok) return { kind: 'failed', error: `invalid distillation payload: ${checked.errors.join('; ')}`, retry: false };
+    const payload = checked.value;
     const started = Date.now();
     try {
       ctx.progress(this.progress({ phase: 'loading', runsDone: 0, runsTotal: 0 }));
@@ -45,7 +50,7 @@ export class DistillationRunner {
       const data = await this.datasets.load(dataset);
       const teacher = payload.teacherArtifactId ? await this.teacherBytes(payload.teacherArtifactId) : undefined;
       // The API resolves a budget to students when the job is queued; this covers payloads queued without it.
-      const students = payload.students ?? (payload.targetBudget ? [studentForBudget(payload.targetBudget, data.train.sampleShape, data.train.numClasses).spec] : undefined);
+      const students = payload.students ?? (payload.targetBudget ? [studentForSizeBudget(payload.targetBudget, data.train.sampleShape, data.train.numClasses).student] : undefined);
       const runsTotal = (teacher ? 0 : 1) + (students?.length ?? DEFAULT_LADDER_SIZE);
       let runsDone = 0;
       let currentRun: string | undefined;

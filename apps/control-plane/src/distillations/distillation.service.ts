@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { DistillConfigError } from '@edgefleet/distill';
+import { DistillConfigError, Network, parseModelSpec, withDefaultHyper } from '@edgefleet/distill';
+import { NoFeasibleStudentError, studentForSizeBudget } from '@edgefleet/selection';
 import { CancelAnswer, isTerminal, JobQueue, JobRecord, JobStatus } from '@edgefleet/jobs';
 import { InvalidInputError, NotFoundError, UnprocessableError } from '../common/errors';
 import type { Page } from '../common/pagination.dto';
@@ -9,7 +10,6 @@ import { DistillationConfig } from './distillation.config';
 import { DistillationWorkerService } from './distillation-worker.service';
 import type { CreateDistillationDto } from './distillation.dto';
 import { DISTILLATION_QUEUE, DistillationPayload } from './distillation.types';
-import { checkStudents, NoFeasibleStudentError, studentForBudget } from './student-sizing';
 
 @Injectable()
 export class DistillationsService {
@@ -37,8 +37,9 @@ export class DistillationsService {
     }
     let students = dto.students;
     try {
-      if (students) checkStudents(students, dataset.sampleShape, dataset.numClasses);
-      if (dto.targetBudget) students = [studentForBudget(dto.targetBudget, dataset.sampleShape, dataset.numClasses).spec];
+      // Each student must build on this data set's samples (a CNN needs images): DistillConfigError otherwise.
+      for (const s of students ?? []) new Network(parseModelSpec(s, dataset.sampleShape, dataset.numClasses), dataset.sampleShape);
+      if (dto.targetBudget) students = [studentForSizeBudget(dto.targetBudget, dataset.sampleShape, dataset.numClasses).student];
     } catch (err) {
       if (err instanceof DistillConfigError || err instanceof NoFeasibleStudentError) throw new UnprocessableError(err.message);
       throw err;
@@ -49,10 +50,8 @@ export class DistillationsService {
       ...(students ? { students } : {}),
       ...(dto.targetBudget ? { targetBudget: { ...dto.targetBudget } } : {}),
       family: dto.family ?? dataset.name,
-      hyper: {
-        epochs: dto.epochs ?? 15, teacherEpochs: dto.teacherEpochs ?? 15, temperature: dto.temperature ?? 4, alpha: dto.alpha ?? 0.5,
-        labeledFraction: dto.labeledFraction ?? 1, seed: dto.seed ?? 1, ...(dto.batchSize ? { batchSize: dto.batchSize } : {}), ...(dto.patience !== undefined ? { patience: dto.patience } : {}),
-      },
+      // Every default resolved now, from the engine's one definition: the job (and the artifacts' lineage) records what it ran with.
+      hyper: withDefaultHyper(dto),
       evalSamples: dto.evalSamples ?? 1000,
     };
     const job = await this.queue.enqueue(DISTILLATION_QUEUE, payload, { maxAttempts: this.config.maxAttempts });

@@ -1,25 +1,19 @@
+import type { DistillHyperName } from '@edgefleet/distill';
+import type { SizeBudget } from '@edgefleet/selection';
+
 /** The queue (Job.queue) distillation jobs live in. */
 export const DISTILLATION_QUEUE = 'distillation';
 
-/** Size limit for a student chosen by the service when no explicit list is given. */
-export interface TargetBudget {
-  maxParams?: number;
-  maxMacs?: number;
-}
+/** Size limit for a student chosen by the service when no explicit list is given (libs/selection sizes it). */
+export type TargetBudget = SizeBudget;
 
-export interface HyperParameters {
-  epochs: number;
-  teacherEpochs: number;
-  temperature: number;
-  alpha: number;
-  labeledFraction: number;
-  seed: number;
-  batchSize?: number;
-  /** Early-stopping patience in epochs (distill's default 4; 0 = off). */
-  patience?: number;
-}
+/**
+ * The hyper-parameters a job runs with. The API resolves every default (DISTILL_DEFAULTS) before queueing, so a
+ * job records what it ran with; a field absent from an older job takes the engine's default.
+ */
+export type HyperParameters = Partial<Record<DistillHyperName, number>>;
 
-/** A job's payload: validated at the API, read back by a worker (possibly another version: keep it additive). */
+/** A job's payload: validated at the API and again when a worker takes it (DistillationPayloadDto); keep it additive. */
 export interface DistillationPayload {
   datasetId: string;
   teacherArtifactId?: string;

@@ -5,7 +5,6 @@ export { DistillationsModule, DistillationWorkerModule } from './distillations.m
 export { DistillerAppModule } from './distiller-app.module';
 export { DistillationsService } from './distillation.service';
 export { DistillationWorkerService } from './distillation-worker.service';
-export { studentForBudget, NoFeasibleStudentError } from './student-sizing';
 export type { DistillationPayload, DistillationProgress, DistillationResultSummary, HyperParameters, TargetBudget } from './distillation.types';
 export { DISTILLATION_QUEUE } from './distillation.types';
 export { DatasetsService } from '../datasets/dataset.service';

@@ -1,68 +1,63 @@
-import { DistillConfigError } from '../errors';
-import { TeacherArch } from '../pipeline/ladder';
+import { CommandLine, CommandSpec } from '@edgefleet/toolkit';
+import { DISTILL_DEFAULTS as D } from '../pipeline/defaults';
+import type { DistillOptions } from '../pipeline/options';
 
-export interface CliArgs {
-  dataset: string;
-  out: string;
-  teacher?: string;
-  teacherArch?: TeacherArch;
-  students?: string[];
-  epochs?: number;
-  teacherEpochs?: number;
-  temperature?: number;
-  alpha?: number;
-  labeledFraction?: number;
-  seed?: number;
-  threads?: number;
-  batchSize?: number;
-  patience?: number;
-  json: boolean;
-}
+/** What the command line sets: paths, output mode, and distill()'s own options (their names and meaning live there). */
+export type CliArgs = { dataset: string; out: string; teacher?: string; students?: string[]; json: boolean }
+  & Pick<DistillOptions, 'teacherArch' | 'epochs' | 'teacherEpochs' | 'temperature' | 'alpha' | 'labeledFraction' | 'seed' | 'threads' | 'batchSize' | 'patience'>;
 
-export const USAGE = `usage: npm run distill -- --dataset <dir|csv> --out <dir> [--teacher model.onnx] [--teacher-arch mlp|cnn]
-  [--students mlp:64,cnn:8-16-32] [--epochs 15] [--teacher-epochs 15] [--temperature 2] [--alpha 0.5]
-  [--labeled-fraction 1] [--seed 1] [--threads 2] [--batch-size 128] [--patience 4] [--json]
-  (--patience: epochs without a better validation accuracy before stopping, 0 = run every epoch;
-   distillation's edge over hard labels shows with longer runs, e.g. --epochs 60 --patience 0)
-  (with --json, run it as \`npm run -s distill -- …\`: plain \`npm run\` prints its own banner on stdout)`;
-
-const num = (flag: string, v: string | undefined, check: (n: number) => boolean): number => {
-  const n = Number(v);
-  if (v === undefined || !Number.isFinite(n) || !check(n)) throw new DistillConfigError(`bad value for ${flag}: ${v ?? '(missing)'}\n${USAGE}`);
-  return n;
+export const DISTILL_COMMAND: CommandSpec = {
+  name: 'distill',
+  invocation: 'npm run -s distill --',
+  summary: 'Trains (or loads) a teacher, distils a ladder of students, quantizes them; writes the models and metrics.json to --out.',
+  options: {
+    dataset: { type: 'string', arg: '<dir|csv>', help: 'IDX directory or CSV file (required)' },
+    out: { type: 'string', arg: '<dir>', help: 'where models and metrics.json go (required)' },
+    teacher: { type: 'string', arg: '<model.onnx>', help: 'a trained teacher; without it one is trained first' },
+    'teacher-arch': { type: 'string', arg: 'mlp|cnn', help: 'architecture of the teacher trained here' },
+    students: { type: 'string', arg: '<specs>', help: 'comma-separated, e.g. mlp:64,cnn:8-16-32 (default: a ladder sized from the teacher)' },
+    epochs: { type: 'string', arg: '<n>', help: `student epochs (default ${D.epochs})` },
+    'teacher-epochs': { type: 'string', arg: '<n>', help: `teacher epochs (default ${D.teacherEpochs})` },
+    temperature: { type: 'string', arg: '<T>', help: `softmax temperature of the KD term (default ${D.temperature})` },
+    alpha: { type: 'string', arg: '<a>', help: `weight of the KD term on labeled rows, 0..1 (default ${D.alpha})` },
+    'labeled-fraction': { type: 'string', arg: '<f>', help: `fraction of training rows whose labels are used (default ${D.labeledFraction})` },
+    seed: { type: 'string', arg: '<n>', help: `(default ${D.seed})` },
+    threads: { type: 'string', arg: '<n>', help: `onnxruntime threads; 1 is bit-reproducible (default ${D.threads})` },
+    'batch-size': { type: 'string', arg: '<n>', help: `(default ${D.batchSize})` },
+    patience: { type: 'string', arg: '<n>', help: `epochs without a better validation accuracy before stopping, 0 = run every epoch (default ${D.patience})` },
+    json: { type: 'boolean', help: 'print one JSON object on stdout' },
+  },
+  notes: [
+    "Distillation's edge over hard labels shows with longer runs, e.g. --epochs 60 --patience 0.",
+    'With --json, run it as `npm run -s distill -- …`: plain `npm run` prints its own banner on stdout.',
+  ],
 };
 
-/** Parses `--flag value` pairs; every problem is a DistillConfigError carrying the usage text. */
-export function parseArgs(argv: string[]): CliArgs {
-  const a: Partial<CliArgs> & { json: boolean } = { json: false };
-  for (let i = 0; i < argv.length; i++) {
-    const flag = argv[i]!;
-    const v = argv[i + 1];
-    const take = () => { i++; if (v === undefined) throw new DistillConfigError(`${flag} needs a value\n${USAGE}`); return v; };
-    switch (flag) {
-      case '--dataset': a.dataset = take(); break;
-      case '--out': a.out = take(); break;
-      case '--teacher': a.teacher = take(); break;
-      case '--teacher-arch': {
-        const arch = take();
-        if (arch !== 'mlp' && arch !== 'cnn') throw new DistillConfigError(`--teacher-arch must be mlp or cnn, got ${arch}`);
-        a.teacherArch = arch;
-        break;
-      }
-      case '--students': a.students = take().split(',').filter(Boolean); break;
-      case '--epochs': a.epochs = num(flag, take(), (n) => Number.isInteger(n) && n > 0); break;
-      case '--teacher-epochs': a.teacherEpochs = num(flag, take(), (n) => Number.isInteger(n) && n > 0); break;
-      case '--temperature': a.temperature = num(flag, take(), (n) => n > 0); break;
-      case '--alpha': a.alpha = num(flag, take(), (n) => n >= 0 && n <= 1); break;
-      case '--labeled-fraction': a.labeledFraction = num(flag, take(), (n) => n > 0 && n <= 1); break;
-      case '--seed': a.seed = num(flag, take(), (n) => Number.isInteger(n) && n >= 0); break;
-      case '--threads': a.threads = num(flag, take(), (n) => Number.isInteger(n) && n > 0); break;
-      case '--batch-size': a.batchSize = num(flag, take(), (n) => Number.isInteger(n) && n > 0); break;
-      case '--patience': a.patience = num(flag, take(), (n) => Number.isInteger(n) && n >= 0); break;
-      case '--json': a.json = true; break;
-      default: throw new DistillConfigError(`unknown option ${flag}\n${USAGE}`);
-    }
-  }
-  if (!a.dataset || !a.out) throw new DistillConfigError(`--dataset and --out are required\n${USAGE}`);
-  return a as CliArgs;
+const positiveInt = { integer: true, min: 1 };
+
+/** Reads the distill command line; every problem is recorded on `cl`, and `done()` throws them all at once. */
+export function readDistillArgs(cl: CommandLine): CliArgs {
+  cl.require('dataset', 'out');
+  const args: CliArgs = {
+    dataset: cl.string('dataset') ?? '',
+    out: cl.string('out') ?? '',
+    teacher: cl.string('teacher'),
+    teacherArch: cl.oneOf('teacher-arch', ['mlp', 'cnn'] as const),
+    students: cl.list('students', (s) => s, 'comma-separated model specs'),
+    epochs: cl.number('epochs', positiveInt),
+    teacherEpochs: cl.number('teacher-epochs', positiveInt),
+    temperature: cl.number('temperature', { above: 0 }),
+    alpha: cl.number('alpha', { min: 0, max: 1 }),
+    labeledFraction: cl.number('labeled-fraction', { above: 0, max: 1 }),
+    seed: cl.number('seed', { integer: true, min: 0 }),
+    threads: cl.number('threads', positiveInt),
+    batchSize: cl.number('batch-size', positiveInt),
+    patience: cl.number('patience', { integer: true, min: 0 }),
+    json: cl.flag('json'),
+  };
+  cl.done();
+  return args;
 }
+
+/** Parses an argument list (tests, and callers that hold argv). */
+export const parseDistillArgs = (argv: readonly string[]): CliArgs => readDistillArgs(CommandLine.parse(DISTILL_COMMAND, argv));

@@ -9,8 +9,8 @@ import { spawnSync } from 'node:child_process';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { withTempDir } from '../data/test-factory';
-import { Prng } from '../util/prng';
-import { parseArgs } from './args';
+import { Prng } from '@edgefleet/toolkit';
+import { parseDistillArgs } from './args';
 
 const CLI = join(__dirname, 'distill.js');
 
@@ -71,7 +71,7 @@ test('distill: bad options and bad data are one-line errors naming the problem, 
     const bad = join(dir, 'bad.csv');
     await writeFile(bad, '0,1,2\n1,3\n');
     const cases: { args: string[]; expect: RegExp }[] = [
-      { args: ['--out', dir], expect: /--dataset and --out are required/ },
+      { args: ['--out', dir], expect: /^distill: --dataset is required \(see --help\)$/m },
       { args: ['--dataset', bad, '--out', dir, '--patience', '-1'], expect: /bad value for --patience: -1/ },
       { args: ['--dataset', bad, '--out', dir, '--frobnicate'], expect: /unknown option --frobnicate/ },
       { args: ['--dataset', bad, '--out', join(dir, 'o')], expect: new RegExp(`^distill: ${bad.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: line 2`) },
@@ -88,9 +88,21 @@ test('distill: bad options and bad data are one-line errors naming the problem, 
   });
 });
 
-test('parseArgs: --patience takes a non-negative integer and reaches the options', () => {
-  assert.equal(parseArgs(['--dataset', 'd', '--out', 'o', '--patience', '0']).patience, 0);
-  assert.equal(parseArgs(['--dataset', 'd', '--out', 'o', '--patience', '7']).patience, 7);
-  assert.equal(parseArgs(['--dataset', 'd', '--out', 'o']).patience, undefined);
-  assert.throws(() => parseArgs(['--dataset', 'd', '--out', 'o', '--patience', '1.5']), /bad value for --patience/);
+test('parseDistillArgs: --patience takes a non-negative integer and reaches the options', () => {
+  assert.equal(parseDistillArgs(['--dataset', 'd', '--out', 'o', '--patience', '0']).patience, 0);
+  assert.equal(parseDistillArgs(['--dataset', 'd', '--out', 'o', '--patience', '7']).patience, 7);
+  assert.equal(parseDistillArgs(['--dataset', 'd', '--out', 'o']).patience, undefined);
+  assert.throws(() => parseDistillArgs(['--dataset', 'd', '--out', 'o', '--patience', '1.5']), /bad value for --patience: 1\.5/);
+});
+
+test('distill --help prints the usage with the engine defaults on stdout, exit 0; several problems are listed in one line', () => {
+  const help = run(['--help']);
+  assert.equal(help.status, 0, help.stderr);
+  assert.match(help.stdout, /^usage: npm run -s distill -- \[options\]/);
+  assert.match(help.stdout, /--temperature <T>\s+softmax temperature of the KD term \(default 2\)/);
+  const bad = run(['--frobnicate', '--alpha', '2', '--out']);
+  assert.equal(bad.status, 1);
+  assert.equal(bad.stdout, '');
+  assert.equal(bad.stderr.trim().split('\n').length, 1, bad.stderr);
+  for (const p of [/unknown option --frobnicate/, /bad value for --alpha: 2 \(a number in 0\.\.1\)/, /--out needs a value/, /--dataset is required/]) assert.match(bad.stderr, p);
 });

@@ -7,20 +7,18 @@
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { CommandLine, runCommand } from '@edgefleet/toolkit';
 import { loadDataset } from '../data';
+import { DatasetError } from '../data/dataset-error';
+import { DistillAbortedError, DistillConfigError } from '../errors';
 import { distill } from '../pipeline/distill';
-import { parseArgs } from './args';
-import { distillTextMain } from './distill-text';
+import { DISTILL_COMMAND, readDistillArgs } from './args';
+import { DISTILL_TEXT_COMMAND, distillTextMain } from './distill-text';
 import { isTextDataset } from '../text/text-dataset';
 import { progressLine, publicJson, summaryTable } from './report';
 
-async function main(): Promise<void> {
-  // A folder of text (train.jsonl / train.csv) goes the text way: a text teacher, featurized students.
-  const argv = process.argv.slice(2);
-  const datasetAt = argv.findIndex((x) => x === '--dataset' || x.startsWith('--dataset='));
-  const datasetArg = datasetAt < 0 ? undefined : argv[datasetAt]!.includes('=') ? argv[datasetAt]!.split('=')[1] : argv[datasetAt + 1];
-  if (datasetArg && (await isTextDataset(datasetArg))) return distillTextMain(argv);
-  const args = parseArgs(argv);
+async function main(cl: CommandLine): Promise<void> {
+  const args = readDistillArgs(cl);
   const data = await loadDataset(args.dataset);
   const teacher = args.teacher ? new Uint8Array(await readFile(args.teacher)) : undefined;
   const controller = new AbortController();
@@ -51,7 +49,18 @@ async function main(): Promise<void> {
   else process.stderr.write(`${summaryTable(result.metrics)}\nwrote ${args.out}\n`);
 }
 
-main().catch((err: unknown) => {
-  process.stderr.write(`distill: ${err instanceof Error ? err.message : String(err)}\n`);
-  process.exit(1);
-});
+// A file that cannot be read is the user's problem too (one line naming it), as is bad data or a bad option.
+const isUserError = (err: unknown): boolean =>
+  err instanceof DistillConfigError || err instanceof DistillAbortedError || err instanceof DatasetError || (err instanceof Error && typeof (err as NodeJS.ErrnoException).code === 'string' && 'path' in err);
+
+/** A folder of text (train.jsonl / train.csv) goes the text way: a text teacher, featurized students (docs/text.md). */
+async function isTextRun(argv: string[]): Promise<boolean> {
+  const at = argv.findIndex((x) => x === '--dataset' || x.startsWith('--dataset='));
+  const path = at < 0 ? undefined : argv[at]!.includes('=') ? argv[at]!.slice(argv[at]!.indexOf('=') + 1) : argv[at + 1];
+  return path !== undefined && (await isTextDataset(path));
+}
+
+const argv = process.argv.slice(2);
+void isTextRun(argv).then((text) => (text
+  ? runCommand(DISTILL_TEXT_COMMAND, argv, distillTextMain, isUserError)
+  : runCommand(DISTILL_COMMAND, argv, main, isUserError)));

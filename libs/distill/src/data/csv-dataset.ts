@@ -16,7 +16,7 @@ import { gunzipSync } from 'node:zlib';
 import { Dataset, DatasetSplit } from './dataset';
 import { DatasetError } from './dataset-error';
 import { resolveNumClasses } from './labels';
-import { seededPermutation } from './random';
+import { seededPermutation } from '@edgefleet/toolkit';
 import { selectRows } from './select-rows';
 
 export interface CsvLoadOptions {

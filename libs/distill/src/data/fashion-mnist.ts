@@ -18,7 +18,7 @@ import { dirname, join } from 'node:path';
 import { DatasetError } from './dataset-error';
 import { writeIdxFile } from './idx';
 import { IDX_FILES } from './idx-dataset';
-import { seededPermutation } from './random';
+import { seededPermutation } from '@edgefleet/toolkit';
 
 export const FASHION_MNIST_CLASSES = [
   'T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot',
@@ -154,7 +154,8 @@ export async function writeFashionMnistIdx(outDir: string, opts: FashionMnistOpt
   return { dir: outDir, train: train.n, test: test.n, dropped, files };
 }
 
-const CACHE_VERSION = 1;
+// 2: the files' row order comes from the project's one generator (@edgefleet/toolkit Prng), no longer mulberry32.
+const CACHE_VERSION = 2;
 
 /** Default cache: node_modules/.cache next to the package, so a fresh `npm ci` starts clean and git never sees it. */
 export const defaultFashionMnistCacheDir = (): string =>

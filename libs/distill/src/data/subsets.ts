@@ -1,5 +1,5 @@
 import { Dataset } from './dataset';
-import { seededPermutation } from './random';
+import { seededPermutation } from '@edgefleet/toolkit';
 import { selectRows } from './select-rows';
 
 /**

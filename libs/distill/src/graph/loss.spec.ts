@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { GraphBuilder } from '@edgefleet/onnx';
 import { emitDistillLoss } from './loss';
-import { Prng } from '../util/prng';
+import { Prng } from '@edgefleet/toolkit';
 import { directionalCheck, randn, runOnce, session } from '../testing/grad-check';
 
 const B = 4;

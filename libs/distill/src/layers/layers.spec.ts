@@ -6,7 +6,7 @@ import { Dense } from './dense';
 import { ReLU, Dropout } from './activation';
 import { Reshape } from './shape';
 import { Conv2d, MaxPool2d } from './conv';
-import { Prng } from '../util/prng';
+import { Prng } from '@edgefleet/toolkit';
 import { directionalCheck, dot, randn, runOnce, session } from '../testing/grad-check';
 
 const B = 3;

@@ -6,7 +6,7 @@ import { Reshape, flatten } from '../layers/shape';
 import { Conv2d, MaxPool2d } from '../layers/conv';
 import { ModelSpec } from './spec';
 import { DistillConfigError } from '../errors';
-import { Prng } from '../util/prng';
+import { Prng } from '@edgefleet/toolkit';
 
 /** A model spec instantiated for a data set's sample shape: layers with fixed shapes. */
 export class Network {

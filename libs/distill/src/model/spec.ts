@@ -85,11 +85,15 @@ export function imageShape(sampleShape: number[]): number[] {
 }
 
 /**
- * Parses the CLI's student syntax: `mlp:256` or `mlp:512x256` (hidden sizes), `cnn:8-16-32`
- * (conv widths, then dense width). Input size and class count come from the data set.
+ * The model-spec grammar, the one the CLI's `--students`, a job's `students` and the REST DTO accept:
+ * `mlp:256` or `mlp:512x256` (hidden sizes), `cnn:8-16-32` (conv widths, then the hidden dense width, 0 = none).
+ * parseModelSpec reads it and formatModelSpec writes it; nothing else spells it out.
  */
+export const MODEL_SPEC_PATTERN = /^(mlp|cnn):([0-9x-]+)$/;
+
+/** Parses the model-spec grammar (above). Input size and class count come from the data set. */
 export function parseModelSpec(text: string, sampleShape: number[], numClasses: number, dropout = 0): ModelSpec {
-  const m = /^(mlp|cnn):([0-9x-]+)$/.exec(text.trim());
+  const m = MODEL_SPEC_PATTERN.exec(text.trim());
   if (!m) throw new DistillConfigError(`bad model "${text}": expected mlp:<h1>x<h2>… or cnn:<c1>-<c2>…-<dense>`);
   const features = sampleShape.reduce((a, b) => a * b, 1);
   if (m[1] === 'mlp') {
@@ -100,4 +104,13 @@ export function parseModelSpec(text: string, sampleShape: number[], numClasses: 
   const nums = m[2]!.split('-').map(Number);
   if (nums.length < 2 || nums.some((h) => !Number.isInteger(h) || h < 0)) throw new DistillConfigError(`bad cnn sizes in "${text}"`);
   return cnn({ channels: nums.slice(0, -1), dense: nums[nums.length - 1]!, numClasses, inputShape: imageShape(sampleShape), dropout });
+}
+
+/** Writes a spec in the model-spec grammar, so that parseModelSpec(formatModelSpec(s)) builds the same layers. */
+export function formatModelSpec(spec: ModelSpec): string {
+  const dense = spec.layers.flatMap((l) => (l.kind === 'dense' ? [l.units] : []));
+  const hiddenDense = dense.slice(0, -1); // the last dense layer is the classifier
+  if (spec.family === 'mlp') return `mlp:${hiddenDense.join('x')}`;
+  const convs = spec.layers.flatMap((l) => (l.kind === 'conv2d' ? [l.filters] : []));
+  return `cnn:${[...convs, hiddenDense[0] ?? 0].join('-')}`;
 }

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadModelInfo } from '@edgefleet/onnx';
 import { DatasetSplit } from '../data/dataset';
-import { Prng } from '../util/prng';
+import { Prng } from '@edgefleet/toolkit';
 import { distill } from './distill';
 import { DistillAbortedError, DistillConfigError } from '../errors';
 import { mlp } from '../model/spec';

@@ -3,6 +3,7 @@ import { ModelSpec } from '../model/spec';
 import { OptimizerConfig } from '../graph/optimizer';
 import { TeacherArch } from './ladder';
 
+/** Options of distill(); every hyper-parameter left out takes its value from DISTILL_DEFAULTS. */
 export interface DistillOptions {
   data: DatasetSplit;
   /** A trained teacher .onnx; without it one is trained first (`teacherArch`). */
@@ -17,23 +18,23 @@ export interface DistillOptions {
   modelMetadata?: Record<string, string>;
   /** Student specs or CLI syntax (`mlp:64`, `cnn:8-16-32`); default: a ladder sized from the teacher. */
   students?: (ModelSpec | string)[];
-  /** Student epochs (default 15); early stopping may end sooner. */
+  /** Student epochs; early stopping may end sooner. */
   epochs?: number;
   teacherEpochs?: number;
-  /** Softmax temperature of the KD term (default 2). */
+  /** Softmax temperature of the KD term. */
   temperature?: number;
-  /** Weight of the KD term on labeled rows (default 0.5). */
+  /** Weight of the KD term on labeled rows. */
   alpha?: number;
-  /** Fraction of training rows whose labels may be used (default 1); the rest are teacher-labelled. */
+  /** Fraction of training rows whose labels may be used; the rest are teacher-labelled. */
   labeledFraction?: number;
   seed?: number;
-  /** onnxruntime threads (default 2; 1 gives bit-reproducible runs). */
+  /** onnxruntime threads (1 gives bit-reproducible runs). */
   threads?: number;
   batchSize?: number;
   lr?: number;
   optimizer?: OptimizerConfig;
   validationFraction?: number;
-  /** Early-stopping patience in epochs (default 4, 0 = off). */
+  /** Early-stopping patience in epochs (0 = off). */
   patience?: number;
   /** Also train each student on hard labels alone (default true). */
   baseline?: boolean;

@@ -1,5 +1,5 @@
 import { Dataset } from '../data/dataset';
-import { Prng } from '../util/prng';
+import { Prng } from '@edgefleet/toolkit';
 import { DistillConfigError } from '../errors';
 import { EvalSet, TrainSet } from '../train/fit';
 

@@ -1,6 +1,6 @@
 import * as ort from 'onnxruntime-node';
 import { GraphBuilder } from '@edgefleet/onnx';
-import { Prng } from '../util/prng';
+import { Prng } from '@edgefleet/toolkit';
 
 /**
  * Central-difference check of hand-derived gradients. `f` runs the graph at given inputs and

@@ -29,7 +29,7 @@ import { emitDistillLoss } from '../graph/loss';
 import { rowLossWeights } from '../train/fit';
 import { Network } from '../model/network';
 import { cnn } from '../model/spec';
-import { Prng } from '../util/prng';
+import { Prng } from '@edgefleet/toolkit';
 import { randn, runOnce, session } from './grad-check';
 
 /** Worst |ours − tfjs| allowed, relative to max(1, max|tfjs|) of the array. */

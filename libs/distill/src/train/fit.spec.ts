@@ -4,7 +4,7 @@ import * as ort from 'onnxruntime-node';
 import { Network } from '../model/network';
 import { cnn, mlp } from '../model/spec';
 import { exportInferenceModel } from '../graph/graphs';
-import { Prng } from '../util/prng';
+import { Prng } from '@edgefleet/toolkit';
 import { accuracyOf, fit, FitOptions, TrainSet } from './fit';
 import { Trainer } from './trainer';
 

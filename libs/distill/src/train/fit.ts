@@ -1,7 +1,7 @@
 import { Network } from '../model/network';
 import { size } from '../layers/layer';
 import { OptimizerConfig } from '../graph/optimizer';
-import { Prng } from '../util/prng';
+import { Prng } from '@edgefleet/toolkit';
 import { throwIfAborted, DistillConfigError } from '../errors';
 import { Batch, Trainer } from './trainer';
 import { cosineWithWarmup } from './schedule';

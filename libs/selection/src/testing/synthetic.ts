@@ -2,7 +2,7 @@
  * Test factories: a fleet whose latencies follow a known ground truth plus noise, so a fit can be checked
  * against the numbers it should recover. Test-only.
  */
-import { Prng } from '@edgefleet/distill';
+import { Prng } from '@edgefleet/toolkit';
 import { computeScore } from '../compute-score';
 import type { ClassProfile, Observation, Variant } from '../types';
 

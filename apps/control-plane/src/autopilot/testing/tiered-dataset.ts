@@ -9,6 +9,7 @@
  *
  * 2000 features (not a square number) keeps the default teacher an MLP of ~1.3 M MACs, the top latency tier.
  */
+import { Prng } from '@edgefleet/toolkit';
 
 export interface TieredDatasetOptions {
   rows?: number;
@@ -21,19 +22,6 @@ export interface TieredDatasetOptions {
   seed?: number;
 }
 
-/** Deterministic linear congruential generator in [0, 1). */
-function lcg(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 4294967296;
-  };
-}
-
-function gaussian(r: () => number): number {
-  return Math.sqrt(-2 * Math.log(r() + 1e-12)) * Math.cos(2 * Math.PI * r());
-}
-
 /** A CSV (header, label first, then the features with two decimals) for POST /api/v1/datasets. */
 export function tieredDatasetCsv(o: TieredDatasetOptions = {}): string {
   const rows = o.rows ?? 3000;
@@ -42,18 +30,18 @@ export function tieredDatasetCsv(o: TieredDatasetOptions = {}): string {
   const D = o.latentDims ?? 12;
   const M = o.clusters ?? 150;
   const spread = o.spread ?? 0.35;
-  const r = lcg(o.seed ?? 5);
-  const centres = Array.from({ length: M }, () => Array.from({ length: D }, () => gaussian(r)));
-  const projection = Float32Array.from({ length: F * D }, () => gaussian(r) / Math.sqrt(D));
+  const rng = new Prng(o.seed ?? 5);
+  const centres = Array.from({ length: M }, () => Array.from({ length: D }, () => rng.normal()));
+  const projection = Float32Array.from({ length: F * D }, () => rng.normal() / Math.sqrt(D));
   const lines: string[] = ['label,' + Array.from({ length: F }, (_, i) => `f${i}`).join(',')];
   const z = new Float64Array(D);
   const cells = new Array<string>(F + 1);
   for (let row = 0; row < rows; row++) {
-    const m = Math.floor(r() * M);
-    for (let d = 0; d < D; d++) z[d] = centres[m]![d]! + spread * gaussian(r);
+    const m = rng.int(M);
+    for (let d = 0; d < D; d++) z[d] = centres[m]![d]! + spread * rng.normal();
     cells[0] = String(m % C);
     for (let f = 0; f < F; f++) {
-      let v = 0.1 * gaussian(r);
+      let v = 0.1 * rng.normal();
       for (let d = 0; d < D; d++) v += projection[f * D + d]! * z[d]!;
       cells[f + 1] = (Math.round(v * 100) / 100).toString();
     }

@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import { seededPermutation } from '../../data/random';
+import { seededPermutation } from '@edgefleet/toolkit';
 import { stratifiedSplit } from '../text-dataset';
 
 /** How much of an email a row keeps: the subject, then the first BODY_CHARS characters of the body. */

@@ -1,6 +1,6 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { seededPermutation } from '../../data/random';
+import { seededPermutation } from '@edgefleet/toolkit';
 import { stratifiedSplit } from '../text-dataset';
 import { lid176Languages } from '../teachers/fasttext-lid';
 

@@ -1,6 +1,8 @@
 /**
- * A small seeded generator (xoshiro128**, seeded through splitmix32) so shuffles, initial weights
- * and splits are identical on every platform and Node version for a given seed.
+ * The one seeded generator of the project (xoshiro128**, seeded through splitmix32): shuffles, initial weights,
+ * data splits, synthetic data sets, test models and the agent's synthetic benchmark inputs all draw from it, so
+ * each is identical on every platform and Node version for a given seed. Never Math.random where a result must be
+ * reproducible from a seed (a job's lineage records the seed, not the permutation).
  */
 export class Prng {
   private s: Uint32Array;
@@ -59,6 +61,11 @@ export class Prng {
     return a;
   }
 
+  /** This generator as a plain `() => number` in [0, 1), for APIs that take one. */
+  uniform(): () => number {
+    return () => this.next();
+  }
+
   /** A 0..n-1 permutation. */
   permutation(n: number): Int32Array {
     const p = new Int32Array(n);
@@ -73,3 +80,10 @@ export class Prng {
 }
 
 const rotl = (x: number, k: number): number => ((x << k) | (x >>> (32 - k))) >>> 0;
+
+/** A seeded permutation of 0..n-1 (data splits and file orders: reproducible from the seed alone). */
+export function seededPermutation(n: number, seed: number): Uint32Array {
+  const p = new Uint32Array(n);
+  for (let i = 0; i < n; i++) p[i] = i;
+  return new Prng(seed).shuffle(p);
+}
