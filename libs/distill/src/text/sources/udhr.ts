@@ -43,13 +43,19 @@ export async function udhrSplit(o: UdhrOptions = {}): Promise<{ train: { text: s
   const known = o.lid176Only ? new Set((await lid176Languages()).map((l) => l.alpha3)) : undefined;
   const rows: { text: string; label: string }[] = [];
   const seen = new Set<string>();
-  for (const f of (await readdir(dir)).filter((x) => x.endsWith('.html')).sort()) {
+  // One translation per language: some languages have several (scripts, orthographies, dialects filed under the
+  // same ISO code). The one whose file code is the ISO code itself (fra.html, not a dialect's 007.html) wins.
+  const files = (await readdir(dir)).filter((x) => x.endsWith('.html')).sort();
+  const byIso = new Map<string, string[]>();
+  for (const f of files) {
     const html = await readFile(join(dir, f), 'utf8');
     const iso = /data-iso6393="([a-z]{3})"/.exec(html)?.[1];
-    // One translation per language: some languages have several (scripts, orthographies).
-    if (!iso || seen.has(iso) || (known && !known.has(iso))) continue;
+    if (!iso || (known && !known.has(iso))) continue;
     const paras = [...html.matchAll(/<p>([\s\S]*?)<\/p>/g)].map((m) => decodeHtml(m[1]!).replace(/\s+/g, ' ').trim()).filter((t) => [...t].length >= (o.minChars ?? 20));
     if (paras.length < 5) continue;
+    if (!byIso.has(iso) || f === `${iso}.html`) byIso.set(iso, paras);
+  }
+  for (const [iso, paras] of [...byIso].sort(([a], [b]) => (a < b ? -1 : 1))) {
     seen.add(iso);
     for (const text of paras.slice(0, o.perLanguage ?? paras.length)) rows.push({ text, label: iso });
   }
