@@ -12,9 +12,11 @@ export interface Bench {
 
 const benches: Record<string, () => Promise<Bench>> = {
   ota: () => import('./ota.js'),
+  api: () => import('./api.js'),
   train: () => import('./train.js'),
   distill: () => import('./distill.js'),
   selection: () => import('./selection.js'),
+  autopilot: () => import('./autopilot.js'),
   text: () => import('./text.js'),
 };
 

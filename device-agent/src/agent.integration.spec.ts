@@ -6,7 +6,6 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -16,20 +15,11 @@ import { silentLogger } from './lib/logger';
 import { MiniControlPlane } from './testing/mini-control-plane';
 import { identityClassifier, linearModel } from './testing/tiny-models';
 import { BlockBitmap } from './transfer/block-bitmap';
-import { isCi } from './testing/test-env';
+import { SHARED_BROKER, sharedBrokerSkip, uniqueDeviceId } from './testing/test-env';
 
-const BROKER = 'mqtt://127.0.0.1:1883';
+const BROKER = SHARED_BROKER;
 const FAST_BENCH = { warmupRuns: 2, minRuns: 10, minTimeMs: 20, maxTimeMs: 500, evalBatch: 16 };
-
-const brokerUp = () =>
-  new Promise<boolean>((resolve) => {
-    const s = connect(1883, '127.0.0.1');
-    s.once('connect', () => (s.end(), resolve(true)));
-    s.once('error', () => resolve(false));
-  });
-
-let uniq = 0;
-const deviceId = (what: string) => `t-${what}-${process.pid}-${Date.now().toString(36)}-${uniq++}`;
+const deviceId = uniqueDeviceId;
 
 function evalSetFor(classes: number, n: number): Buffer {
   // For the identity classifier, the label is the hot feature: accuracy must come out 1.
@@ -43,9 +33,7 @@ function evalSetFor(classes: number, n: number): Buffer {
 }
 
 describe('device agent over Mosquitto', async () => {
-  const up = await brokerUp();
-  if (!up && isCi()) throw new Error('CI=true but Mosquitto is not reachable at 127.0.0.1:1883');
-  const skip = up ? false : 'Mosquitto not reachable at 127.0.0.1:1883';
+  const skip = await sharedBrokerSkip();
   let root: string;
   const cleanups: Array<() => Promise<void>> = [];
   before(async () => {
@@ -81,7 +69,7 @@ describe('device agent over Mosquitto', async () => {
     const x = Float32Array.from({ length: n * features }, (_, i) => ((i * 7919) % 13) / 13);
     const y = Int32Array.from({ length: n }, (_, i) => i % 10);
     const evalBytes = encodeEvalSet({ inputName: '', sampleShape: [features], numClasses: 1024, x, y, n });
-    const desired = cp.desired({ deploymentId: 'dep-1', model, evalSet: { bytes: evalBytes, samples: n }, gates: { maxLatencyP95Ms: 5000, minAccuracy: 0, maxMemoryMb: 1024 }, privateKeyPem: keys.privateKeyPem });
+    const desired = cp.desired({ deploymentId: 'dep-1', model, evalSet: { bytes: evalBytes, samples: n }, gates: { maxLatencyP95Ms: 5000, minAccuracy: 0, maxMemoryMb: 1024 }, signer: keys });
     const t0 = Date.now();
     await cp.publishDesired(desired);
     await cp.until(() => cp.progress.some((p) => p.state === 'benchmarking'), 30_000, 'benchmarking');
@@ -108,7 +96,7 @@ describe('device agent over Mosquitto', async () => {
     assert.ok(stored.equals(model));
   });
 
-  it('ignores malformed desired payloads, rejects unsigned ones, keeps the previous model on a corrupted block and on failed gates', { skip }, async () => {
+  it('ignores malformed desired payloads, refuses unsigned ones, keeps the previous model on a corrupted block and on failed gates', { skip }, async () => {
     const keys = generateSigningKeyPair();
     const { cp, agent } = await setup('faults', [keys.publicKeyPem]);
     const invalid: string[][] = [];
@@ -118,36 +106,39 @@ describe('device agent over Mosquitto', async () => {
     await cp.until(() => invalid.length === 2, 5000, 'two invalid desired states');
 
     const v1 = identityClassifier(10);
-    const good = cp.desired({ deploymentId: 'dep-v1', model: v1, evalSet: { bytes: evalSetFor(10, 40), samples: 40 }, gates: { minAccuracy: 0.99 }, privateKeyPem: keys.privateKeyPem });
+    const good = cp.desired({ deploymentId: 'dep-v1', model: v1, evalSet: { bytes: evalSetFor(10, 40), samples: 40 }, gates: { minAccuracy: 0.99 }, signer: keys });
     await cp.publishDesired(good);
     await cp.until(() => cp.reports.length === 1, 20_000, 'v1 report');
     assert.equal(cp.reports[0]!.outcome, 'activated', cp.reports[0]!.failureReason);
     assert.equal(cp.reports[0]!.accuracy, 1);
 
+    // Refused at the door: no report (its claims are not trustworthy), nothing fetched, v1 stays.
+    const refused: string[] = [];
+    agent.events.on('refusedDesired', (code) => refused.push(code));
     const unsigned = cp.desired({ deploymentId: 'dep-unsigned', model: identityClassifier(10, 1) });
     await cp.publishDesired(unsigned);
-    await cp.until(() => cp.reports.length === 2, 10_000, 'unsigned report');
-    assert.equal(cp.reports[1]!.outcome, 'failed');
-    assert.match(cp.reports[1]!.failureReason!, /not signed/);
+    await cp.until(() => refused.length === 1, 10_000, 'unsigned desired state refused');
+    assert.deepEqual(refused, ['unsigned']);
     assert.equal(cp.requestedIndices(unsigned.artifact.sha256).length, 0, 'nothing fetched for an unsigned desired state');
+    assert.equal(agent.status().desiredDeploymentId, 'dep-v1');
 
     const v2 = linearModel({ inputs: 10, outputs: 10, seed: 7 });
-    const corrupted = cp.desired({ deploymentId: 'dep-v2', model: v2, privateKeyPem: keys.privateKeyPem });
+    const corrupted = cp.desired({ deploymentId: 'dep-v2', model: v2, signer: keys });
     cp.corrupt.add(`${corrupted.artifact.sha256}:0`);
     await cp.publishDesired(corrupted);
-    await cp.until(() => cp.reports.length === 3, 10_000, 'corrupted report');
-    assert.equal(cp.reports[2]!.outcome, 'failed');
-    assert.match(cp.reports[2]!.failureReason!, /VerificationError/);
-    assert.equal(cp.reports[2]!.previousSha256, good.artifact.sha256);
+    await cp.until(() => cp.reports.length === 2, 10_000, 'corrupted report');
+    assert.equal(cp.reports[1]!.outcome, 'failed');
+    assert.match(cp.reports[1]!.failureReason!, /VerificationError/);
+    assert.equal(cp.reports[1]!.previousSha256, good.artifact.sha256);
     assert.equal(agent.status().activeSha256, good.artifact.sha256);
 
     cp.corrupt.clear();
-    const slow = cp.desired({ deploymentId: 'dep-v3', model: v2, gates: { maxLatencyP95Ms: 0.000001 }, privateKeyPem: keys.privateKeyPem });
+    const slow = cp.desired({ deploymentId: 'dep-v3', model: v2, gates: { maxLatencyP95Ms: 0.000001 }, signer: keys });
     await cp.publishDesired(slow);
-    await cp.until(() => cp.reports.length === 4, 10_000, 'gated report');
-    assert.equal(cp.reports[3]!.outcome, 'rejected');
-    assert.equal(cp.reports[3]!.gateResults[0]!.passed, false);
-    assert.equal(cp.reports[3]!.previousSha256, good.artifact.sha256);
+    await cp.until(() => cp.reports.length === 3, 10_000, 'gated report');
+    assert.equal(cp.reports[2]!.outcome, 'rejected');
+    assert.equal(cp.reports[2]!.gateResults[0]!.passed, false);
+    assert.equal(cp.reports[2]!.previousSha256, good.artifact.sha256);
     assert.equal(agent.status().activeSha256, good.artifact.sha256);
     assert.deepEqual(cp.protocolErrors, []);
   });
@@ -161,15 +152,18 @@ describe('device agent over Mosquitto', async () => {
       for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
       await cp.close();
     });
+    const keys = generateSigningKeyPair();
+    const keyFile = join(root, `${id}-key.pem`);
+    await writeFile(keyFile, keys.publicKeyPem);
     const profileFile = join(root, `${id}-profile.json`);
     await writeFile(profileFile, JSON.stringify({ name: 'sim', arch: 'arm64', cores: 1, ramMb: 1024, slowdown: 2 }));
     const spawnAgent = () => {
-      const c = spawn(process.execPath, [join(__dirname, 'main.js'), '--broker', BROKER, '--device-id', id, '--state-dir', stateDir, '--profile', profileFile, '--log-level', 'warn', '--bench-min-runs', '5', '--bench-min-ms', '10', '--bench-max-ms', '300'], { stdio: ['ignore', 'ignore', 'inherit'] });
+      const c = spawn(process.execPath, [join(__dirname, 'main.js'), '--broker', BROKER, '--device-id', id, '--state-dir', stateDir, '--trust-key', keyFile, '--profile', profileFile, '--log-level', 'warn', '--bench-min-runs', '5', '--bench-min-ms', '10', '--bench-max-ms', '300'], { stdio: ['ignore', 'ignore', 'inherit'] });
       children.push(c);
       return c;
     };
     const model = linearModel({ inputs: 256, outputs: 1024, seed: 3 }); // 1 MB → 17 blocks
-    const desired = cp.desired({ deploymentId: 'dep-resume', model });
+    const desired = cp.desired({ deploymentId: 'dep-resume', model, signer: keys });
     const sha = desired.artifact.sha256;
     const total = Math.ceil(model.length / cp.blockSize);
     cp.serveBudget = 6;

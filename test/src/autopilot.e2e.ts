@@ -15,9 +15,10 @@
  * The gateway is also benchmarked on mlp:512 first (`calibrate`), so the latency model has two sizes to fit.
  * Classes are brought up one after another so no benchmark shares the two cores with another or with training.
  *
- * Why up to ATTEMPTS independent attempts: these budgets sit at 0.1–0.2 ms of *simulated* p95, i.e. 10–60 µs of
- * real inference on a shared 2-core host, where one busy neighbour moves a p95 by 2–3×. Each attempt is a whole new
- * fleet (control plane, data, agents); every attempt's failure is printed, and one clean convergence is required.
+ * Run once. These budgets sit at 0.1–0.2 ms of *simulated* p95, i.e. 10–60 µs of real inference on a shared 2-core
+ * host, where one busy neighbour moves a p95 by 2–3×; the product, not the test, absorbs that: the agent benchmarks
+ * a narrow latency miss again before rejecting, and the autopilot re-measures a variant rejected by a narrow latency
+ * miss once more before it excludes it (docs/autopilot.md), so one noisy benchmark decides nothing.
  */
 import { describe, it, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
@@ -36,23 +37,9 @@ import { AgentProcess, startAgentProcess } from './support';
 type ClassName = ScenarioClass;
 const slowdown = (cls: ClassName) => computeSlowdown(detectHost(), PROFILE_PRESETS[cls]!, false).factor;
 
-const ATTEMPTS = 3;
-
 describe('autopilot end to end: three device classes, three variants, one distilled on demand', { timeout: 400_000 }, () => {
-  it(`gateway, rpi4 and tight classes converge on three variants, tight's distilled on demand (≤ ${ATTEMPTS} independent attempts)`, async (t) => {
-    const failures: string[] = [];
-    for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
-      try {
-        await scenario(t);
-        if (failures.length) t.diagnostic(`converged on attempt ${attempt}; earlier attempts:\n${failures.join('\n')}`);
-        return;
-      } catch (err) {
-        const msg = `attempt ${attempt}: ${(err as Error).message}`;
-        failures.push(msg.slice(0, 4000));
-        t.diagnostic(msg.slice(0, 4000));
-      }
-    }
-    assert.fail(`no attempt converged:\n${failures.join('\n\n')}`);
+  it('gateway, rpi4 and tight classes converge on three variants, tight\'s distilled on demand', async (t) => {
+    await scenario(t);
   });
 });
 

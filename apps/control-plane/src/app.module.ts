@@ -2,10 +2,12 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { DatabaseModule } from './db/database.module';
+import { EventsModule } from './events/events.module';
 import { AuditModule } from './audit/audit.module';
 import { ArtifactsModule } from './artifacts/artifacts.module';
 import { AuthModule } from './auth/auth.module';
 import { HealthModule } from './health/health.module';
+import { EnrollmentModule } from './enrollment/enrollment.module';
 import { DevicesModule } from './devices/devices.module';
 import { ModelsModule } from './models/models.module';
 import { DeploymentsModule } from './deployments/deployments.module';
@@ -21,23 +23,28 @@ import { AutopilotModule } from './autopilot/autopilot.module';
 @Module({})
 export class AppModule {
   static forRoot(config: AppConfig, distillation: DistillationConfig, autopilot: AutopilotConfig = AutopilotConfig.defaults()): DynamicModule {
+    // One instance: the autopilot imports this same module to queue its distillations (Nest keys a dynamic
+    // module by its metadata, so importing it twice does not build a second queue and worker).
+    const distillations = DistillationsModule.forRoot(distillation);
     return {
       module: AppModule,
       imports: [
         ConfigModule.forRoot(config),
         DatabaseModule,
+        EventsModule,
         AuditModule,
         ArtifactsModule,
         AuthModule,
         HealthModule,
         DevicesModule,
+        EnrollmentModule,
         ModelsModule,
         DeploymentsModule,
         OtaModule,
         MqttModule,
-        DistillationsModule.forRoot(distillation),
+        distillations,
         SelectionModule,
-        AutopilotModule.forRoot(autopilot),
+        AutopilotModule.forRoot(autopilot, distillations),
       ],
     };
   }

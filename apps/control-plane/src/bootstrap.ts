@@ -4,6 +4,7 @@ import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify
 import multipart from '@fastify/multipart';
 import type { AddressInfo } from 'node:net';
 import { Database } from '@edgefleet/db';
+import { DEFAULT_JSON_LIMITS, parseJsonBounded } from '@edgefleet/contracts';
 import { AppModule } from './app.module';
 import { AppConfig, ConfigError, Env } from './config/app-config';
 import { DistillationConfig } from './distillations/distillation.config';
@@ -12,9 +13,11 @@ import { AppLogger } from './common/app-logger';
 import { processEnv } from './config/process-env';
 import { CORRELATION_HEADER, correlationIdOf } from './common/correlation-id';
 import { HttpErrorFilter } from './common/http-error.filter';
+import { InvalidInputError } from './common/errors';
 import { createValidationPipe } from './common/validation';
 import { DATABASE } from './db/database.module';
 import { ApiKeyService } from './auth/api-key.service';
+import { registerRateLimit } from './auth/rate-limit';
 import { MqttModule } from './mqtt/mqtt.module';
 import { MqttBrokerService } from './mqtt/mqtt-broker.service';
 import { OtaService } from './ota/ota.service';
@@ -22,6 +25,8 @@ import { DOCS_PATH, setupOpenApi } from './openapi/openapi';
 import { asHttpListenError } from './startup-errors';
 
 export const API_PREFIX = 'api/v1';
+/** Largest JSON body the API reads (uploads are multipart and have their own limits). */
+const HTTP_BODY_LIMIT = 1024 * 1024;
 
 /** A running control plane: where it listens and how to stop it. */
 export interface ControlPlane {
@@ -78,7 +83,7 @@ function loadConfig(env: Env): { config: AppConfig; distillation: DistillationCo
  */
 export async function startControlPlane(env?: Env, opts: StartOptions = {}): Promise<ControlPlane> {
   const { config, distillation, autopilot } = loadConfig(env ?? processEnv());
-  const adapter = new FastifyAdapter({ genReqId: correlationIdOf, logger: false, bodyLimit: 1024 * 1024 });
+  const adapter = new FastifyAdapter({ genReqId: correlationIdOf, logger: false, bodyLimit: HTTP_BODY_LIMIT });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, distillation, autopilot), adapter, {
     logger: new AppLogger(config.logLevel),
     abortOnError: false, // throw instead of process.exit, so callers (tests, main) decide
@@ -135,6 +140,14 @@ async function configureHttp(app: NestFastifyApplication, config: AppConfig): Pr
       parts: 12,
     },
   });
+  // JSON bodies go through the same bounded parse as MQTT payloads: size and nesting are checked on the raw
+  // text before JSON.parse, so a 100k-deep body is a 400 and never reaches class-transformer.
+  app.useBodyParser('application/json', { bodyLimit: HTTP_BODY_LIMIT }, (_req, body, done) => {
+    const parsed = parseJsonBounded(body, { maxBytes: HTTP_BODY_LIMIT, maxDepth: DEFAULT_JSON_LIMITS.maxDepth });
+    if (parsed.ok) done(null, parsed.value);
+    else done(new InvalidInputError(`invalid JSON body: ${parsed.errors.join('; ')}`, parsed.errors), undefined);
+  });
+  await registerRateLimit(app, config);
   const fastify = app.getHttpAdapter().getInstance();
   fastify.addHook('onSend', async (req, reply) => {
     void reply.header(CORRELATION_HEADER, req.id);

@@ -1,4 +1,4 @@
-import type { HardwareProfile } from '@edgefleet/contracts';
+import type { HardwareProfile, PublicKeyRef } from '@edgefleet/contracts';
 import type { Logger } from '../lib/logger';
 
 /** How hard the benchmark works: runs until both minimums are met, stops at either maximum. */
@@ -30,12 +30,26 @@ export interface AgentOptions {
   profile?: string | HardwareProfile;
   /** Default `./data/agent-<deviceId>`. */
   stateDir?: string;
-  /** PEM public keys; when non-empty, only desired states signed by one of them are accepted. */
-  trustedKeys?: string[];
+  /**
+   * Keys pinned by the operator (`--trust-key`: PEM, or with its id), trusted besides the control plane's set from
+   * enrollment. Desired states must be signed by a trusted key unless `insecureNoSignature`.
+   */
+  trustedKeys?: Array<string | PublicKeyRef>;
+  /** Accept unsigned desired states (development only; warned about on every start). */
+  insecureNoSignature?: boolean;
+  /** The control plane's HTTP API: enrollment and `GET /api/v1/trusted-keys`. */
+  apiUrl?: string;
+  /** Enroll with this token when the state dir holds no credential yet (needs apiUrl). */
+  enrollToken?: string;
   name?: string;
   tags?: string[];
+  /** MQTT login of a device created over REST (username defaults to the device id). */
   username?: string;
   password?: string;
+  /** Largest model or eval set this device takes, bytes (a manifest naming a larger one is refused). */
+  maxObjectBytes?: number;
+  /** How often the trusted key set is fetched again (when apiUrl is known). */
+  keyRefreshMs?: number;
   logger?: Logger;
   benchmark?: Partial<BenchmarkBudget>;
   /**
@@ -51,5 +65,8 @@ export interface AgentOptions {
 
 export const DEFAULT_BENCHMARK: BenchmarkBudget = { warmupRuns: 5, minRuns: 50, minTimeMs: 1000, maxRuns: 5000, maxTimeMs: 10_000, evalBatch: 32 };
 export const DEFAULT_TRANSFER: TransferTuning = { window: 16, requestTimeoutMs: 3000, maxRequestTimeoutMs: 30_000, stallTimeoutMs: 60_000 };
+
+export const DEFAULT_MAX_OBJECT_BYTES = 1024 * 1024 * 1024;
+export const DEFAULT_KEY_REFRESH_MS = 60 * 60 * 1000;
 
 export const defaultStateDir = (deviceId: string) => `./data/agent-${deviceId}`;

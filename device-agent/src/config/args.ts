@@ -11,10 +11,15 @@ export const USAGE = `usage: edgefleet-agent --broker mqtt://host:1883 --device-
   --device-id <id>      [A-Za-z0-9._-]{1,64}, required
   --profile <p>         host (default) | gateway | rpi4 | tight | mcu-lite | <file.json>
   --state-dir <dir>     default ./data/agent-<device-id>
-  --trust-key <pem>     public key file; repeatable. When given, unsigned or badly signed desired states are rejected
+  --enroll-token <t>    enroll once with this token (needs --api-url); the credential is kept in <state-dir>/credential.json (0600)
+  --api-url <url>       the control plane's HTTP API (http(s)://host:port): enrollment and the trusted key set
+  --password <secret>   MQTT password of a device created over REST (username = device id)
+  --credential-file <f> the same from a file: the REST answer's {"username","password"} or the bare password
+  --trust-key <pem>     pin a public key file besides the control plane's set; repeatable
+  --insecure-no-signature  accept UNSIGNED desired states (development only; warned about at every start)
+  --max-object-mb <n>   refuse a desired state naming a model or eval set larger than this (default 1024)
   --name <name>         display name sent in hello
   --tags a,b            tags sent in hello
-  --username/--password broker credentials
   --log-level <lvl>     debug | info | warn | error (default info)
   --bench-min-runs <n>  --bench-max-runs <n>  --bench-min-ms <ms>  --bench-max-ms <ms>   benchmark budget
   --bench-lock <file>   simulated devices on one host: agents given the same file take turns benchmarking
@@ -44,8 +49,12 @@ export function parseCliArgs(argv: string[]): CliOptions {
         'trust-key': { type: 'string', multiple: true },
         name: { type: 'string' },
         tags: { type: 'string' },
-        username: { type: 'string' },
+        'enroll-token': { type: 'string' },
+        'api-url': { type: 'string' },
         password: { type: 'string' },
+        'credential-file': { type: 'string' },
+        'insecure-no-signature': { type: 'boolean' },
+        'max-object-mb': { type: 'string' },
         'log-level': { type: 'string' },
         'bench-min-runs': { type: 'string' },
         'bench-max-runs': { type: 'string' },
@@ -80,8 +89,22 @@ export function parseCliArgs(argv: string[]): CliOptions {
       problems.push(`--trust-key ${file}: cannot read (${(err as Error).message})`);
     }
   }
+  const apiUrl = v['api-url'];
+  if (apiUrl !== undefined && !/^https?:\/\/[^\s/]+/.test(apiUrl)) problems.push(`--api-url "${apiUrl}" is not an http:// or https:// URL`);
+  if (v['enroll-token'] !== undefined && !apiUrl) problems.push('--enroll-token needs --api-url');
+  const secrets = [v['enroll-token'] !== undefined, v.password !== undefined, v['credential-file'] !== undefined].filter(Boolean).length;
+  if (secrets > 1) problems.push('give one of --enroll-token, --password, --credential-file');
+  let password = v.password;
+  let username: string | undefined;
+  if (v['credential-file']) {
+    try {
+      ({ username, password } = readCredentialFile(v['credential-file']));
+    } catch (err) {
+      problems.push(`--credential-file ${v['credential-file']}: ${(err as Error).message}`);
+    }
+  }
   const tags = v.tags?.split(',').map((t) => t.trim()).filter(Boolean);
-  const num = (flag: 'bench-min-runs' | 'bench-max-runs' | 'bench-min-ms' | 'bench-max-ms'): number | undefined => {
+  const num = (flag: 'bench-min-runs' | 'bench-max-runs' | 'bench-min-ms' | 'bench-max-ms' | 'max-object-mb'): number | undefined => {
     const raw = v[flag];
     if (raw === undefined) return undefined;
     const n = Number(raw);
@@ -92,6 +115,7 @@ export function parseCliArgs(argv: string[]): CliOptions {
   const maxRuns = num('bench-max-runs');
   const minTimeMs = num('bench-min-ms');
   const maxTimeMs = num('bench-max-ms');
+  const maxObjectMb = num('max-object-mb');
   if (problems.length > 0) throw new AgentConfigError(problems);
 
   return {
@@ -105,8 +129,12 @@ export function parseCliArgs(argv: string[]): CliOptions {
       trustedKeys,
       name: v.name,
       tags,
-      username: v.username,
-      password: v.password,
+      ...(apiUrl && { apiUrl }),
+      ...(v['enroll-token'] && { enrollToken: v['enroll-token'] }),
+      ...(password !== undefined && { password }),
+      ...(username && { username }),
+      ...(v['insecure-no-signature'] && { insecureNoSignature: true }),
+      ...(maxObjectMb !== undefined && { maxObjectBytes: maxObjectMb * 1024 * 1024 }),
       ...(v['bench-lock'] && { benchmarkLock: v['bench-lock'] }),
       benchmark: {
         ...(minRuns !== undefined && { minRuns }),
@@ -116,4 +144,17 @@ export function parseCliArgs(argv: string[]): CliOptions {
       },
     },
   };
+}
+
+/** `{"username","password"}` as `POST /api/v1/devices` answers it (its `credential`), or the bare password. */
+function readCredentialFile(file: string): { username?: string; password: string } {
+  const text = readFileSync(file, 'utf8').trim();
+  if (!text.startsWith('{')) {
+    if (!text) throw new Error('empty');
+    return { password: text };
+  }
+  const j = JSON.parse(text) as { username?: unknown; password?: unknown; credential?: { username?: unknown; password?: unknown } };
+  const c = j.credential ?? j;
+  if (typeof c.password !== 'string' || !c.password) throw new Error('no "password"');
+  return { ...(typeof c.username === 'string' && { username: c.username }), password: c.password };
 }

@@ -45,8 +45,10 @@ export async function executeSteps(steps: Step[], desired: DesiredStateMessage |
   const base = { deploymentId: desired.deploymentId, sha256: artifact.sha256 };
   let received = 0;
   let totalBlocks = 0;
+  // The object the counts are about: the eval set while it is fetched, else the model.
+  let counting = artifact.sha256;
   const progress = (p: Pick<ProgressMessage, 'state'> & { error?: string }) =>
-    deps.publishProgress({ ...base, receivedBlocks: received, totalBlocks, ...p });
+    deps.publishProgress({ ...base, sha256: counting, receivedBlocks: received, totalBlocks, ...p });
   const partials = new Map<string, PartialDownload>();
   let bench: IsolatedBenchmarkResult | undefined;
   let latencyAttempts: number[] = [];
@@ -92,6 +94,7 @@ export async function executeSteps(steps: Step[], desired: DesiredStateMessage |
         case 'fetch': {
           const partial = await PartialDownload.open(step.ref, deps.store.partialPaths(step.ref.sha256));
           partials.set(step.ref.sha256, partial);
+          counting = step.ref.sha256;
           totalBlocks = partial.bitmap.total;
           received = partial.bitmap.count;
           deps.logger.info('fetching', { object: step.object, sha256: step.ref.sha256, have: received, total: totalBlocks });
@@ -111,6 +114,7 @@ export async function executeSteps(steps: Step[], desired: DesiredStateMessage |
           break;
         }
         case 'verify': {
+          counting = step.ref.sha256;
           progress({ state: 'verifying' });
           const partial = partials.get(step.ref.sha256) ?? (await PartialDownload.open(step.ref, deps.store.partialPaths(step.ref.sha256)));
           partials.delete(step.ref.sha256);
@@ -119,6 +123,7 @@ export async function executeSteps(steps: Step[], desired: DesiredStateMessage |
           break;
         }
         case 'benchmark': {
+          counting = artifact.sha256;
           progress({ state: 'benchmarking' });
           // Decoded here once so a corrupt eval set fails with its own message; the child reads it again.
           const featurizer = artifact.featurizer ? parseFeaturizer(artifact.featurizer) : undefined;

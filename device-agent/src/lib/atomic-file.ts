@@ -6,10 +6,11 @@ import { dirname } from 'node:path';
  * Writes a file so a reader (or the agent after a crash) sees either the old or the new content, never half:
  * write a temp file beside it, fsync, rename over the target.
  */
-export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
+export async function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o644): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
   const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-  const fh = await open(tmp, 'w');
+  // The mode is set at creation: a secret is never readable by others, not even between open and chmod.
+  const fh = await open(tmp, 'w', mode);
   try {
     await fh.writeFile(data);
     await fh.sync();
@@ -24,8 +25,8 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array): 
   }
 }
 
-export async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
-  await writeFileAtomic(path, `${JSON.stringify(value, null, 2)}\n`);
+export async function writeJsonAtomic(path: string, value: unknown, mode?: number): Promise<void> {
+  await writeFileAtomic(path, `${JSON.stringify(value, null, 2)}\n`, mode);
 }
 
 /** Parsed JSON, or undefined when the file does not exist. Other errors (bad JSON, EACCES) propagate. */

@@ -57,7 +57,7 @@ export class AgentLink extends EventEmitter<LinkEvents> implements BlockTranspor
     const offline: StatusMessage = { v: PROTOCOL_VERSION, state: 'offline' };
     const base = this.opts.reconnectBaseMs ?? 1000;
     this.client = mqtt.connect(this.opts.brokerUrl, {
-      clientId: `edgefleet-agent-${deviceId}`,
+      clientId: deviceId, // = the MQTT username: the broker lets only this device's credential use this id
       clean: true,
       keepalive: 30,
       connectTimeout: 10_000,
@@ -86,7 +86,14 @@ export class AgentLink extends EventEmitter<LinkEvents> implements BlockTranspor
       this.emit('disconnected');
     });
     c.on('error', (err) => this.opts.logger.warn('mqtt error', { error: err.message }));
-    c.on('message', (topic, payload) => this.onMessage(topic, payload));
+    c.on('message', (topic, payload) => {
+      // Defence in depth: parsing is bounded and never throws, but no message may ever take the agent down.
+      try {
+        this.onMessage(topic, payload);
+      } catch (err) {
+        this.opts.logger.error('dropping a message that could not be handled', { topic, bytes: payload.length, error: (err as Error).message });
+      }
+    });
     return new Promise((resolve) => this.once('connected', () => resolve()));
   }
 

@@ -6,12 +6,16 @@ import { plan, type PlanInput } from './planner';
 const sha = (c: string) => c.repeat(64);
 const desired = (over: Partial<DesiredStateMessage['artifact']> = {}): DesiredStateMessage => ({
   v: PROTOCOL_VERSION,
+  deviceId: 'dev-1',
+  seq: 1,
   deploymentId: 'dep-1',
   issuedAt: '2025-01-01T00:00:00Z',
+  expiresAt: '2025-01-02T00:00:00Z',
+  keyId: '0123456789abcdef',
   artifact: { id: 'a', name: 'm', version: '1', precision: 'fp32', sha256: sha('a'), size: 200_000, blockSize: 65_536, ...over },
   gates: {},
 });
-const input = (over: Partial<PlanInput> = {}): PlanInput => ({ desired: desired(), signature: 'not-required', state: { outcomes: [] }, objects: {}, ...over });
+const input = (over: Partial<PlanInput> = {}): PlanInput => ({ desired: desired(), expired: false, state: { outcomes: [] }, objects: {}, ...over });
 const kinds = (i: PlanInput) => plan(i).map((s) => s.kind);
 
 describe('plan', () => {
@@ -66,9 +70,9 @@ describe('plan', () => {
     assert.equal(steps[0]!.kind, 'fetch');
   });
 
-  it('rejects unsigned and badly signed desired states before fetching anything', () => {
-    assert.deepEqual(kinds(input({ signature: 'missing' })), ['reject']);
-    assert.deepEqual(kinds(input({ signature: 'invalid' })), ['reject']);
-    assert.equal(kinds(input({ signature: 'valid' }))[0], 'fetch');
+  it('starts no work on an expired desired state', () => {
+    const steps = plan(input({ expired: true }));
+    assert.equal(steps[0]!.kind, 'nothing');
+    assert.ok(steps[0]!.kind === 'nothing' && /expired/.test(steps[0]!.reason));
   });
 });

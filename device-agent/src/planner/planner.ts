@@ -7,11 +7,11 @@ import type { ObjectKind, Step } from './steps';
 /** What is on disk for one object: stored (verified) or a partial with this many blocks. */
 export type ObjectStatus = { stored: true } | { stored: false; haveBlocks: number };
 
-export type SignatureCheck = 'valid' | 'invalid' | 'missing' | 'not-required';
-
 export interface PlanInput {
+  /** A desired state the agent accepted (signature, device, order and size were checked when it arrived). */
   desired?: DesiredStateMessage;
-  signature: SignatureCheck;
+  /** Past its `expiresAt`: no new work starts on it (freeze protection); the control plane re-signs open ones. */
+  expired: boolean;
   state: Pick<PersistedState, 'active' | 'outcomes'>;
   /** Keyed by sha256; absent = nothing on disk. */
   objects: Readonly<Record<string, ObjectStatus>>;
@@ -23,13 +23,12 @@ export interface PlanInput {
  * what is missing and a verified object is never fetched again.
  */
 export function plan(input: PlanInput): Step[] {
-  const { desired, signature, state, objects } = input;
+  const { desired, expired, state, objects } = input;
   if (!desired) return [{ kind: 'nothing', reason: 'no desired state' }];
   const { artifact } = desired;
   const done = outcomeFor(state as PersistedState, desired.deploymentId, artifact.sha256);
   if (done) return [{ kind: 'nothing', reason: `deployment ${desired.deploymentId} already ${done.outcome}` }];
-  if (signature === 'missing') return [{ kind: 'reject', reason: 'desired state is not signed and a trust key is configured' }];
-  if (signature === 'invalid') return [{ kind: 'reject', reason: 'desired state signature does not verify with any trusted key' }];
+  if (expired) return [{ kind: 'nothing', reason: `desired state expired at ${desired.expiresAt}; waiting for a freshly signed one` }];
   // A text model is only as good as the featurizer in front of it: one this agent cannot run exactly is refused
   // before a byte is fetched.
   const featurizer = artifact.featurizer && featurizerProblem(artifact.featurizer);

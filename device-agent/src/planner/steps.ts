@@ -5,7 +5,7 @@ export type ObjectKind = 'model' | 'eval-set';
 /** One thing the executor does. The planner emits them; nothing here touches disk or network. */
 export type Step =
   | { kind: 'nothing'; reason: string }
-  /** Refuse the desired state without fetching anything (e.g. bad signature): report failed. */
+  /** A genuine desired state this agent cannot carry out (e.g. an unknown text featurizer): report it failed. */
   | { kind: 'reject'; reason: string }
   /** Request the blocks the partial lacks (`haveBlocks` are already on disk from an earlier run). */
   | { kind: 'fetch'; object: ObjectKind; ref: ObjectRef; haveBlocks: number; totalBlocks: number }

@@ -39,3 +39,9 @@ export function withOutcome(state: PersistedState, rec: OutcomeRecord): Persiste
   const rest = state.outcomes.filter((o) => !(o.deploymentId === rec.deploymentId && o.sha256 === rec.sha256));
   return { ...state, outcomes: [...rest, rec].slice(-MAX_OUTCOMES) };
 }
+
+/** The objects that must stay on disk: the running model, the one before it (rollback), and what desired names. */
+export function referencedObjects(state: PersistedState): Set<string> {
+  const { active, previous, desired } = state;
+  return new Set([active?.sha256, previous?.sha256, desired?.artifact.sha256, desired?.artifact.evalSet?.sha256].filter((s): s is string => !!s));
+}

@@ -28,7 +28,7 @@ describe('StateStore', () => {
     const state = withOutcome(
       {
         ...emptyState(),
-        desired: { v: PROTOCOL_VERSION, deploymentId: 'd', issuedAt: '2025-01-01T00:00:00Z', artifact: { id: 'a', name: 'n', version: '1', precision: 'int8', sha256: sha, size: 10, blockSize: 1024 }, gates: { minAccuracy: 0.5 } },
+        desired: { v: PROTOCOL_VERSION, deviceId: 'dev', seq: 1, deploymentId: 'd', issuedAt: '2025-01-01T00:00:00Z', expiresAt: '2025-01-02T00:00:00Z', keyId: '0123456789abcdef', artifact: { id: 'a', name: 'n', version: '1', precision: 'int8', sha256: sha, size: 10, blockSize: 1024 }, gates: { minAccuracy: 0.5 } },
         active: { sha256: sha, deploymentId: 'd', name: 'n', version: '1', activatedAt: 'now' },
       },
       { deploymentId: 'd', sha256: sha, outcome: 'activated', at: 'now' },

@@ -102,25 +102,40 @@ export class MiniControlPlane {
     });
   }
 
-  /** A desired state for `model` (and optional eval set) already in `objects`, signed when a key is given. */
-  desired(opts: { deploymentId: string; model: Buffer; evalSet?: { bytes: Buffer; samples: number }; gates?: DesiredStateMessage['gates']; privateKeyPem?: string }): DesiredStateMessage {
+  /** Next seq this mini control plane signs with (per device, as the real one keeps it in its database). */
+  seq = 1;
+
+  /**
+   * A desired state for `model` (and optional eval set) already in `objects`, signed when a signer is given. Fields
+   * an attack test forges (deviceId, seq, validity) can be set; the defaults are what the real control plane sends.
+   */
+  desired(opts: {
+    deploymentId: string; model: Buffer; evalSet?: { bytes: Buffer; samples: number }; gates?: DesiredStateMessage['gates'];
+    signer?: { privateKeyPem: string; keyId: string }; deviceId?: string; seq?: number; validForMs?: number; issuedAt?: Date;
+  }): DesiredStateMessage {
     const m = this.add(opts.model);
     const e = opts.evalSet && this.add(opts.evalSet.bytes);
+    const issuedAt = opts.issuedAt ?? new Date();
     const msg: Omit<DesiredStateMessage, 'signature'> = {
       v: PROTOCOL_VERSION,
+      deviceId: opts.deviceId ?? this.deviceId,
+      seq: opts.seq ?? this.seq++,
       deploymentId: opts.deploymentId,
-      issuedAt: new Date().toISOString(),
+      issuedAt: issuedAt.toISOString(),
+      expiresAt: new Date(issuedAt.getTime() + (opts.validForMs ?? 3_600_000)).toISOString(),
+      keyId: opts.signer?.keyId ?? '0000000000000000',
       artifact: {
         id: `art-${m.sha256.slice(0, 8)}`, name: 'test-model', version: '1', precision: 'fp32', sha256: m.sha256, size: m.size, blockSize: this.blockSize,
         ...(e && { evalSet: { sha256: e.sha256, size: e.size, samples: opts.evalSet!.samples } }),
       },
       gates: opts.gates ?? {},
     };
-    return opts.privateKeyPem ? { ...msg, signature: signDesiredState(msg, opts.privateKeyPem) } : msg;
+    return opts.signer ? { ...msg, signature: signDesiredState(msg, opts.signer.privateKeyPem) } : msg;
   }
 
-  async publishDesired(msg: DesiredStateMessage | string): Promise<void> {
-    await this.client.publishAsync(topics.desired(this.deviceId), typeof msg === 'string' ? msg : JSON.stringify(msg), { qos: 1, retain: true });
+  /** Publishes (retained) on this device's desired topic — or on `deviceId`'s, to replay a message elsewhere. */
+  async publishDesired(msg: DesiredStateMessage | string, deviceId = this.deviceId): Promise<void> {
+    await this.client.publishAsync(topics.desired(deviceId), typeof msg === 'string' ? msg : JSON.stringify(msg), { qos: 1, retain: true });
   }
 
   /** Resolves when `pred` holds (checked after every message from the device). */

@@ -74,6 +74,18 @@ describe('PartialDownload', () => {
     await p.close();
   });
 
+  it('never holds more bytes than the manifest says, whatever the sender pushes (endless data)', async () => {
+    const f = await fixture(10_000, 1024);
+    const p = await PartialDownload.open(f.ref, f.paths);
+    const last = Math.ceil(10_000 / 1024) - 1;
+    assert.equal(await p.writeBlock(last, Buffer.alloc(1024, 7)), 'refused', 'a full-size last block would run past the end');
+    assert.equal(await p.writeBlock(last + 1, Buffer.alloc(1024)), 'refused');
+    assert.equal(await p.writeBlock(1_000_000, Buffer.alloc(1024)), 'refused');
+    assert.equal(await p.writeBlock(0, Buffer.alloc(4096)), 'refused');
+    await p.close();
+    assert.equal((await stat(f.paths.data)).size, 10_000);
+  });
+
   it('starts over when the stored bitmap belongs to another manifest', async () => {
     const f = await fixture();
     const a = await PartialDownload.open(f.ref, f.paths);

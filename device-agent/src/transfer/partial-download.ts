@@ -17,6 +17,22 @@ interface PartialMeta extends ObjectRef {
   updatedAt: string;
 }
 
+/**
+ * The bitmap of the last checkpoint of `ref`'s partial, or undefined when there is none usable: missing, torn or
+ * garbled, or left by another object under the same name (a torn checkpoint is only lost progress).
+ */
+export async function readCheckpoint(ref: ObjectRef, paths: PartialPaths): Promise<BlockBitmap | undefined> {
+  const total = blockCount(ref.size, ref.blockSize);
+  const m = (await readJsonIfExists(paths.meta).catch(() => undefined)) as Partial<PartialMeta> | undefined;
+  const same = m && m.sha256 === ref.sha256 && m.size === ref.size && m.blockSize === ref.blockSize && m.totalBlocks === total && typeof m.bitmap === 'string';
+  if (!same) return undefined;
+  try {
+    return BlockBitmap.fromBase64(total, m.bitmap!);
+  } catch {
+    return undefined;
+  }
+}
+
 export type WriteResult = 'written' | 'duplicate' | 'refused';
 
 export interface PartialPaths {
@@ -48,23 +64,9 @@ export class PartialDownload {
 
   /** Opens the partial for `ref`, reusing what an earlier run left when it matches the same object. */
   static async open(ref: ObjectRef, paths: PartialPaths): Promise<PartialDownload> {
-    const total = blockCount(ref.size, ref.blockSize);
-    let bitmap = new BlockBitmap(total);
-    let meta: unknown;
-    try {
-      meta = await readJsonIfExists(paths.meta);
-    } catch {
-      meta = undefined; // a torn/garbled bitmap is only a lost checkpoint: start the object over
-    }
-    const m = meta as Partial<PartialMeta> | undefined;
-    const reusable = m && m.sha256 === ref.sha256 && m.size === ref.size && m.blockSize === ref.blockSize && m.totalBlocks === total && typeof m.bitmap === 'string';
-    if (reusable) {
-      try {
-        bitmap = BlockBitmap.fromBase64(total, m.bitmap!);
-      } catch {
-        bitmap = new BlockBitmap(total);
-      }
-    }
+    const saved = await readCheckpoint(ref, paths);
+    const bitmap = saved ?? new BlockBitmap(blockCount(ref.size, ref.blockSize));
+    const reusable = saved !== undefined;
     await mkdir(dirname(paths.data), { recursive: true });
     // 'a+' would ignore positions on Linux; 'r+' needs the file, so create it first when missing.
     const fh = await open(paths.data, 'a').then((h) => h.close()).then(() => open(paths.data, 'r+'));

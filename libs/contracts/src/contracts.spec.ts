@@ -6,10 +6,15 @@ import {
 } from './index';
 
 const sha = 'ab'.repeat(32);
+const k1 = generateSigningKeyPair();
 const desired = (): Omit<DesiredStateMessage, 'signature'> => ({
   v: 1,
+  deviceId: 'pi-7',
+  seq: 3,
   deploymentId: 'dep-1',
   issuedAt: '2026-11-30T00:00:00.000Z',
+  expiresAt: '2026-12-01T00:00:00.000Z',
+  keyId: k1.keyId,
   artifact: { id: 'a1', name: 'mnist', version: '1', precision: 'int8', sha256: sha, size: 1234, blockSize: 65536 },
   gates: { maxLatencyP95Ms: 5, minAccuracy: 0.8 },
 });
@@ -59,7 +64,6 @@ test('report requires an outcome and bounded accuracy', () => {
 });
 
 test('desired state signatures verify with the right key only, and any change breaks them', () => {
-  const k1 = generateSigningKeyPair();
   const k2 = generateSigningKeyPair();
   const msg: DesiredStateMessage = { ...desired(), signature: signDesiredState(desired(), k1.privateKeyPem) };
   assert.equal(verifyDesiredState(msg, [k1.publicKeyPem]), true);
@@ -68,8 +72,16 @@ test('desired state signatures verify with the right key only, and any change br
   assert.equal(verifyDesiredState({ ...msg, artifact: { ...msg.artifact, size: 1235 } }, [k1.publicKeyPem]), false);
   assert.equal(verifyDesiredState({ ...desired() } as DesiredStateMessage, [k1.publicKeyPem]), false, 'unsigned');
   // Key order in the JSON must not matter: the signature covers canonical JSON.
-  const reordered = JSON.parse(JSON.stringify({ gates: msg.gates, signature: msg.signature, artifact: msg.artifact, v: 1, issuedAt: msg.issuedAt, deploymentId: msg.deploymentId }));
+  const reordered = JSON.parse(JSON.stringify({ ...msg, gates: msg.gates, signature: msg.signature, artifact: msg.artifact, v: 1 }));
   assert.equal(verifyDesiredState(reordered, [k1.publicKeyPem]), true);
+  // The keyId picks the key: a signature by k1 claimed to be by k2 verifies with neither.
+  assert.equal(verifyDesiredState({ ...msg, keyId: k2.keyId }, [k1.publicKeyPem, k2.publicKeyPem]), false);
+  for (const field of ['deviceId', 'seq', 'expiresAt', 'keyId'] as const) {
+    const missing: Record<string, unknown> = { ...msg };
+    delete missing[field];
+    assert.equal(validateAs(DesiredStateMessage, missing).ok, false, `${field} is required`);
+  }
+  assert.equal(validateAs(DesiredStateMessage, msg).ok, true);
 });
 
 test('eval set codec round-trips and refuses corrupt files', () => {

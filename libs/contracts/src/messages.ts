@@ -3,11 +3,21 @@ import {
   Equals, IsArray, IsObject, IsDefined, IsBase64, IsBoolean, IsIn, IsInt, IsISO8601, IsNumber, IsOptional, IsString, Matches, Max,
   MaxLength, Min, ValidateNested, ArrayMaxSize,
 } from 'class-validator';
+import { IsDeviceName, IsDeviceTags } from './device-fields';
 import { Gates, HardwareProfile, TensorInfo } from './profile';
 import { DEVICE_ID_PATTERN, MAX_BLOCK_SIZE, PROTOCOL_VERSION } from './topics';
+import { KEY_ID_PATTERN } from './key-id';
 
 const SHA256 = /^[a-f0-9]{64}$/;
 const MAX_MODEL_BYTES = 2 * 1024 * 1024 * 1024 - 1;
+/** Largest value of a PostgreSQL int4 column: every integer a device sends that is stored as Int stays below. */
+export const INT32_MAX = 2 ** 31 - 1;
+/** Blocks of the largest object at the smallest block size (1024 bytes). */
+export const MAX_BLOCKS = Math.ceil((MAX_MODEL_BYTES + 1) / 1024);
+/** Benchmark runs a device may report: far above what any agent does, far below int4. */
+export const MAX_RUNS = 10_000_000;
+/** Upper bound of any measured figure (ms, MB, samples/s, gate limits): a sane ceiling, not a real one. */
+export const MAX_MEASURE = 1e9;
 
 abstract class Versioned {
   @Equals(PROTOCOL_VERSION)
@@ -19,7 +29,7 @@ export class HelloMessage extends Versioned {
   @Matches(DEVICE_ID_PATTERN)
   deviceId!: string;
 
-  @IsOptional() @IsString() @MaxLength(128)
+  @IsOptional() @IsDeviceName()
   name?: string;
 
   @IsString() @MaxLength(64)
@@ -29,7 +39,7 @@ export class HelloMessage extends Versioned {
   @IsDefined() @ValidateNested() @Type(() => HardwareProfile)
   profile!: HardwareProfile;
 
-  @IsOptional() @IsArray() @ArrayMaxSize(32) @IsString({ each: true }) @MaxLength(64, { each: true })
+  @IsOptional() @IsDeviceTags()
   tags?: string[];
 
   /** sha256 of the model the device is running now, if any. */
@@ -53,7 +63,7 @@ export class EvalSetRef {
   @IsInt() @Min(1) @Max(MAX_MODEL_BYTES)
   size!: number;
 
-  @IsInt() @Min(1)
+  @IsInt() @Min(1) @Max(INT32_MAX)
   samples!: number;
 }
 
@@ -95,13 +105,36 @@ export class ArtifactManifest {
   featurizer?: Record<string, unknown>;
 }
 
-/** control plane → device, `…/desired`, retained: the model this device should run. */
+/** Largest `seq` a desired state may carry: JSON numbers are exact up to here in every language's doubles. */
+export const MAX_DESIRED_SEQ = Number.MAX_SAFE_INTEGER;
+
+/**
+ * control plane → device, `…/desired`, retained: the model this device should run. Everything but `signature` is
+ * signed (docs/security.md, "Signed updates"): the device it is for, a per-device sequence number that only grows
+ * (rollback and replay protection), a validity window (freeze protection) and the signing key's id.
+ */
 export class DesiredStateMessage extends Versioned {
+  /** The only device that may act on this message. */
+  @Matches(DEVICE_ID_PATTERN)
+  deviceId!: string;
+
+  /** Per device, strictly increasing over every desired state the control plane signs for it. */
+  @IsInt() @Min(1) @Max(MAX_DESIRED_SEQ)
+  seq!: number;
+
   @IsString() @MaxLength(64)
   deploymentId!: string;
 
-  @IsISO8601()
+  @IsISO8601({ strict: true })
   issuedAt!: string;
+
+  /** After this instant the device refuses the message; the control plane re-signs open desired states before. */
+  @IsISO8601({ strict: true })
+  expiresAt!: string;
+
+  /** Which trusted key signed it (`keyIdOf` of its public key). */
+  @IsString() @Matches(KEY_ID_PATTERN)
+  keyId!: string;
 
   @IsDefined() @ValidateNested() @Type(() => ArtifactManifest)
   artifact!: ArtifactManifest;
@@ -109,8 +142,8 @@ export class DesiredStateMessage extends Versioned {
   @IsDefined() @ValidateNested() @Type(() => Gates)
   gates!: Gates;
 
-  /** Ed25519 signature (base64) over `signingPayload(message)` by the control plane's key. */
-  @IsOptional() @IsBase64()
+  /** Ed25519 signature (base64) over `signingPayload(message)` by the key `keyId`. */
+  @IsOptional() @IsBase64() @MaxLength(128)
   signature?: string;
 }
 
@@ -122,7 +155,7 @@ export class BlockRequestMessage extends Versioned {
   @Matches(SHA256)
   sha256!: string;
 
-  @IsInt() @Min(0) @Max(1_000_000)
+  @IsInt() @Min(0) @Max(MAX_BLOCKS - 1)
   index!: number;
 
   @IsOptional() @IsInt() @Min(1) @Max(64)
@@ -142,10 +175,10 @@ export class ProgressMessage extends Versioned {
   @IsIn(PROGRESS_STATES)
   state!: (typeof PROGRESS_STATES)[number];
 
-  @IsInt() @Min(0)
+  @IsInt() @Min(0) @Max(MAX_BLOCKS)
   receivedBlocks!: number;
 
-  @IsInt() @Min(0)
+  @IsInt() @Min(0) @Max(MAX_BLOCKS)
   totalBlocks!: number;
 
   @IsOptional() @IsString() @MaxLength(2000)
@@ -153,21 +186,21 @@ export class ProgressMessage extends Versioned {
 }
 
 export class LatencyStats {
-  @IsNumber() @Min(0) p50Ms!: number;
-  @IsNumber() @Min(0) p95Ms!: number;
-  @IsNumber() @Min(0) p99Ms!: number;
-  @IsNumber() @Min(0) meanMs!: number;
-  @IsNumber() @Min(0) minMs!: number;
-  @IsNumber() @Min(0) maxMs!: number;
+  @IsNumber() @Min(0) @Max(MAX_MEASURE) p50Ms!: number;
+  @IsNumber() @Min(0) @Max(MAX_MEASURE) p95Ms!: number;
+  @IsNumber() @Min(0) @Max(MAX_MEASURE) p99Ms!: number;
+  @IsNumber() @Min(0) @Max(MAX_MEASURE) meanMs!: number;
+  @IsNumber() @Min(0) @Max(MAX_MEASURE) minMs!: number;
+  @IsNumber() @Min(0) @Max(MAX_MEASURE) maxMs!: number;
 }
 
 export class GateResult {
   @IsIn(['maxLatencyP95Ms', 'minAccuracy', 'maxMemoryMb'])
   gate!: 'maxLatencyP95Ms' | 'minAccuracy' | 'maxMemoryMb';
 
-  @IsNumber() limit!: number;
+  @IsNumber() @Min(-MAX_MEASURE) @Max(MAX_MEASURE) limit!: number;
 
-  @IsOptional() @IsNumber() measured?: number;
+  @IsOptional() @IsNumber() @Min(-MAX_MEASURE) @Max(MAX_MEASURE) measured?: number;
 
   @IsBoolean() passed!: boolean;
 }
@@ -189,16 +222,16 @@ export class ReportMessage extends Versioned {
   @IsOptional() @ValidateNested() @Type(() => LatencyStats)
   latency?: LatencyStats;
 
-  @IsInt() @Min(0) runs!: number;
-  @IsInt() @Min(0) warmupRuns!: number;
+  @IsInt() @Min(0) @Max(MAX_RUNS) runs!: number;
+  @IsInt() @Min(0) @Max(MAX_RUNS) warmupRuns!: number;
 
-  @IsOptional() @IsNumber() @Min(0) throughputPerSec?: number;
+  @IsOptional() @IsNumber() @Min(0) @Max(MAX_MEASURE) throughputPerSec?: number;
   /** Peak resident memory of the process that loaded and ran the model (runtime + model), MB. */
-  @IsOptional() @IsNumber() @Min(0) peakRssMb?: number;
+  @IsOptional() @IsNumber() @Min(0) @Max(MAX_MEASURE) peakRssMb?: number;
   /** What the model added over the bare runtime in that process, MB. */
-  @IsOptional() @IsNumber() @Min(0) modelMemoryMb?: number;
+  @IsOptional() @IsNumber() @Min(0) @Max(MAX_MEASURE) modelMemoryMb?: number;
   @IsOptional() @IsNumber() @Min(0) @Max(1) accuracy?: number;
-  @IsOptional() @IsInt() @Min(0) evalSamples?: number;
+  @IsOptional() @IsInt() @Min(0) @Max(INT32_MAX) evalSamples?: number;
 
   /** 'eval-set' when measured on the artifact's eval set, 'synthetic' when inputs were generated. */
   @IsIn(['eval-set', 'synthetic'])
@@ -212,14 +245,14 @@ export class ReportMessage extends Versioned {
 
   @IsBoolean() simulated!: boolean;
 
-  @IsOptional() @IsNumber() @Min(1) slowdownFactor?: number;
+  @IsOptional() @IsNumber() @Min(1) @Max(MAX_MEASURE) slowdownFactor?: number;
 
   /**
    * p95 of each timed pass, in order, when the device measured more than once: a latency miss of at most
    * REMEASURE_FACTOR × the gate (the only gate failing) is measured once more before the model is rejected, and
    * `latency` is the faster pass. Absent after a single pass.
    */
-  @IsOptional() @IsArray() @ArrayMaxSize(4) @IsNumber({}, { each: true }) @Min(0, { each: true })
+  @IsOptional() @IsArray() @ArrayMaxSize(4) @IsNumber({}, { each: true }) @Min(0, { each: true }) @Max(MAX_MEASURE, { each: true })
   latencyP95Attempts?: number[];
 
   /** The model kept running when this one was not activated. */

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   DesiredStateMessage, EvalSetFormatError, FeaturizerError, decodeAnyEvalSet, encodeEvalSet, encodeTextEvalSet, featurize, featurizerProblem,
-  murmur3, normalizeText, parseFeaturizer, signDesiredState, generateSigningKeyPair, validateAs, verifyDesiredState, type FeaturizerSpec,
+  murmur3, normalizeText, parseFeaturizer, signDesiredState, generateSigningKeyPair, keyIdOf, validateAs, verifyDesiredState, type FeaturizerSpec,
 } from './index';
 
 const spec: FeaturizerSpec = { id: 'hashed-ngrams', version: 1, charMin: 1, charMax: 3, wordMin: 1, wordMax: 2, seed: 7, buckets: 16, maxChars: 64 };
@@ -71,7 +71,8 @@ test('text eval sets: featurized with the manifest featurizer; bad ones get clea
 
 test('the featurizer travels in the signed manifest, and any change to it breaks the signature', () => {
   const msg: Omit<DesiredStateMessage, 'signature'> = {
-    v: 1, deploymentId: 'd', issuedAt: '2026-11-30T00:00:00.000Z', gates: { maxLatencyP95Ms: 5 },
+    v: 1, deploymentId: 'd', deviceId: 'dev-1', seq: 1, issuedAt: '2026-11-30T00:00:00.000Z', expiresAt: '2026-12-07T00:00:00.000Z',
+    keyId: '0123456789abcdef', gates: { maxLatencyP95Ms: 5 },
     artifact: { id: 'a', name: 'spam', version: '1', precision: 'int8', sha256: 'ab'.repeat(32), size: 10, blockSize: 65536, featurizer: { ...spec } },
   };
   const checked = validateAs(DesiredStateMessage, msg);
@@ -79,6 +80,7 @@ test('the featurizer travels in the signed manifest, and any change to it breaks
   // An unknown featurizer still validates as a message, so the agent can refuse it with a reason.
   assert.ok(validateAs(DesiredStateMessage, { ...msg, artifact: { ...msg.artifact, featurizer: { id: 'future', version: 9, x: 1 } } }).ok);
   const keys = generateSigningKeyPair();
+  msg.keyId = keyIdOf(keys.publicKeyPem);
   const signature = signDesiredState(msg, keys.privateKeyPem);
   assert.ok(verifyDesiredState({ ...msg, signature }, [keys.publicKeyPem]));
   const tampered = { ...msg, artifact: { ...msg.artifact, featurizer: { ...spec, seed: 8 } }, signature };

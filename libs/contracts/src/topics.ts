@@ -35,7 +35,9 @@ export const controlPlaneSubscriptions = {
   report: `${TOPIC_ROOT}/+/report`,
 } as const;
 
-export type DeviceTopicKind = 'hello' | 'status' | 'block-req' | 'progress' | 'report';
+/** What a device may publish, each on its own `…/devices/<id>/<kind>` topic (the broker ACLs are built from it). */
+export const DEVICE_TOPIC_KINDS = ['hello', 'status', 'block-req', 'progress', 'report'] as const;
+export type DeviceTopicKind = (typeof DEVICE_TOPIC_KINDS)[number];
 
 /** Splits `edgefleet/v1/devices/<id>/<kind>`; undefined when the topic is not a device → control plane topic. */
 export function parseDeviceTopic(topic: string): { deviceId: string; kind: DeviceTopicKind } | undefined {
@@ -45,18 +47,15 @@ export function parseDeviceTopic(topic: string): { deviceId: string; kind: Devic
   if (rest.length !== 2) return undefined;
   const [deviceId, kind] = rest as [string, string];
   if (!DEVICE_ID_PATTERN.test(deviceId)) return undefined;
-  switch (kind) {
-    case 'hello':
-    case 'status':
-    case 'block-req':
-    case 'progress':
-    case 'report':
-      return { deviceId, kind };
-    default:
-      return undefined;
-  }
+  return (DEVICE_TOPIC_KINDS as readonly string[]).includes(kind) ? { deviceId, kind: kind as DeviceTopicKind } : undefined;
 }
 
 /** Largest block the control plane sends (AWS IoT's MQTT file delivery uses ≤ 128 KB blocks too). */
 export const MAX_BLOCK_SIZE = 128 * 1024;
 export const DEFAULT_BLOCK_SIZE = 64 * 1024;
+
+/**
+ * Largest MQTT packet the brokers accept (embedded Aedes closes the connection at the packet's header; the
+ * generated Mosquitto config sets max_packet_size): a block plus its topic, with room to spare.
+ */
+export const MAX_MQTT_PACKET_BYTES = 256 * 1024;

@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { plainToInstance } from 'class-transformer';
 import { validateSync, ValidationError } from 'class-validator';
+import { DEFAULT_JSON_LIMITS, JsonLimits, parseJsonBounded, untrustedValueProblems } from './untrusted-json';
 
 export type Validated<T> = { ok: true; value: T } | { ok: false; errors: string[] };
 
@@ -15,27 +16,36 @@ export function formatValidationErrors(errors: ValidationError[], parent = ''): 
   });
 }
 
+/** The options every door validates with: unknown fields are errors, not silently dropped. */
+export const VALIDATOR_OPTIONS = { whitelist: true, forbidNonWhitelisted: true, forbidUnknownValues: true } as const;
+
 /**
- * Checks an untrusted value against a contract class: unknown fields are errors (whitelist +
- * forbidNonWhitelisted), nested objects are validated. The same rules serve HTTP bodies, MQTT payloads and
- * job data.
+ * Checks an untrusted value against a contract class: first untrustedValueProblems (depth, keys such as
+ * `constructor` or `__proto__`, NUL and lone surrogates), then class-validator with unknown fields as errors
+ * (whitelist + forbidNonWhitelisted) and nested objects validated. The same rules serve HTTP bodies, MQTT
+ * payloads and job data. Never throws.
  */
-export function validateAs<T extends object>(cls: Ctor<T>, raw: unknown): Validated<T> {
+export function validateAs<T extends object>(cls: Ctor<T>, raw: unknown, maxDepth: number = DEFAULT_JSON_LIMITS.maxDepth): Validated<T> {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     return { ok: false, errors: ['payload must be a JSON object'] };
   }
+  const problems = untrustedValueProblems(raw, maxDepth);
+  if (problems.length > 0) return { ok: false, errors: problems };
   const value = plainToInstance(cls, raw);
-  const errors = validateSync(value, { whitelist: true, forbidNonWhitelisted: true, forbidUnknownValues: true });
+  const errors = validateSync(value, VALIDATOR_OPTIONS);
   return errors.length === 0 ? { ok: true, value } : { ok: false, errors: formatValidationErrors(errors) };
 }
 
-/** Parses a JSON MQTT payload and validates it; never throws. */
-export function parseMessage<T extends object>(cls: Ctor<T>, payload: Buffer | Uint8Array | string): Validated<T> {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(typeof payload === 'string' ? payload : Buffer.from(payload).toString('utf8'));
-  } catch (err) {
-    return { ok: false, errors: [`payload is not JSON: ${(err as Error).message}`] };
-  }
-  return validateAs(cls, raw);
+/**
+ * Parses an untrusted JSON message (MQTT payload, desired state read by the agent) within `limits` and
+ * validates it against the contract class: the bounded parse runs before class-transformer, so an oversized or
+ * deeply nested payload is refused without building anything from it. Never throws.
+ */
+export function parseMessage<T extends object>(
+  cls: Ctor<T>,
+  payload: Buffer | Uint8Array | string,
+  limits: JsonLimits = DEFAULT_JSON_LIMITS,
+): Validated<T> {
+  const parsed = parseJsonBounded(payload, limits);
+  return parsed.ok ? validateAs(cls, parsed.value, limits.maxDepth) : parsed;
 }

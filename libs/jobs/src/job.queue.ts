@@ -145,6 +145,13 @@ export class JobQueue {
     return this.prisma.job.findUnique({ where: { id: jobId } });
   }
 
+  /** Status and error of several jobs in one query (unknown ids are absent from the map). */
+  async outcomes(jobIds: readonly string[]): Promise<Map<string, { status: JobStatus; error: string | null }>> {
+    if (jobIds.length === 0) return new Map();
+    const rows = await this.prisma.job.findMany({ where: { id: { in: [...new Set(jobIds)] } }, select: { id: true, status: true, error: true } });
+    return new Map(rows.map((r) => [r.id, { status: r.status, error: r.error }]));
+  }
+
   async list(queue: string, page: { limit: number; offset: number }, status?: JobStatus): Promise<{ items: JobRecord[]; total: number }> {
     const where: Prisma.JobWhereInput = { queue, ...(status ? { status } : {}) };
     const [items, total] = await Promise.all([

@@ -1,4 +1,4 @@
-/** Who did something: an API key id, `device:<id>`, or `system`. */
+/** Who did something: `apikey:<id>`, `device:<id>`, `ip:<address>` or `system`. */
 export type Actor = string;
 
 /** Every audited action and the entity it concerns. Adding an action here is how a new mutation gets audited. */
@@ -11,6 +11,16 @@ export interface AuditActions {
   'deployment.create': 'deployment';
   'deployment.report': 'deployment';
   'apikey.create': 'apikey';
+  'signing-key.stage': 'signing-key';
+  'signing-key.activate': 'signing-key';
+  'signing-key.retire': 'signing-key';
+  'device.enroll': 'device';
+  'device.credential.rotate': 'device';
+  'enrollment-token.create': 'enrollment-token';
+  'enrollment-token.revoke': 'enrollment-token';
+  'apikey.revoke': 'apikey';
+  /** Refused logins of one source, aggregated over a window (RefusalAudit), not one row per request. */
+  'auth.refused': 'client';
 }
 
 export type AuditAction = keyof AuditActions;

@@ -1,10 +1,15 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
-import { UnauthorizedError } from '../common/errors';
+import { NotFoundError, UnauthorizedError, InvalidInputError } from '../common/errors';
+import type { Page } from '../common/pagination.dto';
 import { UnitOfWork } from '../db/unit-of-work';
+import type { Db } from '../db/prisma-types';
 import { AuditRepository } from '../audit/audit.repository';
-import { ApiKeyRepository } from './api-key.repository';
-import { apiKeyPrefix, bearerToken, generateApiKey, hashApiKey } from './api-key';
+import type { Actor } from '../audit/audit.types';
+import { ApiKeyRepository, ApiKeySourceName, StoredApiKey } from './api-key.repository';
+import { VerifiedKeyCache, type VerifiedKey } from './verified-key.cache';
+import { apiKeyPrefix, bearerToken, generateApiKey, hashApiKey, keyMatches, lookupIdOf, newSalt, sameText, sha256Hex } from './api-key';
+import type { Role } from './roles';
 
 /** The outcome of ensureAdminKey: the key callers can use, and whether it was generated just now. */
 export interface AdminKey {
@@ -12,52 +17,139 @@ export interface AdminKey {
   generated: boolean;
 }
 
-/** lastUsedAt is informative: write it at most once a minute per key, not on every request. */
+export interface NewKeyRequest {
+  name: string;
+  role: Role;
+  expiresAt?: Date;
+}
+
+/** lastUsedAt is informative: written at most once a minute per key, not on every request. */
 const TOUCH_INTERVAL_MS = 60_000;
 
 @Injectable()
 export class ApiKeyService {
   private readonly log = new Logger('Auth');
+  private readonly cache: VerifiedKeyCache;
 
   constructor(
     private readonly config: AppConfig,
     private readonly keys: ApiKeyRepository,
     private readonly audit: AuditRepository,
     private readonly uow: UnitOfWork,
-  ) {}
+  ) {
+    this.cache = new VerifiedKeyCache(config.apiKeyRecheckMs, (id) => this.keys.findById(id));
+  }
 
   /**
-   * ADMIN_API_KEY, when given, is stored if it is not yet. Otherwise, only when no key exists at all, a key is
-   * generated; it is returned (to be printed once) and never retrievable again.
+   * The start-up rule (docs/architecture.md, "API keys"), applied under a database lock so control planes starting
+   * together apply it one after the other:
+   * - ADMIN_API_KEY set: it is stored (salted) if it is not already; a previous ADMIN_API_KEY and every generated
+   *   bootstrap key are revoked — setting the variable takes over from the generated key.
+   * - ADMIN_API_KEY unset: keys stored from it earlier are revoked (the variable is what makes it valid); when then
+   *   no usable admin key is left, one is generated and returned to be printed once.
+   * Keys created over the API are never touched.
    */
   async ensureAdminKey(): Promise<AdminKey> {
     const given = this.config.adminApiKey;
     return this.uow.transaction(async (tx) => {
+      await this.keys.lockStartupRule(tx);
+      const now = new Date();
+      const envKeys = await this.keys.activeBySource('env', tx);
+      let stored = false;
+      for (const row of envKeys) {
+        if (given !== undefined && !stored && (await keyMatches(given, row))) stored = true;
+        else await this.revokeAtStart(row, given === undefined ? 'ADMIN_API_KEY is no longer set' : 'ADMIN_API_KEY changed', now, tx);
+      }
       if (given !== undefined) {
-        if (!(await this.keys.existsByHash(hashApiKey(given), tx))) await this.store('admin (ADMIN_API_KEY)', given, tx);
+        if (!stored) await this.store({ name: 'admin (ADMIN_API_KEY)', role: 'admin' }, given, null, 'env', 'system', tx);
+        for (const row of await this.keys.activeBySource('bootstrap', tx)) await this.revokeAtStart(row, 'ADMIN_API_KEY is set', now, tx);
         return { key: given, generated: false };
       }
-      if ((await this.keys.count(tx)) > 0) return { generated: false };
-      const key = generateApiKey();
-      await this.store('admin (generated)', key, tx);
+      if ((await this.keys.countActiveAdmins(now, tx)) > 0) return { generated: false };
+      const { key, lookupId } = generateApiKey();
+      await this.store({ name: 'admin (generated)', role: 'admin' }, key, lookupId, 'bootstrap', 'system', tx);
       return { key, generated: true };
     });
   }
 
-  /** The key id behind an Authorization header, or UnauthorizedError. */
-  async authenticate(authorization: string | undefined): Promise<string> {
+  /**
+   * The verified key behind an Authorization header, or UnauthorizedError. A key is verified against the database
+   * (scrypt) once, then served from memory; revocation and role changes are re-read every `apiKeyRecheckMs`.
+   */
+  async authenticate(authorization: string | undefined): Promise<VerifiedKey> {
     const token = bearerToken(authorization);
     if (!token) throw new UnauthorizedError('missing "Authorization: Bearer <api key>" header');
-    const key = await this.keys.findActiveByHash(hashApiKey(token));
-    if (!key) throw new UnauthorizedError('invalid or revoked API key');
-    const now = new Date();
-    if (!key.lastUsedAt || now.getTime() - key.lastUsedAt.getTime() > TOUCH_INTERVAL_MS) await this.keys.touch(key.id, now);
-    return key.id;
+    const digest = sha256Hex(token);
+    const key = await this.cache.get(digest, () => this.verify(token), new Date());
+    if (!key) throw new UnauthorizedError('invalid, expired or revoked API key');
+    this.touch(key.id);
+    return key;
   }
 
-  private async store(name: string, key: string, tx: Parameters<ApiKeyRepository['create']>[1]): Promise<void> {
-    const { id } = await this.keys.create({ name, prefix: apiKeyPrefix(key), hash: hashApiKey(key) }, tx);
-    await this.audit.record({ actor: 'system', action: 'apikey.create', entityType: 'apikey', entityId: id, details: { name } }, tx);
-    this.log.log(`API key ${apiKeyPrefix(key)}… (${name}) stored`);
+  /** The key id of an already verified token without any I/O (rate limiting keys by it), else undefined. */
+  knownKeyId(authorization: string | undefined): string | undefined {
+    const token = bearerToken(authorization);
+    return token ? this.cache.peek(sha256Hex(token))?.id : undefined;
+  }
+
+  async create(req: NewKeyRequest, actor: Actor): Promise<{ key: string; record: StoredApiKey }> {
+    if (req.expiresAt && req.expiresAt.getTime() <= Date.now()) throw new InvalidInputError('expiresAt must be in the future');
+    const { key, lookupId } = generateApiKey();
+    const record = await this.uow.transaction((tx) => this.store(req, key, lookupId, 'api', actor, tx));
+    return { key, record };
+  }
+
+  async list(page: { limit: number; offset: number }, includeRevoked: boolean): Promise<Page<StoredApiKey>> {
+    return { ...(await this.keys.list(page, includeRevoked)), ...page };
+  }
+
+  /** Takes effect at once here and within `apiKeyRecheckMs` on every other control plane. */
+  async revoke(id: string, actor: Actor): Promise<void> {
+    await this.uow.transaction(async (tx) => {
+      if (!(await this.keys.revoke(id, new Date(), tx))) throw new NotFoundError('api key', id);
+      await this.audit.record({ actor, action: 'apikey.revoke', entityType: 'apikey', entityId: id }, tx);
+    });
+    this.cache.forgetId(id);
+    this.log.log(`API key ${id} revoked by ${actor}`);
+  }
+
+  private async verify(token: string): Promise<VerifiedKey | undefined> {
+    const lookupId = lookupIdOf(token);
+    let row: StoredApiKey | null = null;
+    if (lookupId) {
+      const found = await this.keys.findByLookupId(lookupId);
+      if (found && (await keyMatches(token, found))) row = found;
+    } else if (this.config.adminApiKey !== undefined && sameText(token, this.config.adminApiKey)) {
+      // ADMIN_API_KEY is compared with the configured value; its row (kept by ensureAdminKey) gives id and role.
+      row = (await this.keys.activeBySource('env'))[0] ?? null;
+    } else {
+      row = await this.keys.findLegacyByHash(sha256Hex(token));
+    }
+    return row && !row.revokedAt ? { id: row.id, role: row.role, expiresAt: row.expiresAt } : undefined;
+  }
+
+  private touch(id: string): void {
+    if (!this.cache.dueForTouch(id, Date.now(), TOUCH_INTERVAL_MS)) return;
+    this.keys.touch(id, new Date(), TOUCH_INTERVAL_MS).catch((err: unknown) => {
+      this.log.warn(`lastUsedAt of API key ${id} not written: ${err instanceof Error ? err.message : String(err)}`);
+    });
+  }
+
+  private async store(req: { name: string; role: Role; expiresAt?: Date }, key: string, lookupId: string | null, source: ApiKeySourceName, actor: Actor, tx: Db): Promise<StoredApiKey> {
+    const salt = newSalt();
+    const record = await this.keys.create(
+      { name: req.name, prefix: apiKeyPrefix(key), lookupId, hash: await hashApiKey(key, salt), salt, role: req.role, source, createdBy: actor, expiresAt: req.expiresAt ?? null },
+      tx,
+    );
+    await this.audit.record({ actor, action: 'apikey.create', entityType: 'apikey', entityId: record.id, details: { name: req.name, role: req.role, source } }, tx);
+    this.log.log(`API key ${record.prefix}… (${req.name}, ${req.role}) stored`);
+    return record;
+  }
+
+  private async revokeAtStart(row: StoredApiKey, reason: string, at: Date, tx: Db): Promise<void> {
+    await this.keys.revoke(row.id, at, tx);
+    await this.audit.record({ actor: 'system', action: 'apikey.revoke', entityType: 'apikey', entityId: row.id, details: { name: row.name, reason } }, tx);
+    this.cache.forgetId(row.id);
+    this.log.log(`API key ${row.prefix}… (${row.name}) revoked: ${reason}`);
   }
 }

@@ -8,9 +8,9 @@ import { EnvReader } from '../config/env-reader';
  * | env | default | meaning |
  * |---|---|---|
  * | AUTOPILOT_ENABLED | true | run the reconciler in this control plane (several may share one database) |
- * | AUTOPILOT_INTERVAL_MS | 30000 | full reconcile of every target and class (the safety net behind the events) |
- * | AUTOPILOT_WATCH_MS | 1000 | how often pairs waiting on a distillation or a deployment look at it |
- * | AUTOPILOT_EVENT_DELAY_MS | 200 | a hello/report is reconciled this long after it arrives (its own handler commits first) |
+ * | AUTOPILOT_INTERVAL_MS | 600000 | safety pass over every target and class (behind the events; catches what another control plane heard) |
+ * | AUTOPILOT_WATCH_MS | 1000 | how often pairs waiting on a distillation or a deployment look at it (one query) |
+ * | AUTOPILOT_MAX_SHARE_PERCENT | 25 | share of wall time the loop may be busy: after each item it pauses (100/share − 1) × what the item took |
  * | AUTOPILOT_LEASE_MS | 60000 | a reconcile holds its (target, class) this long at most; a crashed holder's lease expires |
  * | AUTOPILOT_MAX_DISTILLATIONS | 2 | distillations per (target, class) before it gives up |
  */
@@ -19,7 +19,8 @@ export class AutopilotConfig {
     readonly enabled: boolean,
     readonly intervalMs: number,
     readonly watchMs: number,
-    readonly eventDelayMs: number,
+    /** 0.05 … 1 (AUTOPILOT_MAX_SHARE_PERCENT / 100). */
+    readonly maxShare: number,
     readonly leaseMs: number,
     readonly maxDistillations: number,
   ) {}
@@ -33,9 +34,9 @@ export class AutopilotConfig {
     const r = new EnvReader(env, problems);
     const cfg = new AutopilotConfig(
       r.flag('AUTOPILOT_ENABLED', true),
-      r.int('AUTOPILOT_INTERVAL_MS', 30_000, 100, 86_400_000),
+      r.int('AUTOPILOT_INTERVAL_MS', 600_000, 100, 86_400_000),
       r.int('AUTOPILOT_WATCH_MS', 1_000, 50, 3_600_000),
-      r.int('AUTOPILOT_EVENT_DELAY_MS', 200, 0, 60_000),
+      r.int('AUTOPILOT_MAX_SHARE_PERCENT', 25, 5, 100) / 100,
       r.int('AUTOPILOT_LEASE_MS', 60_000, 1_000, 3_600_000),
       r.int('AUTOPILOT_MAX_DISTILLATIONS', 2, 0, 20),
     );

@@ -9,23 +9,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { PrismaClient } from '@edgefleet/db';
-import { GraphBuilder } from '@edgefleet/onnx';
 import { startControlPlane, type ControlPlane } from '../bootstrap';
 import { ApiClient, profile } from '../testing/factories';
 import { syntheticCsv, uploadCsvDataset } from '../distillations/testing/distillation-fixtures';
+import { AutopilotScheduler } from './autopilot.scheduler';
 import { AutopilotService } from './autopilot.service';
+import { mlpModel } from './testing/mlp-model';
 
 const FEATURES = 8;
 const CLASSES = 3;
 
-function mlpModel(hidden: number): Buffer {
-  const g = new GraphBuilder(`mlp-${hidden}`);
-  const x = g.input('x', 'float32', ['batch', FEATURES]);
-  const w = (n: number) => Float32Array.from({ length: n }, (_, i) => Math.sin(i) * 0.05);
-  const h = g.op('Relu', [g.op('MatMul', [x, g.initializer('w1', w(FEATURES * hidden), [FEATURES, hidden])])]);
-  g.output(g.op('MatMul', [h, g.initializer('w2', w(hidden * CLASSES), [hidden, CLASSES])]), 'float32', ['batch', CLASSES], 'logits');
-  return Buffer.from(g.toModel());
-}
+const mlp = (hidden: number) => mlpModel(FEATURES, hidden, CLASSES);
 
 describe('fleet targets and the autopilot (PGlite)', () => {
   let dataDir: string;
@@ -49,7 +43,7 @@ describe('fleet targets and the autopilot (PGlite)', () => {
       const res = await api.post('/api/v1/devices', { profile: profile(), ...d });
       assert.equal(res.status, 201, JSON.stringify(res.body));
     }
-    const up = await api.uploadModel({ name: 'mlp-64', version: '1', precision: 'fp32', family: 'fam' }, mlpModel(64));
+    const up = await api.uploadModel({ name: 'mlp-64', version: '1', precision: 'fp32', family: 'fam' }, mlp(64));
     assert.equal(up.status, 201, JSON.stringify(up.body));
     big = up.body.id;
     await prisma.modelArtifact.update({ where: { id: big }, data: { metrics: { accuracy: 0.9 } } });
@@ -141,5 +135,38 @@ describe('fleet targets and the autopilot (PGlite)', () => {
     assert.equal(failed.status, 'failed');
     assert.match(failed.reason, /DatasetError: broken; not retried/);
     assert.equal(await prisma.job.count(), 1);
+  });
+
+  it('an operator can pin a device (the autopilot deploys nothing to it) and pause / resume a target', async () => {
+    const scheduler = cp.app.get(AutopilotScheduler);
+    assert.equal((await api.request('PUT', '/api/v1/pins/nope', {})).status, 404);
+    assert.equal((await api.request('PUT', '/api/v1/pins/pi-2', { reason: 'x'.repeat(501) })).status, 400);
+    const pin = await api.request('PUT', '/api/v1/pins/pi-2', { reason: 'field test' });
+    assert.equal(pin.status, 200, JSON.stringify(pin.body));
+    assert.deepEqual([pin.body.deviceId, pin.body.reason], ['pi-2', 'field test']);
+    assert.equal((await api.get('/api/v1/pins')).body.total, 1);
+    const before = await prisma.deployment.count();
+    const res = await api.post('/api/v1/targets', { name: 'held', family: 'fam', selector: { tags: ['site-a'] }, budget: { maxLatencyP95Ms: 500 } });
+    assert.equal(res.status, 201);
+    await scheduler.idle();
+    const first = await prisma.deployment.findMany({ where: { createdBy: `autopilot:${res.body.id}` }, include: { devices: true } });
+    assert.deepEqual(first.flatMap((d) => d.devices.map((r) => r.deviceId)), ['pi-1'], 'the pinned device is left alone');
+
+    const paused = await api.post(`/api/v1/targets/${res.body.id}/pause`, {});
+    assert.equal(paused.status, 200);
+    assert.equal(paused.body.paused, true);
+    assert.equal((await api.delete('/api/v1/pins/pi-2')).status, 204);
+    await scheduler.idle();
+    assert.deepEqual(await autopilot.reconcilePair(res.body.id, await classOf('pi-2')), { kind: 'paused' });
+    assert.equal(await prisma.deployment.count(), before + 1, 'a paused target deploys nothing, even to a device just unpinned');
+
+    const resumed = await api.post(`/api/v1/targets/${res.body.id}/resume`, {});
+    assert.equal(resumed.body.paused, false);
+    await scheduler.idle();
+    const all = await prisma.deployment.findMany({ where: { createdBy: `autopilot:${res.body.id}` }, include: { devices: true }, orderBy: { createdAt: 'asc' } });
+    assert.deepEqual(all.map((d) => d.devices.map((r) => r.deviceId)), [['pi-1'], ['pi-2']], 'resumed: the unpinned device gets the class\'s variant');
+    assert.equal((await api.post('/api/v1/targets/00000000-0000-4000-8000-000000000000/pause', {})).status, 404);
+    assert.equal((await api.delete('/api/v1/pins/pi-2')).status, 404);
+    await api.delete(`/api/v1/targets/${res.body.id}`);
   });
 });

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { plan, PROBE_FACTOR, UPGRADE_MARGIN, type PlanDistillation, type PlanInput } from './autopilot.planner';
+import { excludedVariants, plan, REMEASURE_FACTOR, PROBE_FACTOR, UPGRADE_MARGIN, type PlanDistillation, type PlanInput } from './autopilot.planner';
 
 const at = new Date('2026-01-01T00:00:00Z');
 const input = (over: Partial<PlanInput> = {}): PlanInput => ({
@@ -75,6 +75,21 @@ describe('autopilot planner', () => {
     assert.deepEqual(plan(input({ devices, recommendation: none })), { kind: 'deploy', artifactId: 'N1', deviceIds: ['d1'] });
     assert.equal((plan(input({ devices, rejected: ['N1', 'N2'], recommendation: none })) as { status: string }).status, 'rejected');
   });
+
+  it('probes a near miss the devices already run (deployed by hand) against the target\'s gates instead of waiting as deploying', () => {
+    const distill = { decision: 'distill-student' as const, student: 'mlp:16', nearMisses: [{ artifactId: 'N1', worstRatio: 1.3 }], reasons: ['no variant fits'] };
+    const byHand = [{ id: 'd1', activeArtifactId: 'N1', unfinishedArtifactIds: [] }, { id: 'd2', activeArtifactId: 'N1', unfinishedArtifactIds: [] }];
+    assert.deepEqual(plan(input({ devices: byHand, recommendation: distill })), { kind: 'deploy', artifactId: 'N1', deviceIds: ['d1', 'd2'] });
+    // Once this target's deployment activated it there, the class is active on it.
+    const passed = plan(input({ devices: byHand, passed: ['N1'], recommendation: distill }));
+    assert.deepEqual([(passed as { status: string }).status, (passed as { artifactId: string }).artifactId], ['active', 'N1']);
+  });
+
+  it('a class whose devices all run the chosen variant is active, whoever deployed it', () => {
+    const byHand = [{ id: 'd1', activeArtifactId: 'A', unfinishedArtifactIds: [] }, { id: 'd2', activeArtifactId: 'A', unfinishedArtifactIds: [] }];
+    const p = plan(input({ devices: byHand }));
+    assert.deepEqual([p.kind, (p as { status: string }).status, (p as { artifactId: string }).artifactId], ['settle', 'active', 'A']);
+  });
 });
 
 describe('autopilot planner: a class running a measured fit does not flap on moved predictions', () => {
@@ -111,5 +126,27 @@ describe('autopilot planner: a class running a measured fit does not flap on mov
   it('gives a device that joins the class the measured fit, not the moved prediction', () => {
     const joined = plan(running({ devices: [{ id: 'd1', activeArtifactId: 'M', unfinishedArtifactIds: [] }, { id: 'd3', activeArtifactId: null, unfinishedArtifactIds: [] }], recommendation: rec('L', [['M', 0.93, 1.2], ['L', 0.9, 0.5]]) }));
     assert.deepEqual(joined, { kind: 'deploy', artifactId: 'M', deviceIds: ['d3'] });
+  });
+});
+
+describe('which refused variants are excluded for good', () => {
+  const miss = (artifactId: string, deploymentId: string, measured: number, limit = 1, gate = 'maxLatencyP95Ms') => ({ artifactId, deploymentId, failedGates: [{ gate, limit, measured }] });
+
+  it(`measures a variant again after one narrow latency miss (≤ ${REMEASURE_FACTOR}× the limit), and excludes it after a second`, () => {
+    assert.deepEqual(excludedVariants([miss('A', 'dep1', 1.6)]), { excluded: [], remeasuring: ['A'] });
+    // Two devices of the class in the same deployment are one measurement campaign, not two.
+    assert.deepEqual(excludedVariants([miss('A', 'dep1', 1.6), miss('A', 'dep1', 1.3)]), { excluded: [], remeasuring: ['A'] });
+    assert.deepEqual(excludedVariants([miss('A', 'dep1', 1.6), miss('A', 'dep2', 1.2)]), { excluded: ['A'], remeasuring: [] });
+  });
+
+  it('excludes at once a wide miss, another gate, two failed gates, or a model that could not run', () => {
+    const { excluded, remeasuring } = excludedVariants([
+      miss('wide', 'd1', 2.5),
+      miss('accuracy', 'd1', 0.5, 0.9, 'minAccuracy'),
+      { artifactId: 'two', deploymentId: 'd1', failedGates: [{ gate: 'maxLatencyP95Ms', limit: 1, measured: 1.1 }, { gate: 'maxMemoryMb', limit: 10, measured: 11 }] },
+      { artifactId: 'crashed', deploymentId: 'd1', failedGates: [] },
+    ]);
+    assert.deepEqual(excluded.sort(), ['accuracy', 'crashed', 'two', 'wide']);
+    assert.deepEqual(remeasuring, []);
   });
 });

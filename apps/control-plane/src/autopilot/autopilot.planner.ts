@@ -48,6 +48,43 @@ export interface PlanInput {
   maxDistillations: number;
 }
 
+/** A device's refusal of a variant in one of this target's deployments, with the gates its report failed. */
+export interface PlanRefusal {
+  artifactId: string;
+  deploymentId: string;
+  failedGates: Array<{ gate: string; limit: number; measured?: number }>;
+}
+
+/**
+ * How far over its latency limit a refusal may have measured and still be measured again. A sub-millisecond p95 on
+ * a busy host moves 2–3× under a neighbour's burst (the agent already benchmarks such a miss twice); one more
+ * deployment settles it where one unlucky benchmark would exclude a variant for good.
+ */
+export const REMEASURE_FACTOR = 2;
+
+const narrowLatencyMiss = (r: PlanRefusal) => r.failedGates.length === 1 && r.failedGates[0]!.gate === 'maxLatencyP95Ms'
+  && r.failedGates[0]!.measured !== undefined && r.failedGates[0]!.measured <= REMEASURE_FACTOR * r.failedGates[0]!.limit;
+
+/**
+ * Variants excluded for good from a class: refused in two deployments, or once for any reason other than a narrow
+ * latency miss (an accuracy or memory gate, a model that could not run, a wide miss). A variant refused once by a
+ * narrow latency miss stays a candidate, so it is measured again (chosen, or probed as a near miss) before it is
+ * excluded on evidence rather than on one benchmark.
+ */
+export function excludedVariants(refusals: readonly PlanRefusal[]): { excluded: string[]; remeasuring: string[] } {
+  const by = new Map<string, { deployments: Set<string>; narrow: boolean }>();
+  for (const r of refusals) {
+    const e = by.get(r.artifactId) ?? { deployments: new Set<string>(), narrow: true };
+    e.deployments.add(r.deploymentId);
+    e.narrow &&= narrowLatencyMiss(r);
+    by.set(r.artifactId, e);
+  }
+  const excluded: string[] = [];
+  const remeasuring: string[] = [];
+  for (const [id, e] of by) (e.deployments.size >= 2 || !e.narrow ? excluded : remeasuring).push(id);
+  return { excluded, remeasuring };
+}
+
 export type Plan =
   | { kind: 'deploy'; artifactId: string; deviceIds: string[] }
   | { kind: 'distill'; student: string }
@@ -75,7 +112,9 @@ function measuredOverPredicted(input: PlanInput): Plan | undefined {
   }
   const probe = input.recommendation.nearMisses?.find((m) => m.worstRatio <= PROBE_FACTOR && !rejected.includes(m.artifactId) && !passed.includes(m.artifactId));
   if (!probe) return undefined;
-  const todo = devices.filter((d) => d.activeArtifactId !== probe.artifactId && !d.unfinishedArtifactIds.includes(probe.artifactId));
+  // Devices already running it (deployed by hand, or by another target) get it again: the probe is a benchmark
+  // against this target's gates, and without it the pair would wait as `deploying` on a deployment that never comes.
+  const todo = devices.filter((d) => !d.unfinishedArtifactIds.includes(probe.artifactId));
   if (todo.length > 0) return { kind: 'deploy', artifactId: probe.artifactId, deviceIds: todo.map((d) => d.id) };
   return { kind: 'settle', status: 'deploying', artifactId: probe.artifactId, reason: `trying ${probe.artifactId}, predicted ${probe.worstRatio.toFixed(2)}× its budget` };
 }

@@ -4,9 +4,8 @@ import type { Db } from '../db/prisma-types';
 import { isUniqueViolation } from '../db/prisma-types';
 import { ConflictError } from '../common/errors';
 import {
-  autopilotActor, AutopilotStatusName, ClassStateRecord, FleetBudget, FleetDistillSettings, TargetRecord, FleetSelector,
+  AutopilotStatusName, PinRecord, ClassStateRecord, FleetBudget, FleetDistillSettings, TargetRecord, FleetSelector,
 } from './autopilot.types';
-import type { PlanDevice, PlanDistillation } from './autopilot.planner';
 
 export interface NewTarget {
   name: string;
@@ -18,7 +17,8 @@ export interface NewTarget {
 }
 
 export interface StateChange {
-  status: AutopilotStatusName;
+  /** Absent: the status stays as it was (e.g. every device of the class is pinned). */
+  status?: AutopilotStatusName;
   decision?: string | null;
   chosenArtifactId?: string | null;
   distillationJobId?: string | null;
@@ -27,14 +27,12 @@ export interface StateChange {
   details?: Record<string, unknown>;
 }
 
-const UNFINISHED = ['pending', 'downloading', 'verifying', 'benchmarking'] as const;
-const REFUSED = ['rejected', 'failed'] as const;
-
 const plain = (v: unknown) => JSON.parse(JSON.stringify(v)) as Prisma.InputJsonObject;
 
 const toTarget = (t: FleetTarget): TargetRecord => ({
   id: t.id, name: t.name, family: t.family, selector: t.selector as FleetSelector, budget: t.budget as unknown as FleetBudget,
-  distill: (t.distill as FleetDistillSettings | null) ?? undefined, createdBy: t.createdBy, createdAt: t.createdAt, updatedAt: t.updatedAt,
+  distill: (t.distill as FleetDistillSettings | null) ?? undefined, createdBy: t.createdBy, pausedAt: t.pausedAt, pausedBy: t.pausedBy,
+  createdAt: t.createdAt, updatedAt: t.updatedAt,
 });
 
 const toState = (s: TargetClassState): ClassStateRecord => ({
@@ -42,7 +40,10 @@ const toState = (s: TargetClassState): ClassStateRecord => ({
   distillationJobId: s.distillationJobId, deploymentId: s.deploymentId, reason: s.reason, details: s.details, updatedAt: s.updatedAt,
 });
 
-/** Fleet targets, their per-class state and distillations, and the fleet facts a reconcile reads. */
+/**
+ * Fleet targets, their per-class state and the distillations claimed for them — the autopilot's own tables. What
+ * it reads of the fleet (devices, deployments, jobs, reports) it asks the owning modules' services.
+ */
 @Injectable()
 export class AutopilotRepository {
   constructor(@Inject(PrismaClient) private readonly prisma: PrismaClient) {}
@@ -71,6 +72,46 @@ export class AutopilotRepository {
     return { items: items.map(toTarget), total };
   }
 
+  /** Every target, oldest first (what the autopilot matches events against; a fleet has tens to hundreds). */
+  async allTargets(): Promise<TargetRecord[]> {
+    return (await this.prisma.fleetTarget.findMany({ orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] })).map(toTarget);
+  }
+
+  /** Pauses (`by` set) or resumes (`by` null) the target; undefined when it does not exist. */
+  async setPaused(id: string, by: string | null): Promise<TargetRecord | undefined> {
+    const { count } = await this.prisma.fleetTarget.updateMany({ where: { id }, data: by ? { pausedAt: new Date(), pausedBy: by } : { pausedAt: null, pausedBy: null } });
+    return count === 1 ? this.findTarget(id) : undefined;
+  }
+
+  /** Pins the device (or updates its pin's reason); false when the device does not exist. */
+  async pin(deviceId: string, pinnedBy: string, reason: string | null): Promise<PinRecord | undefined> {
+    try {
+      return await this.prisma.autopilotPin.upsert({ where: { deviceId }, create: { deviceId, pinnedBy, reason }, update: { pinnedBy, reason } });
+    } catch (err) {
+      if ((err as { code?: unknown }).code === 'P2003') return undefined; // no such device (foreign key)
+      throw err;
+    }
+  }
+
+  async unpin(deviceId: string): Promise<boolean> {
+    return (await this.prisma.autopilotPin.deleteMany({ where: { deviceId } })).count === 1;
+  }
+
+  async listPins(page: { limit: number; offset: number }): Promise<{ items: PinRecord[]; total: number }> {
+    const [items, total] = await Promise.all([
+      this.prisma.autopilotPin.findMany({ orderBy: [{ createdAt: 'asc' }, { deviceId: 'asc' }], take: page.limit, skip: page.offset }),
+      this.prisma.autopilotPin.count(),
+    ]);
+    return { items, total };
+  }
+
+  /** Which of these devices are pinned (one query). */
+  async pinnedAmong(deviceIds: readonly string[]): Promise<Set<string>> {
+    if (deviceIds.length === 0) return new Set();
+    const rows = await this.prisma.autopilotPin.findMany({ where: { deviceId: { in: [...deviceIds] } }, select: { deviceId: true } });
+    return new Set(rows.map((r) => r.deviceId));
+  }
+
   async deleteTarget(id: string): Promise<boolean> {
     const { count } = await this.prisma.fleetTarget.deleteMany({ where: { id } });
     return count === 1;
@@ -89,56 +130,9 @@ export class AutopilotRepository {
     });
   }
 
-  /** Device classes present among the target's devices. */
-  async classesOf(selector: FleetSelector): Promise<string[]> {
-    const rows = await this.prisma.device.findMany({ where: this.deviceWhere(selector), distinct: ['profileClass'], select: { profileClass: true } });
-    return rows.map((r) => r.profileClass);
-  }
-
-  /** The device's class and tags (undefined for an unknown device). */
-  async device(id: string): Promise<{ profileClass: string; tags: string[] } | undefined> {
-    return (await this.prisma.device.findUnique({ where: { id }, select: { profileClass: true, tags: true } })) ?? undefined;
-  }
-
-  /** The target's devices of one class, with what each runs and installs. */
-  async devicesOf(selector: FleetSelector, profileClass: string): Promise<PlanDevice[]> {
-    const rows = await this.prisma.device.findMany({
-      where: { ...this.deviceWhere(selector), profileClass },
-      orderBy: { id: 'asc' },
-      select: {
-        id: true, activeArtifactId: true,
-        deployments: { where: { state: { in: [...UNFINISHED] } }, select: { deployment: { select: { artifactId: true } } } },
-      },
-    });
-    return rows.map((d) => ({ id: d.id, activeArtifactId: d.activeArtifactId, unfinishedArtifactIds: d.deployments.map((x) => x.deployment.artifactId) }));
-  }
-
-  /** Artifacts that devices of this class rejected or could not run in deployments this target's autopilot made. */
-  async rejectedArtifacts(targetId: string, profileClass: string): Promise<string[]> {
-    const rows = await this.prisma.deploymentDevice.findMany({
-      where: { state: { in: [...REFUSED] }, device: { profileClass }, deployment: { createdBy: autopilotActor(targetId) } },
-      select: { deployment: { select: { artifactId: true } } },
-    });
-    return [...new Set(rows.map((r) => r.deployment.artifactId))];
-  }
-
-  /** Variants this target's deployments activated on devices of the class (they passed its gates there). */
-  async passedArtifacts(targetId: string, profileClass: string): Promise<string[]> {
-    const rows = await this.prisma.deploymentDevice.findMany({
-      where: { state: 'active', device: { profileClass }, deployment: { createdBy: autopilotActor(targetId) } },
-      select: { deployment: { select: { artifactId: true } } },
-    });
-    return [...new Set(rows.map((r) => r.deployment.artifactId))];
-  }
-
-  async distillations(targetId: string, profileClass: string): Promise<PlanDistillation[]> {
-    const rows = await this.prisma.targetDistillation.findMany({ where: { targetId, profileClass }, orderBy: { createdAt: 'asc' } });
-    const jobIds = rows.map((r) => r.jobId).filter((j): j is string => j !== null);
-    const jobs = new Map((await this.prisma.job.findMany({ where: { id: { in: jobIds } }, select: { id: true, status: true, error: true } })).map((j) => [j.id, j]));
-    return rows.map((r) => {
-      const job = r.jobId ? jobs.get(r.jobId) : undefined;
-      return { student: r.student, jobId: r.jobId, status: job?.status ?? 'unqueued', error: job?.error, createdAt: r.createdAt };
-    });
+  /** The students claimed for the pair, oldest first, with the job each was queued as (null: could not be queued). */
+  async distillations(targetId: string, profileClass: string): Promise<Array<{ student: string; jobId: string | null; createdAt: Date }>> {
+    return this.prisma.targetDistillation.findMany({ where: { targetId, profileClass }, orderBy: { createdAt: 'asc' }, select: { student: true, jobId: true, createdAt: true } });
   }
 
   /** Claims the right to queue this student for the pair; false when it was claimed before (by anyone). */
@@ -157,11 +151,12 @@ export class AutopilotRepository {
    * agree. False when another reconcile holds an unexpired lease.
    */
   async acquire(targetId: string, profileClass: string, owner: string, leaseMs: number, db: Db = this.prisma): Promise<boolean> {
-    await db.targetClassState.createMany({ data: [{ targetId, profileClass }], skipDuplicates: true });
+    // One statement: the row is created on first sight, else its lease taken if free (or already ours).
     const n = await db.$executeRaw`
-      UPDATE "TargetClassState" SET "leaseOwner" = ${owner}, "leaseExpiresAt" = now() + (${leaseMs} * interval '1 millisecond')
-      WHERE "targetId" = ${targetId} AND "profileClass" = ${profileClass}
-        AND ("leaseExpiresAt" IS NULL OR "leaseExpiresAt" < now() OR "leaseOwner" = ${owner})`;
+      INSERT INTO "TargetClassState" ("id", "targetId", "profileClass", "leaseOwner", "leaseExpiresAt", "updatedAt")
+      VALUES (gen_random_uuid()::text, ${targetId}, ${profileClass}, ${owner}, now() + (${leaseMs} * interval '1 millisecond'), now())
+      ON CONFLICT ("targetId", "profileClass") DO UPDATE SET "leaseOwner" = EXCLUDED."leaseOwner", "leaseExpiresAt" = EXCLUDED."leaseExpiresAt"
+      WHERE "TargetClassState"."leaseExpiresAt" IS NULL OR "TargetClassState"."leaseExpiresAt" < now() OR "TargetClassState"."leaseOwner" = ${owner}`;
     return n === 1;
   }
 
@@ -172,7 +167,7 @@ export class AutopilotRepository {
       data: {
         leaseOwner: null, leaseExpiresAt: null,
         ...(change ? {
-          status: change.status,
+          ...(change.status !== undefined ? { status: change.status } : {}),
           ...(change.decision !== undefined ? { decision: change.decision } : {}),
           ...(change.chosenArtifactId !== undefined ? { chosenArtifactId: change.chosenArtifactId } : {}),
           ...(change.distillationJobId !== undefined ? { distillationJobId: change.distillationJobId } : {}),
@@ -184,16 +179,5 @@ export class AutopilotRepository {
     });
   }
 
-  /** Status of a deployment and whether every device of it has finished. */
-  async deploymentStatus(id: string): Promise<string | undefined> {
-    return (await this.prisma.deployment.findUnique({ where: { id }, select: { status: true } }))?.status;
-  }
 
-  async jobStatus(id: string): Promise<string | undefined> {
-    return (await this.prisma.job.findUnique({ where: { id }, select: { status: true } }))?.status;
-  }
-
-  private deviceWhere(selector: FleetSelector): Prisma.DeviceWhereInput {
-    return selector.tags && selector.tags.length > 0 ? { tags: { hasSome: selector.tags } } : {};
-  }
 }

@@ -1,95 +1,113 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { ModuleRef } from '@nestjs/core';
 import { randomUUID } from 'node:crypto';
 import { isDomainError } from '../common/errors';
 import { DeploymentsService } from '../deployments/deployment.service';
+import { DevicesService } from '../devices/device.service';
 import { DistillationsService } from '../distillations/distillation.service';
 import { SelectionService, type RecommendationResult } from '../selection/selection.service';
 import { AutopilotConfig } from './autopilot.config';
-import { plan, type Plan, type PlanRecommendation } from './autopilot.planner';
+import { excludedVariants, plan, type Plan, type PlanDevice, type PlanDistillation, type PlanRecommendation } from './autopilot.planner';
 import { AutopilotRepository, type StateChange } from './autopilot.repository';
 import { autopilotActor, type TargetRecord } from './autopilot.types';
 
 /** What one reconcile of a (target, class) did. */
-export type ReconcileOutcome = { kind: 'busy' } | { kind: 'gone' } | { kind: 'done'; plan: Plan; status: string } | { kind: 'error'; reason: string };
+export type ReconcileOutcome = { kind: 'busy' } | { kind: 'gone' } | { kind: 'paused' } | { kind: 'pinned' } | { kind: 'done'; plan: Plan; status: string } | { kind: 'error'; reason: string };
+
+export interface Pair {
+  targetId: string;
+  profileClass: string;
+}
+
+const selects = (t: TargetRecord, tags: readonly string[]) => !t.selector.tags?.length || t.selector.tags.some((tag) => tags.includes(tag));
 
 /**
  * Reconciles one (target, device class) at a time: recommend → plan → act → record. Idempotent (each step reads
  * the database, so running it twice changes nothing) and safe with several control planes: the pair's lease in
  * its state row lets one reconcile at a time act on it, and distillations are claimed per student spec.
+ *
+ * A reconcile costs a fixed number of queries whatever the fleet's size (no query per device, job or report); the
+ * fleet facts come from the owning modules (devices, deployments, distillations, selection).
  */
 @Injectable()
 export class AutopilotService {
   private readonly log = new Logger('Autopilot');
   /** Lease owner name of this control plane. */
   readonly owner = `cp-${randomUUID().slice(0, 8)}`;
-  private distillationsService?: DistillationsService;
 
   constructor(
     private readonly repo: AutopilotRepository,
     private readonly selection: SelectionService,
     private readonly deployments: DeploymentsService,
-    private readonly moduleRef: ModuleRef,
+    private readonly devices: DevicesService,
+    private readonly distillations: DistillationsService,
     private readonly config: AutopilotConfig,
   ) {}
 
-  /**
-   * DistillationsModule is a dynamic module built with the distillation config; importing it a second time here
-   * would build a second queue and worker, so its service is looked up in the running application instead.
-   */
-  private get distillations(): DistillationsService {
-    this.distillationsService ??= this.moduleRef.get(DistillationsService, { strict: false });
-    return this.distillationsService;
+  /** Every (target, class) of the fleet (the safety pass): one query for the targets, one per target for its classes. */
+  async allPairs(): Promise<Pair[]> {
+    const out: Pair[] = [];
+    for (const t of await this.repo.allTargets()) out.push(...(await this.pairsOfTarget(t)));
+    return out;
   }
 
-  /** Every class of every target. */
-  async reconcileAll(): Promise<void> {
-    const { items } = await this.repo.listTargets();
-    for (const t of items) await this.reconcileTarget(t);
-  }
-
-  async reconcileTarget(targetOrId: TargetRecord | string): Promise<void> {
+  async pairsOfTarget(targetOrId: TargetRecord | string): Promise<Pair[]> {
     const target = typeof targetOrId === 'string' ? await this.repo.findTarget(targetOrId) : targetOrId;
-    if (!target) return;
-    for (const cls of await this.repo.classesOf(target.selector)) await this.reconcilePair(target.id, cls);
+    if (!target || target.pausedAt) return [];
+    return (await this.devices.classesOf(target.selector.tags ?? [])).map((profileClass) => ({ targetId: target.id, profileClass }));
   }
 
-  /** The pairs a device belongs to (after its hello or report). */
-  async pairsOfDevice(deviceId: string): Promise<Array<{ targetId: string; profileClass: string }>> {
-    const device = await this.repo.device(deviceId);
-    if (!device) return [];
-    const { items } = await this.repo.listTargets();
-    return items
-      .filter((t) => !t.selector.tags?.length || t.selector.tags.some((tag) => device.tags.includes(tag)))
-      .map((t) => ({ targetId: t.id, profileClass: device.profileClass }));
+  /** The pairs a device belongs to, from what the event said about it (no device query). */
+  async pairsOfDevice(d: { profileClass: string; tags: readonly string[] }): Promise<Pair[]> {
+    return (await this.repo.allTargets()).filter((t) => !t.pausedAt && selects(t, d.tags)).map((t) => ({ targetId: t.id, profileClass: d.profileClass }));
   }
 
-  /** Pairs whose job or deployment has moved on since they last looked (what the watch timer re-reconciles). */
-  async pairsDue(): Promise<Array<{ targetId: string; profileClass: string }>> {
-    const due: Array<{ targetId: string; profileClass: string }> = [];
-    for (const w of await this.repo.listWaiting()) {
-      if (w.status === 'distilling' && w.distillationJobId) {
-        const s = await this.repo.jobStatus(w.distillationJobId);
-        if (s !== 'queued' && s !== 'running') due.push(w);
-      } else if (w.status === 'deploying' && w.deploymentId) {
-        const s = await this.repo.deploymentStatus(w.deploymentId);
-        if (s !== 'in_progress') due.push(w);
-      } else {
-        due.push(w);
-      }
-    }
-    return due;
+  /** The pairs of a device known by id only (after a report). */
+  async pairsOfDeviceId(deviceId: string): Promise<Pair[]> {
+    const d = await this.devices.find(deviceId);
+    return d ? this.pairsOfDevice(d) : [];
+  }
+
+  /** New variants of a family: every pair of the targets of that family may now choose differently. */
+  async pairsOfFamily(family: string | null): Promise<Pair[]> {
+    const out: Pair[] = [];
+    for (const t of await this.repo.allTargets()) if (family === null || t.family === family) out.push(...(await this.pairsOfTarget(t)));
+    return out;
+  }
+
+  /**
+   * Pairs whose job or deployment has moved on since they last looked (what the watch timer re-reconciles): one
+   * query for the waiting pairs, then one for all their deployments and one for all their jobs.
+   */
+  async pairsDue(): Promise<Pair[]> {
+    const waiting = await this.repo.listWaiting();
+    if (waiting.length === 0) return [];
+    const ids = (pick: (w: (typeof waiting)[number]) => string | null) => waiting.map(pick).filter((x): x is string => x !== null);
+    const [deployments, jobs] = await Promise.all([
+      this.deployments.statuses(ids((w) => (w.status === 'deploying' ? w.deploymentId : null))),
+      this.distillations.outcomes(ids((w) => (w.status === 'distilling' ? w.distillationJobId : null))),
+    ]);
+    return waiting.filter((w) => {
+      if (w.status === 'distilling' && w.distillationJobId) return !['queued', 'running'].includes(jobs.get(w.distillationJobId)?.status ?? 'gone');
+      if (w.status === 'deploying' && w.deploymentId) return deployments.get(w.deploymentId) !== 'in_progress';
+      return true;
+    }).map(({ targetId, profileClass }) => ({ targetId, profileClass }));
   }
 
   async reconcilePair(targetId: string, profileClass: string): Promise<ReconcileOutcome> {
     const target = await this.repo.findTarget(targetId);
     if (!target) return { kind: 'gone' };
+    if (target.pausedAt) return { kind: 'paused' }; // an operator holds it: nothing is planned, the row stays as it was
     if (!(await this.repo.acquire(targetId, profileClass, this.owner, this.config.leaseMs))) return { kind: 'busy' };
     let change: StateChange | undefined;
     try {
-      const { p, rec, rejected } = await this.decide(target, profileClass);
-      change = await this.act(target, profileClass, p, rec, rejected);
-      return { kind: 'done', plan: p, status: change.status };
+      const decided = await this.decide(target, profileClass);
+      if (!decided) {
+        change = { reason: 'every device of the class is pinned: the autopilot leaves them alone' };
+        return { kind: 'pinned' };
+      }
+      const { p, rec, rejected, remeasuring } = decided;
+      change = await this.act(target, profileClass, p, rec, rejected, remeasuring);
+      return { kind: 'done', plan: p, status: change.status! };
     } catch (err) {
       // A reconcile that cannot finish says why in the state row; the next event or tick tries again.
       const reason = err instanceof Error ? err.message : String(err);
@@ -102,22 +120,41 @@ export class AutopilotService {
   }
 
   private async decide(target: TargetRecord, profileClass: string) {
-    const [devices, rejected, passed, distillations] = await Promise.all([
-      this.repo.devicesOf(target.selector, profileClass),
-      this.repo.rejectedArtifacts(target.id, profileClass),
-      this.repo.passedArtifacts(target.id, profileClass),
-      this.repo.distillations(target.id, profileClass),
-    ]);
+    // Sequential on purpose: a reconcile holds at most one connection, so requests are never queued behind it.
+    const { devices, pinned } = await this.members(target, profileClass);
+    if (devices.length === 0 && pinned > 0) return undefined;
+    const { passed, refusals } = await this.deployments.classOutcomes(autopilotActor(target.id), profileClass);
+    const { excluded: rejected, remeasuring } = excludedVariants(refusals);
+    const distillations = await this.distillationsOf(target.id, profileClass);
     const rec = await this.selection.recommend(profileClass, { family: target.family, ...target.budget, excludeVariantIds: rejected });
     const p = plan({
       recommendation: summarize(rec), devices, rejected, passed, distillations,
       canDistill: target.distill !== undefined, maxDistillations: this.config.maxDistillations,
     });
-    return { p, rec, rejected };
+    return { p, rec, rejected, remeasuring };
   }
 
-  private async act(target: TargetRecord, profileClass: string, p: Plan, rec: RecommendationResult, rejected: string[]): Promise<StateChange> {
-    const details = detailsOf(rec, rejected);
+  /** The class's devices in the target that are not pinned, with what each runs and installs; and how many are pinned. */
+  private async members(target: TargetRecord, profileClass: string): Promise<{ devices: PlanDevice[]; pinned: number }> {
+    const all = await this.devices.classMembers(target.selector.tags ?? [], profileClass);
+    const pinned = await this.repo.pinnedAmong(all.map((m) => m.id));
+    const members = all.filter((m) => !pinned.has(m.id));
+    const unfinished = await this.deployments.unfinishedArtifacts(members.map((m) => m.id));
+    const devices = members.map((m) => ({ id: m.id, activeArtifactId: m.activeArtifactId, unfinishedArtifactIds: unfinished.get(m.id) ?? [] }));
+    return { devices, pinned: pinned.size };
+  }
+
+  private async distillationsOf(targetId: string, profileClass: string): Promise<PlanDistillation[]> {
+    const rows = await this.repo.distillations(targetId, profileClass);
+    const jobs = await this.distillations.outcomes(rows.map((r) => r.jobId).filter((j): j is string => j !== null));
+    return rows.map((r) => {
+      const job = r.jobId ? jobs.get(r.jobId) : undefined;
+      return { student: r.student, jobId: r.jobId, status: job?.status ?? 'unqueued', error: job?.error, createdAt: r.createdAt };
+    });
+  }
+
+  private async act(target: TargetRecord, profileClass: string, p: Plan, rec: RecommendationResult, rejected: string[], remeasuring: string[]): Promise<StateChange> {
+    const details = detailsOf(rec, rejected, remeasuring);
     const decision = rec.decision;
     const name = `${target.name}/${profileClass.slice(0, 8)}`;
     switch (p.kind) {
@@ -167,7 +204,7 @@ function summarize(r: RecommendationResult): PlanRecommendation {
 }
 
 /** The part of a recommendation worth keeping on the state row (GET /targets/:id shows it). */
-function detailsOf(r: RecommendationResult, rejected: string[]): Record<string, unknown> {
+function detailsOf(r: RecommendationResult, rejected: string[], remeasuring: string[]): Record<string, unknown> {
   const brief = (c: RecommendationResult['chosen']) => c && ({
     artifactId: c.variantId, name: c.name, precision: c.precision, predictedLatencyP95Ms: c.predictedLatencyP95Ms, latencySource: c.latencySource,
     predictedMemoryMb: c.predictedMemoryMb, accuracy: c.accuracy ?? null, fits: c.fits,
@@ -180,5 +217,6 @@ function detailsOf(r: RecommendationResult, rejected: string[]): Record<string, 
     ...(r.smallestStudent ? { smallestStudent: { spec: r.smallestStudent.student, macs: r.smallestStudent.macs, predictedLatencyP95Ms: r.smallestStudent.predictedLatencyP95Ms } } : {}),
     candidates: r.candidates.length,
     rejectedArtifactIds: rejected,
+    ...(remeasuring.length ? { remeasuringArtifactIds: remeasuring } : {}),
   };
 }

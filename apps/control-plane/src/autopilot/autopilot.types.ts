@@ -33,8 +33,19 @@ export interface TargetRecord {
   budget: FleetBudget;
   distill?: FleetDistillSettings;
   createdBy: string | null;
+  /** Set while an operator has paused the autopilot for this target. */
+  pausedAt: Date | null;
+  pausedBy: string | null;
   createdAt: Date;
   updatedAt: Date;
+}
+
+/** A device the autopilot leaves alone. */
+export interface PinRecord {
+  deviceId: string;
+  reason: string | null;
+  pinnedBy: string;
+  createdAt: Date;
 }
 
 export interface ClassStateRecord {

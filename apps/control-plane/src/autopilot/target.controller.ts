@@ -1,18 +1,20 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Body, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation } from '@nestjs/swagger';
 import { CurrentActor } from '../auth/actor.decorator';
 import type { Actor } from '../audit/audit.types';
-import { ApiErrorResponses } from '../openapi/api-error-responses';
-import { CreateTargetDto, ListTargetsQueryDto, TargetDetailView, TargetPageView, TargetView, toClassStateView, toTargetView } from './target.dto';
+import { Page, mapPage } from '../common/pagination.dto';
+import { ApiController } from '../openapi/api-controller.decorator';
+import { ApiPageResponse } from '../openapi/page.view';
+import { CreateTargetDto, ListTargetsQueryDto, TargetDetailView, TargetView, toClassStateView, toTargetView } from './target.dto';
 import { TargetsService } from './target.service';
+import { Roles } from '../auth/roles';
 
-@ApiTags('targets')
-@ApiBearerAuth()
-@ApiErrorResponses()
-@Controller('targets')
+@ApiController('targets')
+@Roles('viewer')
 export class TargetController {
   constructor(private readonly targets: TargetsService) {}
 
+  @Roles('operator')
   @Post()
   @ApiOperation({ summary: 'Create a fleet target: its devices get the most accurate variant that fits its budget, distilled if need be' })
   @ApiCreatedResponse({ type: TargetView })
@@ -21,10 +23,9 @@ export class TargetController {
   }
 
   @Get()
-  @ApiOkResponse({ type: TargetPageView })
-  async list(@Query() q: ListTargetsQueryDto): Promise<TargetPageView> {
-    const page = await this.targets.list(q);
-    return { ...page, items: page.items.map(toTargetView) };
+  @ApiPageResponse(TargetView)
+  async list(@Query() q: ListTargetsQueryDto): Promise<Page<TargetView>> {
+    return mapPage(await this.targets.list(q), toTargetView);
   }
 
   @Get(':id')
@@ -35,6 +36,25 @@ export class TargetController {
     return { ...toTargetView(target), classes: classes.map(toClassStateView) };
   }
 
+  @Roles('operator')
+  @Post(':id/pause')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Pause the autopilot for this target: it deploys and distils nothing for it until resumed' })
+  @ApiOkResponse({ type: TargetView })
+  async pause(@Param('id') id: string, @CurrentActor() actor: Actor): Promise<TargetView> {
+    return toTargetView(await this.targets.pause(id, actor));
+  }
+
+  @Roles('operator')
+  @Post(':id/resume')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Resume the autopilot for this target (its classes are reconciled at once)' })
+  @ApiOkResponse({ type: TargetView })
+  async resume(@Param('id') id: string): Promise<TargetView> {
+    return toTargetView(await this.targets.resume(id));
+  }
+
+  @Roles('operator')
   @Delete(':id')
   @HttpCode(204)
   @ApiNoContentResponse()

@@ -79,6 +79,9 @@ export class TargetView {
   @ApiProperty({ type: TargetBudgetDto }) budget!: TargetBudgetDto;
   @ApiPropertyOptional({ type: TargetDistillDto, nullable: true }) distill!: TargetDistillDto | null;
   @ApiPropertyOptional({ type: String, nullable: true }) createdBy!: string | null;
+  @ApiProperty({ description: 'true while an operator has paused the autopilot for this target' }) paused!: boolean;
+  @ApiPropertyOptional({ type: String, format: 'date-time', nullable: true }) pausedAt!: string | null;
+  @ApiPropertyOptional({ type: String, nullable: true }) pausedBy!: string | null;
   @ApiProperty({ format: 'date-time' }) createdAt!: string;
 }
 
@@ -86,18 +89,11 @@ export class TargetDetailView extends TargetView {
   @ApiProperty({ type: [ClassStateView], description: 'one row per device class among the target\'s devices' }) classes!: ClassStateView[];
 }
 
-export class TargetPageView {
-  @ApiProperty({ type: [TargetView] }) items!: TargetView[];
-  @ApiProperty() total!: number;
-  @ApiProperty() limit!: number;
-  @ApiProperty() offset!: number;
-}
-
 export class ListTargetsQueryDto extends PageQueryDto {}
 
 export const toTargetView = (t: TargetRecord): TargetView => ({
   id: t.id, name: t.name, family: t.family, selector: t.selector, budget: t.budget, distill: t.distill ?? null, createdBy: t.createdBy,
-  createdAt: t.createdAt.toISOString(),
+  paused: t.pausedAt !== null, pausedAt: t.pausedAt?.toISOString() ?? null, pausedBy: t.pausedBy, createdAt: t.createdAt.toISOString(),
 });
 
 export const toClassStateView = (s: ClassStateRecord): ClassStateView => ({

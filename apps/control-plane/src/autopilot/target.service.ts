@@ -40,6 +40,21 @@ export class TargetsService {
     return { ...(await this.repo.listTargets(page)), ...page };
   }
 
+  /** Holds the autopilot off the target's devices until resumed (what they run stays; state rows keep their last word). */
+  async pause(id: string, actor: Actor): Promise<TargetRecord> {
+    const t = await this.repo.setPaused(id, actor);
+    if (!t) throw new NotFoundError('target', id);
+    return t;
+  }
+
+  /** Hands the target back to the autopilot, which reconciles its classes at once. */
+  async resume(id: string): Promise<TargetRecord> {
+    const t = await this.repo.setPaused(id, null);
+    if (!t) throw new NotFoundError('target', id);
+    this.scheduler.targetCreated(id);
+    return t;
+  }
+
   /** Stops the autopilot for this segment; what devices run stays as it is. */
   async remove(id: string): Promise<void> {
     if (!(await this.repo.deleteTarget(id))) throw new NotFoundError('target', id);

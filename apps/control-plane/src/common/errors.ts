@@ -22,6 +22,11 @@ export class UnauthorizedError extends DomainError {
   readonly status = 401;
 }
 
+/** Authenticated, but not allowed to do this, e.g. the key's role does not allow the route (403). */
+export class ForbiddenError extends DomainError {
+  readonly status = 403;
+}
+
 export class NotFoundError extends DomainError {
   readonly status = 404;
   constructor(readonly entity: string, readonly id: string) {

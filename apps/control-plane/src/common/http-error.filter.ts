@@ -12,11 +12,7 @@ export interface ErrorBody {
   correlationId: string;
 }
 
-/**
- * Maps every error thrown while serving HTTP to ErrorBody. Domain errors carry their status; Nest's
- * HttpExceptions and Fastify's own 4xx errors (bad JSON, body too large, file over the limit) keep theirs;
- * anything else is a 500 whose details go to the log, not to the caller.
- */
+/** Maps every error thrown while serving a Nest route to ErrorBody (errorBody below). */
 @Catch()
 export class HttpErrorFilter implements ExceptionFilter {
   private readonly log = new Logger('HttpError');
@@ -25,35 +21,46 @@ export class HttpErrorFilter implements ExceptionFilter {
     const http = host.switchToHttp();
     const req = http.getRequest<FastifyRequest>();
     const reply = http.getResponse<FastifyReply>();
-    const body = this.toBody(exception, String(req.id));
+    const body = errorBody(exception, String(req.id));
     if (body.statusCode >= 500) {
       this.log.error(`${req.method} ${req.url} [${body.correlationId}]: ${describe(exception)}`, (exception as Error)?.stack);
     }
     void reply.status(body.statusCode).header('content-type', 'application/json; charset=utf-8').send(body);
   }
-
-  private toBody(exception: unknown, correlationId: string): ErrorBody {
-    const make = (statusCode: number, message: string, details?: string[]): ErrorBody => ({
-      statusCode,
-      error: STATUS_CODES[statusCode] ?? 'Error',
-      message,
-      ...(details && details.length > 1 ? { details } : {}),
-      correlationId,
-    });
-    if (exception instanceof InvalidInputError) return make(exception.status, exception.message, exception.details);
-    if (exception instanceof DomainError) return make(exception.status, exception.message);
-    if (exception instanceof HttpException) {
-      const res = exception.getResponse();
-      const raw = typeof res === 'string' ? res : (res as { message?: unknown }).message;
-      const messages = Array.isArray(raw) ? raw.map(String) : [String(raw ?? exception.message)];
-      return make(exception.getStatus(), messages.join('; '), messages);
-    }
-    const statusCode = (exception as { statusCode?: unknown })?.statusCode;
-    if (typeof statusCode === 'number' && statusCode >= 400 && statusCode < 500) {
-      return make(statusCode, (exception as Error).message);
-    }
-    return make(500, 'internal error; see the server log for this correlation id');
-  }
 }
+
+/**
+ * The ErrorBody of any error. Domain errors carry their status; Nest's HttpExceptions and Fastify's own 4xx errors
+ * (bad JSON, body too large, rate limit) keep theirs; anything else is a 500 whose details stay in the log.
+ * Messages never carry a server path (scrubServerPaths): a refused upload must not tell where files live.
+ */
+export function errorBody(exception: unknown, correlationId: string): ErrorBody {
+  const make = (statusCode: number, message: string, details?: string[]): ErrorBody => ({
+    statusCode,
+    error: STATUS_CODES[statusCode] ?? 'Error',
+    message: scrubServerPaths(message),
+    ...(details && details.length > 1 ? { details: details.map(scrubServerPaths) } : {}),
+    correlationId,
+  });
+  if (exception instanceof InvalidInputError) return make(exception.status, exception.message, exception.details);
+  if (exception instanceof DomainError) return make(exception.status, exception.message);
+  if (exception instanceof HttpException) {
+    const res = exception.getResponse();
+    const raw = typeof res === 'string' ? res : (res as { message?: unknown }).message;
+    const messages = Array.isArray(raw) ? raw.map(String) : [String(raw ?? exception.message)];
+    return make(exception.getStatus(), messages.join('; '), messages);
+  }
+  const statusCode = (exception as { statusCode?: unknown })?.statusCode;
+  if (typeof statusCode === 'number' && statusCode >= 400 && statusCode < 500) {
+    return make(statusCode, (exception as Error).message);
+  }
+  return make(500, 'internal error; see the server log for this correlation id');
+}
+
+/** Absolute file paths under the usual server roots (and Windows drive paths), as they appear in library errors. */
+const SERVER_PATH = /(?:[A-Za-z]:\\|\/(?:tmp|var|home|root|usr|opt|srv|work|data|mnt|etc|proc|run|app|Users)\/)[^\s'"`:,;)]*/g;
+
+/** Replaces server paths in a message by `<file>`. */
+export const scrubServerPaths = (message: string): string => message.replace(SERVER_PATH, '<file>');
 
 const describe = (e: unknown) => (e instanceof Error ? `${e.name}: ${e.message}` : String(e));

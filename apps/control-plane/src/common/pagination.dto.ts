@@ -2,13 +2,19 @@ import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, Max, Min } from 'class-validator';
 
+/**
+ * Offsets beyond int4 are refused: no list is that long, and a larger number (9.2e18, 2^53+1) is either beyond
+ * what the database's OFFSET takes (a 500) or no longer the integer the client wrote (the wrong page).
+ */
+export const MAX_PAGE_OFFSET = 2 ** 31 - 1;
+
 export class PageQueryDto {
   @ApiPropertyOptional({ minimum: 1, maximum: 500, default: 50 })
   @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(500)
   limit: number = 50;
 
-  @ApiPropertyOptional({ minimum: 0, default: 0 })
-  @IsOptional() @Type(() => Number) @IsInt() @Min(0)
+  @ApiPropertyOptional({ minimum: 0, maximum: MAX_PAGE_OFFSET, default: 0 })
+  @IsOptional() @Type(() => Number) @IsInt() @Min(0) @Max(MAX_PAGE_OFFSET)
   offset: number = 0;
 }
 
@@ -18,3 +24,6 @@ export interface Page<T> {
   limit: number;
   offset: number;
 }
+
+/** The same page with every item mapped (a record page to a view page). */
+export const mapPage = <T, U>(page: Page<T>, map: (item: T) => U): Page<U> => ({ ...page, items: page.items.map(map) });

@@ -2,8 +2,10 @@ import type { FastifyRequest } from 'fastify';
 import type {} from '@fastify/multipart';
 import { open } from 'node:fs/promises';
 import { InvalidInputError } from '../common/errors';
+import { multipartFailure } from '../common/multipart-errors';
 import type { ArtifactStore, StagedObject } from '../artifacts/artifact.store';
 import { isGzip } from './dataset.files';
+import { checkGzipBounds } from './gzip-bounds';
 import { FILE_ROLES, FileRole, IDX_ROLES } from './dataset.types';
 
 export interface StagedDatasetFile {
@@ -49,6 +51,7 @@ export async function readDatasetUpload(req: FastifyRequest, store: ArtifactStor
       }
       const staged = await store.stage(part.file, maxBytes);
       out.files[role] = { staged, gzip: isGzip(await head(staged.path)) };
+      if (out.files[role].gzip) await checkGzipBounds(staged.path, staged.size);
     }
     const idx = IDX_ROLES.filter((r) => out.files[r]);
     if (out.files.csv && idx.length > 0) problems.push('give either the csv part or the four IDX parts, not both');
@@ -59,7 +62,7 @@ export async function readDatasetUpload(req: FastifyRequest, store: ArtifactStor
     return out;
   } catch (err) {
     await discardAll(out);
-    throw err;
+    throw multipartFailure(err);
   }
 }
 

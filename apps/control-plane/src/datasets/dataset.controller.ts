@@ -1,24 +1,25 @@
-import { Controller, Get, HttpCode, Param, Post, Query, Req } from '@nestjs/common';
-import { ApiBearerAuth, ApiBody, ApiConsumes, ApiCreatedResponse, ApiExtraModels, ApiOkResponse, ApiOperation, ApiTags, getSchemaPath } from '@nestjs/swagger';
+import { Get, HttpCode, Param, Post, Query, Req } from '@nestjs/common';
+import { ApiBody, ApiConsumes, ApiCreatedResponse, ApiExtraModels, ApiOkResponse, ApiOperation, getSchemaPath } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { validateAs } from '@edgefleet/contracts';
 import { AppConfig } from '../config/app-config';
 import { InvalidInputError } from '../common/errors';
-import { PageQueryDto } from '../common/pagination.dto';
+import { mapPage, Page, PageQueryDto } from '../common/pagination.dto';
 import { ArtifactStore } from '../artifacts/artifact.store';
-import { ApiErrorResponses } from '../openapi/api-error-responses';
+import { ApiController } from '../openapi/api-controller.decorator';
+import { ApiPageResponse } from '../openapi/page.view';
 import { discardAll, readDatasetUpload } from './dataset-upload.reader';
 import { DatasetsService } from './dataset.service';
-import { DatasetPageView, DatasetView, RegisterBuiltinDatasetDto, toDatasetView, UploadDatasetFieldsDto, UploadDatasetFormDoc } from './dataset.dto';
+import { DatasetView, RegisterBuiltinDatasetDto, toDatasetView, UploadDatasetFieldsDto, UploadDatasetFormDoc } from './dataset.dto';
+import { Roles } from '../auth/roles';
 
-@ApiTags('datasets')
-@ApiBearerAuth()
-@ApiErrorResponses()
+@ApiController('datasets')
 @ApiExtraModels(UploadDatasetFormDoc, RegisterBuiltinDatasetDto)
-@Controller('datasets')
+@Roles('viewer')
 export class DatasetController {
   constructor(private readonly datasets: DatasetsService, private readonly store: ArtifactStore, private readonly config: AppConfig) {}
 
+  @Roles('operator')
   @Post()
   @HttpCode(201)
   @ApiOperation({ summary: 'Upload a data set (multipart: four IDX parts or one csv part) or register a built-in one (JSON {builtin})' })
@@ -42,10 +43,9 @@ export class DatasetController {
   }
 
   @Get()
-  @ApiOkResponse({ type: DatasetPageView })
-  async list(@Query() q: PageQueryDto): Promise<DatasetPageView> {
-    const page = await this.datasets.list(q);
-    return { ...page, items: page.items.map(toDatasetView) };
+  @ApiPageResponse(DatasetView)
+  async list(@Query() q: PageQueryDto): Promise<Page<DatasetView>> {
+    return mapPage(await this.datasets.list(q), toDatasetView);
   }
 
   @Get(':id')

@@ -57,13 +57,6 @@ export class DatasetView {
   @ApiProperty({ format: 'date-time' }) createdAt!: string;
 }
 
-export class DatasetPageView {
-  @ApiProperty({ type: [DatasetView] }) items!: DatasetView[];
-  @ApiProperty() total!: number;
-  @ApiProperty() limit!: number;
-  @ApiProperty() offset!: number;
-}
-
 export const toDatasetView = (d: DatasetRecord): DatasetView => ({
   id: d.id, name: d.name, format: d.format, origin: d.origin, trainRows: d.trainRows, testRows: d.testRows,
   sampleShape: d.sampleShape, numClasses: d.numClasses, files: d.files as Record<string, unknown>, createdAt: d.createdAt.toISOString(),

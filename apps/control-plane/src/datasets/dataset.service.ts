@@ -2,7 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DatasetError, DatasetSplit, ensureFashionMnist, IDX_FILES } from '@edgefleet/distill';
-import { NotFoundError, UnprocessableError } from '../common/errors';
+import { ConflictError, NotFoundError, UnprocessableError } from '../common/errors';
 import type { Page } from '../common/pagination.dto';
 import { ArtifactStore } from '../artifacts/artifact.store';
 import { DatasetRecord, DatasetRepository } from './dataset.repository';
@@ -14,6 +14,8 @@ import { IDX_ROLES } from './dataset.types';
 @Injectable()
 export class DatasetsService {
   private readonly log = new Logger('Datasets');
+  /** Built-in registrations under way, by name: concurrent identical requests share one. */
+  private readonly registering = new Map<string, Promise<DatasetRecord>>();
 
   constructor(private readonly datasets: DatasetRepository, private readonly store: ArtifactStore) {}
 
@@ -37,8 +39,20 @@ export class DatasetsService {
     }
   }
 
-  /** Registers a built-in data set (idempotent: the existing record is returned). */
-  async registerBuiltin(builtin: BuiltinDataset, name: string = builtin): Promise<DatasetRecord> {
+  /**
+   * Registers a built-in data set (idempotent: the existing record is returned). Concurrent requests for one
+   * name in this process share one registration (one conversion, one store write, one row); a control plane
+   * that loses the insert race to another replica returns the winner's record instead of a 409.
+   */
+  registerBuiltin(builtin: BuiltinDataset, name: string = builtin): Promise<DatasetRecord> {
+    const running = this.registering.get(name);
+    if (running) return running;
+    const started = this.registerBuiltinOnce(builtin, name).finally(() => this.registering.delete(name));
+    this.registering.set(name, started);
+    return started;
+  }
+
+  private async registerBuiltinOnce(builtin: BuiltinDataset, name: string): Promise<DatasetRecord> {
     const existing = await this.datasets.findByName(name);
     if (existing) return existing;
     // The only built-in today; the IDX conversion is cached after the first run (a few seconds).
@@ -49,11 +63,18 @@ export class DatasetsService {
       const put = await this.store.put(await readFile(join(dir, IDX_FILES[role])));
       files[role] = { ...put, gzip: false };
     }
-    this.log.log(`registered built-in ${builtin} as ${name}: ${manifest.train} train + ${manifest.test} test rows`);
-    return this.datasets.create({
-      name, format: 'idx', origin: `builtin:${builtin}`, files, loadOptions: { numClasses: 10 },
-      trainRows: manifest.train, testRows: manifest.test, sampleShape: [1, 28, 28], numClasses: 10,
-    });
+    try {
+      const created = await this.datasets.create({
+        name, format: 'idx', origin: `builtin:${builtin}`, files, loadOptions: { numClasses: 10 },
+        trainRows: manifest.train, testRows: manifest.test, sampleShape: [1, 28, 28], numClasses: 10,
+      });
+      this.log.log(`registered built-in ${builtin} as ${name}: ${manifest.train} train + ${manifest.test} test rows`);
+      return created;
+    } catch (err) {
+      const winner = err instanceof ConflictError ? await this.datasets.findByName(name) : undefined;
+      if (winner) return winner;
+      throw err;
+    }
   }
 
   async get(id: string): Promise<DatasetRecord> {

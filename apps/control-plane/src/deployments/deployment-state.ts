@@ -25,6 +25,24 @@ export function stateAfterProgress(current: DeviceState, progress: (typeof PROGR
   return order[progress] > order[current as UnfinishedState] ? progress : current;
 }
 
+/**
+ * The row's block counts after a progress message: always the model's (the object the row delivers), whose
+ * block count the control plane knows. Counts about the eval set are ignored; past `downloading` the model
+ * is complete whatever the message counted (a restarted agent that has it on disk counts 0 in its new run);
+ * a device's count is capped at the model's blocks.
+ */
+export function blocksAfterProgress(
+  row: { receivedBlocks: number; totalBlocks: number },
+  next: DeviceState,
+  msg: { sha256: string; receivedBlocks: number },
+  modelSha256: string,
+): { receivedBlocks: number; totalBlocks: number } {
+  const total = row.totalBlocks;
+  if (next === 'verifying' || next === 'benchmarking') return { receivedBlocks: total, totalBlocks: total };
+  if (next !== 'downloading' || msg.sha256 !== modelSha256) return { receivedBlocks: row.receivedBlocks, totalBlocks: total };
+  return { receivedBlocks: Math.min(msg.receivedBlocks, total), totalBlocks: total };
+}
+
 /** The row's state after the device's report. A superseded row stays superseded: a newer deployment owns it. */
 export function stateAfterReport(current: DeviceState, outcome: (typeof REPORT_OUTCOMES)[number]): DeviceState {
   if (current === 'superseded') return current;

@@ -1,20 +1,23 @@
-import { Body, Controller, Get, Param, Post, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags, ApiUnprocessableEntityResponse } from '@nestjs/swagger';
+import { Body, Get, Param, Post, Query } from '@nestjs/common';
+import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiUnprocessableEntityResponse } from '@nestjs/swagger';
 import { CurrentActor } from '../auth/actor.decorator';
 import type { Actor } from '../audit/audit.types';
-import { ApiErrorResponses, ErrorView } from '../openapi/api-error-responses';
+import { mapPage, Page } from '../common/pagination.dto';
+import { ApiController } from '../openapi/api-controller.decorator';
+import { ErrorView } from '../openapi/api-error-responses';
+import { ApiPageResponse } from '../openapi/page.view';
 import { DeploymentsService } from './deployment.service';
 import {
-  CreateDeploymentDto, DeploymentDetailView, DeploymentPageView, ListDeploymentsQueryDto, toDeploymentDetailView, toDeploymentView,
+  CreateDeploymentDto, DeploymentDetailView, DeploymentView, ListDeploymentsQueryDto, toDeploymentDetailView, toDeploymentView,
 } from './deployment.dto';
+import { Roles } from '../auth/roles';
 
-@ApiTags('deployments')
-@ApiBearerAuth()
-@ApiErrorResponses()
-@Controller('deployments')
+@ApiController('deployments')
+@Roles('viewer')
 export class DeploymentController {
   constructor(private readonly deployments: DeploymentsService) {}
 
+  @Roles('operator')
   @Post()
   @ApiOperation({ summary: 'Deploy a model to devices (by id and/or tag); each gets a signed desired state over MQTT' })
   @ApiCreatedResponse({ type: DeploymentDetailView })
@@ -24,10 +27,9 @@ export class DeploymentController {
   }
 
   @Get()
-  @ApiOkResponse({ type: DeploymentPageView })
-  async list(@Query() q: ListDeploymentsQueryDto): Promise<DeploymentPageView> {
-    const page = await this.deployments.list({ status: q.status }, q);
-    return { ...page, items: page.items.map(toDeploymentView) };
+  @ApiPageResponse(DeploymentView)
+  async list(@Query() q: ListDeploymentsQueryDto): Promise<Page<DeploymentView>> {
+    return mapPage(await this.deployments.list({ status: q.status }, q), toDeploymentView);
   }
 
   @Get(':id')

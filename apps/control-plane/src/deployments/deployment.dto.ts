@@ -70,17 +70,14 @@ export class DeploymentDetailView extends DeploymentView {
   @ApiProperty({ type: [DeploymentDeviceView] }) devices!: DeploymentDeviceView[];
 }
 
-export class DeploymentPageView {
-  @ApiProperty({ type: [DeploymentView] }) items!: DeploymentView[];
-  @ApiProperty() total!: number;
-  @ApiProperty() limit!: number;
-  @ApiProperty() offset!: number;
+function countStates(rows: Array<{ state: DeviceState }>): Partial<Record<DeviceState, number>> {
+  const counts: Partial<Record<DeviceState, number>> = {};
+  for (const r of rows) counts[r.state] = (counts[r.state] ?? 0) + 1;
+  return counts;
 }
 
-const countStates = (rows: Array<{ state: DeviceState }>) =>
-  rows.reduce<Partial<Record<DeviceState, number>>>((acc, r) => ({ ...acc, [r.state]: (acc[r.state] ?? 0) + 1 }), {});
-
-export function toDeploymentView(d: DeploymentWithArtifact & { devices: Array<{ state: DeviceState }> }): DeploymentView {
+/** `counts`: devices per state, counted by the database (list) or from the rows at hand (detail). */
+export function toDeploymentView(d: DeploymentWithArtifact & { counts: Partial<Record<DeviceState, number>> }): DeploymentView {
   const a = d.artifact;
   return {
     id: d.id,
@@ -89,7 +86,7 @@ export function toDeploymentView(d: DeploymentWithArtifact & { devices: Array<{ 
     gates: d.gates as GatesDto,
     target: d.target as Record<string, unknown>,
     createdBy: d.createdBy,
-    counts: countStates(d.devices),
+    counts: d.counts,
     createdAt: d.createdAt.toISOString(),
     updatedAt: d.updatedAt.toISOString(),
   };
@@ -97,7 +94,7 @@ export function toDeploymentView(d: DeploymentWithArtifact & { devices: Array<{ 
 
 export function toDeploymentDetailView(d: DeploymentDetail): DeploymentDetailView {
   return {
-    ...toDeploymentView(d),
+    ...toDeploymentView({ ...d, counts: countStates(d.devices) }),
     devices: d.devices.map((r) => ({
       deviceId: r.deviceId,
       state: r.state,

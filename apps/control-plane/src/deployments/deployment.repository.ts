@@ -1,7 +1,23 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Prisma, PrismaClient } from '@edgefleet/db';
 import type { Db } from '../db/prisma-types';
+import { readPage } from '../db/read-page';
 import { DeploymentStatusName, DeviceState, UNFINISHED_STATES } from './deployment-state';
+
+export interface GateMiss { gate: string; limit: number; measured?: number }
+
+export interface ClassOutcomes {
+  passed: string[];
+  refusals: Array<{ artifactId: string; deploymentId: string; state: 'rejected' | 'failed'; failedGates: GateMiss[] }>;
+}
+
+/** The failed gates of a stored report (its details are the device's ReportMessage). */
+function failedGates(details: unknown): GateMiss[] {
+  const gates = (details as { gateResults?: unknown } | null | undefined)?.gateResults;
+  if (!Array.isArray(gates)) return [];
+  return gates.filter((g): g is GateMiss & { passed: boolean } => typeof g === 'object' && g !== null && (g as { passed?: unknown }).passed === false)
+    .map((g) => ({ gate: String(g.gate), limit: Number(g.limit), ...(typeof g.measured === 'number' ? { measured: g.measured } : {}) }));
+}
 
 const withArtifact = { artifact: true } as const;
 const withDevicesAndReports = {
@@ -97,22 +113,68 @@ export class DeploymentRepository {
     return (await this.prisma.deployment.findUnique({ where: { id }, include: withDevicesAndReports })) ?? undefined;
   }
 
+  /** A page of deployments with their devices counted per state: two queries (three past the first page), not N rows each. */
   async list(filter: { status?: DeploymentStatusName }, page: { limit: number; offset: number }) {
     const where: Prisma.DeploymentWhereInput = filter.status ? { status: filter.status } : {};
-    const [items, total] = await Promise.all([
-      this.prisma.deployment.findMany({
-        where,
-        include: { artifact: true, devices: { select: { state: true } } },
-        orderBy: [{ createdAt: 'desc' }, { id: 'asc' }],
-        take: page.limit,
-        skip: page.offset,
-      }),
-      this.prisma.deployment.count({ where }),
-    ]);
-    return { items, total };
+    const { items, total } = await readPage(
+      page,
+      (take) => this.prisma.deployment.findMany({ where, include: withArtifact, orderBy: [{ createdAt: 'desc' }, { id: 'asc' }], take, skip: page.offset }),
+      () => this.prisma.deployment.count({ where }),
+    );
+    const counts = new Map<string, Partial<Record<DeviceState, number>>>(items.map((d) => [d.id, {}]));
+    if (items.length > 0) {
+      const groups = await this.prisma.deploymentDevice.groupBy({
+        by: ['deploymentId', 'state'],
+        where: { deploymentId: { in: items.map((d) => d.id) } },
+        _count: { _all: true },
+      });
+      for (const g of groups) counts.get(g.deploymentId)![g.state] = g._count._all;
+    }
+    return { items: items.map((d) => ({ ...d, counts: counts.get(d.id)! })), total };
+  }
+
+  /** Status of each deployment, in one query (unknown ids are absent). */
+  async statuses(ids: readonly string[]): Promise<Map<string, DeploymentStatusName>> {
+    if (ids.length === 0) return new Map();
+    const rows = await this.prisma.deployment.findMany({ where: { id: { in: [...new Set(ids)] } }, select: { id: true, status: true } });
+    return new Map(rows.map((r) => [r.id, r.status]));
+  }
+
+  /** Artifacts of the devices' unfinished deployment rows, per device, in one query. */
+  async unfinishedArtifacts(deviceIds: readonly string[]): Promise<Map<string, string[]>> {
+    const out = new Map<string, string[]>();
+    if (deviceIds.length === 0) return out;
+    const rows = await this.prisma.deploymentDevice.findMany({
+      where: { deviceId: { in: [...deviceIds] }, state: { in: [...UNFINISHED_STATES] } },
+      select: { deviceId: true, deployment: { select: { artifactId: true } } },
+    });
+    for (const r of rows) out.set(r.deviceId, [...(out.get(r.deviceId) ?? []), r.deployment.artifactId]);
+    return out;
+  }
+
+  /**
+   * What devices of a class made of the deployments `createdBy` made: the artifacts they activated, and every
+   * refusal (rejected or failed row) with its deployment and the gates its report failed (none: it could not run).
+   */
+  async classOutcomes(createdBy: string, profileClass: string): Promise<ClassOutcomes> {
+    const rows = await this.prisma.deploymentDevice.findMany({
+      where: { state: { in: ['active', 'rejected', 'failed'] }, device: { profileClass }, deployment: { createdBy } },
+      select: { state: true, deploymentId: true, deployment: { select: { artifactId: true } }, report: { select: { details: true } } },
+    });
+    const passed = [...new Set(rows.filter((r) => r.state === 'active').map((r) => r.deployment.artifactId))];
+    const refusals = rows.filter((r) => r.state !== 'active').map((r) => ({
+      artifactId: r.deployment.artifactId, deploymentId: r.deploymentId, state: r.state as 'rejected' | 'failed', failedGates: failedGates(r.report?.details),
+    }));
+    return { passed, refusals };
   }
 
   /** The device's newest deployment it has not finished, if any (for re-sending desired state). */
+  /** Devices with an unfinished deployment row: their desired states are open and must stay fresh. */
+  async devicesWithOpenDesiredState(): Promise<string[]> {
+    const rows = await this.prisma.deploymentDevice.findMany({ where: { state: { in: [...UNFINISHED_STATES] } }, select: { deviceId: true }, distinct: ['deviceId'] });
+    return rows.map((r) => r.deviceId);
+  }
+
   async newestUnfinishedFor(deviceId: string): Promise<DeploymentWithArtifact | undefined> {
     const row = await this.prisma.deploymentDevice.findFirst({
       where: { deviceId, state: { in: [...UNFINISHED_STATES] } },

@@ -13,8 +13,9 @@ import { DeviceRepository } from '../devices/device.repository';
 import { ModelRepository } from '../models/model.repository';
 import { OtaService } from '../ota/ota.service';
 import { ReportRepository } from '../reports/report.repository';
-import { DeploymentStatusName, isFinished, rollUpStatus, stateAfterProgress, stateAfterReport } from './deployment-state';
-import { DeploymentDetail, DeploymentDeviceRow, DeploymentRepository, DeploymentWithArtifact } from './deployment.repository';
+import { FleetEvents } from '../events/fleet-events';
+import { blocksAfterProgress, DeploymentStatusName, isFinished, rollUpStatus, stateAfterProgress, stateAfterReport } from './deployment-state';
+import { ClassOutcomes, DeploymentDetail, DeploymentDeviceRow, DeploymentRepository, DeploymentWithArtifact } from './deployment.repository';
 import { blockCount, buildDesiredState } from './desired-state';
 
 export interface CreateDeployment {
@@ -40,6 +41,7 @@ export class DeploymentsService {
     private readonly ota: OtaService,
     private readonly uow: UnitOfWork,
     private readonly config: AppConfig,
+    private readonly events: FleetEvents,
   ) {}
 
   /**
@@ -90,10 +92,40 @@ export class DeploymentsService {
     return { items, total, ...page } satisfies Page<unknown>;
   }
 
+  /** Status of each deployment (one query). */
+  statuses(ids: readonly string[]): Promise<Map<string, DeploymentStatusName>> {
+    return this.deployments.statuses(ids);
+  }
+
+  /** Per device, the artifacts of its deployments that have not finished (one query). */
+  unfinishedArtifacts(deviceIds: readonly string[]): Promise<Map<string, string[]>> {
+    return this.deployments.unfinishedArtifacts(deviceIds);
+  }
+
+  /** What devices of a class made of the deployments `createdBy` made: artifacts activated, and each refusal with its failed gates. */
+  classOutcomes(createdBy: string, profileClass: string): Promise<ClassOutcomes> {
+    return this.deployments.classOutcomes(createdBy, profileClass);
+  }
+
   /** Re-sends the desired state of the device's newest unfinished deployment (after a hello). */
   async republishDesired(deviceId: string): Promise<void> {
     const deployment = await this.deployments.newestUnfinishedFor(deviceId);
     if (deployment) await this.ota.publishDesired(deviceId, buildDesiredState(deployment, deployment.artifact, this.config.blockSize));
+  }
+
+  /**
+   * Re-signs and republishes every open desired state (each with a new seq and validity window), so a device that
+   * is still working on one never holds an expired one. Called every third of the validity period.
+   */
+  async refreshOpenDesiredStates(): Promise<{ refreshed: number; failed: number }> {
+    const ids = await this.deployments.devicesWithOpenDesiredState();
+    let failed = 0;
+    for (let i = 0; i < ids.length; i += PUBLISH_CONCURRENCY) {
+      const results = await Promise.allSettled(ids.slice(i, i + PUBLISH_CONCURRENCY).map((id) => this.republishDesired(id)));
+      failed += results.filter((r) => r.status === 'rejected').length;
+    }
+    if (failed > 0) this.log.warn(`desired state refresh: ${failed} of ${ids.length} device(s) not republished; they get a fresh one on their next hello`);
+    return { refreshed: ids.length - failed, failed };
   }
 
   /** A device's download/verify/benchmark progress. Never moves a row backwards or out of a finished state. */
@@ -108,7 +140,7 @@ export class DeploymentsService {
       if (state === 'failed') await this.deployments.lock(row.deploymentId, tx);
       await this.deployments.updateDeviceRow(row.id, {
         state,
-        ...(msg.sha256 === a.sha256 ? { receivedBlocks: msg.receivedBlocks, totalBlocks: msg.totalBlocks } : {}),
+        ...blocksAfterProgress(row, state, msg, a.sha256),
         ...(state === 'failed' ? { error: msg.error ?? 'failed (no reason given)' } : {}),
       }, tx);
       if (state === 'failed') await this.rollUp(row.deploymentId, tx);
@@ -121,7 +153,7 @@ export class DeploymentsService {
    * all in one transaction. A duplicate (QoS 1 redelivery) is ignored.
    */
   async recordReport(deviceId: string, msg: ReportMessage): Promise<void> {
-    await this.uow.transaction(async (tx) => {
+    const stored = await this.uow.transaction(async (tx): Promise<{ artifactId: string } | undefined> => {
       // The deployment lock comes first: see DeploymentRepository.lock.
       await this.deployments.lock(msg.deploymentId, tx);
       const row = await this.deviceRow(deviceId, msg.deploymentId, tx);
@@ -129,7 +161,7 @@ export class DeploymentsService {
       if (msg.artifactSha256 !== artifact.sha256) throw new ArtifactMismatchError(msg.deploymentId, artifact.sha256, msg.artifactSha256);
       if (row.reportId) {
         this.log.debug(`duplicate report from ${deviceId} for deployment ${msg.deploymentId} ignored`);
-        return;
+        return undefined;
       }
       const activated = msg.outcome === 'activated';
       const report = await this.reports.create({
@@ -155,7 +187,9 @@ export class DeploymentsService {
         details: { outcome: msg.outcome, reportId: report.id },
       }, tx);
       await this.rollUp(row.deploymentId, tx);
+      return { artifactId: artifact.id };
     });
+    if (stored) this.events.emit('device.reported', { deviceId, deploymentId: msg.deploymentId, artifactId: stored.artifactId, outcome: msg.outcome });
   }
 
   private async deviceRow(deviceId: string, deploymentId: string, tx: Db): Promise<DeploymentDeviceRow> {

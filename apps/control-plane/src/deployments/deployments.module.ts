@@ -6,11 +6,12 @@ import { ReportsModule } from '../reports/reports.module';
 import { DeploymentController } from './deployment.controller';
 import { DeploymentRepository } from './deployment.repository';
 import { DeploymentsService } from './deployment.service';
+import { DesiredRefresher } from './desired-refresher.service';
 
 @Module({
   imports: [DevicesModule, ModelsModule, ReportsModule, OtaModule],
   controllers: [DeploymentController],
-  providers: [DeploymentRepository, DeploymentsService],
+  providers: [DeploymentRepository, DeploymentsService, DesiredRefresher],
   exports: [DeploymentsService],
 })
 export class DeploymentsModule {}

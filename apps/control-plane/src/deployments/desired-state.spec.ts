@@ -8,21 +8,22 @@ const artifact = (over: Partial<ManifestSource> = {}): ManifestSource => ({
   inputs: [{ name: 'x', type: 'float32', dims: ['batch', 784] }], evalSetSha256: 'cd'.repeat(32), evalSetSize: 4096, evalSamples: 100,
   ...over,
 });
-const deployment = { id: 'dep-1', gates: { maxLatencyP95Ms: 5 }, createdAt: new Date('2026-11-30T00:00:00Z') };
+const deployment = { id: 'dep-1', gates: { maxLatencyP95Ms: 5 } };
+// What OtaService.sign adds around it.
+const envelope = { v: 1, deviceId: 'pi-1', seq: 1, issuedAt: '2026-11-30T00:00:00.000Z', expiresAt: '2026-12-01T00:00:00.000Z', keyId: '0123456789abcdef' };
 
 test('the desired state built from an artifact passes the contract the agents validate', () => {
   const d = buildDesiredState(deployment, artifact(), 65536);
-  const checked = validateAs(DesiredStateMessage, { ...d, v: 1 });
+  const checked = validateAs(DesiredStateMessage, { ...d, ...envelope });
   assert.ok(checked.ok, JSON.stringify(checked));
   assert.equal(d.artifact.blockSize, 65536);
   assert.deepEqual(d.artifact.evalSet, { sha256: 'cd'.repeat(32), size: 4096, samples: 100 });
-  assert.equal(d.issuedAt, '2026-11-30T00:00:00.000Z', 'stable across republishes');
 });
 
 test('no eval set → no evalSet ref', () => {
   const d = buildDesiredState(deployment, artifact({ evalSetSha256: null, evalSetSize: null, evalSamples: null }), 65536);
   assert.equal(d.artifact.evalSet, undefined);
-  assert.ok(validateAs(DesiredStateMessage, { ...d, v: 1 }).ok);
+  assert.ok(validateAs(DesiredStateMessage, { ...d, ...envelope }).ok);
 });
 
 test('blockCount rounds up', () => {

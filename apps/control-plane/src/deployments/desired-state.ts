@@ -1,6 +1,7 @@
-import type { DesiredStateMessage, Gates, TensorInfo } from '@edgefleet/contracts';
+import type { Gates, TensorInfo } from '@edgefleet/contracts';
+import type { DesiredStateInput } from '../ota/ota.service';
 
-export type DesiredState = Omit<DesiredStateMessage, 'v' | 'signature'>;
+export type DesiredState = DesiredStateInput;
 
 export interface ManifestSource {
   id: string;
@@ -18,7 +19,7 @@ export interface ManifestSource {
 
 /** What a device must fetch and the gates it must apply, built from the artifact row (OtaService signs it). */
 export function buildDesiredState(
-  deployment: { id: string; gates: unknown; createdAt: Date },
+  deployment: { id: string; gates: unknown },
   artifact: ManifestSource,
   blockSize: number,
 ): DesiredState {
@@ -27,8 +28,6 @@ export function buildDesiredState(
     : undefined;
   return {
     deploymentId: deployment.id,
-    // The deployment's creation time, not "now": republishing the same deployment yields the same message.
-    issuedAt: deployment.createdAt.toISOString(),
     artifact: {
       id: artifact.id,
       name: artifact.name,

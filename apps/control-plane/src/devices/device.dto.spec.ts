@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { plainToInstance } from 'class-transformer';
 import { validate } from 'class-validator';
-import { formatValidationErrors } from '@edgefleet/contracts';
+import { formatValidationErrors, HelloMessage, validateAs } from '@edgefleet/contracts';
 import { CreateDeviceDto, ListDevicesQueryDto, UpdateDeviceDto } from './device.dto';
 
 /** The global ValidationPipe's settings, applied to a plain object. */
@@ -47,4 +47,30 @@ test('query strings are converted and bounded', async () => {
   const defaults = plainToInstance(ListDevicesQueryDto, {});
   assert.equal(defaults.limit, 50);
   assert.equal(defaults.offset, 0);
+});
+
+test('one set of rules for a device: REST create/update and the MQTT hello refuse the same names and tags', async () => {
+  const hello = { v: 1, deviceId: 'pi-1', agentVersion: '1', profile: good.profile };
+  const cases: Array<[string, { name?: string; tags?: string[] }, boolean]> = [
+    ['empty tag', { tags: [''] }, false],
+    ['emoji tag', { tags: ['🔥'] }, false],
+    ['tag with a space', { tags: ['a b'] }, false],
+    ['tag with a control character', { tags: ['a\u0007'] }, false],
+    ['33 tags', { tags: Array.from({ length: 33 }, (_, i) => `t${i}`) }, false],
+    ['empty name', { name: '' }, false],
+    ['name with a newline', { name: 'a\nb' }, false],
+    ['name with a C1 control character', { name: 'a\u0085b' }, false],
+    ['name with a line separator', { name: 'a\u2028b' }, false],
+    ['name of 129 characters', { name: 'x'.repeat(129) }, false],
+    ['emoji name', { name: 'kitchen 🍳' }, true],
+    ['plain tags', { tags: ['site-a', 'cam:1'] }, true],
+  ];
+  for (const [what, fields, ok] of cases) {
+    const verdicts = {
+      hello: validateAs(HelloMessage, { ...hello, ...fields }).ok,
+      create: (await problems(CreateDeviceDto, { ...good, ...fields })).length === 0,
+      update: (await problems(UpdateDeviceDto, fields)).length === 0,
+    };
+    assert.deepEqual(verdicts, { hello: ok, create: ok, update: ok }, what);
+  }
 });

@@ -1,13 +1,12 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, IsArray, IsIn, IsObject, IsOptional, IsString, Matches, MaxLength, MinLength, ValidateNested } from 'class-validator';
-import { DEVICE_ID_PATTERN } from '@edgefleet/contracts';
+import { IsIn, IsObject, IsOptional, Matches, ValidateNested } from 'class-validator';
+import { DEVICE_ID_PATTERN, DEVICE_TAG_PATTERN, IsDeviceName, IsDeviceTags } from '@edgefleet/contracts';
 import { HardwareProfileDto } from '../common/contract-dtos';
 import { PageQueryDto } from '../common/pagination.dto';
 
 export const DEVICE_STATUSES = ['registered', 'online', 'offline'] as const;
 export type DeviceStatusName = (typeof DEVICE_STATUSES)[number];
-const TAG = /^[A-Za-z0-9._:/-]{1,64}$/;
 
 export class CreateDeviceDto {
   @ApiProperty({ example: 'pi-kitchen-1', description: 'Also the device\'s MQTT client id: letters, digits, . _ - (≤ 64)' })
@@ -15,11 +14,11 @@ export class CreateDeviceDto {
   id!: string;
 
   @ApiPropertyOptional({ example: 'Kitchen camera', description: 'Defaults to the id' })
-  @IsOptional() @IsString() @MinLength(1) @MaxLength(128)
+  @IsOptional() @IsDeviceName()
   name?: string;
 
   @ApiPropertyOptional({ type: [String], example: ['site-a', 'camera'] })
-  @IsOptional() @IsArray() @ArrayMaxSize(32) @Matches(TAG, { each: true, message: 'each tag must be 1-64 characters of A-Z a-z 0-9 . _ : / -' })
+  @IsOptional() @IsDeviceTags()
   tags?: string[];
 
   @ApiProperty({ type: HardwareProfileDto })
@@ -29,11 +28,11 @@ export class CreateDeviceDto {
 
 export class UpdateDeviceDto {
   @ApiPropertyOptional()
-  @IsOptional() @IsString() @MinLength(1) @MaxLength(128)
+  @IsOptional() @IsDeviceName()
   name?: string;
 
   @ApiPropertyOptional({ type: [String], description: 'Replaces the tag list' })
-  @IsOptional() @IsArray() @ArrayMaxSize(32) @Matches(TAG, { each: true, message: 'each tag must be 1-64 characters of A-Z a-z 0-9 . _ : / -' })
+  @IsOptional() @IsDeviceTags()
   tags?: string[];
 
   @ApiPropertyOptional({ type: HardwareProfileDto, description: 'Replaces the profile (and recomputes profileClass)' })
@@ -43,7 +42,7 @@ export class UpdateDeviceDto {
 
 export class ListDevicesQueryDto extends PageQueryDto {
   @ApiPropertyOptional({ description: 'Only devices carrying this tag' })
-  @IsOptional() @Matches(TAG)
+  @IsOptional() @Matches(DEVICE_TAG_PATTERN)
   tag?: string;
 
   @ApiPropertyOptional({ enum: DEVICE_STATUSES })
@@ -70,11 +69,14 @@ export class DeviceView {
   @ApiProperty({ format: 'date-time' }) updatedAt!: string;
 }
 
-export class DevicePageView {
-  @ApiProperty({ type: [DeviceView] }) items!: DeviceView[];
-  @ApiProperty() total!: number;
-  @ApiProperty() limit!: number;
-  @ApiProperty() offset!: number;
+/** A device's MQTT login: username = client id = device id. The password is shown once. */
+export class DeviceCredentialView {
+  @ApiProperty() username!: string;
+  @ApiProperty({ description: 'Shown once; only a salted scrypt hash is stored' }) password!: string;
+}
+
+export class CreatedDeviceView extends DeviceView {
+  @ApiProperty({ type: DeviceCredentialView }) credential!: DeviceCredentialView;
 }
 
 export class ReportQueryDto extends PageQueryDto {}

@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { Device, Prisma, PrismaClient } from '@edgefleet/db';
 import type { HardwareProfile } from '@edgefleet/contracts';
 import type { Db } from '../db/prisma-types';
+import { readPage } from '../db/read-page';
 import type { DeviceStatusName } from './device.dto';
 
 export type DeviceRecord = Device;
@@ -34,6 +35,8 @@ export interface DeviceFilter {
   profileClass?: string;
 }
 
+const anyTag = (tags: readonly string[]): Prisma.DeviceWhereInput => (tags.length > 0 ? { tags: { hasSome: [...tags] } } : {});
+
 const json = (profile: HardwareProfile) => ({ ...profile }) as Prisma.InputJsonObject;
 
 @Injectable()
@@ -54,11 +57,11 @@ export class DeviceRepository {
 
   async list(filter: DeviceFilter, page: { limit: number; offset: number }): Promise<{ items: DeviceRecord[]; total: number }> {
     const where = this.where(filter);
-    const [items, total] = await Promise.all([
-      this.prisma.device.findMany({ where, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }], take: page.limit, skip: page.offset }),
-      this.prisma.device.count({ where }),
-    ]);
-    return { items, total };
+    return readPage(
+      page,
+      (take) => this.prisma.device.findMany({ where, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }], take, skip: page.offset }),
+      () => this.prisma.device.count({ where }),
+    );
   }
 
   /** Ids of the given devices that exist, plus every device carrying any of the tags. */
@@ -69,6 +72,17 @@ export class DeviceRepository {
     if (or.length === 0) return { found: [] };
     const rows = await db.device.findMany({ where: { OR: or }, select: { id: true }, orderBy: { id: 'asc' } });
     return { found: rows.map((r) => r.id) };
+  }
+
+  /** Device classes among the devices carrying any of the tags (no tags: every device). */
+  async classesOf(tags: readonly string[]): Promise<string[]> {
+    const rows = await this.prisma.device.findMany({ where: anyTag(tags), distinct: ['profileClass'], select: { profileClass: true } });
+    return rows.map((r) => r.profileClass);
+  }
+
+  /** The devices of one class carrying any of the tags, with the model each runs. */
+  async classMembers(tags: readonly string[], profileClass: string): Promise<Array<{ id: string; activeArtifactId: string | null }>> {
+    return this.prisma.device.findMany({ where: { ...anyTag(tags), profileClass }, orderBy: { id: 'asc' }, select: { id: true, activeArtifactId: true } });
   }
 
   /** Undefined when the device does not exist. */

@@ -1,4 +1,6 @@
 import { Module } from '@nestjs/common';
+import { CredentialsModule } from '../identity/credentials.module';
+import { MqttBrokerModule } from '../mqtt/mqtt-broker.module';
 import { ModelsModule } from '../models/models.module';
 import { OtaModule } from '../ota/ota.module';
 import { ReportsModule } from '../reports/reports.module';
@@ -7,7 +9,7 @@ import { DeviceRepository } from './device.repository';
 import { DevicesService } from './device.service';
 
 @Module({
-  imports: [ModelsModule, ReportsModule, OtaModule],
+  imports: [ModelsModule, ReportsModule, OtaModule, CredentialsModule, MqttBrokerModule],
   controllers: [DeviceController],
   providers: [DeviceRepository, DevicesService],
   exports: [DevicesService, DeviceRepository],

@@ -1,20 +1,22 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Query, Req, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { Body, Get, HttpCode, Param, Post, Query, Req, Res } from '@nestjs/common';
+import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiProduces } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { isTerminal } from '@edgefleet/jobs';
-import { ApiErrorResponses } from '../openapi/api-error-responses';
+import { mapPage, Page } from '../common/pagination.dto';
+import { ApiController } from '../openapi/api-controller.decorator';
+import { ApiPageResponse } from '../openapi/page.view';
 import { DistillationsService } from './distillation.service';
 import {
-  CancelView, CreateDistillationDto, DistillationPageView, DistillationView, ListDistillationsQueryDto, toDistillationView,
+  CancelView, CreateDistillationDto, DistillationView, ListDistillationsQueryDto, toDistillationView,
 } from './distillation.dto';
+import { Roles } from '../auth/roles';
 
-@ApiTags('distillations')
-@ApiBearerAuth()
-@ApiErrorResponses()
-@Controller('distillations')
+@ApiController('distillations')
+@Roles('viewer')
 export class DistillationController {
   constructor(private readonly distillations: DistillationsService) {}
 
+  @Roles('operator')
   @Post()
   @ApiOperation({ summary: 'Queue a distillation job (a worker claims it; results become model artifacts of a family)' })
   @ApiCreatedResponse({ type: DistillationView })
@@ -23,10 +25,9 @@ export class DistillationController {
   }
 
   @Get()
-  @ApiOkResponse({ type: DistillationPageView })
-  async list(@Query() q: ListDistillationsQueryDto): Promise<DistillationPageView> {
-    const page = await this.distillations.list(q, q.status);
-    return { ...page, items: page.items.map(toDistillationView) };
+  @ApiPageResponse(DistillationView)
+  async list(@Query() q: ListDistillationsQueryDto): Promise<Page<DistillationView>> {
+    return mapPage(await this.distillations.list(q, q.status), toDistillationView);
   }
 
   @Get(':id')
@@ -35,6 +36,7 @@ export class DistillationController {
     return toDistillationView(await this.distillations.get(id));
   }
 
+  @Roles('operator')
   @Post(':id/cancel')
   @HttpCode(200)
   @ApiOperation({ summary: 'Cancel: a queued job at once, a running one at its next heartbeat (its worker aborts the run)' })

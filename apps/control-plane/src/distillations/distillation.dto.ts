@@ -94,13 +94,6 @@ export class DistillationView {
   @ApiPropertyOptional({ type: String, format: 'date-time', nullable: true }) finishedAt!: string | null;
 }
 
-export class DistillationPageView {
-  @ApiProperty({ type: [DistillationView] }) items!: DistillationView[];
-  @ApiProperty() total!: number;
-  @ApiProperty() limit!: number;
-  @ApiProperty() offset!: number;
-}
-
 export class CancelView {
   @ApiProperty({ enum: ['cancelled', 'cancel-requested', 'already-finished'] }) outcome!: string;
   @ApiProperty({ type: DistillationView }) job!: DistillationView;

@@ -4,6 +4,7 @@ import type { DatasetSplit, DistillResult, StudentMetrics } from '@edgefleet/dis
 import { JobQueue } from '@edgefleet/jobs';
 import { ArtifactStore } from '../artifacts/artifact.store';
 import { UnitOfWork } from '../db/unit-of-work';
+import { FleetEvents } from '../events/fleet-events';
 import { ModelInspector, type InspectedModel } from '../models/model.inspector';
 import { ModelRepository } from '../models/model.repository';
 import type { DatasetRecord } from '../datasets/dataset.repository';
@@ -47,6 +48,7 @@ export class DistillationPublisher {
     private readonly distilled: DistilledArtifactRepository,
     private readonly uow: UnitOfWork,
     private readonly queue: JobQueue,
+    private readonly events: FleetEvents,
   ) {}
 
   async publish(p: PublishInput): Promise<DistillationResultSummary> {
@@ -67,13 +69,13 @@ export class DistillationPublisher {
       worker: p.workerId,
       distilledAt: new Date().toISOString(),
     };
-    return this.uow.transaction(async (tx) => {
+    const summary = await this.uow.transaction(async (tx) => {
       const ids: string[] = [];
       let teacherId = p.teacherArtifactId;
       for (const s of stored) {
         const m = await this.models.create({
           name: `${payload.family}-${s.v.name}`, version, precision: s.v.precision, family: payload.family,
-          sha256: s.sha256, sizeBytes: s.size, inputs: s.inspected.inputs, outputs: s.inspected.outputs, params: s.inspected.params,
+          sha256: s.sha256, sizeBytes: s.size, inputs: s.inspected.inputs, outputs: s.inspected.outputs, params: s.inspected.params, macs: s.inspected.macs,
           evalSet,
         }, tx);
         const isTeacher = !s.v.student;
@@ -90,12 +92,15 @@ export class DistillationPublisher {
         }, tx);
         ids.push(m.id);
       }
-      const summary: DistillationResultSummary = {
+      const out: DistillationResultSummary = {
         artifactIds: ids.filter((_, i) => stored[i]!.v.student), teacherArtifactId: teacherId, metrics: result.metrics,
       };
-      await this.queue.complete(p.jobId, p.leaseToken, summary, tx);
-      return summary;
+      await this.queue.complete(p.jobId, p.leaseToken, out, tx);
+      return out;
     });
+    const published = [...summary.artifactIds, ...(summary.teacherArtifactId && summary.teacherArtifactId !== p.teacherArtifactId ? [summary.teacherArtifactId] : [])];
+    this.events.emit('models.published', { artifactIds: published, family: payload.family });
+    return summary;
   }
 
   /** Teacher first (when trained here), then per student fp32, int8, fp16 — fp32 before its quantized twins. */

@@ -65,6 +65,11 @@ export class DistillationsService {
     return job;
   }
 
+  /** Status and error of each job (one query; the autopilot watches the jobs it queued). */
+  outcomes(jobIds: readonly string[]): Promise<Map<string, { status: JobStatus; error: string | null }>> {
+    return this.queue.outcomes(jobIds);
+  }
+
   async list(page: { limit: number; offset: number }, status?: JobStatus): Promise<Page<JobRecord>> {
     return { ...(await this.queue.list(DISTILLATION_QUEUE, page, status)), ...page };
   }

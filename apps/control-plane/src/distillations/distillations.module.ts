@@ -41,6 +41,7 @@ export class DistillationsModule {
       imports: [DatasetsModule, DistillationWorkerModule.forRoot(config)],
       controllers: [DistillationController],
       providers: [DistillationsService],
+      exports: [DistillationsService],
     };
   }
 }

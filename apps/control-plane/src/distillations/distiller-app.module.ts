@@ -3,6 +3,7 @@ import { AppConfig } from '../config/app-config';
 import { ConfigModule } from '../config/config.module';
 import { DatabaseModule } from '../db/database.module';
 import { AuditModule } from '../audit/audit.module';
+import { EventsModule } from '../events/events.module';
 import { DistillationConfig } from './distillation.config';
 import { DistillationWorkerModule } from './distillations.module';
 
@@ -15,7 +16,7 @@ export class DistillerAppModule {
   static forRoot(config: AppConfig, distillation: DistillationConfig): DynamicModule {
     return {
       module: DistillerAppModule,
-      imports: [ConfigModule.forRoot(config), DatabaseModule, AuditModule, DistillationWorkerModule.forRoot(distillation)],
+      imports: [ConfigModule.forRoot(config), DatabaseModule, AuditModule, EventsModule, DistillationWorkerModule.forRoot(distillation)],
     };
   }
 }

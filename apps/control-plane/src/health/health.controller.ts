@@ -1,6 +1,6 @@
-import { Controller, Get, HttpCode, ServiceUnavailableException } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiProperty, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
-import { Public } from '../auth/public.decorator';
+import { Get, HttpCode, ServiceUnavailableException } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiProperty, ApiServiceUnavailableResponse } from '@nestjs/swagger';
+import { ApiController } from '../openapi/api-controller.decorator';
 import { HealthService } from './health.service';
 
 class HealthView {
@@ -9,12 +9,10 @@ class HealthView {
   @ApiProperty() uptimeSeconds!: number;
 }
 
-@ApiTags('health')
-@Controller('health')
+@ApiController('health', { public: true })
 export class HealthController {
   constructor(private readonly health: HealthService) {}
 
-  @Public()
   @Get()
   @HttpCode(200)
   @ApiOperation({ summary: 'Liveness and readiness: 200 when the database answers, 503 otherwise (no API key needed)' })

@@ -1,6 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import type {} from '@fastify/multipart'; // request.parts() / isMultipart() typings
 import { InvalidInputError } from '../common/errors';
+import { multipartFailure } from '../common/multipart-errors';
 import type { ArtifactStore, StagedObject } from '../artifacts/artifact.store';
 
 export interface ModelUploadParts {
@@ -49,6 +50,6 @@ export async function readModelUpload(
   } catch (err) {
     await out.model?.discard();
     await out.evalSet?.discard();
-    throw err;
+    throw multipartFailure(err);
   }
 }

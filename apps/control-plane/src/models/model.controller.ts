@@ -1,7 +1,7 @@
-import { Controller, Get, Param, Post, Query, Req, Res, StreamableFile } from '@nestjs/common';
+import { Get, Param, Post, Query, Req, Res, StreamableFile } from '@nestjs/common';
 import {
-  ApiBearerAuth, ApiBody, ApiConflictResponse, ApiConsumes, ApiCreatedResponse, ApiOkResponse, ApiOperation,
-  ApiPayloadTooLargeResponse, ApiProduces, ApiTags, ApiUnprocessableEntityResponse,
+  ApiBody, ApiConflictResponse, ApiConsumes, ApiCreatedResponse, ApiOkResponse, ApiOperation,
+  ApiPayloadTooLargeResponse, ApiProduces, ApiUnprocessableEntityResponse,
 } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { validateAs } from '@edgefleet/contracts';
@@ -10,15 +10,17 @@ import { InvalidInputError } from '../common/errors';
 import { ArtifactStore } from '../artifacts/artifact.store';
 import { CurrentActor } from '../auth/actor.decorator';
 import type { Actor } from '../audit/audit.types';
-import { ApiErrorResponses, ErrorView } from '../openapi/api-error-responses';
+import { mapPage, Page } from '../common/pagination.dto';
+import { ApiController } from '../openapi/api-controller.decorator';
+import { ErrorView } from '../openapi/api-error-responses';
+import { ApiPageResponse } from '../openapi/page.view';
 import { readModelUpload } from './model-upload.reader';
 import { ModelsService } from './model.service';
-import { ListModelsQueryDto, ModelPageView, ModelView, toModelView, UploadModelFieldsDto, UploadModelFormDoc } from './model.dto';
+import { ListModelsQueryDto, ModelView, toModelView, UploadModelFieldsDto, UploadModelFormDoc } from './model.dto';
+import { Roles } from '../auth/roles';
 
-@ApiTags('models')
-@ApiBearerAuth()
-@ApiErrorResponses()
-@Controller('models')
+@ApiController('models')
+@Roles('viewer')
 export class ModelController {
   constructor(
     private readonly models: ModelsService,
@@ -26,6 +28,7 @@ export class ModelController {
     private readonly config: AppConfig,
   ) {}
 
+  @Roles('operator')
   @Post()
   @ApiOperation({ summary: 'Upload an ONNX model (and optionally its eval set); it is loaded in onnxruntime to check it' })
   @ApiConsumes('multipart/form-data')
@@ -47,10 +50,9 @@ export class ModelController {
   }
 
   @Get()
-  @ApiOkResponse({ type: ModelPageView })
-  async list(@Query() q: ListModelsQueryDto): Promise<ModelPageView> {
-    const page = await this.models.list({ name: q.name, family: q.family }, q);
-    return { ...page, items: page.items.map(toModelView) };
+  @ApiPageResponse(ModelView)
+  async list(@Query() q: ListModelsQueryDto): Promise<Page<ModelView>> {
+    return mapPage(await this.models.list({ name: q.name, family: q.family }, q), toModelView);
   }
 
   @Get(':id')

@@ -55,13 +55,6 @@ export class ModelView {
   @ApiProperty({ format: 'date-time' }) createdAt!: string;
 }
 
-export class ModelPageView {
-  @ApiProperty({ type: [ModelView] }) items!: ModelView[];
-  @ApiProperty() total!: number;
-  @ApiProperty() limit!: number;
-  @ApiProperty() offset!: number;
-}
-
 export class ListModelsQueryDto extends PageQueryDto {
   @ApiPropertyOptional()
   @IsOptional() @Matches(/^[A-Za-z0-9._-]{1,128}$/)

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { readFile } from 'node:fs/promises';
 import { InferenceSession } from 'onnxruntime-node';
 import { FEATURIZER_METADATA_KEY, featurizerProblem, type FeaturizerSpec, type TensorInfo } from '@edgefleet/contracts';
-import { loadModelInfo, modelMetadata } from '@edgefleet/onnx';
+import { countMacs, loadModelInfo, modelMetadata } from '@edgefleet/onnx';
 import { UnprocessableError } from '../common/errors';
 
 export interface InspectedModel {
@@ -10,6 +10,11 @@ export interface InspectedModel {
   outputs: TensorInfo[];
   /** Counted from the initializers; left out for very large files (decoding them twice costs memory). */
   params?: number;
+  /**
+   * Multiply-accumulates per sample, counted from the graph once here (selection's latency model needs them, and
+   * reading a catalogue must not write to it). Left out with params, or when the graph cannot be followed.
+   */
+  macs?: number;
   /** Text models: the featurizer spec in the model's metadata (validated: an unknown one is refused). */
   featurizer?: FeaturizerSpec;
 }
@@ -32,7 +37,8 @@ export class ModelInspector {
       // No graph optimisation: we only need the signature, and loading should stay cheap.
       session = await InferenceSession.create(path, { graphOptimizationLevel: 'disabled', intraOpNumThreads: 1, interOpNumThreads: 1 });
     } catch (err) {
-      throw new UnprocessableError(`not a model onnxruntime can load: ${firstLine(err)}`);
+      // onnxruntime names the file it was given: the staged upload's server path is nobody's business.
+      throw new UnprocessableError(`not a model onnxruntime can load: ${firstLine(err).split(path).join('the uploaded file')}`);
     }
     try {
       const inspected: InspectedModel = {
@@ -41,7 +47,7 @@ export class ModelInspector {
       };
       if (size <= PARAM_COUNT_MAX_BYTES) {
         const bytes = await readFile(path);
-        inspected.params = loadModelInfo(bytes).parameterCount;
+        Object.assign(inspected, countCosts(bytes));
         const featurizer = featurizerOf(bytes);
         if (featurizer) inspected.featurizer = featurizer;
       }
@@ -51,6 +57,16 @@ export class ModelInspector {
     }
   }
 
+}
+
+function countCosts(bytes: Uint8Array): { params: number; macs?: number } {
+  const params = loadModelInfo(bytes).parameterCount;
+  try {
+    return { params, macs: countMacs(bytes).macs };
+  } catch {
+    // onnxruntime runs it, so it is a model; an op the counter does not follow leaves selection to count later.
+    return { params };
+  }
 }
 
 function firstLine(err: unknown): string {

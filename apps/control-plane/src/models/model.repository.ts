@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { readPage } from '../db/read-page';
 import { ModelArtifact, Prisma, PrismaClient } from '@edgefleet/db';
 import type { TensorInfo } from '@edgefleet/contracts';
 import { ConflictError } from '../common/errors';
@@ -15,6 +16,7 @@ export interface NewModel {
   inputs: TensorInfo[];
   outputs: TensorInfo[];
   params?: number;
+  macs?: number;
   family?: string;
   evalSet?: { sha256: string; size: number; samples: number };
   featurizer?: object;
@@ -25,11 +27,12 @@ export class ModelRepository {
   constructor(@Inject(PrismaClient) private readonly prisma: PrismaClient) {}
 
   async create(model: NewModel, db: Db = this.prisma): Promise<ModelRecord> {
-    const { evalSet, inputs, outputs, featurizer, ...rest } = model;
+    const { evalSet, inputs, outputs, macs, featurizer, ...rest } = model;
     try {
       return await db.modelArtifact.create({
         data: {
           ...rest,
+          ...(macs !== undefined ? { macs: BigInt(macs) } : {}),
           storageKey: model.sha256,
           inputs: inputs as unknown as Prisma.InputJsonArray,
           outputs: outputs as unknown as Prisma.InputJsonArray,
@@ -60,10 +63,10 @@ export class ModelRepository {
       ...(filter.name ? { name: filter.name } : {}),
       ...(filter.family ? { family: filter.family } : {}),
     };
-    const [items, total] = await Promise.all([
-      this.prisma.modelArtifact.findMany({ where, orderBy: [{ createdAt: 'desc' }, { id: 'asc' }], take: page.limit, skip: page.offset }),
-      this.prisma.modelArtifact.count({ where }),
-    ]);
-    return { items, total };
+    return readPage(
+      page,
+      (take) => this.prisma.modelArtifact.findMany({ where, orderBy: [{ createdAt: 'desc' }, { id: 'asc' }], take, skip: page.offset }),
+      () => this.prisma.modelArtifact.count({ where }),
+    );
   }
 }

@@ -7,6 +7,7 @@ import type { Page } from '../common/pagination.dto';
 import { ArtifactStore, StagedObject } from '../artifacts/artifact.store';
 import { AuditRepository } from '../audit/audit.repository';
 import type { Actor } from '../audit/audit.types';
+import { FleetEvents } from '../events/fleet-events';
 import { UnitOfWork } from '../db/unit-of-work';
 import { evalSetProblems } from './eval-set.check';
 import type { Precision } from './model.dto';
@@ -30,6 +31,7 @@ export class ModelsService {
     private readonly inspector: ModelInspector,
     private readonly audit: AuditRepository,
     private readonly uow: UnitOfWork,
+    private readonly events: FleetEvents,
   ) {}
 
   /**
@@ -46,12 +48,13 @@ export class ModelsService {
       const evalSet = input.evalSet ? await this.checkEvalSet(input.evalSet, inspected) : undefined;
       await input.model.commit();
       await input.evalSet?.commit();
-      return await this.uow.transaction(async (tx) => {
+      const created = await this.uow.transaction(async (tx) => {
         const model = await this.models.create(
           {
             name: input.name, version: input.version, precision, family: input.family,
             sha256: input.model.sha256, sizeBytes: input.model.size,
-            inputs: inspected.inputs, outputs: inspected.outputs, params: inspected.params, featurizer: inspected.featurizer,
+            inputs: inspected.inputs, outputs: inspected.outputs, params: inspected.params, macs: inspected.macs,
+            featurizer: inspected.featurizer,
             evalSet: evalSet && input.evalSet ? { sha256: input.evalSet.sha256, size: input.evalSet.size, samples: evalSet.n } : undefined,
           },
           tx,
@@ -62,6 +65,8 @@ export class ModelsService {
         }, tx);
         return model;
       });
+      this.events.emit('models.published', { artifactIds: [created.id], family: created.family });
+      return created;
     } finally {
       // No-ops once committed. Committed content stays even if the row insert failed: it is addressed by its hash
       // and an identical upload will reuse it.

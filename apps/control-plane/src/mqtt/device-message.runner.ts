@@ -2,6 +2,8 @@ import { Injectable, Logger } from '@nestjs/common';
 import { parseDeviceTopic, parseMessage, type DeviceTopicKind } from '@edgefleet/contracts';
 import type { MqttContext } from '@nestjs/microservices';
 import { isDomainError } from '../common/errors';
+import { AppConfig } from '../config/app-config';
+import { DeviceCredentialService } from '../identity/device-credential.service';
 import { MqttPublisher } from './mqtt-publisher.service';
 
 type Ctor<T> = new () => T;
@@ -16,7 +18,14 @@ type Ctor<T> = new () => T;
 export class DeviceMessageRunner {
   private readonly logger = new Logger('DeviceMessages');
 
-  constructor(private readonly publisher: MqttPublisher) {}
+  /** Messages dropped because their topic's device is not enrolled (defence in depth; see docs/security.md). */
+  droppedUnenrolled = 0;
+
+  constructor(
+    private readonly publisher: MqttPublisher,
+    private readonly credentials: DeviceCredentialService,
+    private readonly config: AppConfig,
+  ) {}
 
   async run<T extends object>(
     ctx: MqttContext,
@@ -29,6 +38,23 @@ export class DeviceMessageRunner {
       // No device id to answer to (e.g. a device id with characters the protocol forbids).
       this.logger.warn(`ignored message on ${topic}: not a device topic of protocol v1`);
       return;
+    }
+    // Defence in depth: the broker lets a device publish only on its own topics (its ACL), so a message on the
+    // topic of a device that is not enrolled (never, or revoked since) came past a misconfigured broker or from
+    // a session that outlived its revocation. Dropped without an answer: nobody legitimate is listening.
+    if (!this.config.mqttAllowAnonymous) {
+      let enrolled: unknown;
+      try {
+        enrolled = await this.credentials.enrolled(where.deviceId);
+      } catch (err) {
+        this.logger.error(`could not check the enrollment of ${where.deviceId}, message on ${topic} dropped: ${(err as Error).message}`);
+        return;
+      }
+      if (!enrolled) {
+        this.droppedUnenrolled++;
+        this.logger.warn(`dropped ${where.kind} on the topic of ${where.deviceId}: no such enrolled device`);
+        return;
+      }
     }
     const payload = payloadOf(ctx);
     if (payload.length === 0 && where.kind === 'status') return; // a retained status being cleared

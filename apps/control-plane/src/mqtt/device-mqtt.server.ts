@@ -1,6 +1,8 @@
 import { Logger } from '@nestjs/common';
 import { ServerMqtt } from '@nestjs/microservices';
 import type { MqttClient } from 'mqtt';
+import { SERVICE_CLIENT_ID_PREFIX } from './broker-policy';
+import type { ServiceLogin } from './mqtt-broker.service';
 import { RawDeviceDeserializer } from './raw-device.deserializer';
 
 export interface DeviceMqttServerOptions {
@@ -11,6 +13,8 @@ export interface DeviceMqttServerOptions {
    * subscriptions: needed for the embedded Aedes, which does not implement $share.
    */
   sharedGroup?: string;
+  /** The control plane's service login (MqttBrokerService.serviceLogin()). */
+  login: ServiceLogin;
 }
 
 /**
@@ -26,9 +30,10 @@ export class DeviceMqttServer extends ServerMqtt {
   constructor(opts: DeviceMqttServerOptions) {
     super({
       url: opts.url,
+      ...opts.login,
       deserializer: new RawDeviceDeserializer(),
       subscribeOptions: { qos: 1 },
-      clientId: `edgefleet-cp-in-${Math.random().toString(16).slice(2, 10)}`,
+      clientId: `${SERVICE_CLIENT_ID_PREFIX}in-${Math.random().toString(16).slice(2, 10)}`,
       clean: true,
       reconnectPeriod: 1000,
     });

@@ -1,4 +1,6 @@
 import { Module } from '@nestjs/common';
+import { CredentialsModule } from '../identity/credentials.module';
+import { BrokerAccountsService } from './broker-accounts.service';
 import { MqttBrokerService } from './mqtt-broker.service';
 import { MqttPublisher } from './mqtt-publisher.service';
 
@@ -8,7 +10,8 @@ import { MqttPublisher } from './mqtt-publisher.service';
  * this module.
  */
 @Module({
-  providers: [MqttBrokerService, MqttPublisher],
-  exports: [MqttBrokerService, MqttPublisher],
+  imports: [CredentialsModule],
+  providers: [MqttBrokerService, MqttPublisher, BrokerAccountsService],
+  exports: [MqttBrokerService, MqttPublisher, BrokerAccountsService],
 })
 export class MqttBrokerModule {}

@@ -1,8 +1,24 @@
 import { Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
-import { Aedes } from 'aedes';
-import { createServer, type AddressInfo, type Server } from 'node:net';
+import { Aedes, type Client } from 'aedes';
+import { MAX_MQTT_PACKET_BYTES } from '@edgefleet/contracts';
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { createServer as createTlsServer } from 'node:tls';
 import { AppConfig } from '../config/app-config';
+import { DeviceCredentialService } from '../identity/device-credential.service';
+import { EmbeddedBrokerAuth } from './embedded-broker-auth';
 import { MqttBrokerStartError, MqttPortInUseError } from './mqtt.errors';
+import { PacketSizeGuard } from './packet-size-guard';
+import { SERVICE_USERNAME } from './broker-policy';
+
+/** How the control plane's own MQTT clients log in (its service identity). */
+export interface ServiceLogin {
+  username?: string;
+  password?: string;
+  /** CA to trust for an mqtts:// embedded broker whose certificate the operator issued. */
+  ca?: Buffer;
+}
 
 /**
  * The broker the control plane and the devices talk through: an embedded Aedes on config.host:config.mqttPort,
@@ -23,8 +39,33 @@ export class MqttBrokerService implements OnModuleInit, OnApplicationShutdown {
   private aedes?: Aedes;
   private server?: Server;
   private boundUrl?: string;
+  private auth?: EmbeddedBrokerAuth;
+  /** The embedded broker's service password: generated per process, never written anywhere. */
+  private readonly servicePassword = randomBytes(32).toString('base64url');
 
-  constructor(private readonly config: AppConfig) {}
+  constructor(private readonly config: AppConfig, private readonly credentials: DeviceCredentialService) {}
+
+  /** The login the control plane's own connections use: generated for the embedded broker, MQTT_USERNAME/MQTT_PASSWORD otherwise. */
+  serviceLogin(): ServiceLogin {
+    if (!this.embedded) {
+      return this.config.mqttPassword === undefined ? {} : { username: this.config.mqttUsername, password: this.config.mqttPassword };
+    }
+    const ca = this.config.mqttTlsCert ? readFileSync(this.config.mqttTlsCert) : undefined;
+    return { username: SERVICE_USERNAME, password: this.servicePassword, ca };
+  }
+
+  /** Closes the connection of this device on the embedded broker, if it has one (revocation, rotation). */
+  disconnect(deviceId: string): boolean {
+    const aedes = this.aedes;
+    const auth = this.auth;
+    if (!aedes || !auth) return false;
+    const clients = (aedes as unknown as { clients: Record<string, Client> }).clients;
+    const client = clients[deviceId];
+    if (!client || !auth.isDevice(client, deviceId)) return false;
+    client.close();
+    this.logger.log(`device ${deviceId} disconnected from the embedded broker`);
+    return true;
+  }
 
   /** True when this process runs the broker (no MQTT_URL). */
   get embedded(): boolean {
@@ -49,20 +90,48 @@ export class MqttBrokerService implements OnModuleInit, OnApplicationShutdown {
   }
 
   start(): Promise<void> {
+    if (!this.starting && this.config.mqttAllowAnonymous && !this.embedded) {
+      this.logger.warn('!!! MQTT_ALLOW_ANONYMOUS=true: the control plane accepts messages from devices it never enrolled (unknown devices register themselves by hello) and serves any stored object. Lab use only. !!!');
+    }
     this.starting ??= this.embedded ? this.listen() : Promise.resolve();
     return this.starting;
   }
 
   private async listen(): Promise<void> {
     const { host, mqttPort } = this.config;
+    const tls = this.config.mqttTlsCert !== undefined;
+    const mutualTls = this.config.mqttTlsClientCa !== undefined;
+    if (this.config.mqttAllowAnonymous) {
+      this.logger.warn('!!! MQTT_ALLOW_ANONYMOUS=true: the embedded broker accepts ANONYMOUS clients that may act as ANY device, and unknown devices register themselves by hello. Lab use only: anyone who reaches the broker owns the fleet. !!!');
+    }
+    this.auth = new EmbeddedBrokerAuth({
+      servicePassword: this.servicePassword,
+      credentials: this.credentials,
+      allowAnonymous: this.config.mqttAllowAnonymous,
+      mutualTls,
+      logger: this.logger,
+    });
     const aedes = await Aedes.createBroker({
+      ...this.auth.hooks(),
       // Device ids (the agents' client ids) may be up to 64 characters; Aedes' default limit is 23.
       maxClientsIdLength: 128,
       // Many devices downloading at once: more in-flight deliveries before Aedes waits for socket drains.
       concurrency: 1000,
     });
     aedes.on('clientError', (client, err) => this.logger.debug(`client ${client.id}: ${err.message}`));
-    const server = createServer(aedes.handle);
+    // Every connection passes the size guard first, so an oversized packet is refused at its header.
+    const handle = (socket: Socket) => {
+      const guarded = new PacketSizeGuard(socket, MAX_MQTT_PACKET_BYTES);
+      guarded.on('error', (err) => this.logger.warn(`MQTT connection from ${socket.remoteAddress}: ${err.message}`));
+      aedes.handle(guarded);
+    };
+    const server = tls
+      ? createTlsServer({
+          cert: readFileSync(this.config.mqttTlsCert!),
+          key: readFileSync(this.config.mqttTlsKey!),
+          ...(mutualTls ? { ca: readFileSync(this.config.mqttTlsClientCa!), requestCert: true, rejectUnauthorized: false } : {}),
+        }, handle)
+      : createServer(handle);
     try {
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
@@ -80,8 +149,9 @@ export class MqttBrokerService implements OnModuleInit, OnApplicationShutdown {
     this.aedes = aedes;
     this.server = server;
     const { port } = server.address() as AddressInfo;
-    this.boundUrl = `mqtt://${clientHost(host)}:${port}`;
-    this.logger.log(`embedded MQTT broker (Aedes, in-memory persistence) listening on ${host}:${port}`);
+    this.boundUrl = `${tls ? 'mqtts' : 'mqtt'}://${clientHost(host)}:${port}`;
+    const mode = this.config.mqttAllowAnonymous ? 'ANONYMOUS ALLOWED' : `closed${tls ? ', TLS' : ''}${mutualTls ? ', client certificates' : ''}`;
+    this.logger.log(`embedded MQTT broker (Aedes, in-memory persistence, ${mode}) listening on ${host}:${port}`);
   }
 
   async onApplicationShutdown(): Promise<void> {

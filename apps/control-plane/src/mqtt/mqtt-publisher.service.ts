@@ -2,6 +2,7 @@ import { BeforeApplicationShutdown, Injectable, Logger, OnModuleInit } from '@ne
 import { PROTOCOL_VERSION, RejectedMessage, topics } from '@edgefleet/contracts';
 import { randomUUID } from 'node:crypto';
 import mqtt, { type MqttClient } from 'mqtt';
+import { SERVICE_CLIENT_ID_PREFIX } from './broker-policy';
 import { MqttBrokerService } from './mqtt-broker.service';
 import { MqttConnectError, MqttPublishError } from './mqtt.errors';
 
@@ -39,6 +40,19 @@ export class MqttPublisher implements OnModuleInit, BeforeApplicationShutdown {
   }
 
   /**
+   * Subscribes the outbound connection to `filter` (QoS 1) and calls `onMessage` for what arrives on it; used
+   * for request/response APIs of the broker itself (Mosquitto's $CONTROL).
+   */
+  async subscribe(filter: string, onMessage: (topic: string, payload: Buffer) => void): Promise<void> {
+    const client = await this.client();
+    client.on('message', (topic, payload) => {
+      if (mqttTopicMatches(filter, topic)) onMessage(topic, payload);
+    });
+    const granted = await client.subscribeAsync(filter, { qos: 1 });
+    if (granted.some((g) => g.qos === 128)) throw new MqttPublishError(filter, new Error('the broker refused the subscription'));
+  }
+
+  /**
    * Tells a device why its message on `topic` was refused. Best effort (QoS 0): a failure here is logged, never
    * thrown, because the caller is already handling a bad message and must keep going.
    */
@@ -65,7 +79,7 @@ export class MqttPublisher implements OnModuleInit, BeforeApplicationShutdown {
       // Afterwards MQTT.js reconnects on its own (reconnectPeriod) and re-sends unacknowledged QoS 1 packets.
       const client = await mqtt.connectAsync(
         url,
-        { clientId: `edgefleet-cp-out-${randomUUID().slice(0, 8)}`, clean: true, reconnectPeriod: 1000 },
+        { ...this.broker.serviceLogin(), clientId: `${SERVICE_CLIENT_ID_PREFIX}out-${randomUUID().slice(0, 8)}`, clean: true, reconnectPeriod: 1000 },
         false,
       );
       client.on('error', (err) => this.logger.warn(`outbound MQTT connection: ${err.message}`));
@@ -84,4 +98,15 @@ export class MqttPublisher implements OnModuleInit, BeforeApplicationShutdown {
     const client = await connecting.catch(() => undefined);
     await client?.endAsync();
   }
+}
+
+/** MQTT filter matching (+ one level, # the rest) for the few filters the outbound client subscribes to. */
+function mqttTopicMatches(filter: string, topic: string): boolean {
+  const f = filter.split('/');
+  const t = topic.split('/');
+  for (let i = 0; i < f.length; i++) {
+    if (f[i] === '#') return true;
+    if (i >= t.length || (f[i] !== '+' && f[i] !== t[i])) return false;
+  }
+  return f.length === t.length;
 }

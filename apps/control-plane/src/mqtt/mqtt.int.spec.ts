@@ -12,6 +12,7 @@ import {
   DesiredStateMessage, HelloMessage, PROTOCOL_VERSION, RejectedMessage, topics, verifyDesiredState,
 } from '@edgefleet/contracts';
 import { MqttBrokerService } from './mqtt-broker.service';
+import { DeviceCredentialService } from '../identity/device-credential.service';
 import { MqttPortInUseError } from './mqtt.errors';
 import { AppConfig } from '../config/app-config';
 import { MqttProbe } from './testing/mqtt-probe';
@@ -123,7 +124,11 @@ for (const broker of testBrokers()) {
         assert.equal(msg!.retain, true);
         const got = JSON.parse(msg!.payload.toString()) as DesiredStateMessage;
         assert.equal(got.artifact.sha256, sha256);
+        assert.equal(got.deviceId, id, 'bound to the device');
+        assert.ok(Date.parse(got.expiresAt) > Date.now());
         assert.equal(verifyDesiredState(got, [cp.ota.publicKeyPem()]), true);
+        const again = await cp.ota.sign(id, state);
+        assert.equal(again.seq, got.seq + 1, 'every signed desired state of a device gets the next seq');
         assert.equal(await readFile(cp.ota.publicKeyPath(), 'utf8'), cp.ota.publicKeyPem());
         assert.equal(verifyDesiredState({ ...got, gates: { maxLatencyP95Ms: 999 } }, [cp.ota.publicKeyPem()]), false);
       } finally {
@@ -145,7 +150,7 @@ for (const broker of testBrokers()) {
       void it('names the port when the embedded broker cannot bind it', async () => {
         const port = cp.broker.port!;
         const config = AppConfig.fromEnv({ MQTT_PORT: String(port), PORT: '0', DATA_DIR: cp.config.dataDir });
-        const second = new MqttBrokerService(config);
+        const second = new MqttBrokerService(config, cp.app.get(DeviceCredentialService));
         await assert.rejects(second.start(), (err: unknown) => err instanceof MqttPortInUseError && err.message.includes(String(port)));
       });
     }

@@ -3,6 +3,7 @@ import type { CustomStrategy } from '@nestjs/microservices';
 import { createHash } from 'node:crypto';
 import { AppConfig } from '../config/app-config';
 import { DeploymentsModule } from '../deployments/deployments.module';
+import { CredentialsModule } from '../identity/credentials.module';
 import { DevicesModule } from '../devices/devices.module';
 import { OtaModule } from '../ota/ota.module';
 import { DeviceMessageRunner } from './device-message.runner';
@@ -26,7 +27,7 @@ export interface DeviceMessagingOptions {
  * bootstrap connects with `MqttModule.microserviceOptions(app)`; see that method.
  */
 @Module({
-  imports: [MqttBrokerModule, OtaModule, DevicesModule, DeploymentsModule],
+  imports: [MqttBrokerModule, OtaModule, DevicesModule, DeploymentsModule, CredentialsModule],
   controllers: [DeviceMessagesController],
   providers: [DeviceMessageRunner],
   exports: [MqttBrokerModule],
@@ -46,7 +47,7 @@ export class MqttModule {
     const broker = app.get(MqttBrokerService);
     await broker.start();
     const sharedGroup = opts.sharedGroup === undefined ? defaultSharedGroup(broker, app.get(AppConfig)) : opts.sharedGroup ?? undefined;
-    return { strategy: new DeviceMqttServer({ url: broker.url, sharedGroup }) };
+    return { strategy: new DeviceMqttServer({ url: broker.url, sharedGroup, login: broker.serviceLogin() }) };
   }
 }
 

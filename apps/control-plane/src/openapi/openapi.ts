@@ -12,7 +12,7 @@ export function setupOpenApi(app: INestApplication): void {
       + 'Every /api/v1 route needs `Authorization: Bearer <api key>`. Errors are JSON `{statusCode, error, message, correlationId}`.',
     )
     .setVersion('1')
-    .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'An admin API key (ADMIN_API_KEY, or the one printed at first start)' })
+    .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'An API key (ADMIN_API_KEY, the one printed at first start, or one from POST /api/v1/api-keys)' })
     .build();
   // Built lazily on the first request: start-up stays fast and the document sees every route.
   SwaggerModule.setup(DOCS_PATH, app, () => SwaggerModule.createDocument(app, config), {

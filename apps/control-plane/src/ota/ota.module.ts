@@ -2,12 +2,16 @@ import { Module } from '@nestjs/common';
 import { ArtifactsModule } from '../artifacts/artifacts.module';
 import { MqttBrokerModule } from '../mqtt/mqtt-broker.module';
 import { BlockServer } from './block-server.service';
+import { DesiredSeqRepository } from './desired-seq.repository';
+import { FetchableObjectsRepository } from './fetchable-objects.repository';
 import { OtaService } from './ota.service';
+import { TrustedKeysController } from './trusted-keys.controller';
 
-/** Signed desired state and block serving. Imported by DeploymentsModule (publishDesired) and MqttModule. */
+/** Signed desired state (with its per-device seq and the signing keys' rotation) and block serving. Imported by DeploymentsModule (publishDesired) and MqttModule. */
 @Module({
   imports: [ArtifactsModule, MqttBrokerModule],
-  providers: [OtaService, BlockServer],
+  controllers: [TrustedKeysController],
+  providers: [OtaService, BlockServer, DesiredSeqRepository, FetchableObjectsRepository],
   exports: [OtaService, BlockServer],
 })
 export class OtaModule {}

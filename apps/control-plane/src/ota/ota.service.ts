@@ -1,41 +1,72 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import {
-  DEVICE_ID_PATTERN, DesiredStateMessage, PROTOCOL_VERSION, signDesiredState, topics, validateAs,
+  DEVICE_ID_PATTERN, DesiredStateMessage, PROTOCOL_VERSION, signDesiredState, topics, validateAs, type TrustedKey, type TrustedKeySet,
 } from '@edgefleet/contracts';
+import { AuditRepository } from '../audit/audit.repository';
+import type { Actor } from '../audit/audit.types';
 import { AppConfig } from '../config/app-config';
 import { MqttPublisher } from '../mqtt/mqtt-publisher.service';
+import { DesiredSeqRepository } from './desired-seq.repository';
 import { InvalidDesiredStateError } from './ota.errors';
-import { loadOrCreateSigningKey, type SigningKey } from './signing-key.store';
+import { SigningKeyStore, type RotationStep } from './signing-key.store';
 
-export type DesiredStateInput = Omit<DesiredStateMessage, 'v' | 'signature'>;
+/** What a caller decides; the signed envelope (device, seq, validity, key) is added by `sign`. */
+export type DesiredStateInput = Omit<DesiredStateMessage, 'v' | 'signature' | 'deviceId' | 'seq' | 'issuedAt' | 'expiresAt' | 'keyId'>;
 
 /**
- * Publishes what each device should run: the desired state, signed with the control plane's Ed25519 key and
- * retained on the device's topic, so a device that connects later still gets it.
+ * Publishes what each device should run: the desired state, bound to the device, numbered with the device's next
+ * seq from the database, valid for DESIRED_STATE_VALIDITY_MIN, signed with the control plane's current Ed25519 key
+ * and retained on the device's topic, so a device that connects later still gets it.
  */
 @Injectable()
 export class OtaService implements OnModuleInit {
-  private key?: SigningKey;
+  private readonly keys: SigningKeyStore;
+  private currentPublicKeyPem = '';
 
-  constructor(private readonly config: AppConfig, private readonly publisher: MqttPublisher) {}
+  constructor(
+    private readonly config: AppConfig,
+    private readonly publisher: MqttPublisher,
+    private readonly seqs: DesiredSeqRepository,
+    private readonly audit: AuditRepository,
+  ) {
+    this.keys = new SigningKeyStore(config.dataDir);
+  }
 
   async onModuleInit(): Promise<void> {
-    this.key = await loadOrCreateSigningKey(this.config.dataDir);
+    await this.keys.init();
+    this.currentPublicKeyPem = (await this.keys.current()).publicKeyPem;
   }
 
-  /** PEM (SPKI) of the key agents must trust. */
+  /** PEM (SPKI) of the key desired states are signed with (as of start or the last rotation here). */
   publicKeyPem(): string {
-    return this.signingKey().publicKeyPem;
+    return this.currentPublicKeyPem;
   }
 
-  /** File holding publicKeyPem(), for agents' `--trust-key`. */
+  /** File holding the current public key, for agents' `--trust-key`. */
   publicKeyPath(): string {
-    return this.signingKey().publicKeyPath;
+    return this.keys.publicKeyPath;
   }
 
-  /** Validates, signs and publishes (retained, QoS 1); resolves once the broker has acknowledged it. */
+  trustedKeys(): Promise<TrustedKey[]> {
+    return this.keys.trustedKeys();
+  }
+
+  /** `GET /api/v1/trusted-keys`: the set, signed by each of its keys. */
+  trustedKeySet(): Promise<TrustedKeySet> {
+    return this.keys.trustedKeySet();
+  }
+
+  async rotateKeys(step: RotationStep, actor: Actor): Promise<TrustedKey[]> {
+    const keys = await this.keys.rotate(step);
+    const current = await this.keys.current();
+    this.currentPublicKeyPem = current.publicKeyPem;
+    await this.audit.record({ actor, action: `signing-key.${step}`, entityType: 'signing-key', entityId: current.keyId, details: { trusted: keys.map((k) => k.keyId) } });
+    return keys;
+  }
+
+  /** Signs (with a new seq) and publishes (retained, QoS 1); resolves once the broker has acknowledged it. */
   async publishDesired(deviceId: string, desired: DesiredStateInput): Promise<void> {
-    const message = this.sign(deviceId, desired);
+    const message = await this.sign(deviceId, desired);
     await this.publisher.publish(topics.desired(deviceId), JSON.stringify(message), { qos: 1, retain: true });
   }
 
@@ -45,19 +76,16 @@ export class OtaService implements OnModuleInit {
     await this.publisher.publish(topics.desired(deviceId), Buffer.alloc(0), { qos: 1, retain: true });
   }
 
-  /** The exact message publishDesired sends; exported for tests and tools. */
-  sign(deviceId: string, desired: DesiredStateInput): DesiredStateMessage {
+  /** The exact message publishDesired sends, consuming one seq of the device; exported for tests and tools. */
+  async sign(deviceId: string, desired: DesiredStateInput, now = new Date()): Promise<DesiredStateMessage> {
     assertDeviceId(deviceId);
-    const unsigned = { ...desired, v: PROTOCOL_VERSION };
-    // Checked here, at the last door before the devices: a bad manifest would be refused by every agent.
-    const checked = validateAs(DesiredStateMessage, unsigned);
+    const key = await this.keys.current();
+    // Checked before a seq is spent: a bad manifest would be refused by every agent.
+    const draft = { v: PROTOCOL_VERSION, deviceId, seq: 1, ...desired, issuedAt: now.toISOString(), expiresAt: new Date(now.getTime() + this.config.desiredStateValidityMs).toISOString(), keyId: key.keyId };
+    const checked = validateAs(DesiredStateMessage, draft);
     if (!checked.ok) throw new InvalidDesiredStateError(deviceId, checked.errors);
-    return { ...unsigned, signature: signDesiredState(unsigned, this.signingKey().privateKey) };
-  }
-
-  private signingKey(): SigningKey {
-    if (!this.key) throw new Error('OtaService used before its module was initialised (signing key not loaded)');
-    return this.key;
+    const unsigned = { ...draft, seq: await this.seqs.next(deviceId) };
+    return { ...unsigned, signature: signDesiredState(unsigned, key.privateKey) };
   }
 }
 

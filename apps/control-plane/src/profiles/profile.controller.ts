@@ -1,13 +1,12 @@
-import { Controller, Get } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ApiErrorResponses } from '../openapi/api-error-responses';
+import { Get } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation } from '@nestjs/swagger';
+import { ApiController } from '../openapi/api-controller.decorator';
 import { ProfileClassListView, toProfileClassView } from './profile.dto';
 import { ProfilesService } from './profile.service';
+import { Roles } from '../auth/roles';
 
-@ApiTags('profiles')
-@ApiBearerAuth()
-@ApiErrorResponses()
-@Controller('profiles')
+@ApiController('profiles')
+@Roles('viewer')
 export class ProfileController {
   constructor(private readonly profiles: ProfilesService) {}
 

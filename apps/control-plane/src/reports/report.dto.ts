@@ -25,13 +25,6 @@ export class ReportView {
   @ApiProperty({ format: 'date-time' }) createdAt!: string;
 }
 
-export class ReportPageView {
-  @ApiProperty({ type: [ReportView] }) items!: ReportView[];
-  @ApiProperty() total!: number;
-  @ApiProperty() limit!: number;
-  @ApiProperty() offset!: number;
-}
-
 export function toReportView(r: ReportRecord): ReportView {
   return {
     id: r.id,

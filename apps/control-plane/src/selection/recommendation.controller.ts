@@ -1,13 +1,12 @@
-import { Controller, Get, Param, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
-import { ApiErrorResponses } from '../openapi/api-error-responses';
+import { Get, Param, Query } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiParam } from '@nestjs/swagger';
+import { ApiController } from '../openapi/api-controller.decorator';
 import { RecommendationQueryDto, RecommendationView, toRecommendationView } from './recommendation.dto';
 import { SelectionService } from './selection.service';
+import { Roles } from '../auth/roles';
 
-@ApiTags('profiles')
-@ApiBearerAuth()
-@ApiErrorResponses()
-@Controller('profiles')
+@ApiController('profiles')
+@Roles('viewer')
 export class RecommendationController {
   constructor(private readonly selection: SelectionService) {}
 

@@ -11,6 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import { PrismaClient } from '@edgefleet/db';
 import { GraphBuilder } from '@edgefleet/onnx';
 import { startControlPlane, type ControlPlane } from '../bootstrap';
+import { SelectionService } from './selection.service';
 import { ApiClient, profile } from '../testing/factories';
 
 const FEATURES = 64;
@@ -100,8 +101,32 @@ describe('profiles and recommendations over HTTP (PGlite)', () => {
     assert.ok(Math.abs(big.predictedLatencyP95Ms - (0.2 + macsOf(512) / 10_000)) < 0.3, `predicted ${big.predictedLatencyP95Ms}`);
     assert.match(big.reasons.join(' | '), /> 2 ms.*rejected/);
     assert.equal(r.classModel.source, 'class-fit');
-    const saved = await cp.app.get(PrismaClient).modelArtifact.findUnique({ where: { id: models.get(512)! } });
-    assert.equal(Number(saved!.macs), macsOf(512), 'counted MACs are saved on the artifact');
+  });
+
+  it('counts MACs at upload, and a recommendation writes nothing and refits only when a report arrives', async () => {
+    const prisma = cp.app.get(PrismaClient);
+    const selection = cp.app.get(SelectionService);
+    for (const [hidden, id] of models) {
+      assert.equal(Number((await prisma.modelArtifact.findUniqueOrThrow({ where: { id } })).macs), macsOf(hidden), 'MACs stored with the upload');
+    }
+    // A database-wide fingerprint of every row the GET could write: unchanged by it.
+    const fingerprint = async () => JSON.stringify(await prisma.$queryRaw`SELECT
+      (SELECT string_agg(id || ':' || coalesce(macs::text, '-') || ':' || coalesce(metrics::text, '-'), ',' ORDER BY id) FROM "ModelArtifact") AS a,
+      (SELECT count(*)::int FROM "BenchmarkReport") AS r, (SELECT count(*)::int FROM "AuditEvent") AS e`);
+    const before = await fingerprint();
+    const fits = selection.fitCount;
+    for (const budget of [2, 3, 5]) {
+      assert.equal((await api.get(`/api/v1/profiles/${rpiClass}/recommendation?family=fm&maxLatencyP95Ms=${budget}`)).status, 200);
+    }
+    assert.equal(await fingerprint(), before, 'GET recommendation wrote to the database');
+    assert.ok(selection.fitCount - fits <= 1, `fitted ${selection.fitCount - fits} times for 3 requests on unchanged data`);
+    const settled = selection.fitCount;
+    await prisma.benchmarkReport.create({
+      data: { deviceId: 'pi-1', artifactId: models.get(32)!, latencyP95Ms: 0.5, peakRssMb: 20, accuracy: 0.8, runs: 50, passed: true, details: {} },
+    });
+    await new Promise((r) => setTimeout(r, 1_100)); // a report written behind this process's back is seen after the watermark's TTL
+    assert.equal((await api.get(`/api/v1/profiles/${rpiClass}/recommendation?family=fm&maxLatencyP95Ms=2`)).status, 200);
+    assert.equal(selection.fitCount, settled + 1, 'a new report is a new fit');
   });
 
   it('defaults the latency budget to the profile, proposes a student when none fits, and says when none can', async () => {

@@ -55,8 +55,17 @@ export class SelectionRepository {
     }));
   }
 
-  /** Records MACs counted from the graph, so the next read does not count them again. */
-  async saveMacs(artifactId: string, macs: number): Promise<void> {
-    await this.prisma.modelArtifact.updateMany({ where: { id: artifactId, macs: null }, data: { macs: BigInt(macs) } });
+  /**
+   * What the fitted models depend on, in one cheap query: reports with a latency and catalogue rows, counted and
+   * newest-dated. Reports and artifacts are only appended (or deleted with their device / model), so an equal
+   * watermark means the same data — judged by the database, so it holds with several control planes.
+   */
+  async watermark(): Promise<string> {
+    const [row] = await this.prisma.$queryRaw<Array<{ r: bigint; rt: Date | null; a: bigint; at: Date | null }>>`
+      SELECT (SELECT count(*) FROM "BenchmarkReport" WHERE "latencyP95Ms" IS NOT NULL) AS r,
+             (SELECT max("createdAt") FROM "BenchmarkReport") AS rt,
+             (SELECT count(*) FROM "ModelArtifact") AS a,
+             (SELECT max("createdAt") FROM "ModelArtifact") AS at`;
+    return `${row?.r}:${row?.rt?.getTime()}:${row?.a}:${row?.at?.getTime()}`;
   }
 }

@@ -75,6 +75,18 @@ export function describeApi(name: string, target: () => Promise<ApiTestTarget | 
       for (const p of ['/api/v1/devices', '/api/v1/devices/{id}/reports', '/api/v1/models', '/api/v1/models/{id}/content', '/api/v1/deployments']) {
         assert.ok(docs.body.paths[p], `OpenAPI lists ${p}`);
       }
+      // Every list route answers its own page schema (one generic page type, a distinct name per item type).
+      const pages: Record<string, string> = {
+        '/api/v1/devices': 'Device', '/api/v1/devices/{id}/reports': 'Report', '/api/v1/models': 'Model', '/api/v1/deployments': 'Deployment',
+        '/api/v1/datasets': 'Dataset', '/api/v1/distillations': 'Distillation', '/api/v1/targets': 'Target',
+      };
+      for (const [p, item] of Object.entries(pages)) {
+        const ref = docs.body.paths[p].get.responses['200'].content['application/json'].schema.$ref;
+        assert.equal(ref, `#/components/schemas/${item}PageView`, p);
+        const page = docs.body.components.schemas[`${item}PageView`];
+        assert.equal(page.properties.items.items.$ref, `#/components/schemas/${item}View`, p);
+        assert.deepEqual([...page.required].sort(), ['items', 'limit', 'offset', 'total'], p);
+      }
       const ui = await fetch(`${cp.httpUrl}/docs`);
       assert.equal(ui.status, 200);
       assert.match(await ui.text(), /swagger/i);
@@ -255,6 +267,30 @@ export function describeApi(name: string, target: () => Promise<ApiTestTarget | 
       const badGates = await api.post('/api/v1/deployments', { artifactId: modelId, tags: [tag], gates: { minAccuracy: 3 } });
       assert.equal(badGates.status, 400);
       assert.match(badGates.body.message, /gates\.minAccuracy/);
+    });
+
+    void test('block counts show the model\'s progress: not the eval set\'s, and not 0 after an agent restart', async () => {
+      const devices = cp.app.get(DevicesService);
+      const deployments = cp.app.get(DeploymentsService);
+      const id = `blocks-${Date.now().toString(36)}`;
+      await devices.registerFromHello({ v: 1, deviceId: id, agentVersion: '0.1.0', profile: profile() });
+      cleared.push(id);
+      const dep = (await api.post('/api/v1/deployments', { artifactId: modelId, deviceIds: [id] })).body;
+      const evalSha = sha256(evalSetFor());
+      const rowOf = async () => (await api.get(`/api/v1/deployments/${dep.id}`)).body.devices
+        .find((d: { deviceId: string }) => d.deviceId === id) as { state: string; receivedBlocks: number; totalBlocks: number };
+      const progress = (sha: string, state: 'downloading' | 'verifying' | 'benchmarking', receivedBlocks: number, totalBlocks: number) =>
+        deployments.recordProgress(id, { v: 1, deploymentId: dep.id, sha256: sha, state, receivedBlocks, totalBlocks });
+      await progress(modelSha, 'downloading', 1, 1);
+      // The eval set's own counts (it is fetched after the model) must not replace the model's.
+      await progress(evalSha, 'downloading', 5, 5);
+      assert.deepEqual(await rowOf(), { ...(await rowOf()), state: 'downloading', receivedBlocks: 1, totalBlocks: 1 });
+      // A restarted agent with the model already on disk goes straight on, with nothing counted in this run.
+      await progress(modelSha, 'benchmarking', 0, 0);
+      assert.deepEqual(await rowOf(), { ...(await rowOf()), state: 'benchmarking', receivedBlocks: 1, totalBlocks: 1 });
+      // Counts larger than the model has blocks are capped to what the control plane knows the model has.
+      await progress(modelSha, 'downloading', 7, 9);
+      assert.deepEqual(await rowOf(), { ...(await rowOf()), state: 'benchmarking', receivedBlocks: 1, totalBlocks: 1 });
     });
 
     void test('device messages: hello registers, progress and reports roll the deployment up; bad reports are refused', async () => {

@@ -3,6 +3,7 @@
  * an HTTP client that speaks the admin API. Test-only (imported by *.spec.ts files).
  */
 import { randomUUID } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
 import { encodeEvalSet, HardwareProfile } from '@edgefleet/contracts';
 import { GraphBuilder } from '@edgefleet/onnx';
 
@@ -28,6 +29,12 @@ export function evalSetFor(features = 4, classes = 3, n = 8): Buffer {
   });
 }
 
+/** A decompression bomb: `members` concatenated gzip members of 1 MiB of zeros each (~1 KB per MiB it expands to). */
+export function gzipBomb(members: number): Buffer {
+  const member = gzipSync(Buffer.alloc(1024 * 1024));
+  return Buffer.concat(Array.from({ length: members }, () => member));
+}
+
 export const profile = (over: Partial<HardwareProfile> = {}): HardwareProfile =>
   ({ name: 'rpi4', arch: 'arm64', cores: 4, clockMhz: 1500, simd: ['neon'], ramMb: 4096, ...over });
 
@@ -48,8 +55,8 @@ export class ApiClient {
     return new ApiClient(this.baseUrl, apiKey);
   }
 
-  async request<T = any>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<ApiResponse<T>> {
-    const init: RequestInit = { method, headers: { ...headers } };
+  async request<T = any>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}, signal?: AbortSignal): Promise<ApiResponse<T>> {
+    const init: RequestInit = { method, headers: { ...headers }, ...(signal && { signal }) };
     if (this.apiKey) (init.headers as Record<string, string>).authorization = `Bearer ${this.apiKey}`;
     if (body instanceof FormData) init.body = body;
     else if (body !== undefined) {

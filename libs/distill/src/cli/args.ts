@@ -1,6 +1,7 @@
 import { CommandLine, CommandSpec } from '@edgefleet/toolkit';
 import { DISTILL_DEFAULTS as D } from '../pipeline/defaults';
 import type { DistillOptions } from '../pipeline/options';
+import { TEACHER_SYNTAX } from '../text/teachers';
 
 /** What the command line sets: paths, output mode, and distill()'s own options (their names and meaning live there). */
 export type CliArgs = { dataset: string; out: string; teacher?: string; students?: string[]; json: boolean }
@@ -11,9 +12,9 @@ export const DISTILL_COMMAND: CommandSpec = {
   invocation: 'npm run -s distill --',
   summary: 'Trains (or loads) a teacher, distils a ladder of students, quantizes them; writes the models and metrics.json to --out.',
   options: {
-    dataset: { type: 'string', arg: '<dir|csv>', help: 'IDX directory or CSV file (required)' },
-    out: { type: 'string', arg: '<dir>', help: 'where models and metrics.json go (required)' },
-    teacher: { type: 'string', arg: '<model.onnx>', help: 'a trained teacher; without it one is trained first' },
+    dataset: { type: 'string', arg: '<dir|csv>', help: 'IDX directory, CSV file, or a text data set folder (train.jsonl / train.csv) (required)' },
+    out: { type: 'string', arg: '<dir>', help: 'where models and metrics.json go (required for images)' },
+    teacher: { type: 'string', arg: '<model.onnx|text teacher>', help: `a trained teacher; without it one is trained first. Text: ${TEACHER_SYNTAX}` },
     'teacher-arch': { type: 'string', arg: 'mlp|cnn', help: 'architecture of the teacher trained here' },
     students: { type: 'string', arg: '<specs>', help: 'comma-separated, e.g. mlp:64,cnn:8-16-32 (default: a ladder sized from the teacher)' },
     epochs: { type: 'string', arg: '<n>', help: `student epochs (default ${D.epochs})` },
@@ -26,6 +27,10 @@ export const DISTILL_COMMAND: CommandSpec = {
     'batch-size': { type: 'string', arg: '<n>', help: `(default ${D.batchSize})` },
     patience: { type: 'string', arg: '<n>', help: `epochs without a better validation accuracy before stopping, 0 = run every epoch (default ${D.patience})` },
     json: { type: 'boolean', help: 'print one JSON object on stdout' },
+    cache: { type: 'string', arg: '<dir>', help: 'text: teacher-output cache (default data/teacher-cache)' },
+    'no-cache': { type: 'boolean', help: 'text: do not read or write the teacher-output cache' },
+    featurizer: { type: 'string', arg: '<spec.json>', help: 'text: featurizer spec (default: the built-in hashed n-gram spec)' },
+    'api-key-file': { type: 'string', arg: '<file>', help: 'text: API key for an openai: teacher' },
   },
   notes: [
     "Distillation's edge over hard labels shows with longer runs, e.g. --epochs 60 --patience 0.",

@@ -8,7 +8,9 @@ import { join } from 'node:path';
 import { ArtifactStore } from '../../artifacts/artifact.store';
 import { UnknownDeviceError } from '../../common/errors';
 import { AppConfig } from '../../config/app-config';
+import { AuditModule } from '../../audit/audit.module';
 import { ConfigModule } from '../../config/config.module';
+import { DatabaseModule } from '../../db/database.module';
 import { DeploymentsModule } from '../../deployments/deployments.module';
 import { DeploymentsService } from '../../deployments/deployment.service';
 import { DevicesModule } from '../../devices/devices.module';
@@ -19,7 +21,7 @@ import { MqttModule } from '../mqtt.module';
 
 /**
  * FAKES: the MQTT integration tests run MqttModule + OtaModule for real (broker, transport, handlers, block
- * server, signing, artifact store on disk) but replace DevicesService and DeploymentsService with recorders,
+ * server, signing with seqs in a PGlite database, artifact store on disk) but replace DevicesService and DeploymentsService with recorders,
  * because what is under test here is the MQTT edge, not the device/deployment bookkeeping (the end-to-end
  * tests in test/ run the whole app against PostgreSQL). A device id in `unknownDevices` makes the fakes throw
  * the real domain error, like the real services do for a device they do not know.
@@ -89,10 +91,14 @@ export async function startMqttTestApp(opts: { mqttUrl?: string; env?: Record<st
     MQTT_PORT: '0',
     DATA_DIR: dataDir,
     LOG_LEVEL: 'error',
+    // The MQTT edge (routing, validation, block serving) is tested in the open lab mode with anonymous probes;
+    // the closed broker and the enrollment checks are tested by broker-security.int.spec.ts on the whole app.
+    MQTT_ALLOW_ANONYMOUS: 'true',
     ...(opts.mqttUrl ? { MQTT_URL: opts.mqttUrl } : {}),
     ...opts.env,
   });
-  const moduleRef = await Test.createTestingModule({ imports: [ConfigModule.forRoot(config), MqttModule] })
+  // The database (PGlite in dataDir) holds the desired states' per-device seq; signing-key rotations are audited.
+  const moduleRef = await Test.createTestingModule({ imports: [ConfigModule.forRoot(config), DatabaseModule, AuditModule, MqttModule] })
     .overrideModule(DevicesModule).useModule(RecordingDevicesModule)
     .overrideModule(DeploymentsModule).useModule(RecordingDeploymentsModule)
     .compile();

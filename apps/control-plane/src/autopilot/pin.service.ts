@@ -1,0 +1,31 @@
+import { Injectable } from '@nestjs/common';
+import { NotFoundError } from '../common/errors';
+import type { Page } from '../common/pagination.dto';
+import type { Actor } from '../audit/audit.types';
+import { AutopilotRepository } from './autopilot.repository';
+import { AutopilotScheduler } from './autopilot.scheduler';
+import type { PinRecord } from './autopilot.types';
+
+/**
+ * Devices an operator holds: the autopilot deploys nothing to a pinned device, whichever target selects it (a manual
+ * deployment stays). Unpinning hands it back, and its classes are reconciled at once.
+ */
+@Injectable()
+export class PinsService {
+  constructor(private readonly repo: AutopilotRepository, private readonly scheduler: AutopilotScheduler) {}
+
+  async pin(deviceId: string, reason: string | undefined, actor: Actor): Promise<PinRecord> {
+    const pin = await this.repo.pin(deviceId, actor, reason ?? null);
+    if (!pin) throw new NotFoundError('device', deviceId);
+    return pin;
+  }
+
+  async unpin(deviceId: string): Promise<void> {
+    if (!(await this.repo.unpin(deviceId))) throw new NotFoundError('pin', deviceId);
+    this.scheduler.deviceReported(deviceId);
+  }
+
+  async list(page: { limit: number; offset: number }): Promise<Page<PinRecord>> {
+    return { ...(await this.repo.listPins(page)), ...page };
+  }
+}
