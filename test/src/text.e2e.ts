@@ -58,7 +58,9 @@ describe('text model end to end on embedded PGlite + Aedes', { timeout: 240_000 
     const done = await waitFor('report', async () => {
       const d = await api.ok('GET', `/deployments/${dep.id}`);
       return ['active', 'rejected', 'failed'].includes(d.devices[0].state) ? d : undefined;
-    }, 120_000);
+    }, 120_000).catch(async (err: Error) => {
+      throw new Error(`${err.message}; deployment ${JSON.stringify((await api.ok('GET', `/deployments/${dep.id}`)).devices)}; agent output:\n${agent!.output().slice(-3000)}`);
+    });
     const d = done.devices[0];
     assert.equal(d.state, 'active', JSON.stringify(d) + agent.output());
     assert.equal(d.report.evalSamples, distilled.evalSet.length > 0 ? JSON.parse(distilled.evalSet.toString()).samples.length : 0);

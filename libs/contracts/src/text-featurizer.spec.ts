@@ -72,7 +72,7 @@ test('text eval sets: featurized with the manifest featurizer; bad ones get clea
 test('the featurizer travels in the signed manifest, and any change to it breaks the signature', () => {
   const msg: Omit<DesiredStateMessage, 'signature'> = {
     v: 1, deploymentId: 'd', deviceId: 'dev-1', seq: 1, issuedAt: '2026-11-30T00:00:00.000Z', expiresAt: '2026-12-07T00:00:00.000Z',
-    keyId: 'k', gates: { maxLatencyP95Ms: 5 },
+    keyId: '0123456789abcdef', gates: { maxLatencyP95Ms: 5 },
     artifact: { id: 'a', name: 'spam', version: '1', precision: 'int8', sha256: 'ab'.repeat(32), size: 10, blockSize: 65536, featurizer: { ...spec } },
   };
   const checked = validateAs(DesiredStateMessage, msg);

@@ -6,51 +6,28 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseFeaturizer } from '@edgefleet/contracts';
-import { CommandLine, type CommandSpec } from '@edgefleet/toolkit';
-import { DISTILL_DEFAULTS as D } from '../pipeline/defaults';
+import type { CommandLine } from '@edgefleet/toolkit';
 import { distillText } from '../text/distill-text';
 import { readTextDataset } from '../text/text-dataset';
-import { parseTextTeacher, TEACHER_SYNTAX } from '../text/teachers';
+import { parseTextTeacher } from '../text/teachers';
 import { progressLine, publicJson, summaryTable } from './report';
 
 const secs = (ms: number) => (ms >= 60000 ? `${Math.floor(ms / 60000)}m${Math.round((ms % 60000) / 1000)}s` : `${Math.round(ms / 1000)}s`);
 const positiveInt = { integer: true, min: 1 };
 
-export const DISTILL_TEXT_COMMAND: CommandSpec = {
-  name: 'distill (text)',
-  invocation: 'npm run -s distill --',
-  summary: 'Text data set: a text teacher labels the texts (cached), hashed n-gram students learn from it, quantized (docs/text.md).',
-  options: {
-    dataset: { type: 'string', arg: '<dir>', help: 'folder with train.jsonl|csv and test.jsonl|csv (required)' },
-    teacher: { type: 'string', arg: '<teacher>', help: `${TEACHER_SYNTAX} (required)` },
-    students: { type: 'string', arg: '<specs>', help: 'comma-separated, e.g. mlp:32,mlp:128 (default mlp:32,mlp:128)' },
-    out: { type: 'string', arg: '<dir>', help: 'write the students, eval-set.json and metrics.json here' },
-    cache: { type: 'string', arg: '<dir>', help: 'content-addressed cache of teacher outputs (default data/teacher-cache)' },
-    'no-cache': { type: 'boolean', help: 'neither read nor write the teacher cache' },
-    featurizer: { type: 'string', arg: '<spec.json>', help: 'featurizer spec (default: hashed-ngrams v1, char 1-4, words, 8192 buckets)' },
-    'api-key-file': { type: 'string', arg: '<file>', help: 'bearer token for an openai: teacher' },
-    epochs: { type: 'string', arg: '<n>', help: `student epochs (default ${D.epochs})` },
-    temperature: { type: 'string', arg: '<T>', help: `softmax temperature of the KD term (default ${D.temperature})` },
-    alpha: { type: 'string', arg: '<a>', help: `weight of the KD term on labeled rows, 0..1 (default ${D.alpha})` },
-    'labeled-fraction': { type: 'string', arg: '<f>', help: `fraction of training rows whose labels teacher and students may use (default ${D.labeledFraction})` },
-    seed: { type: 'string', arg: '<n>', help: `(default ${D.seed})` },
-    threads: { type: 'string', arg: '<n>', help: `onnxruntime threads (default ${D.threads})` },
-    'batch-size': { type: 'string', arg: '<n>', help: `(default ${D.batchSize})` },
-    patience: { type: 'string', arg: '<n>', help: `early-stopping patience, 0 = off (default ${D.patience})` },
-    json: { type: 'boolean', help: 'print one JSON object on stdout' },
-  },
-};
-
 export async function distillTextMain(cl: CommandLine): Promise<void> {
   cl.require('dataset', 'teacher');
   const a = {
-    dataset: cl.string('dataset') ?? '', teacher: cl.string('teacher') ?? '', out: cl.string('out'), cache: cl.string('cache') ?? 'data/teacher-cache',
-    noCache: cl.flag('no-cache'), featurizer: cl.string('featurizer'), apiKeyFile: cl.string('api-key-file'), json: cl.flag('json'),
-    students: cl.list('students', (s) => s, 'comma-separated model specs'),
+    dataset: cl.string('dataset') ?? '', teacher: cl.string('teacher') ?? '', out: cl.string('out'),
+    students: cl.list('students', (s) => s.trim(), 'comma-separated model specs'),
+    cache: cl.string('cache') ?? 'data/teacher-cache', noCache: cl.flag('no-cache'), featurizer: cl.string('featurizer'),
+    apiKeyFile: cl.string('api-key-file'), json: cl.flag('json'),
     epochs: cl.number('epochs', positiveInt), temperature: cl.number('temperature', { above: 0 }), alpha: cl.number('alpha', { min: 0, max: 1 }),
     labeledFraction: cl.number('labeled-fraction', { above: 0, max: 1 }), seed: cl.number('seed', { integer: true, min: 0 }),
     threads: cl.number('threads', positiveInt), batchSize: cl.number('batch-size', positiveInt), patience: cl.number('patience', { integer: true, min: 0 }),
   };
+  cl.check(cl.string('teacher-arch') === undefined, '--teacher-arch is for image data sets (a text data set takes a text --teacher)');
+  cl.check(cl.string('teacher-epochs') === undefined, '--teacher-epochs is for image data sets');
   cl.done();
   const apiKey = a.apiKeyFile ? (await readFile(a.apiKeyFile, 'utf8')).trim() : undefined;
   const teacher = parseTextTeacher(a.teacher, { apiKey });
@@ -66,8 +43,8 @@ export async function distillTextMain(cl: CommandLine): Promise<void> {
   };
   const r = await distillText({
     data, teacher, featurizer, cacheDir: a.noCache ? undefined : a.cache, students: a.students,
-    epochs: a.epochs, temperature: a.temperature, alpha: a.alpha, labeledFraction: a.labeledFraction, seed: a.seed, threads: a.threads,
-    batchSize: a.batchSize, patience: a.patience, signal: controller.signal,
+    epochs: a.epochs, temperature: a.temperature, alpha: a.alpha, labeledFraction: a.labeledFraction, seed: a.seed,
+    threads: a.threads, batchSize: a.batchSize, patience: a.patience, signal: controller.signal,
     onTeacherProgress: (what, p) => line(`${what}: ${p.done}/${p.total} texts  ${p.perSec.toFixed(1)}/s  ETA ${secs(p.etaMs)}`, what),
   }, (p) => { if (process.stderr.isTTY) line(progressLine(p), p.run); });
   if (lastRun) process.stderr.write(process.stderr.isTTY ? '\n' : '');

@@ -12,12 +12,15 @@ import { loadDataset } from '../data';
 import { DatasetError } from '../data/dataset-error';
 import { DistillAbortedError, DistillConfigError } from '../errors';
 import { distill } from '../pipeline/distill';
-import { DISTILL_COMMAND, readDistillArgs } from './args';
-import { DISTILL_TEXT_COMMAND, distillTextMain } from './distill-text';
 import { isTextDataset } from '../text/text-dataset';
+import { DISTILL_COMMAND, readDistillArgs } from './args';
+import { distillTextMain } from './distill-text';
 import { progressLine, publicJson, summaryTable } from './report';
 
 async function main(cl: CommandLine): Promise<void> {
+  // A folder of text (train.jsonl / train.csv) goes the text way: a text teacher, featurized students.
+  const dataset = cl.string('dataset');
+  if (dataset && (await isTextDataset(dataset))) return distillTextMain(cl);
   const args = readDistillArgs(cl);
   const data = await loadDataset(args.dataset);
   const teacher = args.teacher ? new Uint8Array(await readFile(args.teacher)) : undefined;
@@ -53,14 +56,4 @@ async function main(cl: CommandLine): Promise<void> {
 const isUserError = (err: unknown): boolean =>
   err instanceof DistillConfigError || err instanceof DistillAbortedError || err instanceof DatasetError || (err instanceof Error && typeof (err as NodeJS.ErrnoException).code === 'string' && 'path' in err);
 
-/** A folder of text (train.jsonl / train.csv) goes the text way: a text teacher, featurized students (docs/text.md). */
-async function isTextRun(argv: string[]): Promise<boolean> {
-  const at = argv.findIndex((x) => x === '--dataset' || x.startsWith('--dataset='));
-  const path = at < 0 ? undefined : argv[at]!.includes('=') ? argv[at]!.slice(argv[at]!.indexOf('=') + 1) : argv[at + 1];
-  return path !== undefined && (await isTextDataset(path));
-}
-
-const argv = process.argv.slice(2);
-void isTextRun(argv).then((text) => (text
-  ? runCommand(DISTILL_TEXT_COMMAND, argv, distillTextMain, isUserError)
-  : runCommand(DISTILL_COMMAND, argv, main, isUserError)));
+runCommand(DISTILL_COMMAND, process.argv.slice(2), main, isUserError);
