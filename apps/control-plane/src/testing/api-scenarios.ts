@@ -15,6 +15,7 @@ import type { Env } from '../config/app-config';
 import { ArtifactMismatchError, UnknownDeploymentError, UnknownDeviceError } from '../common/errors';
 import { DeploymentsService } from '../deployments/deployment.service';
 import { DevicesService } from '../devices/device.service';
+import { MqttBrokerService } from '../mqtt/mqtt-broker.service';
 import { OtaService } from '../ota/ota.service';
 import { ApiClient, deviceBody, evalSetFor, profile, tinyClassifier } from './factories';
 
@@ -232,10 +233,18 @@ export function describeApi(name: string, target: () => Promise<ApiTestTarget | 
       const modelId = await givenModel();
       const tag = `fleet-${Date.now().toString(36)}`;
       const ids = [deviceBody({ tags: [tag] }), deviceBody({ tags: [tag, 'x'] })].map((d) => d.id);
-      for (const [i, id] of ids.entries()) assert.equal((await api.post('/api/v1/devices', deviceBody({ id, tags: i ? [tag, 'x'] : [tag] }))).status, 201);
+      const passwords: string[] = [];
+      for (const [i, id] of ids.entries()) {
+        const created = await api.post('/api/v1/devices', deviceBody({ id, tags: i ? [tag, 'x'] : [tag] }));
+        assert.equal(created.status, 201);
+        passwords.push(created.body.credential.password as string);
+      }
       cleared.push(...ids);
 
-      const mqtt = await connectAsync(cp.mqttUrl, { reconnectPeriod: 0 });
+      // The broker is closed: read each device's retained state as that device, with its REST credential.
+      const asDevice = (i: number) => connectAsync(cp.mqttUrl, { reconnectPeriod: 0, clientId: ids[i], username: ids[i], password: passwords[i] });
+      const mqtt = await asDevice(0);
+      const mqtt1 = await asDevice(1);
       try {
         const first = await api.post('/api/v1/deployments', { artifactId: modelId, tags: [tag], gates: { maxLatencyP95Ms: 20, minAccuracy: 0.5 } });
         assert.equal(first.status, 201, JSON.stringify(first.body));
@@ -264,13 +273,22 @@ export function describeApi(name: string, target: () => Promise<ApiTestTarget | 
         const old = await api.get(`/api/v1/deployments/${first.body.id}`);
         const states = Object.fromEntries(old.body.devices.map((d: { deviceId: string; state: string }) => [d.deviceId, d.state]));
         assert.deepEqual(states, { [ids[0]!]: 'pending', [ids[1]!]: 'superseded' });
-        assert.equal((await retained(mqtt, topics.desired(ids[1]!))).deploymentId, second.body.id);
+        assert.equal((await retained(mqtt1, topics.desired(ids[1]!))).deploymentId, second.body.id);
 
         assert.equal((await api.delete(`/api/v1/devices/${ids[0]}`)).status, 204);
-        await assert.rejects(retained(mqtt, topics.desired(ids[0]!), 500), /no retained message/, 'deleting a device clears its desired state');
+        // Revoked: its session is closed and its login refused; what is retained on its topic is read as the
+        // control plane (the only other identity that may).
+        if (cp.mqttEmbedded) await assert.rejects(asDevice(0), /Bad username or password|Not authorized/);
+        const service = await connectAsync(cp.mqttUrl, { reconnectPeriod: 0, clientId: 'edgefleet-cp-scenario', ...cp.app.get(MqttBrokerService).serviceLogin() });
+        try {
+          await assert.rejects(retained(service, topics.desired(ids[0]!), 500), /no retained message/, 'deleting a device clears its desired state');
+        } finally {
+          await service.endAsync();
+        }
         assert.equal((await api.get(`/api/v1/deployments/${first.body.id}`)).body.devices.length, 1, 'its deployment row went with it');
       } finally {
-        await mqtt.endAsync();
+        await mqtt.endAsync(true);
+        await mqtt1.endAsync();
       }
 
       const none = await api.post('/api/v1/deployments', { artifactId: modelId, tags: ['no-such-tag'] });
@@ -291,6 +309,7 @@ export function describeApi(name: string, target: () => Promise<ApiTestTarget | 
       const deployments = cp.app.get(DeploymentsService);
       const modelId = await givenModel();
       const id = `blocks-${Date.now().toString(36)}`;
+      assert.equal((await api.post('/api/v1/devices', deviceBody({ id }))).status, 201); // enrolled over REST
       await devices.registerFromHello({ v: 1, deviceId: id, agentVersion: '0.1.0', profile: profile() });
       cleared.push(id);
       const dep = (await api.post('/api/v1/deployments', { artifactId: modelId, deviceIds: [id] })).body;
@@ -311,12 +330,15 @@ export function describeApi(name: string, target: () => Promise<ApiTestTarget | 
       assert.deepEqual(await rowOf(), { ...(await rowOf()), state: 'benchmarking', receivedBlocks: 1, totalBlocks: 1 });
     });
 
-    void test('device messages: hello registers, progress and reports roll the deployment up; bad reports are refused', async () => {
+    void test('device messages: hello of an enrolled device updates it, progress and reports roll the deployment up; bad reports are refused', async () => {
       const modelId = await givenModel();
       const devices = cp.app.get(DevicesService);
       const deployments = cp.app.get(DeploymentsService);
       const ids = ['ok', 'no'].map((s) => `${s}-${Date.now().toString(36)}`);
+      // Closed fleet: a hello never creates a device.
+      await assert.rejects(devices.registerFromHello({ v: 1, deviceId: ids[0]!, agentVersion: '0.1.0', profile: profile() }), UnknownDeviceError);
       for (const id of ids) {
+        assert.equal((await api.post('/api/v1/devices', deviceBody({ id }))).status, 201);
         await devices.registerFromHello({ v: 1, deviceId: id, agentVersion: '0.1.0', profile: profile(), tags: ['hello-tag'] });
       }
       cleared.push(...ids);
