@@ -15,7 +15,7 @@ import { FEATURIZER_METADATA_KEY, type FeaturizerSpec } from '@edgefleet/contrac
 import { FastTextLidTeacher, distillText, type TextDistillResult } from '@edgefleet/distill';
 import { tinyUdhr } from '@edgefleet/distill/dist/text/test-factory';
 import { withModelMetadata } from '@edgefleet/onnx';
-import { AgentProcess, Api, modelForm, startAgentProcess, waitFor } from './support';
+import { AgentProcess, Api, enrollmentToken, modelForm, startAgentProcess, waitFor } from './support';
 
 const featurizer: FeaturizerSpec = { id: 'hashed-ngrams', version: 1, charMin: 1, charMax: 3, wordMin: 1, wordMax: 1, seed: 0, buckets: 1024, maxChars: 200 };
 
@@ -52,7 +52,12 @@ describe('text model end to end on embedded PGlite + Aedes', { timeout: 240_000 
   test('upload text student + efev-text eval set → deploy → the agent featurizes, benchmarks and reports the trainer\'s accuracy', async () => {
     const student = distilled.metrics.students[0]!;
     const art = await api.ok('POST', '/models', modelForm({ file: distilled.students[0]!.int8!, name: `lid-${run}`, version: '1', precision: 'int8', evalSet: distilled.evalSet }));
-    agent = startAgentProcess({ brokerUrl: cp.mqttUrl, deviceId: `txt-${run}`, profile: 'gateway', stateDir: join(dataDir, 'agent'), trustKeyPath: cp.signingPublicKeyPath });
+    // The broker is closed: the agent enrolls with a token, as the README shows.
+    const token = await enrollmentToken(cp.apiUrl, cp.adminApiKey!, [`text-${run}`], 1);
+    agent = startAgentProcess({
+      brokerUrl: cp.mqttUrl, deviceId: `txt-${run}`, profile: 'gateway', stateDir: join(dataDir, 'agent'), trustKeyPath: cp.signingPublicKeyPath,
+      enroll: { token, httpUrl: cp.httpUrl },
+    });
     await waitFor('agent online', async () => (await api.call('GET', `/devices/txt-${run}`)).body?.status === 'online', 30_000);
     const dep = await api.ok('POST', '/deployments', { artifactId: art.id, deviceIds: [`txt-${run}`], gates: { maxLatencyP95Ms: 100, minAccuracy: Math.max(0, student.int8!.accuracy - 0.001) } });
     const done = await waitFor('report', async () => {
