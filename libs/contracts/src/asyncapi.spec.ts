@@ -29,7 +29,7 @@ const schemas = doc.components.schemas;
 const resolve = (s: Schema): Schema => (s.$ref ? resolve(schemas[s.$ref.replace('#/components/schemas/', '')]!) : s);
 
 /** The keys both sides are compared on; descriptions, examples and defaults are documentation only. */
-const COMPARED = ['type', 'const', 'enum', 'pattern', 'format', 'contentEncoding', 'minimum', 'maximum', 'exclusiveMinimum', 'maxLength', 'maxItems'];
+const COMPARED = ['type', 'const', 'enum', 'pattern', 'format', 'contentEncoding', 'minimum', 'maximum', 'exclusiveMinimum', 'minLength', 'maxLength', 'maxItems'];
 const project = (s: Schema) => Object.fromEntries(COMPARED.filter((k) => s[k] !== undefined).map((k) => [k, s[k]]));
 
 /** What class-validator enforces on one property, as JSON-schema keywords (`items` for the `each` rules). */
@@ -59,6 +59,8 @@ function derive(metas: ValidationMetadata[]): { own: Schema; items: Schema; opti
       case 'max': at.maximum = c[0]; break;
       case 'isPositive': at.exclusiveMinimum = 0; break;
       case 'maxLength': at.maxLength = c[0]; break;
+      case 'minLength': at.minLength = c[0]; break;
+      case 'isObject': at.type = 'object'; break;
       case 'arrayMaxSize': at.maxItems = c[0]; break;
       default: assert.fail(`no JSON-schema mapping for @${m.name}: add one here`);
     }

@@ -50,6 +50,20 @@ export interface DeviceRowChanges {
 export class DeploymentRepository {
   constructor(@Inject(PrismaClient) private readonly prisma: PrismaClient) {}
 
+  /** sha256 of every model and eval set that an unfinished deployment of this device delivers (the block server's allow-list). */
+  async fetchableObjects(deviceId: string): Promise<Set<string>> {
+    const rows = await this.prisma.deploymentDevice.findMany({
+      where: { deviceId, state: { in: [...UNFINISHED_STATES] } },
+      select: { deployment: { select: { artifact: { select: { sha256: true, evalSetSha256: true } } } } },
+    });
+    const out = new Set<string>();
+    for (const r of rows) {
+      out.add(r.deployment.artifact.sha256);
+      if (r.deployment.artifact.evalSetSha256) out.add(r.deployment.artifact.evalSetSha256);
+    }
+    return out;
+  }
+
   async create(d: NewDeployment, db: Db): Promise<DeploymentWithArtifact> {
     const deployment = await db.deployment.create({
       data: { artifactId: d.artifactId, gates: d.gates, target: d.target as Prisma.InputJsonObject, createdBy: d.createdBy },
@@ -109,8 +123,17 @@ export class DeploymentRepository {
     await db.deployment.update({ where: { id: deploymentId }, data: { status } });
   }
 
+  /**
+   * The deployment with its rows and reports as of one moment: Prisma reads the relations in separate queries, so
+   * they run in one repeatable-read transaction — otherwise a report committed between them shows a finished row
+   * under a status that is still `in_progress`.
+   */
   async find(id: string): Promise<DeploymentDetail | undefined> {
-    return (await this.prisma.deployment.findUnique({ where: { id }, include: withDevicesAndReports })) ?? undefined;
+    const d = await this.prisma.$transaction(
+      (tx) => tx.deployment.findUnique({ where: { id }, include: withDevicesAndReports }),
+      { isolationLevel: Prisma.TransactionIsolationLevel.RepeatableRead },
+    );
+    return d ?? undefined;
   }
 
   /** A page of deployments with their devices counted per state: two queries (three past the first page), not N rows each. */

@@ -6,7 +6,7 @@ import { MqttPublisher } from '../mqtt/mqtt-publisher.service';
 import { ByteBudget } from './byte-budget';
 import { ChunkCache } from './chunk-cache';
 import { FairQueue, RateLimiter } from './fair-queue';
-import { FetchableObjectsRepository } from './fetchable-objects.repository';
+import { DeploymentRepository } from '../deployments/deployment.repository';
 import { BlockOutOfRangeError, UnknownObjectError } from './ota.errors';
 
 /** Block data handed to the broker but not yet acknowledged, across all devices. */
@@ -68,7 +68,7 @@ export class BlockServer {
     private readonly store: ArtifactStore,
     private readonly publisher: MqttPublisher,
     private readonly config: AppConfig,
-    private readonly objects: FetchableObjectsRepository,
+    private readonly deployments: DeploymentRepository,
   ) {}
 
   /**
@@ -154,7 +154,7 @@ export class BlockServer {
     // One lookup per device at a time: a flood of requests must not turn into a flood of queries.
     let lookup = this.lookups.get(deviceId);
     if (!lookup) {
-      lookup = this.objects.forDevice(deviceId).finally(() => this.lookups.delete(deviceId));
+      lookup = this.deployments.fetchableObjects(deviceId).finally(() => this.lookups.delete(deviceId));
       this.lookups.set(deviceId, lookup);
     }
     const objects = await lookup;

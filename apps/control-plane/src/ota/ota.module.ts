@@ -3,7 +3,8 @@ import { ArtifactsModule } from '../artifacts/artifacts.module';
 import { MqttBrokerModule } from '../mqtt/mqtt-broker.module';
 import { BlockServer } from './block-server.service';
 import { DesiredSeqRepository } from './desired-seq.repository';
-import { FetchableObjectsRepository } from './fetchable-objects.repository';
+// Stateless and PrismaClient-only: provided here too, as DeploymentsModule imports this module (no cycle).
+import { DeploymentRepository } from '../deployments/deployment.repository';
 import { OtaService } from './ota.service';
 import { TrustedKeysController } from './trusted-keys.controller';
 
@@ -11,7 +12,7 @@ import { TrustedKeysController } from './trusted-keys.controller';
 @Module({
   imports: [ArtifactsModule, MqttBrokerModule],
   controllers: [TrustedKeysController],
-  providers: [OtaService, BlockServer, DesiredSeqRepository, FetchableObjectsRepository],
+  providers: [OtaService, BlockServer, DesiredSeqRepository, DeploymentRepository],
   exports: [OtaService, BlockServer],
 })
 export class OtaModule {}

@@ -2,6 +2,7 @@ import { Body, Controller, Get, HttpCode, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiConflictResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CurrentActor } from '../auth/actor.decorator';
 import { Public } from '../auth/public.decorator';
+import { Roles } from '../auth/roles';
 import type { Actor } from '../audit/audit.types';
 import { ApiErrorResponses, ErrorView } from '../openapi/api-error-responses';
 import { OtaService } from './ota.service';
@@ -21,6 +22,7 @@ export class TrustedKeysController {
     return this.ota.trustedKeySet();
   }
 
+  @Roles('admin')
   @Post('signing-keys/rotate')
   @HttpCode(200)
   @ApiBearerAuth()
