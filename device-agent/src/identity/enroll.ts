@@ -1,4 +1,4 @@
-import { EnrollResponse, parseMessage, type HardwareProfile } from '@edgefleet/contracts';
+import { EnrollResponse, parseMessage, type EnrollRequestBody } from '@edgefleet/contracts';
 import { backoffDelay, sleep } from '../lib/backoff';
 import { AgentConfigError, describeError } from '../lib/errors';
 import type { Logger } from '../lib/logger';
@@ -7,14 +7,8 @@ export const ENROLL_PATH = '/api/v1/enroll';
 const ATTEMPTS = 6;
 const MAX_RESPONSE_BYTES = 64 * 1024;
 
-export interface EnrollRequest {
+export interface EnrollRequest extends EnrollRequestBody {
   apiUrl: string;
-  token: string;
-  deviceId: string;
-  name?: string;
-  agentVersion: string;
-  profile: HardwareProfile;
-  tags?: string[];
 }
 
 /**

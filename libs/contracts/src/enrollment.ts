@@ -1,7 +1,18 @@
 import { Type } from 'class-transformer';
 import { ArrayMaxSize, IsArray, IsDefined, IsOptional, IsString, Matches, MaxLength, MinLength, ValidateNested } from 'class-validator';
+import type { HardwareProfile } from './profile';
 import { DEVICE_ID_PATTERN } from './topics';
 import { TrustedKey } from './trusted-keys';
+
+/** Body of `POST /api/v1/enroll` (the control plane validates it with its DTO; the agent builds it). */
+export interface EnrollRequestBody {
+  token: string;
+  deviceId: string;
+  name?: string;
+  agentVersion: string;
+  profile: HardwareProfile;
+  tags?: string[];
+}
 
 /** MQTT login of one device: clientId = username = deviceId. */
 export class MqttCredential {

@@ -29,7 +29,7 @@ export interface UpdateDevice {
 }
 
 /** Plain copy of a validated profile (class instances would carry their prototype into JSON columns). */
-const plainProfile = (p: HardwareProfile): HardwareProfile => JSON.parse(JSON.stringify(p)) as HardwareProfile;
+export const plainProfile = (p: HardwareProfile): HardwareProfile => JSON.parse(JSON.stringify(p)) as HardwareProfile;
 
 @Injectable()
 export class DevicesService {

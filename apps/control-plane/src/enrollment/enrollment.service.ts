@@ -1,12 +1,12 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { HardwareProfile, profileClassOf } from '@edgefleet/contracts';
+import { profileClassOf, type EnrollRequestBody } from '@edgefleet/contracts';
 import { createHash } from 'node:crypto';
 import type { Actor } from '../audit/audit.types';
 import { AuditRepository } from '../audit/audit.repository';
 import { ConflictError, ForbiddenError, NotFoundError, UnauthorizedError, UnprocessableError } from '../common/errors';
 import { UnitOfWork } from '../db/unit-of-work';
 import { DeviceRepository } from '../devices/device.repository';
-import { assertUsableDeviceId, DevicesService } from '../devices/device.service';
+import { assertUsableDeviceId, DevicesService, plainProfile } from '../devices/device.service';
 import { DeviceCredentialService, IssuedCredential } from '../identity/device-credential.service';
 import { generateSecret } from '../identity/credential-hash';
 import { OtaService } from '../ota/ota.service';
@@ -20,15 +20,6 @@ export interface NewTokenRequest {
   allowCreate?: boolean;
 }
 
-export interface EnrollRequest {
-  token: string;
-  deviceId: string;
-  name?: string;
-  agentVersion: string;
-  profile: HardwareProfile;
-  tags?: string[];
-}
-
 export interface Enrollment {
   deviceId: string;
   credential: IssuedCredential;
@@ -38,7 +29,6 @@ export interface Enrollment {
 /** Tokens are random 32-byte secrets: found by their SHA-256 like API keys (a slow hash would need a scan). */
 const hashToken = (token: string) => createHash('sha256').update(token, 'utf8').digest('hex');
 const REFUSED = 'invalid, expired, used up or revoked enrollment token';
-const plainProfile = (p: HardwareProfile): HardwareProfile => JSON.parse(JSON.stringify(p)) as HardwareProfile;
 
 /**
  * Enrollment: an operator creates a token (expiry, uses, tags, hardware class, may it create devices); a device
@@ -85,7 +75,7 @@ export class EnrollmentService {
     });
   }
 
-  async enroll(req: EnrollRequest): Promise<Enrollment> {
+  async enroll(req: EnrollRequestBody): Promise<Enrollment> {
     assertUsableDeviceId(req.deviceId);
     const token = await this.tokens.findByHash(hashToken(req.token));
     if (!token) throw new UnauthorizedError(REFUSED);
