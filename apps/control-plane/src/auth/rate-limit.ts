@@ -1,7 +1,7 @@
 import rateLimit from '@fastify/rate-limit';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyRequest } from 'fastify';
-import type { AppConfig } from '../config/app-config';
+import type { AppConfig } from '@edgefleet/platform';
 import { ApiKeyService } from './api-key.service';
 
 /** A 429; Nest's Fastify error handler passes it to HttpErrorFilter, which answers it in the API's ErrorBody. */

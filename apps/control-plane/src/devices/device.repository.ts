@@ -1,8 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Device, Prisma, PrismaClient } from '@edgefleet/db';
 import type { HardwareProfile } from '@edgefleet/contracts';
-import type { Db } from '../db/prisma-types';
-import { readPage } from '../db/read-page';
+import type { Db } from '@edgefleet/platform';
+import { readPage } from '@edgefleet/platform';
 import type { DeviceStatusName } from './device.dto';
 
 export type DeviceRecord = Device;

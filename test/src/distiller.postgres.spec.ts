@@ -9,13 +9,13 @@ import { createTempPostgresDatabase, PostgresGate, TempPostgresDatabase } from '
 import { startControlPlane, type ControlPlane } from '@edgefleet/control-plane';
 import { ApiClient } from '@edgefleet/control-plane/dist/testing/factories';
 import { syntheticCsv, uploadCsvDataset, waitForStatus } from '@edgefleet/control-plane/dist/distillations/testing/distillation-fixtures';
-import { Distiller, startDistiller } from './distiller';
+import { Distiller, startDistiller } from '@edgefleet/distiller/dist/distiller';
 
 const gate = new PostgresGate();
 
 /** Starts `node dist/main.js` and resolves with its worker id once it waits for jobs. */
 async function spawnDistiller(env: Record<string, string>): Promise<{ child: ChildProcess; workerId: string }> {
-  const child = spawn(process.execPath, [join(__dirname, 'main.js')], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [require.resolve('@edgefleet/distiller')], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   const workerId = await new Promise<string>((resolve, reject) => {
     child.stdout!.on('data', (b: Buffer) => {

@@ -1,7 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Dataset, Prisma, PrismaClient } from '@edgefleet/db';
-import { ConflictError } from '../common/errors';
-import { isUniqueViolation } from '../db/prisma-types';
+import { ConflictError, isUniqueViolation } from '@edgefleet/platform';
 import type { DatasetFiles, DatasetFormat, DatasetLoadOptions } from './dataset.types';
 
 export type DatasetRecord = Dataset;

@@ -2,7 +2,7 @@ import { createReadStream } from 'node:fs';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
-import { PayloadTooLargeError, UnprocessableError } from '../common/errors';
+import { PayloadTooLargeError, UnprocessableError } from '@edgefleet/platform';
 
 export interface DecompressionLimits {
   /** Largest decompressed size accepted, in bytes. */

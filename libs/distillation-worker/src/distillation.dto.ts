@@ -5,7 +5,7 @@ import {
 } from 'class-validator';
 import { DISTILL_DEFAULTS as D, MODEL_SPEC_PATTERN } from '@edgefleet/distill';
 import type { JobRecord } from '@edgefleet/jobs';
-import { PageQueryDto } from '../common/pagination.dto';
+import { PageQueryDto } from '@edgefleet/platform';
 import type { DistillationPayload } from './distillation.types';
 
 export class TargetBudgetDto {

@@ -2,12 +2,9 @@ import { Injectable } from '@nestjs/common';
 import { encodeEvalSet } from '@edgefleet/contracts';
 import type { DatasetSplit, DistillResult, StudentMetrics } from '@edgefleet/distill';
 import { JobQueue } from '@edgefleet/jobs';
-import { ArtifactStore } from '../artifacts/artifact.store';
-import { UnitOfWork } from '../db/unit-of-work';
-import { FleetEvents } from '../events/fleet-events';
-import { ModelInspector, type InspectedModel } from '../models/model.inspector';
-import { ModelRepository } from '../models/model.repository';
-import type { DatasetRecord } from '../datasets/dataset.repository';
+import { ArtifactStore, UnitOfWork, FleetEvents } from '@edgefleet/platform';
+import { ModelInspector, type InspectedModel, ModelRepository } from '@edgefleet/catalog';
+import type { DatasetRecord } from '@edgefleet/catalog';
 import type { DistillationPayload, DistillationResultSummary } from './distillation.types';
 
 export interface PublishInput {

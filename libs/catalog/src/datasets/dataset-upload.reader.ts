@@ -1,9 +1,8 @@
 import type { FastifyRequest } from 'fastify';
 import type {} from '@fastify/multipart';
 import { open } from 'node:fs/promises';
-import { InvalidInputError } from '../common/errors';
-import { multipartFailure } from '../common/multipart-errors';
-import type { ArtifactStore, StagedObject } from '../artifacts/artifact.store';
+import { InvalidInputError, multipartFailure } from '@edgefleet/platform';
+import type { ArtifactStore, StagedObject } from '@edgefleet/platform';
 import { isGzip } from './dataset.files';
 import { checkGzipBounds } from './gzip-bounds';
 import { FILE_ROLES, FileRole, IDX_ROLES } from './dataset.types';

@@ -1,11 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { AppConfig } from '../config/app-config';
-import { ConfigModule } from '../config/config.module';
-import { DatabaseModule } from '../db/database.module';
-import { AuditModule } from '../audit/audit.module';
-import { EventsModule } from '../events/events.module';
-import { DistillationConfig } from './distillation.config';
-import { DistillationWorkerModule } from './distillations.module';
+import { AppConfig, ConfigModule, DatabaseModule, AuditModule, EventsModule } from '@edgefleet/platform';
+import { DistillationConfig, DistillationWorkerModule } from '@edgefleet/distillation-worker';
 
 /**
  * The standalone worker process (apps/distiller): database, artifact store and the distillation worker, no

@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { InferenceSession } from 'onnxruntime-node';
 import { FEATURIZER_METADATA_KEY, featurizerProblem, type FeaturizerSpec, type TensorInfo } from '@edgefleet/contracts';
 import { countMacs, loadModelInfo, modelMetadata } from '@edgefleet/onnx';
-import { UnprocessableError } from '../common/errors';
+import { UnprocessableError } from '@edgefleet/platform';
 
 export interface InspectedModel {
   inputs: TensorInfo[];

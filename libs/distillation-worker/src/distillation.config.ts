@@ -1,5 +1,4 @@
-import { ConfigError, Env } from '../config/app-config';
-import { EnvReader } from '../config/env-reader';
+import { ConfigError, Env, EnvReader } from '@edgefleet/platform';
 
 /**
  * Settings of the distillation queue and its workers, read once from the environment (a separate object so the

@@ -1,9 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { readPage } from '../db/read-page';
+import { readPage, ConflictError, Db, isUniqueViolation } from '@edgefleet/platform';
 import { ModelArtifact, Prisma, PrismaClient } from '@edgefleet/db';
 import type { TensorInfo } from '@edgefleet/contracts';
-import { ConflictError } from '../common/errors';
-import { Db, isUniqueViolation } from '../db/prisma-types';
 
 export type ModelRecord = ModelArtifact;
 

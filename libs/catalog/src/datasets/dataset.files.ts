@@ -2,7 +2,7 @@ import { mkdtemp, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatasetSplit, IDX_FILES, loadDataset } from '@edgefleet/distill';
-import type { ArtifactStore } from '../artifacts/artifact.store';
+import type { ArtifactStore } from '@edgefleet/platform';
 import type { DatasetFiles, DatasetFormat, DatasetLoadOptions, FileRole } from './dataset.types';
 
 const GZIP_MAGIC = [0x1f, 0x8b];
