@@ -18,6 +18,7 @@ import { DistillationConfig } from './distillations/distillation.config';
 import { SelectionModule } from './selection/selection.module';
 import { AutopilotConfig } from './autopilot/autopilot.config';
 import { AutopilotModule } from './autopilot/autopilot.module';
+import { SegmentsModule } from './segments/segments.module';
 
 /** The control plane. Built around one AppConfig so tests can start several instances in one process. */
 @Module({})
@@ -44,6 +45,7 @@ export class AppModule {
         MqttModule,
         distillations,
         SelectionModule,
+        SegmentsModule,
         AutopilotModule.forRoot(autopilot, distillations),
       ],
     };
