@@ -55,6 +55,7 @@ CREATE TABLE "RolloutDevice" (
     "artifactId" TEXT,
     "previousArtifactId" TEXT,
     "deploymentId" TEXT,
+    "attempts" INTEGER NOT NULL DEFAULT 0,
     "notifiedAt" TIMESTAMP(3),
     "publishedAt" TIMESTAMP(3),
     "stagedPublishedAt" TIMESTAMP(3),
