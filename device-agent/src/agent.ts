@@ -46,7 +46,7 @@ export interface RunningAgent {
 export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   await checkOptions(options);
   const logger = options.logger ?? createLogger(`agent ${options.deviceId}`);
-  const hardware = await describeDevice(options.profile);
+  const hardware = options.hardware ?? (await describeDevice(options.profile));
   const { profile, slowdown } = hardware;
   const store = new StateStore(options.stateDir ?? defaultStateDir(options.deviceId), logger);
   await store.init();
@@ -95,6 +95,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     tuning: { ...DEFAULT_TRANSFER, ...options.transfer },
     budget: { ...DEFAULT_BENCHMARK, ...options.benchmark },
     benchmarkLock: options.benchmarkLock,
+    benchmarkRunner: options.benchmarkRunner,
   }, initial);
   const loop = new ReconcileLoop(() => reconciler.reconcileOnce(), logger, { baseMs: options.retryBaseMs ?? 2000, maxMs: options.retryMaxMs ?? 120_000 });
 

@@ -18,3 +18,6 @@ export { BlockBitmap, blockCount, blockLength } from './transfer/block-bitmap';
 export * from './lib/errors';
 export { createLogger, silentLogger, type Logger, type LogLevel } from './lib/logger';
 export type { PersistedState, ActiveModel, OutcomeRecord } from './state/agent-state';
+export { startFleet, type Fleet, type FleetOptions, type SimDevice } from './sim/fleet';
+export { parseClasses, parseFaults, scaleClasses, FAULT_KINDS, NO_FAULTS, type ClassShare, type ClassFaults, type FaultKind } from './sim/fleet-spec';
+export { ClassBenchmarks, type BenchmarkRunner } from './sim/simulated-benchmark';

@@ -1,4 +1,6 @@
 import type { HardwareProfile, PublicKeyRef } from '@edgefleet/contracts';
+import type { IsolatedBenchmarkOptions, IsolatedBenchmarkResult } from '../benchmark/isolated';
+import type { DeviceHardware } from '../hardware/device-hardware';
 import type { Logger } from '../lib/logger';
 
 /** How hard the benchmark works: runs until both minimums are met, stops at either maximum. */
@@ -60,6 +62,16 @@ export interface AgentOptions {
    */
   benchmarkLock?: string;
   transfer?: Partial<TransferTuning>;
+  /**
+   * What the device is, already resolved (describeDevice): the fleet simulator resolves each class once instead of
+   * reading the host again for every one of its devices. Wins over `profile`.
+   */
+  hardware?: DeviceHardware;
+  /**
+   * Runs the benchmark step (default runBenchmarkIsolated: onnxruntime in a child process). The fleet simulator
+   * gives a per-class simulated benchmark (sim/simulated-benchmark.ts); everything else keeps the default.
+   */
+  benchmarkRunner?: (o: IsolatedBenchmarkOptions) => Promise<IsolatedBenchmarkResult>;
   /** Retry delay after a transient failure (transfer stall, lost connection): exponential from here. */
   retryBaseMs?: number;
   retryMaxMs?: number;
