@@ -54,7 +54,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   const highWater = new HighWaterMark(store.dir, logger);
   await highWater.load(initial.desired?.seq ?? 0);
   const identity = await resolveIdentity({
-    deviceId: options.deviceId, stateDir: store.dir, apiUrl: options.apiUrl, enrollToken: options.enrollToken, username: options.username,
+    deviceId: options.deviceId, stateDir: store.dir, apiUrl: options.apiUrl, ca: options.caPem, enrollToken: options.enrollToken, username: options.username,
     password: options.password, trustedKeys: options.trustedKeys, name: options.name, tags: options.tags, agentVersion: AGENT_VERSION, profile,
   }, logger);
   const { keyRing } = identity;

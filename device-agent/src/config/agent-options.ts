@@ -54,7 +54,7 @@ export interface AgentOptions {
   keyRefreshMs?: number;
   logger?: Logger;
   benchmark?: Partial<BenchmarkBudget>;
-  /** PEM CA certificate(s) for an mqtts:// broker signed by a private CA (--ca-file). */
+  /** PEM CA certificate(s) of a private CA (--ca-file): verifies an mqtts:// broker and an https:// apiUrl. */
   caPem?: string;
   /**
    * A file path shared by simulated agents on one host: they take turns benchmarking (withHostLock), as real devices
