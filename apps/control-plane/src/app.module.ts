@@ -18,11 +18,15 @@ import { DistillationConfig } from './distillations/distillation.config';
 import { SelectionModule } from './selection/selection.module';
 import { AutopilotConfig } from './autopilot/autopilot.config';
 import { AutopilotModule } from './autopilot/autopilot.module';
+import { TelemetryConfig } from './telemetry/telemetry.config';
+import { TelemetryModule } from './telemetry/telemetry.module';
 
 /** The control plane. Built around one AppConfig so tests can start several instances in one process. */
 @Module({})
 export class AppModule {
-  static forRoot(config: AppConfig, distillation: DistillationConfig, autopilot: AutopilotConfig = AutopilotConfig.defaults()): DynamicModule {
+  static forRoot(
+    config: AppConfig, distillation: DistillationConfig, autopilot: AutopilotConfig = AutopilotConfig.defaults(), telemetry: TelemetryConfig = TelemetryConfig.defaults(),
+  ): DynamicModule {
     // One instance: the autopilot imports this same module to queue its distillations (Nest keys a dynamic
     // module by its metadata, so importing it twice does not build a second queue and worker).
     const distillations = DistillationsModule.forRoot(distillation);
@@ -45,6 +49,7 @@ export class AppModule {
         distillations,
         SelectionModule,
         AutopilotModule.forRoot(autopilot, distillations),
+        TelemetryModule.forRoot(telemetry),
       ],
     };
   }

@@ -9,6 +9,7 @@ import { AppModule } from './app.module';
 import { AppConfig, ConfigError, Env } from './config/app-config';
 import { DistillationConfig } from './distillations/distillation.config';
 import { AutopilotConfig } from './autopilot/autopilot.config';
+import { TelemetryConfig } from './telemetry/telemetry.config';
 import { AppLogger, createRootLogger, scopeLogsToRequests } from './common/app-logger';
 import { createHttpAdapter } from './common/http-adapter';
 import { processEnv } from './config/process-env';
@@ -58,7 +59,7 @@ export interface StartOptions {
 }
 
 /** Reads every configuration object from one environment, listing the problems of all of them at once. */
-function loadConfig(env: Env): { config: AppConfig; distillation: DistillationConfig; autopilot: AutopilotConfig } {
+function loadConfig(env: Env): { config: AppConfig; distillation: DistillationConfig; autopilot: AutopilotConfig; telemetry: TelemetryConfig } {
   const problems: string[] = [];
   const attempt = <T>(read: () => T): T | undefined => {
     try {
@@ -72,8 +73,9 @@ function loadConfig(env: Env): { config: AppConfig; distillation: DistillationCo
   const config = attempt(() => AppConfig.fromEnv(env));
   const distillation = attempt(() => DistillationConfig.fromEnv(env));
   const autopilot = attempt(() => AutopilotConfig.fromEnv(env));
-  if (!config || !distillation || !autopilot) throw new ConfigError(problems);
-  return { config, distillation, autopilot };
+  const telemetry = attempt(() => TelemetryConfig.fromEnv(env));
+  if (!config || !distillation || !autopilot || !telemetry) throw new ConfigError(problems);
+  return { config, distillation, autopilot, telemetry };
 }
 
 /**
@@ -83,11 +85,11 @@ function loadConfig(env: Env): { config: AppConfig; distillation: DistillationCo
  * HttpPortInUseError, MqttPortInUseError or a DatabaseError with an operator-readable message.
  */
 export async function startControlPlane(env?: Env, opts: StartOptions = {}): Promise<ControlPlane> {
-  const { config, distillation, autopilot } = loadConfig(env ?? processEnv());
+  const { config, distillation, autopilot, telemetry } = loadConfig(env ?? processEnv());
   const log = createRootLogger(config.logLevel, config.logFormat);
   // Nest and Fastify log through the same pino logger: each request gets a child carrying its correlation id,
   // and one access-log line when it completes.
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, distillation, autopilot), createHttpAdapter(log, HTTP_BODY_LIMIT), {
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, distillation, autopilot, telemetry), createHttpAdapter(log, HTTP_BODY_LIMIT), {
     logger: new AppLogger(log),
     abortOnError: false, // throw instead of process.exit, so callers (tests, main) decide
   });
