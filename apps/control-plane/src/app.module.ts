@@ -16,12 +16,15 @@ import { AutopilotModule } from './autopilot/autopilot.module';
 import { SegmentsModule } from './segments/segments.module';
 import { RolloutConfig } from './rollouts/rollout.config';
 import { RolloutsModule } from './rollouts/rollouts.module';
+import { TelemetryConfig } from './telemetry/telemetry.config';
+import { TelemetryModule } from './telemetry/telemetry.module';
 
 /** The control plane. Built around one AppConfig so tests can start several instances in one process. */
 @Module({})
 export class AppModule {
   static forRoot(config: AppConfig, distillation: DistillationConfig, autopilot: AutopilotConfig = AutopilotConfig.defaults(),
     rollout: RolloutConfig = RolloutConfig.defaults(),
+    telemetry: TelemetryConfig = TelemetryConfig.defaults(),
   ): DynamicModule {
     // One instance: the autopilot imports this same module to queue its distillations (Nest keys a dynamic
     // module by its metadata, so importing it twice does not build a second queue and worker).
@@ -47,6 +50,7 @@ export class AppModule {
         SegmentsModule,
         RolloutsModule.forRoot(rollout),
         AutopilotModule.forRoot(autopilot, distillations),
+        TelemetryModule.forRoot(telemetry),
       ],
     };
   }

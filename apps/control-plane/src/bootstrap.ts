@@ -10,6 +10,7 @@ import { AppConfig, ConfigError, Env, AppLogger, createRootLogger, scopeLogsToRe
 import { DistillationConfig } from '@edgefleet/distillation-worker';
 import { AutopilotConfig } from './autopilot/autopilot.config';
 import { RolloutConfig } from './rollouts/rollout.config';
+import { TelemetryConfig } from './telemetry/telemetry.config';
 import { createHttpAdapter } from './common/http-adapter';
 import { HttpErrorFilter } from './common/http-error.filter';
 import { createValidationPipe } from './common/validation';
@@ -54,7 +55,7 @@ export interface StartOptions {
 }
 
 /** Reads every configuration object from one environment, listing the problems of all of them at once. */
-function loadConfig(env: Env): { config: AppConfig; distillation: DistillationConfig; autopilot: AutopilotConfig; rollout: RolloutConfig } {
+function loadConfig(env: Env): { config: AppConfig; distillation: DistillationConfig; autopilot: AutopilotConfig; rollout: RolloutConfig; telemetry: TelemetryConfig } {
   const problems: string[] = [];
   const attempt = <T>(read: () => T): T | undefined => {
     try {
@@ -69,8 +70,9 @@ function loadConfig(env: Env): { config: AppConfig; distillation: DistillationCo
   const distillation = attempt(() => DistillationConfig.fromEnv(env));
   const autopilot = attempt(() => AutopilotConfig.fromEnv(env));
   const rollout = attempt(() => RolloutConfig.fromEnv(env));
-  if (!config || !distillation || !autopilot || !rollout) throw new ConfigError(problems);
-  return { config, distillation, autopilot, rollout };
+  const telemetry = attempt(() => TelemetryConfig.fromEnv(env));
+  if (!config || !distillation || !autopilot || !rollout || !telemetry) throw new ConfigError(problems);
+  return { config, distillation, autopilot, rollout, telemetry };
 }
 
 /**
@@ -80,11 +82,11 @@ function loadConfig(env: Env): { config: AppConfig; distillation: DistillationCo
  * HttpPortInUseError, MqttPortInUseError or a DatabaseError with an operator-readable message.
  */
 export async function startControlPlane(env?: Env, opts: StartOptions = {}): Promise<ControlPlane> {
-  const { config, distillation, autopilot, rollout } = loadConfig(env ?? processEnv());
+  const { config, distillation, autopilot, rollout, telemetry } = loadConfig(env ?? processEnv());
   const log = createRootLogger(config.logLevel, config.logFormat);
   // Nest and Fastify log through the same pino logger: each request gets a child carrying its correlation id,
   // and one access-log line when it completes.
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, distillation, autopilot, rollout), createHttpAdapter(log, HTTP_BODY_LIMIT), {
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, distillation, autopilot, rollout, telemetry), createHttpAdapter(log, HTTP_BODY_LIMIT), {
     logger: new AppLogger(log),
     abortOnError: false, // throw instead of process.exit, so callers (tests, main) decide
   });

@@ -105,6 +105,11 @@ export class DeviceRepository {
   }
 
   /** False when the device did not exist. Its deployment rows and reports go with it (cascade). */
+  /** Telemetry heard from these devices at `at` (one statement for a whole ingest flush). */
+  async markSeen(ids: readonly string[], at: Date): Promise<void> {
+    await this.prisma.device.updateMany({ where: { id: { in: [...ids] }, OR: [{ lastSeenAt: null }, { lastSeenAt: { lt: at } }] }, data: { lastSeenAt: at } });
+  }
+
   async delete(id: string, db: Db = this.prisma): Promise<boolean> {
     const { count } = await db.device.deleteMany({ where: { id } });
     return count === 1;
