@@ -4,6 +4,7 @@ import { NoFeasibleStudentError, studentForSizeBudget } from '@edgefleet/selecti
 import { CancelAnswer, isTerminal, JobQueue, JobRecord, JobStatus } from '@edgefleet/jobs';
 import { InvalidInputError, NotFoundError, UnprocessableError } from '../common/errors';
 import type { Page } from '../common/pagination.dto';
+import { pollChanges } from '../common/sse';
 import { ModelRepository } from '../models/model.repository';
 import { DatasetsService } from '../datasets/dataset.service';
 import { DistillationConfig } from './distillation.config';
@@ -84,20 +85,7 @@ export class DistillationsService {
    * The job's state each time it changes, until it ends. Polls the row (every `intervalMs`) rather than
    * listening in-process, because the worker may run on another machine; stops when `signal` fires.
    */
-  async *watch(id: string, signal: AbortSignal, intervalMs = 500): AsyncGenerator<JobRecord> {
-    let last = '';
-    while (!signal.aborted) {
-      const job = await this.get(id);
-      const stamp = `${job.status}|${job.updatedAt.getTime()}|${JSON.stringify(job.progress)}`;
-      if (stamp !== last) {
-        last = stamp;
-        yield job;
-      }
-      if (isTerminal(job.status)) return;
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, intervalMs);
-        signal.addEventListener('abort', () => { clearTimeout(t); resolve(); }, { once: true });
-      });
-    }
+  watch(id: string, signal: AbortSignal, intervalMs = 500): AsyncGenerator<JobRecord> {
+    return pollChanges(() => this.get(id), (job) => `${job.status}|${job.updatedAt.getTime()}|${JSON.stringify(job.progress)}`, (job) => isTerminal(job.status), signal, intervalMs);
   }
 }
