@@ -44,8 +44,9 @@ export async function* pollChanges<T>(read: () => Promise<T>, stamp: (row: T) =>
     }
     if (done(row)) return;
     await new Promise<void>((resolve) => {
-      const t = setTimeout(resolve, intervalMs);
-      signal.addEventListener('abort', () => { clearTimeout(t); resolve(); }, { once: true });
+      const wake = () => { clearTimeout(t); signal.removeEventListener('abort', wake); resolve(); };
+      const t = setTimeout(wake, intervalMs);
+      signal.addEventListener('abort', wake, { once: true });
     });
   }
 }
