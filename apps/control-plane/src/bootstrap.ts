@@ -21,6 +21,7 @@ import { MqttBrokerService } from './mqtt/mqtt-broker.service';
 import { OtaService } from './ota/ota.service';
 import { DOCS_PATH, setupOpenApi } from './openapi/openapi';
 import { asHttpListenError } from './startup-errors';
+import { serveDashboard, UI_PATH } from './ui/ui-static';
 
 export const API_PREFIX = 'api/v1';
 /** Largest JSON body the API reads (uploads are multipart and have their own limits). */
@@ -33,6 +34,8 @@ export interface ControlPlane {
   /** `${httpUrl}/api/v1` */
   apiUrl: string;
   docsUrl: string;
+  /** The web dashboard: `${httpUrl}/ui/` (log in with an API key). */
+  uiUrl: string;
   /** The broker devices connect to: the embedded one (real port when MQTT_PORT=0) or MQTT_URL. */
   mqttUrl: string;
   mqttEmbedded: boolean;
@@ -115,6 +118,7 @@ export async function startControlPlane(env?: Env, opts: StartOptions = {}): Pro
       httpUrl,
       apiUrl: `${httpUrl}/${API_PREFIX}`,
       docsUrl: `${httpUrl}/${DOCS_PATH}`,
+      uiUrl: `${httpUrl}/${UI_PATH}/`,
       mqttUrl: broker.url,
       mqttEmbedded: broker.embedded,
       adminApiKey: admin.key,
@@ -159,6 +163,7 @@ async function configureHttp(app: NestFastifyApplication, config: AppConfig): Pr
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new HttpErrorFilter());
   setupOpenApi(app);
+  await serveDashboard(app);
 }
 
 /** 0.0.0.0 / :: bind everything; a client reaches them on loopback. */
