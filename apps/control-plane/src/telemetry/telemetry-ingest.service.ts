@@ -1,7 +1,7 @@
 import { BeforeApplicationShutdown, Injectable, Logger } from '@nestjs/common';
 import type { TelemetryMessage } from '@edgefleet/contracts';
 import { DeviceRepository } from '../devices/device.repository';
-import { ModelRepository } from '../models/model.repository';
+import { ModelRepository } from '@edgefleet/catalog';
 import { TelemetryConfig } from './telemetry.config';
 import { TelemetryRepository, type WindowRow } from './telemetry.repository';
 
