@@ -16,6 +16,13 @@ export interface ExecutorDeps {
   store: StateStore;
   transport: BlockTransport;
   publishProgress: (msg: Omit<ProgressMessage, 'v'>) => void;
+  /**
+   * Stores the outcome's report durably (the outbox, held back until the caller releases it) and returns it as
+   * stored (with its msgId). Called BEFORE the outcome is saved in the state: a crash between the two leaves a
+   * report without its outcome, which the outbox drops at the next start (the step is redone and reported again),
+   * never an outcome without its report.
+   */
+  sendReport: (report: ReportMessage) => Promise<ReportMessage>;
   logger: Logger;
   tuning: TransferTuning;
   budget: BenchmarkBudget;
@@ -78,8 +85,8 @@ export async function executeSteps(steps: Step[], desired: DesiredStateMessage |
   const fail = async (reason: string): Promise<ExecutionResult> => {
     progress({ state: 'failed', error: reason.slice(0, 2000) });
     const next = withOutcome(state, { ...base, outcome: 'failed', reason, at: new Date().toISOString() });
+    const r = await deps.sendReport(report('failed', { failureReason: reason.slice(0, 2000), ...(state.active && { previousSha256: state.active.sha256 }) }));
     await deps.store.save(next);
-    const r = report('failed', { failureReason: reason.slice(0, 2000), ...(state.active && { previousSha256: state.active.sha256 }) });
     return { state: next, report: r };
   };
 
@@ -207,13 +214,16 @@ async function decide(
       },
       { ...base, outcome: 'activated' },
     );
+    const r = await deps.sendReport(report('activated', { gateResults, ...(switching && state.active && { previousSha256: state.active.sha256 }) }));
+    // The switch itself is one atomic rename of state.json: after a crash the agent runs the old model or the new one.
     await deps.store.save(next);
     deps.logger.info('activated', { sha256: artifact.sha256, name: artifact.name, version: artifact.version });
-    return { state: next, report: report('activated', { gateResults, ...(switching && state.active && { previousSha256: state.active.sha256 }) }) };
+    return { state: next, report: r };
   }
   const failed = gateResults.filter((g) => !g.passed).map((g) => g.gate);
   const next = withOutcome(state, { ...base, outcome: 'rejected', reason: `gates failed: ${failed.join(', ')}` });
+  const r = await deps.sendReport(report('rejected', { gateResults, ...(state.active && { previousSha256: state.active.sha256 }) }));
   await deps.store.save(next);
   deps.logger.info('rejected by gates; keeping previous model', { failed, previous: state.active?.sha256 });
-  return { state: next, report: report('rejected', { gateResults, ...(state.active && { previousSha256: state.active.sha256 }) }) };
+  return { state: next, report: r };
 }

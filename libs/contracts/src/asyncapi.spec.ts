@@ -17,7 +17,7 @@ import type { MetadataStorage } from 'class-transformer/types/MetadataStorage';
 const { defaultMetadataStorage } = require('class-transformer/cjs/storage') as { defaultMetadataStorage: MetadataStorage };
 import {
   ArtifactManifest, BlockRequestMessage, DesiredStateMessage, EvalSetRef, GateResult, HelloMessage, LatencyStats, ProgressMessage,
-  RejectedMessage, ReportMessage, StatusMessage,
+  RejectedMessage, ReportMessage, StatusMessage, AckMessage,
 } from './messages';
 import { Gates, HardwareProfile, TensorInfo } from './profile';
 
@@ -101,7 +101,7 @@ test('every message schema of docs/mqtt-asyncapi.yaml matches its contract class
   const messages: Array<[Class, string]> = [
     [HelloMessage, 'HelloMessage'], [StatusMessage, 'StatusMessage'], [DesiredStateMessage, 'DesiredStateMessage'],
     [BlockRequestMessage, 'BlockRequestMessage'], [ProgressMessage, 'ProgressMessage'], [ReportMessage, 'ReportMessage'],
-    [RejectedMessage, 'RejectedMessage'],
+    [RejectedMessage, 'RejectedMessage'], [AckMessage, 'AckMessage'],
   ];
   for (const [cls, name] of messages) compare(cls, schemas[name]!, name);
   // The shared parts are named schemas of their own too.

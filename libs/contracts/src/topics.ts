@@ -6,6 +6,7 @@
  *   hello        (QoS 1)              desired      (QoS 1, retained)
  *   status       (QoS 1, retained,    block/<sha256>/<index>  (QoS 1, binary payload)
  *                 also the last will)  rejected     (QoS 0: why an inbound message was refused)
+ *                                      ack          (QoS 1: a progress/report with msgId is stored)
  *   block-req    (QoS 1)
  *   progress     (QoS 1)
  *   report       (QoS 1)
@@ -24,6 +25,7 @@ export const topics = {
   block: (id: string, sha256: string, index: number) => `${TOPIC_ROOT}/${id}/block/${sha256}/${index}`,
   blockWildcard: (id: string) => `${TOPIC_ROOT}/${id}/block/#`,
   rejected: (id: string) => `${TOPIC_ROOT}/${id}/rejected`,
+  ack: (id: string) => `${TOPIC_ROOT}/${id}/ack`,
 } as const;
 
 /** Subscriptions of the control plane (one `+` level for the device id). */

@@ -72,6 +72,11 @@ export class AppConfig {
   /** How often a cached, verified API key is re-read (revocations by another control plane take this long). */
   readonly apiKeyRecheckMs: number;
   readonly logFormat: LogFormat;
+  /**
+   * How long a device message whose handling hit a transient database error (connection lost, pool timeout,
+   * deadlock) is retried, with backoff, before it is left unacknowledged for the device to resend.
+   */
+  readonly deviceMessageRetryMs: number;
 
   constructor(fields: AppConfigFields) {
     this.port = fields.port;
@@ -98,6 +103,7 @@ export class AppConfig {
     this.rateLimitWindowMs = fields.rateLimitWindowMs;
     this.apiKeyRecheckMs = fields.apiKeyRecheckMs;
     this.logFormat = fields.logFormat;
+    this.deviceMessageRetryMs = fields.deviceMessageRetryMs;
   }
 
   /** Validates `env` and builds the config, or throws ConfigError listing every bad value. */
@@ -129,6 +135,7 @@ export class AppConfig {
       rateLimitWindowMs: r.int('RATE_LIMIT_WINDOW_MS', 60_000, 1000, 3_600_000),
       apiKeyRecheckMs: r.int('API_KEY_RECHECK_MS', 5000, 100, 600_000),
       logFormat: r.oneOf('LOG_FORMAT', LOG_FORMATS, 'auto'),
+      deviceMessageRetryMs: r.int('DEVICE_MESSAGE_RETRY_MS', 20_000, 0, 600_000),
     };
     if (!fields.mqttUrl && fields.port !== 0 && fields.port === fields.mqttPort) {
       problems.push(`PORT and MQTT_PORT are both ${fields.port}; the HTTP server and the embedded broker need different ports`);

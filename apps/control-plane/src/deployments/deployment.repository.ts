@@ -111,6 +111,15 @@ export class DeploymentRepository {
     await db.$executeRaw`SELECT 1 FROM "Deployment" WHERE id = ${deploymentId} FOR UPDATE`;
   }
 
+  /**
+   * Row lock on one device's row of a deployment (none when there is no such row). Taken after the deployment's
+   * lock by writers that hold both: progress and reports of a device are applied one after the other, each seeing
+   * the state the previous one committed, so a late progress never overwrites a report.
+   */
+  async lockDeviceRow(deploymentId: string, deviceId: string, db: Db): Promise<void> {
+    await db.$executeRaw`SELECT 1 FROM "DeploymentDevice" WHERE "deploymentId" = ${deploymentId} AND "deviceId" = ${deviceId} FOR UPDATE`;
+  }
+
   /** Status and device states, read under a row lock so concurrent reports roll up one after the other. */
   async lockForRollUp(deploymentId: string, db: Db): Promise<{ status: DeploymentStatusName; states: DeviceState[] }> {
     await this.lock(deploymentId, db);

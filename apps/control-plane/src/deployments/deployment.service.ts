@@ -10,6 +10,7 @@ import type { Db } from '../db/prisma-types';
 import { AuditRepository } from '../audit/audit.repository';
 import type { Actor } from '../audit/audit.types';
 import { DeviceRepository } from '../devices/device.repository';
+import { DeviceMessageRepository } from '../devices/device-message.repository';
 import { ModelRepository } from '../models/model.repository';
 import { OtaService } from '../ota/ota.service';
 import { ReportRepository } from '../reports/report.repository';
@@ -24,6 +25,9 @@ export interface CreateDeployment {
   tags?: string[];
   gates?: Gates;
 }
+
+/** How long the ids of stored device messages are kept (an agent resends for far less long: see mqtt-protocol.md). */
+export const DEVICE_MESSAGE_RETENTION_MS = 7 * 24 * 3600_000;
 
 /** Desired states are published this many at a time: enough to keep the broker busy, bounded for big fleets. */
 const PUBLISH_CONCURRENCY = 32;
@@ -42,6 +46,7 @@ export class DeploymentsService {
     private readonly uow: UnitOfWork,
     private readonly config: AppConfig,
     private readonly events: FleetEvents,
+    private readonly messages: DeviceMessageRepository,
   ) {}
 
   /**
@@ -128,16 +133,31 @@ export class DeploymentsService {
     return { refreshed: ids.length - failed, failed };
   }
 
-  /** A device's download/verify/benchmark progress. Never moves a row backwards or out of a finished state. */
+  /**
+   * Forgets stored message ids older than DEVICE_MESSAGE_RETENTION_MS. A resend older than that is taken as new: a
+   * progress cannot move a row backwards, and a second report of a row is ignored, so nothing happens twice.
+   */
+  forgetOldMessageIds(): Promise<number> {
+    return this.messages.pruneBefore(new Date(Date.now() - DEVICE_MESSAGE_RETENTION_MS));
+  }
+
+  /**
+   * A device's download/verify/benchmark progress. Never moves a row backwards or out of a finished state: the row
+   * is read under its lock (FOR UPDATE), so a report committing meanwhile is seen, whatever order they arrive in.
+   * A message whose msgId is stored already (a resend) changes nothing.
+   */
   async recordProgress(deviceId: string, msg: ProgressMessage): Promise<void> {
     await this.uow.transaction(async (tx) => {
+      // The message id first: a concurrent resend waits here, before taking any other lock.
+      if (msg.msgId !== undefined && !(await this.messages.claim(deviceId, msg.msgId, 'progress', tx))) return;
+      // Lock order as in recordReport (deployment, then device row) when this update will roll up.
+      if (msg.state === 'failed') await this.deployments.lock(msg.deploymentId, tx);
+      await this.deployments.lockDeviceRow(msg.deploymentId, deviceId, tx);
       const row = await this.deviceRow(deviceId, msg.deploymentId, tx);
       const a = row.deployment.artifact;
       if (msg.sha256 !== a.sha256 && msg.sha256 !== a.evalSetSha256) throw new ArtifactMismatchError(msg.deploymentId, a.sha256, msg.sha256);
       if (isFinished(row.state)) return; // late or redelivered progress after the report
       const state = stateAfterProgress(row.state, msg.state);
-      // Lock order as in recordReport (deployment, then device row) when this update will roll up.
-      if (state === 'failed') await this.deployments.lock(row.deploymentId, tx);
       await this.deployments.updateDeviceRow(row.id, {
         state,
         ...blocksAfterProgress(row, state, msg, a.sha256),
@@ -150,12 +170,17 @@ export class DeploymentsService {
   /**
    * A device's benchmark report: stored, linked to its deployment row, the row's state set from the outcome,
    * the device's active model updated when it activated this one, and the deployment's status rolled up —
-   * all in one transaction. A duplicate (QoS 1 redelivery) is ignored.
+   * all in one transaction. A resend (same msgId) or a second report for the row is ignored.
    */
   async recordReport(deviceId: string, msg: ReportMessage): Promise<void> {
     const stored = await this.uow.transaction(async (tx): Promise<{ artifactId: string } | undefined> => {
+      if (msg.msgId !== undefined && !(await this.messages.claim(deviceId, msg.msgId, 'report', tx))) {
+        this.log.debug(`report ${msg.msgId} from ${deviceId} stored before; acknowledged again`);
+        return undefined;
+      }
       // The deployment lock comes first: see DeploymentRepository.lock.
       await this.deployments.lock(msg.deploymentId, tx);
+      await this.deployments.lockDeviceRow(msg.deploymentId, deviceId, tx);
       const row = await this.deviceRow(deviceId, msg.deploymentId, tx);
       const artifact = row.deployment.artifact;
       if (msg.artifactSha256 !== artifact.sha256) throw new ArtifactMismatchError(msg.deploymentId, artifact.sha256, msg.artifactSha256);
@@ -164,6 +189,7 @@ export class DeploymentsService {
         return undefined;
       }
       const activated = msg.outcome === 'activated';
+      const { msgId: _msgId, ...details } = msg;
       const report = await this.reports.create({
         deviceId, artifactId: artifact.id, deploymentId: row.deploymentId,
         latencyP50Ms: msg.latency?.p50Ms, latencyP95Ms: msg.latency?.p95Ms, latencyP99Ms: msg.latency?.p99Ms, latencyMeanMs: msg.latency?.meanMs,
@@ -173,7 +199,7 @@ export class DeploymentsService {
         activated,
         simulated: msg.simulated,
         failureReason: msg.failureReason,
-        details: JSON.parse(JSON.stringify(msg)) as Record<string, unknown>,
+        details: JSON.parse(JSON.stringify(details)) as Record<string, unknown>,
       }, tx);
       const state = stateAfterReport(row.state, msg.outcome);
       await this.deployments.updateDeviceRow(row.id, {

@@ -5,6 +5,7 @@ import { DeploymentsService } from './deployment.service';
 /**
  * Keeps open desired states fresh: devices refuse expired ones (freeze protection), so every third of the validity
  * period each open one is signed again with a new seq. A device that was offline gets a fresh one on its hello.
+ * The same pass forgets device message ids past their retention.
  */
 @Injectable()
 export class DesiredRefresher implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -19,6 +20,8 @@ export class DesiredRefresher implements OnApplicationBootstrap, OnApplicationSh
       if (this.running) return; // the previous pass is still publishing
       this.running = this.deployments.refreshOpenDesiredStates()
         .catch((err: unknown) => this.log.warn(`desired state refresh failed: ${(err as Error).message}`))
+        .then(() => this.deployments.forgetOldMessageIds())
+        .catch((err: unknown) => this.log.warn(`pruning old device message ids failed: ${(err as Error).message}`))
         .finally(() => (this.running = undefined));
     }, Math.max(1000, Math.floor(this.config.desiredStateValidityMs / 3)));
     this.timer.unref();
