@@ -15,6 +15,7 @@ import { ReliableSender } from './mqtt/reliable-sender';
 import { ReconcileLoop } from './reconcile/reconcile-loop';
 import { Reconciler } from './reconcile/reconciler';
 import { Outbox } from './state/outbox';
+import { describeState } from './state/describe-state';
 import { StateStore } from './state/state-store';
 import { DesiredIntake } from './trust/desired-intake';
 import { HighWaterMark } from './trust/high-water-mark';
@@ -121,6 +122,13 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   let intakeChain = Promise.resolve();
   link.on('desired', (ev) => {
     intakeChain = intakeChain.then(() => intake.handle(ev)).catch((err: unknown) => logger.error('handling desired state failed', { error: describeError(err) }));
+  });
+  // A stalled row: say what we have for it, and resend what the control plane has not acknowledged.
+  link.on('query', (deploymentId) => {
+    sender.flush();
+    describeState(deploymentId, reconciler.snapshot, store, loop.busy, sender.pending)
+      .then((msg) => link.publishState(msg))
+      .catch((err: unknown) => logger.warn('state answer not published', { error: describeError(err) }));
   });
   link.on('connected', () => {
     sender.flush();

@@ -17,7 +17,7 @@ import type { MetadataStorage } from 'class-transformer/types/MetadataStorage';
 const { defaultMetadataStorage } = require('class-transformer/cjs/storage') as { defaultMetadataStorage: MetadataStorage };
 import {
   ArtifactManifest, BlockRequestMessage, DesiredStateMessage, EvalSetRef, GateResult, HelloMessage, LatencyStats, ProgressMessage,
-  RejectedMessage, ReportMessage, StatusMessage, AckMessage,
+  RejectedMessage, ReportMessage, StatusMessage, AckMessage, StateQueryMessage, DeviceStateMessage, PartialTransfer, LastOutcome,
 } from './messages';
 import { Gates, HardwareProfile, TensorInfo } from './profile';
 
@@ -101,11 +101,11 @@ test('every message schema of docs/mqtt-asyncapi.yaml matches its contract class
   const messages: Array<[Class, string]> = [
     [HelloMessage, 'HelloMessage'], [StatusMessage, 'StatusMessage'], [DesiredStateMessage, 'DesiredStateMessage'],
     [BlockRequestMessage, 'BlockRequestMessage'], [ProgressMessage, 'ProgressMessage'], [ReportMessage, 'ReportMessage'],
-    [RejectedMessage, 'RejectedMessage'], [AckMessage, 'AckMessage'],
+    [RejectedMessage, 'RejectedMessage'], [AckMessage, 'AckMessage'], [StateQueryMessage, 'StateQueryMessage'], [DeviceStateMessage, 'DeviceStateMessage'],
   ];
   for (const [cls, name] of messages) compare(cls, schemas[name]!, name);
   // The shared parts are named schemas of their own too.
-  const parts: Array<[Class, string]> = [[HardwareProfile, 'HardwareProfile'], [Gates, 'Gates'], [TensorInfo, 'TensorInfo'], [LatencyStats, 'LatencyStats'], [GateResult, 'GateResult']];
+  const parts: Array<[Class, string]> = [[HardwareProfile, 'HardwareProfile'], [Gates, 'Gates'], [TensorInfo, 'TensorInfo'], [LatencyStats, 'LatencyStats'], [GateResult, 'GateResult'], [PartialTransfer, 'PartialTransfer'], [LastOutcome, 'LastOutcome']];
   for (const [cls, name] of parts) compare(cls, schemas[name]!, name);
   compare(ArtifactManifest, schemas.DesiredStateMessage!.properties!.artifact!, 'DesiredStateMessage.artifact');
   compare(EvalSetRef, schemas.DesiredStateMessage!.properties!.artifact!.properties!.evalSet!, 'DesiredStateMessage.artifact.evalSet');

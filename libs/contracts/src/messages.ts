@@ -292,3 +292,58 @@ export class RejectedMessage extends Versioned {
 export class AckMessage extends Versioned {
   @Matches(MSG_ID_PATTERN) msgId!: string;
 }
+
+/**
+ * control plane → device, `…/query` (QoS 1): the device's row of `deploymentId` made no progress for longer than
+ * its state's timeout; the device answers on `…/state`.
+ */
+export class StateQueryMessage extends Versioned {
+  @IsString() @MaxLength(64)
+  deploymentId!: string;
+}
+
+/** A download in progress on the device. */
+export class PartialTransfer {
+  @Matches(SHA256) sha256!: string;
+  @IsInt() @Min(0) @Max(MAX_BLOCKS) receivedBlocks!: number;
+  @IsInt() @Min(0) @Max(MAX_BLOCKS) totalBlocks!: number;
+}
+
+/** What the device did with the queried deployment, when it finished it. */
+export class LastOutcome {
+  @Matches(SHA256) sha256!: string;
+  @IsIn(REPORT_OUTCOMES) outcome!: (typeof REPORT_OUTCOMES)[number];
+  @IsOptional() @IsString() @MaxLength(2000) reason?: string;
+}
+
+/**
+ * device → control plane, `…/state` (QoS 1): the answer to a StateQueryMessage — what the device has. The control
+ * plane reconciles the row from it: a finished outcome finishes the row, a device without the deployment gets its
+ * desired state again, a device still working keeps the row alive.
+ */
+export class DeviceStateMessage extends Versioned {
+  /** The queried deployment. */
+  @IsString() @MaxLength(64)
+  deploymentId!: string;
+
+  @IsOptional() @Matches(SHA256)
+  activeSha256?: string;
+
+  /** The deployment of the desired state the device holds. */
+  @IsOptional() @IsString() @MaxLength(64)
+  desiredDeploymentId?: string;
+
+  @IsOptional() @ValidateNested() @Type(() => PartialTransfer)
+  partial?: PartialTransfer;
+
+  @IsOptional() @ValidateNested() @Type(() => LastOutcome)
+  outcome?: LastOutcome;
+
+  /** Working on something right now (transfer, verification, benchmark). */
+  @IsBoolean()
+  busy!: boolean;
+
+  /** Progress/report messages not yet acknowledged (they are resent now). */
+  @IsInt() @Min(0) @Max(INT32_MAX)
+  unacknowledged!: number;
+}

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { createTempPostgresDatabase, PostgresGate, type TempPostgresDatabase } from '@edgefleet/db/dist/testing';
-import type { ProgressMessage, ReportMessage } from '@edgefleet/contracts';
+import type { DeviceStateMessage, ProgressMessage, ReportMessage } from '@edgefleet/contracts';
 import { startControlPlane, type ControlPlane } from '../bootstrap';
 import { ApiClient, deviceBody, evalSetFor, tinyClassifier } from '../testing/factories';
 import { DeploymentsService } from './deployment.service';
@@ -108,6 +108,45 @@ for (const db of ['pglite', 'postgres'] as const) {
         ),
         { numRuns: 10 },
       );
+    });
+
+    it('a stalled row is reconciled from the device\'s state answer, and given up with a reason when nothing comes', { timeout: 60_000 }, async (t) => {
+      if (db === 'postgres' && gate.skipped(t)) return;
+      if (skip) return t.skip(skip);
+      const api = new ApiClient(cp!.httpUrl, cp!.adminApiKey);
+      const service = cp!.app.get(DeploymentsService);
+      const ids: string[] = [];
+      for (let i = 0; i < 3; i++) ids.push((await api.post('/api/v1/devices', deviceBody({ tags: ['stall'] }))).body.id as string);
+      const model = await api.uploadModel({ name: 'stall', version: '1' }, tinyClassifier(5), evalSetFor(5));
+      assert.equal(model.status, 201, JSON.stringify(model.body));
+      const dep = (await api.post('/api/v1/deployments', { artifactId: model.body.id, deviceIds: ids })).body;
+      const answer = (over: Partial<DeviceStateMessage>): DeviceStateMessage => ({ v: 1, deploymentId: dep.id, busy: false, unacknowledged: 0, ...over });
+      // Device 0 finished (its report is still on its way): the row takes the outcome.
+      await service.recordDeviceState(ids[0]!, answer({ desiredDeploymentId: dep.id, activeSha256: model.body.sha256, outcome: { sha256: model.body.sha256, outcome: 'activated' } }));
+      // Device 1 is downloading: alive, its block count taken.
+      await service.recordDeviceState(ids[1]!, answer({ desiredDeploymentId: dep.id, busy: true, partial: { sha256: model.body.sha256, receivedBlocks: 1, totalBlocks: 1 } }));
+      let d = (await api.get(`/api/v1/deployments/${dep.id}`)).body;
+      const state = (i: number) => d.devices.find((x: { deviceId: string }) => x.deviceId === ids[i]);
+      assert.equal(state(0).state, 'active');
+      assert.equal((await api.get(`/api/v1/devices/${ids[0]}`)).body.activeArtifactId, model.body.id);
+      assert.equal(state(1).state, 'pending');
+      assert.equal(state(1).receivedBlocks, 1);
+      assert.equal(d.status, 'in_progress');
+      // Nothing from devices 1 and 2 for longer than the give-up time (checked as of two days later): failed, with the reason.
+      const { failed } = await service.checkStalled(Date.now() + 2 * 86_400_000);
+      assert.ok(failed >= 2);
+      d = (await api.get(`/api/v1/deployments/${dep.id}`)).body;
+      assert.equal(state(2).state, 'failed');
+      assert.match(state(2).error, /no progress from the device/);
+      assert.equal(d.status, 'partial');
+      // A late report still lands on its row (stored, not lost) and does not move the finished row back.
+      await service.recordReport(ids[0]!, {
+        v: 1, deploymentId: dep.id, artifactSha256: model.body.sha256, outcome: 'activated', runs: 10, warmupRuns: 1, inputSource: 'synthetic',
+        gateResults: [], simulated: false, measuredAt: new Date().toISOString(), msgId: 'late-report-0001',
+      });
+      d = (await api.get(`/api/v1/deployments/${dep.id}`)).body;
+      assert.equal(state(0).state, 'active');
+      assert.ok(state(0).report, 'the late report is stored');
     });
   });
 }

@@ -120,6 +120,16 @@ export class DeploymentRepository {
     await db.$executeRaw`SELECT 1 FROM "DeploymentDevice" WHERE "deploymentId" = ${deploymentId} AND "deviceId" = ${deviceId} FOR UPDATE`;
   }
 
+  /** Unfinished rows whose state has not changed since that state's cutoff (stalled devices). */
+  async stalledRows(cutoffs: Record<(typeof UNFINISHED_STATES)[number], Date>, limit: number): Promise<Array<{ deploymentId: string; deviceId: string; state: DeviceState; updatedAt: Date }>> {
+    return this.prisma.deploymentDevice.findMany({
+      where: { OR: UNFINISHED_STATES.map((state) => ({ state, updatedAt: { lt: cutoffs[state] } })) },
+      select: { deploymentId: true, deviceId: true, state: true, updatedAt: true },
+      orderBy: { updatedAt: 'asc' },
+      take: limit,
+    });
+  }
+
   /** Status and device states, read under a row lock so concurrent reports roll up one after the other. */
   async lockForRollUp(deploymentId: string, db: Db): Promise<{ status: DeploymentStatusName; states: DeviceState[] }> {
     await this.lock(deploymentId, db);

@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import type { Gates, ProgressMessage, ReportMessage } from '@edgefleet/contracts';
+import type { DeviceStateMessage, Gates, ProgressMessage, ReportMessage } from '@edgefleet/contracts';
 import { AppConfig } from '../config/app-config';
 import {
   ArtifactMismatchError, InvalidInputError, NotFoundError, UnknownDeploymentError, UnknownDeviceError, UnprocessableError,
@@ -15,7 +15,9 @@ import { ModelRepository } from '../models/model.repository';
 import { OtaService } from '../ota/ota.service';
 import { ReportRepository } from '../reports/report.repository';
 import { FleetEvents } from '../events/fleet-events';
-import { blocksAfterProgress, DeploymentStatusName, isFinished, rollUpStatus, stateAfterProgress, stateAfterReport } from './deployment-state';
+import {
+  blocksAfterProgress, DeploymentStatusName, isFinished, rollUpStatus, stateAfterProgress, stateAfterReport, verdictFromDeviceState,
+} from './deployment-state';
 import { ClassOutcomes, DeploymentDetail, DeploymentDeviceRow, DeploymentRepository, DeploymentWithArtifact } from './deployment.repository';
 import { blockCount, buildDesiredState } from './desired-state';
 
@@ -216,6 +218,80 @@ export class DeploymentsService {
       return { artifactId: artifact.id };
     });
     if (stored) this.events.emit('device.reported', { deviceId, deploymentId: msg.deploymentId, artifactId: stored.artifactId, outcome: msg.outcome });
+  }
+
+  /**
+   * A device's answer to a state query: its stalled row is reconciled from what it has (verdictFromDeviceState) —
+   * finished from its outcome, kept alive while it works, or its desired state sent again.
+   */
+  async recordDeviceState(deviceId: string, msg: DeviceStateMessage): Promise<void> {
+    const resend = await this.uow.transaction(async (tx) => {
+      await this.deployments.lock(msg.deploymentId, tx);
+      await this.deployments.lockDeviceRow(msg.deploymentId, deviceId, tx);
+      const row = await this.deviceRow(deviceId, msg.deploymentId, tx);
+      const artifact = row.deployment.artifact;
+      const verdict = verdictFromDeviceState(row, artifact.sha256, msg);
+      if (!verdict) return false;
+      if (verdict.kind === 'resend-desired') return true;
+      if (verdict.kind === 'alive') {
+        // Touches updatedAt: the device answered and is working, the stall clock starts again.
+        await this.deployments.updateDeviceRow(row.id, { receivedBlocks: verdict.receivedBlocks ?? row.receivedBlocks }, tx);
+        return false;
+      }
+      await this.deployments.updateDeviceRow(row.id, { state: verdict.state, error: verdict.error }, tx);
+      if (verdict.state === 'active') await this.devices.update(deviceId, { activeArtifactId: artifact.id }, tx);
+      await this.audit.record({
+        actor: `device:${deviceId}`, action: 'deployment.reconcile', entityType: 'deployment', entityId: row.deploymentId,
+        details: { state: verdict.state, from: 'state query' },
+      }, tx);
+      await this.rollUp(row.deploymentId, tx);
+      return false;
+    });
+    if (resend) await this.republishDesired(deviceId);
+  }
+
+  /**
+   * One pass of the stall watcher: every unfinished row unchanged for longer than its state's timeout gets a state
+   * query (and its desired state again); one unchanged for longer than the give-up time fails with reason "no
+   * progress". Returns what it did.
+   */
+  async checkStalled(now = Date.now()): Promise<{ queried: number; failed: number }> {
+    const t = this.config.stallTimeoutsMs;
+    const cutoff = (ms: number) => new Date(now - ms);
+    const rows = await this.deployments.stalledRows({
+      pending: cutoff(t.pending), downloading: cutoff(t.downloading), verifying: cutoff(t.verifying), benchmarking: cutoff(t.benchmarking),
+    }, 1000);
+    let queried = 0;
+    let failed = 0;
+    for (const r of rows) {
+      if (r.updatedAt.getTime() < now - this.config.stallGiveUpMs) {
+        if (await this.giveUp(r.deviceId, r.deploymentId, now)) failed++;
+        continue;
+      }
+      try {
+        await this.ota.queryState(r.deviceId, r.deploymentId);
+        await this.republishDesired(r.deviceId);
+        queried++;
+      } catch (err) {
+        this.log.warn(`state query to ${r.deviceId} not sent: ${(err as Error).message}`);
+      }
+    }
+    if (queried + failed > 0) this.log.log(`stalled rows: ${queried} device(s) asked for their state, ${failed} given up`);
+    return { queried, failed };
+  }
+
+  private async giveUp(deviceId: string, deploymentId: string, now: number): Promise<boolean> {
+    return this.uow.transaction(async (tx) => {
+      await this.deployments.lock(deploymentId, tx);
+      await this.deployments.lockDeviceRow(deploymentId, deviceId, tx);
+      const row = await this.deployments.findDeviceRow(deploymentId, deviceId, tx);
+      if (!row || isFinished(row.state) || row.updatedAt.getTime() >= now - this.config.stallGiveUpMs) return false;
+      const hours = (this.config.stallGiveUpMs / 3600_000).toFixed(1);
+      await this.deployments.updateDeviceRow(row.id, { state: 'failed', error: `no progress from the device for ${hours} h (offline, or not answering state queries) while ${row.state}` }, tx);
+      await this.audit.record({ actor: 'system', action: 'deployment.give-up', entityType: 'deployment', entityId: deploymentId, details: { deviceId, state: row.state } }, tx);
+      await this.rollUp(deploymentId, tx);
+      return true;
+    });
   }
 
   private async deviceRow(deviceId: string, deploymentId: string, tx: Db): Promise<DeploymentDeviceRow> {

@@ -1,7 +1,7 @@
 import { Controller } from '@nestjs/common';
 import { Ctx, EventPattern, MqttContext } from '@nestjs/microservices';
 import {
-  BlockRequestMessage, controlPlaneSubscriptions, HelloMessage, ProgressMessage, ReportMessage, StatusMessage,
+  BlockRequestMessage, controlPlaneSubscriptions, DeviceStateMessage, HelloMessage, ProgressMessage, ReportMessage, StatusMessage,
 } from '@edgefleet/contracts';
 import { InvalidInputError } from '../common/errors';
 import { DeploymentsService } from '../deployments/deployment.service';
@@ -47,6 +47,11 @@ export class DeviceMessagesController {
   @EventPattern(controlPlaneSubscriptions.progress)
   progress(@Ctx() ctx: MqttContext): Promise<void> {
     return this.runner.run(ctx, ProgressMessage, (deviceId, msg) => this.deployments.recordProgress(deviceId, msg));
+  }
+
+  @EventPattern(controlPlaneSubscriptions.state)
+  state(@Ctx() ctx: MqttContext): Promise<void> {
+    return this.runner.run(ctx, DeviceStateMessage, (deviceId, msg) => this.deployments.recordDeviceState(deviceId, msg));
   }
 
   @EventPattern(controlPlaneSubscriptions.report)
