@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -196,6 +196,45 @@ describe('device agent over Mosquitto', async () => {
       if (saved.has(i)) assert.ok(!again.includes(i), `block ${i} was already on disk but was requested again`);
       else assert.ok(again.includes(i), `missing block ${i} was never requested`);
     }
+    assert.deepEqual(cp.protocolErrors, []);
+  });
+
+  it('keeps a report the control plane has not acknowledged in its outbox and resends it, also after a restart, until the ack', { skip, timeout: 60_000 }, async () => {
+    const keys = generateSigningKeyPair();
+    const id = deviceId('outbox');
+    const stateDir = join(root, id);
+    const cp = await MiniControlPlane.connect(BROKER, id);
+    cp.ackMessages = false; // the control plane is down: messages reach the broker, nothing is stored
+    const start = () => startAgent({
+      brokerUrl: BROKER, deviceId: id, stateDir, trustedKeys: [keys.publicKeyPem], logger: silentLogger, profile: 'rpi4',
+      benchmark: FAST_BENCH, retryBaseMs: 200, resend: { baseMs: 200, maxMs: 400 },
+    });
+    let agent = await start();
+    cleanups.push(async () => {
+      await agent.stop();
+      await cp.close();
+    });
+    await agent.ready;
+    const reported = agent.waitForReport(undefined, 20_000);
+    await cp.publishDesired(cp.desired({ deploymentId: 'dep-outbox', model: identityClassifier(10), signer: keys }));
+    const sent = await reported;
+    assert.match(sent.msgId ?? '', /^[A-Za-z0-9_-]{8,64}$/, 'the report carries a message id');
+    await cp.until(() => cp.unstored >= 3, 10_000, 'the unacknowledged report resent');
+    assert.ok(agent.status().unacknowledged >= 1);
+
+    await agent.stop();
+    const outbox = await readdir(join(stateDir, 'outbox'));
+    assert.ok(outbox.includes(`${sent.msgId}.json`), `the report is on disk after the stop: ${outbox.join(', ')}`);
+    cp.ackMessages = true; // the control plane is back
+    agent = await start();
+    await agent.ready;
+    await cp.until(() => cp.reports.length === 1, 10_000, 'the report stored after the restart');
+    await cp.until(() => agent.status().unacknowledged === 0, 10_000, 'every message acknowledged');
+    assert.equal(cp.reports[0]!.msgId, sent.msgId, 'the same message, not a new report');
+    assert.equal(cp.reports[0]!.outcome, 'activated');
+    assert.deepEqual(await readdir(join(stateDir, 'outbox')), [], 'the outbox is empty once acknowledged');
+    await new Promise((r) => setTimeout(r, 800));
+    assert.equal(cp.reports.length, 1, 'nothing resent or redone after the ack');
     assert.deepEqual(cp.protocolErrors, []);
   });
 });

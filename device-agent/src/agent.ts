@@ -1,7 +1,8 @@
 import { EventEmitter } from 'node:events';
+import { join } from 'node:path';
 import type { HardwareProfile, HelloMessage, ReportMessage } from '@edgefleet/contracts';
 import { nextReport, type AgentEvents } from './agent-events';
-import { DEFAULT_BENCHMARK, DEFAULT_KEY_REFRESH_MS, DEFAULT_MAX_OBJECT_BYTES, DEFAULT_TRANSFER, defaultStateDir, type AgentOptions } from './config/agent-options';
+import { DEFAULT_BENCHMARK, DEFAULT_KEY_REFRESH_MS, DEFAULT_MAX_OBJECT_BYTES, DEFAULT_RESEND, DEFAULT_TRANSFER, defaultStateDir, type AgentOptions } from './config/agent-options';
 import { checkOptions } from './config/check-options';
 import { describeDevice } from './hardware/device-hardware';
 import type { SlowdownResult } from './hardware/slowdown';
@@ -10,8 +11,11 @@ import { createLogger } from './lib/logger';
 import { AGENT_VERSION } from './lib/version';
 import { resolveIdentity } from './identity/resolve-identity';
 import { AgentLink } from './mqtt/agent-link';
+import { ReliableSender } from './mqtt/reliable-sender';
 import { ReconcileLoop } from './reconcile/reconcile-loop';
 import { Reconciler } from './reconcile/reconciler';
+import { Outbox } from './state/outbox';
+import { describeState } from './state/describe-state';
 import { StateStore } from './state/state-store';
 import { DesiredIntake } from './trust/desired-intake';
 import { InferHttpServer } from './serving/infer-http';
@@ -27,6 +31,8 @@ export interface AgentStatus {
   activeSha256?: string;
   desiredDeploymentId?: string;
   busy: boolean;
+  /** Progress/report messages the control plane has not acknowledged yet. */
+  unacknowledged: number;
 }
 
 export interface RunningAgent {
@@ -101,8 +107,18 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     }),
   });
 
+  // What the control plane has not acknowledged (also from before a restart) goes out after the first connect.
+  const outbox = new Outbox(join(store.dir, 'outbox'), logger);
+  await outbox.load();
+  const orphans = await outbox.dropReportsWithout((r) => initial.outcomes.some((o) => o.deploymentId === r.deploymentId && o.sha256 === r.artifactSha256 && o.outcome === r.outcome));
+  if (orphans > 0) logger.warn('dropped reports whose outcome was not saved before a crash; the work is redone', { orphans });
+  const sender = new ReliableSender(outbox, link, logger, options.resend ?? DEFAULT_RESEND);
+  if (outbox.size > 0) logger.info('unacknowledged messages from the last run will be resent', { pending: outbox.size });
+  link.on('ack', (msgId) => void sender.acked(msgId).catch((err: unknown) => logger.warn('outbox entry not removed', { error: describeError(err) })));
+  link.on('refused', (msgId) => void sender.refused(msgId).catch((err: unknown) => logger.warn('outbox entry not removed', { error: describeError(err) })));
+
   const reconciler = new Reconciler({
-    store, link, events, logger, hardware,
+    store, link, sender, events, logger, hardware,
     tuning: { ...DEFAULT_TRANSFER, ...options.transfer },
     budget: { ...DEFAULT_BENCHMARK, ...options.benchmark },
     benchmarkLock: options.benchmarkLock,
@@ -146,7 +162,15 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   const serveAddress = http && options.serve ? await http.listen(options.serve) : undefined;
   if (serveAddress) logger.info('inference endpoint', { address: serveAddress, path: '/v1/infer' });
 
+  // A stalled row: say what we have for it, and resend what the control plane has not acknowledged.
+  link.on('query', (deploymentId) => {
+    sender.flush();
+    describeState(deploymentId, reconciler.snapshot, store, loop.busy, sender.pending)
+      .then((msg) => link.publishState(msg))
+      .catch((err: unknown) => logger.warn('state answer not published', { error: describeError(err) }));
+  });
   link.on('connected', () => {
+    sender.flush();
     events.emit('connected');
     void telemetry.flush(true);
   });
@@ -171,6 +195,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       activeSha256: reconciler.snapshot.active?.sha256,
       desiredDeploymentId: reconciler.snapshot.desired?.deploymentId,
       busy: loop.busy,
+      unacknowledged: sender.pending,
     }),
     waitForReport: (pred, timeoutMs) => nextReport(events, pred, timeoutMs),
     models,
@@ -182,6 +207,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       stopped = true;
       clearInterval(keyRefresh);
       await loop.stop(() => reconciler.abort('agent stopping'));
+      sender.stop();
       await http?.close();
       await telemetry.stop();
       await models.close();

@@ -87,7 +87,7 @@ export function startAgentProcess(opts: { brokerUrl: string; deviceId: string; p
   if (opts.benchLock) args.push('--bench-lock', opts.benchLock);
   if (opts.enroll) args.push('--enroll-token', opts.enroll.token, '--api-url', opts.enroll.httpUrl);
   if (opts.password) args.push('--password', opts.password);
-  if (opts.extraArgs) args.push(...opts.extraArgs);
+  if (opts.extraArgs) args.push(...opts.extraArgs); // a later value of an option wins
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (d: Buffer) => { out += d.toString(); });

@@ -83,10 +83,15 @@ export interface AgentOptions {
    */
   serve?: ServeAddress;
   telemetry?: TelemetryOptions;
+  /** Resend delay of an unacknowledged progress/report (outbox): exponential from base, capped at max. */
+  resend?: { baseMs: number; maxMs: number };
 }
 
 export const DEFAULT_BENCHMARK: BenchmarkBudget = { warmupRuns: 5, minRuns: 50, minTimeMs: 1000, maxRuns: 5000, maxTimeMs: 10_000, evalBatch: 32 };
 export const DEFAULT_TRANSFER: TransferTuning = { window: 16, requestTimeoutMs: 3000, maxRequestTimeoutMs: 30_000, stallTimeoutMs: 60_000 };
+
+/** First resend of an unacknowledged message after 3 s (a commit takes ms; under load, seconds), then doubling up to 30 s. */
+export const DEFAULT_RESEND = { baseMs: 3000, maxMs: 30_000 };
 
 export const DEFAULT_MAX_OBJECT_BYTES = 1024 * 1024 * 1024;
 export const DEFAULT_KEY_REFRESH_MS = 60 * 60 * 1000;

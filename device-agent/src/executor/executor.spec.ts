@@ -51,7 +51,7 @@ async function run(gates: Gates, passes: IsolatedBenchmarkResult[]) {
     await store.init();
     let calls = 0;
     const result = await executeSteps([{ kind: 'benchmark', modelSha256: SHA }, { kind: 'decide' }], desired(gates), emptyState(), {
-      store, logger, transport: noTransport, publishProgress: () => {}, tuning: DEFAULT_TRANSFER,
+      store, logger, transport: noTransport, publishProgress: () => {}, sendReport: async (r) => r, tuning: DEFAULT_TRANSFER,
       budget: DEFAULT_BENCHMARK, threads: 1, slowdown: 1, simulated: false,
       benchmark: async () => {
         const next = passes[calls++];
@@ -147,7 +147,7 @@ describe('executor: progress names the object its block counts are about', () =>
         { kind: 'fetch', object: 'eval-set', ref: ref(evalSet), haveBlocks: 0, totalBlocks: 2 },
         { kind: 'verify', object: 'eval-set', ref: ref(evalSet) },
       ], d, emptyState(), {
-        store, logger, transport, publishProgress: (p) => sent.push(p), tuning: DEFAULT_TRANSFER,
+        store, logger, transport, publishProgress: (p) => sent.push(p), sendReport: async (r) => r, tuning: DEFAULT_TRANSFER,
         budget: DEFAULT_BENCHMARK, threads: 1, slowdown: 1, simulated: false,
       }, new AbortController().signal);
       const downloading = sent.filter((p) => p.state === 'downloading');

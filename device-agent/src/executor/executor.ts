@@ -1,10 +1,11 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, statfs } from 'node:fs/promises';
 import { EvalSetFormatError, PROTOCOL_VERSION, decodeAnyEvalSet, parseFeaturizer, type DesiredStateMessage, type EvalSet, type FeaturizerSpec, type ProgressMessage, type ReportMessage } from '@edgefleet/contracts';
 import type { BenchmarkBudget, TransferTuning } from '../config/agent-options';
 import { allPassed, evaluateGates, remeasureWanted, type Measured } from '../benchmark/gates';
 import { withHostLock } from '../benchmark/host-lock';
 import { runBenchmarkIsolated, type IsolatedBenchmarkOptions, type IsolatedBenchmarkResult } from '../benchmark/isolated';
-import { AbortedError, ModelLoadError, describeError, isTerminal } from '../lib/errors';
+import { AbortedError, DiskFullError, ModelLoadError, describeError, isNoSpace, isTerminal } from '../lib/errors';
+import { removeIfExists } from '../lib/atomic-file';
 import type { Logger } from '../lib/logger';
 import { withOutcome, type PersistedState } from '../state/agent-state';
 import type { StateStore } from '../state/state-store';
@@ -16,6 +17,13 @@ export interface ExecutorDeps {
   store: StateStore;
   transport: BlockTransport;
   publishProgress: (msg: Omit<ProgressMessage, 'v'>) => void;
+  /**
+   * Stores the outcome's report durably (the outbox, held back until the caller releases it) and returns it as
+   * stored (with its msgId). Called BEFORE the outcome is saved in the state: a crash between the two leaves a
+   * report without its outcome, which the outbox drops at the next start (the step is redone and reported again),
+   * never an outcome without its report.
+   */
+  sendReport: (report: ReportMessage) => Promise<ReportMessage>;
   logger: Logger;
   tuning: TransferTuning;
   budget: BenchmarkBudget;
@@ -78,8 +86,8 @@ export async function executeSteps(steps: Step[], desired: DesiredStateMessage |
   const fail = async (reason: string): Promise<ExecutionResult> => {
     progress({ state: 'failed', error: reason.slice(0, 2000) });
     const next = withOutcome(state, { ...base, outcome: 'failed', reason, at: new Date().toISOString() });
+    const r = await deps.sendReport(report('failed', { failureReason: reason.slice(0, 2000), ...(state.active && { previousSha256: state.active.sha256 }) }));
     await deps.store.save(next);
-    const r = report('failed', { failureReason: reason.slice(0, 2000), ...(state.active && { previousSha256: state.active.sha256 }) });
     return { state: next, report: r };
   };
 
@@ -92,6 +100,7 @@ export async function executeSteps(steps: Step[], desired: DesiredStateMessage |
         case 'reject':
           return await fail(step.reason);
         case 'fetch': {
+          await preflightDisk(deps, step.ref, step.haveBlocks);
           const partial = await PartialDownload.open(step.ref, deps.store.partialPaths(step.ref.sha256));
           partials.set(step.ref.sha256, partial);
           counting = step.ref.sha256;
@@ -163,7 +172,21 @@ export async function executeSteps(steps: Step[], desired: DesiredStateMessage |
       }
     }
     return { state };
-  } catch (err) {
+  } catch (caught) {
+    let err = caught;
+    if (isNoSpace(err) && !(err instanceof DiskFullError)) {
+      err = new DiskFullError(`disk full: no space left on the device while writing (${(caught as Error).message})`, { cause: caught });
+    }
+    if (err instanceof DiskFullError) {
+      // Free what this deployment took, so the failure (progress, report, outcome) can be written at all.
+      for (const [sha, p] of partials) {
+        await p.close().catch(() => undefined);
+        partials.delete(sha);
+        const paths = deps.store.partialPaths(sha);
+        await removeIfExists(paths.data);
+        await removeIfExists(paths.meta);
+      }
+    }
     if (isTerminal(err)) {
       deps.logger.warn('deployment failed', { deploymentId: desired.deploymentId, error: describeError(err) });
       return await fail(describeError(err));
@@ -171,6 +194,23 @@ export async function executeSteps(steps: Step[], desired: DesiredStateMessage |
     throw err;
   } finally {
     for (const p of partials.values()) await p.close();
+  }
+}
+
+/** Room kept free beyond the object: state, outbox and checkpoint files. */
+export const DISK_HEADROOM_BYTES = 4 * 1024 * 1024;
+
+/**
+ * Pre-flight: the rest of the object must fit on the state dir's file system with DISK_HEADROOM_BYTES to spare
+ * (statfs), else the download does not start and the deployment fails with reason `disk full`.
+ */
+async function preflightDisk(deps: ExecutorDeps, ref: { size: number; blockSize: number }, haveBlocks: number): Promise<void> {
+  const missing = Math.max(0, ref.size - haveBlocks * ref.blockSize);
+  const fs = await statfs(deps.store.dir);
+  const free = fs.bavail * fs.bsize;
+  if (free < missing + DISK_HEADROOM_BYTES) {
+    const mb = (n: number) => (n / 1024 / 1024).toFixed(1);
+    throw new DiskFullError(`disk full: the download needs ${mb(missing + DISK_HEADROOM_BYTES)} MB (object ${mb(missing)} MB + ${mb(DISK_HEADROOM_BYTES)} MB headroom), ${mb(free)} MB free`);
   }
 }
 
@@ -207,13 +247,16 @@ async function decide(
       },
       { ...base, outcome: 'activated' },
     );
+    const r = await deps.sendReport(report('activated', { gateResults, ...(switching && state.active && { previousSha256: state.active.sha256 }) }));
+    // The switch itself is one atomic rename of state.json: after a crash the agent runs the old model or the new one.
     await deps.store.save(next);
     deps.logger.info('activated', { sha256: artifact.sha256, name: artifact.name, version: artifact.version });
-    return { state: next, report: report('activated', { gateResults, ...(switching && state.active && { previousSha256: state.active.sha256 }) }) };
+    return { state: next, report: r };
   }
   const failed = gateResults.filter((g) => !g.passed).map((g) => g.gate);
   const next = withOutcome(state, { ...base, outcome: 'rejected', reason: `gates failed: ${failed.join(', ')}` });
+  const r = await deps.sendReport(report('rejected', { gateResults, ...(state.active && { previousSha256: state.active.sha256 }) }));
   await deps.store.save(next);
   deps.logger.info('rejected by gates; keeping previous model', { failed, previous: state.active?.sha256 });
-  return { state: next, report: report('rejected', { gateResults, ...(state.active && { previousSha256: state.active.sha256 }) }) };
+  return { state: next, report: r };
 }

@@ -43,6 +43,22 @@ export class BenchmarkError extends AgentError {
   readonly terminal = true;
 }
 
+/**
+ * Not enough free space on the device for the object (the pre-flight check before a download), or the disk filled
+ * up while writing it (ENOSPC). Terminal: the deployment fails with reason `disk full` and the partial is removed.
+ */
+export class DiskFullError extends AgentError {
+  readonly terminal = true;
+}
+
+/** Whether `e` (or an error it wraps) is the operating system's "no space left on device". */
+export function isNoSpace(e: unknown): boolean {
+  for (let x: unknown = e, depth = 0; x && typeof x === 'object' && depth < 8; x = (x as { cause?: unknown }).cause, depth++) {
+    if ((x as { code?: unknown }).code === 'ENOSPC' || (x as { code?: unknown }).code === 'EDQUOT') return true;
+  }
+  return false;
+}
+
 /** The current run was cancelled because a newer desired state arrived or the agent is stopping. */
 export class AbortedError extends AgentError {
   readonly terminal = false;

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import mqtt, { type MqttClient } from 'mqtt';
 import {
-  HelloMessage, PROTOCOL_VERSION, RejectedMessage, StatusMessage, TOPIC_ROOT, parseMessage, topics,
+  AckMessage, HelloMessage, PROTOCOL_VERSION, RejectedMessage, StateQueryMessage, type DeviceStateMessage, StatusMessage, TOPIC_ROOT, parseMessage, topics,
   type BlockRequestMessage, type ProgressMessage, type ReportMessage, type TelemetryMessage,
 } from '@edgefleet/contracts';
 import { backoffDelay } from '../lib/backoff';
@@ -26,6 +26,12 @@ export interface AgentLinkOptions {
 
 interface LinkEvents {
   desired: [DesiredEvent];
+  /** The control plane stored the message with this id. */
+  ack: [string];
+  /** The control plane refused the message with this id for good. */
+  refused: [string];
+  /** The control plane asks what the device has for this deployment (it made no progress for too long). */
+  query: [string];
   connected: [];
   disconnected: [];
 }
@@ -103,7 +109,7 @@ export class AgentLink extends EventEmitter<LinkEvents> implements BlockTranspor
   private async onConnect(): Promise<void> {
     const id = this.opts.deviceId;
     this.opts.logger.info('connected', { broker: this.opts.brokerUrl });
-    await this.client.subscribeAsync([topics.desired(id), topics.blockWildcard(id), topics.rejected(id)], { qos: 1 });
+    await this.client.subscribeAsync([topics.desired(id), topics.blockWildcard(id), topics.rejected(id), topics.ack(id), topics.query(id)], { qos: 1 });
     const online: StatusMessage = { v: PROTOCOL_VERSION, state: 'online', at: new Date().toISOString() };
     await this.client.publishAsync(topics.status(id), JSON.stringify(online), { qos: 1, retain: true });
     const hello: HelloMessage = { v: PROTOCOL_VERSION, ...this.opts.hello() };
@@ -122,10 +128,23 @@ export class AgentLink extends EventEmitter<LinkEvents> implements BlockTranspor
       this.emit('desired', decodeDesired(payload));
       return;
     }
+    if (topic === topics.query(id)) {
+      const r = parseMessage(StateQueryMessage, payload);
+      if (!r.ok) return this.opts.logger.warn('ignoring malformed state query', { errors: r.errors });
+      this.emit('query', r.value.deploymentId);
+      return;
+    }
+    if (topic === topics.ack(id)) {
+      const r = parseMessage(AckMessage, payload);
+      if (!r.ok) return this.opts.logger.warn('ignoring malformed ack', { errors: r.errors });
+      this.emit('ack', r.value.msgId);
+      return;
+    }
     if (topic === topics.rejected(id)) {
       const r = parseMessage(RejectedMessage, payload);
       if (!r.ok) return this.opts.logger.warn('ignoring malformed rejected message', { errors: r.errors });
-      this.opts.logger.warn('control plane rejected a message', { topic: r.value.topic, reason: r.value.reason });
+      this.opts.logger.warn('control plane rejected a message', { topic: r.value.topic, reason: r.value.reason, msgId: r.value.msgId });
+      if (r.value.msgId !== undefined) this.emit('refused', r.value.msgId);
       for (const l of this.rejectedListeners) l(r.value.reason, r.value.topic);
     }
   }
@@ -162,6 +181,10 @@ export class AgentLink extends EventEmitter<LinkEvents> implements BlockTranspor
   async publishTelemetry(msg: TelemetryMessage): Promise<void> {
     if (!this.client?.connected) throw new Error('not connected');
     await this.client.publishAsync(topics.telemetry(this.opts.deviceId), JSON.stringify(msg), { qos: 1 });
+  }
+
+  async publishState(msg: DeviceStateMessage): Promise<void> {
+    await this.client.publishAsync(topics.state(this.opts.deviceId), JSON.stringify(msg), { qos: 1 });
   }
 
   /** Graceful stop: says `offline` itself (the will only fires on an unclean drop). */

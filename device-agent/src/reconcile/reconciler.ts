@@ -1,5 +1,5 @@
 import type { EventEmitter } from 'node:events';
-import { canonicalJson, type DesiredStateMessage, type ReportMessage } from '@edgefleet/contracts';
+import { canonicalJson, type DesiredStateMessage } from '@edgefleet/contracts';
 import type { AgentEvents } from '../agent-events';
 import type { BenchmarkBudget, TransferTuning } from '../config/agent-options';
 import { executeSteps, type ExecutorDeps } from '../executor/executor';
@@ -7,6 +7,7 @@ import type { DeviceHardware } from '../hardware/device-hardware';
 import { AbortedError, describeError } from '../lib/errors';
 import type { Logger } from '../lib/logger';
 import type { AgentLink } from '../mqtt/agent-link';
+import type { ReliableSender } from '../mqtt/reliable-sender';
 import { plan } from '../planner/planner';
 import { referencedObjects, type PersistedState } from '../state/agent-state';
 import type { StateStore } from '../state/state-store';
@@ -14,7 +15,9 @@ import { objectStatuses } from './object-status';
 
 export interface ReconcilerDeps {
   store: StateStore;
-  link: Pick<AgentLink, 'requestBlocks' | 'onBlock' | 'onRejected' | 'publishProgress' | 'publishReport'>;
+  link: Pick<AgentLink, 'requestBlocks' | 'onBlock' | 'onRejected'>;
+  /** Progress and reports go through the outbox: stored, then resent until the control plane acknowledges them. */
+  sender: Pick<ReliableSender, 'progress' | 'holdReport' | 'release' | 'flush'>;
   events: EventEmitter<AgentEvents>;
   logger: Logger;
   hardware: DeviceHardware;
@@ -30,7 +33,6 @@ export interface ReconcilerDeps {
  */
 export class Reconciler {
   private current: AbortController | undefined;
-  private lastReport: ReportMessage | undefined;
 
   constructor(private readonly deps: ReconcilerDeps, private state: PersistedState) {}
 
@@ -40,7 +42,7 @@ export class Reconciler {
 
   /** One pass; throws transient errors (the loop retries them). */
   async reconcileOnce(): Promise<void> {
-    const { store, link, events, logger, hardware } = this.deps;
+    const { store, link, sender, events, logger, hardware } = this.deps;
     const desired = this.state.desired;
     const expired = desired !== undefined && !(Date.parse(desired.expiresAt) > Date.now());
     const steps = plan({ desired, expired, state: this.state, objects: await objectStatuses(store, desired) });
@@ -54,8 +56,9 @@ export class Reconciler {
         transport: link,
         publishProgress: (p) => {
           events.emit('progress', p);
-          link.publishProgress(p).catch((err: unknown) => logger.warn('progress not published', { error: describeError(err) }));
+          sender.progress(p).catch((err: unknown) => logger.warn('progress not stored in the outbox', { error: describeError(err) }));
         },
+        sendReport: (r) => sender.holdReport(r),
         logger,
         tuning: this.deps.tuning,
         budget: this.deps.budget,
@@ -66,7 +69,11 @@ export class Reconciler {
         benchmark: this.deps.benchmarkRunner,
       }, this.current.signal);
       this.state = result.state;
-      if (result.report) this.publishReport(result.report);
+      if (result.report) {
+        // The outcome is saved (executeSteps returned): its report may go out now.
+        if (result.report.msgId) sender.release(result.report.msgId);
+        events.emit('report', result.report);
+      }
       await store.collectGarbage(referencedObjects(this.state));
     } finally {
       this.current = undefined;
@@ -90,21 +97,14 @@ export class Reconciler {
   }
 
   /**
-   * The control plane re-sent what we already finished (e.g. after our hello): our report may have been lost while
-   * it was down, so say it again. Reports are idempotent per (deployment, artifact).
+   * The control plane re-sent what we already finished (e.g. after our hello): what it has not acknowledged yet
+   * goes out again now rather than at its next resend.
    */
-  repeatReport(deploymentId: string): void {
-    if (this.current || !this.lastReport || this.lastReport.deploymentId !== deploymentId) return;
-    this.deps.link.publishReport(this.lastReport).catch((err: unknown) => this.deps.logger.warn('report not re-published', { error: describeError(err) }));
+  repeatReport(_deploymentId: string): void {
+    this.deps.sender.flush();
   }
 
   abort(reason: string): void {
     this.current?.abort(new AbortedError(reason));
-  }
-
-  private publishReport(r: ReportMessage): void {
-    this.lastReport = r;
-    this.deps.events.emit('report', r);
-    this.deps.link.publishReport(r).catch((err: unknown) => this.deps.logger.warn('report not published', { error: describeError(err) }));
   }
 }

@@ -27,6 +27,13 @@ export class MiniControlPlane {
   /** Blocks (sha256:index) whose bytes are flipped when served. */
   readonly corrupt = new Set<string>();
   blockSize = 64 * 1024;
+  /** Acknowledge progress/reports with a msgId (as the control plane does after its commit); false = a control plane that is down. */
+  ackMessages = true;
+  /** Messages received again with a msgId seen before (resends); not added to reports/progress a second time. */
+  resends = 0;
+  /** Messages with a msgId that arrived while ackMessages was false (neither stored nor acked). */
+  unstored = 0;
+  private readonly seenMsgIds = new Set<string>();
   private waiters: Array<() => void> = [];
 
   private constructor(private readonly client: MqttClient, readonly deviceId: string) {}
@@ -79,11 +86,11 @@ export class MiniControlPlane {
     } else if (topic === topics.report(id)) {
       const r = parseMessage(ReportMessage, payload);
       if (!r.ok) return void this.protocolErrors.push(`agent sent an invalid report: ${r.errors.join('; ')}`);
-      this.reports.push(r.value);
+      if (this.store(r.value.msgId)) this.reports.push(r.value);
     } else if (topic === topics.progress(id)) {
       const r = parseMessage(ProgressMessage, payload);
       if (!r.ok) return void this.protocolErrors.push(`agent sent invalid progress: ${r.errors.join('; ')}`);
-      this.progress.push(r.value);
+      if (this.store(r.value.msgId)) this.progress.push(r.value);
     } else if (topic === topics.hello(id)) {
       const r = parseMessage(HelloMessage, payload);
       if (!r.ok) return void this.protocolErrors.push(`agent sent an invalid hello: ${r.errors.join('; ')}`);
@@ -94,6 +101,20 @@ export class MiniControlPlane {
       this.statuses.push(r.value);
     }
     for (const w of this.waiters.splice(0)) w();
+  }
+
+  /** Idempotent by msgId, acked when ackMessages; true when the message is new (to be recorded). */
+  private store(msgId: string | undefined): boolean {
+    if (msgId === undefined) return true;
+    if (!this.ackMessages) {
+      this.unstored++;
+      return false;
+    }
+    const fresh = !this.seenMsgIds.has(msgId);
+    if (fresh) this.seenMsgIds.add(msgId);
+    else this.resends++;
+    this.publish(topics.ack(this.deviceId), JSON.stringify({ v: PROTOCOL_VERSION, msgId }));
+    return fresh;
   }
 
   private publish(topic: string, payload: string | Buffer, retain = false): void {

@@ -17,7 +17,7 @@ import type { MetadataStorage } from 'class-transformer/types/MetadataStorage';
 const { defaultMetadataStorage } = require('class-transformer/cjs/storage') as { defaultMetadataStorage: MetadataStorage };
 import {
   ArtifactManifest, BlockRequestMessage, DesiredStateMessage, EvalSetRef, GateResult, HelloMessage, LatencyStats, ProgressMessage,
-  RejectedMessage, ReportMessage, StatusMessage,
+  RejectedMessage, ReportMessage, StatusMessage, AckMessage, StateQueryMessage, DeviceStateMessage, PartialTransfer, LastOutcome,
 } from './messages';
 import { Gates, HardwareProfile, TensorInfo } from './profile';
 import { Heartbeat, TelemetryMessage, TelemetryWindow } from './telemetry';
@@ -103,11 +103,12 @@ test('every message schema of docs/mqtt-asyncapi.yaml matches its contract class
     [HelloMessage, 'HelloMessage'], [StatusMessage, 'StatusMessage'], [DesiredStateMessage, 'DesiredStateMessage'],
     [BlockRequestMessage, 'BlockRequestMessage'], [ProgressMessage, 'ProgressMessage'], [ReportMessage, 'ReportMessage'],
     [RejectedMessage, 'RejectedMessage'], [TelemetryMessage, 'TelemetryMessage'],
+    [AckMessage, 'AckMessage'], [StateQueryMessage, 'StateQueryMessage'], [DeviceStateMessage, 'DeviceStateMessage'],
   ];
   for (const [cls, name] of messages) compare(cls, schemas[name]!, name);
   // The shared parts are named schemas of their own too.
   const parts: Array<[Class, string]> = [[HardwareProfile, 'HardwareProfile'], [Gates, 'Gates'], [TensorInfo, 'TensorInfo'], [LatencyStats, 'LatencyStats'], [GateResult, 'GateResult'],
-    [TelemetryWindow, 'TelemetryWindow'], [Heartbeat, 'Heartbeat']];
+    [TelemetryWindow, 'TelemetryWindow'], [Heartbeat, 'Heartbeat'], [PartialTransfer, 'PartialTransfer'], [LastOutcome, 'LastOutcome']];
   for (const [cls, name] of parts) compare(cls, schemas[name]!, name);
   compare(ArtifactManifest, schemas.DesiredStateMessage!.properties!.artifact!, 'DesiredStateMessage.artifact');
   compare(EvalSetRef, schemas.DesiredStateMessage!.properties!.artifact!.properties!.evalSet!, 'DesiredStateMessage.artifact.evalSet');

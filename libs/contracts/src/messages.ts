@@ -9,6 +9,12 @@ import { DEVICE_ID_PATTERN, MAX_BLOCK_SIZE, PROTOCOL_VERSION } from './topics';
 import { KEY_ID_PATTERN } from './key-id';
 
 const SHA256 = /^[a-f0-9]{64}$/;
+/**
+ * Id of a device → control plane message that changes state (progress, report, state answer). The control plane
+ * stores it in the transaction of the change and acknowledges it on `…/ack` after the commit; the device resends
+ * the message (same id) until then. A message without one is handled once, unacknowledged (agents before ids).
+ */
+export const MSG_ID_PATTERN = /^[A-Za-z0-9_-]{8,64}$/;
 const MAX_MODEL_BYTES = 2 * 1024 * 1024 * 1024 - 1;
 /** Largest value of a PostgreSQL int4 column: every integer a device sends that is stored as Int stays below. */
 export const INT32_MAX = 2 ** 31 - 1;
@@ -190,6 +196,10 @@ export class ProgressMessage extends Versioned {
 
   @IsOptional() @IsString() @MaxLength(2000)
   error?: string;
+
+  /** Acknowledged on `…/ack` once stored (see MSG_ID_PATTERN); resent by the device until then. */
+  @IsOptional() @Matches(MSG_ID_PATTERN)
+  msgId?: string;
 }
 
 export class LatencyStats {
@@ -268,10 +278,79 @@ export class ReportMessage extends Versioned {
 
   @IsISO8601()
   measuredAt!: string;
+
+  /** Acknowledged on `…/ack` once stored (see MSG_ID_PATTERN); resent by the device until then. */
+  @IsOptional() @Matches(MSG_ID_PATTERN)
+  msgId?: string;
 }
 
 /** control plane → device, `…/rejected`: why an inbound message was refused (best effort, QoS 0). */
 export class RejectedMessage extends Versioned {
   @IsString() topic!: string;
   @IsString() @MaxLength(4000) reason!: string;
+  /** The refused message's id, when it had one: refused for good, the device stops resending it. */
+  @IsOptional() @Matches(MSG_ID_PATTERN) msgId?: string;
+}
+
+/**
+ * control plane → device, `…/ack` (QoS 1): the message `msgId` is stored (committed), or was stored before (a
+ * resend). The device drops it from its outbox.
+ */
+export class AckMessage extends Versioned {
+  @Matches(MSG_ID_PATTERN) msgId!: string;
+}
+
+/**
+ * control plane → device, `…/query` (QoS 1): the device's row of `deploymentId` made no progress for longer than
+ * its state's timeout; the device answers on `…/state`.
+ */
+export class StateQueryMessage extends Versioned {
+  @IsString() @MaxLength(64)
+  deploymentId!: string;
+}
+
+/** A download in progress on the device. */
+export class PartialTransfer {
+  @Matches(SHA256) sha256!: string;
+  @IsInt() @Min(0) @Max(MAX_BLOCKS) receivedBlocks!: number;
+  @IsInt() @Min(0) @Max(MAX_BLOCKS) totalBlocks!: number;
+}
+
+/** What the device did with the queried deployment, when it finished it. */
+export class LastOutcome {
+  @Matches(SHA256) sha256!: string;
+  @IsIn(REPORT_OUTCOMES) outcome!: (typeof REPORT_OUTCOMES)[number];
+  @IsOptional() @IsString() @MaxLength(2000) reason?: string;
+}
+
+/**
+ * device → control plane, `…/state` (QoS 1): the answer to a StateQueryMessage — what the device has. The control
+ * plane reconciles the row from it: a finished outcome finishes the row, a device without the deployment gets its
+ * desired state again, a device still working keeps the row alive.
+ */
+export class DeviceStateMessage extends Versioned {
+  /** The queried deployment. */
+  @IsString() @MaxLength(64)
+  deploymentId!: string;
+
+  @IsOptional() @Matches(SHA256)
+  activeSha256?: string;
+
+  /** The deployment of the desired state the device holds. */
+  @IsOptional() @IsString() @MaxLength(64)
+  desiredDeploymentId?: string;
+
+  @IsOptional() @ValidateNested() @Type(() => PartialTransfer)
+  partial?: PartialTransfer;
+
+  @IsOptional() @ValidateNested() @Type(() => LastOutcome)
+  outcome?: LastOutcome;
+
+  /** Working on something right now (transfer, verification, benchmark). */
+  @IsBoolean()
+  busy!: boolean;
+
+  /** Progress/report messages not yet acknowledged (they are resent now). */
+  @IsInt() @Min(0) @Max(INT32_MAX)
+  unacknowledged!: number;
 }

@@ -6,6 +6,8 @@
  *   hello        (QoS 1)              desired      (QoS 1, retained)
  *   status       (QoS 1, retained,    block/<sha256>/<index>  (QoS 1, binary payload)
  *                 also the last will)  rejected     (QoS 0: why an inbound message was refused)
+ *   state        (QoS 1: answer to query) ack          (QoS 1: a progress/report with msgId is stored)
+ *                                      query        (QoS 1: a stalled device is asked for its state)
  *   block-req    (QoS 1)
  *   progress     (QoS 1)
  *   report       (QoS 1)
@@ -26,6 +28,9 @@ export const topics = {
   block: (id: string, sha256: string, index: number) => `${TOPIC_ROOT}/${id}/block/${sha256}/${index}`,
   blockWildcard: (id: string) => `${TOPIC_ROOT}/${id}/block/#`,
   rejected: (id: string) => `${TOPIC_ROOT}/${id}/rejected`,
+  ack: (id: string) => `${TOPIC_ROOT}/${id}/ack`,
+  query: (id: string) => `${TOPIC_ROOT}/${id}/query`,
+  state: (id: string) => `${TOPIC_ROOT}/${id}/state`,
 } as const;
 
 /** Subscriptions of the control plane (one `+` level for the device id). */
@@ -36,10 +41,11 @@ export const controlPlaneSubscriptions = {
   progress: `${TOPIC_ROOT}/+/progress`,
   report: `${TOPIC_ROOT}/+/report`,
   telemetry: `${TOPIC_ROOT}/+/telemetry`,
+  state: `${TOPIC_ROOT}/+/state`,
 } as const;
 
 /** What a device may publish, each on its own `…/devices/<id>/<kind>` topic (the broker ACLs are built from it). */
-export const DEVICE_TOPIC_KINDS = ['hello', 'status', 'block-req', 'progress', 'report', 'telemetry'] as const;
+export const DEVICE_TOPIC_KINDS = ['hello', 'status', 'block-req', 'progress', 'report', 'state', 'telemetry'] as const;
 export type DeviceTopicKind = (typeof DEVICE_TOPIC_KINDS)[number];
 
 /** Splits `edgefleet/v1/devices/<id>/<kind>`; undefined when the topic is not a device → control plane topic. */

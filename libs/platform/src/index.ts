@@ -20,3 +20,4 @@ export * from './db/read-page';
 export * from './db/unit-of-work';
 export * from './events/events.module';
 export * from './events/fleet-events';
+export * from './db/transient-error';

@@ -1,4 +1,4 @@
-import type { PROGRESS_STATES, REPORT_OUTCOMES } from '@edgefleet/contracts';
+import type { DeviceStateMessage, PROGRESS_STATES, REPORT_OUTCOMES } from '@edgefleet/contracts';
 
 /*
  * The pure rules of a deployment's life: how a device's row moves on progress and reports, and how the
@@ -69,4 +69,29 @@ export function rollUpStatus(current: DeploymentStatusName, states: readonly Dev
   const active = relevant.filter((s) => s === 'active').length;
   if (active === relevant.length) return 'succeeded';
   return active === 0 ? 'failed' : 'partial';
+}
+
+/** What a device's answer to a state query does to its unfinished row (see verdictFromDeviceState). */
+export type StateVerdict =
+  | { kind: 'finish'; state: 'active' | 'rejected' | 'failed'; error: string | null }
+  | { kind: 'resend-desired' }
+  | { kind: 'alive'; receivedBlocks?: number };
+
+/**
+ * Reconciles a stalled row from the device's answer: an outcome for the row's model finishes it (the report, still
+ * in the device's outbox, is stored when it arrives); a device that does not hold the deployment gets its desired
+ * state again; a device still working keeps the row alive (its partial transfer's count is taken). A finished row
+ * is left alone (undefined).
+ */
+export function verdictFromDeviceState(row: { state: DeviceState; deploymentId: string; receivedBlocks: number; totalBlocks: number }, modelSha256: string, answer: DeviceStateMessage): StateVerdict | undefined {
+  if (isFinished(row.state)) return undefined;
+  const o = answer.outcome;
+  if (o && o.sha256 === modelSha256) {
+    if (o.outcome === 'activated') return { kind: 'finish', state: 'active', error: null };
+    return { kind: 'finish', state: o.outcome, error: o.reason ?? o.outcome };
+  }
+  if (answer.desiredDeploymentId !== row.deploymentId) return { kind: 'resend-desired' };
+  const p = answer.partial;
+  if (p && p.sha256 === modelSha256) return { kind: 'alive', receivedBlocks: Math.max(row.receivedBlocks, Math.min(p.receivedBlocks, row.totalBlocks)) };
+  return { kind: 'alive' };
 }

@@ -12,6 +12,8 @@ import { DeploymentRepository } from './deployment.repository';
 
 test('the roll-up lock sends the reviewed SQL', async () => {
   const rec = recordRawSql();
-  await new DeploymentRepository(rec.db as unknown as PrismaClient).lock('deployment-1', rec.db as unknown as Db);
+  const repo = new DeploymentRepository(rec.db as unknown as PrismaClient);
+  await repo.lock('deployment-1', rec.db as unknown as Db);
+  await repo.lockDeviceRow('deployment-1', 'pi-1', rec.db as unknown as Db);
   assertSqlSnapshot(join(sourceDirOf(__dirname), 'deployment.repository.sql'), rec.text());
 });

@@ -147,6 +147,25 @@ export class DeploymentRepository {
     await db.$executeRaw`SELECT 1 FROM "Deployment" WHERE id = ${deploymentId} FOR UPDATE`;
   }
 
+  /**
+   * Row lock on one device's row of a deployment (none when there is no such row). Taken after the deployment's
+   * lock by writers that hold both: progress and reports of a device are applied one after the other, each seeing
+   * the state the previous one committed, so a late progress never overwrites a report.
+   */
+  async lockDeviceRow(deploymentId: string, deviceId: string, db: Db): Promise<void> {
+    await db.$executeRaw`SELECT 1 FROM "DeploymentDevice" WHERE "deploymentId" = ${deploymentId} AND "deviceId" = ${deviceId} FOR UPDATE`;
+  }
+
+  /** Unfinished rows whose state has not changed since that state's cutoff (stalled devices). */
+  async stalledRows(cutoffs: Record<(typeof UNFINISHED_STATES)[number], Date>, limit: number): Promise<Array<{ deploymentId: string; deviceId: string; state: DeviceState; updatedAt: Date }>> {
+    return this.prisma.deploymentDevice.findMany({
+      where: { OR: UNFINISHED_STATES.map((state) => ({ state, updatedAt: { lt: cutoffs[state] } })) },
+      select: { deploymentId: true, deviceId: true, state: true, updatedAt: true },
+      orderBy: { updatedAt: 'asc' },
+      take: limit,
+    });
+  }
+
   /** Status and device states, read under a row lock so concurrent reports roll up one after the other. */
   async lockForRollUp(deploymentId: string, db: Db): Promise<{ status: DeploymentStatusName; states: DeviceState[] }> {
     await this.lock(deploymentId, db);

@@ -9,6 +9,7 @@ import { PROTOCOL_VERSION, type ReportMessage } from '@edgefleet/contracts';
 import { ArtifactMismatchError, UnknownDeploymentError, UnknownDeviceError } from '@edgefleet/platform';
 import type { AppConfig, FleetEvents, AuditRepository, UnitOfWork } from '@edgefleet/platform';
 import type { DeviceRepository } from '../devices/device.repository';
+import type { DeviceMessageRepository } from '../devices/device-message.repository';
 import type { ModelRepository } from '@edgefleet/catalog';
 import type { OtaService } from '../ota/ota.service';
 import type { ReportRepository } from '../reports/report.repository';
@@ -33,6 +34,7 @@ function world(opts: { rows?: Record<string, DeviceState>; reported?: string[]; 
   const rec = (name: string) => (...args: unknown[]) => { calls.push({ name, args, inTx: args.includes(TX) }); };
   const deployments = {
     lock: async (...a: unknown[]) => rec('deployments.lock')(...a),
+    lockDeviceRow: async (...a: unknown[]) => rec('deployments.lockDeviceRow')(...a),
     findDeviceRow: async (deploymentId: string, deviceId: string, ...a: unknown[]) => {
       rec('deployments.findDeviceRow')(deploymentId, deviceId, ...a);
       const row = rows.get(deviceId);
@@ -55,11 +57,20 @@ function world(opts: { rows?: Record<string, DeviceState>; reported?: string[]; 
   };
   const reports = { create: async (r: unknown, ...a: unknown[]) => { rec('reports.create')(r, ...a); return { id: 'rep-1' }; } };
   const audit = { record: async (...a: unknown[]) => rec('audit.record')(...a) };
+  const claimed = new Set<string>();
+  const messages = {
+    claim: async (deviceId: string, msgId: string, ...a: unknown[]) => {
+      rec('messages.claim')(deviceId, msgId, ...a);
+      if (claimed.has(`${deviceId}/${msgId}`)) return false;
+      claimed.add(`${deviceId}/${msgId}`);
+      return true;
+    },
+  };
   const uow = { transaction: async <T>(work: (tx: unknown) => Promise<T>) => work(TX) };
   const service = new DeploymentsService(
     deployments as unknown as DeploymentRepository, deviceRepo as unknown as DeviceRepository, {} as ModelRepository,
     reports as unknown as ReportRepository, audit as unknown as AuditRepository, {} as OtaService, uow as unknown as UnitOfWork,
-    { blockSize: 65536 } as AppConfig, { emit: () => true } as unknown as FleetEvents,
+    { blockSize: 65536 } as AppConfig, { emit: () => true } as unknown as FleetEvents, messages as unknown as DeviceMessageRepository,
   );
   const writes = () => calls.filter((c) => /update|create|record|setStatus/.test(c.name));
   return { service, calls, writes, state: (deviceId: string) => rows.get(deviceId)?.state, status: () => status };
@@ -80,7 +91,7 @@ describe('DeploymentsService.recordReport', () => {
     const w = world();
     await w.service.recordReport('pi-1', report('activated'));
     assert.deepEqual(w.calls.map((c) => c.name), [
-      'deployments.lock', 'deployments.findDeviceRow', 'reports.create', 'deployments.updateDeviceRow', 'devices.update',
+      'deployments.lock', 'deployments.lockDeviceRow', 'deployments.findDeviceRow', 'reports.create', 'deployments.updateDeviceRow', 'devices.update',
       'audit.record', 'deployments.lockForRollUp', 'deployments.setStatus',
     ]);
     assert.ok(w.calls.every((c) => c.inTx), 'every repository call got the transaction');
@@ -123,6 +134,16 @@ describe('DeploymentsService.recordReport', () => {
     const w = world({ reported: ['pi-1'] });
     await w.service.recordReport('pi-1', report('activated'));
     assert.deepEqual(w.writes(), []);
+  });
+
+  it('a resend (same msgId) is recognised before any lock and writes nothing; the stored details carry no msgId', async () => {
+    const w = world();
+    await w.service.recordReport('pi-1', report('activated', { msgId: 'm-0000001' }));
+    const stored = w.calls.find((c) => c.name === 'reports.create')!.args[0] as { details: Record<string, unknown> };
+    assert.equal('msgId' in stored.details, false);
+    const before = w.calls.length;
+    await w.service.recordReport('pi-1', report('activated', { msgId: 'm-0000001' }));
+    assert.deepEqual(w.calls.slice(before).map((c) => c.name), ['messages.claim']);
   });
 
   it('unknown device, a deployment not targeting the device, or another artifact: typed error, nothing written', async () => {

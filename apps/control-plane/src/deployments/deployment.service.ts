@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import type { Gates, ProgressMessage, ReportMessage } from '@edgefleet/contracts';
+import type { DeviceStateMessage, Gates, ProgressMessage, ReportMessage } from '@edgefleet/contracts';
 import { AppConfig, UnitOfWork, AuditRepository, FleetEvents } from '@edgefleet/platform';
 import {
   ArtifactMismatchError, InvalidInputError, NotFoundError, UnknownDeploymentError, UnknownDeviceError, UnprocessableError,
@@ -7,9 +7,12 @@ import {
 import type { Page, Db, Actor } from '@edgefleet/platform';
 import { DeviceRepository } from '../devices/device.repository';
 import { ModelRepository } from '@edgefleet/catalog';
+import { DeviceMessageRepository } from '../devices/device-message.repository';
 import { OtaService } from '../ota/ota.service';
 import { ReportRepository } from '../reports/report.repository';
-import { blocksAfterProgress, DeploymentStatusName, isFinished, rollUpStatus, stateAfterProgress, stateAfterReport } from './deployment-state';
+import {
+  blocksAfterProgress, DeploymentStatusName, isFinished, rollUpStatus, stateAfterProgress, stateAfterReport, verdictFromDeviceState,
+} from './deployment-state';
 import {
   ClassOutcomes, DeploymentDetail, DeploymentDeviceRow, DeploymentRepository, DeploymentWithArtifact, RowOutcome,
 } from './deployment.repository';
@@ -21,6 +24,9 @@ export interface CreateDeployment {
   tags?: string[];
   gates?: Gates;
 }
+
+/** How long the ids of stored device messages are kept (an agent resends for far less long: see mqtt-protocol.md). */
+export const DEVICE_MESSAGE_RETENTION_MS = 7 * 24 * 3600_000;
 
 /** Desired states are published this many at a time: enough to keep the broker busy, bounded for big fleets. */
 const PUBLISH_CONCURRENCY = 32;
@@ -39,6 +45,7 @@ export class DeploymentsService {
     private readonly uow: UnitOfWork,
     private readonly config: AppConfig,
     private readonly events: FleetEvents,
+    private readonly messages: DeviceMessageRepository,
   ) {}
 
   /**
@@ -179,16 +186,31 @@ export class DeploymentsService {
     return { refreshed: ids.length - failed, failed };
   }
 
-  /** A device's download/verify/benchmark progress. Never moves a row backwards or out of a finished state. */
+  /**
+   * Forgets stored message ids older than DEVICE_MESSAGE_RETENTION_MS. A resend older than that is taken as new: a
+   * progress cannot move a row backwards, and a second report of a row is ignored, so nothing happens twice.
+   */
+  forgetOldMessageIds(): Promise<number> {
+    return this.messages.pruneBefore(new Date(Date.now() - DEVICE_MESSAGE_RETENTION_MS));
+  }
+
+  /**
+   * A device's download/verify/benchmark progress. Never moves a row backwards or out of a finished state: the row
+   * is read under its lock (FOR UPDATE), so a report committing meanwhile is seen, whatever order they arrive in.
+   * A message whose msgId is stored already (a resend) changes nothing.
+   */
   async recordProgress(deviceId: string, msg: ProgressMessage): Promise<void> {
     await this.uow.transaction(async (tx) => {
+      // The message id first: a concurrent resend waits here, before taking any other lock.
+      if (msg.msgId !== undefined && !(await this.messages.claim(deviceId, msg.msgId, 'progress', tx))) return;
+      // Lock order as in recordReport (deployment, then device row) when this update will roll up.
+      if (msg.state === 'failed') await this.deployments.lock(msg.deploymentId, tx);
+      await this.deployments.lockDeviceRow(msg.deploymentId, deviceId, tx);
       const row = await this.deviceRow(deviceId, msg.deploymentId, tx);
       const a = row.deployment.artifact;
       if (msg.sha256 !== a.sha256 && msg.sha256 !== a.evalSetSha256) throw new ArtifactMismatchError(msg.deploymentId, a.sha256, msg.sha256);
       if (isFinished(row.state)) return; // late or redelivered progress after the report
       const state = stateAfterProgress(row.state, msg.state);
-      // Lock order as in recordReport (deployment, then device row) when this update will roll up.
-      if (state === 'failed') await this.deployments.lock(row.deploymentId, tx);
       await this.deployments.updateDeviceRow(row.id, {
         state,
         ...blocksAfterProgress(row, state, msg, a.sha256),
@@ -201,12 +223,17 @@ export class DeploymentsService {
   /**
    * A device's benchmark report: stored, linked to its deployment row, the row's state set from the outcome,
    * the device's active model updated when it activated this one, and the deployment's status rolled up —
-   * all in one transaction. A duplicate (QoS 1 redelivery) is ignored.
+   * all in one transaction. A resend (same msgId) or a second report for the row is ignored.
    */
   async recordReport(deviceId: string, msg: ReportMessage): Promise<void> {
     const stored = await this.uow.transaction(async (tx): Promise<{ artifactId: string } | undefined> => {
+      if (msg.msgId !== undefined && !(await this.messages.claim(deviceId, msg.msgId, 'report', tx))) {
+        this.log.debug(`report ${msg.msgId} from ${deviceId} stored before; acknowledged again`);
+        return undefined;
+      }
       // The deployment lock comes first: see DeploymentRepository.lock.
       await this.deployments.lock(msg.deploymentId, tx);
+      await this.deployments.lockDeviceRow(msg.deploymentId, deviceId, tx);
       const row = await this.deviceRow(deviceId, msg.deploymentId, tx);
       const artifact = row.deployment.artifact;
       if (msg.artifactSha256 !== artifact.sha256) throw new ArtifactMismatchError(msg.deploymentId, artifact.sha256, msg.artifactSha256);
@@ -215,6 +242,7 @@ export class DeploymentsService {
         return undefined;
       }
       const activated = msg.outcome === 'activated';
+      const { msgId: _msgId, ...details } = msg;
       const report = await this.reports.create({
         deviceId, artifactId: artifact.id, deploymentId: row.deploymentId,
         latencyP50Ms: msg.latency?.p50Ms, latencyP95Ms: msg.latency?.p95Ms, latencyP99Ms: msg.latency?.p99Ms, latencyMeanMs: msg.latency?.meanMs,
@@ -224,7 +252,7 @@ export class DeploymentsService {
         activated,
         simulated: msg.simulated,
         failureReason: msg.failureReason,
-        details: JSON.parse(JSON.stringify(msg)) as Record<string, unknown>,
+        details: JSON.parse(JSON.stringify(details)) as Record<string, unknown>,
       }, tx);
       const state = stateAfterReport(row.state, msg.outcome);
       await this.deployments.updateDeviceRow(row.id, {
@@ -241,6 +269,80 @@ export class DeploymentsService {
       return { artifactId: artifact.id };
     });
     if (stored) this.events.emit('device.reported', { deviceId, deploymentId: msg.deploymentId, artifactId: stored.artifactId, outcome: msg.outcome });
+  }
+
+  /**
+   * A device's answer to a state query: its stalled row is reconciled from what it has (verdictFromDeviceState) —
+   * finished from its outcome, kept alive while it works, or its desired state sent again.
+   */
+  async recordDeviceState(deviceId: string, msg: DeviceStateMessage): Promise<void> {
+    const resend = await this.uow.transaction(async (tx) => {
+      await this.deployments.lock(msg.deploymentId, tx);
+      await this.deployments.lockDeviceRow(msg.deploymentId, deviceId, tx);
+      const row = await this.deviceRow(deviceId, msg.deploymentId, tx);
+      const artifact = row.deployment.artifact;
+      const verdict = verdictFromDeviceState(row, artifact.sha256, msg);
+      if (!verdict) return false;
+      if (verdict.kind === 'resend-desired') return true;
+      if (verdict.kind === 'alive') {
+        // Touches updatedAt: the device answered and is working, the stall clock starts again.
+        await this.deployments.updateDeviceRow(row.id, { receivedBlocks: verdict.receivedBlocks ?? row.receivedBlocks }, tx);
+        return false;
+      }
+      await this.deployments.updateDeviceRow(row.id, { state: verdict.state, error: verdict.error }, tx);
+      if (verdict.state === 'active') await this.devices.update(deviceId, { activeArtifactId: artifact.id }, tx);
+      await this.audit.record({
+        actor: `device:${deviceId}`, action: 'deployment.reconcile', entityType: 'deployment', entityId: row.deploymentId,
+        details: { state: verdict.state, from: 'state query' },
+      }, tx);
+      await this.rollUp(row.deploymentId, tx);
+      return false;
+    });
+    if (resend) await this.republishDesired(deviceId);
+  }
+
+  /**
+   * One pass of the stall watcher: every unfinished row unchanged for longer than its state's timeout gets a state
+   * query (and its desired state again); one unchanged for longer than the give-up time fails with reason "no
+   * progress". Returns what it did.
+   */
+  async checkStalled(now = Date.now()): Promise<{ queried: number; failed: number }> {
+    const t = this.config.stallTimeoutsMs;
+    const cutoff = (ms: number) => new Date(now - ms);
+    const rows = await this.deployments.stalledRows({
+      pending: cutoff(t.pending), downloading: cutoff(t.downloading), verifying: cutoff(t.verifying), benchmarking: cutoff(t.benchmarking),
+    }, 1000);
+    let queried = 0;
+    let failed = 0;
+    for (const r of rows) {
+      if (r.updatedAt.getTime() < now - this.config.stallGiveUpMs) {
+        if (await this.giveUp(r.deviceId, r.deploymentId, now)) failed++;
+        continue;
+      }
+      try {
+        await this.ota.queryState(r.deviceId, r.deploymentId);
+        await this.republishDesired(r.deviceId);
+        queried++;
+      } catch (err) {
+        this.log.warn(`state query to ${r.deviceId} not sent: ${(err as Error).message}`);
+      }
+    }
+    if (queried + failed > 0) this.log.log(`stalled rows: ${queried} device(s) asked for their state, ${failed} given up`);
+    return { queried, failed };
+  }
+
+  private async giveUp(deviceId: string, deploymentId: string, now: number): Promise<boolean> {
+    return this.uow.transaction(async (tx) => {
+      await this.deployments.lock(deploymentId, tx);
+      await this.deployments.lockDeviceRow(deploymentId, deviceId, tx);
+      const row = await this.deployments.findDeviceRow(deploymentId, deviceId, tx);
+      if (!row || isFinished(row.state) || row.updatedAt.getTime() >= now - this.config.stallGiveUpMs) return false;
+      const hours = (this.config.stallGiveUpMs / 3600_000).toFixed(1);
+      await this.deployments.updateDeviceRow(row.id, { state: 'failed', error: `no progress from the device for ${hours} h (offline, or not answering state queries) while ${row.state}` }, tx);
+      await this.audit.record({ actor: 'system', action: 'deployment.give-up', entityType: 'deployment', entityId: deploymentId, details: { deviceId, state: row.state } }, tx);
+      await this.rollUp(deploymentId, tx);
+      return true;
+    });
   }
 
   private async deviceRow(deviceId: string, deploymentId: string, tx: Db): Promise<DeploymentDeviceRow> {

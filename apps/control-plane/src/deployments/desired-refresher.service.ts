@@ -5,12 +5,15 @@ import { DeploymentsService } from './deployment.service';
 /**
  * Keeps open desired states fresh: devices refuse expired ones (freeze protection), so every third of the validity
  * period each open one is signed again with a new seq. A device that was offline gets a fresh one on its hello.
+ * The same pass forgets device message ids past their retention. A second timer watches for stalled rows.
  */
 @Injectable()
 export class DesiredRefresher implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly log = new Logger('DesiredRefresher');
   private timer?: NodeJS.Timeout;
+  private stallTimer?: NodeJS.Timeout;
   private running?: Promise<unknown>;
+  private watching?: Promise<unknown>;
 
   constructor(private readonly deployments: DeploymentsService, private readonly config: AppConfig) {}
 
@@ -19,13 +22,25 @@ export class DesiredRefresher implements OnApplicationBootstrap, OnApplicationSh
       if (this.running) return; // the previous pass is still publishing
       this.running = this.deployments.refreshOpenDesiredStates()
         .catch((err: unknown) => this.log.warn(`desired state refresh failed: ${(err as Error).message}`))
+        .then(() => this.deployments.forgetOldMessageIds())
+        .catch((err: unknown) => this.log.warn(`pruning old device message ids failed: ${(err as Error).message}`))
         .finally(() => (this.running = undefined));
     }, Math.max(1000, Math.floor(this.config.desiredStateValidityMs / 3)));
     this.timer.unref();
+    // The stall watcher: no deployment stays in progress for ever (see DeploymentsService.checkStalled).
+    this.stallTimer = setInterval(() => {
+      if (this.watching) return;
+      this.watching = this.deployments.checkStalled()
+        .catch((err: unknown) => this.log.warn(`stall check failed: ${(err as Error).message}`))
+        .finally(() => (this.watching = undefined));
+    }, this.config.stallCheckMs);
+    this.stallTimer.unref();
   }
 
   async onApplicationShutdown(): Promise<void> {
     clearInterval(this.timer);
+    clearInterval(this.stallTimer);
     await this.running;
+    await this.watching;
   }
 }

@@ -1,7 +1,8 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { parseDeviceTopic, parseMessage, type DeviceTopicKind } from '@edgefleet/contracts';
 import type { MqttContext } from '@nestjs/microservices';
-import { isDomainError, AppConfig } from '@edgefleet/platform';
+import { backoffDelay, sleep } from '@edgefleet/toolkit';
+import { isDomainError, AppConfig, isTransientDatabaseError } from '@edgefleet/platform';
 import { DeviceCredentialService } from '../identity/device-credential.service';
 import { MqttPublisher } from './mqtt-publisher.service';
 
@@ -12,6 +13,12 @@ type Ctor<T> = new () => T;
  * the raw payload against the contract class, run the handler, and turn any failure into a log line plus a
  * RejectedMessage to the device. It never throws, so a bad message cannot take the transport down, and a
  * handler runs only on a fully valid message (nothing is half-written from half a payload).
+ *
+ * At-least-once: a message with a `msgId` is acknowledged on the device's `ack` topic only after its handler's
+ * transaction committed (handlers store the id in it, so a resend is acked again without a second effect). A
+ * transient database error is retried with backoff for DEVICE_MESSAGE_RETRY_MS, then the message is left
+ * unanswered — the device resends it. Only a message refused for good (a domain error) is answered `rejected`
+ * with its msgId, which makes the device drop it.
  */
 @Injectable()
 export class DeviceMessageRunner {
@@ -62,24 +69,55 @@ export class DeviceMessageRunner {
       await this.reject(where.deviceId, where.kind, topic, `invalid ${cls.name}: ${parsed.errors.join('; ')}`);
       return;
     }
-    try {
-      await handle(where.deviceId, parsed.value);
-    } catch (err) {
-      if (isDomainError(err)) {
-        await this.reject(where.deviceId, where.kind, topic, err.message);
-      } else {
-        // Not the device's fault (database down, bug): log it fully, tell the device only that it failed.
+    const msgId = msgIdOf(parsed.value);
+    const deadline = Date.now() + this.config.deviceMessageRetryMs;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await handle(where.deviceId, parsed.value);
+        break;
+      } catch (err) {
+        if (isDomainError(err)) {
+          await this.reject(where.deviceId, where.kind, topic, err.message, msgId);
+          return;
+        }
+        if (isTransientDatabaseError(err)) {
+          const delay = backoffDelay(attempt, { baseMs: 200, maxMs: 5000 });
+          if (Date.now() + delay < deadline) {
+            this.transientRetries++;
+            this.logger.warn(`handling ${topic} hit a transient database error, retrying in ${delay} ms: ${firstLine(err)}`);
+            await sleep(delay);
+            continue;
+          }
+          this.leftUnanswered++;
+          this.logger.error(`handling ${topic} still fails after ${this.config.deviceMessageRetryMs} ms (${firstLine(err)}); left unacknowledged, the device resends it`);
+          return;
+        }
+        // Not the device's fault and not known to pass (a bug): log it fully, tell the device only that it failed.
+        // No msgId in the answer: the device keeps the message and resends it later.
         this.logger.error(`handling ${topic} failed: ${(err as Error)?.stack ?? String(err)}`);
         await this.publisher.publishRejected(where.deviceId, topic, 'internal error while handling the message');
+        return;
       }
     }
+    if (msgId !== undefined) await this.publisher.publishAck(where.deviceId, msgId);
   }
 
-  private async reject(deviceId: string, kind: DeviceTopicKind, topic: string, reason: string): Promise<void> {
+  /** Transient database errors retried, and messages left unanswered after retrying (for tests and metrics). */
+  transientRetries = 0;
+  leftUnanswered = 0;
+
+  private async reject(deviceId: string, kind: DeviceTopicKind, topic: string, reason: string, msgId?: string): Promise<void> {
     this.logger.warn(`rejected ${kind} from ${deviceId}: ${reason}`);
-    await this.publisher.publishRejected(deviceId, topic, reason);
+    await this.publisher.publishRejected(deviceId, topic, reason, msgId);
   }
 }
+
+function msgIdOf(msg: object): string | undefined {
+  const id = (msg as { msgId?: unknown }).msgId;
+  return typeof id === 'string' ? id : undefined;
+}
+
+const firstLine = (err: unknown): string => String((err as Error)?.message ?? err).split('\n').find((l) => l.trim() !== '') ?? '';
 
 function payloadOf(ctx: MqttContext): Buffer {
   const payload: unknown = ctx.getPacket()['payload'];

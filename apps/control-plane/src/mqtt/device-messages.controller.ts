@@ -1,7 +1,7 @@
 import { Controller, Optional } from '@nestjs/common';
 import { Ctx, EventPattern, MqttContext } from '@nestjs/microservices';
 import {
-  BlockRequestMessage, controlPlaneSubscriptions, HelloMessage, ProgressMessage, ReportMessage, StatusMessage, TelemetryMessage,
+  BlockRequestMessage, controlPlaneSubscriptions, DeviceStateMessage, HelloMessage, ProgressMessage, ReportMessage, StatusMessage, TelemetryMessage,
 } from '@edgefleet/contracts';
 import { InvalidInputError } from '@edgefleet/platform';
 import { DeploymentsService } from '../deployments/deployment.service';
@@ -50,6 +50,11 @@ export class DeviceMessagesController {
   @EventPattern(controlPlaneSubscriptions.progress)
   progress(@Ctx() ctx: MqttContext): Promise<void> {
     return this.runner.run(ctx, ProgressMessage, (deviceId, msg) => this.deployments.recordProgress(deviceId, msg));
+  }
+
+  @EventPattern(controlPlaneSubscriptions.state)
+  state(@Ctx() ctx: MqttContext): Promise<void> {
+    return this.runner.run(ctx, DeviceStateMessage, (deviceId, msg) => this.deployments.recordDeviceState(deviceId, msg));
   }
 
   @EventPattern(controlPlaneSubscriptions.report)

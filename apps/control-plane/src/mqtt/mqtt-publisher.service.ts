@@ -1,5 +1,5 @@
 import { BeforeApplicationShutdown, Injectable, Logger, OnModuleInit } from '@nestjs/common';
-import { PROTOCOL_VERSION, RejectedMessage, topics } from '@edgefleet/contracts';
+import { AckMessage, PROTOCOL_VERSION, RejectedMessage, topics } from '@edgefleet/contracts';
 import { randomUUID } from 'node:crypto';
 import mqtt, { type MqttClient } from 'mqtt';
 import { SERVICE_CLIENT_ID_PREFIX } from './broker-policy';
@@ -56,12 +56,25 @@ export class MqttPublisher implements OnModuleInit, BeforeApplicationShutdown {
    * Tells a device why its message on `topic` was refused. Best effort (QoS 0): a failure here is logged, never
    * thrown, because the caller is already handling a bad message and must keep going.
    */
-  async publishRejected(deviceId: string, topic: string, reason: string): Promise<void> {
-    const msg: RejectedMessage = { v: PROTOCOL_VERSION, topic, reason: reason.slice(0, 4000) };
+  async publishRejected(deviceId: string, topic: string, reason: string, msgId?: string): Promise<void> {
+    const msg: RejectedMessage = { v: PROTOCOL_VERSION, topic, reason: reason.slice(0, 4000), ...(msgId !== undefined && { msgId }) };
     try {
       await this.publish(topics.rejected(deviceId), JSON.stringify(msg), { qos: 0 });
     } catch (err) {
       this.logger.warn(`could not publish rejection for ${topic}: ${(err as Error).message}`);
+    }
+  }
+
+  /**
+   * Tells a device its message `msgId` is stored (after the commit). QoS 1; a failure is logged, not thrown: the
+   * device resends the message and gets the ack then (the resend is recognised, no second effect).
+   */
+  async publishAck(deviceId: string, msgId: string): Promise<void> {
+    const msg: AckMessage = { v: PROTOCOL_VERSION, msgId };
+    try {
+      await this.publish(topics.ack(deviceId), JSON.stringify(msg), { qos: 1 });
+    } catch (err) {
+      this.logger.warn(`could not acknowledge ${msgId} to ${deviceId}: ${(err as Error).message}`);
     }
   }
 

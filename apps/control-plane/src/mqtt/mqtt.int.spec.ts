@@ -49,9 +49,10 @@ for (const broker of testBrokers()) {
     before(async () => {
       skip = await skipReason(broker);
       if (skip) return;
-      cp = await startMqttTestApp({ mqttUrl: broker.mqttUrl });
+      cp = await startMqttTestApp({ mqttUrl: broker.mqttUrl, env: { DEVICE_MESSAGE_RETRY_MS: '2000' } });
       device = await MqttProbe.connect(cp.url);
       await device.subscribe(topics.rejected(id));
+      await device.subscribe(topics.ack(id));
       await device.subscribe(topics.blockWildcard(id));
     });
     after(async () => {
@@ -89,6 +90,39 @@ for (const broker of testBrokers()) {
       cp.deployments.unknownDevices.delete(id);
       await device.publish(topics.progress(id), JSON.stringify(progress));
       await until(() => cp.deployments.progress.some((p) => p.deviceId === id));
+    });
+
+    void it('acks a message id after the handler, again for a resend; retries a transient database error; refuses naming the id; leaves a lasting outage unanswered', async () => {
+      const progress = (msgId: string) => JSON.stringify({ v: 1, deploymentId: 'd2', sha256: 'b'.repeat(64), state: 'downloading', receivedBlocks: 1, totalBlocks: 2, msgId });
+      const acked = (msgId: string) => (t: string, p: Buffer) => t === topics.ack(id) && (JSON.parse(p.toString()) as { msgId: string }).msgId === msgId;
+      const handled = (msgId: string) => cp.deployments.progress.filter((p) => p.msg.msgId === msgId).length;
+
+      await device.publish(topics.progress(id), progress('ack-00001'));
+      await device.waitFor(acked('ack-00001'));
+      assert.equal(handled('ack-00001'), 1);
+
+      cp.deployments.transientFailures = 2; // the database is away for two attempts: retried with backoff, then stored and acked
+      await device.publish(topics.progress(id), progress('ack-00002'));
+      await device.waitFor(acked('ack-00002'));
+      assert.equal(handled('ack-00002'), 1);
+      assert.equal(cp.deployments.transientFailures, 0);
+
+      cp.deployments.unknownDevices.add(id); // refused for good: `rejected` names the id, so the device stops resending
+      await device.publish(topics.progress(id), progress('ack-00003'));
+      await device.waitFor((t, p) => t === topics.rejected(id) && parseRejected(p).msgId === 'ack-00003');
+      cp.deployments.unknownDevices.delete(id);
+
+      cp.deployments.transientFailures = 1000; // away for longer than DEVICE_MESSAGE_RETRY_MS: no ack, no rejection
+      const answers = () => device.messages((t) => t === topics.ack(id) || t === topics.rejected(id)).length;
+      const seen = answers();
+      await device.publish(topics.progress(id), progress('ack-00004'));
+      await until(() => cp.deployments.transientFailures < 998); // tried, and retried
+      await new Promise((r) => setTimeout(r, 2500));
+      assert.equal(answers(), seen, 'no ack and no rejection while the outage lasts');
+      cp.deployments.transientFailures = 0;
+      await device.publish(topics.progress(id), progress('ack-00004')); // the device resends: stored and acked now
+      await device.waitFor(acked('ack-00004'));
+      assert.equal(handled('ack-00004'), 1);
     });
 
     void it('answers a block request with exactly the right bytes, and rejects unknown or out-of-range objects', async () => {

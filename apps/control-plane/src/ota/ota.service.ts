@@ -1,6 +1,6 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import {
-  DEVICE_ID_PATTERN, DesiredStateMessage, PROTOCOL_VERSION, signDesiredState, topics, validateAs, type TrustedKey, type TrustedKeySet,
+  DEVICE_ID_PATTERN, DesiredStateMessage, PROTOCOL_VERSION, type StateQueryMessage, signDesiredState, topics, validateAs, type TrustedKey, type TrustedKeySet,
 } from '@edgefleet/contracts';
 import { AuditRepository, AppConfig } from '@edgefleet/platform';
 import type { Actor } from '@edgefleet/platform';
@@ -67,6 +67,13 @@ export class OtaService implements OnModuleInit {
   async publishDesired(deviceId: string, desired: DesiredStateInput): Promise<void> {
     const message = await this.sign(deviceId, desired);
     await this.publisher.publish(topics.desired(deviceId), JSON.stringify(message), { qos: 1, retain: true });
+  }
+
+  /** Asks a device what it has for `deploymentId` (it answers on `…/state`). */
+  async queryState(deviceId: string, deploymentId: string): Promise<void> {
+    assertDeviceId(deviceId);
+    const msg: StateQueryMessage = { v: PROTOCOL_VERSION, deploymentId };
+    await this.publisher.publish(topics.query(deviceId), JSON.stringify(msg), { qos: 1 });
   }
 
   /** Removes the retained desired state (an empty retained payload deletes it on every MQTT broker). */

@@ -10,6 +10,8 @@ export interface AuditActions {
   'model.upload': 'model';
   'deployment.create': 'deployment';
   'deployment.report': 'deployment';
+  'deployment.reconcile': 'deployment';
+  'deployment.give-up': 'deployment';
   'apikey.create': 'apikey';
   'signing-key.stage': 'signing-key';
   'signing-key.activate': 'signing-key';

@@ -74,6 +74,19 @@ export class AppConfig {
   /** How often a cached, verified API key is re-read (revocations by another control plane take this long). */
   readonly apiKeyRecheckMs: number;
   readonly logFormat: LogFormat;
+  /**
+   * How long a device message whose handling hit a transient database error (connection lost, pool timeout,
+   * deadlock) is retried, with backoff, before it is left unacknowledged for the device to resend.
+   */
+  readonly deviceMessageRetryMs: number;
+  /**
+   * How long a device's row may stay in each unfinished state without a change before the device is asked for its
+   * state (DEPLOYMENT_STALL_<STATE>_S), how often that is checked, and after how long without any change the row
+   * fails with reason "no progress" (an offline device, one that never answers).
+   */
+  readonly stallTimeoutsMs: { pending: number; downloading: number; verifying: number; benchmarking: number };
+  readonly stallCheckMs: number;
+  readonly stallGiveUpMs: number;
 
   constructor(fields: AppConfigFields) {
     this.port = fields.port;
@@ -101,6 +114,10 @@ export class AppConfig {
     this.rateLimitWindowMs = fields.rateLimitWindowMs;
     this.apiKeyRecheckMs = fields.apiKeyRecheckMs;
     this.logFormat = fields.logFormat;
+    this.deviceMessageRetryMs = fields.deviceMessageRetryMs;
+    this.stallTimeoutsMs = fields.stallTimeoutsMs;
+    this.stallCheckMs = fields.stallCheckMs;
+    this.stallGiveUpMs = fields.stallGiveUpMs;
   }
 
   /** Validates `env` and builds the config, or throws ConfigError listing every bad value. */
@@ -133,6 +150,15 @@ export class AppConfig {
       rateLimitWindowMs: r.int('RATE_LIMIT_WINDOW_MS', 60_000, 1000, 3_600_000),
       apiKeyRecheckMs: r.int('API_KEY_RECHECK_MS', 5000, 100, 600_000),
       logFormat: r.oneOf('LOG_FORMAT', LOG_FORMATS, 'auto'),
+      deviceMessageRetryMs: r.int('DEVICE_MESSAGE_RETRY_MS', 20_000, 0, 600_000),
+      stallTimeoutsMs: {
+        pending: r.int('DEPLOYMENT_STALL_PENDING_S', 600, 1, 604_800) * 1000,
+        downloading: r.int('DEPLOYMENT_STALL_DOWNLOADING_S', 180, 1, 604_800) * 1000,
+        verifying: r.int('DEPLOYMENT_STALL_VERIFYING_S', 120, 1, 604_800) * 1000,
+        benchmarking: r.int('DEPLOYMENT_STALL_BENCHMARKING_S', 600, 1, 604_800) * 1000,
+      },
+      stallCheckMs: r.int('DEPLOYMENT_STALL_CHECK_S', 30, 1, 3600) * 1000,
+      stallGiveUpMs: r.int('DEPLOYMENT_GIVE_UP_S', 86_400, 10, 31_536_000) * 1000,
     };
     if (!fields.mqttUrl && fields.port !== 0 && fields.port === fields.mqttPort) {
       problems.push(`PORT and MQTT_PORT are both ${fields.port}; the HTTP server and the embedded broker need different ports`);

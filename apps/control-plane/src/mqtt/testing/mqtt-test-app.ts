@@ -43,17 +43,27 @@ export class RecordingDeploymentsService {
   readonly progress: Array<{ deviceId: string; msg: ProgressMessage }> = [];
   readonly reports: Array<{ deviceId: string; msg: ReportMessage }> = [];
   readonly unknownDevices = new Set<string>();
+  /** The next this-many progress/report calls fail as a lost database connection would (ECONNREFUSED). */
+  transientFailures = 0;
+
+  private failTransiently(): void {
+    if (this.transientFailures <= 0) return;
+    this.transientFailures--;
+    throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
+  }
 
   async republishDesired(deviceId: string): Promise<void> {
     this.republished.push(deviceId);
   }
 
   async recordProgress(deviceId: string, msg: ProgressMessage): Promise<void> {
+    this.failTransiently();
     if (this.unknownDevices.has(deviceId)) throw new UnknownDeviceError(deviceId);
     this.progress.push({ deviceId, msg });
   }
 
   async recordReport(deviceId: string, msg: ReportMessage): Promise<void> {
+    this.failTransiently();
     if (this.unknownDevices.has(deviceId)) throw new UnknownDeviceError(deviceId);
     this.reports.push({ deviceId, msg });
   }
