@@ -1,4 +1,4 @@
-import { Controller } from '@nestjs/common';
+import { Controller, UseInterceptors } from '@nestjs/common';
 import { Ctx, EventPattern, MqttContext } from '@nestjs/microservices';
 import {
   BlockRequestMessage, controlPlaneSubscriptions, HelloMessage, ProgressMessage, ReportMessage, StatusMessage,
@@ -7,6 +7,7 @@ import { InvalidInputError } from '@edgefleet/platform';
 import { DeploymentsService } from '../deployments/deployment.service';
 import { DevicesService } from '../devices/device.service';
 import { BlockServer } from '../ota/block-server.service';
+import { DeviceMessageCorrelation } from './device-message-correlation.interceptor';
 import { DeviceMessageRunner } from './device-message.runner';
 
 /**
@@ -14,6 +15,7 @@ import { DeviceMessageRunner } from './device-message.runner';
  * failures; the handler checks identity and calls the service.
  */
 @Controller()
+@UseInterceptors(DeviceMessageCorrelation)
 export class DeviceMessagesController {
   constructor(
     private readonly runner: DeviceMessageRunner,
