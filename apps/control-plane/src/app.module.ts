@@ -13,11 +13,19 @@ import { DistillationConfig } from '@edgefleet/distillation-worker';
 import { SelectionModule } from './selection/selection.module';
 import { AutopilotConfig } from './autopilot/autopilot.config';
 import { AutopilotModule } from './autopilot/autopilot.module';
+import { SegmentsModule } from './segments/segments.module';
+import { RolloutConfig } from './rollouts/rollout.config';
+import { RolloutsModule } from './rollouts/rollouts.module';
+import { TelemetryConfig } from './telemetry/telemetry.config';
+import { TelemetryModule } from './telemetry/telemetry.module';
 
 /** The control plane. Built around one AppConfig so tests can start several instances in one process. */
 @Module({})
 export class AppModule {
-  static forRoot(config: AppConfig, distillation: DistillationConfig, autopilot: AutopilotConfig = AutopilotConfig.defaults()): DynamicModule {
+  static forRoot(config: AppConfig, distillation: DistillationConfig, autopilot: AutopilotConfig = AutopilotConfig.defaults(),
+    rollout: RolloutConfig = RolloutConfig.defaults(),
+    telemetry: TelemetryConfig = TelemetryConfig.defaults(),
+  ): DynamicModule {
     // One instance: the autopilot imports this same module to queue its distillations (Nest keys a dynamic
     // module by its metadata, so importing it twice does not build a second queue and worker).
     const distillations = DistillationsModule.forRoot(distillation);
@@ -39,7 +47,10 @@ export class AppModule {
         MqttModule,
         distillations,
         SelectionModule,
+        SegmentsModule,
+        RolloutsModule.forRoot(rollout),
         AutopilotModule.forRoot(autopilot, distillations),
+        TelemetryModule.forRoot(telemetry),
       ],
     };
   }

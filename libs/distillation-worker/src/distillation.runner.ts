@@ -7,7 +7,7 @@ import { ModelRepository, DatasetsService } from '@edgefleet/catalog';
 import { DistillationConfig } from './distillation.config';
 import { DistillationPublisher } from './distillation.publisher';
 import { DistillationPayloadDto } from './distillation.dto';
-import type { DistillationProgress } from './distillation.types';
+import type { DistillationCurve, DistillationProgress } from './distillation.types';
 import { NoFeasibleStudentError, studentForSizeBudget } from '@edgefleet/selection';
 
 // Read once: the version of the engine that made an artifact goes into its lineage.
@@ -53,11 +53,15 @@ export class DistillationRunner {
       let runsDone = 0;
       let currentRun: string | undefined;
       let lastEpoch: DistillationProgress['lastEpoch'];
+      const curves: DistillationCurve[] = [];
       const onProgress = (p: DistillProgress) => {
         if (currentRun !== undefined && p.run !== currentRun) runsDone++;
         currentRun = p.run;
         lastEpoch = { run: p.run, epoch: p.epoch, loss: p.loss, valAccuracy: p.valAccuracy };
-        ctx.progress(this.progress({ phase: 'training', ...p, lastEpoch, runsDone, runsTotal }));
+        let curve = curves.find((c) => c.run === p.run && c.role === p.role);
+        if (!curve) curves.push(curve = { run: p.run, role: p.role, points: [] });
+        curve.points.push([p.epoch, p.loss, p.valAccuracy ?? null]);
+        ctx.progress(this.progress({ phase: 'training', ...p, lastEpoch, curves, runsDone, runsTotal }));
       };
       const result = await distill({
         data, teacher, students, epochs: payload.hyper.epochs, teacherEpochs: payload.hyper.teacherEpochs,
@@ -65,7 +69,7 @@ export class DistillationRunner {
         seed: payload.hyper.seed, batchSize: payload.hyper.batchSize, patience: payload.hyper.patience, threads: this.config.threads,
         baseline: false, signal: ctx.signal,
       }, onProgress);
-      ctx.progress(this.progress({ phase: 'publishing', lastEpoch, runsDone: runsTotal, runsTotal }));
+      ctx.progress(this.progress({ phase: 'publishing', lastEpoch, curves, runsDone: runsTotal, runsTotal }));
       await ctx.flush(); // the job row stops accepting progress once the publisher completes it
       const summary = await this.publisher.publish({
         jobId: ctx.job.id, leaseToken: ctx.leaseToken, workerId: ctx.workerId, payload, dataset, data, result,

@@ -40,10 +40,19 @@ export interface DistillationProgress {
   samplesPerSec?: number;
   /** The last epoch reported, kept through the publishing phase so a finished job still shows it. */
   lastEpoch?: { run: string; epoch: number; loss: number; valAccuracy?: number };
+  /** Every epoch reported so far, per run (the dashboard's loss/accuracy curves): [epoch, loss, valAccuracy | null]. */
+  curves?: DistillationCurve[];
   /** Runs (teacher, students, baselines) finished so far and planned in all. */
   runsDone: number;
   runsTotal: number;
   at: string;
+}
+
+/** One run's learning curve. At most 500 epochs (the hyper-parameter bound) × 9 runs per job. */
+export interface DistillationCurve {
+  run: string;
+  role: 'teacher' | 'student' | 'baseline';
+  points: Array<[epoch: number, loss: number, valAccuracy: number | null]>;
 }
 
 /** Job.result of a succeeded distillation. */

@@ -19,6 +19,12 @@ export interface AuditActions {
   'enrollment-token.create': 'enrollment-token';
   'enrollment-token.revoke': 'enrollment-token';
   'apikey.revoke': 'apikey';
+  'segment.create': 'segment';
+  'segment.update': 'segment';
+  'segment.delete': 'segment';
+  'rollout.create': 'rollout';
+  /** Every decision a rollout's driver or an operator took (start, advance, pause, rollback, …), with its reason. */
+  'rollout.decision': 'rollout';
   /** Refused logins of one source, aggregated over a window (RefusalAudit), not one row per request. */
   'auth.refused': 'client';
 }

@@ -36,6 +36,8 @@ export class AppConfig {
   /** The control plane's own login on the broker (its service identity); the embedded broker generates the password. */
   readonly mqttUsername: string;
   readonly mqttPassword?: string;
+  /** BROKER_AUTH_SECRET: the header EMQX sends to the HTTP authN/authZ endpoints; unset = those endpoints refuse everything. */
+  readonly brokerAuthSecret?: string;
   /**
    * INSECURE lab mode: the embedded broker accepts anonymous clients that may act as any device, the control
    * plane accepts messages from devices it has not enrolled (an unknown device's hello registers it) and serves
@@ -94,6 +96,7 @@ export class AppConfig {
     this.databaseUrl = fields.databaseUrl;
     this.mqttUsername = fields.mqttUsername;
     this.mqttPassword = fields.mqttPassword;
+    this.brokerAuthSecret = fields.brokerAuthSecret;
     this.mqttAllowAnonymous = fields.mqttAllowAnonymous;
     this.mqttDynsec = fields.mqttDynsec;
     this.mqttTlsCert = fields.mqttTlsCert;
@@ -126,6 +129,7 @@ export class AppConfig {
       mqttUrl: r.url('MQTT_URL', ['mqtt:', 'mqtts:', 'tcp:', 'ws:', 'wss:']),
       mqttUsername: r.string('MQTT_USERNAME', 'edgefleet-control-plane'),
       mqttPassword: r.optionalString('MQTT_PASSWORD', 16),
+      brokerAuthSecret: r.optionalString('BROKER_AUTH_SECRET', 16),
       mqttAllowAnonymous: r.flag('MQTT_ALLOW_ANONYMOUS', false),
       mqttDynsec: r.flag('MQTT_DYNSEC', false),
       mqttTlsCert: optionalPath(r.optionalString('MQTT_TLS_CERT', 1), cwd),
