@@ -14,6 +14,8 @@ import {
   DISTILL_DEFAULTS, DatasetSplit, Network, OnnxClassifier, argmaxRows, defaultTeacher, distill, ensureFashionMnist, exportInferenceModel,
   fit, loadDataset, matchRate, meanStd, prepareSplit,
 } from '@edgefleet/distill';
+import { quantizeInt8 } from '@edgefleet/onnx';
+import { mlpModel } from '@edgefleet/onnx/dist/quantize-test-models';
 import type { CommandLine, CommandSpec } from '@edgefleet/toolkit';
 
 const log = (s: string) => process.stderr.write(`${s}\n`);
@@ -108,6 +110,13 @@ export async function run(cl: CommandLine): Promise<void> {
   if (!timed) throw new Error('no timing result');
   const trainRows = data.train.n - Math.round(0.1 * data.train.n);
   const fp32Latency = s.latencyP50Ms ?? NaN;
+  // Where int8 pays off (docs/distillation.md): a weight-dominated 784-1024-1024-10 MLP, batch 1, distill()'s threads.
+  log('timing a 784-1024-1024-10 MLP at batch 1, fp32 and int8…');
+  const wideFp32 = mlpModel([784, 1024, 1024, 10]);
+  const wideInt8 = quantizeInt8(wideFp32);
+  const wideP50 = async (bytes: Uint8Array) =>
+    (await (await OnnxClassifier.open(bytes, [784], 10, DISTILL_DEFAULTS.threads, 'wide MLP')).latency(new Float32Array(784).fill(0.5))).p50Ms;
+  const wide = { fp32Bytes: wideFp32.byteLength, int8Bytes: wideInt8.byteLength, fp32LatencyP50Ms: await wideP50(wideFp32), int8LatencyP50Ms: await wideP50(wideInt8) };
 
   // KD vs hard labels, mean ± std over seeds, at full and 10% labels, for each training length. Both
   // arms come from the same distill() call: same split, seed, schedule and epochs; no early stop
@@ -143,6 +152,7 @@ export async function run(cl: CommandLine): Promise<void> {
     int8: {
       bytesRatio: s.int8 ? s.int8.bytes / s.bytes : NaN, targetBytesRatio: 0.3, accuracyDelta: s.int8 ? s.int8.accuracy - s.accuracy : NaN,
       fp32LatencyP50Ms: fp32Latency, int8LatencyP50Ms: s.int8?.latencyP50Ms ?? NaN, fp16AccuracyDelta: s.fp16 ? s.fp16.accuracy - s.accuracy : NaN,
+      wideMlp: { ...wide, speedupP50: wide.fp32LatencyP50Ms / wide.int8LatencyP50Ms },
     },
     kdVsHard: kd.map((v) => {
       const paired = v.kd.map((x, i) => x - v.hard[i]!);
@@ -167,6 +177,9 @@ export async function run(cl: CommandLine): Promise<void> {
   console.log(row([`int8 accuracy − fp32 accuracy`, fmt(result.int8.accuracyDelta), '≥ −0.005', check(result.int8.accuracyDelta >= -0.005)], W));
   console.log(row([`fp16 accuracy − fp32 accuracy`, fmt(result.int8.fp16AccuracyDelta), '≈ 0', ''], W));
   console.log(row([`batch-1 latency p50 fp32 → int8 (ms)`, `${fmt(fp32Latency, 4)} → ${fmt(result.int8.int8LatencyP50Ms, 4)}`, 'report', ''], W));
+  const wm = result.int8.wideMlp;
+  console.log(row([`784-1024-1024-10 MLP, batch-1 p50 fp32 → int8 (ms)`, `${fmt(wm.fp32LatencyP50Ms, 4)} → ${fmt(wm.int8LatencyP50Ms, 4)} (${fmt(wm.speedupP50, 2)}×)`, 'report', ''], W));
+  console.log(row([`784-1024-1024-10 MLP, fp32 → int8 (MB)`, `${fmt(wm.fp32Bytes / 1e6, 1)} → ${fmt(wm.int8Bytes / 1e6, 1)}`, 'report', ''], W));
   console.log(row([`distil ${timed.name} (${pct(result.timing.paramFraction)}), 10 epochs on 60k (s)`, fmt(result.timing.secondsPer60kFor10Epochs, 1), '< 60', check(result.timing.secondsPer60kFor10Epochs < 60)], W));
   console.log(`\nKD (T=${temperature}, α=${alpha}) vs hard labels, ${kdStudent} from the CNN teacher, test accuracy mean ± std over ${seeds} seeds`);
   const KW = [18, 8, 18, 18, 10, 22];

@@ -4,7 +4,7 @@ import { DistillationConfig, DistillationWorkerModule } from '@edgefleet/distill
 
 /**
  * The standalone worker process (apps/distiller): database, artifact store and the distillation worker, no
- * HTTP and no MQTT. Run as many as you like against the same PostgreSQL (DATABASE_URL) and DATA_DIR store.
+ * HTTP and no MQTT. Run as many as you like against the same PostgreSQL (DATABASE_URL), each with its own DATA_DIR.
  */
 @Module({})
 export class DistillerAppModule {

@@ -14,8 +14,9 @@ export interface Distiller {
 
 /**
  * Starts one distillation worker process-side: it opens the database (DATABASE_URL, or PGlite in DATA_DIR —
- * only useful when no control plane holds that PGlite), and claims jobs until close(). The artifact store is
- * DATA_DIR/artifacts: workers on other machines must share it with the control plane (e.g. a network mount).
+ * only useful when no control plane holds that PGlite), and claims jobs until close(). Artifacts follow
+ * ARTIFACT_STORE: with PostgreSQL they live in the database by default, so a worker on another machine shares no
+ * disk with the control planes.
  */
 export async function startDistiller(env: Env): Promise<Distiller> {
   const config = AppConfig.fromEnv(env);

@@ -52,7 +52,7 @@ export class DistillationPublisher {
     const stored: Array<{ v: Variant; sha256: string; size: number; inspected: InspectedModel }> = [];
     for (const v of variants) {
       const put = await this.store.put(Buffer.from(v.bytes));
-      stored.push({ v, ...put, inspected: await this.inspector.inspect(this.store.pathOf(put.sha256), put.size) });
+      stored.push({ v, ...put, inspected: await this.inspector.inspect(await this.store.localPath(put.sha256), put.size) });
     }
     const evalSet = await this.storeEvalSet(p.data, payload.evalSamples, stored[0]!.inspected);
     const version = `job-${p.jobId.slice(0, 8)}`;

@@ -1,5 +1,7 @@
 // The package's public surface: everything a service module exports.
+export * from './artifacts/artifact-blob.repository';
 export * from './artifacts/artifact.store';
+export * from './artifacts/database-artifact.store';
 export * from './artifacts/artifacts.module';
 export * from './audit/audit.module';
 export * from './audit/audit.repository';

@@ -74,7 +74,7 @@ export class ModelController {
       void reply.status(304);
       return undefined;
     }
-    return new StreamableFile(content.open(), {
+    return new StreamableFile(await content.open(), {
       type: 'application/octet-stream',
       length: content.size,
       disposition: `attachment; filename="${content.filename}"`,

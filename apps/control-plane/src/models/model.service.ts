@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { ReadStream } from 'node:fs';
+import type { Readable } from 'node:stream';
 import { readFile } from 'node:fs/promises';
 import { decodeAnyEvalSet, EvalSet, EvalSetFormatError, type FeaturizerSpec } from '@edgefleet/contracts';
 import { ConflictError, NotFoundError, UnprocessableError, ArtifactStore, StagedObject, AuditRepository, FleetEvents, UnitOfWork } from '@edgefleet/platform';
@@ -81,7 +81,7 @@ export class ModelsService {
   }
 
   /** The model's bytes as a stream, with what an HTTP cache needs. */
-  async content(id: string): Promise<{ open: () => ReadStream; sha256: string; size: number; filename: string }> {
+  async content(id: string): Promise<{ open: () => Promise<Readable>; sha256: string; size: number; filename: string }> {
     const model = await this.get(id);
     const size = await this.store.size(model.sha256);
     if (size === undefined) throw new NotFoundError('model content', model.sha256);

@@ -1,4 +1,4 @@
-import { Controller, Optional } from '@nestjs/common';
+import { Controller, Optional, UseInterceptors } from '@nestjs/common';
 import { Ctx, EventPattern, MqttContext } from '@nestjs/microservices';
 import {
   BlockRequestMessage, controlPlaneSubscriptions, DeviceStateMessage, HelloMessage, ProgressMessage, ReportMessage, StatusMessage, TelemetryMessage,
@@ -8,6 +8,7 @@ import { DeploymentsService } from '../deployments/deployment.service';
 import { DevicesService } from '../devices/device.service';
 import { BlockServer } from '../ota/block-server.service';
 import { TelemetryIngest } from '../telemetry/telemetry-ingest.service';
+import { DeviceMessageCorrelation } from './device-message-correlation.interceptor';
 import { DeviceMessageRunner } from './device-message.runner';
 
 /**
@@ -15,6 +16,7 @@ import { DeviceMessageRunner } from './device-message.runner';
  * failures; the handler checks identity and calls the service.
  */
 @Controller()
+@UseInterceptors(DeviceMessageCorrelation)
 export class DeviceMessagesController {
   constructor(
     private readonly runner: DeviceMessageRunner,

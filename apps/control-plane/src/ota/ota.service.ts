@@ -28,7 +28,7 @@ export class OtaService implements OnModuleInit {
     private readonly seqs: DesiredSeqRepository,
     private readonly audit: AuditRepository,
   ) {
-    this.keys = new SigningKeyStore(config.dataDir);
+    this.keys = new SigningKeyStore(config.signingKeyDir);
   }
 
   async onModuleInit(): Promise<void> {

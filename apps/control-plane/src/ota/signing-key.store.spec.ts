@@ -24,12 +24,12 @@ const message = (keyId: string): Omit<DesiredStateMessage, 'signature'> => ({
 
 describe('SigningKeyStore', () => {
   it('creates a 0600 Ed25519 key once and loads the same key afterwards', () => withDir(async (dir) => {
-    const first = new SigningKeyStore(dir);
+    const first = new SigningKeyStore(join(dir, 'keys'));
     await first.init();
     assert.equal((await stat(join(dir, 'keys', PRIVATE_KEY_FILE))).mode & 0o777, 0o600);
     const k1 = await first.current();
     assert.equal(await readFile(first.publicKeyPath, 'utf8'), k1.publicKeyPem);
-    const again = new SigningKeyStore(dir);
+    const again = new SigningKeyStore(join(dir, 'keys'));
     await again.init();
     const k2 = await again.current();
     assert.equal(k2.keyId, k1.keyId);
@@ -38,7 +38,7 @@ describe('SigningKeyStore', () => {
   }));
 
   it('rotates stage → activate → retire, with both keys trusted during the switch and steps out of order refused', () => withDir(async (dir) => {
-    const store = new SigningKeyStore(dir);
+    const store = new SigningKeyStore(join(dir, 'keys'));
     await store.init();
     const old = await store.current();
     await assert.rejects(store.rotate('activate'), ConflictError);
@@ -60,7 +60,7 @@ describe('SigningKeyStore', () => {
     assert.equal(await readFile(store.publicKeyPath, 'utf8'), next.publicKeyPem, '--trust-key file follows the current key');
 
     // Another control plane on the same data dir follows the rotation.
-    const other = new SigningKeyStore(dir);
+    const other = new SigningKeyStore(join(dir, 'keys'));
     await other.init();
     assert.equal((await other.current()).keyId, next.keyId);
 

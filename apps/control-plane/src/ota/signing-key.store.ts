@@ -32,7 +32,7 @@ interface Ring {
 }
 
 /**
- * The control plane's Ed25519 keys in `<dataDir>/keys/`: the current one (created on first start with mode 0600 and
+ * The control plane's Ed25519 keys in `dir` (SIGNING_KEY_DIR, default `<dataDir>/keys/`): the current one (created on first start with mode 0600 and
  * `wx`, so two control planes starting on one data dir end up with one key), and during a rotation a staged next or
  * a retiring previous key. Rotation (docs/security.md): stage → agents fetch the set with both keys → activate (the
  * new key signs, the old one stays trusted) → retire (the old key is deleted and leaves the set). Every step is a
@@ -44,11 +44,7 @@ export class SigningKeyStore {
   private loadedStamp = -1;
   private checkedAt = 0;
 
-  constructor(readonly dataDir: string) {}
-
-  get dir(): string {
-    return join(this.dataDir, 'keys');
-  }
+  constructor(readonly dir: string) {}
 
   /** File holding the current public key, for agents' `--trust-key`. */
   get publicKeyPath(): string {

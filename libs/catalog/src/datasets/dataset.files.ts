@@ -42,7 +42,10 @@ export async function loadDatasetFiles(
 }
 
 /** Loads a data set whose files live in the artifact store. */
-export function loadStoredDataset(store: ArtifactStore, format: DatasetFormat, files: DatasetFiles, opts: DatasetLoadOptions): Promise<DatasetSplit> {
-  const at = Object.fromEntries(Object.entries(files).map(([role, f]) => [role, { path: store.pathOf(f.sha256), gzip: f.gzip }]));
+export async function loadStoredDataset(store: ArtifactStore, format: DatasetFormat, files: DatasetFiles, opts: DatasetLoadOptions): Promise<DatasetSplit> {
+  const at: Partial<Record<FileRole, DatasetFileAt>> = {};
+  for (const [role, f] of Object.entries(files) as [FileRole, DatasetFiles[FileRole]][]) {
+    if (f) at[role] = { path: await store.localPath(f.sha256), gzip: f.gzip };
+  }
   return loadDatasetFiles(format, at, opts);
 }

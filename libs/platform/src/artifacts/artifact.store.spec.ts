@@ -5,15 +5,14 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { AppConfig } from '../config/app-config';
 import { PayloadTooLargeError } from '../common/errors';
-import { ArtifactStore } from './artifact.store';
+import { LocalArtifactStore } from './artifact.store';
 
 let dir: string;
-let store: ArtifactStore;
+let store: LocalArtifactStore;
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'edgefleet-store-'));
-  store = new ArtifactStore(AppConfig.fromEnv({ DATA_DIR: dir }));
+  store = new LocalArtifactStore(join(dir, 'artifacts'));
 });
 after(() => rm(dir, { recursive: true, force: true }));
 

@@ -1,11 +1,9 @@
-import { Injectable } from '@nestjs/common';
 import { createHash, randomUUID } from 'node:crypto';
-import { createReadStream, createWriteStream, ReadStream } from 'node:fs';
+import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { AppConfig } from '../config/app-config';
 import { PayloadTooLargeError } from '../common/errors';
 
 const SHA256 = /^[a-f0-9]{64}$/;
@@ -21,17 +19,35 @@ export interface StagedObject {
 }
 
 /**
- * Content-addressed files under `<dataDir>/artifacts/<sha256[0:2]>/<sha256>`. Writes go to a temporary file in
- * the same directory tree and are renamed into place, so a reader never sees half a file and equal content is
- * stored once. Model files and eval sets both live here.
+ * Content-addressed storage of models, eval sets and data set files (ARTIFACT_STORE): `local` files under DATA_DIR
+ * (LocalArtifactStore), or the `database` every replica shares (DatabaseArtifactStore). Also the injection token.
+ * An object is written once and never changes, so any copy of it is always valid.
  */
-@Injectable()
-export class ArtifactStore {
-  private readonly root: string;
+export abstract class ArtifactStore {
+  /** Stores `bytes` (a no-op when the content is already stored). */
+  abstract put(bytes: Buffer): Promise<{ sha256: string; size: number }>;
+  /** Streams `source` to a local temporary file while hashing it; fails with PayloadTooLargeError past maxBytes. */
+  abstract stage(source: Readable, maxBytes: number): Promise<StagedObject>;
+  /** The object's size, or undefined when it is not stored. */
+  abstract size(sha256: string): Promise<number | undefined>;
+  /** `length` bytes from `offset` (fewer at the end of the object). */
+  abstract read(sha256: string, offset: number, length: number): Promise<Buffer>;
+  abstract get(sha256: string): Promise<Buffer>;
+  abstract stream(sha256: string): Promise<Readable>;
+  /** A local file holding the object, for readers that want a path (onnxruntime, the data set readers). */
+  abstract localPath(sha256: string): Promise<string>;
+}
+
+/**
+ * Content-addressed files under `<root>/<sha256[0:2]>/<sha256>` (root: `<dataDir>/artifacts`). Writes go to a
+ * temporary file in the same directory tree and are renamed into place, so a reader never sees half a file and
+ * equal content is stored once.
+ */
+export class LocalArtifactStore extends ArtifactStore {
   private readonly tmp: string;
 
-  constructor(config: AppConfig) {
-    this.root = join(config.dataDir, 'artifacts');
+  constructor(private readonly root: string) {
+    super();
     this.tmp = join(this.root, 'tmp');
   }
 
@@ -51,7 +67,6 @@ export class ArtifactStore {
     return { sha256, size: bytes.length };
   }
 
-  /** Streams `source` to a temporary file while hashing it; fails with PayloadTooLargeError past maxBytes. */
   async stage(source: Readable, maxBytes: number): Promise<StagedObject> {
     await mkdir(this.tmp, { recursive: true });
     const path = join(this.tmp, randomUUID());
@@ -103,7 +118,6 @@ export class ArtifactStore {
     }
   }
 
-  /** `length` bytes from `offset` (fewer at the end of the object). */
   async read(sha256: string, offset: number, length: number): Promise<Buffer> {
     const fh = await open(this.pathOf(sha256), 'r');
     try {
@@ -119,8 +133,12 @@ export class ArtifactStore {
     return readFile(this.pathOf(sha256));
   }
 
-  stream(sha256: string): ReadStream {
-    return createReadStream(this.pathOf(sha256));
+  stream(sha256: string): Promise<Readable> {
+    return Promise.resolve(createReadStream(this.pathOf(sha256)));
+  }
+
+  localPath(sha256: string): Promise<string> {
+    return Promise.resolve(this.pathOf(sha256));
   }
 
   private async place(tmp: string, sha256: string): Promise<void> {

@@ -1,5 +1,24 @@
 import { Module } from '@nestjs/common';
-import { ArtifactStore } from './artifact.store';
+import { join } from 'node:path';
+import { AppConfig } from '../config/app-config';
+import { UnitOfWork } from '../db/unit-of-work';
+import { ArtifactBlobRepository } from './artifact-blob.repository';
+import { ArtifactStore, LocalArtifactStore } from './artifact.store';
+import { DatabaseArtifactStore } from './database-artifact.store';
 
-@Module({ providers: [ArtifactStore], exports: [ArtifactStore] })
+/** The ArtifactStore that ARTIFACT_STORE selects (README, configuration). Needs the global DatabaseModule. */
+@Module({
+  providers: [
+    ArtifactBlobRepository,
+    {
+      provide: ArtifactStore,
+      inject: [AppConfig, ArtifactBlobRepository, UnitOfWork],
+      useFactory: (config: AppConfig, blobs: ArtifactBlobRepository, uow: UnitOfWork): ArtifactStore =>
+        config.artifactStore === 'database'
+          ? new DatabaseArtifactStore(blobs, uow, new LocalArtifactStore(join(config.dataDir, 'artifact-cache')))
+          : new LocalArtifactStore(join(config.dataDir, 'artifacts')),
+    },
+  ],
+  exports: [ArtifactStore],
+})
 export class ArtifactsModule {}

@@ -25,10 +25,18 @@ export function createRootLogger(level: LogLevel, format: LogFormat, destination
 
 /** The logger of the request being served (Fastify's child logger for it, which carries its correlation id). */
 const requestScope = new AsyncLocalStorage<Logger>();
+/** The correlation id of the inbound message being handled (MQTT), when not inside an HTTP request. */
+const messageScope = new AsyncLocalStorage<string>();
+
+/** Runs `fn` (and everything it starts) with `correlationId` on every log line, like an HTTP request's. */
+export function runWithCorrelationId<T>(correlationId: string, fn: () => T): T {
+  return messageScope.run(correlationId, fn);
+}
 
 /**
  * Nest's LoggerService on pino: inside an HTTP request every line carries the request's correlation id (the
- * request's child logger); outside one, the root logger. Nest's wiring lines are moved down to `debug`.
+ * request's child logger), inside a device message's handler the message's (runWithCorrelationId); elsewhere
+ * the root logger. Nest's wiring lines are moved down to `debug`.
  */
 export class AppLogger implements LoggerService {
   constructor(private readonly root: Logger) {}
@@ -44,8 +52,9 @@ export class AppLogger implements LoggerService {
   fatal(message: unknown, ...rest: unknown[]): void { this.write('fatal', message, rest); }
 
   private write(level: Level, message: unknown, rest: unknown[]): void {
-    const log = requestScope.getStore() ?? this.root;
-    if (!log.isLevelEnabled(level)) return;
+    if (!this.root.isLevelEnabled(level)) return;
+    const messageId = messageScope.getStore();
+    const log = requestScope.getStore() ?? (messageId === undefined ? this.root : this.root.child({ correlationId: messageId }));
     const context = contextOf(rest);
     // Nest passes (message, stack?, context?) to error(); a stack is recognisable by its frames.
     const stack = rest.find((p): p is string => typeof p === 'string' && /\n\s+at /.test(p));

@@ -14,6 +14,17 @@ test('defaults: embedded everything under ./data, ports 8080/1884', () => {
   assert.equal(c.maxModelBytes, 512 * 1024 * 1024);
   assert.equal(c.logLevel, 'log');
   assert.equal(c.logFormat, 'auto');
+  assert.equal(c.artifactStore, 'local');
+  assert.equal(c.signingKeyDir, '/srv/app/data/keys');
+});
+
+test('artifacts go to the database by default with DATABASE_URL (several processes share no disk); either can be chosen', () => {
+  const url = 'postgresql://u@db:5432/ef';
+  assert.equal(AppConfig.fromEnv({ DATABASE_URL: url }).artifactStore, 'database');
+  assert.equal(AppConfig.fromEnv({ DATABASE_URL: url, ARTIFACT_STORE: 'local' }).artifactStore, 'local');
+  assert.equal(AppConfig.fromEnv({ ARTIFACT_STORE: 'database' }).artifactStore, 'database');
+  assert.throws(() => AppConfig.fromEnv({ ARTIFACT_STORE: 's3' }), /ARTIFACT_STORE/);
+  assert.equal(AppConfig.fromEnv({ DATA_DIR: '/d', SIGNING_KEY_DIR: '/run/secrets/keys' }).signingKeyDir, '/run/secrets/keys');
 });
 
 test('values are read and typed; 0 ports mean "pick a free one"', () => {

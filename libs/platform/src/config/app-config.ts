@@ -1,5 +1,5 @@
 import { EnvReader } from './env-reader';
-import { isAbsolute, resolve } from 'node:path';
+import { isAbsolute, join, resolve } from 'node:path';
 import { MAX_BLOCK_SIZE, DEFAULT_BLOCK_SIZE } from '@edgefleet/contracts';
 
 export type Env = Record<string, string | undefined>;
@@ -9,6 +9,9 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 /** `auto`: readable lines on a terminal, JSON otherwise (a pipe, a file, a log collector). */
 export const LOG_FORMATS = ['auto', 'json', 'pretty'] as const;
 export type LogFormat = (typeof LOG_FORMATS)[number];
+/** Where artifacts live: files under DATA_DIR, or the database every replica shares (README, configuration). */
+export const ARTIFACT_STORES = ['local', 'database'] as const;
+export type ArtifactStoreKind = (typeof ARTIFACT_STORES)[number];
 
 /** Every problem found in the environment at once, so an operator fixes them in one pass. */
 export class ConfigError extends Error {
@@ -57,6 +60,16 @@ export class AppConfig {
   readonly databaseUrl?: string;
   /** Absolute. Holds PGlite, the artifact store and the signing keys. */
   readonly dataDir: string;
+  /**
+   * `database` by default with DATABASE_URL (several control planes and workers then need no shared disk),
+   * `local` otherwise (the embedded single-process default).
+   */
+  readonly artifactStore: ArtifactStoreKind;
+  /**
+   * The desired-state signing keys (default `<dataDir>/keys`). Replicas on different machines point it at the
+   * same secret mount: every control plane must sign with the key the devices trust.
+   */
+  readonly signingKeyDir: string;
   /** Ensured to exist as an admin key at start. */
   readonly adminApiKey?: string;
   /** Bytes per OTA block (≤ MAX_BLOCK_SIZE of the protocol). */
@@ -104,6 +117,8 @@ export class AppConfig {
     this.mqttTlsClientCa = fields.mqttTlsClientCa;
     this.mqttTlsCa = fields.mqttTlsCa;
     this.dataDir = fields.dataDir;
+    this.artifactStore = fields.artifactStore;
+    this.signingKeyDir = fields.signingKeyDir;
     this.adminApiKey = fields.adminApiKey;
     this.blockSize = fields.blockSize;
     this.maxModelBytes = fields.maxModelBytes;
@@ -140,6 +155,8 @@ export class AppConfig {
       mqttTlsClientCa: optionalPath(r.optionalString('MQTT_TLS_CLIENT_CA', 1), cwd),
       databaseUrl: r.url('DATABASE_URL', ['postgres:', 'postgresql:']),
       dataDir: absolute(r.string('DATA_DIR', './data'), cwd),
+      artifactStore: r.oneOf('ARTIFACT_STORE', ARTIFACT_STORES, env.DATABASE_URL ? 'database' : 'local'),
+      signingKeyDir: absolute(r.string('SIGNING_KEY_DIR', join(r.string('DATA_DIR', './data'), 'keys')), cwd),
       adminApiKey: r.optionalString('ADMIN_API_KEY', 16),
       blockSize: r.int('BLOCK_SIZE', DEFAULT_BLOCK_SIZE, 1024, MAX_BLOCK_SIZE),
       maxModelBytes: r.int('MAX_MODEL_MB', 512, 1, 2047) * 1024 * 1024,
