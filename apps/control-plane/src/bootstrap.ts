@@ -6,17 +6,14 @@ import type { AddressInfo } from 'node:net';
 import { Database } from '@edgefleet/db';
 import { DEFAULT_JSON_LIMITS, parseJsonBounded } from '@edgefleet/contracts';
 import { AppModule } from './app.module';
-import { AppConfig, ConfigError, Env } from './config/app-config';
-import { DistillationConfig } from './distillations/distillation.config';
+import { AppConfig, ConfigError, Env, AppLogger, createRootLogger, scopeLogsToRequests, processEnv, CORRELATION_HEADER, InvalidInputError, DATABASE } from '@edgefleet/platform';
+import { DistillationConfig } from '@edgefleet/distillation-worker';
 import { AutopilotConfig } from './autopilot/autopilot.config';
-import { AppLogger, createRootLogger, scopeLogsToRequests } from './common/app-logger';
+import { RolloutConfig } from './rollouts/rollout.config';
+import { TelemetryConfig } from './telemetry/telemetry.config';
 import { createHttpAdapter } from './common/http-adapter';
-import { processEnv } from './config/process-env';
-import { CORRELATION_HEADER } from './common/correlation-id';
 import { HttpErrorFilter } from './common/http-error.filter';
-import { InvalidInputError } from './common/errors';
 import { createValidationPipe } from './common/validation';
-import { DATABASE } from './db/database.module';
 import { ApiKeyService } from './auth/api-key.service';
 import { registerRateLimit } from './auth/rate-limit';
 import { MqttModule } from './mqtt/mqtt.module';
@@ -61,7 +58,7 @@ export interface StartOptions {
 }
 
 /** Reads every configuration object from one environment, listing the problems of all of them at once. */
-function loadConfig(env: Env): { config: AppConfig; distillation: DistillationConfig; autopilot: AutopilotConfig } {
+function loadConfig(env: Env): { config: AppConfig; distillation: DistillationConfig; autopilot: AutopilotConfig; rollout: RolloutConfig; telemetry: TelemetryConfig } {
   const problems: string[] = [];
   const attempt = <T>(read: () => T): T | undefined => {
     try {
@@ -75,8 +72,10 @@ function loadConfig(env: Env): { config: AppConfig; distillation: DistillationCo
   const config = attempt(() => AppConfig.fromEnv(env));
   const distillation = attempt(() => DistillationConfig.fromEnv(env));
   const autopilot = attempt(() => AutopilotConfig.fromEnv(env));
-  if (!config || !distillation || !autopilot) throw new ConfigError(problems);
-  return { config, distillation, autopilot };
+  const rollout = attempt(() => RolloutConfig.fromEnv(env));
+  const telemetry = attempt(() => TelemetryConfig.fromEnv(env));
+  if (!config || !distillation || !autopilot || !rollout || !telemetry) throw new ConfigError(problems);
+  return { config, distillation, autopilot, rollout, telemetry };
 }
 
 /**
@@ -86,11 +85,11 @@ function loadConfig(env: Env): { config: AppConfig; distillation: DistillationCo
  * HttpPortInUseError, MqttPortInUseError or a DatabaseError with an operator-readable message.
  */
 export async function startControlPlane(env?: Env, opts: StartOptions = {}): Promise<ControlPlane> {
-  const { config, distillation, autopilot } = loadConfig(env ?? processEnv());
+  const { config, distillation, autopilot, rollout, telemetry } = loadConfig(env ?? processEnv());
   const log = createRootLogger(config.logLevel, config.logFormat);
   // Nest and Fastify log through the same pino logger: each request gets a child carrying its correlation id,
   // and one access-log line when it completes.
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, distillation, autopilot), createHttpAdapter(log, HTTP_BODY_LIMIT), {
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, distillation, autopilot, rollout, telemetry), createHttpAdapter(log, HTTP_BODY_LIMIT), {
     logger: new AppLogger(log),
     abortOnError: false, // throw instead of process.exit, so callers (tests, main) decide
   });

@@ -1,5 +1,5 @@
 import { startControlPlane } from './bootstrap';
-import { ConfigError } from './config/app-config';
+import { ConfigError } from '@edgefleet/platform';
 import { isOperatorError } from './startup-errors';
 
 /** `npm start`: start the control plane with the process environment and say what it serves. */

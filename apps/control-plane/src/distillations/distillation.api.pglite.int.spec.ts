@@ -8,8 +8,8 @@ import { PrismaClient } from '@edgefleet/db';
 import { DISTILL_DEFAULTS, HYPER_PARAMETER_NAMES } from '@edgefleet/distill';
 import { JobQueue } from '@edgefleet/jobs';
 import { ControlPlane, startControlPlane } from '../bootstrap';
-import { ArtifactStore } from '../artifacts/artifact.store';
-import { DISTILLATION_QUEUE } from './distillation.types';
+import { ArtifactStore } from '@edgefleet/platform';
+import { DISTILLATION_QUEUE } from '@edgefleet/distillation-worker';
 import { ApiClient } from '../testing/factories';
 import { readSse, syntheticCsv, uploadCsvDataset, waitForStatus } from './testing/distillation-fixtures';
 

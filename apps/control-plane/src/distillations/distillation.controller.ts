@@ -2,13 +2,13 @@ import { Body, Get, HttpCode, Param, Post, Query, Req, Res } from '@nestjs/commo
 import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiProduces } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { isTerminal } from '@edgefleet/jobs';
-import { mapPage, Page } from '../common/pagination.dto';
+import { mapPage, Page } from '@edgefleet/platform';
 import { ApiController } from '../openapi/api-controller.decorator';
 import { ApiPageResponse } from '../openapi/page.view';
 import { DistillationsService } from './distillation.service';
 import {
   CancelView, CreateDistillationDto, DistillationView, ListDistillationsQueryDto, toDistillationView,
-} from './distillation.dto';
+} from '@edgefleet/distillation-worker';
 import { Roles } from '../auth/roles';
 import { streamSse } from '../common/sse';
 

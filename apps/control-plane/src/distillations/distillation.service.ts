@@ -2,15 +2,12 @@ import { Injectable } from '@nestjs/common';
 import { DistillConfigError, Network, parseModelSpec, withDefaultHyper } from '@edgefleet/distill';
 import { NoFeasibleStudentError, studentForSizeBudget } from '@edgefleet/selection';
 import { CancelAnswer, isTerminal, JobQueue, JobRecord, JobStatus } from '@edgefleet/jobs';
-import { InvalidInputError, NotFoundError, UnprocessableError } from '../common/errors';
-import type { Page } from '../common/pagination.dto';
+import { InvalidInputError, NotFoundError, UnprocessableError } from '@edgefleet/platform';
+import type { Page } from '@edgefleet/platform';
+import { ModelRepository, DatasetsService } from '@edgefleet/catalog';
+import { DistillationConfig, DistillationWorkerService, DISTILLATION_QUEUE, DistillationPayload } from '@edgefleet/distillation-worker';
+import type { CreateDistillationDto } from '@edgefleet/distillation-worker';
 import { pollChanges } from '../common/sse';
-import { ModelRepository } from '../models/model.repository';
-import { DatasetsService } from '../datasets/dataset.service';
-import { DistillationConfig } from './distillation.config';
-import { DistillationWorkerService } from './distillation-worker.service';
-import type { CreateDistillationDto } from './distillation.dto';
-import { DISTILLATION_QUEUE, DistillationPayload } from './distillation.types';
 
 @Injectable()
 export class DistillationsService {

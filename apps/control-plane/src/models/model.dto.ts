@@ -1,8 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional, Matches } from 'class-validator';
 import { TensorInfoDto } from '../common/contract-dtos';
-import { PageQueryDto } from '../common/pagination.dto';
-import type { ModelRecord } from './model.repository';
+import { PageQueryDto } from '@edgefleet/platform';
+import type { ModelRecord } from '@edgefleet/catalog';
 
 export const PRECISIONS = ['fp32', 'fp16', 'int8'] as const;
 export type Precision = (typeof PRECISIONS)[number];
