@@ -55,7 +55,8 @@ describe('dashboard in Chromium', { timeout: 180_000 }, () => {
     if (process.env.UPDATE_SCREENSHOTS === '1') copyFileSync(file, join(DOCS, `${name}.png`));
   };
   const agent = (id: string, profile: string) => {
-    const a = startAgentProcess({ brokerUrl: cp.mqttUrl, deviceId: id, profile, stateDir: join(dataDir, 'agents', id), tags: ['ui'], trustKeyPath: cp.signingPublicKeyPath, enroll: { token, httpUrl: cp.httpUrl } });
+    const a = startAgentProcess({ brokerUrl: cp.mqttUrl, deviceId: id, profile, stateDir: join(dataDir, 'agents', id), tags: ['ui'], trustKeyPath: cp.signingPublicKeyPath, enroll: { token, httpUrl: cp.httpUrl },
+      extraArgs: ['--serve', 'off'] }); // the agents share a machine: no local inference endpoint, so no port to fight over
     agents.push(a);
     return a;
   };
