@@ -55,7 +55,8 @@ describe('dashboard in Chromium', { timeout: 180_000 }, () => {
     if (process.env.UPDATE_SCREENSHOTS === '1') copyFileSync(file, join(DOCS, `${name}.png`));
   };
   const agent = (id: string, profile: string) => {
-    const a = startAgentProcess({ brokerUrl: cp.mqttUrl, deviceId: id, profile, stateDir: join(dataDir, 'agents', id), tags: ['ui'], trustKeyPath: cp.signingPublicKeyPath, enroll: { token, httpUrl: cp.httpUrl } });
+    const a = startAgentProcess({ brokerUrl: cp.mqttUrl, deviceId: id, profile, stateDir: join(dataDir, 'agents', id), tags: ['ui'], trustKeyPath: cp.signingPublicKeyPath, enroll: { token, httpUrl: cp.httpUrl },
+      extraArgs: ['--serve', 'off'] }); // the agents share a machine: no local inference endpoint, so no port to fight over
     agents.push(a);
     return a;
   };
@@ -130,6 +131,24 @@ describe('dashboard in Chromium', { timeout: 180_000 }, () => {
     assert.ok(await inkOf('chart-loss') > 500, 'the loss chart draws');
     assert.ok(await inkOf('chart-accuracy') > 500, 'the accuracy chart draws');
     await shot('distillation');
+
+    // A long job (the finished teacher, early stopping off) watched while it runs: the epoch on the page moves
+    // and the curve grows without a reload; then it is cancelled.
+    const bigger = new FormData();
+    bigger.set('name', 'ui-synthetic-long');
+    bigger.set('csv', new Blob([csv(2400)]), 'data.csv');
+    const long = await admin.ok('POST', '/distillations', {
+      datasetId: (await admin.ok('POST', '/datasets', bigger)).id, teacherArtifactId: job.result.teacherArtifactId, students: ['mlp:32'], epochs: 500, patience: 0, seed: 7, family: 'ui-long',
+    });
+    await page.goto(`${cp.uiUrl}#/distillations/${long.id}`);
+    await page.evaluate(() => { (globalThis as unknown as { sameDocument: boolean }).sameDocument = true; });
+    const epochShown = async () => Number(/epoch (\d+)\//.exec(await text('stat-epoch'))?.[1] ?? 0);
+    const first = await waitFor('a first epoch on the page', async () => (await epochShown()) || undefined, 60_000, 50);
+    const later = await waitFor('a later epoch on the page', async () => { const e = await epochShown(); return e > first ? e : undefined; }, 60_000, 50);
+    assert.ok(await inkOf('chart-loss') > 100, 'the running job\'s loss curve draws');
+    assert.equal(await page.evaluate(() => (globalThis as unknown as { sameDocument?: boolean }).sameDocument), true, `epoch ${first} → ${later} came over SSE, not a reload`);
+    await admin.ok('POST', `/distillations/${long.id}/cancel`);
+    await page.getByTestId('stat-status').filter({ hasText: 'cancelled' }).waitFor({ timeout: 30_000 });
 
     await page.goto(`${cp.uiUrl}#/models/ui-synth`);
     const models: Array<{ id: string; precision: string; lineage: { role: string }; metrics: { accuracy: number } }> = (await admin.ok('GET', '/models?family=ui-synth')).items;
