@@ -20,6 +20,8 @@ import { AutopilotConfig } from './autopilot/autopilot.config';
 import { AutopilotModule } from './autopilot/autopilot.module';
 import { TelemetryConfig } from './telemetry/telemetry.config';
 import { TelemetryModule } from './telemetry/telemetry.module';
+import { FleetMetricsModule } from './metrics/fleet-metrics';
+import { MetricsModule } from './metrics/metrics.module';
 
 /** The control plane. Built around one AppConfig so tests can start several instances in one process. */
 @Module({})
@@ -35,6 +37,7 @@ export class AppModule {
       imports: [
         ConfigModule.forRoot(config),
         DatabaseModule,
+        FleetMetricsModule,
         EventsModule,
         AuditModule,
         ArtifactsModule,
@@ -50,6 +53,7 @@ export class AppModule {
         SelectionModule,
         AutopilotModule.forRoot(autopilot, distillations),
         TelemetryModule.forRoot(telemetry),
+        MetricsModule,
       ],
     };
   }

@@ -10,6 +10,7 @@ import { AppConfig, ConfigError, Env } from './config/app-config';
 import { DistillationConfig } from './distillations/distillation.config';
 import { AutopilotConfig } from './autopilot/autopilot.config';
 import { TelemetryConfig } from './telemetry/telemetry.config';
+import { FleetMetrics } from './metrics/fleet-metrics';
 import { AppLogger, createRootLogger, scopeLogsToRequests } from './common/app-logger';
 import { createHttpAdapter } from './common/http-adapter';
 import { processEnv } from './config/process-env';
@@ -158,7 +159,12 @@ async function configureHttp(app: NestFastifyApplication, config: AppConfig): Pr
   fastify.addHook('onSend', async (req, reply) => {
     void reply.header(CORRELATION_HEADER, req.id);
   });
-  app.setGlobalPrefix(API_PREFIX, { exclude: ['health'] });
+  // Prometheus series of every answered request, by route pattern (bounded), never by URL.
+  const metrics = app.get(FleetMetrics);
+  fastify.addHook('onResponse', async (req, reply) => {
+    metrics.http(req.method, req.routeOptions.url, reply.statusCode, reply.elapsedTime / 1000);
+  });
+  app.setGlobalPrefix(API_PREFIX, { exclude: ['health', 'metrics'] });
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new HttpErrorFilter());
   setupOpenApi(app);

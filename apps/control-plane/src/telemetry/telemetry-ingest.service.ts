@@ -1,9 +1,10 @@
-import { BeforeApplicationShutdown, Injectable, Logger } from '@nestjs/common';
+import { BeforeApplicationShutdown, Injectable, Logger, Optional } from '@nestjs/common';
 import type { TelemetryMessage } from '@edgefleet/contracts';
 import { DeviceRepository } from '../devices/device.repository';
 import { ModelRepository } from '../models/model.repository';
 import { TelemetryConfig } from './telemetry.config';
-import { TelemetryRepository, type WindowRow } from './telemetry.repository';
+import { FleetMetrics } from '../metrics/fleet-metrics';
+import { TelemetryRepository, type StoredWindow, type WindowRow } from './telemetry.repository';
 
 const CACHE_MS = 60_000;
 
@@ -41,6 +42,7 @@ export class TelemetryIngest implements BeforeApplicationShutdown {
     private readonly devices: DeviceRepository,
     private readonly modelRepo: ModelRepository,
     private readonly config: TelemetryConfig,
+    @Optional() private readonly metrics?: FleetMetrics,
   ) {}
 
   /** Windows waiting for the next insert. */
@@ -95,13 +97,19 @@ export class TelemetryIngest implements BeforeApplicationShutdown {
     try {
       // Within one flush a window may come twice (a redelivery right behind the original): keep one.
       const unique = [...new Map(rows.map((r) => [`${r.deviceId}\u0000${r.windowId}`, r])).values()];
-      let stored = 0;
-      for (let i = 0; i < unique.length; i += this.config.flushRows) stored += await this.repo.insertWindows(unique.slice(i, i + this.config.flushRows));
-      this.counters.windowsStored += stored;
-      this.counters.windowsDuplicate += rows.length - stored;
+      const stored: StoredWindow[] = [];
+      for (let i = 0; i < unique.length; i += this.config.flushRows) stored.push(...(await this.repo.insertWindows(unique.slice(i, i + this.config.flushRows))));
+      this.counters.windowsStored += stored.length;
+      this.counters.windowsDuplicate += rows.length - stored.length;
       if (seen.length > 0) await this.devices.markSeen(seen, new Date());
       const now = Date.now();
       this.counters.lastLagSeconds = rows.reduce((m, r) => Math.max(m, (now - r.end.getTime()) / 1000), 0);
+      for (const w of stored) {
+        const labels = { model_id: w.modelId ?? 'none', profile_class: w.profileClass };
+        this.metrics?.inferences.inc(labels, w.count);
+        this.metrics?.inferenceErrors.inc(labels, w.errors);
+        this.metrics?.inferenceLatency.inc(labels, w.latencySumMs / 1000);
+      }
     } catch (err) {
       this.counters.flushFailures++;
       this.log.error(`telemetry insert failed, ${rows.length} windows kept for the next flush: ${(err as Error).message}`);
