@@ -110,6 +110,12 @@ export class DeviceRepository {
     return rows.map((r) => ({ status: r.status, profileClass: r.profileClass, count: r._count._all }));
   }
 
+  /** Hardware class of each of these devices (one query; unknown ids are absent). */
+  async profileClassesOf(ids: readonly string[]): Promise<Map<string, string>> {
+    const rows = await this.prisma.device.findMany({ where: { id: { in: [...ids] } }, select: { id: true, profileClass: true } });
+    return new Map(rows.map((r) => [r.id, r.profileClass]));
+  }
+
   /** Telemetry heard from these devices at `at` (one statement for a whole ingest flush). */
   async markSeen(ids: readonly string[], at: Date): Promise<void> {
     await this.prisma.device.updateMany({ where: { id: { in: [...ids] }, OR: [{ lastSeenAt: null }, { lastSeenAt: { lt: at } }] }, data: { lastSeenAt: at } });

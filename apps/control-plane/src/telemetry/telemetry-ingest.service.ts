@@ -59,7 +59,7 @@ export class TelemetryIngest implements BeforeApplicationShutdown {
     }
     if (msg.heartbeat || msg.windows.length > 0) this.seen.add(deviceId);
     if (msg.windows.length === 0) return this.schedule();
-    const profileClass = await this.classOf(deviceId);
+    const profileClass = this.cachedClass(deviceId) ?? '';
     for (const w of msg.windows) {
       this.rows.push({
         deviceId, windowId: w.id, start: new Date(w.start), end: new Date(w.end),
@@ -95,6 +95,7 @@ export class TelemetryIngest implements BeforeApplicationShutdown {
     this.seen = new Set();
     if (rows.length === 0 && seen.length === 0) return;
     try {
+      await this.resolveClasses(rows);
       // Within one flush a window may come twice (a redelivery right behind the original): keep one.
       const unique = [...new Map(rows.map((r) => [`${r.deviceId}\u0000${r.windowId}`, r])).values()];
       const stored: StoredWindow[] = [];
@@ -127,12 +128,19 @@ export class TelemetryIngest implements BeforeApplicationShutdown {
     return m?.id ?? null;
   }
 
-  private async classOf(deviceId: string): Promise<string> {
+  private cachedClass(deviceId: string): string | undefined {
     const hit = this.classes.get(deviceId);
-    if (hit && Date.now() - hit.at < CACHE_MS) return hit.cls;
-    const d = await this.devices.find(deviceId);
-    const cls = d?.profileClass ?? 'unknown';
-    this.classes.set(deviceId, { cls, at: Date.now() });
-    return cls;
+    return hit && Date.now() - hit.at < CACHE_MS ? hit.cls : undefined;
+  }
+
+  /** Rows whose device's class was not cached get it from one query per flush (`unknown` for a device not on record). */
+  private async resolveClasses(rows: WindowRow[]): Promise<void> {
+    const missing = [...new Set(rows.filter((r) => !r.profileClass).map((r) => r.deviceId))];
+    if (missing.length === 0) return;
+    const found = await this.devices.profileClassesOf(missing);
+    const at = Date.now();
+    for (const id of missing) this.classes.set(id, { cls: found.get(id) ?? 'unknown', at });
+    if (this.classes.size > 100_000) this.classes.clear();
+    for (const r of rows) if (!r.profileClass) r.profileClass = this.classes.get(r.deviceId)!.cls;
   }
 }
