@@ -57,7 +57,7 @@ export interface RunningAgent {
 export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   await checkOptions(options);
   const logger = options.logger ?? createLogger(`agent ${options.deviceId}`);
-  const hardware = await describeDevice(options.profile);
+  const hardware = options.hardware ?? (await describeDevice(options.profile));
   const { profile, slowdown } = hardware;
   const store = new StateStore(options.stateDir ?? defaultStateDir(options.deviceId), logger);
   await store.init();
@@ -65,7 +65,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   const highWater = new HighWaterMark(store.dir, logger);
   await highWater.load(initial.desired?.seq ?? 0);
   const identity = await resolveIdentity({
-    deviceId: options.deviceId, stateDir: store.dir, apiUrl: options.apiUrl, enrollToken: options.enrollToken, username: options.username,
+    deviceId: options.deviceId, stateDir: store.dir, apiUrl: options.apiUrl, ca: options.caPem, enrollToken: options.enrollToken, username: options.username,
     password: options.password, trustedKeys: options.trustedKeys, name: options.name, tags: options.tags, agentVersion: AGENT_VERSION, profile,
   }, logger);
   const { keyRing } = identity;
@@ -106,6 +106,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     tuning: { ...DEFAULT_TRANSFER, ...options.transfer },
     budget: { ...DEFAULT_BENCHMARK, ...options.benchmark },
     benchmarkLock: options.benchmarkLock,
+    benchmarkRunner: options.benchmarkRunner,
   }, initial);
   const loop = new ReconcileLoop(() => reconciler.reconcileOnce(), logger, { baseMs: options.retryBaseMs ?? 2000, maxMs: options.retryMaxMs ?? 120_000 });
 

@@ -1,4 +1,6 @@
 import type { HardwareProfile, PublicKeyRef } from '@edgefleet/contracts';
+import type { IsolatedBenchmarkOptions, IsolatedBenchmarkResult } from '../benchmark/isolated';
+import type { DeviceHardware } from '../hardware/device-hardware';
 import type { Logger } from '../lib/logger';
 import type { ServeAddress } from '../serving/infer-http';
 import type { TelemetryOptions } from '../telemetry/telemetry-reporter';
@@ -54,7 +56,7 @@ export interface AgentOptions {
   keyRefreshMs?: number;
   logger?: Logger;
   benchmark?: Partial<BenchmarkBudget>;
-  /** PEM CA certificate(s) for an mqtts:// broker signed by a private CA (--ca-file). */
+  /** PEM CA certificate(s) of a private CA (--ca-file): verifies an mqtts:// broker and an https:// apiUrl. */
   caPem?: string;
   /**
    * A file path shared by simulated agents on one host: they take turns benchmarking (withHostLock), as real devices
@@ -62,6 +64,16 @@ export interface AgentOptions {
    */
   benchmarkLock?: string;
   transfer?: Partial<TransferTuning>;
+  /**
+   * What the device is, already resolved (describeDevice): the fleet simulator resolves each class once instead of
+   * reading the host again for every one of its devices. Wins over `profile`.
+   */
+  hardware?: DeviceHardware;
+  /**
+   * Runs the benchmark step (default runBenchmarkIsolated: onnxruntime in a child process). The fleet simulator
+   * gives a per-class simulated benchmark (sim/simulated-benchmark.ts); everything else keeps the default.
+   */
+  benchmarkRunner?: (o: IsolatedBenchmarkOptions) => Promise<IsolatedBenchmarkResult>;
   /** Retry delay after a transient failure (transfer stall, lost connection): exponential from here. */
   retryBaseMs?: number;
   retryMaxMs?: number;

@@ -16,7 +16,7 @@ export const USAGE = `usage: edgefleet-agent --broker mqtt://host:1883 --device-
   --api-url <url>       the control plane's HTTP API (http(s)://host:port): enrollment and the trusted key set
   --password <secret>   MQTT password of a device created over REST (username = device id)
   --credential-file <f> the same from a file: the REST answer's {"username","password"} or the bare password
-  --ca-file <pem>       CA certificate(s) to verify an mqtts:// broker with (a private CA)
+  --ca-file <pem>       CA certificate(s) of a private CA: verifies an mqtts:// broker and an https:// --api-url
   --trust-key <pem>     pin a public key file besides the control plane's set; repeatable
   --insecure-no-signature  accept UNSIGNED desired states (development only; warned about at every start)
   --max-object-mb <n>   refuse a desired state naming a model or eval set larger than this (default 1024)

@@ -3,7 +3,7 @@ import { Ctx, EventPattern, MqttContext } from '@nestjs/microservices';
 import {
   BlockRequestMessage, controlPlaneSubscriptions, HelloMessage, ProgressMessage, ReportMessage, StatusMessage, TelemetryMessage,
 } from '@edgefleet/contracts';
-import { InvalidInputError } from '../common/errors';
+import { InvalidInputError } from '@edgefleet/platform';
 import { DeploymentsService } from '../deployments/deployment.service';
 import { DevicesService } from '../devices/device.service';
 import { BlockServer } from '../ota/block-server.service';

@@ -1,8 +1,7 @@
 import { Injectable, Logger, Optional } from '@nestjs/common';
 import { FleetMetrics } from '../metrics/fleet-metrics';
 import { BlockRequestMessage, topics } from '@edgefleet/contracts';
-import { ArtifactStore } from '../artifacts/artifact.store';
-import { AppConfig } from '../config/app-config';
+import { ArtifactStore, AppConfig } from '@edgefleet/platform';
 import { MqttPublisher } from '../mqtt/mqtt-publisher.service';
 import { ByteBudget } from './byte-budget';
 import { ChunkCache } from './chunk-cache';

@@ -1,7 +1,7 @@
 import { BeforeApplicationShutdown, Injectable, Logger, Optional } from '@nestjs/common';
 import type { TelemetryMessage } from '@edgefleet/contracts';
 import { DeviceRepository } from '../devices/device.repository';
-import { ModelRepository } from '../models/model.repository';
+import { ModelRepository } from '@edgefleet/catalog';
 import { TelemetryConfig } from './telemetry.config';
 import { FleetMetrics } from '../metrics/fleet-metrics';
 import { TelemetryRepository, type StoredWindow, type WindowRow } from './telemetry.repository';

@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { LATENCY_BUCKETS_MS, decodeAnyEvalSet, parseFeaturizer } from '@edgefleet/contracts';
-import { ArtifactStore } from '../artifacts/artifact.store';
-import { ModelRepository } from '../models/model.repository';
+import { ArtifactStore } from '@edgefleet/platform';
+import { ModelRepository } from '@edgefleet/catalog';
 import { TelemetryConfig } from './telemetry.config';
 import { addInto, BUCKET_MS, TelemetryRepository, type Resolution, type TelemetryCell, type TelemetryFilter } from './telemetry.repository';
 

@@ -1,8 +1,8 @@
 import { Get, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation } from '@nestjs/swagger';
 import { Roles } from '../auth/roles';
-import { InvalidInputError } from '../common/errors';
-import type { Page } from '../common/pagination.dto';
+import { InvalidInputError } from '@edgefleet/platform';
+import type { Page } from '@edgefleet/platform';
 import { ApiController } from '../openapi/api-controller.decorator';
 import { ApiPageResponse } from '../openapi/page.view';
 import { DriftItemView, DriftQueryDto, SeriesQueryDto, SeriesView } from './telemetry.dto';

@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsISO8601, IsOptional, Matches, MaxLength } from 'class-validator';
 import { DEVICE_ID_PATTERN } from '@edgefleet/contracts';
-import { PageQueryDto } from '../common/pagination.dto';
+import { PageQueryDto } from '@edgefleet/platform';
 import { RESOLUTIONS, type Resolution } from './telemetry.repository';
 
 class TelemetryFilterDto extends PageQueryDto {

@@ -1,7 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { ArtifactsModule } from '../artifacts/artifacts.module';
+import { ArtifactsModule } from '@edgefleet/platform';
 import { DevicesModule } from '../devices/devices.module';
-import { jobQueueProvider } from '../distillations/distillation.queue';
+import { jobQueueProvider } from '@edgefleet/distillation-worker';
 import { ModelsModule } from '../models/models.module';
 import { TelemetryConfig } from './telemetry.config';
 import { TelemetryController } from './telemetry.controller';
