@@ -18,6 +18,7 @@ const benches: Record<string, () => Promise<Bench>> = {
   selection: () => import('./selection.js'),
   autopilot: () => import('./autopilot.js'),
   text: () => import('./text.js'),
+  telemetry: () => import('./telemetry.js'),
 };
 
 const DISPATCHER: CommandSpec = {

@@ -27,3 +27,4 @@ export { summarizeOutput, toProbabilities, type InferenceSummary } from './servi
 export { TelemetryReporter, DEFAULT_TELEMETRY_QUEUE_MAX, type TelemetryOptions, type TelemetryLink } from './telemetry/telemetry-reporter';
 export { WindowAggregator } from './telemetry/window-aggregator';
 export { DiskQueue } from './telemetry/disk-queue';
+export { simulatedWindow, simulatedTelemetryMessage, type SimulatedWindowOptions } from './telemetry/simulated-telemetry';

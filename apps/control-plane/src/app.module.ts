@@ -18,6 +18,8 @@ import { RolloutConfig } from './rollouts/rollout.config';
 import { RolloutsModule } from './rollouts/rollouts.module';
 import { TelemetryConfig } from './telemetry/telemetry.config';
 import { TelemetryModule } from './telemetry/telemetry.module';
+import { FleetMetricsModule } from './metrics/fleet-metrics';
+import { MetricsModule } from './metrics/metrics.module';
 
 /** The control plane. Built around one AppConfig so tests can start several instances in one process. */
 @Module({})
@@ -34,6 +36,7 @@ export class AppModule {
       imports: [
         ConfigModule.forRoot(config),
         DatabaseModule,
+        FleetMetricsModule,
         EventsModule,
         AuditModule,
         ArtifactsModule,
@@ -51,6 +54,7 @@ export class AppModule {
         RolloutsModule.forRoot(rollout),
         AutopilotModule.forRoot(autopilot, distillations),
         TelemetryModule.forRoot(telemetry),
+        MetricsModule,
       ],
     };
   }

@@ -11,6 +11,7 @@ import { DistillationConfig } from '@edgefleet/distillation-worker';
 import { AutopilotConfig } from './autopilot/autopilot.config';
 import { RolloutConfig } from './rollouts/rollout.config';
 import { TelemetryConfig } from './telemetry/telemetry.config';
+import { FleetMetrics } from './metrics/fleet-metrics';
 import { createHttpAdapter } from './common/http-adapter';
 import { HttpErrorFilter } from './common/http-error.filter';
 import { createValidationPipe } from './common/validation';
@@ -159,7 +160,12 @@ async function configureHttp(app: NestFastifyApplication, config: AppConfig): Pr
   fastify.addHook('onSend', async (req, reply) => {
     void reply.header(CORRELATION_HEADER, req.id);
   });
-  app.setGlobalPrefix(API_PREFIX, { exclude: ['health'] });
+  // Prometheus series of every answered request, by route pattern (bounded), never by URL.
+  const metrics = app.get(FleetMetrics);
+  fastify.addHook('onResponse', async (req, reply) => {
+    metrics.http(req.method, req.routeOptions.url, reply.statusCode, reply.elapsedTime / 1000);
+  });
+  app.setGlobalPrefix(API_PREFIX, { exclude: ['health', 'metrics'] });
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new HttpErrorFilter());
   setupOpenApi(app);

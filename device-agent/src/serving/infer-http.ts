@@ -60,7 +60,10 @@ export class InferHttpServer {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     try {
-      if (req.url === '/v1/model' && req.method === 'GET') return send(res, 200, { model: this.models.model ?? null });
+      if (req.url === '/v1/model' && req.method === 'GET') {
+        const inputs = this.models.inputMetadata().map((m) => (m.isTensor ? { name: m.name, type: m.type, shape: m.shape } : { name: m.name }));
+        return send(res, 200, { model: this.models.model ?? null, inputs });
+      }
       if (req.url !== '/v1/infer') return send(res, 404, { error: 'not found: POST /v1/infer, GET /v1/model' });
       if (req.method !== 'POST') return send(res, 405, { error: 'use POST' });
       const body = await readBody(req);

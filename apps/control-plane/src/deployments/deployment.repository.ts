@@ -183,6 +183,12 @@ export class DeploymentRepository {
    * they run in one repeatable-read transaction — otherwise a report committed between them shows a finished row
    * under a status that is still `in_progress`.
    */
+  /** Deployment rows per state: the deployment gauges of /metrics. */
+  async countDeviceStates(): Promise<Array<{ state: string; count: number }>> {
+    const rows = await this.prisma.deploymentDevice.groupBy({ by: ['state'], _count: { _all: true }, orderBy: { state: 'asc' } });
+    return rows.map((r) => ({ state: r.state, count: r._count._all }));
+  }
+
   async find(id: string): Promise<DeploymentDetail | undefined> {
     const d = await this.prisma.$transaction(
       (tx) => tx.deployment.findUnique({ where: { id }, include: withDevicesAndReports }),

@@ -12,6 +12,6 @@ import { DesiredRefresher } from './desired-refresher.service';
   imports: [DevicesModule, ModelsModule, ReportsModule, OtaModule],
   controllers: [DeploymentController],
   providers: [DeploymentRepository, DeploymentsService, DesiredRefresher],
-  exports: [DeploymentsService],
+  exports: [DeploymentsService, DeploymentRepository],
 })
 export class DeploymentsModule {}

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { PrismaClient } from '@edgefleet/db';
-import type { Db } from '../db/prisma-types';
+import type { Db } from '@edgefleet/platform';
 
 /** The ids of the state-changing messages devices sent that are stored (DeviceMessage; see prisma/schema.prisma). */
 @Injectable()

@@ -105,6 +105,18 @@ export class DeviceRepository {
   }
 
   /** False when the device did not exist. Its deployment rows and reports go with it (cascade). */
+  /** Devices per (status, hardware class): the fleet gauge of /metrics. */
+  async countByStatusAndClass(): Promise<Array<{ status: string; profileClass: string; count: number }>> {
+    const rows = await this.prisma.device.groupBy({ by: ['status', 'profileClass'], _count: { _all: true }, orderBy: [{ status: 'asc' }, { profileClass: 'asc' }] });
+    return rows.map((r) => ({ status: r.status, profileClass: r.profileClass, count: r._count._all }));
+  }
+
+  /** Hardware class of each of these devices (one query; unknown ids are absent). */
+  async profileClassesOf(ids: readonly string[]): Promise<Map<string, string>> {
+    const rows = await this.prisma.device.findMany({ where: { id: { in: [...ids] } }, select: { id: true, profileClass: true } });
+    return new Map(rows.map((r) => [r.id, r.profileClass]));
+  }
+
   /** Telemetry heard from these devices at `at` (one statement for a whole ingest flush). */
   async markSeen(ids: readonly string[], at: Date): Promise<void> {
     await this.prisma.device.updateMany({ where: { id: { in: [...ids] }, OR: [{ lastSeenAt: null }, { lastSeenAt: { lt: at } }] }, data: { lastSeenAt: at } });

@@ -1,9 +1,10 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger, Optional } from '@nestjs/common';
 import { parseDeviceTopic, parseMessage, type DeviceTopicKind } from '@edgefleet/contracts';
 import type { MqttContext } from '@nestjs/microservices';
 import { backoffDelay, sleep } from '@edgefleet/toolkit';
 import { isDomainError, AppConfig, isTransientDatabaseError } from '@edgefleet/platform';
 import { DeviceCredentialService } from '../identity/device-credential.service';
+import { FleetMetrics } from '../metrics/fleet-metrics';
 import { MqttPublisher } from './mqtt-publisher.service';
 
 type Ctor<T> = new () => T;
@@ -31,6 +32,7 @@ export class DeviceMessageRunner {
     private readonly publisher: MqttPublisher,
     private readonly credentials: DeviceCredentialService,
     private readonly config: AppConfig,
+    @Optional() private readonly metrics?: FleetMetrics,
   ) {}
 
   async run<T extends object>(
@@ -62,6 +64,7 @@ export class DeviceMessageRunner {
         return;
       }
     }
+    this.metrics?.mqttReceived.inc({ kind: where.kind });
     const payload = payloadOf(ctx);
     if (payload.length === 0 && where.kind === 'status') return; // a retained status being cleared
     const parsed = parseMessage(cls, payload);
@@ -107,6 +110,7 @@ export class DeviceMessageRunner {
   leftUnanswered = 0;
 
   private async reject(deviceId: string, kind: DeviceTopicKind, topic: string, reason: string, msgId?: string): Promise<void> {
+    this.metrics?.mqttRejected.inc({ kind });
     this.logger.warn(`rejected ${kind} from ${deviceId}: ${reason}`);
     await this.publisher.publishRejected(deviceId, topic, reason, msgId);
   }

@@ -1,4 +1,5 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger, Optional } from '@nestjs/common';
+import { FleetMetrics } from '../metrics/fleet-metrics';
 import { BlockRequestMessage, topics } from '@edgefleet/contracts';
 import { ArtifactStore, AppConfig } from '@edgefleet/platform';
 import { MqttPublisher } from '../mqtt/mqtt-publisher.service';
@@ -68,6 +69,7 @@ export class BlockServer {
     private readonly publisher: MqttPublisher,
     private readonly config: AppConfig,
     private readonly deployments: DeploymentRepository,
+    @Optional() private readonly metrics?: FleetMetrics,
   ) {}
 
   /**
@@ -128,7 +130,11 @@ export class BlockServer {
       );
       const start = index * blockSize - chunkOffset;
       const topic = topics.block(job.deviceId, job.sha256, index);
-      job.publishes.push(this.publisher.publish(topic, chunk.subarray(start, start + blockSize), { qos: 1 }).finally(() => this.budget.release(held)));
+      const block = chunk.subarray(start, start + blockSize);
+      job.publishes.push(this.publisher.publish(topic, block, { qos: 1 }).then(() => {
+        this.metrics?.otaBytes.inc(block.length);
+        this.metrics?.otaBlocks.inc();
+      }).finally(() => this.budget.release(held)));
     } catch (err) {
       this.budget.release(held);
       job.failure ??= err;

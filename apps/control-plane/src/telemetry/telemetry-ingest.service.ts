@@ -1,9 +1,10 @@
-import { BeforeApplicationShutdown, Injectable, Logger } from '@nestjs/common';
+import { BeforeApplicationShutdown, Injectable, Logger, Optional } from '@nestjs/common';
 import type { TelemetryMessage } from '@edgefleet/contracts';
 import { DeviceRepository } from '../devices/device.repository';
 import { ModelRepository } from '@edgefleet/catalog';
 import { TelemetryConfig } from './telemetry.config';
-import { TelemetryRepository, type WindowRow } from './telemetry.repository';
+import { FleetMetrics } from '../metrics/fleet-metrics';
+import { TelemetryRepository, type StoredWindow, type WindowRow } from './telemetry.repository';
 
 const CACHE_MS = 60_000;
 
@@ -41,6 +42,7 @@ export class TelemetryIngest implements BeforeApplicationShutdown {
     private readonly devices: DeviceRepository,
     private readonly modelRepo: ModelRepository,
     private readonly config: TelemetryConfig,
+    @Optional() private readonly metrics?: FleetMetrics,
   ) {}
 
   /** Windows waiting for the next insert. */
@@ -57,7 +59,7 @@ export class TelemetryIngest implements BeforeApplicationShutdown {
     }
     if (msg.heartbeat || msg.windows.length > 0) this.seen.add(deviceId);
     if (msg.windows.length === 0) return this.schedule();
-    const profileClass = await this.classOf(deviceId);
+    const profileClass = this.cachedClass(deviceId) ?? '';
     for (const w of msg.windows) {
       this.rows.push({
         deviceId, windowId: w.id, start: new Date(w.start), end: new Date(w.end),
@@ -93,15 +95,22 @@ export class TelemetryIngest implements BeforeApplicationShutdown {
     this.seen = new Set();
     if (rows.length === 0 && seen.length === 0) return;
     try {
+      await this.resolveClasses(rows);
       // Within one flush a window may come twice (a redelivery right behind the original): keep one.
       const unique = [...new Map(rows.map((r) => [`${r.deviceId}\u0000${r.windowId}`, r])).values()];
-      let stored = 0;
-      for (let i = 0; i < unique.length; i += this.config.flushRows) stored += await this.repo.insertWindows(unique.slice(i, i + this.config.flushRows));
-      this.counters.windowsStored += stored;
-      this.counters.windowsDuplicate += rows.length - stored;
+      const stored: StoredWindow[] = [];
+      for (let i = 0; i < unique.length; i += this.config.flushRows) stored.push(...(await this.repo.insertWindows(unique.slice(i, i + this.config.flushRows))));
+      this.counters.windowsStored += stored.length;
+      this.counters.windowsDuplicate += rows.length - stored.length;
       if (seen.length > 0) await this.devices.markSeen(seen, new Date());
       const now = Date.now();
       this.counters.lastLagSeconds = rows.reduce((m, r) => Math.max(m, (now - r.end.getTime()) / 1000), 0);
+      for (const w of stored) {
+        const labels = { model_id: w.modelId ?? 'none', profile_class: w.profileClass };
+        this.metrics?.inferences.inc(labels, w.count);
+        this.metrics?.inferenceErrors.inc(labels, w.errors);
+        this.metrics?.inferenceLatency.inc(labels, w.latencySumMs / 1000);
+      }
     } catch (err) {
       this.counters.flushFailures++;
       this.log.error(`telemetry insert failed, ${rows.length} windows kept for the next flush: ${(err as Error).message}`);
@@ -119,12 +128,19 @@ export class TelemetryIngest implements BeforeApplicationShutdown {
     return m?.id ?? null;
   }
 
-  private async classOf(deviceId: string): Promise<string> {
+  private cachedClass(deviceId: string): string | undefined {
     const hit = this.classes.get(deviceId);
-    if (hit && Date.now() - hit.at < CACHE_MS) return hit.cls;
-    const d = await this.devices.find(deviceId);
-    const cls = d?.profileClass ?? 'unknown';
-    this.classes.set(deviceId, { cls, at: Date.now() });
-    return cls;
+    return hit && Date.now() - hit.at < CACHE_MS ? hit.cls : undefined;
+  }
+
+  /** Rows whose device's class was not cached get it from one query per flush (`unknown` for a device not on record). */
+  private async resolveClasses(rows: WindowRow[]): Promise<void> {
+    const missing = [...new Set(rows.filter((r) => !r.profileClass).map((r) => r.deviceId))];
+    if (missing.length === 0) return;
+    const found = await this.devices.profileClassesOf(missing);
+    const at = Date.now();
+    for (const id of missing) this.classes.set(id, { cls: found.get(id) ?? 'unknown', at });
+    if (this.classes.size > 100_000) this.classes.clear();
+    for (const r of rows) if (!r.profileClass) r.profileClass = this.classes.get(r.deviceId)!.cls;
   }
 }

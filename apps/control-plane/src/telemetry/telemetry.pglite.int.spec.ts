@@ -5,7 +5,7 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
@@ -15,6 +15,9 @@ import { ApiClient, evalSetFor, profile, tinyClassifier } from '../testing/facto
 import { TelemetryIngest } from './telemetry-ingest.service';
 import { TelemetryMaintenance } from './telemetry-maintenance.service';
 import { TelemetryRepository } from './telemetry.repository';
+
+// No typings ship with the parser: it turns the text format into metric families.
+const parsePrometheus = require('parse-prometheus-text-format') as (text: string) => Array<{ name: string; type: string; metrics: Array<{ labels?: Record<string, string>; value?: string }> }>;
 
 const ADMIN = 'telemetry-int-admin-key-0123456789';
 
@@ -124,5 +127,40 @@ describe('telemetry ingest, query and drift (PGlite, embedded broker)', () => {
     const drifted = await api.get('/api/v1/telemetry/drift');
     assert.equal(drifted.body.items[0].drifted, true, JSON.stringify(drifted.body.items[0]));
     assert.ok(drifted.body.items[0].value > 0.2);
+  });
+
+  it('/metrics is closed without a key and parses as Prometheus text with fleet-level series; the Grafana dashboard queries only metrics it has', async () => {
+    const closed = await fetch(`${cp.httpUrl}/metrics`);
+    assert.equal(closed.status, 401);
+    const res = await fetch(`${cp.httpUrl}/metrics`, { headers: { authorization: `Bearer ${ADMIN}` } });
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get('content-type') ?? '', /^text\/plain/);
+    const text = await res.text();
+    assert.doesNotMatch(text, new RegExp(deviceId), 'no per-device labels');
+    const families = new Map(parsePrometheus(text).map((f) => [f.name, f]));
+    const value = (name: string, labels: Record<string, string> = {}) =>
+      Number(families.get(name)?.metrics.find((m) => Object.entries(labels).every(([k, v]) => m.labels?.[k] === v))?.value);
+    assert.equal(families.get('edgefleet_fleet_inferences_total')?.type, 'COUNTER');
+    assert.equal(value('edgefleet_fleet_inferences_total', { model_id: modelId }), 120);
+    assert.equal(value('edgefleet_model_drifted', { model_id: modelId }), 1);
+    assert.ok(value('edgefleet_mqtt_messages_received_total', { kind: 'telemetry' }) >= 3);
+    assert.ok(value('edgefleet_http_requests_total', { route: '/api/v1/telemetry/drift', status: '200' }) >= 2);
+    assert.equal(value('edgefleet_devices', { status: 'registered' }) + (value('edgefleet_devices', { status: 'online' }) || 0), 1);
+    assert.ok(families.has('edgefleet_job_queue_depth') && families.has('edgefleet_ota_active_transfers') && families.has('edgefleet_ota_bytes_sent_total'));
+    for (const f of families.values()) {
+      if (f.type === 'COUNTER') assert.match(f.name, /_total$/, `${f.name}: counters end in _total`);
+    }
+
+    const dashboard = JSON.parse(await readFile(join(__dirname, '..', '..', '..', '..', 'deploy', 'grafana', 'edgefleet-dashboard.json'), 'utf8')) as { panels: Array<{ title: string; targets: Array<{ expr: string }> }> };
+    assert.ok(dashboard.panels.length >= 10);
+    for (const panel of dashboard.panels) {
+      for (const t of panel.targets) {
+        for (const [name] of t.expr.matchAll(/edgefleet_[a-z0-9_]+/g)) {
+          const base = families.has(name) ? name : name.replace(/_(bucket|sum|count)$/, '');
+          assert.ok(families.has(base), `panel "${panel.title}" queries ${name}, which /metrics does not have`);
+          if (base !== name) assert.equal(families.get(base)?.type, 'HISTOGRAM', `${name} is a histogram series`);
+        }
+      }
+    }
   });
 });

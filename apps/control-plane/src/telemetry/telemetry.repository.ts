@@ -24,6 +24,9 @@ export interface WindowRow {
   entropyHist: number[];
 }
 
+/** What ingest learns of each window it inserted (metrics). */
+export type StoredWindow = Pick<WindowRow, 'modelId' | 'profileClass' | 'count' | 'errors' | 'latencySumMs' | 'end'>;
+
 /** What series and drift read of a window or a rollup: sums and histograms at a time. */
 export interface TelemetryCell {
   t: Date;
@@ -56,11 +59,12 @@ export function addInto(a: number[], b: readonly number[]): number[] {
 export class TelemetryRepository {
   constructor(@Inject(PrismaClient) private readonly prisma: PrismaClient) {}
 
-  /** One multi-row INSERT … ON CONFLICT DO NOTHING: a window already stored (a redelivery) is skipped. Returns rows inserted. */
-  async insertWindows(rows: WindowRow[]): Promise<number> {
-    if (rows.length === 0) return 0;
-    const { count } = await this.prisma.telemetryWindow.createMany({ data: rows, skipDuplicates: true });
-    return count;
+  /** One multi-row INSERT … ON CONFLICT DO NOTHING RETURNING: a window already stored (a redelivery) is skipped. Returns the rows inserted. */
+  async insertWindows(rows: WindowRow[]): Promise<StoredWindow[]> {
+    if (rows.length === 0) return [];
+    return this.prisma.telemetryWindow.createManyAndReturn({
+      data: rows, skipDuplicates: true, select: { modelId: true, profileClass: true, count: true, errors: true, latencySumMs: true, end: true },
+    });
   }
 
   async countWindows(filter: TelemetryFilter = {}): Promise<number> {
