@@ -118,7 +118,7 @@ export class RolloutsService {
     const baselines = await this.reports.latestFor(devices.flatMap((d) => (d.previousArtifactId && d.deploymentId ? [{ deviceId: d.deviceId, artifactId: d.previousArtifactId }] : [])));
     const timeoutMs = (r.plan.inProgressTimeoutMin ?? 0) * 60_000;
     return devices.map((d): DeviceHealth => {
-      const base = { deviceId: d.deviceId, profileClass: d.profileClass, wave: d.wave };
+      const base = { deviceId: d.deviceId, profileClass: d.profileClass, wave: d.wave, ...(d.notifiedAt ? { notifiedAt: d.notifiedAt, attempts: d.attempts } : {}) };
       if (d.state === 'planned') return { ...base, outcome: 'planned' };
       if (d.state === 'left' || !d.deploymentId) return { ...base, outcome: 'left' };
       const row = byKey.get(`${d.deploymentId}|${d.deviceId}`);
