@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Prisma, PrismaClient } from '@edgefleet/db';
-import type { Db } from '../db/prisma-types';
-import { readPage } from '../db/read-page';
+import type { Db } from '@edgefleet/platform';
+import { readPage } from '@edgefleet/platform';
 import { DeploymentStatusName, DeviceState, UNFINISHED_STATES } from './deployment-state';
 
 export interface GateMiss { gate: string; limit: number; measured?: number }

@@ -1,19 +1,14 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { Gates, ProgressMessage, ReportMessage } from '@edgefleet/contracts';
-import { AppConfig } from '../config/app-config';
+import { AppConfig, UnitOfWork, AuditRepository, FleetEvents } from '@edgefleet/platform';
 import {
   ArtifactMismatchError, InvalidInputError, NotFoundError, UnknownDeploymentError, UnknownDeviceError, UnprocessableError,
-} from '../common/errors';
-import type { Page } from '../common/pagination.dto';
-import { UnitOfWork } from '../db/unit-of-work';
-import type { Db } from '../db/prisma-types';
-import { AuditRepository } from '../audit/audit.repository';
-import type { Actor } from '../audit/audit.types';
+} from '@edgefleet/platform';
+import type { Page, Db, Actor } from '@edgefleet/platform';
 import { DeviceRepository } from '../devices/device.repository';
-import { ModelRepository } from '../models/model.repository';
+import { ModelRepository } from '@edgefleet/catalog';
 import { OtaService } from '../ota/ota.service';
 import { ReportRepository } from '../reports/report.repository';
-import { FleetEvents } from '../events/fleet-events';
 import { blocksAfterProgress, DeploymentStatusName, isFinished, rollUpStatus, stateAfterProgress, stateAfterReport } from './deployment-state';
 import {
   ClassOutcomes, DeploymentDetail, DeploymentDeviceRow, DeploymentRepository, DeploymentWithArtifact, RowOutcome,

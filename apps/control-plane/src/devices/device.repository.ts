@@ -1,8 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Device, Prisma, PrismaClient } from '@edgefleet/db';
 import type { HardwareProfile } from '@edgefleet/contracts';
-import type { Db } from '../db/prisma-types';
-import { readPage } from '../db/read-page';
+import type { Db } from '@edgefleet/platform';
+import { readPage } from '@edgefleet/platform';
 import type { DeviceStatusName } from './device.dto';
 import type { SegmentSelector } from '../segments/segment.types';
 
@@ -105,6 +105,11 @@ export class DeviceRepository {
   }
 
   /** False when the device did not exist. Its deployment rows and reports go with it (cascade). */
+  /** Telemetry heard from these devices at `at` (one statement for a whole ingest flush). */
+  async markSeen(ids: readonly string[], at: Date): Promise<void> {
+    await this.prisma.device.updateMany({ where: { id: { in: [...ids] }, OR: [{ lastSeenAt: null }, { lastSeenAt: { lt: at } }] }, data: { lastSeenAt: at } });
+  }
+
   async delete(id: string, db: Db = this.prisma): Promise<boolean> {
     const { count } = await db.device.deleteMany({ where: { id } });
     return count === 1;

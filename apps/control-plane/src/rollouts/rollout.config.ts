@@ -1,5 +1,5 @@
-import { ConfigError, Env } from '../config/app-config';
-import { EnvReader } from '../config/env-reader';
+import { ConfigError, Env } from '@edgefleet/platform';
+import { EnvReader } from '@edgefleet/platform';
 
 /**
  * Settings of the rollout driver, read once with the rest of the configuration.

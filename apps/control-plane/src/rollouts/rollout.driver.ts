@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
-import type { Actor } from '../audit/audit.types';
-import { UnitOfWork } from '../db/unit-of-work';
+import type { Actor } from '@edgefleet/platform';
+import { UnitOfWork } from '@edgefleet/platform';
 import { DeploymentsService } from '../deployments/deployment.service';
 import { DeviceRepository } from '../devices/device.repository';
 import { SelectionService } from '../selection/selection.service';

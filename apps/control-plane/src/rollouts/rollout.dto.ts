@@ -5,7 +5,7 @@ import {
   Max, MaxLength, Min, ValidateIf, ValidateNested,
 } from 'class-validator';
 import { GatesDto } from '../common/contract-dtos';
-import { PageQueryDto } from '../common/pagination.dto';
+import { PageQueryDto } from '@edgefleet/platform';
 import type { RolloutDetail } from './rollout.service';
 import type { RolloutRecord } from './rollout.repository';
 import { ROLLOUT_STATES, type DeviceOutcome, type RolloutStateName } from './rollout.types';

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Prisma, PrismaClient, Rollout, RolloutDecision, RolloutDevice } from '@edgefleet/db';
-import type { Db } from '../db/prisma-types';
-import { readPage } from '../db/read-page';
+import type { Db } from '@edgefleet/platform';
+import { readPage } from '@edgefleet/platform';
 import type { SegmentSelector } from '../segments/segment.types';
 import { DRIVEN_STATES, type Decision, type RolloutPlan, type RolloutStateName, type RolloutWhat } from './rollout.types';
 

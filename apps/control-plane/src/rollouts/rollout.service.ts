@@ -1,14 +1,15 @@
 import { Injectable } from '@nestjs/common';
-import { ConflictError, NotFoundError, UnprocessableError } from '../common/errors';
-import type { Page } from '../common/pagination.dto';
-import { AuditRepository } from '../audit/audit.repository';
-import type { Actor } from '../audit/audit.types';
-import { UnitOfWork } from '../db/unit-of-work';
-import type { Db } from '../db/prisma-types';
+import { ConflictError, NotFoundError, UnprocessableError } from '@edgefleet/platform';
+import type { Page } from '@edgefleet/platform';
+import { AuditRepository } from '@edgefleet/platform';
+import type { Actor } from '@edgefleet/platform';
+import { UnitOfWork } from '@edgefleet/platform';
+import type { Db } from '@edgefleet/platform';
 import { DeploymentsService } from '../deployments/deployment.service';
-import { ModelRepository } from '../models/model.repository';
+import { ModelRepository } from '@edgefleet/catalog';
 import { ReportRepository } from '../reports/report.repository';
 import { SegmentsService } from '../segments/segment.service';
+import { pollChanges } from '../common/sse';
 import { classHealth } from './rollout-decision';
 import { RolloutRecord, RolloutRepository, type RolloutDecisionRecord, type RolloutDeviceRecord } from './rollout.repository';
 import {
@@ -187,24 +188,16 @@ export class RolloutsService {
   }
 
   /**
-   * Yields the rollout's detail whenever its state, wave, device counts or decisions changed, until it is final.
-   * Polls the database: the driver may be another control plane.
+   * Yields the rollout's detail whenever its state, wave, device counts or decisions changed, until it is final
+   * (common/sse pollChanges: read from the database, the driver may be another control plane).
    */
-  async *watch(id: string, signal: AbortSignal, pollMs = 500): AsyncGenerator<RolloutDetail> {
-    let last: string | undefined;
-    while (!signal.aborted) {
-      const d = await this.detail(id);
-      const mark = JSON.stringify([d.rollout.state, d.rollout.currentWave, d.waves, d.decisions.length]);
-      if (mark !== last) {
-        last = mark;
-        yield d;
-        if (isFinal(d.rollout.state)) return;
-      }
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, pollMs);
-        signal.addEventListener('abort', () => { clearTimeout(t); resolve(); }, { once: true });
-      });
-    }
+  watch(id: string, signal: AbortSignal): AsyncGenerator<RolloutDetail> {
+    return pollChanges(
+      () => this.detail(id),
+      (d) => JSON.stringify([d.rollout.state, d.rollout.currentWave, d.waves, d.decisions.length]),
+      (d) => isFinal(d.rollout.state),
+      signal,
+    );
   }
 
   /** Exposed for the driver: the repository is the rollout module's own. */

@@ -1,9 +1,9 @@
 import { Body, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
 import { ApiConflictResponse, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation } from '@nestjs/swagger';
 import { CurrentActor } from '../auth/actor.decorator';
-import type { Actor } from '../audit/audit.types';
+import type { Actor } from '@edgefleet/platform';
 import { Roles } from '../auth/roles';
-import { mapPage, Page, PageQueryDto } from '../common/pagination.dto';
+import { mapPage, Page, PageQueryDto } from '@edgefleet/platform';
 import { ApiController } from '../openapi/api-controller.decorator';
 import { ErrorView } from '../openapi/api-error-responses';
 import { ApiPageResponse } from '../openapi/page.view';

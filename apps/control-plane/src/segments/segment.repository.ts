@@ -1,8 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Prisma, PrismaClient, Segment } from '@edgefleet/db';
-import { ConflictError } from '../common/errors';
-import { isUniqueViolation } from '../db/prisma-types';
-import { readPage } from '../db/read-page';
+import { ConflictError } from '@edgefleet/platform';
+import { isUniqueViolation } from '@edgefleet/platform';
+import { readPage } from '@edgefleet/platform';
 import type { SegmentRecord, SegmentSelector } from './segment.types';
 
 const toRecord = (s: Segment): SegmentRecord => ({

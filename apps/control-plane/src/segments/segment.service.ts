@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import { NotFoundError } from '../common/errors';
-import type { Page } from '../common/pagination.dto';
-import { AuditRepository } from '../audit/audit.repository';
-import type { Actor } from '../audit/audit.types';
+import { NotFoundError } from '@edgefleet/platform';
+import type { Page } from '@edgefleet/platform';
+import { AuditRepository } from '@edgefleet/platform';
+import type { Actor } from '@edgefleet/platform';
 import { DeviceRepository } from '../devices/device.repository';
 import { SegmentRepository } from './segment.repository';
 import { plainSelector, type SegmentPreview, type SegmentRecord, type SegmentSelector } from './segment.types';
