@@ -40,10 +40,11 @@ export function reachable(host: string, port: number, timeoutMs = 1000): Promise
  * A 4-class classifier whose right answer is known: logits = x · W with W[i][c] = 1 when i % 4 == c, so a sample
  * whose features c and c+4 are hot belongs to class c. Its eval set therefore scores exactly 1.0.
  */
-export function knownClassifier(): { model: Uint8Array; evalSet: Buffer } {
+/** `name` goes into the graph: another name, another file (another sha256) with the same behaviour. */
+export function knownClassifier(name = 'known'): { model: Uint8Array; evalSet: Buffer } {
   const features = 8;
   const classes = 4;
-  const g = new GraphBuilder('known');
+  const g = new GraphBuilder(name);
   const x = g.input('input', 'float32', ['batch', features]);
   const w = new Float32Array(features * classes);
   for (let i = 0; i < features; i++) w[i * classes + (i % classes)] = 1;

@@ -6,6 +6,7 @@ import type { Actor } from '@edgefleet/platform';
 import { Roles } from '../auth/roles';
 import { mapPage, Page } from '@edgefleet/platform';
 import { ApiController } from '../openapi/api-controller.decorator';
+import { streamSse } from '../common/sse';
 import { ErrorView } from '../openapi/api-error-responses';
 import { ApiPageResponse } from '../openapi/page.view';
 import {
@@ -55,20 +56,10 @@ export class RolloutController {
   @ApiProduces('text/event-stream')
   async events(@Param('id') id: string, @Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     await this.rollouts.get(id); // 404 as a normal JSON error before the stream starts
-    const closed = new AbortController();
-    req.raw.on('close', () => closed.abort());
-    reply.hijack();
-    const res = reply.raw;
-    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-correlation-id': String(req.id) });
-    try {
-      for await (const d of this.rollouts.watch(id, closed.signal)) {
-        res.write(`event: ${isFinal(d.rollout.state) ? 'end' : 'progress'}\ndata: ${JSON.stringify(toRolloutDetailView(d))}\n\n`);
-      }
-    } catch (err) {
-      res.write(`event: error\ndata: ${JSON.stringify({ message: err instanceof Error ? err.message : String(err) })}\n\n`);
-    } finally {
-      res.end();
-    }
+    const rollouts = this.rollouts;
+    await streamSse(req, reply, async function* (signal) {
+      for await (const d of rollouts.watch(id, signal)) yield { event: isFinal(d.rollout.state) ? 'end' : 'progress', data: toRolloutDetailView(d) };
+    });
   }
 
   @Roles('operator') @Post(':id/pause') @HttpCode(200)

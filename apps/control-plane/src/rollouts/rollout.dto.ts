@@ -155,6 +155,7 @@ export class RolloutView {
   @ApiPropertyOptional({ type: String, nullable: true, description: 'why it is paused, rolling back, …' }) reason!: string | null;
   @ApiPropertyOptional({ type: String, nullable: true }) createdBy!: string | null;
   @ApiPropertyOptional({ type: String, nullable: true, format: 'date-time' }) startAt!: string | null;
+  @ApiPropertyOptional({ type: String, nullable: true, format: 'date-time', description: 'pacing counts notifications from here (wave start, resume, ramp step)' }) paceFrom!: string | null;
   @ApiProperty({ format: 'date-time' }) createdAt!: string;
   @ApiProperty({ format: 'date-time' }) updatedAt!: string;
   @ApiPropertyOptional({ type: String, nullable: true, format: 'date-time' }) finishedAt!: string | null;
@@ -195,6 +196,8 @@ export class RolloutDeviceView {
   @ApiProperty() profileClass!: string;
   @ApiProperty() wave!: number;
   @ApiProperty() outcome!: string;
+  @ApiPropertyOptional({ format: 'date-time', description: 'when the rollout committed its notification (the desired state is published right after)' }) notifiedAt?: string;
+  @ApiPropertyOptional({ description: 'notifications of this device by the rollout' }) attempts?: number;
 }
 
 export class RolloutDetailView extends RolloutView {
@@ -212,7 +215,7 @@ export function toRolloutView(r: RolloutRecord): RolloutView {
   return {
     id: r.id, name: r.name, state: r.state, currentWave: r.currentWave, segmentId: r.segmentId, segmentMode: r.segmentMode,
     selector: r.selector as Record<string, unknown>, what: r.what as RolloutWhatDto, plan: r.plan as unknown as Record<string, unknown>, artifacts: r.artifacts,
-    reason: r.reason, createdBy: r.createdBy, startAt: iso(r.startAt), createdAt: r.createdAt.toISOString(), updatedAt: r.updatedAt.toISOString(), finishedAt: iso(r.finishedAt),
+    reason: r.reason, createdBy: r.createdBy, startAt: iso(r.startAt), paceFrom: iso(r.paceFrom), createdAt: r.createdAt.toISOString(), updatedAt: r.updatedAt.toISOString(), finishedAt: iso(r.finishedAt),
   };
 }
 
@@ -223,6 +226,8 @@ export function toRolloutDetailView(d: RolloutDetail): RolloutDetailView {
     classes: d.classes,
     decisions: d.decisions.map((x) => ({ at: x.at.toISOString(), wave: x.wave, action: x.action, reason: x.reason, actor: x.actor, metrics: (x.metrics as Record<string, unknown> | null) ?? null })),
     deploymentIds: d.deploymentIds,
-    devices: d.devices.map((x) => ({ deviceId: x.deviceId, profileClass: x.profileClass, wave: x.wave, outcome: x.outcome })),
+    devices: d.devices.map((x) => ({
+      deviceId: x.deviceId, profileClass: x.profileClass, wave: x.wave, outcome: x.outcome, ...(x.notifiedAt ? { notifiedAt: x.notifiedAt.toISOString(), attempts: x.attempts } : {}),
+    })),
   };
 }

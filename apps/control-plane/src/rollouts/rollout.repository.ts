@@ -146,14 +146,6 @@ export class RolloutRepository {
     }
   }
 
-  /** A retry: the device is notified again for a new deployment; what it ran before stays as first recorded. */
-  async markRenotified(rolloutId: string, deviceIds: readonly string[], deploymentId: string, at: Date, db: Db): Promise<void> {
-    await db.rolloutDevice.updateMany({
-      where: { rolloutId, deviceId: { in: [...deviceIds] } },
-      data: { deploymentId, notifiedAt: at, publishedAt: null, attempts: { increment: 1 } },
-    });
-  }
-
   async markPublished(rolloutId: string, deviceIds: readonly string[], field: 'publishedAt' | 'stagedPublishedAt' | 'rollbackPublishedAt', at: Date): Promise<void> {
     if (deviceIds.length === 0) return;
     await this.prisma.rolloutDevice.updateMany({ where: { rolloutId, deviceId: { in: [...deviceIds] } }, data: { [field]: at } });

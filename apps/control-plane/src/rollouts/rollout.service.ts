@@ -9,6 +9,7 @@ import { DeploymentsService } from '../deployments/deployment.service';
 import { ModelRepository } from '@edgefleet/catalog';
 import { ReportRepository } from '../reports/report.repository';
 import { SegmentsService } from '../segments/segment.service';
+import { pollChanges } from '../common/sse';
 import { classHealth } from './rollout-decision';
 import { RolloutRecord, RolloutRepository, type RolloutDecisionRecord, type RolloutDeviceRecord } from './rollout.repository';
 import {
@@ -118,7 +119,7 @@ export class RolloutsService {
     const baselines = await this.reports.latestFor(devices.flatMap((d) => (d.previousArtifactId && d.deploymentId ? [{ deviceId: d.deviceId, artifactId: d.previousArtifactId }] : [])));
     const timeoutMs = (r.plan.inProgressTimeoutMin ?? 0) * 60_000;
     return devices.map((d): DeviceHealth => {
-      const base = { deviceId: d.deviceId, profileClass: d.profileClass, wave: d.wave };
+      const base = { deviceId: d.deviceId, profileClass: d.profileClass, wave: d.wave, ...(d.notifiedAt ? { notifiedAt: d.notifiedAt, attempts: d.attempts } : {}) };
       if (d.state === 'planned') return { ...base, outcome: 'planned' };
       if (d.state === 'left' || !d.deploymentId) return { ...base, outcome: 'left' };
       const row = byKey.get(`${d.deploymentId}|${d.deviceId}`);
@@ -187,24 +188,16 @@ export class RolloutsService {
   }
 
   /**
-   * Yields the rollout's detail whenever its state, wave, device counts or decisions changed, until it is final.
-   * Polls the database: the driver may be another control plane.
+   * Yields the rollout's detail whenever its state, wave, device counts or decisions changed, until it is final
+   * (common/sse pollChanges: read from the database, the driver may be another control plane).
    */
-  async *watch(id: string, signal: AbortSignal, pollMs = 500): AsyncGenerator<RolloutDetail> {
-    let last: string | undefined;
-    while (!signal.aborted) {
-      const d = await this.detail(id);
-      const mark = JSON.stringify([d.rollout.state, d.rollout.currentWave, d.waves, d.decisions.length]);
-      if (mark !== last) {
-        last = mark;
-        yield d;
-        if (isFinal(d.rollout.state)) return;
-      }
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, pollMs);
-        signal.addEventListener('abort', () => { clearTimeout(t); resolve(); }, { once: true });
-      });
-    }
+  watch(id: string, signal: AbortSignal): AsyncGenerator<RolloutDetail> {
+    return pollChanges(
+      () => this.detail(id),
+      (d) => JSON.stringify([d.rollout.state, d.rollout.currentWave, d.waves, d.decisions.length]),
+      (d) => isFinal(d.rollout.state),
+      signal,
+    );
   }
 
   /** Exposed for the driver: the repository is the rollout module's own. */

@@ -57,21 +57,12 @@ export interface RatePlan {
   ramp?: { factor: number; every: number; maxPerMinute: number };
 }
 
-export interface RetryPlan {
-  /** Times a device whose install failed (download, verify, load — not a gate rejection) is notified again. */
-  max: number;
-  /** Backoff before a retry: base × 2^(attempt−1), capped, with jitter. */
-  baseMs: number;
-  maxMs: number;
-}
-
 export interface RolloutPlan {
   waves: WavePlan[];
   /** The gates each device applies before it activates the model (as a deployment's). */
   gates: Gates;
   rate?: RatePlan;
   abort?: AbortCriteria;
-  retries?: RetryPlan;
   /** A notified device that has not finished after this long counts as timed out (a failure for abort criteria). */
   inProgressTimeoutMin?: number;
   /** Daily UTC window in which devices are notified ("22:00"–"04:00" spans midnight). */
@@ -89,6 +80,9 @@ export interface DeviceHealth {
   profileClass: string;
   wave: number;
   outcome: DeviceOutcome;
+  /** When the rollout notified it, and how many times (the outbox guarantees 1). */
+  notifiedAt?: Date;
+  attempts?: number;
   /** New model's measurements, when the device reported. */
   p50Ms?: number;
   p95Ms?: number;

@@ -1,6 +1,7 @@
 /**
- * Integration: segments over REST on the whole control plane with PGlite — the selector grammar (AND over
- * criteria, OR within), the preview, validation, roles and the audit trail.
+ * Integration: segments and the rollouts API over REST on the whole control plane with PGlite — the selector
+ * grammar (AND over criteria, OR within), the preview, validation, roles, operator actions and the audit trail.
+ * No agents here: the rollouts' behaviour with devices is test/src/rollouts.e2e.ts (200 simulated devices).
  */
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -10,8 +11,9 @@ import { after, before, describe, it } from 'node:test';
 import { PrismaClient } from '@edgefleet/db';
 import { startControlPlane, type ControlPlane } from '../bootstrap';
 import { ApiClient, profile } from '../testing/factories';
+import { mlpModel } from '../autopilot/testing/mlp-model';
 
-describe('segments (PGlite)', () => {
+describe('segments and the rollouts API (PGlite)', () => {
   let dataDir: string;
   let cp: ControlPlane;
   let api: ApiClient;
@@ -19,7 +21,8 @@ describe('segments (PGlite)', () => {
 
   before(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'edgefleet-segments-'));
-    cp = await startControlPlane({ PORT: '0', MQTT_PORT: '0', LOG_LEVEL: 'warn', DATA_DIR: dataDir, AUTOPILOT_INTERVAL_MS: '3600000', EMBEDDED_WORKER: 'false' });
+    // The rollout driver is off: these tests look at the API; the driver is exercised with devices in the e2e test.
+    cp = await startControlPlane({ PORT: '0', MQTT_PORT: '0', LOG_LEVEL: 'warn', DATA_DIR: dataDir, AUTOPILOT_INTERVAL_MS: '3600000', EMBEDDED_WORKER: 'false', ROLLOUT_DRIVER_ENABLED: 'false' });
     api = new ApiClient(cp.httpUrl, cp.adminApiKey);
     prisma = cp.app.get(PrismaClient);
     const gateway = profile({ name: 'gateway', arch: 'x64', cores: 4, clockMhz: 2500, simd: ['avx2'] });
@@ -95,5 +98,43 @@ describe('segments (PGlite)', () => {
     assert.equal((await viewer.post('/api/v1/segments/preview', { selector: {} })).status, 200);
     assert.equal((await viewer.post('/api/v1/segments', { name: 'nope', selector: {} })).status, 403);
     assert.equal((await api.withKey(undefined).get('/api/v1/segments')).status, 401);
+  });
+
+  it('rollouts: validates the request, refuses stage mode and unknown references, and moves only by allowed actions', async () => {
+    const up = await api.uploadModel({ name: 'ro-mlp', version: '1', precision: 'fp32' }, mlpModel(8, 16, 3));
+    assert.equal(up.status, 201, JSON.stringify(up.body));
+    const seg = await api.post('/api/v1/segments', { name: 'ro-seg', selector: { tags: ['site-a'] } });
+    const body = { name: 'ro-1', what: { artifactId: up.body.id }, segmentId: seg.body.id, waves: [{ percent: 10 }, { percent: 100 }] };
+    const bad = await api.post('/api/v1/rollouts', { ...body, what: {}, waves: [{ percent: 0 }], rate: { perMinute: 0 }, abort: { failurePercent: 120, minDevices: 0, action: 'explode' }, window: { start: '25:00', end: '04:00' } });
+    assert.equal(bad.status, 400);
+    for (const field of ['artifactId', 'percent', 'perMinute', 'failurePercent', 'minDevices', 'action', 'start must be HH:MM']) assert.match(JSON.stringify(bad.body), new RegExp(field));
+    assert.equal((await api.post('/api/v1/rollouts', { ...body, stage: true })).status, 422);
+    assert.equal((await api.post('/api/v1/rollouts', { ...body, segmentId: '00000000-0000-4000-8000-000000000000' })).status, 422);
+    assert.equal((await api.post('/api/v1/rollouts', { ...body, what: { artifactId: '00000000-0000-4000-8000-000000000000' } })).status, 422);
+    const created = await api.post('/api/v1/rollouts', body);
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    assert.equal(created.body.state, 'scheduled');
+    const id = created.body.id as string;
+    assert.equal((await api.post(`/api/v1/rollouts/${id}/approve`, {})).status, 409);
+    assert.equal((await api.post(`/api/v1/rollouts/${id}/resume`, {})).status, 409);
+    const paused = await api.post(`/api/v1/rollouts/${id}/pause`, { note: 'not yet' });
+    assert.equal(paused.status, 200, JSON.stringify(paused.body));
+    assert.equal(paused.body.state, 'paused');
+    assert.equal((await api.post(`/api/v1/rollouts/${id}/resume`, {})).body.state, 'scheduled', 'a rollout paused before it started goes back to scheduled');
+    assert.equal((await api.post(`/api/v1/rollouts/${id}/cancel`, {})).body.state, 'cancelled');
+    assert.equal((await api.post(`/api/v1/rollouts/${id}/rollback`, {})).status, 409);
+    const detail = await api.get(`/api/v1/rollouts/${id}`);
+    assert.deepEqual(detail.body.decisions.map((d: { action: string }) => d.action), ['pause', 'resume', 'cancel']);
+    assert.match(detail.body.decisions[0].reason, /pause by apikey:.*: not yet/);
+    assert.equal((await api.get('/api/v1/rollouts?state=cancelled')).body.total, 1);
+    assert.equal((await api.get('/api/v1/rollouts/00000000-0000-4000-8000-000000000000')).status, 404);
+    assert.equal((await api.delete(`/api/v1/segments/${seg.body.id}`)).status, 409, 'a segment a rollout refers to stays');
+    const audit = await prisma.auditEvent.findMany({ where: { entityType: 'rollout', entityId: id }, orderBy: { at: 'asc' } });
+    assert.deepEqual(audit.map((a) => a.action), ['rollout.create', 'rollout.decision', 'rollout.decision', 'rollout.decision']);
+    const key = await api.post('/api/v1/api-keys', { name: 'ro-viewer', role: 'viewer' });
+    const viewer = api.withKey(key.body.key);
+    assert.equal((await viewer.get(`/api/v1/rollouts/${id}`)).status, 200);
+    assert.equal((await viewer.post('/api/v1/rollouts', body)).status, 403);
+    assert.equal((await viewer.post(`/api/v1/rollouts/${id}/pause`, {})).status, 403);
   });
 });
