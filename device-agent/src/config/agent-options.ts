@@ -1,5 +1,9 @@
 import type { HardwareProfile, PublicKeyRef } from '@edgefleet/contracts';
+import type { IsolatedBenchmarkOptions, IsolatedBenchmarkResult } from '../benchmark/isolated';
+import type { DeviceHardware } from '../hardware/device-hardware';
 import type { Logger } from '../lib/logger';
+import type { ServeAddress } from '../serving/infer-http';
+import type { TelemetryOptions } from '../telemetry/telemetry-reporter';
 
 /** How hard the benchmark works: runs until both minimums are met, stops at either maximum. */
 export interface BenchmarkBudget {
@@ -60,9 +64,25 @@ export interface AgentOptions {
    */
   benchmarkLock?: string;
   transfer?: Partial<TransferTuning>;
+  /**
+   * What the device is, already resolved (describeDevice): the fleet simulator resolves each class once instead of
+   * reading the host again for every one of its devices. Wins over `profile`.
+   */
+  hardware?: DeviceHardware;
+  /**
+   * Runs the benchmark step (default runBenchmarkIsolated: onnxruntime in a child process). The fleet simulator
+   * gives a per-class simulated benchmark (sim/simulated-benchmark.ts); everything else keeps the default.
+   */
+  benchmarkRunner?: (o: IsolatedBenchmarkOptions) => Promise<IsolatedBenchmarkResult>;
   /** Retry delay after a transient failure (transfer stall, lost connection): exponential from here. */
   retryBaseMs?: number;
   retryMaxMs?: number;
+  /**
+   * Where `POST /v1/infer` listens (docs/telemetry.md): a loopback TCP address or a Unix socket, never a network
+   * interface. Unset: no listener, the library API only (`agent.infer`); the CLI's default is 127.0.0.1:8470.
+   */
+  serve?: ServeAddress;
+  telemetry?: TelemetryOptions;
 }
 
 export const DEFAULT_BENCHMARK: BenchmarkBudget = { warmupRuns: 5, minRuns: 50, minTimeMs: 1000, maxRuns: 5000, maxTimeMs: 10_000, evalBatch: 32 };

@@ -24,7 +24,7 @@ export interface ExecutorDeps {
   simulated: boolean;
   /** Shared with the other simulated agents of this host: benchmarks take turns (AgentOptions.benchmarkLock). */
   benchmarkLock?: string;
-  /** The benchmark (default runBenchmarkIsolated); replaced only in executor tests. */
+  /** The benchmark (default runBenchmarkIsolated); replaced in executor tests and by the fleet simulator's per-class one. */
   benchmark?: (o: IsolatedBenchmarkOptions) => Promise<IsolatedBenchmarkResult>;
 }
 

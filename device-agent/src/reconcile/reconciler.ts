@@ -2,7 +2,7 @@ import type { EventEmitter } from 'node:events';
 import { canonicalJson, type DesiredStateMessage, type ReportMessage } from '@edgefleet/contracts';
 import type { AgentEvents } from '../agent-events';
 import type { BenchmarkBudget, TransferTuning } from '../config/agent-options';
-import { executeSteps } from '../executor/executor';
+import { executeSteps, type ExecutorDeps } from '../executor/executor';
 import type { DeviceHardware } from '../hardware/device-hardware';
 import { AbortedError, describeError } from '../lib/errors';
 import type { Logger } from '../lib/logger';
@@ -21,6 +21,7 @@ export interface ReconcilerDeps {
   tuning: TransferTuning;
   budget: BenchmarkBudget;
   benchmarkLock?: string;
+  benchmarkRunner?: ExecutorDeps['benchmark'];
 }
 
 /**
@@ -62,6 +63,7 @@ export class Reconciler {
         slowdown: hardware.slowdown.factor,
         simulated: hardware.simulated,
         benchmarkLock: this.deps.benchmarkLock,
+        benchmark: this.deps.benchmarkRunner,
       }, this.current.signal);
       this.state = result.state;
       if (result.report) this.publishReport(result.report);

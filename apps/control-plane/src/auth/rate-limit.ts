@@ -1,7 +1,7 @@
 import rateLimit from '@fastify/rate-limit';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyRequest } from 'fastify';
-import type { AppConfig } from '../config/app-config';
+import type { AppConfig } from '@edgefleet/platform';
 import { BROKER_AUTH_PATH } from '../mqtt/broker-http-auth.controller';
 import { ApiKeyService } from './api-key.service';
 

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { topics } from '@edgefleet/contracts';
 import { ControlPlane, startControlPlane } from '../bootstrap';
 import { ApiClient, deviceBody } from '../testing/factories';
-import { AppConfig } from '../config/app-config';
+import { AppConfig } from '@edgefleet/platform';
 import type { DeviceCredentialService } from '../identity/device-credential.service';
 import { BROKER_AUTH_HEADER } from './broker-http-auth.controller';
 import { BrokerHttpAuthService } from './broker-http-auth.service';

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { AppConfig } from '../config/app-config';
+import { AppConfig } from '@edgefleet/platform';
 import { DeviceCredentialService } from '../identity/device-credential.service';
 import { BrokerIdentity, isDeviceLogin, mayPublish, maySubscribe, SERVICE_CLIENT_ID_PREFIX } from './broker-policy';
 

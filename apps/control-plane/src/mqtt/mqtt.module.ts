@@ -1,7 +1,7 @@
 import { INestApplicationContext, Module } from '@nestjs/common';
 import type { CustomStrategy } from '@nestjs/microservices';
 import { createHash } from 'node:crypto';
-import { AppConfig } from '../config/app-config';
+import { AppConfig } from '@edgefleet/platform';
 import { DeploymentsModule } from '../deployments/deployments.module';
 import { CredentialsModule } from '../identity/credentials.module';
 import { DevicesModule } from '../devices/devices.module';
