@@ -10,7 +10,9 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { CORE_SCHEMA, load, loadAll, mergeTag } from 'js-yaml';
-import { AppConfig, AutopilotConfig, DistillationConfig } from '@edgefleet/control-plane';
+import { AutopilotConfig } from '@edgefleet/control-plane';
+import { DistillationConfig } from '@edgefleet/distillation-worker';
+import { AppConfig } from '@edgefleet/platform';
 
 const DEPLOY = resolve(__dirname, '../../deploy');
 const CHART = join(DEPLOY, 'helm/edgefleet');
