@@ -190,14 +190,14 @@ async function rawDelivery(url: string, model: Buffer, blockSize: number, device
       let count = 0;
       return new Promise<void>((resolve) => s.on('message', () => ++count === total && resolve()));
     });
-    await Promise.all(subscribers.map((s, d) => s.subscribeAsync(`bench/raw/${run}/${d}/#`, { qos: 1 })));
+    await Promise.all(subscribers.map((s, d) => s.subscribeAsync(`edgefleet/bench/raw/${run}/${d}/#`, { qos: 1 })));
     const t0 = process.hrtime.bigint();
     await Promise.all(Array.from({ length: devices }, async (_, d) => {
       const inflight = new Set<Promise<unknown>>();
       for (let i = 0; i < total; i++) {
         if (inflight.size >= window) await Promise.race(inflight);
         const p: Promise<unknown> = publisher
-          .publishAsync(`bench/raw/${run}/${d}/${i}`, model.subarray(i * blockSize, (i + 1) * blockSize), { qos: 1 })
+          .publishAsync(`edgefleet/bench/raw/${run}/${d}/${i}`, model.subarray(i * blockSize, (i + 1) * blockSize), { qos: 1 })
           .finally(() => inflight.delete(p));
         inflight.add(p);
       }

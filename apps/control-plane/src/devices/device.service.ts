@@ -47,6 +47,8 @@ export class DevicesService {
   async create(input: CreateDevice, actor: Actor): Promise<{ device: DeviceRecord; credential: IssuedCredential }> {
     assertUsableDeviceId(input.id);
     const profile = plainProfile(input.profile);
+    // Refused before the tens of milliseconds of hashing a new secret costs (the transaction checks again).
+    if (await this.devices.find(input.id)) throw new ConflictError(`device ${JSON.stringify(input.id)} already exists`);
     const secret = await this.credentials.prepare();
     const created = await this.uow.transaction(async (tx) => {
       const device = await this.devices.create(
@@ -65,6 +67,8 @@ export class DevicesService {
 
   /** A new secret for the device; the old one stops working and its connection is closed. */
   async rotateCredential(id: string, actor: Actor): Promise<IssuedCredential> {
+    // An unknown id costs a lookup, not the tens of milliseconds of hashing a new secret (checked again below).
+    if (!(await this.devices.find(id))) throw new NotFoundError('device', id);
     const secret = await this.credentials.prepare();
     const credential = await this.uow.transaction(async (tx) => {
       const device = await this.devices.find(id, tx);

@@ -28,6 +28,11 @@ export interface FuzzDoor {
   send(input: unknown): Promise<Verdict>;
   /** Waits until everything sent has been processed (asynchronous doors such as MQTT). */
   settle?(): Promise<void>;
+  /**
+   * Inputs sent at once (default 1): a door whose send() may run concurrently gets batches of this many, so
+   * waits on the database and the broker overlap. fast-check still shrinks a failing batch to its culprit.
+   */
+  batch?: number;
 }
 
 export interface DoorReport {
@@ -62,21 +67,25 @@ export interface FuzzBudget {
 }
 
 /**
- * Runs `runs` inputs through one door, then checks the harness-wide properties. fast-check shrinks a failing
- * input to a small one before reporting it.
+ * Runs `runs` inputs (rounded up to whole batches) through one door, then checks the harness-wide properties
+ * with one row-count snapshot before and one after the door. fast-check shrinks a failing input (or batch) to a
+ * small one before reporting it; each door's send() names the input in its error.
  */
 export async function runDoor(ctx: FuzzContext, door: FuzzDoor, budget: FuzzBudget): Promise<DoorReport> {
   const before = await ctx.rowCounts();
   let accepted = 0;
   let refused = 0;
   const t0 = Date.now();
+  const batch = Math.max(1, Math.min(door.batch ?? 1, budget.runs));
   await fc.assert(
-    fc.asyncProperty(door.inputs, async (input) => {
-      if ((await door.send(input)) === 'accepted') accepted++;
-      else refused++;
+    fc.asyncProperty(fc.array(door.inputs, { minLength: batch, maxLength: batch }), async (inputs) => {
+      for (const verdict of await Promise.all(inputs.map((input) => door.send(input)))) {
+        if (verdict === 'accepted') accepted++;
+        else refused++;
+      }
     }),
     {
-      numRuns: budget.runs, seed: budget.seed, endOnFailure: true,
+      numRuns: Math.ceil(budget.runs / batch), seed: budget.seed, endOnFailure: true,
       ...(budget.timeLimitMs > 0 && { interruptAfterTimeLimit: budget.timeLimitMs, markInterruptAsFailure: true }),
     },
   );

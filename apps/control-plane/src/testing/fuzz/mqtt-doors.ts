@@ -2,10 +2,12 @@
  * One door per inbound MQTT topic of the device protocol. Inputs: valid messages of the fixture device mutated
  * field by field, any JSON, too deep, as large as the broker lets through (larger packets cut the connection at the
  * broker: broker-security.int.spec.ts), or not JSON. Each message is published by a real MQTT client
- * through the broker and the door waits for the runner to finish with it. Property: the message is handled or
+ * through the broker and the door waits for the runner to finish with it (eight in flight at a time). Property: the message is handled or
  * answered with a `rejected` reply whose reason is the input's fault — never "internal error", never an
  * exception escaping the runner.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import type { MqttClient } from 'mqtt';
 import { MAX_MQTT_PACKET_BYTES, topics } from '@edgefleet/contracts';
@@ -24,42 +26,57 @@ export interface MqttFuzzTarget {
   modelSha256: string;
 }
 
-/** Watches the runner: resolves each handled message, records each rejection, catches what escapes. */
+type Outcome = { rejected?: string; escaped?: unknown };
+
+/**
+ * Watches the runner: resolves each handled message (matched by topic and payload, so several may be in flight),
+ * records the rejection a run published (AsyncLocalStorage: concurrent runs do not mix them up), catches what
+ * escapes.
+ */
 class RunnerProbe {
-  private waiting?: (outcome: { rejected?: string; escaped?: unknown }) => void;
-  private rejected?: string;
+  private readonly waiting = new Map<string, Array<(o: Outcome) => void>>();
+  private readonly current = new AsyncLocalStorage<Outcome>();
 
   constructor(t: MqttFuzzTarget) {
     const run = t.runner.run.bind(t.runner);
     t.runner.run = (async (...args: Parameters<DeviceMessageRunner['run']>) => {
-      let escaped: unknown;
+      const outcome: Outcome = {};
       try {
-        await run(...args);
+        await this.current.run(outcome, () => run(...args));
       } catch (err) {
-        escaped = err ?? 'undefined thrown';
+        outcome.escaped = err ?? 'undefined thrown';
       }
-      const rejected = this.rejected;
-      this.rejected = undefined;
-      this.waiting?.({ rejected, escaped });
+      const ctx = args[0];
+      const key = keyOf(ctx.getTopic(), ctx.getPacket()['payload'] as Buffer | string);
+      const queue = this.waiting.get(key);
+      const resolve = queue?.shift();
+      if (queue?.length === 0) this.waiting.delete(key);
+      resolve?.(outcome);
     }) as DeviceMessageRunner['run'];
     const publishRejected = t.publisher.publishRejected.bind(t.publisher);
     t.publisher.publishRejected = async (deviceId, topic, reason) => {
-      this.rejected = reason;
+      const outcome = this.current.getStore();
+      if (outcome) outcome.rejected = reason;
       await publishRejected(deviceId, topic, reason);
     };
   }
 
-  next(timeoutMs = 10_000): Promise<{ rejected?: string; escaped?: unknown }> {
+  /** The outcome of the next run of this message (call before publishing it). */
+  next(topic: string, payload: Buffer | string, timeoutMs = 30_000): Promise<Outcome> {
+    const key = keyOf(topic, payload);
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`no outcome within ${timeoutMs} ms`)), timeoutMs);
-      this.waiting = (o) => {
+      const queue = this.waiting.get(key) ?? [];
+      queue.push((o) => {
         clearTimeout(timer);
-        this.waiting = undefined;
         resolve(o);
-      };
+      });
+      this.waiting.set(key, queue);
     });
   }
 }
+
+const keyOf = (topic: string, payload: Buffer | string): string => createHash('sha256').update(topic).update('\0').update(payload).digest('hex');
 
 registerDoors('mqtt', (ctx) => {
   const t = ctx.get<MqttFuzzTarget>('mqtt');
@@ -84,8 +101,10 @@ registerDoors('mqtt', (ctx) => {
       { weight: 1, arbitrary: deepJson },
       { weight: 1, arbitrary: fc.oneof(fc.uint8Array({ minLength: 1, maxLength: 100 }).map((b) => Buffer.from(b)), fc.constant(Buffer.alloc(MAX_MQTT_PACKET_BYTES - 1024, 0x20))) },
     ),
+    // Messages of one door in flight together (as a device's own messages can be): the broker round trips overlap.
+    batch: 8,
     async send(payload): Promise<Verdict> {
-      const outcome = probe.next();
+      const outcome = probe.next(topic, payload as string | Buffer);
       await t.client.publishAsync(topic, payload as string | Buffer, { qos: 1 });
       const { rejected, escaped } = await outcome;
       const shown = String(payload).slice(0, 200);

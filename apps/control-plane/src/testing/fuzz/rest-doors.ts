@@ -105,6 +105,8 @@ registerDoors('rest', async (ctx) => {
       doors.push({
         name: `REST ${method.toUpperCase()} ${path}`,
         inputs: operationInputs(path, method, op, doc, target.knownIds),
+        // Requests in flight together, as a server sees them: database waits overlap.
+        batch: 8,
         async send(input): Promise<Verdict> {
           const { path: p, query, body } = input as RestInput;
           const r = await target.app.inject({
