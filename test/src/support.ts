@@ -1,7 +1,7 @@
 /** Small factories and helpers for the end-to-end tests (Immich-style: build data, don't load fixtures). */
 import { ChildProcess, spawn } from 'node:child_process';
 import { createConnection } from 'node:net';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { encodeEvalSet } from '@edgefleet/contracts';
 import { GraphBuilder } from '@edgefleet/onnx';
 
@@ -82,7 +82,10 @@ export function startAgentProcess(opts: { brokerUrl: string; deviceId: string; p
   const args = [AGENT_MAIN, '--broker', opts.brokerUrl, '--device-id', opts.deviceId, '--profile', opts.profile, '--state-dir', opts.stateDir,
     // A timed window of ≥ 400 ms (not capped at the default 5,000 runs, which tiny models finish in ~150 ms): a
     // neighbour's 50 ms burst then moves a p95 far less.
-    '--bench-min-runs', '30', '--bench-min-ms', '400', '--bench-max-runs', '100000', '--log-level', 'info'];
+    '--bench-min-runs', '30', '--bench-min-ms', '400', '--bench-max-runs', '100000', '--log-level', 'info',
+    // Each agent serves /v1/infer on a socket in its own state dir: the CLI's default TCP port would clash between
+    // the several agents a test starts on one host.
+    '--serve', `unix:${join(opts.stateDir, 'infer.sock')}`];
   if (opts.tags?.length) args.push('--tags', opts.tags.join(','));
   if (opts.trustKeyPath) args.push('--trust-key', opts.trustKeyPath);
   if (opts.benchLock) args.push('--bench-lock', opts.benchLock);

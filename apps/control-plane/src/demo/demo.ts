@@ -90,7 +90,9 @@ async function main(cl: CommandLine): Promise<void> {
       const logFile = join(dataDir, `agent-${d.id}.log`);
       const out = createWriteStream(logFile);
       const child = spawn(process.execPath, [AGENT_MAIN, '--broker', cp.mqttUrl, '--device-id', d.id, '--profile', d.profile,
-        '--state-dir', join(dataDir, 'agents', d.id), '--enroll-token', enrollment.token, '--api-url', cp.httpUrl], { stdio: ['ignore', 'pipe', 'pipe'] });
+        '--state-dir', join(dataDir, 'agents', d.id), '--enroll-token', enrollment.token, '--api-url', cp.httpUrl,
+        // one inference socket per agent (the default TCP port is for one agent per device)
+        '--serve', `unix:${join(dataDir, 'agents', d.id, 'infer.sock')}`], { stdio: ['ignore', 'pipe', 'pipe'] });
       child.stdout!.pipe(out);
       child.stderr!.pipe(out);
       agents.push(child);
