@@ -1,6 +1,18 @@
 // Guardrails in the linter, not in review (docs/conventions.md §14): promises are awaited or handled, switches
-// over unions are exhaustive, and only the config modules read process.env (§5).
+// over unions are exhaustive, only the config modules read process.env (§5), and no deployable imports another
+// (§2; test/src/package-boundaries.spec.ts checks package.json files too).
 import tseslint from 'typescript-eslint';
+
+const APPS = { 'apps/control-plane': '@edgefleet/control-plane', 'apps/distiller': '@edgefleet/distiller', 'device-agent': '@edgefleet/device-agent' };
+/** `dir`'s sources may not import these deployables (their root or a deep path). */
+const noImportOf = (dir, names) => ({
+  files: [`${dir}/src/**/*.ts`],
+  rules: {
+    'no-restricted-imports': ['error', {
+      patterns: [{ group: names.flatMap((n) => [n, `${n}/*`]), message: 'A deployable shares code through libs/, never by importing another deployable (docs/conventions.md §2).' }],
+    }],
+  },
+});
 
 export default tseslint.config(
   { ignores: ['**/dist/**', '**/node_modules/**', 'libs/db/src/generated/**', '**/*.mjs', '**/*.js', 'prisma.config.ts'] },
@@ -29,4 +41,6 @@ export default tseslint.config(
     ],
     rules: { 'no-restricted-properties': 'off' },
   },
+  ...Object.keys(APPS).map((dir) => noImportOf(dir, Object.entries(APPS).filter(([d]) => d !== dir).map(([, n]) => n))),
+  noImportOf('libs/*', Object.values(APPS)),
 );

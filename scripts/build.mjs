@@ -2,8 +2,8 @@
 // Both steps are incremental, so `npm start` / `npm test` stay fast after the first run.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { existsSync, readFileSync, readdirSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -32,3 +32,27 @@ if (existsSync(schema)) {
   }
 }
 run(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-b', 'tsconfig.json']);
+
+// The web dashboard (apps/control-plane/ui): type-checked, then bundled by Vite into ui/dist, which the control plane
+// serves at /ui/. Skipped when neither its sources nor the lock file changed since the last bundle.
+const ui = join(root, 'apps/control-plane/ui');
+if (existsSync(join(ui, 'index.html'))) {
+  const hash = createHash('sha256');
+  const add = (dir) => {
+    for (const e of readdirSync(dir).sort()) {
+      const p = join(dir, e);
+      if (e === 'dist' || e === 'node_modules') continue;
+      if (statSync(p).isDirectory()) add(p);
+      else hash.update(relative(ui, p)).update(readFileSync(p));
+    }
+  };
+  add(ui);
+  hash.update(readFileSync(join(root, 'package-lock.json')));
+  const digest = hash.digest('hex');
+  const stamp = join(ui, 'dist/.build-hash');
+  if (!existsSync(stamp) || readFileSync(stamp, 'utf8') !== digest) {
+    run(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(ui, 'tsconfig.json')]);
+    run(process.execPath, [join(root, 'node_modules/vite/bin/vite.js'), 'build', '--config', join(ui, 'vite.config.mjs')]);
+    writeFileSync(stamp, digest);
+  }
+}

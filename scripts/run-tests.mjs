@@ -4,13 +4,16 @@
 // Files run one at a time by default: several suites play "the control plane" on the shared Mosquitto at
 // 127.0.0.1:1883, and one control plane answering another suite's block requests would fail it.
 import { spawnSync } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const dists = ['libs/toolkit', 'libs/contracts', 'libs/db', 'libs/onnx', 'libs/distill', 'libs/jobs', 'libs/selection', 'apps/control-plane', 'apps/distiller', 'device-agent', 'test']
+const dists = ['libs/toolkit', 'libs/contracts', 'libs/db', 'libs/onnx', 'libs/distill', 'libs/jobs', 'libs/selection', 'libs/platform', 'libs/catalog', 'libs/distillation-worker', 'apps/control-plane', 'apps/distiller', 'device-agent', 'test']
   .map((p) => join(root, p, 'dist'));
+
+/** `<package>/dist/<path>.js` → `<package>/src/<path>.ts` (every package compiles src/ to dist/). */
+const sourceOf = (compiled) => compiled.replace(/\/dist\/(?!.*\/dist\/)/, '/src/').replace(/\.js$/, '.ts');
 
 function* walk(dir) {
   let entries;
@@ -18,7 +21,8 @@ function* walk(dir) {
   for (const e of entries) {
     const p = join(dir, e);
     if (statSync(p).isDirectory()) yield* walk(p);
-    else if (/\.(spec|test|e2e)\.js$/.test(e)) yield p;
+    // A compiled spec whose source was moved or deleted is a stale left-over of an earlier build: skip it.
+    else if (/\.(spec|test|e2e)\.js$/.test(e) && existsSync(sourceOf(p))) yield p;
   }
 }
 const filters = process.argv.slice(2);

@@ -14,6 +14,11 @@ import { ReconcileLoop } from './reconcile/reconcile-loop';
 import { Reconciler } from './reconcile/reconciler';
 import { StateStore } from './state/state-store';
 import { DesiredIntake } from './trust/desired-intake';
+import { InferHttpServer } from './serving/infer-http';
+import { ModelServer, type InferRequest, type InferResult } from './serving/model-server';
+import { TelemetryReporter } from './telemetry/telemetry-reporter';
+import { parseFeaturizer, type FeaturizerSpec } from '@edgefleet/contracts';
+import type { PersistedState } from './state/agent-state';
 import { HighWaterMark } from './trust/high-water-mark';
 
 export interface AgentStatus {
@@ -34,6 +39,12 @@ export interface RunningAgent {
   /** Resolves after the first connect, subscriptions and hello. */
   readonly ready: Promise<void>;
   status(): AgentStatus;
+  /** The active model, served: the library form of `POST /v1/infer`. */
+  readonly models: ModelServer;
+  infer(req: InferRequest): Promise<InferResult>;
+  /** Where `POST /v1/infer` listens (`host:port` or a socket path); undefined without `serve`. */
+  readonly serveAddress?: string;
+  readonly telemetry: TelemetryReporter;
   /** Resolves with the next report matching `pred`; rejects after `timeoutMs`. */
   waitForReport(pred?: (r: ReportMessage) => boolean, timeoutMs?: number): Promise<ReportMessage>;
   stop(): Promise<void>;
@@ -54,7 +65,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   const highWater = new HighWaterMark(store.dir, logger);
   await highWater.load(initial.desired?.seq ?? 0);
   const identity = await resolveIdentity({
-    deviceId: options.deviceId, stateDir: store.dir, apiUrl: options.apiUrl, enrollToken: options.enrollToken, username: options.username,
+    deviceId: options.deviceId, stateDir: store.dir, apiUrl: options.apiUrl, ca: options.caPem, enrollToken: options.enrollToken, username: options.username,
     password: options.password, trustedKeys: options.trustedKeys, name: options.name, tags: options.tags, agentVersion: AGENT_VERSION, profile,
   }, logger);
   const { keyRing } = identity;
@@ -108,7 +119,37 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   link.on('desired', (ev) => {
     intakeChain = intakeChain.then(() => intake.handle(ev)).catch((err: unknown) => logger.error('handling desired state failed', { error: describeError(err) }));
   });
-  link.on('connected', () => events.emit('connected'));
+  const models = new ModelServer({ threads: hardware.threads });
+  const telemetry = new TelemetryReporter(store.dir, AGENT_VERSION, link, () => models.model?.sha256, logger, options.telemetry);
+  await telemetry.start();
+  models.observe(telemetry);
+  const serveModel = (state: PersistedState): void => {
+    const active = state.active;
+    if (!active) return;
+    const spec = state.desired?.artifact.sha256 === active.sha256 ? state.desired.artifact.featurizer : undefined;
+    let featurizer: FeaturizerSpec | undefined;
+    try {
+      featurizer = spec ? parseFeaturizer(spec) : undefined;
+    } catch (err) {
+      logger.warn('serving without the featurizer', { error: describeError(err) });
+    }
+    models.activate({ sha256: active.sha256, name: active.name, version: active.version }, store.objectPath(active.sha256), featurizer).then(
+      () => logger.info('serving', { sha256: active.sha256, name: active.name, version: active.version }),
+      (err: unknown) => logger.error('could not serve the active model', { error: describeError(err) }),
+    );
+  };
+  serveModel(initial);
+  events.on('report', (r) => {
+    if (r.outcome === 'activated') serveModel(reconciler.snapshot);
+  });
+  const http = options.serve ? new InferHttpServer(models, logger) : undefined;
+  const serveAddress = http && options.serve ? await http.listen(options.serve) : undefined;
+  if (serveAddress) logger.info('inference endpoint', { address: serveAddress, path: '/v1/infer' });
+
+  link.on('connected', () => {
+    events.emit('connected');
+    void telemetry.flush(true);
+  });
   link.on('disconnected', () => events.emit('disconnected'));
   const ready = link.start();
   // Work the persisted desired state right away: a restart resumes a transfer even before the broker answers.
@@ -132,11 +173,18 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       busy: loop.busy,
     }),
     waitForReport: (pred, timeoutMs) => nextReport(events, pred, timeoutMs),
+    models,
+    infer: (req) => models.infer(req),
+    serveAddress,
+    telemetry,
     stop: async () => {
       if (stopped) return;
       stopped = true;
       clearInterval(keyRefresh);
       await loop.stop(() => reconciler.abort('agent stopping'));
+      await http?.close();
+      await telemetry.stop();
+      await models.close();
       await link.stop();
       logger.info('stopped');
     },

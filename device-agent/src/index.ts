@@ -21,3 +21,9 @@ export type { PersistedState, ActiveModel, OutcomeRecord } from './state/agent-s
 export { startFleet, type Fleet, type FleetOptions, type SimDevice } from './sim/fleet';
 export { parseClasses, parseFaults, scaleClasses, FAULT_KINDS, NO_FAULTS, type ClassShare, type ClassFaults, type FaultKind } from './sim/fleet-spec';
 export { ClassBenchmarks, type BenchmarkRunner } from './sim/simulated-benchmark';
+export { ModelServer, InferInputError, NoModelError, type InferRequest, type InferResult, type JsonTensor, type ServedModel, type InferenceObserver } from './serving/model-server';
+export { InferHttpServer, DEFAULT_SERVE_PORT, checkServeAddress, type ServeAddress } from './serving/infer-http';
+export { summarizeOutput, toProbabilities, type InferenceSummary } from './serving/output-summary';
+export { TelemetryReporter, DEFAULT_TELEMETRY_QUEUE_MAX, type TelemetryOptions, type TelemetryLink } from './telemetry/telemetry-reporter';
+export { WindowAggregator } from './telemetry/window-aggregator';
+export { DiskQueue } from './telemetry/disk-queue';

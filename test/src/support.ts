@@ -77,7 +77,7 @@ export async function enrollmentToken(apiUrl: string, apiKey: string, tags: stri
   return body.token;
 }
 
-export function startAgentProcess(opts: { brokerUrl: string; deviceId: string; profile: string; stateDir: string; tags?: string[]; trustKeyPath?: string; benchLock?: string; enroll?: { token: string; httpUrl: string }; password?: string }): AgentProcess {
+export function startAgentProcess(opts: { brokerUrl: string; deviceId: string; profile: string; stateDir: string; tags?: string[]; trustKeyPath?: string; benchLock?: string; enroll?: { token: string; httpUrl: string }; password?: string; extraArgs?: string[] }): AgentProcess {
   const args = [AGENT_MAIN, '--broker', opts.brokerUrl, '--device-id', opts.deviceId, '--profile', opts.profile, '--state-dir', opts.stateDir,
     // A timed window of ≥ 400 ms (not capped at the default 5,000 runs, which tiny models finish in ~150 ms): a
     // neighbour's 50 ms burst then moves a p95 far less.
@@ -87,6 +87,7 @@ export function startAgentProcess(opts: { brokerUrl: string; deviceId: string; p
   if (opts.benchLock) args.push('--bench-lock', opts.benchLock);
   if (opts.enroll) args.push('--enroll-token', opts.enroll.token, '--api-url', opts.enroll.httpUrl);
   if (opts.password) args.push('--password', opts.password);
+  if (opts.extraArgs) args.push(...opts.extraArgs);
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (d: Buffer) => { out += d.toString(); });

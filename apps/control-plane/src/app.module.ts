@@ -1,10 +1,5 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { AppConfig } from './config/app-config';
-import { ConfigModule } from './config/config.module';
-import { DatabaseModule } from './db/database.module';
-import { EventsModule } from './events/events.module';
-import { AuditModule } from './audit/audit.module';
-import { ArtifactsModule } from './artifacts/artifacts.module';
+import { AppConfig, ConfigModule, DatabaseModule, EventsModule, AuditModule, ArtifactsModule } from '@edgefleet/platform';
 import { AuthModule } from './auth/auth.module';
 import { HealthModule } from './health/health.module';
 import { EnrollmentModule } from './enrollment/enrollment.module';
@@ -14,15 +9,23 @@ import { DeploymentsModule } from './deployments/deployments.module';
 import { OtaModule } from './ota/ota.module';
 import { MqttModule } from './mqtt/mqtt.module';
 import { DistillationsModule } from './distillations/distillations.module';
-import { DistillationConfig } from './distillations/distillation.config';
+import { DistillationConfig } from '@edgefleet/distillation-worker';
 import { SelectionModule } from './selection/selection.module';
 import { AutopilotConfig } from './autopilot/autopilot.config';
 import { AutopilotModule } from './autopilot/autopilot.module';
+import { SegmentsModule } from './segments/segments.module';
+import { RolloutConfig } from './rollouts/rollout.config';
+import { RolloutsModule } from './rollouts/rollouts.module';
+import { TelemetryConfig } from './telemetry/telemetry.config';
+import { TelemetryModule } from './telemetry/telemetry.module';
 
 /** The control plane. Built around one AppConfig so tests can start several instances in one process. */
 @Module({})
 export class AppModule {
-  static forRoot(config: AppConfig, distillation: DistillationConfig, autopilot: AutopilotConfig = AutopilotConfig.defaults()): DynamicModule {
+  static forRoot(config: AppConfig, distillation: DistillationConfig, autopilot: AutopilotConfig = AutopilotConfig.defaults(),
+    rollout: RolloutConfig = RolloutConfig.defaults(),
+    telemetry: TelemetryConfig = TelemetryConfig.defaults(),
+  ): DynamicModule {
     // One instance: the autopilot imports this same module to queue its distillations (Nest keys a dynamic
     // module by its metadata, so importing it twice does not build a second queue and worker).
     const distillations = DistillationsModule.forRoot(distillation);
@@ -44,7 +47,10 @@ export class AppModule {
         MqttModule,
         distillations,
         SelectionModule,
+        SegmentsModule,
+        RolloutsModule.forRoot(rollout),
         AutopilotModule.forRoot(autopilot, distillations),
+        TelemetryModule.forRoot(telemetry),
       ],
     };
   }

@@ -6,17 +6,14 @@ import type { AddressInfo } from 'node:net';
 import { Database } from '@edgefleet/db';
 import { DEFAULT_JSON_LIMITS, parseJsonBounded } from '@edgefleet/contracts';
 import { AppModule } from './app.module';
-import { AppConfig, ConfigError, Env } from './config/app-config';
-import { DistillationConfig } from './distillations/distillation.config';
+import { AppConfig, ConfigError, Env, AppLogger, createRootLogger, scopeLogsToRequests, processEnv, CORRELATION_HEADER, InvalidInputError, DATABASE } from '@edgefleet/platform';
+import { DistillationConfig } from '@edgefleet/distillation-worker';
 import { AutopilotConfig } from './autopilot/autopilot.config';
-import { AppLogger, createRootLogger, scopeLogsToRequests } from './common/app-logger';
+import { RolloutConfig } from './rollouts/rollout.config';
+import { TelemetryConfig } from './telemetry/telemetry.config';
 import { createHttpAdapter } from './common/http-adapter';
-import { processEnv } from './config/process-env';
-import { CORRELATION_HEADER } from './common/correlation-id';
 import { HttpErrorFilter } from './common/http-error.filter';
-import { InvalidInputError } from './common/errors';
 import { createValidationPipe } from './common/validation';
-import { DATABASE } from './db/database.module';
 import { ApiKeyService } from './auth/api-key.service';
 import { registerRateLimit } from './auth/rate-limit';
 import { MqttModule } from './mqtt/mqtt.module';
@@ -24,6 +21,7 @@ import { MqttBrokerService } from './mqtt/mqtt-broker.service';
 import { OtaService } from './ota/ota.service';
 import { DOCS_PATH, setupOpenApi } from './openapi/openapi';
 import { asHttpListenError } from './startup-errors';
+import { serveDashboard, UI_PATH } from './ui/ui-static';
 
 export const API_PREFIX = 'api/v1';
 /** Largest JSON body the API reads (uploads are multipart and have their own limits). */
@@ -36,6 +34,8 @@ export interface ControlPlane {
   /** `${httpUrl}/api/v1` */
   apiUrl: string;
   docsUrl: string;
+  /** The web dashboard: `${httpUrl}/ui/` (log in with an API key). */
+  uiUrl: string;
   /** The broker devices connect to: the embedded one (real port when MQTT_PORT=0) or MQTT_URL. */
   mqttUrl: string;
   mqttEmbedded: boolean;
@@ -58,7 +58,7 @@ export interface StartOptions {
 }
 
 /** Reads every configuration object from one environment, listing the problems of all of them at once. */
-function loadConfig(env: Env): { config: AppConfig; distillation: DistillationConfig; autopilot: AutopilotConfig } {
+function loadConfig(env: Env): { config: AppConfig; distillation: DistillationConfig; autopilot: AutopilotConfig; rollout: RolloutConfig; telemetry: TelemetryConfig } {
   const problems: string[] = [];
   const attempt = <T>(read: () => T): T | undefined => {
     try {
@@ -72,8 +72,10 @@ function loadConfig(env: Env): { config: AppConfig; distillation: DistillationCo
   const config = attempt(() => AppConfig.fromEnv(env));
   const distillation = attempt(() => DistillationConfig.fromEnv(env));
   const autopilot = attempt(() => AutopilotConfig.fromEnv(env));
-  if (!config || !distillation || !autopilot) throw new ConfigError(problems);
-  return { config, distillation, autopilot };
+  const rollout = attempt(() => RolloutConfig.fromEnv(env));
+  const telemetry = attempt(() => TelemetryConfig.fromEnv(env));
+  if (!config || !distillation || !autopilot || !rollout || !telemetry) throw new ConfigError(problems);
+  return { config, distillation, autopilot, rollout, telemetry };
 }
 
 /**
@@ -83,11 +85,11 @@ function loadConfig(env: Env): { config: AppConfig; distillation: DistillationCo
  * HttpPortInUseError, MqttPortInUseError or a DatabaseError with an operator-readable message.
  */
 export async function startControlPlane(env?: Env, opts: StartOptions = {}): Promise<ControlPlane> {
-  const { config, distillation, autopilot } = loadConfig(env ?? processEnv());
+  const { config, distillation, autopilot, rollout, telemetry } = loadConfig(env ?? processEnv());
   const log = createRootLogger(config.logLevel, config.logFormat);
   // Nest and Fastify log through the same pino logger: each request gets a child carrying its correlation id,
   // and one access-log line when it completes.
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, distillation, autopilot), createHttpAdapter(log, HTTP_BODY_LIMIT), {
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, distillation, autopilot, rollout, telemetry), createHttpAdapter(log, HTTP_BODY_LIMIT), {
     logger: new AppLogger(log),
     abortOnError: false, // throw instead of process.exit, so callers (tests, main) decide
   });
@@ -116,6 +118,7 @@ export async function startControlPlane(env?: Env, opts: StartOptions = {}): Pro
       httpUrl,
       apiUrl: `${httpUrl}/${API_PREFIX}`,
       docsUrl: `${httpUrl}/${DOCS_PATH}`,
+      uiUrl: `${httpUrl}/${UI_PATH}/`,
       mqttUrl: broker.url,
       mqttEmbedded: broker.embedded,
       adminApiKey: admin.key,
@@ -160,6 +163,7 @@ async function configureHttp(app: NestFastifyApplication, config: AppConfig): Pr
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new HttpErrorFilter());
   setupOpenApi(app);
+  await serveDashboard(app);
 }
 
 /** 0.0.0.0 / :: bind everything; a client reaches them on loopback. */

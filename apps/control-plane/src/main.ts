@@ -1,5 +1,5 @@
 import { startControlPlane } from './bootstrap';
-import { ConfigError } from './config/app-config';
+import { ConfigError } from '@edgefleet/platform';
 import { isOperatorError } from './startup-errors';
 
 /** `npm start`: start the control plane with the process environment and say what it serves. */
@@ -9,6 +9,7 @@ async function main(): Promise<void> {
     `edgefleet control plane is up`,
     `  HTTP API      ${cp.apiUrl}   (Authorization: Bearer <api key>)`,
     `  OpenAPI UI    ${cp.docsUrl}   (JSON: ${cp.docsUrl}-json)`,
+    `  dashboard     ${cp.uiUrl}   (log in with an API key; a viewer key is enough)`,
     `  health        ${cp.httpUrl}/health`,
     `  MQTT          ${cp.mqttUrl}   (${cp.mqttEmbedded ? 'embedded Aedes broker' : 'external broker'})`,
     `  database      ${cp.database.describe}`,

@@ -1,4 +1,4 @@
-import type { AppConfig } from './config/app-config';
+import type { AppConfig } from '@edgefleet/platform';
 
 /** The HTTP port could not be bound. */
 export class HttpPortInUseError extends Error {

@@ -1,8 +1,10 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import type { INestApplicationContext } from '@nestjs/common';
-import { AppConfig, AppLogger, createRootLogger, DistillationConfig, DistillationWorkerService, DistillerAppModule } from '@edgefleet/control-plane';
-import type { Env } from '@edgefleet/control-plane';
+import { AppConfig, AppLogger, createRootLogger } from '@edgefleet/platform';
+import type { Env } from '@edgefleet/platform';
+import { DistillationConfig, DistillationWorkerService } from '@edgefleet/distillation-worker';
+import { DistillerAppModule } from './distiller-app.module';
 
 export interface Distiller {
   workerId: string;

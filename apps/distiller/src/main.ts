@@ -1,6 +1,5 @@
-import { ConfigError } from '@edgefleet/control-plane';
+import { ConfigError, processEnv } from '@edgefleet/platform';
 import { startDistiller } from './distiller';
-import { processEnv } from './process-env';
 
 // `npm run worker`: one worker per process; stop with SIGINT/SIGTERM (its running job goes back to the queue).
 async function main(): Promise<void> {

@@ -2,6 +2,8 @@ import type { HardwareProfile, PublicKeyRef } from '@edgefleet/contracts';
 import type { IsolatedBenchmarkOptions, IsolatedBenchmarkResult } from '../benchmark/isolated';
 import type { DeviceHardware } from '../hardware/device-hardware';
 import type { Logger } from '../lib/logger';
+import type { ServeAddress } from '../serving/infer-http';
+import type { TelemetryOptions } from '../telemetry/telemetry-reporter';
 
 /** How hard the benchmark works: runs until both minimums are met, stops at either maximum. */
 export interface BenchmarkBudget {
@@ -54,7 +56,7 @@ export interface AgentOptions {
   keyRefreshMs?: number;
   logger?: Logger;
   benchmark?: Partial<BenchmarkBudget>;
-  /** PEM CA certificate(s) for an mqtts:// broker signed by a private CA (--ca-file). */
+  /** PEM CA certificate(s) of a private CA (--ca-file): verifies an mqtts:// broker and an https:// apiUrl. */
   caPem?: string;
   /**
    * A file path shared by simulated agents on one host: they take turns benchmarking (withHostLock), as real devices
@@ -75,6 +77,12 @@ export interface AgentOptions {
   /** Retry delay after a transient failure (transfer stall, lost connection): exponential from here. */
   retryBaseMs?: number;
   retryMaxMs?: number;
+  /**
+   * Where `POST /v1/infer` listens (docs/telemetry.md): a loopback TCP address or a Unix socket, never a network
+   * interface. Unset: no listener, the library API only (`agent.infer`); the CLI's default is 127.0.0.1:8470.
+   */
+  serve?: ServeAddress;
+  telemetry?: TelemetryOptions;
 }
 
 export const DEFAULT_BENCHMARK: BenchmarkBudget = { warmupRuns: 5, minRuns: 50, minTimeMs: 1000, maxRuns: 5000, maxTimeMs: 10_000, evalBatch: 32 };

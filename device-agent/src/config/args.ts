@@ -4,6 +4,7 @@ import { DEVICE_ID_PATTERN } from '@edgefleet/contracts';
 import { AgentConfigError } from '../lib/errors';
 import type { LogLevel } from '../lib/logger';
 import type { AgentOptions } from './agent-options';
+import { DEFAULT_SERVE_PORT, checkServeAddress, type ServeAddress } from '../serving/infer-http';
 
 export const USAGE = `usage: edgefleet-agent --broker mqtt://host:1883 --device-id <id> [options]
 
@@ -15,7 +16,7 @@ export const USAGE = `usage: edgefleet-agent --broker mqtt://host:1883 --device-
   --api-url <url>       the control plane's HTTP API (http(s)://host:port): enrollment and the trusted key set
   --password <secret>   MQTT password of a device created over REST (username = device id)
   --credential-file <f> the same from a file: the REST answer's {"username","password"} or the bare password
-  --ca-file <pem>       CA certificate(s) to verify an mqtts:// broker with (a private CA)
+  --ca-file <pem>       CA certificate(s) of a private CA: verifies an mqtts:// broker and an https:// --api-url
   --trust-key <pem>     pin a public key file besides the control plane's set; repeatable
   --insecure-no-signature  accept UNSIGNED desired states (development only; warned about at every start)
   --max-object-mb <n>   refuse a desired state naming a model or eval set larger than this (default 1024)
@@ -24,6 +25,10 @@ export const USAGE = `usage: edgefleet-agent --broker mqtt://host:1883 --device-
   --log-level <lvl>     debug | info | warn | error (default info)
   --bench-min-runs <n>  --bench-max-runs <n>  --bench-min-ms <ms>  --bench-max-ms <ms>   benchmark budget
   --bench-lock <file>   simulated devices on one host: agents given the same file take turns benchmarking
+  --serve <where>       local inference endpoint POST /v1/infer: 127.0.0.1:<port> (default 127.0.0.1:8470),
+                        unix:<socket path>, or off. Loopback only: it is never reachable from the network
+  --telemetry-window-s <s>  telemetry window length (default 60)
+  --telemetry-queue-max <n> windows kept on disk while offline (default 10000; the oldest are dropped beyond)
   -h, --help`;
 
 export interface CliOptions {
@@ -63,6 +68,9 @@ export function parseCliArgs(argv: string[]): CliOptions {
         'bench-min-ms': { type: 'string' },
         'bench-max-ms': { type: 'string' },
         'bench-lock': { type: 'string' },
+        serve: { type: 'string' },
+        'telemetry-window-s': { type: 'string' },
+        'telemetry-queue-max': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -115,7 +123,7 @@ export function parseCliArgs(argv: string[]): CliOptions {
     }
   }
   const tags = v.tags?.split(',').map((t) => t.trim()).filter(Boolean);
-  const num = (flag: 'bench-min-runs' | 'bench-max-runs' | 'bench-min-ms' | 'bench-max-ms' | 'max-object-mb'): number | undefined => {
+  const num = (flag: 'bench-min-runs' | 'bench-max-runs' | 'bench-min-ms' | 'bench-max-ms' | 'max-object-mb' | 'telemetry-window-s' | 'telemetry-queue-max'): number | undefined => {
     const raw = v[flag];
     if (raw === undefined) return undefined;
     const n = Number(raw);
@@ -127,6 +135,10 @@ export function parseCliArgs(argv: string[]): CliOptions {
   const minTimeMs = num('bench-min-ms');
   const maxTimeMs = num('bench-max-ms');
   const maxObjectMb = num('max-object-mb');
+  const windowS = num('telemetry-window-s');
+  const queueMax = num('telemetry-queue-max');
+  const serve = parseServe(v.serve ?? `127.0.0.1:${DEFAULT_SERVE_PORT}`);
+  if (typeof serve === 'string') problems.push(serve);
   if (problems.length > 0) throw new AgentConfigError(problems);
 
   return {
@@ -148,6 +160,8 @@ export function parseCliArgs(argv: string[]): CliOptions {
       ...(v['insecure-no-signature'] && { insecureNoSignature: true }),
       ...(maxObjectMb !== undefined && { maxObjectBytes: maxObjectMb * 1024 * 1024 }),
       ...(v['bench-lock'] && { benchmarkLock: v['bench-lock'] }),
+      ...(serve && typeof serve === 'object' && { serve }),
+      telemetry: { ...(windowS !== undefined && { windowS }), ...(queueMax !== undefined && { queueMax }) },
       benchmark: {
         ...(minRuns !== undefined && { minRuns }),
         ...(maxRuns !== undefined && { maxRuns }),
@@ -156,6 +170,17 @@ export function parseCliArgs(argv: string[]): CliOptions {
       },
     },
   };
+}
+
+/** `--serve`: `host:port` (loopback only), `unix:<path>`, or `off`; a string is the problem. */
+function parseServe(raw: string): ServeAddress | undefined | string {
+  if (raw === 'off') return undefined;
+  if (raw.startsWith('unix:')) return { socketPath: raw.slice('unix:'.length) };
+  const m = /^(.+):(\d{1,5})$/.exec(raw);
+  if (!m) return `--serve "${raw}": use 127.0.0.1:<port>, unix:<path> or off`;
+  const addr = { host: m[1]!.replace(/^\[(.*)\]$/, '$1'), port: Number(m[2]) };
+  const problem = checkServeAddress(addr);
+  return problem ? `--serve: ${problem}` : addr;
 }
 
 /** `{"username","password"}` as `POST /api/v1/devices` answers it (its `credential`), or the bare password. */

@@ -1,6 +1,7 @@
 import { EnrollResponse, parseMessage, type EnrollRequestBody } from '@edgefleet/contracts';
 import { backoffDelay, sleep } from '../lib/backoff';
 import { AgentConfigError, describeError } from '../lib/errors';
+import { httpFetch } from '../lib/http-client';
 import type { Logger } from '../lib/logger';
 
 export const ENROLL_PATH = '/api/v1/enroll';
@@ -9,6 +10,8 @@ const MAX_RESPONSE_BYTES = 64 * 1024;
 
 export interface EnrollRequest extends EnrollRequestBody {
   apiUrl: string;
+  /** PEM CA for an https:// control plane with a private CA (--ca-file, the same CA as the broker's). */
+  ca?: string;
 }
 
 /**
@@ -17,22 +20,20 @@ export interface EnrollRequest extends EnrollRequestBody {
  * an unreachable or failing control plane is retried with backoff a few times first.
  */
 export async function enroll(req: EnrollRequest, logger: Logger, retryBaseMs = 1000): Promise<EnrollResponse> {
-  const { apiUrl, token, ...device } = req;
+  const { apiUrl, token, ca, ...device } = req;
   const url = new URL(ENROLL_PATH, apiUrl);
   for (let attempt = 1; ; attempt++) {
     let transient: string;
     try {
-      const res = await fetch(url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ token, ...device }),
-        signal: AbortSignal.timeout(15_000),
+      const res = await httpFetch(url, {
+        method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token, ...device }), ca,
+        timeoutMs: 15_000, maxBytes: MAX_RESPONSE_BYTES + 1,
       });
-      const body = Buffer.from(await res.arrayBuffer());
+      const { body } = res;
       if (res.status >= 400 && res.status < 500) {
         throw new AgentConfigError([`enrollment at ${url.origin} refused (HTTP ${res.status}): ${reasonOf(body)}`]);
       }
-      if (!res.ok) transient = `HTTP ${res.status}: ${reasonOf(body)}`;
+      if (res.status < 200 || res.status > 299) transient = `HTTP ${res.status}: ${reasonOf(body)}`;
       else if (body.length > MAX_RESPONSE_BYTES) throw new AgentConfigError([`enrollment answer of ${body.length} B refused`]);
       else {
         const parsed = parseMessage(EnrollResponse, body);

@@ -9,6 +9,8 @@ export interface IdentityOptions {
   deviceId: string;
   stateDir: string;
   apiUrl?: string;
+  /** PEM CA of an https:// --api-url signed by a private CA (--ca-file). */
+  ca?: string;
   enrollToken?: string;
   /** Password of a device created over REST (username = deviceId unless given). */
   password?: string;
@@ -44,7 +46,7 @@ export async function resolveIdentity(o: IdentityOptions, logger: Logger): Promi
   if (!stored && o.enrollToken) {
     if (!o.apiUrl) throw new AgentConfigError(['--enroll-token needs --api-url']);
     const r = await enroll({
-      apiUrl: o.apiUrl, token: o.enrollToken, deviceId: o.deviceId, agentVersion: o.agentVersion, profile: o.profile,
+      apiUrl: o.apiUrl, ca: o.ca, token: o.enrollToken, deviceId: o.deviceId, agentVersion: o.agentVersion, profile: o.profile,
       ...(o.name && { name: o.name }), ...(o.tags?.length && { tags: o.tags }),
     }, logger, o.enrollRetryBaseMs);
     stored = { deviceId: o.deviceId, username: r.mqtt.username, password: r.mqtt.password, trustedKeys: r.trustedKeys, apiUrl: o.apiUrl };
@@ -67,6 +69,6 @@ export async function resolveIdentity(o: IdentityOptions, logger: Logger): Promi
     stored = { ...stored, trustedKeys: keys, ...(apiUrl && { apiUrl }) } satisfies DeviceCredential;
     await store.save(stored);
   };
-  const keyRing = new KeyRing(o.trustedKeys ?? [], stored?.trustedKeys ?? [], { apiUrl, logger, persist });
+  const keyRing = new KeyRing(o.trustedKeys ?? [], stored?.trustedKeys ?? [], { apiUrl, ca: o.ca, logger, persist });
   return { username: stored?.username, password: stored?.password, keyRing, how };
 }

@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import mqtt, { type MqttClient } from 'mqtt';
 import {
   HelloMessage, PROTOCOL_VERSION, RejectedMessage, StatusMessage, TOPIC_ROOT, parseMessage, topics,
-  type BlockRequestMessage, type ProgressMessage, type ReportMessage,
+  type BlockRequestMessage, type ProgressMessage, type ReportMessage, type TelemetryMessage,
 } from '@edgefleet/contracts';
 import { backoffDelay } from '../lib/backoff';
 import type { Logger } from '../lib/logger';
@@ -156,6 +156,12 @@ export class AgentLink extends EventEmitter<LinkEvents> implements BlockTranspor
 
   async publishReport(msg: ReportMessage): Promise<void> {
     await this.client.publishAsync(topics.report(this.opts.deviceId), JSON.stringify(msg), { qos: 1 });
+  }
+
+  /** Telemetry is fire and forget with idempotency: refused at once while offline (the reporter keeps it on disk). */
+  async publishTelemetry(msg: TelemetryMessage): Promise<void> {
+    if (!this.client?.connected) throw new Error('not connected');
+    await this.client.publishAsync(topics.telemetry(this.opts.deviceId), JSON.stringify(msg), { qos: 1 });
   }
 
   /** Graceful stop: says `offline` itself (the will only fires on an unclean drop). */

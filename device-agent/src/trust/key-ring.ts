@@ -1,5 +1,6 @@
 import { TrustedKeySet, asKeyRef, parseMessage, verifyTrustedKeySet, type PublicKeyRef, type TrustedKey } from '@edgefleet/contracts';
 import { describeError } from '../lib/errors';
+import { httpFetch } from '../lib/http-client';
 import type { Logger } from '../lib/logger';
 
 export const TRUSTED_KEYS_PATH = '/api/v1/trusted-keys';
@@ -19,7 +20,7 @@ export class KeyRing {
   constructor(
     pinned: ReadonlyArray<string | PublicKeyRef>,
     private fetched: TrustedKey[],
-    private readonly opts: { apiUrl?: string; logger: Logger; persist: (keys: TrustedKey[]) => Promise<void> },
+    private readonly opts: { apiUrl?: string; ca?: string; logger: Logger; persist: (keys: TrustedKey[]) => Promise<void> },
   ) {
     this.pinned = pinned.map(asKeyRef).filter((k): k is PublicKeyRef => k !== undefined);
   }
@@ -39,9 +40,9 @@ export class KeyRing {
     this.lastRefreshAt = Date.now();
     const { logger } = this.opts;
     try {
-      const res = await fetch(new URL(TRUSTED_KEYS_PATH, this.opts.apiUrl), { signal: AbortSignal.timeout(10_000) });
-      if (!res.ok) throw new Error(`HTTP ${res.status}`);
-      const body = Buffer.from(await res.arrayBuffer());
+      const res = await httpFetch(new URL(TRUSTED_KEYS_PATH, this.opts.apiUrl), { ca: this.opts.ca, timeoutMs: 10_000, maxBytes: MAX_KEY_SET_BYTES + 1 });
+      if (res.status !== 200) throw new Error(`HTTP ${res.status}`);
+      const { body } = res;
       if (body.length > MAX_KEY_SET_BYTES) throw new Error(`key set of ${body.length} B refused`);
       const parsed = parseMessage(TrustedKeySet, body);
       if (!parsed.ok) throw new Error(`malformed key set: ${parsed.errors.slice(0, 3).join('; ')}`);

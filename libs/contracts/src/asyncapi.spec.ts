@@ -20,6 +20,7 @@ import {
   RejectedMessage, ReportMessage, StatusMessage,
 } from './messages';
 import { Gates, HardwareProfile, TensorInfo } from './profile';
+import { Heartbeat, TelemetryMessage, TelemetryWindow } from './telemetry';
 
 type Schema = Record<string, unknown> & { properties?: Record<string, Schema>; required?: string[]; items?: Schema; $ref?: string };
 type Class = abstract new (...args: never[]) => unknown;
@@ -101,11 +102,12 @@ test('every message schema of docs/mqtt-asyncapi.yaml matches its contract class
   const messages: Array<[Class, string]> = [
     [HelloMessage, 'HelloMessage'], [StatusMessage, 'StatusMessage'], [DesiredStateMessage, 'DesiredStateMessage'],
     [BlockRequestMessage, 'BlockRequestMessage'], [ProgressMessage, 'ProgressMessage'], [ReportMessage, 'ReportMessage'],
-    [RejectedMessage, 'RejectedMessage'],
+    [RejectedMessage, 'RejectedMessage'], [TelemetryMessage, 'TelemetryMessage'],
   ];
   for (const [cls, name] of messages) compare(cls, schemas[name]!, name);
   // The shared parts are named schemas of their own too.
-  const parts: Array<[Class, string]> = [[HardwareProfile, 'HardwareProfile'], [Gates, 'Gates'], [TensorInfo, 'TensorInfo'], [LatencyStats, 'LatencyStats'], [GateResult, 'GateResult']];
+  const parts: Array<[Class, string]> = [[HardwareProfile, 'HardwareProfile'], [Gates, 'Gates'], [TensorInfo, 'TensorInfo'], [LatencyStats, 'LatencyStats'], [GateResult, 'GateResult'],
+    [TelemetryWindow, 'TelemetryWindow'], [Heartbeat, 'Heartbeat']];
   for (const [cls, name] of parts) compare(cls, schemas[name]!, name);
   compare(ArtifactManifest, schemas.DesiredStateMessage!.properties!.artifact!, 'DesiredStateMessage.artifact');
   compare(EvalSetRef, schemas.DesiredStateMessage!.properties!.artifact!.properties!.evalSet!, 'DesiredStateMessage.artifact.evalSet');

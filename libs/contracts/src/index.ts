@@ -13,3 +13,4 @@ export * from './trusted-keys';
 export * from './enrollment';
 export * from './text-featurizer';
 export * from './text-eval-set';
+export * from './telemetry';

@@ -142,6 +142,13 @@ export class DesiredStateMessage extends Versioned {
   @IsDefined() @ValidateNested() @Type(() => Gates)
   gates!: Gates;
 
+  /**
+   * Rollout stage mode (docs/rollouts.md): fetch and verify the model, but do not benchmark or activate it yet; a
+   * later desired state of the same deployment without the flag switches. Signed with the rest.
+   */
+  @IsOptional() @IsBoolean()
+  stage?: boolean;
+
   /** Ed25519 signature (base64) over `signingPayload(message)` by the key `keyId`. */
   @IsOptional() @IsBase64() @MaxLength(128)
   signature?: string;

@@ -9,6 +9,7 @@
  *   block-req    (QoS 1)
  *   progress     (QoS 1)
  *   report       (QoS 1)
+ *   telemetry    (QoS 1, fire and forget: windows are stored once by id)
  */
 export const PROTOCOL_VERSION = 1 as const;
 export const TOPIC_ROOT = 'edgefleet/v1/devices';
@@ -20,6 +21,7 @@ export const topics = {
   blockRequest: (id: string) => `${TOPIC_ROOT}/${id}/block-req`,
   progress: (id: string) => `${TOPIC_ROOT}/${id}/progress`,
   report: (id: string) => `${TOPIC_ROOT}/${id}/report`,
+  telemetry: (id: string) => `${TOPIC_ROOT}/${id}/telemetry`,
   desired: (id: string) => `${TOPIC_ROOT}/${id}/desired`,
   block: (id: string, sha256: string, index: number) => `${TOPIC_ROOT}/${id}/block/${sha256}/${index}`,
   blockWildcard: (id: string) => `${TOPIC_ROOT}/${id}/block/#`,
@@ -33,10 +35,11 @@ export const controlPlaneSubscriptions = {
   blockRequest: `${TOPIC_ROOT}/+/block-req`,
   progress: `${TOPIC_ROOT}/+/progress`,
   report: `${TOPIC_ROOT}/+/report`,
+  telemetry: `${TOPIC_ROOT}/+/telemetry`,
 } as const;
 
 /** What a device may publish, each on its own `…/devices/<id>/<kind>` topic (the broker ACLs are built from it). */
-export const DEVICE_TOPIC_KINDS = ['hello', 'status', 'block-req', 'progress', 'report'] as const;
+export const DEVICE_TOPIC_KINDS = ['hello', 'status', 'block-req', 'progress', 'report', 'telemetry'] as const;
 export type DeviceTopicKind = (typeof DEVICE_TOPIC_KINDS)[number];
 
 /** Splits `edgefleet/v1/devices/<id>/<kind>`; undefined when the topic is not a device → control plane topic. */

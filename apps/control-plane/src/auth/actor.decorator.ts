@@ -1,6 +1,6 @@
 import { createParamDecorator, ExecutionContext } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
-import type { Actor } from '../audit/audit.types';
+import type { Actor } from '@edgefleet/platform';
 import type { VerifiedKey } from './verified-key.cache';
 
 /** Set by ApiKeyGuard: the key that authenticated this request. */

@@ -11,9 +11,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { createTempPostgresDatabase, PostgresGate, TempPostgresDatabase } from '@edgefleet/db/dist/testing';
 import { ControlPlane, startControlPlane } from '../bootstrap';
-import { AppConfig } from '../config/app-config';
-import { AuditRepository } from '../audit/audit.repository';
-import { UnitOfWork } from '../db/unit-of-work';
+import { AppConfig, AuditRepository, UnitOfWork } from '@edgefleet/platform';
 import { ApiKeyRepository } from './api-key.repository';
 import { ApiKeyService } from './api-key.service';
 

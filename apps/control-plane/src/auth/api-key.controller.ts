@@ -1,7 +1,7 @@
 import { Body, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiCreatedResponse, ApiNoContentResponse, ApiOperation } from '@nestjs/swagger';
-import type { Actor } from '../audit/audit.types';
-import { mapPage, Page } from '../common/pagination.dto';
+import type { Actor } from '@edgefleet/platform';
+import { mapPage, Page } from '@edgefleet/platform';
 import { ApiController } from '../openapi/api-controller.decorator';
 import { ApiPageResponse } from '../openapi/page.view';
 import { CurrentActor } from './actor.decorator';

@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsDate, IsIn, IsOptional, Matches } from 'class-validator';
-import { PageQueryDto } from '../common/pagination.dto';
+import { PageQueryDto } from '@edgefleet/platform';
 import type { StoredApiKey } from './api-key.repository';
 import { Role, ROLES } from './roles';
 

@@ -1,7 +1,6 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { ForbiddenError, UnauthorizedError } from '../common/errors';
-import { RefusalAudit } from '../audit/refusal.audit';
+import { ForbiddenError, UnauthorizedError, RefusalAudit } from '@edgefleet/platform';
 import { ApiKeyService } from './api-key.service';
 import { IS_PUBLIC } from './public.decorator';
 import { Role, roleAllows, ROLES_KEY } from './roles';

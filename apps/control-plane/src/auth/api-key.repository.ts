@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { PrismaClient } from '@edgefleet/db';
-import type { Db } from '../db/prisma-types';
+import type { Db } from '@edgefleet/platform';
 import type { Role } from './roles';
 
 export type ApiKeySourceName = 'env' | 'bootstrap' | 'api';

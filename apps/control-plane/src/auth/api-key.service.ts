@@ -1,11 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { AppConfig } from '../config/app-config';
-import { NotFoundError, UnauthorizedError, InvalidInputError } from '../common/errors';
-import type { Page } from '../common/pagination.dto';
-import { UnitOfWork } from '../db/unit-of-work';
-import type { Db } from '../db/prisma-types';
-import { AuditRepository } from '../audit/audit.repository';
-import type { Actor } from '../audit/audit.types';
+import { AppConfig, NotFoundError, UnauthorizedError, InvalidInputError, UnitOfWork, AuditRepository } from '@edgefleet/platform';
+import type { Page, Db, Actor } from '@edgefleet/platform';
 import { ApiKeyRepository, ApiKeySourceName, StoredApiKey } from './api-key.repository';
 import { VerifiedKeyCache, type VerifiedKey } from './verified-key.cache';
 import { apiKeyPrefix, bearerToken, generateApiKey, hashApiKey, keyMatches, lookupIdOf, newSalt, sameText, sha256Hex } from './api-key';

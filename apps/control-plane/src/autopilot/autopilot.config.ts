@@ -1,5 +1,4 @@
-import { ConfigError, Env } from '../config/app-config';
-import { EnvReader } from '../config/env-reader';
+import { ConfigError, Env, EnvReader } from '@edgefleet/platform';
 
 /**
  * Settings of the autopilot (the loop that keeps every class of every fleet target on a fitting model), read once

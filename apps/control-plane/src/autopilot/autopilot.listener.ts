@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { OnEvent } from '@nestjs/event-emitter';
-import type { FleetEventMap } from '../events/fleet-events';
+import type { FleetEventMap } from '@edgefleet/platform';
 import { AutopilotScheduler } from './autopilot.scheduler';
 
 /**

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { PrismaClient } from '@edgefleet/db';
+import { DISTILLATION_QUEUE } from '@edgefleet/distillation-worker';
 import { startControlPlane, type ControlPlane } from '../bootstrap';
 import { ApiClient, profile } from '../testing/factories';
 import { syntheticCsv, uploadCsvDataset } from '../distillations/testing/distillation-fixtures';
@@ -86,7 +87,7 @@ describe('fleet targets and the autopilot (PGlite)', () => {
     assert.match(s.reason, /no feasible student/);
     assert.equal(s.details.closest.artifactId, big);
     assert.equal(s.distillationJobId, null);
-    assert.equal(await prisma.job.count(), 0, 'no distillation queued');
+    assert.equal(await prisma.job.count({ where: { queue: DISTILLATION_QUEUE } }), 0, 'no distillation queued');
     assert.equal(await prisma.deployment.count(), 0);
     assert.equal((await api.delete(`/api/v1/targets/${res.body.id}`)).status, 204);
   });
@@ -121,7 +122,7 @@ describe('fleet targets and the autopilot (PGlite)', () => {
     const outcomes = await Promise.all([autopilot.reconcilePair(res.body.id, cls), autopilot.reconcilePair(res.body.id, cls), autopilot.reconcilePair(res.body.id, cls)]);
     assert.ok(outcomes.some((o) => o.kind === 'done'));
     await autopilot.reconcilePair(res.body.id, cls);
-    const jobs = await prisma.job.findMany();
+    const jobs = await prisma.job.findMany({ where: { queue: DISTILLATION_QUEUE } });
     assert.equal(jobs.length, 1, `jobs: ${jobs.length}`);
     assert.deepEqual((jobs[0]!.payload as any).students, [rec.student.student]);
     assert.equal((jobs[0]!.payload as any).family, 'fam');
@@ -134,7 +135,7 @@ describe('fleet targets and the autopilot (PGlite)', () => {
     const failed = await stateOf(res.body.id, cls);
     assert.equal(failed.status, 'failed');
     assert.match(failed.reason, /DatasetError: broken; not retried/);
-    assert.equal(await prisma.job.count(), 1);
+    assert.equal(await prisma.job.count({ where: { queue: DISTILLATION_QUEUE } }), 1);
   });
 
   it('an operator can pin a device (the autopilot deploys nothing to it) and pause / resume a target', async () => {

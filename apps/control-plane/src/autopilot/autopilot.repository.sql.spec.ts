@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import { join } from 'node:path';
 import type { PrismaClient } from '@edgefleet/db';
 import { assertSqlSnapshot, recordRawSql, sourceDirOf } from '@edgefleet/db/dist/sql-snapshot';
-import type { Db } from '../db/prisma-types';
+import type { Db } from '@edgefleet/platform';
 import { AutopilotRepository } from './autopilot.repository';
 
 test('acquiring a pair\'s lease sends the reviewed SQL', async () => {

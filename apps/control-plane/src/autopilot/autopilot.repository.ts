@@ -1,8 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { FleetTarget, Prisma, PrismaClient, TargetClassState } from '@edgefleet/db';
-import type { Db } from '../db/prisma-types';
-import { isUniqueViolation } from '../db/prisma-types';
-import { ConflictError } from '../common/errors';
+import type { Db } from '@edgefleet/platform';
+import { isUniqueViolation, ConflictError } from '@edgefleet/platform';
 import {
   AutopilotStatusName, PinRecord, ClassStateRecord, FleetBudget, FleetDistillSettings, TargetRecord, FleetSelector,
 } from './autopilot.types';

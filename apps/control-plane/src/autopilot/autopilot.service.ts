@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { isDomainError } from '../common/errors';
+import { isDomainError } from '@edgefleet/platform';
 import { DeploymentsService } from '../deployments/deployment.service';
 import { DevicesService } from '../devices/device.service';
 import { DistillationsService } from '../distillations/distillation.service';

@@ -1,11 +1,11 @@
 import { Body, Delete, Get, HttpCode, Param, Put, Query } from '@nestjs/common';
 import { ApiNoContentResponse, ApiOkResponse, ApiOperation } from '@nestjs/swagger';
 import { CurrentActor } from '../auth/actor.decorator';
-import type { Actor } from '../audit/audit.types';
+import type { Actor } from '@edgefleet/platform';
 import { Roles } from '../auth/roles';
 import { ApiController } from '../openapi/api-controller.decorator';
 import { ApiPageResponse } from '../openapi/page.view';
-import { mapPage, Page } from '../common/pagination.dto';
+import { mapPage, Page } from '@edgefleet/platform';
 import { ListPinsQueryDto, PinDeviceDto, PinView, toPinView } from './pin.dto';
 import { PinsService } from './pin.service';
 

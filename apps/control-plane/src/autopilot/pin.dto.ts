@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
-import { PageQueryDto } from '../common/pagination.dto';
+import { PageQueryDto } from '@edgefleet/platform';
 import type { PinRecord } from './autopilot.types';
 
 export class PinDeviceDto {

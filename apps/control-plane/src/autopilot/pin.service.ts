@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { NotFoundError } from '../common/errors';
-import type { Page } from '../common/pagination.dto';
-import type { Actor } from '../audit/audit.types';
+import { NotFoundError } from '@edgefleet/platform';
+import type { Page, Actor } from '@edgefleet/platform';
 import { AutopilotRepository } from './autopilot.repository';
 import { AutopilotScheduler } from './autopilot.scheduler';
 import type { PinRecord } from './autopilot.types';

@@ -1,8 +1,8 @@
 import { Body, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation } from '@nestjs/swagger';
 import { CurrentActor } from '../auth/actor.decorator';
-import type { Actor } from '../audit/audit.types';
-import { Page, mapPage } from '../common/pagination.dto';
+import type { Actor } from '@edgefleet/platform';
+import { Page, mapPage } from '@edgefleet/platform';
 import { ApiController } from '../openapi/api-controller.decorator';
 import { ApiPageResponse } from '../openapi/page.view';
 import { CreateTargetDto, ListTargetsQueryDto, TargetDetailView, TargetView, toClassStateView, toTargetView } from './target.dto';

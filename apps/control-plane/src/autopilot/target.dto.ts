@@ -3,7 +3,7 @@ import { Type } from 'class-transformer';
 import {
   ArrayMaxSize, IsArray, IsInt, IsNumber, IsObject, IsOptional, IsPositive, IsString, IsUUID, Matches, Max, MaxLength, Min, ValidateNested,
 } from 'class-validator';
-import { PageQueryDto } from '../common/pagination.dto';
+import { PageQueryDto } from '@edgefleet/platform';
 import { AUTOPILOT_STATUSES, ClassStateRecord, TargetRecord } from './autopilot.types';
 
 const NAME = /^[A-Za-z0-9._-]{1,100}$/;

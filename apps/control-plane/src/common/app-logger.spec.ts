@@ -11,8 +11,7 @@ import 'reflect-metadata';
 import { Body, Controller, Get, Logger, Module, Post } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { AppLogger, createRootLogger, scopeLogsToRequests } from './app-logger';
-import { CORRELATION_HEADER } from './correlation-id';
+import { AppLogger, createRootLogger, scopeLogsToRequests, CORRELATION_HEADER } from '@edgefleet/platform';
 import { createHttpAdapter } from './http-adapter';
 import { HttpErrorFilter } from './http-error.filter';
 

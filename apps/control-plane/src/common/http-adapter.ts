@@ -1,7 +1,6 @@
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import type { Logger } from 'pino';
-import { fastifyLogOptions } from './app-logger';
-import { correlationIdOf } from './correlation-id';
+import { fastifyLogOptions, correlationIdOf } from '@edgefleet/platform';
 
 /** The Fastify under the API: request ids are correlation ids, logs go through `log`, bodies ≤ `bodyLimit` bytes. */
 export const createHttpAdapter = (log: Logger, bodyLimit: number) =>

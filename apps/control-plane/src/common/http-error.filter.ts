@@ -1,7 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import { STATUS_CODES } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { DomainError, InvalidInputError } from './errors';
+import { DomainError, InvalidInputError } from '@edgefleet/platform';
 
 /** The one error shape of the API. `details` lists every problem when there are several (validation). */
 export interface ErrorBody {

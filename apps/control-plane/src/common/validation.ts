@@ -1,6 +1,6 @@
 import { ArgumentMetadata, ValidationPipe } from '@nestjs/common';
 import { DEFAULT_JSON_LIMITS, formatValidationErrors, untrustedValueProblems, VALIDATOR_OPTIONS } from '@edgefleet/contracts';
-import { InvalidInputError } from './errors';
+import { InvalidInputError } from '@edgefleet/platform';
 
 /**
  * The global pipe: every body and query is a DTO class; unknown fields are refused, not silently dropped, and

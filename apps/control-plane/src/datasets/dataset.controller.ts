@@ -2,14 +2,10 @@ import { Get, HttpCode, Param, Post, Query, Req } from '@nestjs/common';
 import { ApiBody, ApiConsumes, ApiCreatedResponse, ApiExtraModels, ApiOkResponse, ApiOperation, getSchemaPath } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { validateAs } from '@edgefleet/contracts';
-import { AppConfig } from '../config/app-config';
-import { InvalidInputError } from '../common/errors';
-import { mapPage, Page, PageQueryDto } from '../common/pagination.dto';
-import { ArtifactStore } from '../artifacts/artifact.store';
+import { AppConfig, InvalidInputError, mapPage, Page, PageQueryDto, ArtifactStore } from '@edgefleet/platform';
 import { ApiController } from '../openapi/api-controller.decorator';
 import { ApiPageResponse } from '../openapi/page.view';
-import { discardAll, readDatasetUpload } from './dataset-upload.reader';
-import { DatasetsService } from './dataset.service';
+import { discardAll, readDatasetUpload, DatasetsService } from '@edgefleet/catalog';
 import { DatasetView, RegisterBuiltinDatasetDto, toDatasetView, UploadDatasetFieldsDto, UploadDatasetFormDoc } from './dataset.dto';
 import { Roles } from '../auth/roles';
 

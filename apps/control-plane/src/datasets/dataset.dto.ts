@@ -1,8 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsNumber, IsOptional, Matches, Max, Min } from 'class-validator';
-import type { DatasetRecord } from './dataset.repository';
-import { BUILTIN_DATASETS, BuiltinDataset } from './dataset.types';
+import type { DatasetRecord } from '@edgefleet/catalog';
+import { BUILTIN_DATASETS, BuiltinDataset } from '@edgefleet/catalog';
 
 const NAME = /^[A-Za-z0-9._-]{1,128}$/;
 const NAME_MESSAGE = 'name must be 1-128 characters of A-Z a-z 0-9 . _ -';

@@ -5,9 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { randomBytes } from 'node:crypto';
-import { PayloadTooLargeError, UnprocessableError } from '../common/errors';
+import { PayloadTooLargeError, UnprocessableError } from '@edgefleet/platform';
 import { gzipBomb } from '../testing/factories';
-import { checkGzipBounds } from './gzip-bounds';
+import { checkGzipBounds } from '@edgefleet/catalog';
 
 
 describe('checkGzipBounds', () => {

@@ -3,6 +3,8 @@
  * Aedes), starts device agents as separate processes with different hardware profiles, trains and uploads a
  * small classifier with its eval set, deploys it and prints what each device measured.
  *
+ * It ends by printing the dashboard's URL and a viewer key to log in with; `--keep` keeps it all up.
+ *
  *   npm run demo [-- --keep] [--agents 3] [--data-dir DIR] [--timeout S]   (--help lists them)
  */
 import { ChildProcess, spawn } from 'node:child_process';
@@ -144,6 +146,11 @@ async function main(cl: CommandLine): Promise<void> {
     console.log(`\ndeployment ${dep.id}: ${detail.status}; gates p95 ≤ ${gates.maxLatencyP95Ms} ms, accuracy ≥ ${gates.minAccuracy}\n`);
     console.log(renderTable(rows));
     console.log('');
+    // A read-only key for the dashboard: a viewer sees every page and can change nothing.
+    const viewer = await api<{ key: string }>(cp.apiUrl, key, '/api-keys', {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'demo dashboard (read only)', role: 'viewer' }),
+    });
+    console.log(`dashboard: ${cp.uiUrl}  (log in with the viewer key ${viewer.key})${args.keep ? '' : '; run with --keep to keep it up'}\n`);
     exitCode = 0;
     if (args.keep) {
       log(`--keep: still running. API ${cp.apiUrl} (Authorization: Bearer ${key}), docs ${cp.docsUrl}, MQTT ${cp.mqttUrl}, data ${dataDir}. Ctrl-C to stop.`);

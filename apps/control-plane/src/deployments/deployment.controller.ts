@@ -1,8 +1,9 @@
-import { Body, Get, Param, Post, Query } from '@nestjs/common';
-import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiUnprocessableEntityResponse } from '@nestjs/swagger';
+import { Body, Get, Param, Post, Query, Req, Res } from '@nestjs/common';
+import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiProduces, ApiUnprocessableEntityResponse } from '@nestjs/swagger';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { CurrentActor } from '../auth/actor.decorator';
-import type { Actor } from '../audit/audit.types';
-import { mapPage, Page } from '../common/pagination.dto';
+import type { Actor } from '@edgefleet/platform';
+import { mapPage, Page } from '@edgefleet/platform';
 import { ApiController } from '../openapi/api-controller.decorator';
 import { ErrorView } from '../openapi/api-error-responses';
 import { ApiPageResponse } from '../openapi/page.view';
@@ -11,6 +12,7 @@ import {
   CreateDeploymentDto, DeploymentDetailView, DeploymentView, ListDeploymentsQueryDto, toDeploymentDetailView, toDeploymentView,
 } from './deployment.dto';
 import { Roles } from '../auth/roles';
+import { pollChanges, streamSse } from '../common/sse';
 
 @ApiController('deployments')
 @Roles('viewer')
@@ -37,5 +39,17 @@ export class DeploymentController {
   @ApiOkResponse({ type: DeploymentDetailView })
   async get(@Param('id') id: string): Promise<DeploymentDetailView> {
     return toDeploymentDetailView(await this.deployments.get(id));
+  }
+
+  @Get(':id/events')
+  @ApiOperation({ summary: 'Server-sent events: `progress` with the deployment (as GET :id) whenever it changes, then `end` once it is no longer in progress' })
+  @ApiProduces('text/event-stream')
+  async events(@Param('id') id: string, @Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
+    await this.deployments.get(id); // 404 as a normal JSON error before the stream starts
+    const deployments = this.deployments;
+    await streamSse(req, reply, async function* (signal) {
+      const views = pollChanges(async () => toDeploymentDetailView(await deployments.get(id)), (v) => JSON.stringify(v), (v) => v.status !== 'in_progress', signal);
+      for await (const v of views) yield { event: v.status === 'in_progress' ? 'progress' : 'end', data: v };
+    });
   }
 }

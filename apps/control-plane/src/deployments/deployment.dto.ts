@@ -3,7 +3,7 @@ import { Type } from 'class-transformer';
 import { ArrayMaxSize, IsArray, IsIn, IsObject, IsOptional, IsString, Matches, MaxLength, ValidateNested } from 'class-validator';
 import { DEVICE_ID_PATTERN } from '@edgefleet/contracts';
 import { GatesDto } from '../common/contract-dtos';
-import { PageQueryDto } from '../common/pagination.dto';
+import { PageQueryDto } from '@edgefleet/platform';
 import { ReportView, toReportView } from '../reports/report.dto';
 import { DEVICE_STATES, DeploymentStatusName, DeviceState } from './deployment-state';
 import type { DeploymentDetail, DeploymentWithArtifact } from './deployment.repository';

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Prisma, PrismaClient } from '@edgefleet/db';
-import type { Db } from '../db/prisma-types';
-import { readPage } from '../db/read-page';
+import type { Db } from '@edgefleet/platform';
+import { readPage } from '@edgefleet/platform';
 import { DeploymentStatusName, DeviceState, UNFINISHED_STATES } from './deployment-state';
 
 export interface GateMiss { gate: string; limit: number; measured?: number }
@@ -32,10 +32,21 @@ export type DeploymentDeviceRow = Prisma.DeploymentDeviceGetPayload<{ include: {
 export interface NewDeployment {
   artifactId: string;
   gates: Record<string, number>;
-  target: { deviceIds?: string[]; tags?: string[] };
+  target: { deviceIds?: string[]; tags?: string[]; rolloutId?: string };
   createdBy: string;
   deviceIds: string[];
   totalBlocks: number;
+  /** Set for the deployments a rollout makes (schema: Deployment.purpose). */
+  rollout?: { rolloutId: string; wave: number; purpose: 'wave' | 'rollback' };
+}
+
+/** A device's row in a deployment, as a rollout judges it. */
+export interface RowOutcome {
+  deploymentId: string;
+  deviceId: string;
+  state: DeviceState;
+  updatedAt: Date;
+  report: { passed: boolean; latencyP50Ms: number | null; latencyP95Ms: number | null; accuracy: number | null } | null;
 }
 
 export interface DeviceRowChanges {
@@ -66,13 +77,38 @@ export class DeploymentRepository {
 
   async create(d: NewDeployment, db: Db): Promise<DeploymentWithArtifact> {
     const deployment = await db.deployment.create({
-      data: { artifactId: d.artifactId, gates: d.gates, target: d.target as Prisma.InputJsonObject, createdBy: d.createdBy },
+      data: {
+        artifactId: d.artifactId, gates: d.gates, target: d.target as Prisma.InputJsonObject, createdBy: d.createdBy,
+        ...(d.rollout ? { rolloutId: d.rollout.rolloutId, wave: d.rollout.wave, purpose: d.rollout.purpose } : {}),
+      },
       include: withArtifact,
     });
-    await db.deploymentDevice.createMany({
-      data: d.deviceIds.map((deviceId) => ({ deploymentId: deployment.id, deviceId, totalBlocks: d.totalBlocks })),
-    });
+    await this.addDevices(deployment.id, d.deviceIds, d.totalBlocks, db);
     return deployment;
+  }
+
+  /** Adds devices (as pending rows) to a deployment; rows it already has stay as they are. */
+  async addDevices(deploymentId: string, deviceIds: readonly string[], totalBlocks: number, db: Db): Promise<void> {
+    if (deviceIds.length === 0) return;
+    await db.deploymentDevice.createMany({ data: deviceIds.map((deviceId) => ({ deploymentId, deviceId, totalBlocks })), skipDuplicates: true });
+  }
+
+  /** The rollout's deployment for this wave, purpose and artifact, if it was made already. */
+  async findForRollout(rolloutId: string, wave: number, purpose: 'wave' | 'rollback', artifactId: string, db: Db): Promise<DeploymentWithArtifact | undefined> {
+    return (await db.deployment.findFirst({ where: { rolloutId, wave, purpose, artifactId }, include: withArtifact, orderBy: { createdAt: 'asc' } })) ?? undefined;
+  }
+
+  async findWithArtifact(id: string, db: Db = this.prisma): Promise<DeploymentWithArtifact | undefined> {
+    return (await db.deployment.findUnique({ where: { id }, include: withArtifact })) ?? undefined;
+  }
+
+  /** The rows of these deployments with their reports' measurements (one query). */
+  async rowOutcomes(deploymentIds: readonly string[], db: Db = this.prisma): Promise<RowOutcome[]> {
+    if (deploymentIds.length === 0) return [];
+    return db.deploymentDevice.findMany({
+      where: { deploymentId: { in: [...new Set(deploymentIds)] } },
+      select: { deploymentId: true, deviceId: true, state: true, updatedAt: true, report: { select: { passed: true, latencyP50Ms: true, latencyP95Ms: true, accuracy: true } } },
+    });
   }
 
   /**

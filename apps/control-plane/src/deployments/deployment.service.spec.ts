@@ -6,13 +6,10 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { PROTOCOL_VERSION, type ReportMessage } from '@edgefleet/contracts';
-import { ArtifactMismatchError, UnknownDeploymentError, UnknownDeviceError } from '../common/errors';
-import type { AppConfig } from '../config/app-config';
-import type { FleetEvents } from '../events/fleet-events';
-import type { AuditRepository } from '../audit/audit.repository';
-import type { UnitOfWork } from '../db/unit-of-work';
+import { ArtifactMismatchError, UnknownDeploymentError, UnknownDeviceError } from '@edgefleet/platform';
+import type { AppConfig, FleetEvents, AuditRepository, UnitOfWork } from '@edgefleet/platform';
 import type { DeviceRepository } from '../devices/device.repository';
-import type { ModelRepository } from '../models/model.repository';
+import type { ModelRepository } from '@edgefleet/catalog';
 import type { OtaService } from '../ota/ota.service';
 import type { ReportRepository } from '../reports/report.repository';
 import type { DeploymentStatusName, DeviceState } from './deployment-state';

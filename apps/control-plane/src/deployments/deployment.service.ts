@@ -1,21 +1,18 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { Gates, ProgressMessage, ReportMessage } from '@edgefleet/contracts';
-import { AppConfig } from '../config/app-config';
+import { AppConfig, UnitOfWork, AuditRepository, FleetEvents } from '@edgefleet/platform';
 import {
   ArtifactMismatchError, InvalidInputError, NotFoundError, UnknownDeploymentError, UnknownDeviceError, UnprocessableError,
-} from '../common/errors';
-import type { Page } from '../common/pagination.dto';
-import { UnitOfWork } from '../db/unit-of-work';
-import type { Db } from '../db/prisma-types';
-import { AuditRepository } from '../audit/audit.repository';
-import type { Actor } from '../audit/audit.types';
+} from '@edgefleet/platform';
+import type { Page, Db, Actor } from '@edgefleet/platform';
 import { DeviceRepository } from '../devices/device.repository';
-import { ModelRepository } from '../models/model.repository';
+import { ModelRepository } from '@edgefleet/catalog';
 import { OtaService } from '../ota/ota.service';
 import { ReportRepository } from '../reports/report.repository';
-import { FleetEvents } from '../events/fleet-events';
 import { blocksAfterProgress, DeploymentStatusName, isFinished, rollUpStatus, stateAfterProgress, stateAfterReport } from './deployment-state';
-import { ClassOutcomes, DeploymentDetail, DeploymentDeviceRow, DeploymentRepository, DeploymentWithArtifact } from './deployment.repository';
+import {
+  ClassOutcomes, DeploymentDetail, DeploymentDeviceRow, DeploymentRepository, DeploymentWithArtifact, RowOutcome,
+} from './deployment.repository';
 import { blockCount, buildDesiredState } from './desired-state';
 
 export interface CreateDeployment {
@@ -79,6 +76,60 @@ export class DeploymentsService {
     });
     await this.publishAll(deployment.created, deployment.deviceIds);
     return this.get(deployment.created.id);
+  }
+
+  /**
+   * For rollouts (rollouts/): the rollout's deployment for one wave (or its rollback) and one artifact, made on
+   * first use. A rollout adds devices to it as it notifies them (`enroll`), so one wave of one artifact is one
+   * deployment with one row per device — the same rows, reports and roll-up as a direct deployment.
+   */
+  async openForRollout(
+    r: { rolloutId: string; wave: number; purpose: 'wave' | 'rollback'; artifactId: string; gates: Gates | undefined; createdBy: Actor },
+    tx: Db,
+  ): Promise<DeploymentWithArtifact> {
+    const found = await this.deployments.findForRollout(r.rolloutId, r.wave, r.purpose, r.artifactId, tx);
+    if (found) return found;
+    const artifact = await this.models.find(r.artifactId, tx);
+    if (!artifact) throw new NotFoundError('model', r.artifactId);
+    const created = await this.deployments.create({
+      artifactId: artifact.id, gates: plainGates(r.gates), target: { rolloutId: r.rolloutId }, createdBy: r.createdBy, deviceIds: [],
+      totalBlocks: blockCount(artifact.sizeBytes, this.config.blockSize), rollout: { rolloutId: r.rolloutId, wave: r.wave, purpose: r.purpose },
+    }, tx);
+    await this.audit.record({
+      actor: r.createdBy, action: 'deployment.create', entityType: 'deployment', entityId: created.id,
+      details: { artifactId: artifact.id, rolloutId: r.rolloutId, wave: r.wave, purpose: r.purpose },
+    }, tx);
+    return created;
+  }
+
+  /** Adds devices to a rollout's deployment, taking them over from their other unfinished deployments (as `create` does). */
+  async enroll(deployment: DeploymentWithArtifact, deviceIds: readonly string[], tx: Db): Promise<void> {
+    if (deviceIds.length === 0) return;
+    const overtaken = await this.deployments.supersedeUnfinished([...deviceIds], deployment.id, tx);
+    await this.deployments.addDevices(deployment.id, deviceIds, blockCount(deployment.artifact.sizeBytes, this.config.blockSize), tx);
+    for (const id of [...overtaken, deployment.id]) await this.rollUp(id, tx);
+  }
+
+  /** Publishes the deployment's desired state to these devices (after the commit that enrolled them); returns those it reached. */
+  async publishTo(deploymentId: string, deviceIds: readonly string[], options: { stage?: boolean } = {}): Promise<string[]> {
+    const deployment = await this.deployments.findWithArtifact(deploymentId);
+    if (!deployment) throw new NotFoundError('deployment', deploymentId);
+    const desired = { ...buildDesiredState(deployment, deployment.artifact, this.config.blockSize), ...(options.stage ? { stage: true } : {}) };
+    const reached: string[] = [];
+    for (let i = 0; i < deviceIds.length; i += PUBLISH_CONCURRENCY) {
+      const batch = deviceIds.slice(i, i + PUBLISH_CONCURRENCY);
+      const results = await Promise.allSettled(batch.map((id) => this.ota.publishDesired(id, desired)));
+      results.forEach((r, j) => {
+        if (r.status === 'fulfilled') reached.push(batch[j]!);
+        else this.log.warn(`deployment ${deploymentId}: desired state not published to ${batch[j]}: ${r.reason instanceof Error ? r.reason.message : String(r.reason)}`);
+      });
+    }
+    return reached;
+  }
+
+  /** Every row of these deployments with its report's measurements (what a rollout judges its waves on). */
+  rowOutcomes(deploymentIds: readonly string[]): Promise<RowOutcome[]> {
+    return this.deployments.rowOutcomes(deploymentIds);
   }
 
   async get(id: string): Promise<DeploymentDetail> {

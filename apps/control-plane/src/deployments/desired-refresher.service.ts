@@ -1,5 +1,5 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { AppConfig } from '../config/app-config';
+import { AppConfig } from '@edgefleet/platform';
 import { DeploymentsService } from './deployment.service';
 
 /**

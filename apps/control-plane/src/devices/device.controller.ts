@@ -1,8 +1,8 @@
 import { Body, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
 import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation } from '@nestjs/swagger';
 import { CurrentActor } from '../auth/actor.decorator';
-import type { Actor } from '../audit/audit.types';
-import { mapPage, Page } from '../common/pagination.dto';
+import type { Actor } from '@edgefleet/platform';
+import { mapPage, Page } from '@edgefleet/platform';
 import { ApiController } from '../openapi/api-controller.decorator';
 import { ApiPageResponse } from '../openapi/page.view';
 import { ReportView, toReportView } from '../reports/report.dto';

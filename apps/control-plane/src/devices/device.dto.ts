@@ -3,7 +3,7 @@ import { Type } from 'class-transformer';
 import { IsIn, IsObject, IsOptional, Matches, ValidateNested } from 'class-validator';
 import { DEVICE_ID_PATTERN, DEVICE_TAG_PATTERN, IsDeviceName, IsDeviceTags } from '@edgefleet/contracts';
 import { HardwareProfileDto } from '../common/contract-dtos';
-import { PageQueryDto } from '../common/pagination.dto';
+import { PageQueryDto } from '@edgefleet/platform';
 
 export const DEVICE_STATUSES = ['registered', 'online', 'offline'] as const;
 export type DeviceStatusName = (typeof DEVICE_STATUSES)[number];

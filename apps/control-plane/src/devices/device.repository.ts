@@ -1,9 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Device, Prisma, PrismaClient } from '@edgefleet/db';
 import type { HardwareProfile } from '@edgefleet/contracts';
-import type { Db } from '../db/prisma-types';
-import { readPage } from '../db/read-page';
+import type { Db } from '@edgefleet/platform';
+import { readPage } from '@edgefleet/platform';
 import type { DeviceStatusName } from './device.dto';
+import type { SegmentSelector } from '../segments/segment.types';
 
 export type DeviceRecord = Device;
 
@@ -104,6 +105,11 @@ export class DeviceRepository {
   }
 
   /** False when the device did not exist. Its deployment rows and reports go with it (cascade). */
+  /** Telemetry heard from these devices at `at` (one statement for a whole ingest flush). */
+  async markSeen(ids: readonly string[], at: Date): Promise<void> {
+    await this.prisma.device.updateMany({ where: { id: { in: [...ids] }, OR: [{ lastSeenAt: null }, { lastSeenAt: { lt: at } }] }, data: { lastSeenAt: at } });
+  }
+
   async delete(id: string, db: Db = this.prisma): Promise<boolean> {
     const { count } = await db.device.deleteMany({ where: { id } });
     return count === 1;
@@ -130,6 +136,30 @@ export class DeviceRepository {
     return first ? { profileClass, deviceCount: count, example: first.profile as unknown as HardwareProfile } : undefined;
   }
 
+  /** Devices a segment selector matches: how many, per class, and the first `sample` by id. */
+  async preview(selector: SegmentSelector, sample: number): Promise<{ count: number; classes: Record<string, number>; sample: Array<Pick<Device, 'id' | 'profileClass' | 'tags' | 'agentVersion' | 'activeArtifactId'>> }> {
+    const where = selectorWhere(selector);
+    const [groups, rows] = await Promise.all([
+      this.prisma.device.groupBy({ by: ['profileClass'], where, _count: { _all: true }, orderBy: { profileClass: 'asc' } }),
+      this.prisma.device.findMany({ where, orderBy: { id: 'asc' }, take: sample, select: { id: true, profileClass: true, tags: true, agentVersion: true, activeArtifactId: true } }),
+    ]);
+    const classes: Record<string, number> = {};
+    for (const g of groups) classes[g.profileClass] = g._count._all;
+    return { count: groups.reduce((n, g) => n + g._count._all, 0), classes, sample: rows };
+  }
+
+  /** Every device a selector matches (id order), with what a rollout needs of it; `except` leaves out devices already known. */
+  async matching(selector: SegmentSelector, db: Db = this.prisma): Promise<Array<{ id: string; profileClass: string; activeArtifactId: string | null }>> {
+    return db.device.findMany({ where: selectorWhere(selector), orderBy: { id: 'asc' }, select: { id: true, profileClass: true, activeArtifactId: true } });
+  }
+
+  /** The model each of these devices runs now (one query). */
+  async activeArtifacts(ids: readonly string[], db: Db = this.prisma): Promise<Map<string, string | null>> {
+    if (ids.length === 0) return new Map();
+    const rows = await db.device.findMany({ where: { id: { in: [...ids] } }, select: { id: true, activeArtifactId: true } });
+    return new Map(rows.map((r) => [r.id, r.activeArtifactId]));
+  }
+
   private where(filter: DeviceFilter): Prisma.DeviceWhereInput {
     return {
       ...(filter.tag ? { tags: { has: filter.tag } } : {}),
@@ -137,4 +167,19 @@ export class DeviceRepository {
       ...(filter.profileClass ? { profileClass: filter.profileClass } : {}),
     };
   }
+}
+
+/** A segment selector as a query: AND over the criteria given, OR within each (segments/segment.types.ts). */
+function selectorWhere(s: SegmentSelector): Prisma.DeviceWhereInput {
+  const and: Prisma.DeviceWhereInput[] = [];
+  if (s.tags?.length) and.push({ tags: { hasSome: s.tags } });
+  if (s.profileClasses?.length) and.push({ profileClass: { in: s.profileClasses } });
+  if (s.agentVersions?.length) and.push({ agentVersion: { in: s.agentVersions } });
+  if (s.activeArtifactIds?.length) {
+    const ids = s.activeArtifactIds.filter((id) => id !== 'none');
+    and.push({ OR: [...(ids.length ? [{ activeArtifactId: { in: ids } }] : []), ...(ids.length < s.activeArtifactIds.length ? [{ activeArtifactId: null }] : [])] });
+  }
+  if (s.deviceIds?.length) and.push({ id: { in: s.deviceIds } });
+  if (s.excludeDeviceIds?.length) and.push({ id: { notIn: s.excludeDeviceIds } });
+  return and.length ? { AND: and } : {};
 }

@@ -6,14 +6,11 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { profileClassOf, type HelloMessage } from '@edgefleet/contracts';
-import type { AuditRepository } from '../audit/audit.repository';
-import type { AppConfig } from '../config/app-config';
-import { UnknownDeviceError } from '../common/errors';
-import type { FleetEvents } from '../events/fleet-events';
+import type { AuditRepository, AppConfig, FleetEvents, UnitOfWork } from '@edgefleet/platform';
+import { UnknownDeviceError } from '@edgefleet/platform';
 import type { DeviceCredentialService } from '../identity/device-credential.service';
 import type { BrokerAccountsService } from '../mqtt/broker-accounts.service';
-import type { UnitOfWork } from '../db/unit-of-work';
-import type { ModelRepository } from '../models/model.repository';
+import type { ModelRepository } from '@edgefleet/catalog';
 import type { OtaService } from '../ota/ota.service';
 import type { ReportRepository } from '../reports/report.repository';
 import { profile } from '../testing/factories';

@@ -1,18 +1,13 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { HardwareProfile, HelloMessage, profileClassOf } from '@edgefleet/contracts';
-import { ConflictError, InvalidInputError, NotFoundError, UnknownDeviceError, UnprocessableError } from '../common/errors';
-import { AppConfig } from '../config/app-config';
+import { ConflictError, InvalidInputError, NotFoundError, UnknownDeviceError, UnprocessableError, AppConfig, UnitOfWork, AuditRepository, FleetEvents } from '@edgefleet/platform';
 import { DeviceCredentialService, IssuedCredential } from '../identity/device-credential.service';
 import { BrokerAccountsService } from '../mqtt/broker-accounts.service';
 import { isReservedDeviceId } from '../mqtt/broker-policy';
-import type { Page } from '../common/pagination.dto';
-import { UnitOfWork } from '../db/unit-of-work';
-import { AuditRepository } from '../audit/audit.repository';
-import type { Actor } from '../audit/audit.types';
-import { ModelRepository } from '../models/model.repository';
+import type { Page, Actor } from '@edgefleet/platform';
+import { ModelRepository } from '@edgefleet/catalog';
 import { OtaService } from '../ota/ota.service';
 import { ReportRepository, ReportRecord } from '../reports/report.repository';
-import { FleetEvents } from '../events/fleet-events';
 import { DeviceFilter, DeviceRecord, DeviceRepository } from './device.repository';
 
 export interface CreateDevice {

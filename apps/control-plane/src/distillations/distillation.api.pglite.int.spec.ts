@@ -8,8 +8,8 @@ import { PrismaClient } from '@edgefleet/db';
 import { DISTILL_DEFAULTS, HYPER_PARAMETER_NAMES } from '@edgefleet/distill';
 import { JobQueue } from '@edgefleet/jobs';
 import { ControlPlane, startControlPlane } from '../bootstrap';
-import { ArtifactStore } from '../artifacts/artifact.store';
-import { DISTILLATION_QUEUE } from './distillation.types';
+import { ArtifactStore } from '@edgefleet/platform';
+import { DISTILLATION_QUEUE } from '@edgefleet/distillation-worker';
 import { ApiClient } from '../testing/factories';
 import { readSse, syntheticCsv, uploadCsvDataset, waitForStatus } from './testing/distillation-fixtures';
 
@@ -75,6 +75,11 @@ describe('distillation as a service on PGlite with the embedded worker', () => {
     assert.equal(job.progress.phase, 'publishing');
     assert.equal(job.progress.lastEpoch.run, 'mlp-8-16-3');
     assert.ok(job.progress.lastEpoch.epoch >= 1);
+    // Every epoch of every run is kept for the curves: the teacher's, then the student's up to its last epoch.
+    assert.deepEqual(job.progress.curves.map((c: { role: string }) => c.role), ['teacher', 'student']);
+    const student = job.progress.curves[1];
+    assert.deepEqual(student.points.map((p: number[]) => p[0]), Array.from({ length: job.progress.lastEpoch.epoch }, (_, i) => i + 1));
+    assert.equal(student.points.at(-1)[1], job.progress.lastEpoch.loss);
     assert.equal(job.attempts, 1);
     const ids: string[] = job.result.artifactIds;
     assert.equal(ids.length, 3, 'fp32, int8 and fp16 of one student');

@@ -2,14 +2,15 @@ import { Body, Get, HttpCode, Param, Post, Query, Req, Res } from '@nestjs/commo
 import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiProduces } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { isTerminal } from '@edgefleet/jobs';
-import { mapPage, Page } from '../common/pagination.dto';
+import { mapPage, Page } from '@edgefleet/platform';
 import { ApiController } from '../openapi/api-controller.decorator';
 import { ApiPageResponse } from '../openapi/page.view';
 import { DistillationsService } from './distillation.service';
 import {
   CancelView, CreateDistillationDto, DistillationView, ListDistillationsQueryDto, toDistillationView,
-} from './distillation.dto';
+} from '@edgefleet/distillation-worker';
 import { Roles } from '../auth/roles';
+import { streamSse } from '../common/sse';
 
 @ApiController('distillations')
 @Roles('viewer')
@@ -51,20 +52,11 @@ export class DistillationController {
   @ApiProduces('text/event-stream')
   async events(@Param('id') id: string, @Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     await this.distillations.get(id); // 404 as a normal JSON error before the stream starts
-    const closed = new AbortController();
-    req.raw.on('close', () => closed.abort());
-    reply.hijack();
-    const res = reply.raw;
-    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-correlation-id': String(req.id) });
-    try {
-      for await (const job of this.distillations.watch(id, closed.signal)) {
-        const view = toDistillationView(job);
-        res.write(`event: ${isTerminal(job.status) ? 'end' : 'progress'}\nid: ${job.updatedAt.getTime()}\ndata: ${JSON.stringify(view)}\n\n`);
+    const jobs = this.distillations;
+    await streamSse(req, reply, async function* (signal) {
+      for await (const job of jobs.watch(id, signal)) {
+        yield { event: isTerminal(job.status) ? 'end' : 'progress', id: job.updatedAt.getTime(), data: toDistillationView(job) };
       }
-    } catch (err) {
-      res.write(`event: error\ndata: ${JSON.stringify({ message: err instanceof Error ? err.message : String(err) })}\n\n`);
-    } finally {
-      res.end();
-    }
+    });
   }
 }

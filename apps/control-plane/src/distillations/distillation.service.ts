@@ -2,14 +2,12 @@ import { Injectable } from '@nestjs/common';
 import { DistillConfigError, Network, parseModelSpec, withDefaultHyper } from '@edgefleet/distill';
 import { NoFeasibleStudentError, studentForSizeBudget } from '@edgefleet/selection';
 import { CancelAnswer, isTerminal, JobQueue, JobRecord, JobStatus } from '@edgefleet/jobs';
-import { InvalidInputError, NotFoundError, UnprocessableError } from '../common/errors';
-import type { Page } from '../common/pagination.dto';
-import { ModelRepository } from '../models/model.repository';
-import { DatasetsService } from '../datasets/dataset.service';
-import { DistillationConfig } from './distillation.config';
-import { DistillationWorkerService } from './distillation-worker.service';
-import type { CreateDistillationDto } from './distillation.dto';
-import { DISTILLATION_QUEUE, DistillationPayload } from './distillation.types';
+import { InvalidInputError, NotFoundError, UnprocessableError } from '@edgefleet/platform';
+import type { Page } from '@edgefleet/platform';
+import { ModelRepository, DatasetsService } from '@edgefleet/catalog';
+import { DistillationConfig, DistillationWorkerService, DISTILLATION_QUEUE, DistillationPayload } from '@edgefleet/distillation-worker';
+import type { CreateDistillationDto } from '@edgefleet/distillation-worker';
+import { pollChanges } from '../common/sse';
 
 @Injectable()
 export class DistillationsService {
@@ -84,20 +82,7 @@ export class DistillationsService {
    * The job's state each time it changes, until it ends. Polls the row (every `intervalMs`) rather than
    * listening in-process, because the worker may run on another machine; stops when `signal` fires.
    */
-  async *watch(id: string, signal: AbortSignal, intervalMs = 500): AsyncGenerator<JobRecord> {
-    let last = '';
-    while (!signal.aborted) {
-      const job = await this.get(id);
-      const stamp = `${job.status}|${job.updatedAt.getTime()}|${JSON.stringify(job.progress)}`;
-      if (stamp !== last) {
-        last = stamp;
-        yield job;
-      }
-      if (isTerminal(job.status)) return;
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, intervalMs);
-        signal.addEventListener('abort', () => { clearTimeout(t); resolve(); }, { once: true });
-      });
-    }
+  watch(id: string, signal: AbortSignal, intervalMs = 500): AsyncGenerator<JobRecord> {
+    return pollChanges(() => this.get(id), (job) => `${job.status}|${job.updatedAt.getTime()}|${JSON.stringify(job.progress)}`, (job) => isTerminal(job.status), signal, intervalMs);
   }
 }

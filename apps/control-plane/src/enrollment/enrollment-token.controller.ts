@@ -1,7 +1,7 @@
 import { Body, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation } from '@nestjs/swagger';
 import { CurrentActor } from '../auth/actor.decorator';
-import type { Actor } from '../audit/audit.types';
+import type { Actor } from '@edgefleet/platform';
 import { Roles } from '../auth/roles';
 import { ApiController } from '../openapi/api-controller.decorator';
 import { CreatedEnrollmentTokenView, CreateEnrollmentTokenDto, EnrollmentTokenView, toEnrollmentTokenView } from './enrollment.dto';

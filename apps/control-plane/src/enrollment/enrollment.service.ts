@@ -1,10 +1,8 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { profileClassOf, type EnrollRequestBody } from '@edgefleet/contracts';
 import { createHash } from 'node:crypto';
-import type { Actor } from '../audit/audit.types';
-import { AuditRepository } from '../audit/audit.repository';
-import { ConflictError, ForbiddenError, NotFoundError, UnauthorizedError, UnprocessableError } from '../common/errors';
-import { UnitOfWork } from '../db/unit-of-work';
+import type { Actor } from '@edgefleet/platform';
+import { AuditRepository, ConflictError, ForbiddenError, NotFoundError, UnauthorizedError, UnprocessableError, UnitOfWork } from '@edgefleet/platform';
 import { DeviceRepository } from '../devices/device.repository';
 import { assertUsableDeviceId, DevicesService, plainProfile } from '../devices/device.service';
 import { DeviceCredentialService, IssuedCredential } from '../identity/device-credential.service';

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Database } from '@edgefleet/db';
-import { DATABASE } from '../db/database.module';
+import { DATABASE } from '@edgefleet/platform';
 import { HealthRepository } from './health.repository';
 
 export type HealthResult =

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { Db } from '../db/prisma-types';
+import type { Db } from '@edgefleet/platform';
 import { brokerHashOf, generateSecret, hashSecret, verifySecret } from './credential-hash';
 import { DeviceCredentialRepository, StoredCredential } from './device-credential.repository';
 

@@ -1,8 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import type {} from '@fastify/multipart'; // request.parts() / isMultipart() typings
-import { InvalidInputError } from '../common/errors';
-import { multipartFailure } from '../common/multipart-errors';
-import type { ArtifactStore, StagedObject } from '../artifacts/artifact.store';
+import { InvalidInputError, multipartFailure } from '@edgefleet/platform';
+import type { ArtifactStore, StagedObject } from '@edgefleet/platform';
 
 export interface ModelUploadParts {
   fields: Record<string, string>;

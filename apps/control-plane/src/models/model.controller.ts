@@ -5,12 +5,9 @@ import {
 } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { validateAs } from '@edgefleet/contracts';
-import { AppConfig } from '../config/app-config';
-import { InvalidInputError } from '../common/errors';
-import { ArtifactStore } from '../artifacts/artifact.store';
+import { AppConfig, InvalidInputError, ArtifactStore, mapPage, Page } from '@edgefleet/platform';
 import { CurrentActor } from '../auth/actor.decorator';
-import type { Actor } from '../audit/audit.types';
-import { mapPage, Page } from '../common/pagination.dto';
+import type { Actor } from '@edgefleet/platform';
 import { ApiController } from '../openapi/api-controller.decorator';
 import { ErrorView } from '../openapi/api-error-responses';
 import { ApiPageResponse } from '../openapi/page.view';

@@ -1,8 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional, Matches } from 'class-validator';
 import { TensorInfoDto } from '../common/contract-dtos';
-import { PageQueryDto } from '../common/pagination.dto';
-import type { ModelRecord } from './model.repository';
+import { PageQueryDto } from '@edgefleet/platform';
+import type { ModelRecord } from '@edgefleet/catalog';
 
 export const PRECISIONS = ['fp32', 'fp16', 'int8'] as const;
 export type Precision = (typeof PRECISIONS)[number];
@@ -52,6 +52,8 @@ export class ModelView {
   @ApiPropertyOptional({ type: EvalSetView, nullable: true }) evalSet!: EvalSetView | null;
   @ApiPropertyOptional({ type: String, nullable: true }) family!: string | null;
   @ApiPropertyOptional({ type: 'object', additionalProperties: true, nullable: true }) metrics!: Record<string, unknown> | null;
+  @ApiPropertyOptional({ type: 'object', additionalProperties: true, nullable: true, description: 'Where a distilled artifact comes from: job, role (teacher/student), teacher, data set, code version' })
+  lineage!: Record<string, unknown> | null;
   @ApiProperty({ format: 'date-time' }) createdAt!: string;
 }
 
@@ -79,6 +81,7 @@ export function toModelView(m: ModelRecord): ModelView {
     evalSet: m.evalSetSha256 ? { sha256: m.evalSetSha256, size: m.evalSetSize ?? 0, samples: m.evalSamples ?? 0 } : null,
     family: m.family,
     metrics: (m.metrics as Record<string, unknown> | null) ?? null,
+    lineage: (m.lineage as Record<string, unknown> | null) ?? null,
     createdAt: m.createdAt.toISOString(),
   };
 }

@@ -2,17 +2,11 @@ import { Injectable } from '@nestjs/common';
 import type { ReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { decodeAnyEvalSet, EvalSet, EvalSetFormatError, type FeaturizerSpec } from '@edgefleet/contracts';
-import { ConflictError, NotFoundError, UnprocessableError } from '../common/errors';
-import type { Page } from '../common/pagination.dto';
-import { ArtifactStore, StagedObject } from '../artifacts/artifact.store';
-import { AuditRepository } from '../audit/audit.repository';
-import type { Actor } from '../audit/audit.types';
-import { FleetEvents } from '../events/fleet-events';
-import { UnitOfWork } from '../db/unit-of-work';
+import { ConflictError, NotFoundError, UnprocessableError, ArtifactStore, StagedObject, AuditRepository, FleetEvents, UnitOfWork } from '@edgefleet/platform';
+import type { Page, Actor } from '@edgefleet/platform';
 import { evalSetProblems } from './eval-set.check';
 import type { Precision } from './model.dto';
-import { ModelInspector } from './model.inspector';
-import { ModelRecord, ModelRepository } from './model.repository';
+import { ModelInspector, ModelRecord, ModelRepository } from '@edgefleet/catalog';
 
 export interface ModelUpload {
   name: string;

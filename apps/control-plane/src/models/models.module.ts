@@ -1,14 +1,13 @@
 import { Module } from '@nestjs/common';
-import { ArtifactsModule } from '../artifacts/artifacts.module';
+import { ArtifactsModule } from '@edgefleet/platform';
+import { ModelsCoreModule } from '@edgefleet/catalog';
 import { ModelController } from './model.controller';
-import { ModelInspector } from './model.inspector';
-import { ModelRepository } from './model.repository';
 import { ModelsService } from './model.service';
 
 @Module({
-  imports: [ArtifactsModule],
+  imports: [ArtifactsModule, ModelsCoreModule],
   controllers: [ModelController],
-  providers: [ModelRepository, ModelInspector, ModelsService],
-  exports: [ModelsService, ModelRepository],
+  providers: [ModelsService],
+  exports: [ModelsService, ModelsCoreModule],
 })
 export class ModelsModule {}

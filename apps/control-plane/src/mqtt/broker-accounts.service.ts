@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { AppConfig } from '../config/app-config';
+import { AppConfig } from '@edgefleet/platform';
 import { MqttBrokerService } from './mqtt-broker.service';
 import { MqttPublisher } from './mqtt-publisher.service';
 import { deviceRole, deviceRoleName } from './dynsec';

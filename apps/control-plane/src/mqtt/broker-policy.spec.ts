@@ -5,7 +5,7 @@ import { isDeviceLogin, mayPublish, mayReceive, maySubscribe } from './broker-po
 const d = { kind: 'device', deviceId: 'pi-1' } as const;
 
 test('a device publishes only the device → control plane kinds on its own topics', () => {
-  for (const kind of ['hello', 'status', 'block-req', 'progress', 'report']) assert.equal(mayPublish(d, `edgefleet/v1/devices/pi-1/${kind}`), true, kind);
+  for (const kind of ['hello', 'status', 'block-req', 'progress', 'report', 'telemetry']) assert.equal(mayPublish(d, `edgefleet/v1/devices/pi-1/${kind}`), true, kind);
   for (const topic of ['edgefleet/v1/devices/pi-2/report', 'edgefleet/v1/devices/pi-1/desired', 'edgefleet/v1/devices/pi-1/block/x/0', '$SYS/x', 'other', 'edgefleet/v1/devices/pi-1/report/x']) {
     assert.equal(mayPublish(d, topic), false, topic);
   }

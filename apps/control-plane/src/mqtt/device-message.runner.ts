@@ -1,8 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { parseDeviceTopic, parseMessage, type DeviceTopicKind } from '@edgefleet/contracts';
 import type { MqttContext } from '@nestjs/microservices';
-import { isDomainError } from '../common/errors';
-import { AppConfig } from '../config/app-config';
+import { isDomainError, AppConfig } from '@edgefleet/platform';
 import { DeviceCredentialService } from '../identity/device-credential.service';
 import { MqttPublisher } from './mqtt-publisher.service';
 

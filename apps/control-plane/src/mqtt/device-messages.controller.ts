@@ -1,12 +1,13 @@
-import { Controller } from '@nestjs/common';
+import { Controller, Optional } from '@nestjs/common';
 import { Ctx, EventPattern, MqttContext } from '@nestjs/microservices';
 import {
-  BlockRequestMessage, controlPlaneSubscriptions, HelloMessage, ProgressMessage, ReportMessage, StatusMessage,
+  BlockRequestMessage, controlPlaneSubscriptions, HelloMessage, ProgressMessage, ReportMessage, StatusMessage, TelemetryMessage,
 } from '@edgefleet/contracts';
-import { InvalidInputError } from '../common/errors';
+import { InvalidInputError } from '@edgefleet/platform';
 import { DeploymentsService } from '../deployments/deployment.service';
 import { DevicesService } from '../devices/device.service';
 import { BlockServer } from '../ota/block-server.service';
+import { TelemetryIngest } from '../telemetry/telemetry-ingest.service';
 import { DeviceMessageRunner } from './device-message.runner';
 
 /**
@@ -20,6 +21,8 @@ export class DeviceMessagesController {
     private readonly devices: DevicesService,
     private readonly deployments: DeploymentsService,
     private readonly blocks: BlockServer,
+    /** Absent only in the MQTT edge tests, which run MqttModule without the telemetry module. */
+    @Optional() private readonly telemetry?: TelemetryIngest,
   ) {}
 
   @EventPattern(controlPlaneSubscriptions.hello)
@@ -52,5 +55,11 @@ export class DeviceMessagesController {
   @EventPattern(controlPlaneSubscriptions.report)
   report(@Ctx() ctx: MqttContext): Promise<void> {
     return this.runner.run(ctx, ReportMessage, (deviceId, msg) => this.deployments.recordReport(deviceId, msg));
+  }
+
+  /** Fire and forget with idempotency: windows are stored once by (device, window id); no answer but a rejection. */
+  @EventPattern(controlPlaneSubscriptions.telemetry)
+  telemetryBatch(@Ctx() ctx: MqttContext): Promise<void> {
+    return this.runner.run(ctx, TelemetryMessage, async (deviceId, msg) => this.telemetry?.accept(deviceId, msg));
   }
 }

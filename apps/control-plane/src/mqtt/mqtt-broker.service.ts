@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
-import { AppConfig } from '../config/app-config';
+import { AppConfig } from '@edgefleet/platform';
 import { DeviceCredentialService } from '../identity/device-credential.service';
 import { EmbeddedBrokerAuth } from './embedded-broker-auth';
 import { MqttBrokerStartError, MqttPortInUseError } from './mqtt.errors';

@@ -14,7 +14,7 @@ import {
 import { MqttBrokerService } from './mqtt-broker.service';
 import { DeviceCredentialService } from '../identity/device-credential.service';
 import { MqttPortInUseError } from './mqtt.errors';
-import { AppConfig } from '../config/app-config';
+import { AppConfig } from '@edgefleet/platform';
 import { MqttProbe } from './testing/mqtt-probe';
 import { startMqttTestApp, type MqttTestApp } from './testing/mqtt-test-app';
 import { skipReason, testBrokers } from './testing/test-brokers';

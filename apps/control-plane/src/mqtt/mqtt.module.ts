@@ -1,11 +1,13 @@
 import { INestApplicationContext, Module } from '@nestjs/common';
 import type { CustomStrategy } from '@nestjs/microservices';
 import { createHash } from 'node:crypto';
-import { AppConfig } from '../config/app-config';
+import { AppConfig } from '@edgefleet/platform';
 import { DeploymentsModule } from '../deployments/deployments.module';
 import { CredentialsModule } from '../identity/credentials.module';
 import { DevicesModule } from '../devices/devices.module';
 import { OtaModule } from '../ota/ota.module';
+import { BrokerHttpAuthController } from './broker-http-auth.controller';
+import { BrokerHttpAuthService } from './broker-http-auth.service';
 import { DeviceMessageRunner } from './device-message.runner';
 import { DeviceMessagesController } from './device-messages.controller';
 import { DeviceMqttServer } from './device-mqtt.server';
@@ -28,8 +30,8 @@ export interface DeviceMessagingOptions {
  */
 @Module({
   imports: [MqttBrokerModule, OtaModule, DevicesModule, DeploymentsModule, CredentialsModule],
-  controllers: [DeviceMessagesController],
-  providers: [DeviceMessageRunner],
+  controllers: [DeviceMessagesController, BrokerHttpAuthController],
+  providers: [DeviceMessageRunner, BrokerHttpAuthService],
   exports: [MqttBrokerModule],
 })
 export class MqttModule {

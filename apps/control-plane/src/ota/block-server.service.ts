@@ -1,7 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { BlockRequestMessage, topics } from '@edgefleet/contracts';
-import { ArtifactStore } from '../artifacts/artifact.store';
-import { AppConfig } from '../config/app-config';
+import { ArtifactStore, AppConfig } from '@edgefleet/platform';
 import { MqttPublisher } from '../mqtt/mqtt-publisher.service';
 import { ByteBudget } from './byte-budget';
 import { ChunkCache } from './chunk-cache';

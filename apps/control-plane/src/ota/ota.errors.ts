@@ -1,4 +1,4 @@
-import { InvalidInputError, NotFoundError } from '../common/errors';
+import { InvalidInputError, NotFoundError } from '@edgefleet/platform';
 
 /** A caller built a desired state the contract rejects; publishing it would make every agent refuse it. */
 export class InvalidDesiredStateError extends Error {

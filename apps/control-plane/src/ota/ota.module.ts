@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { ArtifactsModule } from '../artifacts/artifacts.module';
+import { ArtifactsModule } from '@edgefleet/platform';
 import { MqttBrokerModule } from '../mqtt/mqtt-broker.module';
 import { BlockServer } from './block-server.service';
 import { DesiredSeqRepository } from './desired-seq.repository';

@@ -2,9 +2,8 @@ import { Injectable, OnModuleInit } from '@nestjs/common';
 import {
   DEVICE_ID_PATTERN, DesiredStateMessage, PROTOCOL_VERSION, signDesiredState, topics, validateAs, type TrustedKey, type TrustedKeySet,
 } from '@edgefleet/contracts';
-import { AuditRepository } from '../audit/audit.repository';
-import type { Actor } from '../audit/audit.types';
-import { AppConfig } from '../config/app-config';
+import { AuditRepository, AppConfig } from '@edgefleet/platform';
+import type { Actor } from '@edgefleet/platform';
 import { MqttPublisher } from '../mqtt/mqtt-publisher.service';
 import { DesiredSeqRepository } from './desired-seq.repository';
 import { InvalidDesiredStateError } from './ota.errors';

@@ -4,7 +4,7 @@ import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PROTOCOL_VERSION, signDesiredState, verifyDesiredState, verifyTrustedKeySet, type DesiredStateMessage } from '@edgefleet/contracts';
-import { ConflictError } from '../common/errors';
+import { ConflictError } from '@edgefleet/platform';
 import { NEXT_KEY_FILE, PRIVATE_KEY_FILE, SigningKeyStore } from './signing-key.store';
 
 async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {

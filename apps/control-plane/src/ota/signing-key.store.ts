@@ -2,7 +2,7 @@ import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { chmod, mkdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { generateSigningKeyPair, keyIdOf, signTrustedKeySet, type TrustedKey, type TrustedKeySet } from '@edgefleet/contracts';
-import { ConflictError } from '../common/errors';
+import { ConflictError } from '@edgefleet/platform';
 
 export interface SigningKey {
   keyId: string;

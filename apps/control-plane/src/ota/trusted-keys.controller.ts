@@ -3,7 +3,7 @@ import { ApiBearerAuth, ApiConflictResponse, ApiOkResponse, ApiOperation, ApiTag
 import { CurrentActor } from '../auth/actor.decorator';
 import { Public } from '../auth/public.decorator';
 import { Roles } from '../auth/roles';
-import type { Actor } from '../audit/audit.types';
+import type { Actor } from '@edgefleet/platform';
 import { ApiErrorResponses, ErrorView } from '../openapi/api-error-responses';
 import { OtaService } from './ota.service';
 import { RotateKeysDto, RotateKeysView, TrustedKeySetView } from './trusted-keys.dto';

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { NotFoundError } from '../common/errors';
+import { NotFoundError } from '@edgefleet/platform';
 import { DeviceRepository, type ProfileClassRecord } from '../devices/device.repository';
 
 /** Hardware classes are a view over the Device table, so they are read through its repository. */

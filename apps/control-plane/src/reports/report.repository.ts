@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { BenchmarkReport, Prisma, PrismaClient } from '@edgefleet/db';
-import type { Db } from '../db/prisma-types';
+import type { Db } from '@edgefleet/platform';
 
 export type ReportRecord = BenchmarkReport;
 
@@ -72,5 +72,22 @@ export class ReportRepository {
       profileClass: r.device.profileClass, artifactId: r.artifactId, latencyP95Ms: r.latencyP95Ms!,
       peakRssMb: r.peakRssMb, accuracy: r.accuracy, simulated: r.simulated,
     }));
+  }
+
+  /** The newest report of each (device, artifact) pair asked for: what a device measured for the model it ran before a rollout. */
+  async latestFor(pairs: ReadonlyArray<{ deviceId: string; artifactId: string }>): Promise<Map<string, { latencyP50Ms: number | null; latencyP95Ms: number | null; accuracy: number | null }>> {
+    const out = new Map<string, { latencyP50Ms: number | null; latencyP95Ms: number | null; accuracy: number | null }>();
+    if (pairs.length === 0) return out;
+    const wanted = new Set(pairs.map((p) => `${p.deviceId}|${p.artifactId}`));
+    const rows = await this.prisma.benchmarkReport.findMany({
+      where: { deviceId: { in: [...new Set(pairs.map((p) => p.deviceId))] }, artifactId: { in: [...new Set(pairs.map((p) => p.artifactId))] } },
+      orderBy: [{ createdAt: 'desc' }, { id: 'asc' }],
+      select: { deviceId: true, artifactId: true, latencyP50Ms: true, latencyP95Ms: true, accuracy: true },
+    });
+    for (const r of rows) {
+      const key = `${r.deviceId}|${r.artifactId}`;
+      if (wanted.has(key) && !out.has(key)) out.set(key, { latencyP50Ms: r.latencyP50Ms, latencyP95Ms: r.latencyP95Ms, accuracy: r.accuracy });
+    }
+    return out;
   }
 }

@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { countMacs } from '@edgefleet/onnx';
-import { ArtifactStore } from '../artifacts/artifact.store';
-import type { CatalogueRow } from '../models/model.repository';
+import { ArtifactStore } from '@edgefleet/platform';
+import type { CatalogueRow } from '@edgefleet/catalog';
 
 /**
  * MACs per sample of an artifact: the number counted at upload / publish (ModelInspector), else — for rows stored

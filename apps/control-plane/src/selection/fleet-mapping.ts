@@ -1,6 +1,6 @@
 import type { HardwareProfile } from '@edgefleet/contracts';
 import type { ClassProfile, Observation, Variant } from '@edgefleet/selection';
-import type { CatalogueRow } from '../models/model.repository';
+import type { CatalogueRow } from '@edgefleet/catalog';
 import type { LatencyObservationRow } from '../reports/report.repository';
 
 /** Database rows → the plain shapes libs/selection works on. */

@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { ArtifactsModule } from '../artifacts/artifacts.module';
+import { ArtifactsModule } from '@edgefleet/platform';
 import { ModelsModule } from '../models/models.module';
 import { ReportsModule } from '../reports/reports.module';
 import { ProfilesModule } from '../profiles/profiles.module';

@@ -5,7 +5,7 @@ import { ProfilesService } from '../profiles/profile.service';
 import { ArtifactCostService } from './artifact-cost.service';
 import type { FleetSnapshot } from './fleet-snapshot';
 import { toClassProfile, toObservation, toVariant } from './fleet-mapping';
-import { ModelRepository } from '../models/model.repository';
+import { ModelRepository } from '@edgefleet/catalog';
 import { ReportRepository } from '../reports/report.repository';
 
 export interface RecommendationRequest extends Budget {

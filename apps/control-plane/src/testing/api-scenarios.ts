@@ -11,8 +11,8 @@ import {
   verifyTrustedKeySet,
 } from '@edgefleet/contracts';
 import { ControlPlane, startControlPlane } from '../bootstrap';
-import type { Env } from '../config/app-config';
-import { ArtifactMismatchError, UnknownDeploymentError, UnknownDeviceError } from '../common/errors';
+import type { Env } from '@edgefleet/platform';
+import { ArtifactMismatchError, UnknownDeploymentError, UnknownDeviceError } from '@edgefleet/platform';
 import { DeploymentsService } from '../deployments/deployment.service';
 import { DevicesService } from '../devices/device.service';
 import { MqttBrokerService } from '../mqtt/mqtt-broker.service';

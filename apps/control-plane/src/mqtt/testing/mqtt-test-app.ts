@@ -5,12 +5,7 @@ import type { HelloMessage, ProgressMessage, ReportMessage } from '@edgefleet/co
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ArtifactStore } from '../../artifacts/artifact.store';
-import { UnknownDeviceError } from '../../common/errors';
-import { AppConfig } from '../../config/app-config';
-import { AuditModule } from '../../audit/audit.module';
-import { ConfigModule } from '../../config/config.module';
-import { DatabaseModule } from '../../db/database.module';
+import { ArtifactStore, UnknownDeviceError, AppConfig, AuditModule, ConfigModule, DatabaseModule } from '@edgefleet/platform';
 import { DeploymentsModule } from '../../deployments/deployments.module';
 import { DeploymentsService } from '../../deployments/deployment.service';
 import { DevicesModule } from '../../devices/devices.module';

@@ -1,0 +1,103 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { abortReason, allowance, assignWaves, classHealth, decide, inWindow, waveSizes, type DecideInput } from './rollout-decision';
+import type { DeviceHealth, RolloutPlan } from './rollout.types';
+
+const plan = (over: Partial<RolloutPlan> = {}): RolloutPlan => ({ waves: [{ percent: 10 }, { percent: 100 }], gates: {}, ...over });
+const dev = (id: string, over: Partial<DeviceHealth> = {}): DeviceHealth => ({ deviceId: id, profileClass: 'a', wave: 0, outcome: 'planned', ...over });
+const input = (over: Partial<DecideInput>): DecideInput => ({ plan: plan(), wave: 0, devices: [], allowance: Infinity, inWindow: true, switched: false, ...over });
+
+describe('rollout decisions', () => {
+  it('sizes waves cumulatively, the canary at least one device per class, the last wave everything', () => {
+    assert.deepEqual(waveSizes(200, [{ percent: 1 }, { percent: 10 }, { percent: 50 }, { percent: 100 }], 3), [3, 20, 100, 200]);
+    assert.deepEqual(waveSizes(10, [{ count: 4 }, { percent: 30 }], 2), [4, 10]);
+    assert.deepEqual(waveSizes(2, [{ percent: 1 }, { percent: 100 }], 3), [2, 2]);
+  });
+
+  it('puts every class in the canary and keeps the classes\' proportions in each wave', () => {
+    const devices = [
+      ...Array.from({ length: 120 }, (_, i) => ({ id: `g-${String(i).padStart(3, '0')}`, profileClass: 'gateway' })),
+      ...Array.from({ length: 60 }, (_, i) => ({ id: `r-${String(i).padStart(3, '0')}`, profileClass: 'rpi4' })),
+      ...Array.from({ length: 20 }, (_, i) => ({ id: `t-${String(i).padStart(3, '0')}`, profileClass: 'tight' })),
+    ];
+    const waves = assignWaves(devices, [{ percent: 1 }, { percent: 10 }, { percent: 100 }]);
+    const inWave = (w: number, cls: string) => devices.filter((d) => d.profileClass === cls && waves.get(d.id) === w).length;
+    assert.deepEqual(['gateway', 'rpi4', 'tight'].map((c) => inWave(0, c)), [1, 1, 1]);
+    assert.equal(devices.filter((d) => waves.get(d.id)! <= 1).length, 20);
+    assert.ok(inWave(1, 'gateway') >= 10 && inWave(1, 'rpi4') >= 4 && inWave(1, 'tight') >= 1);
+    assert.equal(waves.size, 200);
+  });
+
+  it('paces: a burst of one, then perMinute spread evenly, ramping by the factor', () => {
+    const paceFrom = new Date(0);
+    const at = (ms: number) => new Date(ms);
+    assert.equal(allowance({ perMinute: 60 }, { paceFrom, notifiedSince: 0, notifiedTotal: 0, now: at(0) }), 1);
+    assert.equal(allowance({ perMinute: 60 }, { paceFrom, notifiedSince: 1, notifiedTotal: 1, now: at(999) }), 0);
+    assert.equal(allowance({ perMinute: 60 }, { paceFrom, notifiedSince: 1, notifiedTotal: 1, now: at(10_000) }), 10);
+    const ramp = { perMinute: 60, ramp: { factor: 2, every: 10, maxPerMinute: 200 } };
+    assert.equal(allowance(ramp, { paceFrom, notifiedSince: 0, notifiedTotal: 25, now: at(3000) }), 11); // 60 × 2² = 240 → capped at 200/min: 1 + 10
+    assert.equal(allowance(undefined, { paceFrom, notifiedSince: 1e6, notifiedTotal: 1e6, now: at(0) }), Infinity);
+  });
+
+  it('knows a daily window, also across midnight', () => {
+    assert.equal(inWindow({ start: '22:00', end: '04:00' }, new Date('2026-01-01T23:30:00Z')), true);
+    assert.equal(inWindow({ start: '22:00', end: '04:00' }, new Date('2026-01-01T12:00:00Z')), false);
+    assert.equal(inWindow({ start: '08:00', end: '17:00' }, new Date('2026-01-01T12:00:00Z')), true);
+    assert.equal(inWindow(undefined, new Date()), true);
+  });
+
+  it('notifies the planned devices as the rate and window allow, then waits for them', () => {
+    const devices = [dev('1'), dev('2'), dev('3', { outcome: 'in_progress' }), dev('4', { wave: 1 })];
+    assert.deepEqual(decide(input({ devices, allowance: 1 })), { action: 'notify', count: 1, reason: 'wave 0: 2 device(s) to notify' });
+    assert.equal(decide(input({ devices, allowance: 0 })).reason, 'rate limit');
+    assert.match(decide(input({ devices, inWindow: false, plan: plan({ window: { start: '22:00', end: '04:00' } }) })).reason, /outside the maintenance window 22:00–04:00/);
+    assert.equal(decide(input({ devices: [dev('3', { outcome: 'in_progress' })] })).action, 'wait');
+  });
+
+  it('advances, waits for approval or completes when the wave met its criteria per class', () => {
+    const ok = [dev('1', { outcome: 'active', p95Ms: 11, baseline: { p95Ms: 10 } }), dev('2', { outcome: 'active', profileClass: 'b' })];
+    const criteria = { minPassPercent: 90, maxP95Ratio: 1.2 };
+    const d = decide(input({ devices: ok, plan: plan({ waves: [{ percent: 10, success: criteria }, { percent: 100 }] }) }));
+    assert.equal(d.action, 'advance');
+    assert.equal(d.reason, 'wave 0 met its criteria (a 1/1 active, b 1/1 active)');
+    assert.equal(decide(input({ devices: ok, plan: plan({ waves: [{ percent: 10, requireApproval: true }, { percent: 100 }] }) })).action, 'await-approval');
+    assert.equal(decide(input({ devices: ok.map((x) => ({ ...x, wave: 1 })), wave: 1 })).action, 'complete');
+  });
+
+  it('a class that misses the criteria stops the rollout with the abort action, naming the class and the numbers', () => {
+    const devices = [
+      dev('1', { outcome: 'active', p95Ms: 30, baseline: { p95Ms: 10 } }), dev('2', { outcome: 'active', p95Ms: 32, baseline: { p95Ms: 10 } }),
+      dev('3', { outcome: 'active', profileClass: 'b', p95Ms: 10, baseline: { p95Ms: 10 } }),
+    ];
+    const p = plan({ waves: [{ percent: 10, success: { maxP95Ratio: 1.5 } }, { percent: 100 }], abort: { failurePercent: 50, minDevices: 10, action: 'rollback' } });
+    const d = decide(input({ devices, plan: p }));
+    assert.equal(d.action, 'rollback');
+    assert.equal(d.reason, 'wave 0 missed its success criteria: class a: median p95 3.1× the previous model > 1.5×');
+    assert.equal(decide(input({ devices, plan: { ...p, abort: undefined } })).action, 'pause');
+  });
+
+  it('abort criteria: failures ≥ x% after ≥ n finished devices, over the whole rollout, before anything else', () => {
+    const devices = [dev('1', { outcome: 'rejected' }), dev('2', { outcome: 'failed' }), dev('3', { outcome: 'active' }), dev('4')];
+    const abort = { failurePercent: 50, minDevices: 3, action: 'pause' as const };
+    assert.equal(abortReason(devices, abort), '2 of 3 finished devices failed (1 rejected, 1 failed, 0 timed out): 66.7% ≥ 50% after ≥ 3 devices');
+    assert.equal(abortReason(devices, { ...abort, minDevices: 4 }), undefined);
+    assert.equal(decide(input({ devices, plan: plan({ abort }) })).action, 'pause');
+    assert.equal(abortReason([dev('1', { outcome: 'timed_out' })], { failurePercent: 100, minDevices: 1, action: 'rollback' })?.includes('1 timed out'), true);
+  });
+
+  it('stage mode: waits until every device staged, then switches them together, then judges', () => {
+    const p = plan({ stage: true });
+    assert.equal(decide(input({ plan: p, devices: [dev('1', { outcome: 'staged' }), dev('2', { outcome: 'in_progress' })] })).action, 'wait');
+    assert.equal(decide(input({ plan: p, devices: [dev('1', { outcome: 'staged' }), dev('2', { outcome: 'staged' })] })).action, 'stage-switch');
+    assert.equal(decide(input({ plan: p, switched: true, devices: [dev('1', { outcome: 'active' }), dev('2', { outcome: 'active' })] })).action, 'advance');
+  });
+
+  it('sums up health per class: pass rate, median latency ratios, accuracy against the previous model', () => {
+    const h = classHealth([
+      dev('1', { outcome: 'active', p50Ms: 2, p95Ms: 4, accuracy: 0.8, baseline: { p50Ms: 1, p95Ms: 2, accuracy: 0.9 } }),
+      dev('2', { outcome: 'rejected', p50Ms: 6, p95Ms: 12, accuracy: 0.7, baseline: { p50Ms: 2, p95Ms: 4, accuracy: 0.9 } }),
+      dev('3', { outcome: 'in_progress' }), dev('4', { outcome: 'left' }),
+    ]);
+    assert.deepEqual(h, { a: { devices: 3, finished: 2, active: 1, rejected: 1, failed: 0, timedOut: 0, passPercent: 50, p50Ratio: 2.5, p95Ratio: 2.5, accuracy: 0.75, baselineAccuracy: 0.9 } });
+  });
+});

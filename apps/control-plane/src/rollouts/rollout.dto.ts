@@ -1,0 +1,228 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import {
+  ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsIn, IsInt, IsISO8601, IsNumber, IsObject, IsOptional, IsPositive, IsUUID, Matches,
+  Max, MaxLength, Min, ValidateIf, ValidateNested,
+} from 'class-validator';
+import { GatesDto } from '../common/contract-dtos';
+import { PageQueryDto } from '@edgefleet/platform';
+import type { RolloutDetail } from './rollout.service';
+import type { RolloutRecord } from './rollout.repository';
+import { ROLLOUT_STATES, type DeviceOutcome, type RolloutStateName } from './rollout.types';
+
+const NAME = /^[A-Za-z0-9._-]{1,100}$/;
+const HHMM = /^([01]\d|2[0-3]):[0-5]\d$/;
+
+export class RolloutBudgetDto {
+  @ApiPropertyOptional() @IsOptional() @IsNumber() @IsPositive() @Max(3_600_000) maxLatencyP95Ms?: number;
+  @ApiPropertyOptional() @IsOptional() @IsNumber() @IsPositive() @Max(1_048_576) maxMemoryMb?: number;
+  @ApiPropertyOptional() @IsOptional() @IsNumber() @Min(0) @Max(1) minAccuracy?: number;
+}
+
+/** Exactly one of artifactId (one model everywhere) and family (selection's variant per device class). */
+export class RolloutWhatDto {
+  @ApiPropertyOptional({ description: 'one model artifact for every device' })
+  @ValidateIf((o: RolloutWhatDto) => o.family === undefined) @IsUUID(undefined, { message: 'what needs artifactId (a model id) or family' })
+  artifactId?: string;
+
+  @ApiPropertyOptional({ description: 'the variant of this family that selection picks for each device class (GET /profiles/:class/recommendation)' })
+  @ValidateIf((o: RolloutWhatDto) => o.artifactId === undefined) @Matches(NAME, { message: 'family must be 1-100 characters of A-Z a-z 0-9 . _ -' })
+  family?: string;
+
+  @ApiPropertyOptional({ type: RolloutBudgetDto, description: 'with family: the budget selection picks for (latency defaults to the class\'s budget)' })
+  @IsOptional() @IsObject() @ValidateNested() @Type(() => RolloutBudgetDto)
+  budget?: RolloutBudgetDto;
+}
+
+export class SuccessCriteriaDto {
+  @ApiPropertyOptional({ description: '% of the wave\'s finished devices (per class) that passed the gates and activated' })
+  @IsOptional() @IsNumber() @Min(0) @Max(100) minPassPercent?: number;
+  @ApiPropertyOptional({ description: 'median over devices of new p50 / p50 of the model each ran before' })
+  @IsOptional() @IsNumber() @IsPositive() @Max(1000) maxP50Ratio?: number;
+  @ApiPropertyOptional({ description: 'the same for p95' })
+  @IsOptional() @IsNumber() @IsPositive() @Max(1000) maxP95Ratio?: number;
+  @ApiPropertyOptional({ description: 'mean accuracy measured on the devices' })
+  @IsOptional() @IsNumber() @Min(0) @Max(1) minAccuracy?: number;
+  @ApiPropertyOptional({ description: 'mean accuracy may drop at most this much below the previous model\'s on the same devices' })
+  @IsOptional() @IsNumber() @Min(0) @Max(1) maxAccuracyDrop?: number;
+}
+
+export class WaveDto {
+  @ApiPropertyOptional({ description: 'cumulative % of the segment reached at the end of the wave (the last wave is always 100)' })
+  @ValidateIf((o: WaveDto) => o.count === undefined) @IsNumber() @Min(0.01) @Max(100)
+  percent?: number;
+
+  @ApiPropertyOptional({ description: 'cumulative number of devices reached at the end of the wave (instead of percent)' })
+  @IsOptional() @IsInt() @Min(1) @Max(1_000_000)
+  count?: number;
+
+  @ApiPropertyOptional({ description: 'POST …/approve is needed before the next wave starts' })
+  @IsOptional() @IsBoolean() requireApproval?: boolean;
+
+  @ApiPropertyOptional({ type: SuccessCriteriaDto, description: 'checked per device class when the wave has finished' })
+  @IsOptional() @IsObject() @ValidateNested() @Type(() => SuccessCriteriaDto)
+  success?: SuccessCriteriaDto;
+}
+
+export class RampDto {
+  @ApiProperty({ description: 'rate multiplier per step (AWS IoT Jobs: 1.1–5)' }) @IsNumber() @Min(1.1) @Max(5) factor!: number;
+  @ApiProperty({ description: 'a step every this many notified devices' }) @IsInt() @Min(1) @Max(1_000_000) every!: number;
+  @ApiProperty({ description: 'the ramp stops here' }) @IsInt() @Min(1) @Max(100_000) maxPerMinute!: number;
+}
+
+export class RateDto {
+  @ApiProperty({ description: 'devices notified per minute (AWS IoT Jobs: 1–1000)' }) @IsInt() @Min(1) @Max(100_000) perMinute!: number;
+  @ApiPropertyOptional({ type: RampDto }) @IsOptional() @IsObject() @ValidateNested() @Type(() => RampDto) ramp?: RampDto;
+}
+
+export class AbortDto {
+  @ApiProperty({ description: 'failed + rejected + timed-out devices, % of the rollout\'s finished devices …' })
+  @IsNumber() @Min(0) @Max(100) failurePercent!: number;
+  @ApiProperty({ description: '… once at least this many finished' }) @IsInt() @Min(1) @Max(1_000_000) minDevices!: number;
+  @ApiProperty({ enum: ['pause', 'rollback'], description: 'also what a wave that misses its success criteria does' })
+  @IsIn(['pause', 'rollback']) action!: 'pause' | 'rollback';
+}
+
+export class WindowDto {
+  @ApiProperty({ example: '22:00', description: 'UTC' }) @Matches(HHMM, { message: 'start must be HH:MM' }) start!: string;
+  @ApiProperty({ example: '04:00', description: 'UTC; before start: the window spans midnight' }) @Matches(HHMM, { message: 'end must be HH:MM' }) end!: string;
+}
+
+export class CreateRolloutDto {
+  @ApiProperty({ example: 'mlp-v2-site-a' }) @Matches(NAME, { message: 'name must be 1-100 characters of A-Z a-z 0-9 . _ -' })
+  name!: string;
+
+  @ApiProperty({ type: RolloutWhatDto }) @IsObject() @ValidateNested() @Type(() => RolloutWhatDto)
+  what!: RolloutWhatDto;
+
+  @ApiProperty({ description: 'segment id (POST /api/v1/segments)' }) @IsUUID()
+  segmentId!: string;
+
+  @ApiPropertyOptional({ enum: ['dynamic', 'frozen'], default: 'frozen', description: 'dynamic: devices that match later join the current wave' })
+  @IsOptional() @IsIn(['dynamic', 'frozen'])
+  segmentMode?: 'dynamic' | 'frozen';
+
+  @ApiPropertyOptional({ type: [WaveDto], description: 'default: one wave with every device' })
+  @IsOptional() @IsArray() @ArrayMinSize(1) @ArrayMaxSize(20) @ValidateNested({ each: true }) @Type(() => WaveDto)
+  waves?: WaveDto[];
+
+  @ApiPropertyOptional({ type: GatesDto, description: 'each device activates the model only if it passes these there' })
+  @IsOptional() @IsObject() @ValidateNested() @Type(() => GatesDto)
+  gates?: GatesDto;
+
+  @ApiPropertyOptional({ type: RateDto }) @IsOptional() @IsObject() @ValidateNested() @Type(() => RateDto)
+  rate?: RateDto;
+
+  @ApiPropertyOptional({ type: AbortDto }) @IsOptional() @IsObject() @ValidateNested() @Type(() => AbortDto)
+  abort?: AbortDto;
+
+  @ApiPropertyOptional({ description: 'a notified device that has not finished after this many minutes counts as timed out (1–10080)' })
+  @IsOptional() @IsInt() @Min(1) @Max(10_080)
+  inProgressTimeoutMin?: number;
+
+  @ApiPropertyOptional({ format: 'date-time' }) @IsOptional() @IsISO8601({ strict: true }) @MaxLength(40)
+  startAt?: string;
+
+  @ApiPropertyOptional({ type: WindowDto, description: 'devices are notified only inside this daily UTC window' })
+  @IsOptional() @IsObject() @ValidateNested() @Type(() => WindowDto)
+  window?: WindowDto;
+
+  @ApiPropertyOptional({ description: 'stage mode: download and verify first, then switch the wave together (in the desired-state contract; refused until agents support it)' })
+  @IsOptional() @IsBoolean()
+  stage?: boolean;
+}
+
+export class ListRolloutsQueryDto extends PageQueryDto {
+  @ApiPropertyOptional({ enum: ROLLOUT_STATES }) @IsOptional() @IsIn(ROLLOUT_STATES) state?: RolloutStateName;
+}
+
+export class RolloutActionDto {
+  @ApiPropertyOptional({ description: 'why (kept with the decision)' }) @IsOptional() @Matches(/^[^\u0000-\u001f]{1,500}$/, { message: 'note must be 1-500 printable characters' })
+  note?: string;
+}
+
+export class RolloutView {
+  @ApiProperty() id!: string;
+  @ApiProperty() name!: string;
+  @ApiProperty({ enum: ROLLOUT_STATES }) state!: RolloutStateName;
+  @ApiProperty({ description: 'index of the wave being rolled out' }) currentWave!: number;
+  @ApiPropertyOptional({ type: String, nullable: true }) segmentId!: string | null;
+  @ApiProperty({ enum: ['dynamic', 'frozen'] }) segmentMode!: string;
+  @ApiProperty({ type: 'object', additionalProperties: true, description: 'the segment selector as of creation' }) selector!: Record<string, unknown>;
+  @ApiProperty({ type: RolloutWhatDto }) what!: RolloutWhatDto;
+  @ApiProperty({ type: 'object', additionalProperties: true, description: 'waves, gates, rate, abort, timeout, window as requested' }) plan!: Record<string, unknown>;
+  @ApiProperty({ type: 'object', additionalProperties: { type: 'string' }, description: 'profileClass → artifact id (empty: class left out)' }) artifacts!: Record<string, string>;
+  @ApiPropertyOptional({ type: String, nullable: true, description: 'why it is paused, rolling back, …' }) reason!: string | null;
+  @ApiPropertyOptional({ type: String, nullable: true }) createdBy!: string | null;
+  @ApiPropertyOptional({ type: String, nullable: true, format: 'date-time' }) startAt!: string | null;
+  @ApiProperty({ format: 'date-time' }) createdAt!: string;
+  @ApiProperty({ format: 'date-time' }) updatedAt!: string;
+  @ApiPropertyOptional({ type: String, nullable: true, format: 'date-time' }) finishedAt!: string | null;
+}
+
+export class RolloutWaveView {
+  @ApiProperty() wave!: number;
+  @ApiProperty() devices!: number;
+  @ApiProperty({ type: 'object', additionalProperties: { type: 'integer' }, description: 'devices per outcome: planned, in_progress, active, rejected, failed, timed_out, left' })
+  counts!: Partial<Record<DeviceOutcome, number>>;
+}
+
+export class ClassHealthView {
+  @ApiProperty() devices!: number;
+  @ApiProperty() finished!: number;
+  @ApiProperty() active!: number;
+  @ApiProperty() rejected!: number;
+  @ApiProperty() failed!: number;
+  @ApiProperty() timedOut!: number;
+  @ApiPropertyOptional() passPercent?: number;
+  @ApiPropertyOptional({ description: 'median new p50 / previous model\'s p50' }) p50Ratio?: number;
+  @ApiPropertyOptional({ description: 'median new p95 / previous model\'s p95' }) p95Ratio?: number;
+  @ApiPropertyOptional() accuracy?: number;
+  @ApiPropertyOptional() baselineAccuracy?: number;
+}
+
+export class RolloutDecisionView {
+  @ApiProperty({ format: 'date-time' }) at!: string;
+  @ApiProperty() wave!: number;
+  @ApiProperty({ description: 'start | join | advance | await-approval | complete | pause | rollback | rolled-back | stage-switch | resume | approve | cancel' }) action!: string;
+  @ApiProperty() reason!: string;
+  @ApiProperty({ description: 'system or the operator\'s key' }) actor!: string;
+  @ApiPropertyOptional({ type: 'object', additionalProperties: true, nullable: true, description: 'the numbers the decision was taken on' }) metrics!: Record<string, unknown> | null;
+}
+
+export class RolloutDeviceView {
+  @ApiProperty() deviceId!: string;
+  @ApiProperty() profileClass!: string;
+  @ApiProperty() wave!: number;
+  @ApiProperty() outcome!: string;
+}
+
+export class RolloutDetailView extends RolloutView {
+  @ApiProperty({ type: [RolloutWaveView] }) waves!: RolloutWaveView[];
+  @ApiProperty({ type: 'object', additionalProperties: { $ref: '#/components/schemas/ClassHealthView' }, description: 'per device class, over the whole rollout' })
+  classes!: Record<string, ClassHealthView>;
+  @ApiProperty({ type: [RolloutDecisionView] }) decisions!: RolloutDecisionView[];
+  @ApiProperty({ type: [String], description: 'the deployments the rollout made (one per wave and artifact, and its rollbacks)' }) deploymentIds!: string[];
+  @ApiProperty({ type: [RolloutDeviceView] }) devices!: RolloutDeviceView[];
+}
+
+const iso = (d: Date | null) => (d ? d.toISOString() : null);
+
+export function toRolloutView(r: RolloutRecord): RolloutView {
+  return {
+    id: r.id, name: r.name, state: r.state, currentWave: r.currentWave, segmentId: r.segmentId, segmentMode: r.segmentMode,
+    selector: r.selector as Record<string, unknown>, what: r.what as RolloutWhatDto, plan: r.plan as unknown as Record<string, unknown>, artifacts: r.artifacts,
+    reason: r.reason, createdBy: r.createdBy, startAt: iso(r.startAt), createdAt: r.createdAt.toISOString(), updatedAt: r.updatedAt.toISOString(), finishedAt: iso(r.finishedAt),
+  };
+}
+
+export function toRolloutDetailView(d: RolloutDetail): RolloutDetailView {
+  return {
+    ...toRolloutView(d.rollout),
+    waves: d.waves,
+    classes: d.classes,
+    decisions: d.decisions.map((x) => ({ at: x.at.toISOString(), wave: x.wave, action: x.action, reason: x.reason, actor: x.actor, metrics: (x.metrics as Record<string, unknown> | null) ?? null })),
+    deploymentIds: d.deploymentIds,
+    devices: d.devices.map((x) => ({ deviceId: x.deviceId, profileClass: x.profileClass, wave: x.wave, outcome: x.outcome })),
+  };
+}

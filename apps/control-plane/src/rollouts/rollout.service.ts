@@ -1,0 +1,214 @@
+import { Injectable } from '@nestjs/common';
+import { ConflictError, NotFoundError, UnprocessableError } from '@edgefleet/platform';
+import type { Page } from '@edgefleet/platform';
+import { AuditRepository } from '@edgefleet/platform';
+import type { Actor } from '@edgefleet/platform';
+import { UnitOfWork } from '@edgefleet/platform';
+import type { Db } from '@edgefleet/platform';
+import { DeploymentsService } from '../deployments/deployment.service';
+import { ModelRepository } from '@edgefleet/catalog';
+import { ReportRepository } from '../reports/report.repository';
+import { SegmentsService } from '../segments/segment.service';
+import { classHealth } from './rollout-decision';
+import { RolloutRecord, RolloutRepository, type RolloutDecisionRecord, type RolloutDeviceRecord } from './rollout.repository';
+import {
+  isFinal, type ClassHealth, type Decision, type DeviceHealth, type DeviceOutcome, type RolloutPlan, type RolloutStateName, type RolloutWhat,
+} from './rollout.types';
+
+export interface CreateRollout {
+  name: string;
+  segmentId: string;
+  segmentMode: 'dynamic' | 'frozen';
+  what: RolloutWhat;
+  plan: RolloutPlan;
+  startAt?: Date;
+}
+
+export interface RolloutDetail {
+  rollout: RolloutRecord;
+  devices: DeviceHealth[];
+  waves: Array<{ wave: number; devices: number; counts: Partial<Record<DeviceOutcome, number>> }>;
+  classes: Record<string, ClassHealth>;
+  decisions: RolloutDecisionRecord[];
+  deploymentIds: string[];
+}
+
+/** Operator actions: from which states each is allowed, and the state it leads to. */
+const TRANSITIONS = {
+  pause: { from: ['scheduled', 'running', 'awaiting_approval'], to: 'paused' },
+  resume: { from: ['paused'], to: 'running' },
+  approve: { from: ['awaiting_approval'], to: 'running' },
+  cancel: { from: ['scheduled', 'running', 'awaiting_approval', 'paused'], to: 'cancelled' },
+  rollback: { from: ['running', 'awaiting_approval', 'paused', 'completed'], to: 'rolling_back' },
+} as const satisfies Record<string, { from: readonly RolloutStateName[]; to: RolloutStateName }>;
+export type OperatorAction = keyof typeof TRANSITIONS;
+
+/**
+ * Rollouts as the API sees them: creating one (validated against the segment and the catalogue), reading it with
+ * the health its decisions were taken on, and the operator's actions. The driver (rollout.driver.ts) moves it.
+ */
+@Injectable()
+export class RolloutsService {
+  /** Called after an operator action committed (the driver looks at once instead of at its next tick). */
+  onChange: () => void = () => {};
+
+  constructor(
+    private readonly repo: RolloutRepository,
+    private readonly segments: SegmentsService,
+    private readonly models: ModelRepository,
+    private readonly reports: ReportRepository,
+    private readonly deployments: DeploymentsService,
+    private readonly audit: AuditRepository,
+    private readonly uow: UnitOfWork,
+  ) {}
+
+  async create(input: CreateRollout, actor: Actor): Promise<RolloutRecord> {
+    const segment = await this.segments.get(input.segmentId).catch((err: unknown) => {
+      if (err instanceof NotFoundError) throw new UnprocessableError(`segment ${input.segmentId} does not exist`);
+      throw err;
+    });
+    if ('artifactId' in input.what && !(await this.models.find(input.what.artifactId))) throw new UnprocessableError(`model ${input.what.artifactId} does not exist`);
+    if (input.plan.stage) {
+      // The flag is in the desired-state contract; the agent does not act on it yet, so a staged wave would never switch.
+      throw new UnprocessableError('stage mode is not supported by the device agent yet (docs/rollouts.md)');
+    }
+    const preview = await this.segments.preview(segment.selector);
+    if (preview.count === 0 && input.segmentMode === 'frozen') throw new UnprocessableError(`segment ${segment.name} matches no device`);
+    return this.uow.transaction(async (tx) => {
+      const r = await this.repo.create({ ...input, selector: segment.selector, createdBy: actor }, tx);
+      await this.audit.record({ actor, action: 'rollout.create', entityType: 'rollout', entityId: r.id, details: { segment: segment.name, devices: preview.count, what: input.what } }, tx);
+      return r;
+    });
+  }
+
+  async list(filter: { state?: RolloutStateName }, page: { limit: number; offset: number }): Promise<Page<RolloutRecord>> {
+    return { ...(await this.repo.list(filter, page)), ...page };
+  }
+
+  async get(id: string): Promise<RolloutRecord> {
+    const r = await this.repo.find(id);
+    if (!r) throw new NotFoundError('rollout', id);
+    return r;
+  }
+
+  async detail(id: string): Promise<RolloutDetail> {
+    const rollout = await this.get(id);
+    const [devices, decisions] = await Promise.all([this.health(rollout), this.repo.decisions(id)]);
+    const waves = new Map<number, { wave: number; devices: number; counts: Partial<Record<DeviceOutcome, number>> }>();
+    for (const d of devices) {
+      const w = waves.get(d.wave) ?? { wave: d.wave, devices: 0, counts: {} };
+      w.devices += 1;
+      w.counts[d.outcome] = (w.counts[d.outcome] ?? 0) + 1;
+      waves.set(d.wave, w);
+    }
+    const rows = await this.repo.devices(id);
+    const deploymentIds = [...new Set(rows.flatMap((r) => [r.deploymentId, r.rollbackDeploymentId].filter((x): x is string => !!x)))];
+    return { rollout, devices, waves: [...waves.values()].sort((a, b) => a.wave - b.wave), classes: classHealth(devices), decisions, deploymentIds };
+  }
+
+  /**
+   * Every device of the rollout as the decision sees it: its outcome from its deployment row (timed out after
+   * inProgressTimeoutMin), the new model's measurements from its report and the previous model's from the newest
+   * report of the same device on it.
+   */
+  async health(r: RolloutRecord, rows?: RolloutDeviceRecord[], now = new Date()): Promise<DeviceHealth[]> {
+    const devices = rows ?? (await this.repo.devices(r.id));
+    const outcomes = await this.deployments.rowOutcomes(devices.flatMap((d) => (d.deploymentId ? [d.deploymentId] : [])));
+    const byKey = new Map(outcomes.map((o) => [`${o.deploymentId}|${o.deviceId}`, o]));
+    const baselines = await this.reports.latestFor(devices.flatMap((d) => (d.previousArtifactId && d.deploymentId ? [{ deviceId: d.deviceId, artifactId: d.previousArtifactId }] : [])));
+    const timeoutMs = (r.plan.inProgressTimeoutMin ?? 0) * 60_000;
+    return devices.map((d): DeviceHealth => {
+      const base = { deviceId: d.deviceId, profileClass: d.profileClass, wave: d.wave };
+      if (d.state === 'planned') return { ...base, outcome: 'planned' };
+      if (d.state === 'left' || !d.deploymentId) return { ...base, outcome: 'left' };
+      const row = byKey.get(`${d.deploymentId}|${d.deviceId}`);
+      let outcome: DeviceOutcome;
+      switch (row?.state) {
+        case 'active': outcome = 'active'; break;
+        case 'rejected': outcome = 'rejected'; break;
+        case 'failed': outcome = 'failed'; break;
+        // Taken over by a newer deployment (another rollout, a direct deployment or this rollout's rollback).
+        case 'superseded': outcome = row.report ? (row.report.passed ? 'active' : 'rejected') : 'left'; break;
+        case undefined: outcome = 'left'; break; // the device was deleted
+        default: outcome = timeoutMs > 0 && d.notifiedAt && now.getTime() - d.notifiedAt.getTime() > timeoutMs ? 'timed_out' : 'in_progress';
+      }
+      const rep = row?.report;
+      const prev = d.previousArtifactId ? baselines.get(`${d.deviceId}|${d.previousArtifactId}`) : undefined;
+      return {
+        ...base, outcome,
+        ...(rep?.latencyP50Ms != null ? { p50Ms: rep.latencyP50Ms } : {}),
+        ...(rep?.latencyP95Ms != null ? { p95Ms: rep.latencyP95Ms } : {}),
+        ...(rep?.accuracy != null ? { accuracy: rep.accuracy } : {}),
+        ...(prev ? { baseline: { p50Ms: prev.latencyP50Ms ?? undefined, p95Ms: prev.latencyP95Ms ?? undefined, accuracy: prev.accuracy ?? undefined } } : {}),
+      };
+    });
+  }
+
+  /** pause | resume | approve | cancel | rollback, recorded as a decision with the operator as actor. */
+  async act(id: string, action: OperatorAction, actor: Actor, note?: string): Promise<RolloutRecord> {
+    const rule = TRANSITIONS[action];
+    await this.uow.transaction(async (tx) => {
+      const r = await this.repo.lock(id, tx);
+      if (!r) throw new NotFoundError('rollout', id);
+      if (!(rule.from as readonly RolloutStateName[]).includes(r.state)) {
+        throw new ConflictError(`cannot ${action} a rollout that is ${r.state} (allowed from: ${rule.from.join(', ')})`);
+      }
+      const now = new Date();
+      const reason = note ? `${action} by ${actor}: ${note}` : `${action} by ${actor}`;
+      switch (action) {
+        case 'pause':
+          await this.repo.update(id, { state: 'paused', reason }, tx);
+          break;
+        case 'resume':
+          // Not started yet (paused while scheduled): back to scheduled, the driver starts it.
+          await this.repo.update(id, { state: r.waveStartedAt ? 'running' : 'scheduled', paceFrom: now, reason }, tx);
+          break;
+        case 'approve':
+          await this.repo.update(id, { state: 'running', currentWave: r.currentWave + 1, waveStartedAt: now, paceFrom: now, switchedAt: null, reason }, tx);
+          break;
+        case 'cancel':
+          await this.repo.update(id, { state: 'cancelled', reason, finishedAt: now }, tx);
+          break;
+        case 'rollback':
+          await this.repo.update(id, { state: 'rolling_back', reason, finishedAt: null }, tx);
+          break;
+      }
+      await this.decide(r, { action, reason }, actor, tx);
+    });
+    this.onChange();
+    return this.get(id);
+  }
+
+  /** Records a decision (and its audit event) in the caller's transaction. */
+  async decide(r: RolloutRecord, d: Decision, actor: Actor, tx: Db): Promise<void> {
+    const wave = d.action === 'approve' ? r.currentWave + 1 : r.currentWave;
+    await this.repo.recordDecision(r.id, wave, d, actor, tx);
+    await this.audit.record({ actor, action: 'rollout.decision', entityType: 'rollout', entityId: r.id, details: { wave, action: d.action, reason: d.reason } }, tx);
+  }
+
+  /**
+   * Yields the rollout's detail whenever its state, wave, device counts or decisions changed, until it is final.
+   * Polls the database: the driver may be another control plane.
+   */
+  async *watch(id: string, signal: AbortSignal, pollMs = 500): AsyncGenerator<RolloutDetail> {
+    let last: string | undefined;
+    while (!signal.aborted) {
+      const d = await this.detail(id);
+      const mark = JSON.stringify([d.rollout.state, d.rollout.currentWave, d.waves, d.decisions.length]);
+      if (mark !== last) {
+        last = mark;
+        yield d;
+        if (isFinal(d.rollout.state)) return;
+      }
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, pollMs);
+        signal.addEventListener('abort', () => { clearTimeout(t); resolve(); }, { once: true });
+      });
+    }
+  }
+
+  /** Exposed for the driver: the repository is the rollout module's own. */
+  get repository(): RolloutRepository {
+    return this.repo;
+  }
+}

@@ -1,0 +1,130 @@
+import { BeforeApplicationShutdown, Injectable, Logger } from '@nestjs/common';
+import type { TelemetryMessage } from '@edgefleet/contracts';
+import { DeviceRepository } from '../devices/device.repository';
+import { ModelRepository } from '@edgefleet/catalog';
+import { TelemetryConfig } from './telemetry.config';
+import { TelemetryRepository, type WindowRow } from './telemetry.repository';
+
+const CACHE_MS = 60_000;
+
+/** Counters /metrics reads (fleet level: no device labels). */
+export interface IngestCounters {
+  messages: number;
+  windowsReceived: number;
+  windowsStored: number;
+  windowsDuplicate: number;
+  droppedOnDevices: number;
+  flushFailures: number;
+  /** Seconds between a stored window's end and its commit, last flush's maximum. */
+  lastLagSeconds: number;
+}
+
+/**
+ * Telemetry ingest: windows from many messages wait in memory up to TELEMETRY_FLUSH_MS (or TELEMETRY_FLUSH_ROWS)
+ * and go to the database in one multi-row insert that skips windows already stored (a redelivery). A failed
+ * insert keeps its rows for the next flush (bounded; the oldest go first when the database stays away).
+ * Heartbeats update the devices' lastSeenAt, one statement per flush.
+ */
+@Injectable()
+export class TelemetryIngest implements BeforeApplicationShutdown {
+  private readonly log = new Logger('TelemetryIngest');
+  private rows: WindowRow[] = [];
+  private seen = new Set<string>();
+  private timer?: NodeJS.Timeout;
+  private flushing: Promise<void> = Promise.resolve();
+  private readonly models = new Map<string, { id: string | null; at: number }>();
+  private readonly classes = new Map<string, { cls: string; at: number }>();
+  readonly counters: IngestCounters = { messages: 0, windowsReceived: 0, windowsStored: 0, windowsDuplicate: 0, droppedOnDevices: 0, flushFailures: 0, lastLagSeconds: 0 };
+
+  constructor(
+    private readonly repo: TelemetryRepository,
+    private readonly devices: DeviceRepository,
+    private readonly modelRepo: ModelRepository,
+    private readonly config: TelemetryConfig,
+  ) {}
+
+  /** Windows waiting for the next insert. */
+  get pending(): number {
+    return this.rows.length;
+  }
+
+  async accept(deviceId: string, msg: TelemetryMessage): Promise<void> {
+    this.counters.messages++;
+    this.counters.windowsReceived += msg.windows.length;
+    if (msg.dropped) {
+      this.counters.droppedOnDevices += msg.dropped;
+      this.log.warn(`${deviceId} dropped ${msg.dropped} telemetry windows while offline (its queue was full)`);
+    }
+    if (msg.heartbeat || msg.windows.length > 0) this.seen.add(deviceId);
+    if (msg.windows.length === 0) return this.schedule();
+    const profileClass = await this.classOf(deviceId);
+    for (const w of msg.windows) {
+      this.rows.push({
+        deviceId, windowId: w.id, start: new Date(w.start), end: new Date(w.end),
+        modelSha256: w.model ?? null, modelId: w.model ? await this.modelOf(w.model) : null, profileClass,
+        count: w.n, errors: w.err, latencySumMs: w.latSum, topProbSum: w.pSum,
+        latencyHist: w.lat, classCounts: w.cls, confHist: w.conf, marginHist: w.margin, entropyHist: w.ent,
+      });
+    }
+    this.schedule();
+  }
+
+  /** Writes what is waiting now (tests, shutdown). */
+  flush(): Promise<void> {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.flushing = this.flushing.then(() => this.write());
+    return this.flushing;
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.flush();
+  }
+
+  private schedule(): void {
+    if (this.rows.length >= this.config.flushRows) void this.flush();
+    else this.timer ??= setTimeout(() => void this.flush(), this.config.flushMs);
+  }
+
+  private async write(): Promise<void> {
+    const rows = this.rows;
+    const seen = [...this.seen];
+    this.rows = [];
+    this.seen = new Set();
+    if (rows.length === 0 && seen.length === 0) return;
+    try {
+      // Within one flush a window may come twice (a redelivery right behind the original): keep one.
+      const unique = [...new Map(rows.map((r) => [`${r.deviceId}\u0000${r.windowId}`, r])).values()];
+      let stored = 0;
+      for (let i = 0; i < unique.length; i += this.config.flushRows) stored += await this.repo.insertWindows(unique.slice(i, i + this.config.flushRows));
+      this.counters.windowsStored += stored;
+      this.counters.windowsDuplicate += rows.length - stored;
+      if (seen.length > 0) await this.devices.markSeen(seen, new Date());
+      const now = Date.now();
+      this.counters.lastLagSeconds = rows.reduce((m, r) => Math.max(m, (now - r.end.getTime()) / 1000), 0);
+    } catch (err) {
+      this.counters.flushFailures++;
+      this.log.error(`telemetry insert failed, ${rows.length} windows kept for the next flush: ${(err as Error).message}`);
+      this.rows = [...rows, ...this.rows].slice(-this.config.flushRows * 10);
+      for (const s of seen) this.seen.add(s);
+      this.timer ??= setTimeout(() => void this.flush(), Math.max(1000, this.config.flushMs));
+    }
+  }
+
+  private async modelOf(sha256: string): Promise<string | null> {
+    const hit = this.models.get(sha256);
+    if (hit && (hit.id || Date.now() - hit.at < CACHE_MS)) return hit.id;
+    const m = await this.modelRepo.findBySha256(sha256);
+    this.models.set(sha256, { id: m?.id ?? null, at: Date.now() });
+    return m?.id ?? null;
+  }
+
+  private async classOf(deviceId: string): Promise<string> {
+    const hit = this.classes.get(deviceId);
+    if (hit && Date.now() - hit.at < CACHE_MS) return hit.cls;
+    const d = await this.devices.find(deviceId);
+    const cls = d?.profileClass ?? 'unknown';
+    this.classes.set(deviceId, { cls, at: Date.now() });
+    return cls;
+  }
+}

@@ -1,0 +1,128 @@
+/**
+ * Telemetry through the whole control plane (PGlite, embedded broker, real handlers): a device publishes windows
+ * over MQTT, a redelivered batch is stored once, the series and drift APIs answer from what was stored, the
+ * maintenance job's rollups give the same series, and heartbeats set lastSeenAt.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import mqtt, { type MqttClient } from 'mqtt';
+import { CONFIDENCE_BUCKETS, LATENCY_BUCKETS_MS, PROTOCOL_VERSION, topics, type TelemetryMessage, type TelemetryWindow } from '@edgefleet/contracts';
+import { startControlPlane, type ControlPlane } from '../bootstrap';
+import { ApiClient, evalSetFor, profile, tinyClassifier } from '../testing/factories';
+import { TelemetryIngest } from './telemetry-ingest.service';
+import { TelemetryMaintenance } from './telemetry-maintenance.service';
+import { TelemetryRepository } from './telemetry.repository';
+
+const ADMIN = 'telemetry-int-admin-key-0123456789';
+
+function window(id: string, endMs: number, model: string, cls: number[], latencyBucket = 3): TelemetryWindow {
+  const n = cls.reduce((a, b) => a + b, 0);
+  const lat = new Array<number>(LATENCY_BUCKETS_MS.length + 1).fill(0);
+  lat[latencyBucket] = n;
+  const conf = new Array<number>(CONFIDENCE_BUCKETS).fill(0);
+  conf[7] = n;
+  return {
+    id, start: new Date(endMs - 1000).toISOString(), end: new Date(endMs).toISOString(), model, n, err: 1, latSum: n * 3, pSum: n * 0.75,
+    lat, cls, conf, margin: [...conf], ent: [...conf],
+  };
+}
+
+describe('telemetry ingest, query and drift (PGlite, embedded broker)', () => {
+  let dir: string;
+  let cp: ControlPlane;
+  let api: ApiClient;
+  let device: MqttClient;
+  let sha: string;
+  let modelId: string;
+  const deviceId = 'tele-1';
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'edgefleet-telemetry-'));
+    cp = await startControlPlane({
+      DATA_DIR: dir, PORT: '0', MQTT_PORT: '0', ADMIN_API_KEY: ADMIN, LOG_LEVEL: 'error', TELEMETRY_FLUSH_MS: '10', TELEMETRY_DRIFT_WINDOW_S: '5',
+    });
+    api = new ApiClient(cp.httpUrl, ADMIN);
+    const model = await api.uploadModel({ name: 'tele', version: '1' }, tinyClassifier(4, 3), evalSetFor(4, 3, 30));
+    assert.equal(model.status, 201, JSON.stringify(model.body));
+    sha = model.body.sha256;
+    modelId = model.body.id;
+    const res = await api.post('/api/v1/devices', { id: deviceId, tags: ['t'], profile: profile() });
+    assert.equal(res.status, 201);
+    device = await mqtt.connectAsync(cp.mqttUrl, { clientId: deviceId, username: deviceId, password: res.body.credential.password, reconnectPeriod: 0 });
+  });
+  after(async () => {
+    await device?.endAsync();
+    await cp?.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const send = (m: TelemetryMessage) => device.publishAsync(topics.telemetry(deviceId), JSON.stringify(m), { qos: 1 });
+  const stored = () => cp.app.get(TelemetryRepository).countWindows({ deviceId });
+  async function settle(): Promise<void> {
+    // The broker acknowledged the publish; the handler then buffers for TELEMETRY_FLUSH_MS. Wait for the handler, then flush.
+    const ingest = cp.app.get(TelemetryIngest);
+    for (let i = 0; i < 200 && ingest.counters.messages < expectedMessages; i++) await new Promise((r) => setTimeout(r, 10));
+    await ingest.flush();
+  }
+  let expectedMessages = 0;
+
+  it('stores a batch once even when it is delivered twice, and the heartbeat sets lastSeenAt', async () => {
+    const t = Date.now() - 60_000;
+    const batch: TelemetryMessage = {
+      v: PROTOCOL_VERSION,
+      windows: [window('w1', t, sha, [10, 10, 10]), window('w2', t + 1000, sha, [9, 11, 10])],
+      heartbeat: { at: new Date().toISOString(), cpu: 0.1, rssMb: 50, uptimeS: 3, agentVersion: '0.1.0', activeSha256: sha },
+    };
+    await send(batch);
+    await send(batch);
+    expectedMessages = 2;
+    await settle();
+    assert.equal(await stored(), 2);
+    assert.equal(cp.app.get(TelemetryIngest).counters.windowsDuplicate >= 2, true);
+    const dev = await api.get(`/api/v1/devices/${deviceId}`);
+    assert.ok(dev.body.lastSeenAt, 'lastSeenAt set by telemetry');
+  });
+
+  it('answers series ready to plot (raw and 1m, from raw windows and from rollups alike)', async () => {
+    const from = new Date(Date.now() - 3_600_000).toISOString();
+    const to = new Date(Date.now() + 60_000).toISOString();
+    const raw = await api.get(`/api/v1/telemetry/series?from=${from}&to=${to}&resolution=raw&deviceId=${deviceId}`);
+    assert.equal(raw.status, 200, JSON.stringify(raw.body));
+    assert.equal(raw.body.resolution, 'raw');
+    assert.deepEqual(raw.body.points.map((p: { inferences: number }) => p.inferences), [30, 30]);
+    const p = raw.body.points[0];
+    assert.equal(p.errors, 1);
+    assert.equal(p.meanTopProbability, 0.75);
+    // Every latency in bucket 3 (2 < ms ≤ 5): p50 interpolates to 3.5, p95 to 4.85.
+    assert.equal(p.latencyP50Ms, 3.5);
+    assert.equal(p.latencyP95Ms, 4.85);
+    const byModel = await api.get(`/api/v1/telemetry/series?from=${from}&to=${to}&resolution=1m&modelId=${modelId}`);
+    const total = byModel.body.points.reduce((a: number, q: { inferences: number }) => a + q.inferences, 0);
+    assert.equal(total, 60);
+    // After the maintenance job rebuilt the rollups, a series read from them (query "now" moved an hour on) sums the same.
+    await cp.app.get(TelemetryMaintenance).runOnce(new Date(Date.now() + 1000));
+    const other = await api.get(`/api/v1/telemetry/series?from=${from}&to=${to}&resolution=1m&profileClass=0000000000000000`);
+    assert.deepEqual(other.body.points, []);
+    const bad = await api.get(`/api/v1/telemetry/series?from=${to}&to=${from}&resolution=1m`);
+    assert.equal(bad.status, 400);
+  });
+
+  it('flags drift when the class distribution moves away from the eval set', async () => {
+    const calm = await api.get('/api/v1/telemetry/drift');
+    assert.equal(calm.status, 200, JSON.stringify(calm.body));
+    assert.equal(calm.body.total, 1);
+    assert.equal(calm.body.items[0].modelId, modelId);
+    assert.equal(calm.body.items[0].metric, 'psi');
+    assert.equal(calm.body.items[0].drifted, false, JSON.stringify(calm.body.items[0]));
+    // Now the device sees almost only class 0.
+    await send({ v: PROTOCOL_VERSION, windows: [window('w3', Date.now() - 1000, sha, [58, 1, 1])] });
+    expectedMessages = 3;
+    await settle();
+    const drifted = await api.get('/api/v1/telemetry/drift');
+    assert.equal(drifted.body.items[0].drifted, true, JSON.stringify(drifted.body.items[0]));
+    assert.ok(drifted.body.items[0].value > 0.2);
+  });
+});

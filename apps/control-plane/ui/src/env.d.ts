@@ -1,0 +1,2 @@
+// Vite bundles CSS imports into the page's stylesheet.
+declare module '*.css';

@@ -1,0 +1,48 @@
+// The API's views as the dashboard reads them (the OpenAPI document at /docs-json is the reference).
+
+export interface HardwareProfile { name?: string; arch: string; cores: number; clockMhz?: number; simd?: string[]; ramMb: number; accelerator?: string; latencyBudgetMs?: number; slowdown?: number }
+
+export interface Device {
+  id: string; name: string; tags: string[]; profile: HardwareProfile; profileClass: string;
+  status: 'registered' | 'online' | 'offline'; lastSeenAt: string | null; agentVersion: string | null; activeArtifactId: string | null;
+}
+
+export interface Model {
+  id: string; name: string; version: string; precision: string; sha256: string; sizeBytes: number; params: number | null;
+  family: string | null; metrics: Record<string, unknown> | null; lineage: Record<string, unknown> | null; createdAt: string;
+}
+
+export interface Report {
+  id: string; deviceId: string; artifactId: string; deploymentId: string | null;
+  latencyP50Ms: number | null; latencyP95Ms: number | null; latencyP99Ms: number | null; accuracy: number | null;
+  peakRssMb: number | null; passed: boolean; activated: boolean; simulated: boolean; failureReason: string | null; createdAt: string;
+}
+
+export interface DeploymentDevice { deviceId: string; state: string; receivedBlocks: number; totalBlocks: number; error: string | null; updatedAt: string; report: Report | null }
+
+export interface Deployment {
+  id: string; status: string; artifact: { id: string; name: string; version: string; precision: string; sha256: string; sizeBytes: number };
+  gates: Record<string, number>; target: Record<string, unknown>; createdBy: string | null; counts: Record<string, number>;
+  createdAt: string; updatedAt: string; devices?: DeploymentDevice[];
+}
+
+export interface ProfileClass { profileClass: string; example: HardwareProfile; deviceCount: number }
+
+export interface Candidate {
+  variantId: string; name: string; version?: string; precision: string; macs: number; sizeBytes: number;
+  predictedLatencyP95Ms: number; latencySource: string; accuracy?: number; fits: boolean; chosen: boolean;
+}
+
+export interface Recommendation { profileClass: string; family?: string; decision: string; chosen?: Candidate; candidates: Candidate[]; budget: { maxLatencyP95Ms?: number } }
+
+export interface DistillationCurve { run: string; role: string; points: Array<[number, number, number | null]> }
+
+export interface Distillation {
+  id: string; status: string; request: { family?: string; students?: string[]; datasetId?: string; hyper?: { epochs?: number } } | null;
+  progress: { phase?: string; run?: string; epoch?: number; epochs?: number; loss?: number; valAccuracy?: number; runsDone?: number; runsTotal?: number; curves?: DistillationCurve[] } | null;
+  result: { artifactIds?: string[] } | null; error: string | null; createdAt: string; startedAt: string | null; finishedAt: string | null;
+}
+
+export interface TelemetryPoint { t: string; inferences: number; errors: number; latencyP50Ms: number | null; latencyP95Ms: number | null; meanTopProbability: number | null }
+export interface TelemetrySeries { resolution: string; points: TelemetryPoint[] }
+export interface DriftItem { modelId: string; profileClass: string; metric: string; value: number; drifted: boolean; windowEnd: string }

@@ -1,0 +1,90 @@
+import { Injectable } from '@nestjs/common';
+import { readFile } from 'node:fs/promises';
+import { InferenceSession } from 'onnxruntime-node';
+import { FEATURIZER_METADATA_KEY, featurizerProblem, type FeaturizerSpec, type TensorInfo } from '@edgefleet/contracts';
+import { countMacs, loadModelInfo, modelMetadata } from '@edgefleet/onnx';
+import { UnprocessableError } from '@edgefleet/platform';
+
+export interface InspectedModel {
+  inputs: TensorInfo[];
+  outputs: TensorInfo[];
+  /** Counted from the initializers; left out for very large files (decoding them twice costs memory). */
+  params?: number;
+  /**
+   * Multiply-accumulates per sample, counted from the graph once here (selection's latency model needs them, and
+   * reading a catalogue must not write to it). Left out with params, or when the graph cannot be followed.
+   */
+  macs?: number;
+  /** Text models: the featurizer spec in the model's metadata (validated: an unknown one is refused). */
+  featurizer?: FeaturizerSpec;
+}
+
+/** Above this size the protobuf is not decoded a second time just to count parameters. */
+const PARAM_COUNT_MAX_BYTES = 256 * 1024 * 1024;
+
+const tensorInfo = (m: InferenceSession.ValueMetadata): TensorInfo =>
+  m.isTensor ? { name: m.name, type: m.type, dims: [...m.shape] } : { name: m.name, type: 'non-tensor', dims: [] };
+
+/**
+ * Proves an upload is a model the devices can run by loading it in onnxruntime (the same runtime the agent
+ * uses) and reads its inputs and outputs from the session. Anything onnxruntime refuses is a 422 with its reason.
+ */
+@Injectable()
+export class ModelInspector {
+  async inspect(path: string, size: number): Promise<InspectedModel> {
+    let session: InferenceSession;
+    try {
+      // No graph optimisation: we only need the signature, and loading should stay cheap.
+      session = await InferenceSession.create(path, { graphOptimizationLevel: 'disabled', intraOpNumThreads: 1, interOpNumThreads: 1 });
+    } catch (err) {
+      // onnxruntime names the file it was given: the staged upload's server path is nobody's business.
+      throw new UnprocessableError(`not a model onnxruntime can load: ${firstLine(err).split(path).join('the uploaded file')}`);
+    }
+    try {
+      const inspected: InspectedModel = {
+        inputs: session.inputMetadata.map(tensorInfo),
+        outputs: session.outputMetadata.map(tensorInfo),
+      };
+      if (size <= PARAM_COUNT_MAX_BYTES) {
+        const bytes = await readFile(path);
+        Object.assign(inspected, countCosts(bytes));
+        const featurizer = featurizerOf(bytes);
+        if (featurizer) inspected.featurizer = featurizer;
+      }
+      return inspected;
+    } finally {
+      await session.release();
+    }
+  }
+
+}
+
+function countCosts(bytes: Uint8Array): { params: number; macs?: number } {
+  const params = loadModelInfo(bytes).parameterCount;
+  try {
+    return { params, macs: countMacs(bytes).macs };
+  } catch {
+    // onnxruntime runs it, so it is a model; an op the counter does not follow leaves selection to count later.
+    return { params };
+  }
+}
+
+function firstLine(err: unknown): string {
+  const msg = err instanceof Error ? err.message : String(err);
+  return msg.split('\n')[0]!.slice(0, 500);
+}
+
+/** The featurizer a text model names in its metadata; one the devices could not run is a 422 now, not a failure on every device later. */
+function featurizerOf(bytes: Uint8Array): FeaturizerSpec | undefined {
+  const raw = modelMetadata(bytes)[FEATURIZER_METADATA_KEY];
+  if (raw === undefined) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    throw new UnprocessableError(`model metadata ${FEATURIZER_METADATA_KEY} is not JSON`);
+  }
+  const problem = featurizerProblem(parsed);
+  if (problem) throw new UnprocessableError(`model metadata ${FEATURIZER_METADATA_KEY}: ${problem}`);
+  return parsed as FeaturizerSpec;
+}

@@ -1,0 +1,133 @@
+import { Type } from 'class-transformer';
+import {
+  ArrayMaxSize, Equals, IsArray, IsDefined, IsInt, IsISO8601, IsNumber, IsOptional, IsString, Matches, Max, MaxLength, Min, ValidateNested,
+} from 'class-validator';
+import { INT32_MAX, MAX_MEASURE } from './messages';
+import { PROTOCOL_VERSION } from './topics';
+
+/**
+ * Telemetry, device → control plane on `…/devices/<id>/telemetry` (QoS 1, fire and forget: stored once per
+ * window id, so a redelivered batch changes nothing). docs/telemetry.md describes the fields.
+ */
+
+/** Upper bounds (ms) of the latency histogram's buckets; one more bucket counts everything above the last. */
+export const LATENCY_BUCKETS_MS: readonly number[] = [0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000];
+/** Buckets of the probability-like histograms (top probability, top-2 margin, normalised entropy): [0, 0.1), …, [0.9, 1]. */
+export const CONFIDENCE_BUCKETS = 10;
+/** Most classes a window's class distribution carries (a larger output's classes above are counted in the last). */
+export const MAX_TELEMETRY_CLASSES = 1024;
+/** Windows in one telemetry message. */
+export const MAX_WINDOWS_PER_BATCH = 64;
+/** Default window length of the agent, seconds. */
+export const DEFAULT_TELEMETRY_WINDOW_S = 60;
+
+const SHA256 = /^[a-f0-9]{64}$/;
+const WINDOW_ID = /^[A-Za-z0-9_-]{1,64}$/;
+const counts = (max: number) => [IsArray(), ArrayMaxSize(max), IsInt({ each: true }), Min(0, { each: true }), Max(INT32_MAX, { each: true })];
+const Counts = (max: number): PropertyDecorator => (target, key) => counts(max).forEach((d) => d(target, key));
+
+/** Index of the latency bucket of `ms`. */
+export function latencyBucket(ms: number): number {
+  const i = LATENCY_BUCKETS_MS.findIndex((b) => ms <= b);
+  return i < 0 ? LATENCY_BUCKETS_MS.length : i;
+}
+
+/** Index of the [0, 1] bucket of `x` (clamped). */
+export function unitBucket(x: number): number {
+  return Math.min(CONFIDENCE_BUCKETS - 1, Math.max(0, Math.floor(x * CONFIDENCE_BUCKETS)));
+}
+
+/** One aggregation window of the agent's served inferences. */
+export class TelemetryWindow {
+  /** Unique per device: the idempotency key of the window. */
+  @Matches(WINDOW_ID)
+  id!: string;
+
+  @IsISO8601({ strict: true })
+  start!: string;
+
+  @IsISO8601({ strict: true })
+  end!: string;
+
+  /** sha256 of the model that served the window's inferences (absent when none was active). */
+  @IsOptional() @Matches(SHA256)
+  model?: string;
+
+  /** Inferences answered. */
+  @IsInt() @Min(0) @Max(INT32_MAX)
+  n!: number;
+
+  /** Inferences that failed. */
+  @IsInt() @Min(0) @Max(INT32_MAX)
+  err!: number;
+
+  /** Sum of latencies (ms), for the mean. */
+  @IsNumber() @Min(0) @Max(MAX_MEASURE * 1000)
+  latSum!: number;
+
+  /** Sum of top-class probabilities, for the mean. */
+  @IsNumber() @Min(0) @Max(INT32_MAX)
+  pSum!: number;
+
+  /** Counts per LATENCY_BUCKETS_MS bucket (+ overflow), length LATENCY_BUCKETS_MS.length + 1. */
+  @Counts(LATENCY_BUCKETS_MS.length + 1)
+  lat!: number[];
+
+  /** Count of inferences per top class index. */
+  @Counts(MAX_TELEMETRY_CLASSES)
+  cls!: number[];
+
+  /** Histogram of the top-class probability, CONFIDENCE_BUCKETS buckets. */
+  @Counts(CONFIDENCE_BUCKETS)
+  conf!: number[];
+
+  /** Histogram of the top-2 margin. */
+  @Counts(CONFIDENCE_BUCKETS)
+  margin!: number[];
+
+  /** Histogram of the entropy divided by ln(classes) (0 = certain, 1 = uniform). */
+  @Counts(CONFIDENCE_BUCKETS)
+  ent!: number[];
+}
+
+/** The agent's health at the time of sending. */
+export class Heartbeat {
+  @IsISO8601({ strict: true })
+  at!: string;
+
+  /** CPU used by the agent process since the previous heartbeat, fraction of one core. */
+  @IsNumber() @Min(0) @Max(1024)
+  cpu!: number;
+
+  @IsNumber() @Min(0) @Max(MAX_MEASURE)
+  rssMb!: number;
+
+  /** Free space of the state directory's filesystem, MB. */
+  @IsOptional() @IsNumber() @Min(0) @Max(MAX_MEASURE * 1000)
+  diskFreeMb?: number;
+
+  @IsNumber() @Min(0) @Max(MAX_MEASURE)
+  uptimeS!: number;
+
+  @IsString() @MaxLength(64)
+  agentVersion!: string;
+
+  @IsOptional() @Matches(SHA256)
+  activeSha256?: string;
+}
+
+/** device → control plane, `…/telemetry`: closed windows (oldest first) and a heartbeat. */
+export class TelemetryMessage {
+  @Equals(PROTOCOL_VERSION)
+  v!: typeof PROTOCOL_VERSION;
+
+  @IsArray() @ArrayMaxSize(MAX_WINDOWS_PER_BATCH) @ValidateNested({ each: true }) @Type(() => TelemetryWindow)
+  windows!: TelemetryWindow[];
+
+  @IsOptional() @IsDefined() @ValidateNested() @Type(() => Heartbeat)
+  heartbeat?: Heartbeat;
+
+  /** Windows the device's offline queue dropped (oldest first) since its previous message. */
+  @IsOptional() @IsInt() @Min(0) @Max(INT32_MAX)
+  dropped?: number;
+}

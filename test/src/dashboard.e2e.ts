@@ -1,0 +1,203 @@
+/**
+ * The web dashboard in a real browser: Debian's Chromium driven by playwright-core, against a control plane (PGlite +
+ * embedded Aedes, in this process), its embedded distillation worker and device agents as real child processes.
+ * It asserts what a person sees: the login refusing a wrong key, figures that match the API, charts that draw,
+ * and a deployment's progress moving on the page (server-sent events, no reload) while a real agent works.
+ * Screenshots go to test-output/ui/ (and to docs/screenshots/ with UPDATE_SCREENSHOTS=1).
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { chromium, Browser, Page } from 'playwright-core';
+import { ControlPlane, startControlPlane } from '@edgefleet/control-plane';
+import { AgentProcess, Api, CI, enrollmentToken, startAgentProcess, waitFor } from './support';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const ROOT = resolve(__dirname, '../..');
+const OUT = join(ROOT, 'test-output/ui');
+const DOCS = join(ROOT, 'docs/screenshots');
+
+/** The bit of a page's canvas this test reads (the test's own types have no DOM). */
+interface Canvas { width: number; height: number; getContext(kind: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } } }
+
+/** The dashboard's formatting of milliseconds (apps/control-plane/ui/src/format.ts). */
+const ms = (v: number) => `${v < 10 ? v.toFixed(2) : v.toFixed(1)} ms`;
+
+/** A CSV of 3 well-separated classes (label first), deterministic. */
+function csv(rows = 240, features = 8, classes = 3): string {
+  let s = 11;
+  const rand = () => ((s = (s * 1103515245 + 12345) % 2147483648) / 2147483648);
+  const lines = ['label,' + Array.from({ length: features }, (_, i) => `f${i}`).join(',')];
+  for (let r = 0; r < rows; r++) {
+    const y = r % classes;
+    lines.push(`${y},${Array.from({ length: features }, (_, i) => ((i % classes === y ? 0.8 : 0.2) + (rand() - 0.5) * 0.3).toFixed(3)).join(',')}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+describe('dashboard in Chromium', { timeout: 180_000 }, () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'edgefleet-ui-'));
+  const agents: AgentProcess[] = [];
+  let cp: ControlPlane;
+  let admin: Api;
+  let viewerKey: string;
+  let browser: Browser | undefined;
+  let page: Page;
+  let skip: string | undefined;
+  let token: string;
+  let jobId: string;
+
+  const shot = async (name: string) => {
+    const file = join(OUT, `${name}.png`);
+    await page.screenshot({ path: file, fullPage: true });
+    if (process.env.UPDATE_SCREENSHOTS === '1') copyFileSync(file, join(DOCS, `${name}.png`));
+  };
+  const agent = (id: string, profile: string) => {
+    const a = startAgentProcess({ brokerUrl: cp.mqttUrl, deviceId: id, profile, stateDir: join(dataDir, 'agents', id), tags: ['ui'], trustKeyPath: cp.signingPublicKeyPath, enroll: { token, httpUrl: cp.httpUrl } });
+    agents.push(a);
+    return a;
+  };
+  const text = (testId: string) => page.getByTestId(testId).locator('.value').innerText();
+  /** Pixels drawn on a chart's canvas that are not transparent (uPlot draws its lines there). */
+  const inkOf = (testId: string) => page.getByTestId(testId).locator('canvas').evaluate((c: Canvas) => {
+    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    let n = 0;
+    for (let i = 3; i < d.length; i += 4) if (d[i]! > 0) n++;
+    return n;
+  });
+
+  before(async () => {
+    if (!existsSync(CHROMIUM)) {
+      skip = `no Chromium at ${CHROMIUM} (apt-get install chromium)`;
+      if (CI) throw new Error(`CI=true but ${skip}`);
+      return;
+    }
+    mkdirSync(OUT, { recursive: true });
+    if (process.env.UPDATE_SCREENSHOTS === '1') mkdirSync(DOCS, { recursive: true });
+    cp = await startControlPlane({ PATH: process.env.PATH, DATA_DIR: dataDir, PORT: '0', MQTT_PORT: '0', ADMIN_API_KEY: 'ui-e2e-admin-key-0123456789abcdef', LOG_LEVEL: 'error' });
+    admin = new Api(cp.apiUrl, cp.adminApiKey);
+    viewerKey = (await admin.ok('POST', '/api-keys', { name: 'dashboard e2e', role: 'viewer' })).key;
+    // A distillation in the background (embedded worker): its curves and its model family are two of the pages.
+    const form = new FormData();
+    form.set('name', 'ui-synthetic');
+    form.set('csv', new Blob([csv()]), 'data.csv');
+    const dataset = await admin.ok('POST', '/datasets', form);
+    jobId = (await admin.ok('POST', '/distillations', { datasetId: dataset.id, students: ['mlp:16'], epochs: 12, teacherEpochs: 4, seed: 5, batchSize: 16, evalSamples: 60, family: 'ui-synth' })).id;
+    token = await enrollmentToken(cp.apiUrl, cp.adminApiKey!, ['ui']);
+    agent('ui-gateway-1', 'gateway');
+    agent('ui-rpi4-1', 'rpi4');
+    await waitFor('both agents online', async () => (await admin.ok('GET', '/devices?status=online')).total === 2, 60_000);
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
+    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  });
+
+  after(async () => {
+    await browser?.close();
+    await Promise.all(agents.map((a) => a.stop('SIGKILL')));
+    await cp?.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  test('the static page needs no key, the data does; a wrong key is refused at login', async (t) => {
+    if (skip) return t.skip(skip);
+    const html = await fetch(`${cp.httpUrl}/ui/`);
+    assert.equal(html.status, 200);
+    assert.match(await html.text(), /<div id="app">/);
+    assert.equal((await fetch(`${cp.apiUrl}/devices`)).status, 401);
+    await page.goto(cp.uiUrl);
+    await page.getByLabel('API key').fill('not-a-key-of-this-control-plane');
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.getByRole('alert').filter({ hasText: 'This API key was refused.' }).waitFor();
+    assert.equal(await page.getByRole('link', { name: 'Fleet' }).count(), 0, 'no page behind the login');
+    await shot('login-refused');
+    await page.getByLabel('API key').fill(viewerKey);
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.getByRole('heading', { name: 'Fleet' }).waitFor();
+  });
+
+  test('distillation: the job page draws its loss and accuracy curves; the family page shows teacher → student → precisions', async (t) => {
+    if (skip) return t.skip(skip);
+    await page.goto(`${cp.uiUrl}#/distillations/${jobId}`);
+    await page.getByTestId('stat-status').filter({ hasText: 'succeeded' }).waitFor({ timeout: 90_000 });
+    const job = await admin.ok('GET', `/distillations/${jobId}`);
+    assert.equal(await text('stat-runs'), `${job.progress.runsDone} / ${job.progress.runsTotal}`);
+    const curves: Array<{ run: string; points: unknown[] }> = job.progress.curves;
+    assert.deepEqual(curves.map((c) => c.points.length).filter((n) => n > 0).length, curves.length, 'every run has points');
+    // One legend entry per run, as many as the API's curves; and the canvas has lines on it.
+    assert.equal(await page.getByTestId('chart-loss').locator('.u-legend .u-series').count(), curves.length + 1);
+    assert.ok(await inkOf('chart-loss') > 500, 'the loss chart draws');
+    assert.ok(await inkOf('chart-accuracy') > 500, 'the accuracy chart draws');
+    await shot('distillation');
+
+    await page.goto(`${cp.uiUrl}#/models/ui-synth`);
+    const models: Array<{ id: string; precision: string; lineage: { role: string }; metrics: { accuracy: number } }> = (await admin.ok('GET', '/models?family=ui-synth')).items;
+    const students = models.filter((m) => m.lineage.role === 'student');
+    assert.deepEqual(students.map((m) => m.precision).sort(), ['fp16', 'fp32', 'int8']);
+    await page.getByTestId('teachers').waitFor();
+    for (const m of models) {
+      const shown = await page.locator(`tr[data-variant="${m.id}"] [data-field="accuracy"]`).first().innerText();
+      assert.equal(shown, `${(m.metrics.accuracy * 100).toFixed(1)} %`, `accuracy of ${m.precision} ${m.lineage.role}`);
+    }
+  });
+
+  test('deployment: progress moves on the page while a real agent works, without a reload; the figures match the API', async (t) => {
+    if (skip) return t.skip(skip);
+    const student = (await admin.ok('GET', '/models?family=ui-synth')).items.find((m: { precision: string; lineage: { role: string } }) => m.precision === 'fp32' && m.lineage.role === 'student');
+    // One agent goes away first: the deployment then waits for it, and its return is the progress we watch.
+    const away = agents.find((a) => a.id === 'ui-rpi4-1')!;
+    await away.stop('SIGTERM');
+    await waitFor('rpi4 offline', async () => (await admin.ok('GET', '/devices/ui-rpi4-1')).status === 'offline', 30_000);
+    await page.goto(`${cp.uiUrl}#/`);
+    await page.getByTestId('stat-online').filter({ hasText: '1' }).waitFor();
+    const devices = await admin.ok('GET', '/devices');
+    assert.equal(await text('stat-devices'), String(devices.total));
+    assert.equal(await text('stat-online'), String(devices.items.filter((d: { status: string }) => d.status === 'online').length));
+    assert.equal(await text('stat-offline'), '1');
+    const profiles = (await admin.ok('GET', '/profiles')).items as Array<{ profileClass: string; deviceCount: number }>;
+    assert.equal(profiles.length, 2);
+    for (const p of profiles) assert.equal(await page.locator(`tr[data-class="${p.profileClass}"] [data-field="devices"]`).innerText(), String(p.deviceCount));
+    await shot('fleet');
+
+    const dep = await admin.ok('POST', '/deployments', { artifactId: student.id, deviceIds: ['ui-gateway-1', 'ui-rpi4-1'] });
+    await page.goto(`${cp.uiUrl}#/deployments/${dep.id}`);
+    await page.evaluate(() => { (globalThis as unknown as { sameDocument: boolean }).sameDocument = true; });
+    await page.getByTestId('stat-finished').filter({ hasText: '1 / 2' }).waitFor({ timeout: 60_000 });
+    assert.equal(await page.locator('tr[data-device="ui-rpi4-1"] [data-field="state"]').innerText(), 'pending');
+    assert.equal(await text('stat-status'), 'in_progress');
+    await shot('deployment-in-progress');
+    agent('ui-rpi4-1', 'rpi4'); // back: it takes the desired state, downloads, benchmarks and reports
+    await page.getByTestId('stat-finished').filter({ hasText: '2 / 2' }).waitFor({ timeout: 60_000 });
+    await page.getByTestId('stat-status').filter({ hasText: 'succeeded' }).waitFor({ timeout: 10_000 });
+    assert.equal(await page.evaluate(() => (globalThis as unknown as { sameDocument?: boolean }).sameDocument), true, 'progress came over SSE, not a reload');
+    const detail = await admin.ok('GET', `/deployments/${dep.id}`);
+    for (const d of detail.devices) {
+      assert.equal(await page.locator(`tr[data-device="${d.deviceId}"] [data-field="state"]`).innerText(), d.state);
+      assert.equal(await page.locator(`tr[data-device="${d.deviceId}"] [data-field="p95"]`).innerText(), ms(d.report.latencyP95Ms));
+    }
+    await shot('deployment-done');
+
+    // The device page: its reports and its model history, as the API has them.
+    await page.goto(`${cp.uiUrl}#/devices/ui-gateway-1`);
+    const reports = (await admin.ok('GET', '/devices/ui-gateway-1/reports')).items;
+    await page.getByTestId('reports').waitFor();
+    assert.equal(await text('stat-reports'), String(reports.length));
+    assert.equal(await page.getByTestId('reports').locator('[data-field="p95"]').first().innerText(), ms(reports[0].latencyP95Ms));
+    assert.match(await page.getByTestId('model-history').innerText(), /ui-synth-.*activated/);
+    assert.match(await page.getByTestId('active-model').innerText(), /fp32/);
+    await shot('device');
+
+    // The family page: where each variant runs and the measured p95 per class beside the prediction.
+    await page.goto(`${cp.uiUrl}#/models/ui-synth`);
+    await page.getByTestId('latency').waitFor();
+    assert.equal(await page.locator(`tr[data-variant="${student.id}"] [data-field="running"]`).first().innerText(), '2');
+    for (const d of detail.devices) {
+      const cls = devices.items.find((x: { id: string }) => x.id === d.deviceId).profileClass;
+      const row = page.locator(`[data-testid="latency"] tr[data-class="${cls}"][data-variant="${student.id}"]`);
+      assert.equal(await row.locator('[data-field="measured"]').innerText(), ms(d.report.latencyP95Ms));
+      assert.match(await row.locator('[data-field="predicted"]').innerText(), /^\d+(\.\d+)? ms$/);
+    }
+    await shot('model-family');
+  });
+});
