@@ -29,7 +29,7 @@ const SPEC: CommandSpec = {
     tags: { type: 'string', arg: '<a,b>', help: 'tags every device announces besides sim-<class>' },
     seed: { type: 'string', arg: '<n>', help: 'seeds the faults and the benchmark noise (default 1)' },
     noise: { type: 'string', arg: '<sigma>', help: 'log-normal σ of each device\'s latency noise (default 0.05)' },
-    'start-concurrency': { type: 'string', arg: '<n>', help: 'devices enrolling/connecting at once (default 32)' },
+    'start-concurrency': { type: 'string', arg: '<n>', help: 'devices enrolling/connecting at once (default 8)' },
     'log-level': { type: 'string', arg: 'debug|info|warn|error', help: 'the fleet\'s log (default info)' },
   },
   notes: ['Every ten seconds one line: devices connected, and reports per outcome.'],

@@ -5,6 +5,7 @@ import { Prng } from '@edgefleet/toolkit';
 import { startAgent, type RunningAgent } from '../agent';
 import type { BenchmarkBudget } from '../config/agent-options';
 import { describeDevice, type DeviceHardware } from '../hardware/device-hardware';
+import { CredentialStore } from '../identity/credential-store';
 import { describeError } from '../lib/errors';
 import { silentLogger, type Logger } from '../lib/logger';
 import { NO_FAULTS, type ClassFaults, type ClassShare } from './fleet-spec';
@@ -34,7 +35,7 @@ export interface FleetOptions {
   tags?: string[];
   /** The budget of the one real measurement per class and model (default: a short one). */
   benchmark?: Partial<BenchmarkBudget>;
-  /** Devices starting (enrolling, connecting) at once (default 32). */
+  /** Devices starting (enrolling, connecting) at once (default 8: enrollment and login each cost the control plane a scrypt). */
   startConcurrency?: number;
   /** A crashed device comes back after this long (default 1000 ms). */
   restartMs?: number;
@@ -56,6 +57,8 @@ export interface SimDevice {
   /** Times it was stopped by an injected crash or outage. */
   crashes: number;
   outages: number;
+  /** The state of its latest progress message (`downloading`, `verifying` …), for diagnostics. */
+  lastProgress?: string;
   /** The agent now running (undefined while crashed or offline). */
   agent: RunningAgent | undefined;
 }
@@ -70,11 +73,14 @@ export interface Fleet {
   readonly events: EventEmitter<FleetEvents>;
   /** Devices whose latest report for `deploymentId` has each outcome. */
   outcomes(deploymentId: string): Record<ReportMessage['outcome'], number>;
+  /** The MQTT login the device enrolled with (from its state dir), for tools that speak as it. */
+  login(d: SimDevice): Promise<{ username: string; password: string } | undefined>;
   /** Resolves once `done()` holds (checked on every report and every 250 ms); rejects after `timeoutMs`. */
   waitFor(done: () => boolean, timeoutMs: number, what: string): Promise<void>;
   stop(): Promise<void>;
 }
 
+const STOP_WAIT_MS = 10_000;
 const SIM_BUDGET: Partial<BenchmarkBudget> = { warmupRuns: 5, minRuns: 30, minTimeMs: 200, maxRuns: 2000, maxTimeMs: 2000 };
 
 /**
@@ -140,6 +146,7 @@ export async function startFleet(o: FleetOptions): Promise<Fleet> {
       benchmarkRunner: benchmarks.runnerFor(d.deviceId, d.className, d.faults.gate),
     });
     d.agent = agent;
+    agent.events.on('progress', (p) => { d.lastProgress = p.state; });
     agent.events.on('report', (r) => {
       d.reports.push(r);
       events.emit('report', d, r);
@@ -161,7 +168,7 @@ export async function startFleet(o: FleetOptions): Promise<Fleet> {
   // A bounded pool: enrollment and connection storms are the control plane's to measure, not the simulator's to make.
   let next = 0;
   const failures: string[] = [];
-  await Promise.all(Array.from({ length: Math.min(o.startConcurrency ?? 32, devices.length) }, async () => {
+  await Promise.all(Array.from({ length: Math.min(o.startConcurrency ?? 8, devices.length) }, async () => {
     while (next < devices.length) {
       const d = devices[next++]!;
       try {
@@ -184,6 +191,10 @@ export async function startFleet(o: FleetOptions): Promise<Fleet> {
       }
       return out;
     },
+    async login(d) {
+      const c = await new CredentialStore(join(o.dataDir, d.deviceId)).load();
+      return c && { username: c.username, password: c.password };
+    },
     waitFor(done, timeoutMs, what) {
       return new Promise<void>((resolve, reject) => {
         if (done()) return resolve();
@@ -195,7 +206,12 @@ export async function startFleet(o: FleetOptions): Promise<Fleet> {
         const poll = setInterval(check, 250);
         const timeout = setTimeout(() => {
           cleanup();
-          reject(new Error(`fleet: ${what} not reached within ${timeoutMs} ms`));
+          const where = new Map<string, number>();
+          for (const d of devices) {
+            const k = `${d.agent ? (d.agent.status().connected ? 'online' : 'disconnected') : 'stopped'}/${d.lastProgress ?? 'no progress'}/${d.reports.at(-1)?.outcome ?? 'no report'}`;
+            where.set(k, (where.get(k) ?? 0) + 1);
+          }
+          reject(new Error(`fleet: ${what} not reached within ${timeoutMs} ms; devices by connection/last progress/last report: ${[...where].map(([k, v]) => `${k} ${v}`).join(', ')}`));
         }, timeoutMs);
         const cleanup = () => {
           clearInterval(poll);
@@ -209,7 +225,15 @@ export async function startFleet(o: FleetOptions): Promise<Fleet> {
       stopping = true;
       for (const t of timers) clearTimeout(t);
       timers.clear();
-      await Promise.all(devices.map((d) => d.agent?.stop().catch((err: unknown) => log.warn(`${d.deviceId}: stop failed`, { error: describeError(err) }))));
+      // Bounded: a device whose broker is gone must not keep the whole fleet (and its caller) waiting.
+      let slow = 0;
+      await Promise.all(devices.map((d) => {
+        const stopped = d.agent?.stop().catch((err: unknown) => log.warn(`${d.deviceId}: stop failed`, { error: describeError(err) }));
+        let timer: NodeJS.Timeout | undefined;
+        const bound = new Promise<void>((res) => { timer = setTimeout(() => { slow++; res(); }, STOP_WAIT_MS); });
+        return Promise.race([stopped, bound]).finally(() => clearTimeout(timer));
+      }));
+      if (slow > 0) log.warn(`${slow} device(s) had not stopped after ${STOP_WAIT_MS} ms; left behind`);
     },
   };
   if (failures.length > 0) {

@@ -166,10 +166,20 @@ export class DeploymentRepository {
     });
   }
 
-  /** Status and device states, read under a row lock so concurrent reports roll up one after the other. */
+  /**
+   * Status and the device states that decide its roll-up, read under a row lock so concurrent reports roll up one
+   * after the other (all states, or — while in progress — one unfinished state, which alone decides).
+   */
   async lockForRollUp(deploymentId: string, db: Db): Promise<{ status: DeploymentStatusName; states: DeviceState[] }> {
     await this.lock(deploymentId, db);
     const deployment = await db.deployment.findUniqueOrThrow({ where: { id: deploymentId }, select: { status: true } });
+    // While the deployment is in progress and one row is still unfinished, that one row decides the roll-up
+    // (rollUpStatus: any unfinished row → in_progress): one probe instead of reading every row on every report,
+    // which made a rollout's reports cost O(devices²) rows.
+    if (deployment.status === 'in_progress') {
+      const open = await db.deploymentDevice.findFirst({ where: { deploymentId, state: { in: [...UNFINISHED_STATES] } }, select: { state: true } });
+      if (open) return { status: deployment.status, states: [open.state] };
+    }
     const rows = await db.deploymentDevice.findMany({ where: { deploymentId }, select: { state: true } });
     return { status: deployment.status, states: rows.map((r) => r.state) };
   }

@@ -36,14 +36,17 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/** Runs the generator against the database in `dataDir`, then starts Mosquitto with what it wrote. */
-export async function startOwnMosquitto(dataDir: string, extraArgs: string[] = []): Promise<OwnMosquitto> {
+/**
+ * Runs the generator against the database in `dataDir` (or `generatorEnv.DATABASE_URL`), then starts Mosquitto with what it
+ * wrote.
+ */
+export async function startOwnMosquitto(dataDir: string, extraArgs: string[] = [], generatorEnv: Record<string, string> = {}): Promise<OwnMosquitto> {
   const port = await freePort();
   const out = join(dataDir, 'mosquitto');
   const args = [CLI, '--out', out, '--port', String(port), ...extraArgs];
   // Started by root, Mosquitto would switch to the `mosquitto` user, which cannot read our temp files.
   if (process.getuid?.() === 0) args.push('--user', 'root');
-  await run(process.execPath, args, { env: { PATH: process.env['PATH'], DATA_DIR: dataDir, LOG_LEVEL: 'error' } });
+  await run(process.execPath, args, { env: { PATH: process.env['PATH'], DATA_DIR: dataDir, LOG_LEVEL: 'error', ...generatorEnv } });
   const env = Object.fromEntries((await readFile(join(out, 'control-plane.env'), 'utf8')).trim().split('\n').map((l) => {
     const i = l.indexOf('=');
     return [l.slice(0, i), l.slice(i + 1)];
