@@ -83,6 +83,8 @@ describe('fuzzing every REST operation and MQTT topic', () => {
         Dataset: await prisma.dataset.count(), // The telemetry maintenance chain queues its own jobs in the background: only distillation jobs come from input.
         Job: await prisma.job.count({ where: { queue: DISTILLATION_QUEUE } }), FleetTarget: await prisma.fleetTarget.count(),
         ApiKey: await prisma.apiKey.count(), AuditEvent: await prisma.auditEvent.count(),
+        Segment: await prisma.segment.count(), Rollout: await prisma.rollout.count(), RolloutDevice: await prisma.rolloutDevice.count(),
+        TelemetryWindow: await prisma.telemetryWindow.count(), DeviceMessage: await prisma.deviceMessage.count(), ArtifactBlob: await prisma.artifactBlob.count(),
       }),
       get: <T>(name: string) => fixtures[name] as T,
     };
