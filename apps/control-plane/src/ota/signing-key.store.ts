@@ -83,8 +83,24 @@ export class SigningKeyStore {
     return signTrustedKeySet({ keys: await this.trustedKeys(), issuedAt: now.toISOString() }, signers);
   }
 
-  /** One rotation step; a step out of order is a ConflictError naming the step to take. */
-  async rotate(step: RotationStep): Promise<TrustedKey[]> {
+  /**
+   * One rotation step; a step out of order is a ConflictError naming the step to take. Steps run one at a time in
+   * this process; a step that loses a race with another process (the file it expects is gone or already there) is
+   * a ConflictError too, never a 500.
+   */
+  rotate(step: RotationStep): Promise<TrustedKey[]> {
+    const run = this.rotation.then(() => this.rotateNow(step));
+    this.rotation = run.catch(() => undefined);
+    return run.catch((err: unknown) => {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'EEXIST' || code === 'ENOENT') throw new ConflictError(`another rotation step changed the keys meanwhile: read the trusted keys and retry ${step}`);
+      throw err;
+    });
+  }
+
+  private rotation: Promise<unknown> = Promise.resolve();
+
+  private async rotateNow(step: RotationStep): Promise<TrustedKey[]> {
     const r = await this.reload();
     const file = (name: string) => join(this.dir, name);
     switch (step) {
