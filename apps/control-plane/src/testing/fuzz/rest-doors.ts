@@ -105,10 +105,9 @@ registerDoors('rest', async (ctx) => {
       doors.push({
         name: `REST ${method.toUpperCase()} ${path}`,
         inputs: operationInputs(path, method, op, doc, target.knownIds),
-        // Requests in flight together, as a server sees them: database waits overlap. KNOWN BUG, left visible here:
-        // two concurrent signing-key rotation steps race on the key files (EEXIST/ENOENT → 500), so that one
-        // operation is fuzzed one request at a time until SigningKeyStore.rotate serializes its steps.
-        batch: path.endsWith('/signing-keys/rotate') ? 1 : 8,
+        // Requests in flight together, as a server sees them: database waits overlap (this found concurrent
+        // signing-key rotation steps answering 500; SigningKeyStore.rotate now serializes them).
+        batch: 8,
         async send(input): Promise<Verdict> {
           const { path: p, query, body } = input as RestInput;
           const r = await target.app.inject({
