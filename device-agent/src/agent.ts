@@ -159,8 +159,17 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     if (r.outcome === 'activated') serveModel(reconciler.snapshot);
   });
   const http = options.serve ? new InferHttpServer(models, logger) : undefined;
-  const serveAddress = http && options.serve ? await http.listen(options.serve) : undefined;
-  if (serveAddress) logger.info('inference endpoint', { address: serveAddress, path: '/v1/infer' });
+  let serveAddress: string | undefined;
+  if (http && options.serve) {
+    try {
+      serveAddress = await http.listen(options.serve);
+      logger.info('inference endpoint', { address: serveAddress, path: '/v1/infer' });
+    } catch (err) {
+      // Keeping the device's model managed matters more than the local endpoint: an address that is taken (e.g. a
+      // second agent on one host with the default port) is an error in the log, not an agent that cannot start.
+      logger.error('inference endpoint not started (choose another --serve address)', { error: describeError(err) });
+    }
+  }
 
   // A stalled row: say what we have for it, and resend what the control plane has not acknowledged.
   link.on('query', (deploymentId) => {
