@@ -14,11 +14,11 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { GraphBuilder } from '@edgefleet/onnx';
+import { freePort } from '@edgefleet/control-plane/dist/mqtt/testing/own-mosquitto';
 import { Api, CI, knownClassifier, modelForm, reachable, sleep, startAgentProcess, waitFor, type AgentProcess } from './support';
 
 const run = promisify(execFile);
@@ -43,16 +43,6 @@ async function missingTools(): Promise<string | undefined> {
   return undefined;
 }
 
-function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => res(port));
-    });
-  });
-}
 
 /** A PostgreSQL cluster of the test's own, stoppable and restartable. */
 class OwnPostgres {
