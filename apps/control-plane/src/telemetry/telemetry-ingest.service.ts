@@ -81,9 +81,18 @@ export class TelemetryIngest implements BeforeApplicationShutdown {
 
   async beforeApplicationShutdown(): Promise<void> {
     await this.flush();
+    // After the last flush nothing is retried: the database is about to close, and a retry timer would keep
+    // logging against a closed database and keep the process alive. What could not be written is redelivered
+    // by the devices' disk queues (idempotent by window id).
+    this.stopped = true;
+    clearTimeout(this.timer);
+    this.timer = undefined;
   }
 
+  private stopped = false;
+
   private schedule(): void {
+    if (this.stopped) return;
     if (this.rows.length >= this.config.flushRows) void this.flush();
     else this.timer ??= setTimeout(() => void this.flush(), this.config.flushMs);
   }
@@ -116,7 +125,7 @@ export class TelemetryIngest implements BeforeApplicationShutdown {
       this.log.error(`telemetry insert failed, ${rows.length} windows kept for the next flush: ${(err as Error).message}`);
       this.rows = [...rows, ...this.rows].slice(-this.config.flushRows * 10);
       for (const s of seen) this.seen.add(s);
-      this.timer ??= setTimeout(() => void this.flush(), Math.max(1000, this.config.flushMs));
+      if (!this.stopped) this.timer ??= setTimeout(() => void this.flush(), Math.max(1000, this.config.flushMs));
     }
   }
 
