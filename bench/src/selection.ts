@@ -114,7 +114,7 @@ export async function run(cl: CommandLine): Promise<void> {
       const reports = (await api.get(`/api/v1/devices/${agent.deviceId}/reports?limit=500`)).items;
       for (const r of reports) {
         if (r.latencyP95Ms == null) continue;
-        obs.push({ profileClass: device.profileClass, variantId: r.artifactId, latencyP95Ms: r.latencyP95Ms, peakRssMb: r.peakRssMb ?? undefined, simulated: r.simulated });
+        obs.push({ profileClass: device.profileClass, variantId: r.artifactId, latencyP95Ms: r.latencyP95Ms, modelMemoryMb: r.modelMemoryMb ?? undefined, simulated: r.simulated });
       }
     }
 
@@ -153,7 +153,7 @@ export async function run(cl: CommandLine): Promise<void> {
     for (const r of rows) {
       console.log(`${(r.class ?? '?').padEnd(10)} ${String(r.slowdown ?? '').padStart(8)}  ${String(r.pairs).padStart(5)}  ${pct(r.modelMape).padStart(10)}  ${pct(r.modelMaxApe).padStart(9)}  ${pct(r.newVariantMape).padStart(14)}  ${pct(r.priorMape).padStart(15)}  ${ratio(r.priorMape, r.modelMape).padStart(11)}  ${JSON.stringify(r.sources)}`);
     }
-    const rss = variants.map((v) => `${v.name}=${obs.filter((x) => x.variantId === v.id && x.peakRssMb !== undefined).map((x) => x.peakRssMb!.toFixed(1)).join('/')}`);
+    const rss = variants.map((v) => `${v.name}=${obs.filter((x) => x.variantId === v.id && x.modelMemoryMb !== undefined).map((x) => x.modelMemoryMb!.toFixed(1)).join('/')}`);
     console.log(`peak RSS of the benchmark process per model (MB): ${rss.join('  ')}`);
     console.log(`memory (each model held out, predicted from its size): MAPE ${pct(memory.mape)}, max ${pct(memory.maxApe)} over ${memory.variants} models`);
     console.log(`${'all'.padEnd(10)} ${''.padStart(8)}  ${String(pair.overall.pairs).padStart(5)}  ${pct(pair.overall.mape).padStart(10)}  ${pct(pair.overall.maxApe).padStart(9)}  ${pct(fresh.overall.mape).padStart(14)}  ${pct(cls.overall.mape).padStart(15)}  ${ratio(cls.overall.mape, pair.overall.mape).padStart(11)}`);

@@ -1,5 +1,5 @@
 import * as ort from 'onnxruntime-node';
-import type { EvalSet } from '@edgefleet/contracts';
+import { DEFAULT_THRESHOLD, evalTaskOf, type EvalSet, type EvalTask, type TaskMetric } from '@edgefleet/contracts';
 import { BenchmarkError, ModelLoadError } from '../lib/errors';
 import { fromFloat16Bits, toFloat16Array } from './float16';
 
@@ -38,43 +38,117 @@ export function evalBatchTensor(set: EvalSet, meta: TensorMeta, start: number, c
   return new ort.Tensor('float32', x, dims);
 }
 
-/** Index of the largest value in each of `rows` rows of the first output. */
-export function argmaxRows(t: ort.Tensor, rows: number): number[] {
+/** The first output as `rows` rows of numbers (float16 decoded). */
+export function outputRows(t: ort.Tensor, rows: number): { cols: number; read: (r: number, c: number) => number } {
   const data = t.data;
-  if (typeof data[0] === 'string' || typeof data[0] === 'bigint') throw new BenchmarkError(`first output is ${t.type}, cannot take argmax`);
+  if (typeof data[0] === 'string' || typeof data[0] === 'bigint') throw new BenchmarkError(`first output is ${t.type}, cannot score it`);
   const read: (i: number) => number = t.type === 'float16' ? (i) => fromFloat16Bits((data as Uint16Array)[i]!) : (i) => Number((data as Float32Array)[i]);
   const cols = data.length / rows;
   if (!Number.isInteger(cols) || cols < 1) throw new BenchmarkError(`first output has ${data.length} values, not divisible into ${rows} rows`);
+  return { cols, read: (r, c) => read(r * cols + c) };
+}
+
+/** Index of the largest value in each of `rows` rows of the first output. */
+export function argmaxRows(t: ort.Tensor, rows: number): number[] {
+  const { cols, read } = outputRows(t, rows);
   const out: number[] = [];
   for (let r = 0; r < rows; r++) {
     let best = 0;
-    for (let c = 1; c < cols; c++) if (read(r * cols + c) > read(r * cols + best)) best = c;
+    for (let c = 1; c < cols; c++) if (read(r, c) > read(r, best)) best = c;
     out.push(best);
   }
   return out;
 }
 
+export interface TaskScore {
+  metric: TaskMetric;
+  /** The fraction scored right, for the tasks that have one (the `minAccuracy` gate judges it). */
+  accuracy?: number;
+}
+
+/** Running totals of one task's metric over batches. */
+class Scorer {
+  private right = 0;
+  private decisions = 0;
+  private absErr = 0;
+  private sqErr = 0;
+  private values = 0;
+  readonly task: EvalTask;
+  readonly threshold: number;
+
+  constructor(private readonly set: EvalSet) {
+    this.task = evalTaskOf(set);
+    this.threshold = set.threshold ?? DEFAULT_THRESHOLD;
+  }
+
+  add(out: ort.Tensor, rows: number, start: number, real: number): void {
+    const { set, task } = this;
+    if (task === 'multiclass') {
+      const preds = argmaxRows(out, rows);
+      for (let i = 0; i < real; i++) if (preds[i] === set.y[start + i]) this.right++;
+      this.decisions += real;
+      return;
+    }
+    const { cols, read } = outputRows(out, rows);
+    const width = task === 'binary' ? (cols === 1 || cols === 2 ? cols : 0) : set.numClasses;
+    if (width === 0 || cols !== width) throw new BenchmarkError(`first output has ${cols} values per sample, a ${task} eval set needs ${task === 'binary' ? '1 (a probability) or 2' : set.numClasses}`);
+    for (let i = 0; i < real; i++) {
+      const s = start + i;
+      if (task === 'binary') {
+        // One sigmoid probability, or two columns whose second is the positive class.
+        const positive = read(i, cols - 1) >= this.threshold;
+        if ((positive ? 1 : 0) === set.y[s]) this.right++;
+        this.decisions++;
+        continue;
+      }
+      for (let c = 0; c < width; c++) {
+        const want = set.targets![s * width + c]!;
+        const got = read(i, c);
+        if (task === 'multilabel') {
+          if ((got >= this.threshold ? 1 : 0) === want) this.right++;
+          this.decisions++;
+        } else {
+          this.absErr += Math.abs(got - want);
+          this.sqErr += (got - want) ** 2;
+          this.values++;
+        }
+      }
+    }
+  }
+
+  result(): TaskScore {
+    const round = (v: number) => Math.round(v * 1e6) / 1e6;
+    if (this.task === 'regression') {
+      return { metric: { task: 'regression', name: 'mae', value: round(this.absErr / this.values), rmse: round(Math.sqrt(this.sqErr / this.values)) } };
+    }
+    const accuracy = round(this.right / this.decisions);
+    const name = this.task === 'multiclass' ? 'top1-accuracy' : this.task === 'binary' ? 'binary-accuracy' : 'hamming-accuracy';
+    return { accuracy, metric: { task: this.task, name, value: accuracy, ...(this.task !== 'multiclass' && { threshold: this.threshold }) } };
+  }
+}
+
 /**
- * Top-1 accuracy on the eval set, batched. A fixed batch dim larger than the remainder is padded with
- * wrapped-around samples whose predictions are ignored.
+ * The eval set's task metric (docs/models.md, "Task types"), batched: top-1 accuracy (multiclass), accuracy at the
+ * threshold (binary), per-label accuracy (multilabel), MAE and RMSE (regression). A fixed batch dim larger than the
+ * remainder is padded with wrapped-around samples whose predictions are ignored.
  */
-export async function measureAccuracy(
+export async function scoreEvalSet(
   session: ort.InferenceSession,
   set: EvalSet,
   batch: number,
   otherFeeds: Record<string, ort.Tensor>,
   onBatch?: () => void,
-): Promise<number> {
+): Promise<TaskScore> {
   const meta = evalInput(session, set);
   const b = batchSizeFor(meta, batch);
-  let correct = 0;
+  const scorer = new Scorer(set);
+  const fixed = typeof meta.shape[0] === 'number' && meta.shape[0] > 0;
   for (let start = 0; start < set.n; start += b) {
     const real = Math.min(b, set.n - start);
-    const fixed = typeof meta.shape[0] === 'number' && meta.shape[0] > 0;
-    const out = await session.run({ ...otherFeeds, [meta.name]: evalBatchTensor(set, meta, start, fixed ? b : real) });
-    const preds = argmaxRows(out[session.outputNames[0]!]!, fixed ? b : real);
-    for (let i = 0; i < real; i++) if (preds[i] === set.y[start + i]) correct++;
+    const rows = fixed ? b : real;
+    const out = await session.run({ ...otherFeeds, [meta.name]: evalBatchTensor(set, meta, start, rows) });
+    scorer.add(out[session.outputNames[0]!]!, rows, start, real);
     onBatch?.();
   }
-  return correct / set.n;
+  return scorer.result();
 }

@@ -4,23 +4,24 @@
  * in the agent means a model that crashes onnxruntime cannot take the agent down, and the process' peak RSS is
  * the model's real footprint rather than whatever the agent's heap already held.
  */
-import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { decodeAnyEvalSet } from '@edgefleet/contracts';
+import { decodeAnyEvalSet, parseInputSpec } from '@edgefleet/contracts';
 import { runBenchmark } from './benchmark';
+import { processPeakRssMb, runtimeBaselineMb } from './memory';
 import { ModelLoadError, describeError } from '../lib/errors';
 import type { WorkerJob, WorkerAnswer } from './isolated';
 
-const baselineRssMb = process.memoryUsage.rss() / (1024 * 1024);
-
 async function handle(job: WorkerJob): Promise<WorkerAnswer> {
   try {
+    // The eval set is decoded before the baseline: its samples are data, not the model's memory.
     const evalSet = job.evalSetPath ? decodeAnyEvalSet(await readFile(job.evalSetPath), job.featurizer) : undefined;
-    const result = await runBenchmark({ modelPath: job.modelPath, evalSet, budget: job.budget, threads: job.threads, slowdown: job.slowdown });
-    const processPeakMb = peakRssMb();
+    const inputSpec = job.inputSpec ? parseInputSpec(job.inputSpec) : undefined;
+    const baselineMb = await runtimeBaselineMb(job.threads);
+    const result = await runBenchmark({ modelPath: job.modelPath, evalSet, inputSpec, budget: job.budget, threads: job.threads, slowdown: job.slowdown });
+    const processPeakMb = processPeakRssMb();
     return {
       ok: true,
-      result: { ...result, peakRssMb: round(processPeakMb), modelMemoryMb: round(Math.max(0, processPeakMb - baselineRssMb)) },
+      result: { ...result, peakRssMb: round(processPeakMb), modelMemoryMb: round(Math.max(0, processPeakMb - baselineMb)), runtimeBaselineMb: round(baselineMb) },
     };
   } catch (err) {
     return { ok: false, kind: err instanceof ModelLoadError ? 'load' : 'benchmark', message: describeError(err, 1500) };
@@ -28,21 +29,6 @@ async function handle(job: WorkerJob): Promise<WorkerAnswer> {
 }
 
 const round = (v: number) => Math.round(v * 100) / 100;
-
-/**
- * This process' resident-memory high-water mark. Linux's VmHWM belongs to the process image, so it starts afresh
- * at exec; getrusage's maxRSS does not (it keeps the parent's peak from before the fork) and would report the
- * agent's size instead of the model's. Elsewhere the current RSS is the best available lower bound.
- */
-function peakRssMb(): number {
-  try {
-    const m = /^VmHWM:\s+(\d+)\s+kB/m.exec(readFileSync('/proc/self/status', 'utf8'));
-    if (m) return Number(m[1]) / 1024;
-  } catch {
-    // not Linux: fall through
-  }
-  return process.memoryUsage.rss() / (1024 * 1024);
-}
 
 process.once('message', (job: WorkerJob) => {
   handle(job).then(

@@ -42,7 +42,7 @@ describe('stats', () => {
 
 describe('gates', () => {
   it('passes only measured values within limits, and fails unmeasurable ones', () => {
-    const r = evaluateGates({ maxLatencyP95Ms: 10, minAccuracy: 0.9, maxMemoryMb: 100 }, { p95Ms: 9, accuracy: 0.95, peakRssMb: 101 });
+    const r = evaluateGates({ maxLatencyP95Ms: 10, minAccuracy: 0.9, maxMemoryMb: 100 }, { p95Ms: 9, accuracy: 0.95, modelMemoryMb: 101 });
     assert.deepEqual(r.map((g) => [g.gate, g.passed]), [['maxLatencyP95Ms', true], ['minAccuracy', true], ['maxMemoryMb', false]]);
     assert.equal(allPassed(r), false);
     const noEval = evaluateGates({ minAccuracy: 0.5 }, { p95Ms: 1 });
@@ -64,7 +64,7 @@ describe('input synthesis', () => {
     if (!float16Inputs) t.diagnostic('float16 inputs skipped: onnxruntime-node cannot take them on this Node.js (Float16Array)');
     for (const dtype of ['float32', ...(float16Inputs ? ['float16'] : []), 'float64', 'int8', 'uint8', 'int16', 'uint16', 'int32', 'uint32', 'int64', 'uint64', 'bool', 'string']) {
       const s = await ort.InferenceSession.create(identityModel(dtype, ['batch', 3, 'seq']));
-      const feeds = synthesizeFeeds(s);
+      const { feeds } = synthesizeFeeds(s);
       assert.equal(feeds.in!.type, dtype);
       assert.deepEqual(feeds.in!.dims, [1, 3, 1]);
       const out = await s.run(feeds);
@@ -74,7 +74,7 @@ describe('input synthesis', () => {
   });
   it('feeds models with several inputs of different dtypes (int64 ids stay valid indices)', async () => {
     const s = await ort.InferenceSession.create(mixedInputsModel());
-    const out = await s.run(synthesizeFeeds(s));
+    const out = await s.run(synthesizeFeeds(s).feeds);
     assert.deepEqual(out.y!.dims, [1, 3]);
     await s.release();
   });

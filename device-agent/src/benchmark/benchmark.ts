@@ -1,15 +1,17 @@
 import * as ort from 'onnxruntime-node';
-import type { EvalSet, LatencyStats } from '@edgefleet/contracts';
+import type { EvalSet, InputSpec, LatencyStats, TaskMetric } from '@edgefleet/contracts';
 import type { BenchmarkBudget } from '../config/agent-options';
 import { AbortedError, BenchmarkError, ModelLoadError, describeError, isAgentError } from '../lib/errors';
-import { evalBatchTensor, evalInput, measureAccuracy } from './accuracy';
-import { seededRandom, synthesizeFeeds } from './input-synthesis';
+import { evalBatchTensor, evalInput, scoreEvalSet } from './accuracy';
+import { seededRandom, synthesizeFeeds, type StateLinks } from './input-synthesis';
 import { RssMeter } from './memory';
 import { summarize } from './stats';
 
 export interface BenchmarkRequest {
   modelPath: string;
   evalSet?: EvalSet;
+  /** How to build inputs the eval set does not feed (the model's input spec from the signed manifest). */
+  inputSpec?: InputSpec;
   budget: BenchmarkBudget;
   /** intra-op threads: the simulated device's cores, at most the host's. */
   threads: number;
@@ -25,6 +27,8 @@ export interface BenchmarkResult {
   throughputPerSec: number;
   peakRssMb: number;
   accuracy?: number;
+  /** The eval set's task metric, named. */
+  metric?: TaskMetric;
   evalSamples?: number;
   inputSource: 'eval-set' | 'synthetic';
   loadMs: number;
@@ -66,7 +70,7 @@ export async function runBenchmark(req: BenchmarkRequest): Promise<BenchmarkResu
 
 async function measure(session: ort.InferenceSession, req: BenchmarkRequest, meter: RssMeter, loadMs: number): Promise<BenchmarkResult> {
   const { budget, evalSet, signal } = req;
-  const synthetic = synthesizeFeeds(session, seededRandom());
+  const { feeds: synthetic, state } = synthesizeFeeds(session, seededRandom(), req.inputSpec);
   // Batch-1 feeds: up to 16 distinct eval samples rotate so caches see realistic variety.
   const feedsList: Array<Record<string, ort.Tensor>> = [];
   if (evalSet) {
@@ -79,9 +83,15 @@ async function measure(session: ort.InferenceSession, req: BenchmarkRequest, met
     if (signal?.aborted) throw new AbortedError('benchmark aborted');
   };
 
+  // A recurrent model's state outputs become its state inputs of the next run, as on a stream of frames.
+  let carried: Record<string, ort.Tensor> = {};
+  const run = async (feeds: Record<string, ort.Tensor>) => {
+    const out = await session.run({ ...feeds, ...carried });
+    if (state.length > 0) carried = carry(state, out);
+  };
   for (let i = 0; i < budget.warmupRuns; i++) {
     check();
-    await session.run(feedsList[i % feedsList.length]!);
+    await run(feedsList[i % feedsList.length]!);
   }
   meter.sample();
 
@@ -90,7 +100,7 @@ async function measure(session: ort.InferenceSession, req: BenchmarkRequest, met
   for (;;) {
     check();
     const t = nowMs();
-    await session.run(feedsList[samples.length % feedsList.length]!);
+    await run(feedsList[samples.length % feedsList.length]!);
     const end = nowMs();
     samples.push(end - t);
     if (samples.length % 16 === 0) meter.sample();
@@ -101,10 +111,10 @@ async function measure(session: ort.InferenceSession, req: BenchmarkRequest, met
   const measureMs = nowMs() - start;
   if (samples.length === 0) throw new BenchmarkError('no timed run completed');
 
-  let accuracy: number | undefined;
+  let score: Awaited<ReturnType<typeof scoreEvalSet>> | undefined;
   if (evalSet) {
     check();
-    accuracy = await measureAccuracy(session, evalSet, budget.evalBatch, synthetic, () => meter.sample());
+    score = await scoreEvalSet(session, evalSet, budget.evalBatch, synthetic, () => meter.sample());
   }
   const busyMs = samples.reduce((a, b) => a + b, 0);
   return {
@@ -113,9 +123,16 @@ async function measure(session: ort.InferenceSession, req: BenchmarkRequest, met
     warmupRuns: budget.warmupRuns,
     throughputPerSec: Math.round((samples.length / (busyMs * req.slowdown / 1000)) * 100) / 100,
     peakRssMb: meter.peakMb(),
-    ...(accuracy !== undefined && { accuracy: Math.round(accuracy * 1e6) / 1e6, evalSamples: evalSet!.n }),
+    ...(score && { ...(score.accuracy !== undefined && { accuracy: score.accuracy }), metric: score.metric, evalSamples: evalSet!.n }),
     inputSource: evalSet ? 'eval-set' : 'synthetic',
     loadMs: Math.round(loadMs * 100) / 100,
     measureMs: Math.round(measureMs),
   };
+}
+
+/** The next run's state inputs, from this run's outputs. */
+function carry(links: StateLinks, out: ort.InferenceSession.OnnxValueMapType): Record<string, ort.Tensor> {
+  const next: Record<string, ort.Tensor> = {};
+  for (const { input, output } of links) next[input] = out[output] as ort.Tensor;
+  return next;
 }

@@ -3,7 +3,8 @@ import type { GateResult, Gates } from '@edgefleet/contracts';
 export interface Measured {
   p95Ms?: number;
   accuracy?: number;
-  peakRssMb?: number;
+  /** The model's own memory (memory.ts runtimeBaselineMb), not the process peak. */
+  modelMemoryMb?: number;
 }
 
 /**
@@ -18,7 +19,7 @@ export function evaluateGates(gates: Gates, m: Measured): GateResult[] {
   };
   check('maxLatencyP95Ms', gates.maxLatencyP95Ms, m.p95Ms, (v, l) => v <= l);
   check('minAccuracy', gates.minAccuracy, m.accuracy, (v, l) => v >= l);
-  check('maxMemoryMb', gates.maxMemoryMb, m.peakRssMb, (v, l) => v <= l);
+  check('maxMemoryMb', gates.maxMemoryMb, m.modelMemoryMb, (v, l) => v <= l);
   return out;
 }
 

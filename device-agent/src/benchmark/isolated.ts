@@ -1,6 +1,6 @@
 import { fork } from 'node:child_process';
 import { join } from 'node:path';
-import type { FeaturizerSpec } from '@edgefleet/contracts';
+import type { FeaturizerSpec, InputSpec } from '@edgefleet/contracts';
 import type { BenchmarkBudget } from '../config/agent-options';
 import { AbortedError, BenchmarkError, ModelLoadError } from '../lib/errors';
 import type { BenchmarkResult } from './benchmark';
@@ -10,16 +10,20 @@ export interface WorkerJob {
   evalSetPath?: string;
   /** Text models: turns a text eval set into model inputs (from the signed manifest, checked by the planner). */
   featurizer?: FeaturizerSpec;
+  /** How to build the inputs (from the signed manifest, checked by the planner). */
+  inputSpec?: InputSpec;
   budget: BenchmarkBudget;
   threads: number;
   slowdown: number;
 }
 
 export interface IsolatedBenchmarkResult extends BenchmarkResult {
-  /** Peak resident memory of the benchmark process (runtime + model + inputs), MB. */
+  /** Peak resident memory of the benchmark process (Node.js + runtime + model + inputs), MB. */
   peakRssMb: number;
-  /** What the model added over the bare runtime in that process, MB. */
+  /** The model's own memory: peakRssMb minus runtimeBaselineMb (memory.ts), MB. The memory gate judges it. */
   modelMemoryMb: number;
+  /** The same process' RSS with the runtime loaded and no model, MB. */
+  runtimeBaselineMb: number;
 }
 
 export type WorkerAnswer =

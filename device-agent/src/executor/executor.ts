@@ -1,5 +1,5 @@
 import { readFile, statfs } from 'node:fs/promises';
-import { EvalSetFormatError, PROTOCOL_VERSION, decodeAnyEvalSet, parseFeaturizer, type DesiredStateMessage, type EvalSet, type FeaturizerSpec, type ProgressMessage, type ReportMessage } from '@edgefleet/contracts';
+import { EvalSetFormatError, PROTOCOL_VERSION, decodeAnyEvalSet, parseFeaturizer, parseInputSpec, type DesiredStateMessage, type EvalSet, type FeaturizerSpec, type ProgressMessage, type ReportMessage } from '@edgefleet/contracts';
 import type { BenchmarkBudget, TransferTuning } from '../config/agent-options';
 import { allPassed, evaluateGates, remeasureWanted, type Measured } from '../benchmark/gates';
 import { withHostLock } from '../benchmark/host-lock';
@@ -77,7 +77,8 @@ export async function executeSteps(steps: Step[], desired: DesiredStateMessage |
       throughputPerSec: bench.throughputPerSec,
       peakRssMb: bench.peakRssMb,
       modelMemoryMb: bench.modelMemoryMb,
-      ...(bench.accuracy !== undefined && { accuracy: bench.accuracy, evalSamples: bench.evalSamples }),
+      ...(bench.accuracy !== undefined && { accuracy: bench.accuracy }),
+      ...(bench.metric && { metric: bench.metric, evalSamples: bench.evalSamples }),
     }),
     ...(latencyAttempts.length > 1 && { latencyP95Attempts: latencyAttempts }),
     measuredAt: new Date().toISOString(),
@@ -141,6 +142,7 @@ export async function executeSteps(steps: Step[], desired: DesiredStateMessage |
             modelPath: deps.store.objectPath(step.modelSha256),
             evalSetPath: step.evalSetSha256 ? deps.store.objectPath(step.evalSetSha256) : undefined,
             featurizer,
+            ...(artifact.inputSpec && { inputSpec: parseInputSpec(artifact.inputSpec) }),
             budget: deps.budget,
             threads: deps.threads,
             slowdown: deps.slowdown,
@@ -158,9 +160,12 @@ export async function executeSteps(steps: Step[], desired: DesiredStateMessage |
             const second = await run();
             latencyAttempts.push(second.latency.p95Ms);
             const faster = second.latency.p95Ms < first.latency.p95Ms ? second : first;
-            bench = { ...faster, peakRssMb: Math.max(first.peakRssMb, second.peakRssMb), modelMemoryMb: Math.max(first.modelMemoryMb, second.modelMemoryMb) };
+            bench = {
+              ...faster, peakRssMb: Math.max(first.peakRssMb, second.peakRssMb), modelMemoryMb: Math.max(first.modelMemoryMb, second.modelMemoryMb),
+              runtimeBaselineMb: Math.min(first.runtimeBaselineMb, second.runtimeBaselineMb),
+            };
           }
-          deps.logger.info('benchmarked', { p95Ms: bench.latency.p95Ms, runs: bench.runs, accuracy: bench.accuracy, peakRssMb: bench.peakRssMb });
+          deps.logger.info('benchmarked', { p95Ms: bench.latency.p95Ms, runs: bench.runs, metric: bench.metric, modelMemoryMb: bench.modelMemoryMb, peakRssMb: bench.peakRssMb });
           break;
         }
         case 'decide':
@@ -215,7 +220,7 @@ async function preflightDisk(deps: ExecutorDeps, ref: { size: number; blockSize:
 }
 
 /** What the gates judge of a benchmark (nothing, when there was none: every gate then fails). */
-const measuredOf = (b: IsolatedBenchmarkResult | undefined): Measured => ({ p95Ms: b?.latency.p95Ms, accuracy: b?.accuracy, peakRssMb: b?.peakRssMb });
+const measuredOf = (b: IsolatedBenchmarkResult | undefined): Measured => ({ p95Ms: b?.latency.p95Ms, accuracy: b?.accuracy, modelMemoryMb: b?.modelMemoryMb });
 
 async function loadEvalSet(path: string, featurizer: FeaturizerSpec | undefined): Promise<EvalSet> {
   try {

@@ -1,4 +1,4 @@
-import { featurizerProblem, type DesiredStateMessage } from '@edgefleet/contracts';
+import { featurizerProblem, inputSpecProblems, type DesiredStateMessage } from '@edgefleet/contracts';
 import { outcomeFor, type PersistedState } from '../state/agent-state';
 import { blockCount } from '../transfer/block-bitmap';
 import type { ObjectRef } from '../transfer/partial-download';
@@ -33,6 +33,8 @@ export function plan(input: PlanInput): Step[] {
   // before a byte is fetched.
   const featurizer = artifact.featurizer && featurizerProblem(artifact.featurizer);
   if (featurizer) return [{ kind: 'reject', reason: `text model refused: ${featurizer}` }];
+  const inputSpec = artifact.inputSpec && inputSpecProblems(artifact.inputSpec);
+  if (inputSpec && inputSpec.length > 0) return [{ kind: 'reject', reason: `input spec refused: ${inputSpec.join('; ')}` }];
 
   const steps: Step[] = [];
   const acquire = (object: ObjectKind, ref: ObjectRef) => {

@@ -33,7 +33,9 @@ export class ClassBenchmarks {
         ...base,
         latency: scaleLatency(base.latency, f),
         throughputPerSec: base.throughputPerSec / f,
-        ...(gateFault && { peakRssMb: base.peakRssMb * GATE_FAULT_FACTOR, ...(base.accuracy !== undefined && { accuracy: 0 }) }),
+        ...(gateFault && {
+          peakRssMb: base.peakRssMb * GATE_FAULT_FACTOR, modelMemoryMb: base.modelMemoryMb * GATE_FAULT_FACTOR, ...(base.accuracy !== undefined && { accuracy: 0 }),
+        }),
       };
     };
   }

@@ -7,6 +7,7 @@ export * from './validate';
 export * from './untrusted-json';
 export * from './signing';
 export * from './eval-set';
+export * from './input-spec';
 export * from './profile-class';
 export * from './key-id';
 export * from './trusted-keys';

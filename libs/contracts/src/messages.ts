@@ -7,6 +7,7 @@ import { IsDeviceName, IsDeviceTags } from './device-fields';
 import { Gates, HardwareProfile, TensorInfo } from './profile';
 import { DEVICE_ID_PATTERN, MAX_BLOCK_SIZE, PROTOCOL_VERSION } from './topics';
 import { KEY_ID_PATTERN } from './key-id';
+import { EVAL_TASKS, type EvalTask } from './eval-set';
 
 const SHA256 = /^[a-f0-9]{64}$/;
 /**
@@ -109,6 +110,13 @@ export class ArtifactManifest {
    */
   @IsOptional() @IsObject()
   featurizer?: Record<string, unknown>;
+
+  /**
+   * How to build the model's inputs for a benchmark (input-spec.ts): kept as a plain object for the same reason as
+   * `featurizer`; the agent checks it with `inputSpecProblems` and refuses a bad one with its reason.
+   */
+  @IsOptional() @IsObject()
+  inputSpec?: Record<string, unknown>;
 }
 
 /** Largest `seq` a desired state may carry: JSON numbers are exact up to here in every language's doubles. */
@@ -222,6 +230,20 @@ export class GateResult {
   @IsBoolean() passed!: boolean;
 }
 
+/** Names of the task metrics a device reports (docs/models.md, "Task types"). */
+export const TASK_METRICS = ['top1-accuracy', 'binary-accuracy', 'hamming-accuracy', 'mae'] as const;
+
+/** The eval set's task, scored by its metric; `value` of an accuracy is also the report's `accuracy`. */
+export class TaskMetric {
+  @IsIn(EVAL_TASKS) task!: EvalTask;
+  @IsIn(TASK_METRICS) name!: (typeof TASK_METRICS)[number];
+  @IsNumber() @Min(0) @Max(MAX_MEASURE) value!: number;
+  /** regression: root-mean-square error beside the MAE. */
+  @IsOptional() @IsNumber() @Min(0) @Max(MAX_MEASURE) rmse?: number;
+  /** binary, multilabel: the probability threshold used. */
+  @IsOptional() @IsNumber() @Min(0) @Max(1) threshold?: number;
+}
+
 export const REPORT_OUTCOMES = ['activated', 'rejected', 'failed'] as const;
 
 /** device → control plane, `…/report`: the device's own benchmark of a model and what it did with it. */
@@ -243,12 +265,18 @@ export class ReportMessage extends Versioned {
   @IsInt() @Min(0) @Max(MAX_RUNS) warmupRuns!: number;
 
   @IsOptional() @IsNumber() @Min(0) @Max(MAX_MEASURE) throughputPerSec?: number;
-  /** Peak resident memory of the process that loaded and ran the model (runtime + model), MB. */
+  /** Peak resident memory of the process that loaded and ran the model (Node.js + runtime + model), MB. */
   @IsOptional() @IsNumber() @Min(0) @Max(MAX_MEASURE) peakRssMb?: number;
-  /** What the model added over the bare runtime in that process, MB. */
+  /**
+   * The model's own memory: that process' peak RSS minus its RSS with the runtime loaded and no model, MB. The
+   * `maxMemoryMb` gate judges this figure (docs/models.md, "Memory").
+   */
   @IsOptional() @IsNumber() @Min(0) @Max(MAX_MEASURE) modelMemoryMb?: number;
   @IsOptional() @IsNumber() @Min(0) @Max(1) accuracy?: number;
   @IsOptional() @IsInt() @Min(0) @Max(INT32_MAX) evalSamples?: number;
+  /** The eval set's task metric, named (absent without an eval set). */
+  @IsOptional() @ValidateNested() @Type(() => TaskMetric)
+  metric?: TaskMetric;
 
   /** 'eval-set' when measured on the artifact's eval set, 'synthetic' when inputs were generated. */
   @IsIn(['eval-set', 'synthetic'])

@@ -76,7 +76,7 @@ const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.lengt
 export function evaluateMemoryHoldout(obs: readonly Observation[], variants: readonly Variant[]): { variants: number; mape: number; maxApe: number } {
   const apes: number[] = [];
   for (const v of variants) {
-    const truth = obs.filter((o) => o.variantId === v.id && o.peakRssMb !== undefined && o.peakRssMb > 0).map((o) => o.peakRssMb!);
+    const truth = obs.filter((o) => o.variantId === v.id && o.modelMemoryMb !== undefined && o.modelMemoryMb > 0).map((o) => o.modelMemoryMb!);
     if (truth.length === 0) continue;
     const m = fitMemoryModel(obs.filter((o) => o.variantId !== v.id), variants);
     const t = median(truth);

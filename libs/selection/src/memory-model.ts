@@ -4,10 +4,12 @@ import type { MemorySource, Observation, Variant } from './types';
 const MB = 1024 * 1024;
 
 /**
- * Used until reports exist: an inference session holds the weights about twice (the file's bytes and
- * onnxruntime's prepacked copy) plus a runtime base (arena, thread pool).
+ * Used until reports exist, in the devices' measure: the model's own memory (benchmark process' peak RSS minus its
+ * RSS with the runtime loaded and no model; docs/models.md "Memory"). Measured with `npm run -s bench-model` on the
+ * development machine: a 26 KB int8 MLP 7.9 MB (session, arena, inputs and the timed loop's garbage), a 38 MB fp32
+ * MLP 71 MB (the weights, onnxruntime's copy of them while loading, the same base).
  */
-export const MEMORY_PRIOR: LineFit = { a: 16, b: 2 };
+export const MEMORY_PRIOR: LineFit = { a: 8, b: 1.65 };
 
 export interface MemoryPrediction {
   mb: number;
@@ -15,7 +17,7 @@ export interface MemoryPrediction {
 }
 
 /**
- * peak RSS ≈ base + k · model MB. Memory does not depend on the class's speed (the agent does not stretch it),
+ * model memory ≈ base + k · model file MB. Memory does not depend on the class's speed (the agent does not stretch it),
  * so every report of a variant counts, whatever device sent it.
  */
 export class MemoryModel {
@@ -40,8 +42,8 @@ export function fitMemoryModel(obs: readonly Observation[], variants: readonly V
   const byId = new Map(variants.map((v) => [v.id, v]));
   const rss = new Map<string, number[]>();
   for (const o of obs) {
-    if (!byId.has(o.variantId) || o.peakRssMb === undefined || !(o.peakRssMb > 0)) continue;
-    rss.set(o.variantId, [...(rss.get(o.variantId) ?? []), o.peakRssMb]);
+    if (!byId.has(o.variantId) || o.modelMemoryMb === undefined || !(o.modelMemoryMb > 0)) continue;
+    rss.set(o.variantId, [...(rss.get(o.variantId) ?? []), o.modelMemoryMb]);
   }
   const measured = new Map([...rss].map(([id, v]) => [id, median(v)]));
   const points = [...measured].map(([id, y]) => ({ x: byId.get(id)!.sizeBytes / MB, y }));

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { MEMORY_PRIOR } from './memory-model';
 import { fitPredictors, recommend } from './recommend';
 import { studentSearchSpace } from './student-sizing';
 import { classProfile, syntheticReports, trueLatency, variant, type GroundTruth } from './testing/synthetic';
@@ -37,7 +38,8 @@ describe('recommend', () => {
 
   it('rejects on accuracy and memory too, and treats an unknown accuracy as not meeting a minimum', () => {
     const noAcc = catalogue.map((v) => (v.id === 's64' ? { ...v, accuracy: undefined } : v));
-    const r = recommend({ cls: rpi, budget: { minAccuracy: 0.86, maxMemoryMb: 20 + 2.5 * 1.5 }, family: 'fm', variants: noAcc, observations: [], classes });
+    // No observations: memory comes from the prior, and the budget lies between s256 (0.8 MB) and the teacher (4.8 MB).
+    const r = recommend({ cls: rpi, budget: { minAccuracy: 0.86, maxMemoryMb: MEMORY_PRIOR.a + MEMORY_PRIOR.b * 2.5 }, family: 'fm', variants: noAcc, observations: [], classes });
     const by = new Map(r.candidates.map((c) => [c.variantId, c]));
     assert.match(by.get('teacher')!.reasons.join(' '), /memory .* > budget/);
     assert.match(by.get('s64')!.reasons.join(' '), /accuracy unknown/);

@@ -34,7 +34,8 @@ export interface Observation {
   profileClass: string;
   variantId: string;
   latencyP95Ms: number;
-  peakRssMb?: number;
+  /** The model's own memory as the device measured it (report modelMemoryMb; docs/models.md, "Memory"). */
+  modelMemoryMb?: number;
   accuracy?: number;
   simulated?: boolean;
 }

@@ -50,7 +50,7 @@ describe('fleet targets and the autopilot (PGlite)', () => {
     await prisma.modelArtifact.update({ where: { id: big }, data: { metrics: { accuracy: 0.9 } } });
     // What devices would have reported for it: 2 ms on the Pi class, 0.4 ms on the gateway (3 each: "measured").
     for (const [deviceId, p95] of [['pi-1', 2], ['pi-2', 2], ['gw-1', 0.4], ['gw-1', 0.4], ['gw-1', 0.4]] as const) {
-      await prisma.benchmarkReport.create({ data: { deviceId, artifactId: big, latencyP95Ms: p95, peakRssMb: 20, accuracy: 0.9, runs: 50, passed: true, details: {} } });
+      await prisma.benchmarkReport.create({ data: { deviceId, artifactId: big, latencyP95Ms: p95, peakRssMb: 80, modelMemoryMb: 20, accuracy: 0.9, runs: 50, passed: true, details: {} } });
     }
     const ds = await uploadCsvDataset(api, 'synthetic', syntheticCsv());
     datasetId = ds.body.id;

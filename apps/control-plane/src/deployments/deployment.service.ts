@@ -17,6 +17,7 @@ import {
   ClassOutcomes, DeploymentDetail, DeploymentDeviceRow, DeploymentRepository, DeploymentWithArtifact, RowOutcome,
 } from './deployment.repository';
 import { blockCount, buildDesiredState } from './desired-state';
+import { unmeasurableGates } from './gate-fit';
 
 export interface CreateDeployment {
   artifactId: string;
@@ -61,6 +62,8 @@ export class DeploymentsService {
     const deployment = await this.uow.transaction(async (tx) => {
       const artifact = await this.models.find(input.artifactId, tx);
       if (!artifact) throw new NotFoundError('model', input.artifactId);
+      const unmeasurable = unmeasurableGates(gates, artifact);
+      if (unmeasurable.length > 0) throw new UnprocessableError(unmeasurable.join('; '));
       const { found } = await this.devices.resolveTargets(ids, tags, tx);
       const known = new Set(found);
       const unknown = ids.filter((id) => !known.has(id));
@@ -246,7 +249,7 @@ export class DeploymentsService {
       const report = await this.reports.create({
         deviceId, artifactId: artifact.id, deploymentId: row.deploymentId,
         latencyP50Ms: msg.latency?.p50Ms, latencyP95Ms: msg.latency?.p95Ms, latencyP99Ms: msg.latency?.p99Ms, latencyMeanMs: msg.latency?.meanMs,
-        throughputPerSec: msg.throughputPerSec, peakRssMb: msg.peakRssMb, accuracy: msg.accuracy, evalSamples: msg.evalSamples,
+        throughputPerSec: msg.throughputPerSec, peakRssMb: msg.peakRssMb, modelMemoryMb: msg.modelMemoryMb, accuracy: msg.accuracy, evalSamples: msg.evalSamples,
         runs: msg.runs,
         passed: msg.outcome !== 'failed' && msg.gateResults.every((g) => g.passed),
         activated,

@@ -15,6 +15,7 @@ export interface ManifestSource {
   evalSetSize: number | null;
   evalSamples: number | null;
   featurizer?: unknown;
+  inputSpec?: unknown;
 }
 
 /** What a device must fetch and the gates it must apply, built from the artifact row (OtaService signs it). */
@@ -39,6 +40,7 @@ export function buildDesiredState(
       ...(evalSet ? { evalSet } : {}),
       inputs: artifact.inputs as TensorInfo[],
       ...(artifact.featurizer ? { featurizer: artifact.featurizer as Record<string, unknown> } : {}),
+      ...(artifact.inputSpec ? { inputSpec: artifact.inputSpec as Record<string, unknown> } : {}),
     },
     gates: { ...(deployment.gates as Gates) },
   };

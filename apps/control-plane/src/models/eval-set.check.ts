@@ -1,11 +1,12 @@
-import type { EvalSet, TensorInfo } from '@edgefleet/contracts';
+import { evalTaskOf, type EvalSet, type TensorInfo } from '@edgefleet/contracts';
 
 /**
  * Problems that would make an eval set useless for a model, or none. The device feeds the samples to one model
  * input in batches, so that input must be float32 with a leading batch dimension followed by the sample shape,
- * and the first output must score exactly `numClasses` classes. Symbolic dimensions accept any size.
+ * and the first output must give `numClasses` values per sample (binary: 1 probability, or 2 columns). Symbolic
+ * dimensions accept any size.
  */
-export function evalSetProblems(set: Pick<EvalSet, 'inputName' | 'sampleShape' | 'numClasses' | 'n'>, inputs: TensorInfo[], outputs: TensorInfo[]): string[] {
+export function evalSetProblems(set: Pick<EvalSet, 'inputName' | 'sampleShape' | 'numClasses' | 'n' | 'task'>, inputs: TensorInfo[], outputs: TensorInfo[]): string[] {
   const problems: string[] = [];
   if (set.n < 1) problems.push('eval set has no samples');
   const input = set.inputName ? inputs.find((i) => i.name === set.inputName) : inputs[0];
@@ -26,9 +27,13 @@ export function evalSetProblems(set: Pick<EvalSet, 'inputName' | 'sampleShape' |
     });
   }
   const scores = outputs[0];
-  const classes = scores?.dims[scores.dims.length - 1];
-  if (typeof classes === 'number' && classes > 0 && classes !== set.numClasses) {
-    problems.push(`output "${scores!.name}" scores ${classes} classes, the eval set has ${set.numClasses}`);
+  const width = scores?.dims[scores.dims.length - 1];
+  const task = evalTaskOf(set);
+  if (task === 'binary') {
+    if (typeof width === 'number' && width > 2) problems.push(`output "${scores!.name}" gives ${width} values per sample, a binary eval set needs 1 (a probability) or 2`);
+  } else if (typeof width === 'number' && width > 0 && width !== set.numClasses) {
+    const what = task === 'multiclass' ? 'classes' : task === 'multilabel' ? 'labels' : 'values';
+    problems.push(`output "${scores!.name}" scores ${width} ${what}, the eval set has ${set.numClasses}`);
   }
   return problems;
 }

@@ -4,7 +4,7 @@ import {
   ApiPayloadTooLargeResponse, ApiProduces, ApiUnprocessableEntityResponse,
 } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { validateAs } from '@edgefleet/contracts';
+import { InputSpec, inputSpecProblems, validateAs } from '@edgefleet/contracts';
 import { AppConfig, InvalidInputError, ArtifactStore, mapPage, Page } from '@edgefleet/platform';
 import { CurrentActor } from '../auth/actor.decorator';
 import type { Actor } from '@edgefleet/platform';
@@ -42,7 +42,16 @@ export class ModelController {
       await parts.evalSet?.discard();
       throw new InvalidInputError(fields.errors.join('; '), fields.errors);
     }
-    const model = await this.models.upload({ ...fields.value, model: parts.model!, evalSet: parts.evalSet }, actor);
+    const { inputSpec: specJson, ...rest } = fields.value;
+    let inputSpec: InputSpec | undefined;
+    try {
+      inputSpec = specJson === undefined ? undefined : parseInputSpecField(specJson);
+    } catch (err) {
+      await parts.model?.discard();
+      await parts.evalSet?.discard();
+      throw err;
+    }
+    const model = await this.models.upload({ ...rest, inputSpec, model: parts.model!, evalSet: parts.evalSet }, actor);
     return toModelView(model);
   }
 
@@ -80,4 +89,17 @@ export class ModelController {
       disposition: `attachment; filename="${content.filename}"`,
     });
   }
+}
+
+/** The `inputSpec` text field as an InputSpec, or a 400 listing every problem. */
+function parseInputSpecField(json: string): InputSpec {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(json);
+  } catch {
+    throw new InvalidInputError('inputSpec is not JSON');
+  }
+  const problems = inputSpecProblems(raw);
+  if (problems.length > 0) throw new InvalidInputError(problems.join('; '), problems);
+  return raw as InputSpec;
 }

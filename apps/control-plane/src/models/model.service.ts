@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { Readable } from 'node:stream';
 import { readFile } from 'node:fs/promises';
-import { decodeAnyEvalSet, EvalSet, EvalSetFormatError, type FeaturizerSpec } from '@edgefleet/contracts';
+import { decodeAnyEvalSet, EvalSet, EvalSetFormatError, evalTaskOf, inputSpecGaps, type FeaturizerSpec, type InputSpec } from '@edgefleet/contracts';
 import { ConflictError, NotFoundError, UnprocessableError, ArtifactStore, StagedObject, AuditRepository, FleetEvents, UnitOfWork } from '@edgefleet/platform';
 import type { Page, Actor } from '@edgefleet/platform';
 import { evalSetProblems } from './eval-set.check';
@@ -13,6 +13,8 @@ export interface ModelUpload {
   version: string;
   precision?: Precision;
   family?: string;
+  /** Wins over a spec in the model's metadata. */
+  inputSpec?: InputSpec;
   model: StagedObject;
   evalSet?: StagedObject;
 }
@@ -29,8 +31,8 @@ export class ModelsService {
   ) {}
 
   /**
-   * Registers an uploaded model: it must load in onnxruntime; an eval set must decode and fit the model's input.
-   * The staged files become part of the store only when everything passed; otherwise they are discarded.
+   * Registers an uploaded model: it must load in onnxruntime; an eval set must decode and fit the model's input;
+   * every input must be one a device can build (from the eval set, the signature, or the input spec). The staged files become part of the store only when everything passed; otherwise they are discarded.
    */
   async upload(input: ModelUpload, actor: Actor): Promise<ModelRecord> {
     const precision = input.precision ?? 'fp32';
@@ -40,6 +42,9 @@ export class ModelsService {
       }
       const inspected = await this.inspector.inspect(input.model.path, input.model.size);
       const evalSet = input.evalSet ? await this.checkEvalSet(input.evalSet, inspected) : undefined;
+      const inputSpec = input.inputSpec ?? inspected.inputSpec;
+      const gaps = inputSpecGaps(inspected, inputSpec, evalSet ? evalSet.inputName || inspected.inputs[0]?.name : undefined);
+      if (gaps.length > 0) throw new UnprocessableError(`devices could not build this model's inputs for a benchmark: ${gaps.join('; ')} (docs/models.md, "Input specifications")`);
       await input.model.commit();
       await input.evalSet?.commit();
       const created = await this.uow.transaction(async (tx) => {
@@ -48,8 +53,8 @@ export class ModelsService {
             name: input.name, version: input.version, precision, family: input.family,
             sha256: input.model.sha256, sizeBytes: input.model.size,
             inputs: inspected.inputs, outputs: inspected.outputs, params: inspected.params, macs: inspected.macs,
-            featurizer: inspected.featurizer,
-            evalSet: evalSet && input.evalSet ? { sha256: input.evalSet.sha256, size: input.evalSet.size, samples: evalSet.n } : undefined,
+            featurizer: inspected.featurizer, inputSpec,
+            evalSet: evalSet && input.evalSet ? { sha256: input.evalSet.sha256, size: input.evalSet.size, samples: evalSet.n, task: evalTaskOf(evalSet) } : undefined,
           },
           tx,
         );

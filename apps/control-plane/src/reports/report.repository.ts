@@ -14,6 +14,7 @@ export interface NewReport {
   latencyMeanMs?: number;
   throughputPerSec?: number;
   peakRssMb?: number;
+  modelMemoryMb?: number;
   accuracy?: number;
   evalSamples?: number;
   runs: number;
@@ -30,6 +31,7 @@ export interface LatencyObservationRow {
   artifactId: string;
   latencyP95Ms: number;
   peakRssMb: number | null;
+  modelMemoryMb: number | null;
   accuracy: number | null;
   simulated: boolean;
 }
@@ -64,13 +66,13 @@ export class ReportRepository {
   async listLatencyObservations(): Promise<LatencyObservationRow[]> {
     const rows = await this.prisma.benchmarkReport.findMany({
       where: { latencyP95Ms: { not: null } },
-      select: { artifactId: true, latencyP95Ms: true, peakRssMb: true, accuracy: true, simulated: true, device: { select: { profileClass: true } } },
+      select: { artifactId: true, latencyP95Ms: true, peakRssMb: true, modelMemoryMb: true, accuracy: true, simulated: true, device: { select: { profileClass: true } } },
       orderBy: [{ createdAt: 'desc' }, { id: 'asc' }],
       take: MAX_OBSERVATIONS,
     });
     return rows.map((r) => ({
       profileClass: r.device.profileClass, artifactId: r.artifactId, latencyP95Ms: r.latencyP95Ms!,
-      peakRssMb: r.peakRssMb, accuracy: r.accuracy, simulated: r.simulated,
+      peakRssMb: r.peakRssMb, modelMemoryMb: r.modelMemoryMb, accuracy: r.accuracy, simulated: r.simulated,
     }));
   }
 

@@ -10,7 +10,7 @@ export const toClassProfile = (profileClass: string, p: HardwareProfile): ClassP
 
 export const toObservation = (r: LatencyObservationRow): Observation => ({
   profileClass: r.profileClass, variantId: r.artifactId, latencyP95Ms: r.latencyP95Ms,
-  peakRssMb: r.peakRssMb ?? undefined, accuracy: r.accuracy ?? undefined, simulated: r.simulated,
+  modelMemoryMb: r.modelMemoryMb ?? undefined, accuracy: r.accuracy ?? undefined, simulated: r.simulated,
 });
 
 interface TensorJson { dims?: unknown[] }

@@ -63,7 +63,7 @@ describe('profiles and recommendations over HTTP (PGlite)', () => {
           const p95 = line(deviceId, macsOf(hidden)) * jitter;
           await prisma.benchmarkReport.create({
             data: {
-              deviceId, artifactId, latencyP50Ms: p95 * 0.8, latencyP95Ms: p95, latencyP99Ms: p95 * 1.1, peakRssMb: 20 + hidden / 64,
+              deviceId, artifactId, latencyP50Ms: p95 * 0.8, latencyP95Ms: p95, latencyP99Ms: p95 * 1.1, peakRssMb: 80 + hidden / 64, modelMemoryMb: 20 + hidden / 64,
               accuracy: accuracy[hidden]!, runs: 50, passed: true, simulated: true, details: { slowdownFactor: 3.46 },
             },
           });
@@ -122,7 +122,7 @@ describe('profiles and recommendations over HTTP (PGlite)', () => {
     assert.ok(selection.fitCount - fits <= 1, `fitted ${selection.fitCount - fits} times for 3 requests on unchanged data`);
     const settled = selection.fitCount;
     await prisma.benchmarkReport.create({
-      data: { deviceId: 'pi-1', artifactId: models.get(32)!, latencyP95Ms: 0.5, peakRssMb: 20, accuracy: 0.8, runs: 50, passed: true, details: {} },
+      data: { deviceId: 'pi-1', artifactId: models.get(32)!, latencyP95Ms: 0.5, peakRssMb: 80, modelMemoryMb: 20, accuracy: 0.8, runs: 50, passed: true, details: {} },
     });
     await new Promise((r) => setTimeout(r, 1_100)); // a report written behind this process's back is seen after the watermark's TTL
     assert.equal((await api.get(`/api/v1/profiles/${rpiClass}/recommendation?family=fm&maxLatencyP95Ms=2`)).status, 200);

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { readFile } from 'node:fs/promises';
 import { InferenceSession } from 'onnxruntime-node';
-import { FEATURIZER_METADATA_KEY, featurizerProblem, type FeaturizerSpec, type TensorInfo } from '@edgefleet/contracts';
+import { FEATURIZER_METADATA_KEY, INPUT_SPEC_METADATA_KEY, featurizerProblem, inputSpecProblems, tensorInfoOf, type FeaturizerSpec, type InputSpec, type TensorInfo } from '@edgefleet/contracts';
 import { countMacs, loadModelInfo, modelMetadata } from '@edgefleet/onnx';
 import { UnprocessableError } from '@edgefleet/platform';
 
@@ -17,13 +17,13 @@ export interface InspectedModel {
   macs?: number;
   /** Text models: the featurizer spec in the model's metadata (validated: an unknown one is refused). */
   featurizer?: FeaturizerSpec;
+  /** The input spec in the model's metadata (INPUT_SPEC_METADATA_KEY), validated. */
+  inputSpec?: InputSpec;
 }
 
 /** Above this size the protobuf is not decoded a second time just to count parameters. */
 const PARAM_COUNT_MAX_BYTES = 256 * 1024 * 1024;
 
-const tensorInfo = (m: InferenceSession.ValueMetadata): TensorInfo =>
-  m.isTensor ? { name: m.name, type: m.type, dims: [...m.shape] } : { name: m.name, type: 'non-tensor', dims: [] };
 
 /**
  * Proves an upload is a model the devices can run by loading it in onnxruntime (the same runtime the agent
@@ -42,14 +42,16 @@ export class ModelInspector {
     }
     try {
       const inspected: InspectedModel = {
-        inputs: session.inputMetadata.map(tensorInfo),
-        outputs: session.outputMetadata.map(tensorInfo),
+        inputs: session.inputMetadata.map(tensorInfoOf),
+        outputs: session.outputMetadata.map(tensorInfoOf),
       };
       if (size <= PARAM_COUNT_MAX_BYTES) {
         const bytes = await readFile(path);
         Object.assign(inspected, countCosts(bytes));
         const featurizer = featurizerOf(bytes);
         if (featurizer) inspected.featurizer = featurizer;
+        const inputSpec = inputSpecOf(bytes);
+        if (inputSpec) inspected.inputSpec = inputSpec;
       }
       return inspected;
     } finally {
@@ -87,4 +89,19 @@ function featurizerOf(bytes: Uint8Array): FeaturizerSpec | undefined {
   const problem = featurizerProblem(parsed);
   if (problem) throw new UnprocessableError(`model metadata ${FEATURIZER_METADATA_KEY}: ${problem}`);
   return parsed as FeaturizerSpec;
+}
+
+/** The input spec a model carries in its metadata; a malformed one is a 422 naming the problems. */
+function inputSpecOf(bytes: Uint8Array): InputSpec | undefined {
+  const raw = modelMetadata(bytes)[INPUT_SPEC_METADATA_KEY];
+  if (raw === undefined) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    throw new UnprocessableError(`model metadata ${INPUT_SPEC_METADATA_KEY} is not JSON`);
+  }
+  const problems = inputSpecProblems(parsed);
+  if (problems.length > 0) throw new UnprocessableError(`model metadata ${INPUT_SPEC_METADATA_KEY}: ${problems.join('; ')}`);
+  return parsed as InputSpec;
 }

@@ -17,8 +17,10 @@ export interface NewModel {
   /** Multiply-accumulates per sample, counted at upload / publish (selection counts older rows in memory). */
   macs?: number;
   family?: string;
-  evalSet?: { sha256: string; size: number; samples: number };
+  evalSet?: { sha256: string; size: number; samples: number; task?: string };
   featurizer?: object;
+  /** How devices build the inputs for a benchmark (contracts input-spec.ts). */
+  inputSpec?: object;
   /** A distilled artifact's provenance (job, data set, teacher, hyper-parameters) and measured metrics. */
   lineage?: unknown;
   metrics?: unknown;
@@ -34,7 +36,7 @@ export class ModelRepository {
   constructor(@Inject(PrismaClient) private readonly prisma: PrismaClient) {}
 
   async create(model: NewModel, db: Db = this.prisma): Promise<ModelRecord> {
-    const { evalSet, inputs, outputs, lineage, metrics, macs, featurizer, ...rest } = model;
+    const { evalSet, inputs, outputs, lineage, metrics, macs, featurizer, inputSpec, ...rest } = model;
     try {
       return await db.modelArtifact.create({
         data: {
@@ -44,9 +46,10 @@ export class ModelRepository {
           inputs: inputs as unknown as Prisma.InputJsonArray,
           outputs: outputs as unknown as Prisma.InputJsonArray,
           ...(featurizer ? { featurizer: featurizer as Prisma.InputJsonObject } : {}),
+          ...(inputSpec ? { inputSpec: inputSpec as Prisma.InputJsonObject } : {}),
           ...(lineage !== undefined ? { lineage: lineage as Prisma.InputJsonValue } : {}),
           ...(metrics !== undefined ? { metrics: metrics as Prisma.InputJsonValue } : {}),
-          ...(evalSet ? { evalSetSha256: evalSet.sha256, evalSetSize: evalSet.size, evalSetKey: evalSet.sha256, evalSamples: evalSet.samples } : {}),
+          ...(evalSet ? { evalSetSha256: evalSet.sha256, evalSetSize: evalSet.size, evalSetKey: evalSet.sha256, evalSamples: evalSet.samples, evalTask: evalSet.task ?? 'multiclass' } : {}),
         },
       });
     } catch (err) {

@@ -36,7 +36,7 @@ export function syntheticReports(t: GroundTruth, classes: ClassProfile[], varian
       for (let i = 0; i < reportsPerPair; i++) {
         out.push({
           profileClass: c.profileClass, variantId: v.id, latencyP95Ms: trueLatency(t, c, v.macs) * jitter(),
-          peakRssMb: (t.memBaseMb + t.memPerMb * v.sizeBytes / (1024 * 1024)) * jitter(), simulated: true,
+          modelMemoryMb: (t.memBaseMb + t.memPerMb * v.sizeBytes / (1024 * 1024)) * jitter(), simulated: true,
         });
       }
     }
