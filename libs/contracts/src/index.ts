@@ -8,6 +8,7 @@ export * from './untrusted-json';
 export * from './signing';
 export * from './eval-set';
 export * from './input-spec';
+export * from './eval-set-fit';
 export * from './profile-class';
 export * from './key-id';
 export * from './trusted-keys';

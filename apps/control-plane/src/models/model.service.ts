@@ -1,10 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import type { Readable } from 'node:stream';
 import { readFile } from 'node:fs/promises';
-import { decodeAnyEvalSet, EvalSet, EvalSetFormatError, evalTaskOf, inputSpecGaps, type FeaturizerSpec, type InputSpec } from '@edgefleet/contracts';
+import { decodeAnyEvalSet, EvalSet, EvalSetFormatError, evalSetProblems, evalTaskOf, inputSpecGaps, type FeaturizerSpec, type InputSpec } from '@edgefleet/contracts';
 import { ConflictError, NotFoundError, UnprocessableError, ArtifactStore, StagedObject, AuditRepository, FleetEvents, UnitOfWork } from '@edgefleet/platform';
 import type { Page, Actor } from '@edgefleet/platform';
-import { evalSetProblems } from './eval-set.check';
 import type { Precision } from './model.dto';
 import { ModelInspector, ModelRecord, ModelRepository } from '@edgefleet/catalog';
 

@@ -69,3 +69,48 @@ export function seededValues(n: number, seed: number): Float32Array {
   const u = new Prng(seed).uniform();
   return Float32Array.from({ length: n }, () => u() * 2 - 1);
 }
+
+/** Labelled data for a model above, in the eval set's terms (libs/onnx does not depend on contracts' encoder). */
+export interface ForeignCase {
+  model: Uint8Array;
+  x: Float32Array;
+  n: number;
+  sampleShape: number[];
+  /** Class per sample (binary). */
+  y?: Int32Array;
+  /** n × outputs (regression). */
+  targets?: Float32Array;
+}
+
+/**
+ * A wake-word head and 20 labelled windows, labelled by the sign of the head's logit except the first 3, which are
+ * flipped: binary accuracy at threshold 0.5 is exactly 17/20 = 0.85.
+ */
+export function wakeWordCase(): ForeignCase & { expectedAccuracy: number } {
+  const w = seededValues(25 * 96, 7);
+  const n = 20;
+  const x = new Float32Array(n * 25 * 96);
+  const y = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    const s = seededValues(25 * 96, 100 + i);
+    x.set(s, i * s.length);
+    const logit = s.reduce((a, v, j) => a + v * w[j]!, 0);
+    y[i] = (logit > 0 ? 1 : 0) ^ (i < 3 ? 1 : 0);
+  }
+  return { model: wakeWordModel(w), x, n, sampleShape: [25, 96], y, expectedAccuracy: 0.85 };
+}
+
+/** A linear regressor on 8 features and 10 samples whose targets are off by −0.3 and +0.1 in turn: MAE 0.2, RMSE √0.05. */
+export function regressionCase(): ForeignCase & { expectedMae: number; expectedRmse: number } {
+  const w = seededValues(8, 3);
+  const b = 0.5;
+  const n = 10;
+  const x = new Float32Array(n * 8);
+  const targets = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    const s = seededValues(8, 200 + i);
+    x.set(s, i * 8);
+    targets[i] = s.reduce((a, v, j) => a + v * w[j]!, b) + (i % 2 ? 0.1 : -0.3);
+  }
+  return { model: linearRegressor(w, new Float32Array([b]), 8), x, n, sampleShape: [8], targets, expectedMae: 0.2, expectedRmse: Math.sqrt(0.05) };
+}

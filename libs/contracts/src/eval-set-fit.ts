@@ -1,4 +1,5 @@
-import { evalTaskOf, type EvalSet, type TensorInfo } from '@edgefleet/contracts';
+import { evalTaskOf, type EvalSet } from './eval-set';
+import type { TensorInfo } from './profile';
 
 /**
  * Problems that would make an eval set useless for a model, or none. The device feeds the samples to one model

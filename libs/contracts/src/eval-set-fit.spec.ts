@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { TensorInfo } from '@edgefleet/contracts';
-import { evalSetProblems } from './eval-set.check';
+import type { TensorInfo } from './profile';
+import { evalSetProblems } from './eval-set-fit';
 
 const inputs: TensorInfo[] = [{ name: 'x', type: 'float32', dims: ['batch', 1, 28, 28] }];
 const outputs: TensorInfo[] = [{ name: 'logits', type: 'float32', dims: ['batch', 10] }];
