@@ -6,8 +6,10 @@ import { after, describe, it } from 'node:test';
 import * as ort from 'onnxruntime-node';
 import { decodeEvalSet, encodeEvalSet } from '@edgefleet/contracts';
 import { ModelLoadError } from '../lib/errors';
-import { identityClassifier, identityModel, mixedInputsModel, notAModel } from '../testing/tiny-models';
-import { runBenchmark } from './benchmark';
+import { counterModel, identityClassifier, identityModel, mixedInputsModel, notAModel } from '../testing/tiny-models';
+import { BenchmarkError } from '../lib/errors';
+import { StatefulRunner, runBenchmark } from './benchmark';
+import { runtimeBaselineMb } from './memory';
 import { allPassed, evaluateGates } from './gates';
 import { concreteShape, synthesizeFeeds } from './input-synthesis';
 import { percentile, summarize } from './stats';
@@ -23,6 +25,7 @@ async function file(bytes: Buffer): Promise<string> {
   await writeFile(join(d, 'm.onnx'), bytes);
   return join(d, 'm.onnx');
 }
+const round6 = (v: number) => Math.round(v * 1e6) / 1e6;
 const budget = { warmupRuns: 2, minRuns: 20, minTimeMs: 5, maxRuns: 1000, maxTimeMs: 300, evalBatch: 8 };
 
 describe('stats', () => {
@@ -78,6 +81,29 @@ describe('input synthesis', () => {
     assert.deepEqual(out.y!.dims, [1, 3]);
     await s.release();
   });
+  it('builds what the input spec says, and feeds state outputs back into state inputs run after run', async () => {
+    const s = await ort.InferenceSession.create(counterModel());
+    const { feeds, state } = synthesizeFeeds(s, undefined, { inputs: { x: { shape: [4, 2], fill: 'zeros' }, count: { value: 5, stateFrom: 'countN' } } });
+    assert.deepEqual(feeds.x!.dims, [4, 2]);
+    assert.deepEqual([...(feeds.x!.data as Float32Array)], new Array(8).fill(0));
+    assert.deepEqual(state, [{ input: 'count', output: 'countN' }]);
+    const runner = new StatefulRunner(s, state);
+    const seen: number[] = [];
+    for (let i = 0; i < 3; i++) seen.push((await runner.run(feeds)).seen!.data[0] as number);
+    assert.deepEqual(seen, [5, 6, 7], 'the first run takes the spec\'s value, later ones the previous countN');
+    assert.throws(() => synthesizeFeeds(s, undefined, { inputs: { y: { fill: 'zeros' } } }), (e: unknown) => e instanceof BenchmarkError && /names input "y"/.test(e.message));
+    assert.throws(() => synthesizeFeeds(s, undefined, { inputs: { count: { stateFrom: 'nope' } } }), /output "nope"/);
+    await s.release();
+  });
+  it('gives integer scalars their value or a value in their range', async () => {
+    const s = await ort.InferenceSession.create(identityModel('int64', []));
+    assert.equal(synthesizeFeeds(s, undefined, { inputs: { in: { value: 16000 } } }).feeds.in!.data[0], 16000n);
+    assert.equal(synthesizeFeeds(s, undefined, { inputs: { in: { range: [8000, 8001] } } }).feeds.in!.data[0], 8000n);
+    await s.release();
+  });
+  it('measures the runtime baseline with the inlined probe model (it still loads and runs)', async () => {
+    assert.ok((await runtimeBaselineMb(1)) > 0);
+  });
   it('maps symbolic, -1 and 0 dims to 1', () => {
     assert.deepEqual(concreteShape(['N', -1, 0, 7]), [1, 1, 1, 7]);
   });
@@ -115,6 +141,18 @@ describe('runBenchmark', () => {
     const synthetic = await runBenchmark({ modelPath: await file(identityClassifier(4)), budget, threads: 1, slowdown: 1 });
     assert.equal(synthetic.inputSource, 'synthetic');
     assert.equal(synthetic.accuracy, undefined);
+  });
+
+  it('names the task metric: top-1 for multi-class, per-label accuracy at the threshold for multi-label', async () => {
+    const multi = await runBenchmark({ modelPath: await file(identityClassifier(5)), evalSet: evalSet(5, 10), budget, threads: 1, slowdown: 1 });
+    assert.deepEqual(multi.metric, { task: 'multiclass', name: 'top1-accuracy', value: 1 });
+    // Identity "probabilities" of 4 samples × 3 labels; one decision of the 12 disagrees with its target.
+    const x = Float32Array.from([0.9, 0.1, 0.7, 0.2, 0.8, 0.6, 0.4, 0.4, 0.1, 0.95, 0.05, 0.55]);
+    const targets = Float32Array.from([1, 0, 1, 0, 1, 1, 0, 0, 0, 1, 0, 0]);
+    const set = decodeEvalSet(encodeEvalSet({ inputName: '', sampleShape: [3], numClasses: 3, n: 4, x, y: new Int32Array(4), task: 'multilabel', threshold: 0.5, targets }));
+    const r = await runBenchmark({ modelPath: await file(identityClassifier(3)), evalSet: set, budget, threads: 1, slowdown: 1 });
+    assert.deepEqual(r.metric, { task: 'multilabel', name: 'hamming-accuracy', value: round6(11 / 12), threshold: 0.5 });
+    assert.equal(r.accuracy, round6(11 / 12));
   });
 
   it('stretches latencies by the slowdown factor', async () => {

@@ -83,12 +83,8 @@ async function measure(session: ort.InferenceSession, req: BenchmarkRequest, met
     if (signal?.aborted) throw new AbortedError('benchmark aborted');
   };
 
-  // A recurrent model's state outputs become its state inputs of the next run, as on a stream of frames.
-  let carried: Record<string, ort.Tensor> = {};
-  const run = async (feeds: Record<string, ort.Tensor>) => {
-    const out = await session.run({ ...feeds, ...carried });
-    if (state.length > 0) carried = carry(state, out);
-  };
+  const stateful = new StatefulRunner(session, state);
+  const run = (feeds: Record<string, ort.Tensor>) => stateful.run(feeds);
   for (let i = 0; i < budget.warmupRuns; i++) {
     check();
     await run(feedsList[i % feedsList.length]!);
@@ -130,9 +126,19 @@ async function measure(session: ort.InferenceSession, req: BenchmarkRequest, met
   };
 }
 
-/** The next run's state inputs, from this run's outputs. */
-function carry(links: StateLinks, out: ort.InferenceSession.OnnxValueMapType): Record<string, ort.Tensor> {
-  const next: Record<string, ort.Tensor> = {};
-  for (const { input, output } of links) next[input] = out[output] as ort.Tensor;
-  return next;
+/** Runs a session, feeding its state outputs back as its state inputs of the next run, as on a stream of frames. */
+export class StatefulRunner {
+  private carried: Record<string, ort.Tensor> = {};
+
+  constructor(private readonly session: ort.InferenceSession, private readonly links: StateLinks) {}
+
+  async run(feeds: Record<string, ort.Tensor>): Promise<ort.InferenceSession.OnnxValueMapType> {
+    const out = await this.session.run({ ...feeds, ...this.carried });
+    if (this.links.length > 0) {
+      const next: Record<string, ort.Tensor> = {};
+      for (const { input, output } of this.links) next[input] = out[output] as ort.Tensor;
+      this.carried = next;
+    }
+    return out;
+  }
 }

@@ -81,3 +81,17 @@ export function mixedInputsModel(): Buffer {
 
 /** Bytes that are not an ONNX model: onnxruntime refuses to load them. */
 export const notAModel = () => Buffer.from('this is not an onnx model, just bytes '.repeat(100));
+
+/** A recurrent counter: `count` [1] is fed back from `countN` = count + 1; `seen` = count, `x` is ignored. */
+export function counterModel(): Buffer {
+  return model({
+    name: 'counter',
+    node: [
+      { opType: 'Add', input: ['count', 'one'], output: ['countN'], name: 'inc' },
+      { opType: 'Identity', input: ['count'], output: ['seen'], name: 'id' },
+    ],
+    initializer: [floatTensor('one', [1], new Float32Array([1]))],
+    input: [valueInfo('x', 'float32', ['batch', 2]), valueInfo('count', 'float32', [1])],
+    output: [valueInfo('seen', 'float32', [1]), valueInfo('countN', 'float32', [1])],
+  });
+}

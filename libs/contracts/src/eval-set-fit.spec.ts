@@ -21,3 +21,11 @@ test('shape, rank, input name, element type and class count are checked', () => 
   assert.match(evalSetProblems(set({ numClasses: 7 }), inputs, outputs).join(), /10 classes, the eval set has 7/);
   assert.match(evalSetProblems(set({ n: 0 }), inputs, outputs).join(), /no samples/);
 });
+
+test('binary sets fit one probability or two columns; multilabel and regression sets fit their output width', () => {
+  const one: TensorInfo[] = [{ name: 'p', type: 'float32', dims: ['batch', 1] }];
+  assert.deepEqual(evalSetProblems(set({ numClasses: 2, task: 'binary' }), inputs, one), []);
+  assert.match(evalSetProblems(set({ numClasses: 2, task: 'binary' }), inputs, outputs).join(), /binary eval set needs 1 \(a probability\) or 2/);
+  assert.match(evalSetProblems(set({ numClasses: 3, task: 'regression' }), inputs, one).join(), /scores 1 values, the eval set has 3/);
+  assert.deepEqual(evalSetProblems(set({ numClasses: 10, task: 'multilabel' }), inputs, outputs), []);
+});
