@@ -11,8 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { ControlPlane, startControlPlane } from '@edgefleet/control-plane';
-import { encodeEvalSet } from '@edgefleet/contracts';
-import { quantizeInt8 } from '@edgefleet/onnx';
+import { INPUT_SPEC_METADATA_KEY, encodeEvalSet } from '@edgefleet/contracts';
+import { quantizeInt8, withModelMetadata } from '@edgefleet/onnx';
 import { mlpModel } from '@edgefleet/onnx/dist/quantize-test-models';
 import { RECURRENT_VAD_SPEC, recurrentVadModel, regressionCase, wakeWordCase } from '@edgefleet/onnx/dist/testing/foreign-models';
 import { AgentProcess, Api, enrollmentToken, modelForm, startAgentProcess, waitFor } from './support';
@@ -70,6 +70,10 @@ describe('third-party models end to end on embedded PGlite + Aedes', { timeout: 
     const bad = await upload('vad-badspec', recurrentVadModel(), { inputSpec: { inputs: { sr: { value: 16000, fill: 'noise' } } } });
     assert.equal(bad.status, 400, JSON.stringify(bad.body));
     assert.match(String(bad.body.message), /inputSpec\.inputs\["sr"\]\.fill must be one of random, zeros/);
+    // The spec may travel in the model's own metadata instead.
+    const carried = await upload('vad-metadata', withModelMetadata(recurrentVadModel(), { [INPUT_SPEC_METADATA_KEY]: JSON.stringify(RECURRENT_VAD_SPEC) }));
+    assert.equal(carried.status, 201, JSON.stringify(carried.body));
+    assert.deepEqual(carried.body.inputSpec, JSON.parse(JSON.stringify(RECURRENT_VAD_SPEC)));
   });
 
   test('with its input spec the same model benchmarks on the device, state carried between runs', async () => {

@@ -26,6 +26,14 @@ test('no eval set → no evalSet ref', () => {
   assert.ok(validateAs(DesiredStateMessage, { ...d, ...envelope }).ok);
 });
 
+test('the model\'s input spec travels in the signed manifest', () => {
+  const inputSpec = { inputs: { sr: { value: 16000 }, state: { shape: [2, 1, 128], fill: 'zeros', stateFrom: 'stateN' } } };
+  const d = buildDesiredState(deployment, artifact({ inputSpec }), 65536);
+  assert.deepEqual(d.artifact.inputSpec, inputSpec);
+  assert.ok(validateAs(DesiredStateMessage, { ...d, ...envelope }).ok);
+  assert.equal(buildDesiredState(deployment, artifact({ inputSpec: null }), 65536).artifact.inputSpec, undefined);
+});
+
 test('blockCount rounds up', () => {
   assert.equal(blockCount(1, 65536), 1);
   assert.equal(blockCount(65536, 65536), 1);

@@ -76,32 +76,26 @@ function firstLine(err: unknown): string {
   return msg.split('\n')[0]!.slice(0, 500);
 }
 
-/** The featurizer a text model names in its metadata; one the devices could not run is a 422 now, not a failure on every device later. */
-function featurizerOf(bytes: Uint8Array): FeaturizerSpec | undefined {
-  const raw = modelMetadata(bytes)[FEATURIZER_METADATA_KEY];
+/**
+ * A JSON value the model carries in its metadata under `key`, checked by `problemOf`; one the devices could not use
+ * is a 422 now, not a failure on every device later.
+ */
+function metadataJson<T>(bytes: Uint8Array, key: string, problemOf: (v: unknown) => string | undefined): T | undefined {
+  const raw = modelMetadata(bytes)[key];
   if (raw === undefined) return undefined;
   let parsed: unknown;
   try {
     parsed = JSON.parse(raw);
   } catch {
-    throw new UnprocessableError(`model metadata ${FEATURIZER_METADATA_KEY} is not JSON`);
+    throw new UnprocessableError(`model metadata ${key} is not JSON`);
   }
-  const problem = featurizerProblem(parsed);
-  if (problem) throw new UnprocessableError(`model metadata ${FEATURIZER_METADATA_KEY}: ${problem}`);
-  return parsed as FeaturizerSpec;
+  const problem = problemOf(parsed);
+  if (problem) throw new UnprocessableError(`model metadata ${key}: ${problem}`);
+  return parsed as T;
 }
 
-/** The input spec a model carries in its metadata; a malformed one is a 422 naming the problems. */
-function inputSpecOf(bytes: Uint8Array): InputSpec | undefined {
-  const raw = modelMetadata(bytes)[INPUT_SPEC_METADATA_KEY];
-  if (raw === undefined) return undefined;
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(raw);
-  } catch {
-    throw new UnprocessableError(`model metadata ${INPUT_SPEC_METADATA_KEY} is not JSON`);
-  }
-  const problems = inputSpecProblems(parsed);
-  if (problems.length > 0) throw new UnprocessableError(`model metadata ${INPUT_SPEC_METADATA_KEY}: ${problems.join('; ')}`);
-  return parsed as InputSpec;
-}
+/** The featurizer a text model names in its metadata. */
+const featurizerOf = (bytes: Uint8Array) => metadataJson<FeaturizerSpec>(bytes, FEATURIZER_METADATA_KEY, featurizerProblem);
+
+/** The input spec a model carries in its metadata. */
+const inputSpecOf = (bytes: Uint8Array) => metadataJson<InputSpec>(bytes, INPUT_SPEC_METADATA_KEY, (v) => inputSpecProblems(v).join('; ') || undefined);
