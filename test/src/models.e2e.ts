@@ -76,7 +76,12 @@ describe('third-party models end to end on embedded PGlite + Aedes', { timeout: 
     assert.deepEqual(carried.body.inputSpec, JSON.parse(JSON.stringify(RECURRENT_VAD_SPEC)));
   });
 
-  test('with its input spec the same model benchmarks on the device, state carried between runs', async () => {
+  /** What the device reported, for the record (the issue's closing note quotes these lines). */
+  const summary = (d: { state: string; report: any }) => JSON.stringify({
+    state: d.state, p50Ms: d.report.latencyP50Ms, p95Ms: d.report.latencyP95Ms, metric: d.report.metric, modelMemoryMb: d.report.modelMemoryMb, peakRssMb: d.report.peakRssMb,
+  });
+
+  test('with its input spec the same model benchmarks on the device, state carried between runs', async (t) => {
     const res = await upload('vad', recurrentVadModel(), { inputSpec: RECURRENT_VAD_SPEC });
     assert.equal(res.status, 201, JSON.stringify(res.body));
     assert.deepEqual(res.body.inputSpec, JSON.parse(JSON.stringify(RECURRENT_VAD_SPEC)));
@@ -85,9 +90,10 @@ describe('third-party models end to end on embedded PGlite + Aedes', { timeout: 
     assert.equal(d.report.details.inputSource, 'synthetic');
     assert.ok(d.report.latencyP95Ms > 0);
     assert.equal(d.report.metric, null, 'no eval set, no metric');
+    t.diagnostic(`vad on mcu-lite: ${summary(d)}`);
   });
 
-  test('a sigmoid wake-word head is scored by binary accuracy at its threshold; minAccuracy is judged on it', async () => {
+  test('a sigmoid wake-word head is scored by binary accuracy at its threshold; minAccuracy is judged on it', async (t) => {
     const c = wakeWordCase();
     const evalSet = encodeEvalSet({ inputName: 'features', sampleShape: c.sampleShape, numClasses: 2, n: c.n, x: c.x, y: c.y!, task: 'binary', threshold: 0.5 });
     const res = await upload('wakeword', c.model, { evalSet });
@@ -97,6 +103,7 @@ describe('third-party models end to end on embedded PGlite + Aedes', { timeout: 
     assert.equal(d.state, 'active', JSON.stringify(d));
     assert.deepEqual(d.report.metric, { task: 'binary', name: 'binary-accuracy', value: c.expectedAccuracy, threshold: 0.5 });
     assert.equal(d.report.accuracy, c.expectedAccuracy);
+    t.diagnostic(`wake-word on mcu-lite: ${summary(d)}`);
   });
 
   test('a regressor is scored by MAE and RMSE; minAccuracy is refused for it, and for a model without an eval set', async () => {
@@ -121,7 +128,7 @@ describe('third-party models end to end on embedded PGlite + Aedes', { timeout: 
     assert.match(String(noSet.body.message), /minAccuracy needs an eval set/);
   });
 
-  test('the memory gate judges the model\'s own memory: a 26 KB int8 model fits 64 MB on mcu-lite, a 40 MB model does not', async () => {
+  test('the memory gate judges the model\'s own memory: a 26 KB int8 model fits 64 MB on mcu-lite, a 40 MB model does not', async (t) => {
     const small = quantizeInt8(mlpModel([784, 32, 10]));
     const big = mlpModel([784, 2048, 4096, 10]);
     assert.ok(small.length > 20_000 && small.length < 32_000, `${small.length} bytes`);
@@ -142,5 +149,6 @@ describe('third-party models end to end on embedded PGlite + Aedes', { timeout: 
     assert.equal(gate.passed, false);
     assert.equal(gate.measured, over.report.modelMemoryMb);
     assert.ok(over.report.modelMemoryMb > 40, JSON.stringify(over.report));
+    t.diagnostic(`26 KB int8: ${summary(fits)}; 40 MB fp32: ${summary(over)}`);
   });
 });

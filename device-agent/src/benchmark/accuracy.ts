@@ -130,7 +130,8 @@ class Scorer {
 /**
  * The eval set's task metric (docs/models.md, "Task types"), batched: top-1 accuracy (multiclass), accuracy at the
  * threshold (binary), per-label accuracy (multilabel), MAE and RMSE (regression). A fixed batch dim larger than the
- * remainder is padded with wrapped-around samples whose predictions are ignored.
+ * remainder is padded with wrapped-around samples whose predictions are ignored. `run` runs one batch: a recurrent
+ * model's runner carries its state from batch to batch, so with batch 1 the samples are the frames of one stream.
  */
 export async function scoreEvalSet(
   session: ort.InferenceSession,
@@ -138,6 +139,7 @@ export async function scoreEvalSet(
   batch: number,
   otherFeeds: Record<string, ort.Tensor>,
   onBatch?: () => void,
+  run: (feeds: Record<string, ort.Tensor>) => Promise<ort.InferenceSession.OnnxValueMapType> = (feeds) => session.run(feeds),
 ): Promise<TaskScore> {
   const meta = evalInput(session, set);
   const b = batchSizeFor(meta, batch);
@@ -146,7 +148,7 @@ export async function scoreEvalSet(
   for (let start = 0; start < set.n; start += b) {
     const real = Math.min(b, set.n - start);
     const rows = fixed ? b : real;
-    const out = await session.run({ ...otherFeeds, [meta.name]: evalBatchTensor(set, meta, start, rows) });
+    const out = await run({ ...otherFeeds, [meta.name]: evalBatchTensor(set, meta, start, rows) });
     scorer.add(out[session.outputNames[0]!]!, rows, start, real);
     onBatch?.();
   }

@@ -155,6 +155,15 @@ describe('runBenchmark', () => {
     assert.equal(r.accuracy, round6(11 / 12));
   });
 
+  it('scores a recurrent model frame by frame: the state is carried from eval sample to eval sample', async () => {
+    // The counter outputs its state, which starts at 5 and grows by one per run: targets 5, 6, 7, 8 are met exactly
+    // only when the samples run one at a time, in order, each with the previous run's state.
+    const set = decodeEvalSet(encodeEvalSet({ inputName: 'x', sampleShape: [2], numClasses: 1, n: 4, x: new Float32Array(8), y: new Int32Array(4), task: 'regression', targets: Float32Array.from([5, 6, 7, 8]) }));
+    const inputSpec = { inputs: { x: { shape: [1, 2] }, count: { value: 5, stateFrom: 'countN' } } };
+    const r = await runBenchmark({ modelPath: await file(counterModel()), evalSet: set, inputSpec, budget, threads: 1, slowdown: 1 });
+    assert.deepEqual(r.metric, { task: 'regression', name: 'mae', value: 0, rmse: 0 });
+  });
+
   it('stretches latencies by the slowdown factor', async () => {
     const r = await runBenchmark({ modelPath: await file(identityClassifier(4)), budget: { ...budget, minRuns: 50 }, threads: 1, slowdown: 1000 });
     assert.ok(r.latency.minMs >= 1, `min ${r.latency.minMs} ms must be ≥ 1000 × a microsecond`);

@@ -110,7 +110,11 @@ async function measure(session: ort.InferenceSession, req: BenchmarkRequest, met
   let score: Awaited<ReturnType<typeof scoreEvalSet>> | undefined;
   if (evalSet) {
     check();
-    score = await scoreEvalSet(session, evalSet, budget.evalBatch, synthetic, () => meter.sample());
+    // A spec that shapes the eval input fixes the batch (a recurrent state is sized for it); the state starts afresh
+    // and is carried from sample to sample, as frames of one stream (docs/models.md, "Task types").
+    const fromSpec = req.inputSpec?.inputs[evalInput(session, evalSet).name]?.shape?.[0];
+    const scoring = new StatefulRunner(session, state);
+    score = await scoreEvalSet(session, evalSet, fromSpec ?? budget.evalBatch, synthetic, () => meter.sample(), (feeds) => scoring.run(feeds));
   }
   const busyMs = samples.reduce((a, b) => a + b, 0);
   return {
