@@ -12,6 +12,7 @@ import { SegmentsService } from '../segments/segment.service';
 import { pollChanges } from '../common/sse';
 import { classHealth } from './rollout-decision';
 import { RolloutRecord, RolloutRepository, type RolloutDecisionRecord, type RolloutDeviceRecord } from './rollout.repository';
+import { unmeasurableGates } from '../deployments/gate-fit';
 import {
   isFinal, type ClassHealth, type Decision, type DeviceHealth, type DeviceOutcome, type RolloutPlan, type RolloutStateName, type RolloutWhat,
 } from './rollout.types';
@@ -68,7 +69,13 @@ export class RolloutsService {
       if (err instanceof NotFoundError) throw new UnprocessableError(`segment ${input.segmentId} does not exist`);
       throw err;
     });
-    if ('artifactId' in input.what && !(await this.models.find(input.what.artifactId))) throw new UnprocessableError(`model ${input.what.artifactId} does not exist`);
+    if ('artifactId' in input.what) {
+      const artifact = await this.models.find(input.what.artifactId);
+      if (!artifact) throw new UnprocessableError(`model ${input.what.artifactId} does not exist`);
+      // A gate no device could measure would reject the model on every device of every wave.
+      const unmeasurable = unmeasurableGates(input.plan.gates, artifact);
+      if (unmeasurable.length > 0) throw new UnprocessableError(unmeasurable.join('; '));
+    }
     if (input.plan.stage) {
       // The flag is in the desired-state contract; the agent does not act on it yet, so a staged wave would never switch.
       throw new UnprocessableError('stage mode is not supported by the device agent yet (docs/rollouts.md)');
