@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { LATENCY_BUCKETS_MS, decodeAnyEvalSet, parseFeaturizer } from '@edgefleet/contracts';
+import { LATENCY_BUCKETS_MS, decodeAnyEvalSet, evalTaskOf, parseFeaturizer } from '@edgefleet/contracts';
 import { ArtifactStore } from '@edgefleet/platform';
 import { ModelRepository } from '@edgefleet/catalog';
 import { TelemetryConfig } from './telemetry.config';
@@ -142,9 +142,13 @@ export class TelemetryQuery {
       try {
         const bytes = await this.store.read(m.evalSetSha256, 0, m.evalSetSize);
         const set = decodeAnyEvalSet(bytes, m.featurizer ? parseFeaturizer(m.featurizer) : undefined);
-        counts = [];
-        for (const y of set.y) counts[y] = (counts[y] ?? 0) + 1;
-        counts = Array.from(counts, (c) => c ?? 0);
+        // Served predictions are counted by argmax (top class, docs/telemetry.md): only a multi-class set's labels are comparable
+        // (a sigmoid head's argmax is always 0; multi-label and regression sets hold no class per sample).
+        if (evalTaskOf(set) === 'multiclass') {
+          counts = [];
+          for (const y of set.y) counts[y] = (counts[y] ?? 0) + 1;
+          counts = Array.from(counts, (c) => c ?? 0);
+        }
       } catch (err) {
         this.log.warn(`no drift baseline for model ${modelId}: ${(err as Error).message}`);
       }
