@@ -15,7 +15,7 @@ export interface Model {
 export interface Report {
   id: string; deviceId: string; artifactId: string; deploymentId: string | null;
   latencyP50Ms: number | null; latencyP95Ms: number | null; latencyP99Ms: number | null; accuracy: number | null;
-  peakRssMb: number | null; passed: boolean; activated: boolean; simulated: boolean; failureReason: string | null; createdAt: string;
+  peakRssMb: number | null; modelMemoryMb: number | null; metric: { task: string; name: string; value: number } | null; passed: boolean; activated: boolean; simulated: boolean; failureReason: string | null; createdAt: string;
 }
 
 export interface DeploymentDevice { deviceId: string; state: string; receivedBlocks: number; totalBlocks: number; error: string | null; updatedAt: string; report: Report | null }

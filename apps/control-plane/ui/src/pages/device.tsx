@@ -40,7 +40,7 @@ export function DevicePage(props: { id: string }) {
             )}
             <h2>Benchmark reports</h2>
             <table data-testid="reports">
-              <thead><tr><th>when</th><th>model</th><th>p50</th><th>p95</th><th>p99</th><th>accuracy</th><th>peak RSS</th><th>gates</th><th>activated</th></tr></thead>
+              <thead><tr><th>when</th><th>model</th><th>p50</th><th>p95</th><th>p99</th><th>accuracy</th><th title="the model's own memory (docs/models.md)">model memory</th><th title="the whole benchmark process">process peak</th><th>gates</th><th>activated</th></tr></thead>
               <tbody>
                 {reports.map((r) => (
                   <tr key={r.id}>
@@ -49,7 +49,10 @@ export function DevicePage(props: { id: string }) {
                     <td class="n" data-field="p50">{ms(r.latencyP50Ms)}</td>
                     <td class="n" data-field="p95">{ms(r.latencyP95Ms)}</td>
                     <td class="n">{ms(r.latencyP99Ms)}</td>
-                    <td class="n" data-field="accuracy">{pct(r.accuracy)}</td>
+                    <td class="n" data-field="accuracy" title={r.metric ? `${r.metric.task}: ${r.metric.name}` : undefined}>
+                      {r.metric && r.accuracy === null ? `${r.metric.name} ${r.metric.value}` : pct(r.accuracy)}
+                    </td>
+                    <td class="n" data-field="modelMemory">{r.modelMemoryMb === null ? '—' : `${r.modelMemoryMb.toFixed(1)} MB`}</td>
                     <td class="n">{r.peakRssMb === null ? '—' : `${r.peakRssMb.toFixed(0)} MB`}</td>
                     <td>{r.passed ? <span class="ok">passed</span> : <span class="bad">{r.failureReason ?? 'failed'}</span>}{r.simulated ? ' (simulated)' : ''}</td>
                     <td>{r.activated ? 'yes' : 'no'}</td>
