@@ -1,6 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { AppConfig, ConfigModule, DatabaseModule, EventsModule, AuditModule, ArtifactsModule } from '@edgefleet/platform';
 import { AuthModule } from './auth/auth.module';
+import { AuditApiModule } from './audit/audit.module';
 import { HealthModule } from './health/health.module';
 import { EnrollmentModule } from './enrollment/enrollment.module';
 import { DevicesModule } from './devices/devices.module';
@@ -41,6 +42,7 @@ export class AppModule {
         AuditModule,
         ArtifactsModule,
         AuthModule,
+        AuditApiModule,
         HealthModule,
         DevicesModule,
         EnrollmentModule,
