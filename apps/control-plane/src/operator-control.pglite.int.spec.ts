@@ -12,6 +12,7 @@ import { PROTOCOL_VERSION, type ReportMessage } from '@edgefleet/contracts';
 import { startControlPlane, type ControlPlane } from './bootstrap';
 import { DeploymentsService } from './deployments/deployment.service';
 import { ApiClient, deviceBody, tinyClassifier } from './testing/factories';
+import { syntheticCsv, uploadCsvDataset } from './distillations/testing/distillation-fixtures';
 
 describe('operator control (PGlite)', () => {
   let dataDir: string;
@@ -83,6 +84,42 @@ describe('operator control (PGlite)', () => {
     assert.equal((await api.get(`/api/v1/deployments/${second}`)).body.status, 'cancelled', 'a late report does not reopen it');
   });
 
+  it('deleting a model: refused while in use with every user listed; otherwise its finished history goes with it', async () => {
+    // a: op-1 runs it again, op-2 is still getting it back (the revert deployment is in progress).
+    const busy = await api.delete(`/api/v1/models/${models.a.id}`);
+    assert.equal(busy.status, 409, JSON.stringify(busy.body));
+    assert.match(busy.body.message, /device op-1 \(runs it\)/);
+    assert.ok(busy.body.details.some((d: string) => /^deployment .* \(in progress\)$/.test(d)), JSON.stringify(busy.body.details));
+    assert.equal((await api.get(`/api/v1/models/${models.a.id}`)).status, 200, 'still there');
+
+    // b: nobody runs it; its one deployment (cancelled) is history.
+    assert.equal((await viewer.delete(`/api/v1/models/${models.b.id}`)).status, 403);
+    const cancelled = (await api.get('/api/v1/deployments?status=cancelled')).body.items[0].id;
+    assert.equal((await api.delete(`/api/v1/models/${models.b.id}`)).status, 204);
+    assert.equal((await api.get(`/api/v1/models/${models.b.id}`)).status, 404);
+    assert.equal((await api.get(`/api/v1/deployments/${cancelled}`)).status, 404, 'its finished deployment went with it');
+    assert.equal((await api.delete(`/api/v1/models/${models.b.id}`)).status, 404);
+    const audit = (await api.get(`/api/v1/audit?action=model.delete&entityId=${models.b.id}`)).body.items;
+    assert.equal(audit[0].details.finishedDeploymentsDeleted, 1);
+  });
+
+  it('deleting a data set: refused while a queued distillation or a target uses it', async () => {
+    const ds = await uploadCsvDataset(api, 'op-data', syntheticCsv());
+    const datasetId = ds.body.id as string;
+    const job = await api.post('/api/v1/distillations', { datasetId, students: ['mlp:4'] });
+    assert.equal(job.status, 201, JSON.stringify(job.body));
+    const target = await api.post('/api/v1/targets', { name: 'op-target', family: 'none', selector: { tags: ['nowhere'] }, budget: { maxLatencyP95Ms: 5 }, distill: { datasetId } });
+    assert.equal(target.status, 201, JSON.stringify(target.body));
+    const busy = await api.delete(`/api/v1/datasets/${datasetId}`);
+    assert.equal(busy.status, 409);
+    assert.deepEqual(busy.body.details, [`distillation ${job.body.id}`, 'target op-target']);
+    assert.equal((await api.post(`/api/v1/distillations/${job.body.id}/cancel`)).status, 200);
+    assert.equal((await api.delete(`/api/v1/targets/${target.body.id}`)).status, 204);
+    assert.equal((await api.delete(`/api/v1/datasets/${datasetId}`)).status, 204);
+    assert.equal((await api.get(`/api/v1/datasets/${datasetId}`)).status, 404);
+    assert.equal((await api.delete(`/api/v1/datasets/${datasetId}`)).status, 404);
+  });
+
   it('the audit log: filtered by action, subject, actor and time, paged, newest first; operators only', async () => {
     const cancels = await api.get('/api/v1/audit?action=deployment.cancel');
     assert.equal(cancels.status, 200, JSON.stringify(cancels.body));
@@ -100,6 +137,16 @@ describe('operator control (PGlite)', () => {
     assert.equal(next.body.items.filter((e: any) => byActor.body.items.some((p: any) => p.id === e.id)).length, 0, 'pages do not overlap');
     assert.equal((await api.get(`/api/v1/audit?action=deployment.cancel&to=${encodeURIComponent(event.at)}`)).body.total, 0, '`to` is exclusive');
     assert.equal((await api.get(`/api/v1/audit?action=deployment.cancel&from=${encodeURIComponent(event.at)}`)).body.total, 1, '`from` is inclusive');
+    // Holding the autopilot off is audited too.
+    const target = await api.post('/api/v1/targets', { name: 'op-held', family: 'none', selector: { tags: ['nowhere'] }, budget: { maxLatencyP95Ms: 5 } });
+    assert.equal((await api.post(`/api/v1/targets/${target.body.id}/pause`)).status, 200);
+    assert.equal((await api.post(`/api/v1/targets/${target.body.id}/resume`)).status, 200);
+    assert.equal((await api.request('PUT', '/api/v1/pins/op-3', { reason: 'bench' })).status, 200);
+    assert.equal((await api.delete('/api/v1/pins/op-3')).status, 204);
+    const held = await api.get(`/api/v1/audit?entityType=target&entityId=${target.body.id}`);
+    assert.deepEqual(held.body.items.map((e: any) => e.action), ['target.resume', 'target.pause']);
+    const pins = await api.get('/api/v1/audit?entityType=device&entityId=op-3');
+    assert.deepEqual(pins.body.items.map((e: any) => e.action).slice(0, 2), ['device.unpin', 'device.pin']);
     assert.equal((await api.get('/api/v1/audit?from=yesterday')).status, 400);
     assert.equal((await api.get('/api/v1/audit?from=2026-12-02T00:00:00Z&to=2026-12-01T00:00:00Z')).status, 400);
     assert.equal((await viewer.get('/api/v1/audit')).status, 403);

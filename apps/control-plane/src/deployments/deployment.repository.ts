@@ -99,6 +99,17 @@ export class DeploymentRepository {
     });
   }
 
+  /** Deployments of this artifact still in progress (the first `take` ids). */
+  async inProgressWithArtifact(artifactId: string, take = 20, db: Db = this.prisma): Promise<string[]> {
+    const rows = await db.deployment.findMany({ where: { artifactId, status: 'in_progress' }, select: { id: true }, orderBy: { createdAt: 'asc' }, take });
+    return rows.map((r) => r.id);
+  }
+
+  /** Deletes the finished deployments of this artifact (their rows go with them); returns how many. */
+  async deleteFinishedWithArtifact(artifactId: string, db: Db): Promise<number> {
+    return (await db.deployment.deleteMany({ where: { artifactId, status: { not: 'in_progress' } } })).count;
+  }
+
   /** Every row of the deployment with the model its device ran before (what a cancel needs). */
   async rowsWithPrevious(deploymentId: string, db: Db): Promise<Array<{ deviceId: string; state: DeviceState; previousArtifactId: string | null }>> {
     return db.deploymentDevice.findMany({ where: { deploymentId }, select: { deviceId: true, state: true, previousArtifactId: true }, orderBy: { deviceId: 'asc' } });

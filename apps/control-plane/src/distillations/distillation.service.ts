@@ -67,6 +67,11 @@ export class DistillationsService {
     return this.queue.outcomes(jobIds);
   }
 
+  /** Queued or running distillations whose request names this teacher or data set, as `distillation <id>` lines. */
+  async activeUsing(key: 'teacherArtifactId' | 'datasetId', id: string): Promise<string[]> {
+    return (await this.queue.activeWithPayload(DISTILLATION_QUEUE, key, id)).map((j) => `distillation ${j}`);
+  }
+
   async list(page: { limit: number; offset: number }, status?: JobStatus): Promise<Page<JobRecord>> {
     return { ...(await this.queue.list(DISTILLATION_QUEUE, page, status)), ...page };
   }

@@ -55,6 +55,10 @@ export class ModelRepository {
     }
   }
 
+  async delete(id: string, db: Db = this.prisma): Promise<void> {
+    await db.modelArtifact.delete({ where: { id } });
+  }
+
   async exists(key: { name: string; version: string; precision: string }): Promise<boolean> {
     return (await this.prisma.modelArtifact.count({ where: key })) > 0;
   }

@@ -21,7 +21,7 @@ export class AuditRepository {
     });
   }
 
-  /** Events matching every given filter, newest first (ties by id, so pages never overlap). */
+  /** Events matching every given filter, newest first (ties in recording order, so pages never overlap). */
   page(filter: AuditFilter, page: { limit: number; offset: number }) {
     const where: Prisma.AuditEventWhereInput = {
       ...(filter.actor !== undefined ? { actor: filter.actor } : {}),
@@ -32,7 +32,7 @@ export class AuditRepository {
     };
     return readPage(
       page,
-      (take) => this.prisma.auditEvent.findMany({ where, orderBy: [{ at: 'desc' }, { id: 'desc' }], skip: page.offset, take }),
+      (take) => this.prisma.auditEvent.findMany({ where, orderBy: [{ at: 'desc' }, { seq: 'desc' }], skip: page.offset, take }),
       () => this.prisma.auditEvent.count({ where }),
     );
   }
