@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { PROTOCOL_VERSION, type ReportMessage } from '@edgefleet/contracts';
+import { ModelRepository } from '@edgefleet/catalog';
 import { startControlPlane, type ControlPlane } from './bootstrap';
 import { DeploymentsService } from './deployments/deployment.service';
 import { ApiClient, deviceBody, tinyClassifier } from './testing/factories';
@@ -118,6 +119,17 @@ describe('operator control (PGlite)', () => {
     assert.equal((await api.delete(`/api/v1/datasets/${datasetId}`)).status, 204);
     assert.equal((await api.get(`/api/v1/datasets/${datasetId}`)).status, 404);
     assert.equal((await api.delete(`/api/v1/datasets/${datasetId}`)).status, 404);
+  });
+
+  it('a model whose bytes two rows share resolves to the row the device was known to run (a restart does not "change" its model)', async () => {
+    const bytes = tinyClassifier(4, 3, 9);
+    const older = await api.uploadModel({ name: 'twin', version: '1', precision: 'fp32' }, bytes);
+    const newer = await api.uploadModel({ name: 'twin', version: '2', precision: 'fp32' }, bytes);
+    assert.equal(older.body.sha256, newer.body.sha256);
+    const repo = cp.app.get(ModelRepository);
+    assert.equal((await repo.findBySha256(older.body.sha256))?.id, newer.body.id, 'no preference: the newest');
+    assert.equal((await repo.findBySha256(older.body.sha256, older.body.id))?.id, older.body.id);
+    assert.equal((await repo.findBySha256(older.body.sha256, models.a.id))?.id, newer.body.id, 'a preference for other bytes does not count');
   });
 
   it('the audit log: filtered by action, subject, actor and time, paged, newest first; operators only', async () => {
