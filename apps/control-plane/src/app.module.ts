@@ -1,6 +1,8 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { AppConfig, ConfigModule, DatabaseModule, EventsModule, AuditModule, ArtifactsModule } from '@edgefleet/platform';
 import { AuthModule } from './auth/auth.module';
+import { AuditApiModule } from './audit/audit.module';
+import { RemovalModule } from './removal/removal.module';
 import { HealthModule } from './health/health.module';
 import { EnrollmentModule } from './enrollment/enrollment.module';
 import { DevicesModule } from './devices/devices.module';
@@ -31,6 +33,8 @@ export class AppModule {
     // One instance: the autopilot imports this same module to queue its distillations (Nest keys a dynamic
     // module by its metadata, so importing it twice does not build a second queue and worker).
     const distillations = DistillationsModule.forRoot(distillation);
+    const rollouts = RolloutsModule.forRoot(rollout);
+    const autopilots = AutopilotModule.forRoot(autopilot, distillations);
     return {
       module: AppModule,
       imports: [
@@ -41,6 +45,7 @@ export class AppModule {
         AuditModule,
         ArtifactsModule,
         AuthModule,
+        AuditApiModule,
         HealthModule,
         DevicesModule,
         EnrollmentModule,
@@ -51,8 +56,9 @@ export class AppModule {
         distillations,
         SelectionModule,
         SegmentsModule,
-        RolloutsModule.forRoot(rollout),
-        AutopilotModule.forRoot(autopilot, distillations),
+        rollouts,
+        autopilots,
+        RemovalModule.forRoot({ distillations, rollouts, autopilot: autopilots }),
         TelemetryModule.forRoot(telemetry),
         MetricsModule,
       ],

@@ -152,6 +152,15 @@ export class JobQueue {
     return new Map(rows.map((r) => [r.id, { status: r.status, error: r.error }]));
   }
 
+  /** Queued or running jobs of `queue` whose payload's `key` is `value` (the first `take` ids): what still needs a record. */
+  async activeWithPayload(queue: string, key: string, value: string, take = 20, db: JobDb = this.prisma): Promise<string[]> {
+    const rows = await db.job.findMany({
+      where: { queue, status: { in: ['queued', 'running'] }, payload: { path: [key], equals: value } },
+      select: { id: true }, orderBy: { createdAt: 'asc' }, take,
+    });
+    return rows.map((r) => r.id);
+  }
+
   async list(queue: string, page: { limit: number; offset: number }, status?: JobStatus): Promise<{ items: JobRecord[]; total: number }> {
     const where: Prisma.JobWhereInput = { queue, ...(status ? { status } : {}) };
     const [items, total] = await Promise.all([

@@ -28,6 +28,8 @@ export interface CandidateAssessment {
   reasons: string[];
   /** max over the checks of (predicted / allowed); ≤ 1 fits. Ranks near misses. */
   worstRatio: number;
+  /** The checks it fails (empty when it fits). */
+  failedChecks: Array<'latency' | 'memory' | 'accuracy'>;
 }
 
 const fmt = (x: number, digits = 3) => Number(x.toPrecision(digits)).toString();
@@ -51,10 +53,12 @@ export function assessCandidate(
   const acc = accuracyOf(v, cls, obs);
   const reasons: string[] = [];
   const ratios: number[] = [];
+  const failedChecks: CandidateAssessment['failedChecks'] = [];
   let fits = true;
   if (budget.maxLatencyP95Ms !== undefined) {
     const ok = lat.ms <= budget.maxLatencyP95Ms;
     fits &&= ok;
+    if (!ok) failedChecks.push('latency');
     ratios.push(lat.ms / budget.maxLatencyP95Ms);
     reasons.push(`p95 ${fmt(lat.ms)} ms (${lat.source}, ${lat.reports} reports, ${fmt(lat.interval[0], 2)}–${fmt(lat.interval[1], 2)} ms) ${ok ? '≤' : '>'} ${budget.maxLatencyP95Ms} ms`);
   } else {
@@ -64,6 +68,7 @@ export function assessCandidate(
   {
     const ok = mem.mb <= memCap;
     fits &&= ok;
+    if (!ok) failedChecks.push('memory');
     ratios.push(mem.mb / memCap);
     const which = budget.maxMemoryMb !== undefined && budget.maxMemoryMb <= cls.ramMb ? 'budget' : 'device RAM';
     reasons.push(`memory ${fmt(mem.mb)} MB (${mem.source}) ${ok ? '≤' : '>'} ${which} ${fmt(memCap)} MB`);
@@ -71,11 +76,13 @@ export function assessCandidate(
   if (budget.minAccuracy !== undefined) {
     if (acc.accuracy === undefined) {
       fits = false;
+      failedChecks.push('accuracy');
       ratios.push(Infinity);
       reasons.push(`accuracy unknown, ${budget.minAccuracy} required`);
     } else {
       const ok = acc.accuracy >= budget.minAccuracy;
       fits &&= ok;
+      if (!ok) failedChecks.push('accuracy');
       ratios.push(acc.accuracy > 0 ? budget.minAccuracy / acc.accuracy : Infinity);
       reasons.push(`accuracy ${fmt(acc.accuracy, 4)} (${acc.source}) ${ok ? '≥' : '<'} ${budget.minAccuracy}`);
     }
@@ -85,7 +92,7 @@ export function assessCandidate(
   return {
     variantId: v.id, name: v.name, version: v.version, precision: v.precision, macs: v.macs, params: v.params, sizeBytes: v.sizeBytes,
     predictedLatencyP95Ms: lat.ms, latencySource: lat.source, latencyReports: lat.reports, latencyIntervalMs: lat.interval, predictedMemoryMb: mem.mb, memorySource: mem.source,
-    accuracy: acc.accuracy, accuracySource: acc.source, fits, chosen: false, reasons, worstRatio: Math.max(0, ...ratios),
+    accuracy: acc.accuracy, accuracySource: acc.source, fits, chosen: false, reasons, worstRatio: Math.max(0, ...ratios), failedChecks,
   };
 }
 

@@ -33,6 +33,8 @@ describe('recommend', () => {
     const teacher = r.candidates[0]!;
     assert.equal(teacher.fits, false);
     assert.match(teacher.reasons.join(' | '), /p95 .* > .* ms.*rejected/);
+    assert.deepEqual(teacher.failedChecks, ['latency']);
+    assert.deepEqual(r.candidates[1]!.failedChecks, []);
     assert.match(r.candidates[2]!.reasons.at(-1)!, /fits, not chosen/);
   });
 
@@ -43,6 +45,8 @@ describe('recommend', () => {
     const by = new Map(r.candidates.map((c) => [c.variantId, c]));
     assert.match(by.get('teacher')!.reasons.join(' '), /memory .* > budget/);
     assert.match(by.get('s64')!.reasons.join(' '), /accuracy unknown/);
+    assert.ok(by.get('teacher')!.failedChecks.includes('memory'));
+    assert.deepEqual(by.get('s64')!.failedChecks, ['accuracy']);
     assert.equal(r.chosen?.variantId, 's256');
   });
 

@@ -12,8 +12,12 @@ export interface PlanRecommendation {
   chosenArtifactId?: string;
   /** Student spec in the distill syntax, when decision = distill-student. */
   student?: string;
-  /** Variants predicted (not measured on the class) not to fit, most accurate first, with their worst predicted/allowed ratio. */
-  nearMisses?: Array<{ artifactId: string; worstRatio: number }>;
+  /**
+   * Variants predicted (not measured on the class) not to fit, most accurate first, with their worst predicted/allowed
+   * ratio; `weakEvidence` when latency is all they miss and that prediction rests on no measurement of this class
+   * (WEAK_LATENCY_SOURCES).
+   */
+  nearMisses?: Array<{ artifactId: string; worstRatio: number; weakEvidence?: boolean }>;
   /** Every candidate's accuracy and worst predicted/allowed ratio (for deciding whether to leave a measured fit). */
   candidates?: Array<{ artifactId: string; accuracy?: number; worstRatio: number }>;
   reasons: string[];
@@ -101,6 +105,18 @@ const RUNNING: ReadonlyArray<PlanDistillation['status']> = ['queued', 'running']
 export const PROBE_FACTOR = 2;
 
 /**
+ * Latency predictions that rest on no measurement of the class (docs/selection.md): a brand-new class (`prior`,
+ * typically 2–3× off) or the fleet's curve scaled to it (`fleet-fit`). A variant that misses only on such a
+ * prediction, by up to WEAK_PROBE_FACTOR, is probed — benchmarked on the class's devices with the target's gates —
+ * before the class distils or gives up: a benchmark takes seconds and turns the class's predictions into
+ * `class-fit` ones (≥ 3 variants measured), which bounds the probes.
+ */
+export const WEAK_LATENCY_SOURCES = ['prior', 'fleet-fit'] as const;
+
+/** How far over budget a weak prediction may be and still be probed: the worst first prediction seen was 25× off (44 ms predicted, 1.8 ms measured). */
+export const WEAK_PROBE_FACTOR = 30;
+
+/**
  * When predictions say nothing fits: keep a variant every device of the class already runs after passing this
  * target's gates (a measurement beats a prediction), else try the most accurate near miss not yet tried.
  */
@@ -110,13 +126,13 @@ function measuredOverPredicted(input: PlanInput): Plan | undefined {
   if (running && passed.includes(running) && !rejected.includes(running) && devices.every((d) => d.activeArtifactId === running)) {
     return { kind: 'settle', status: 'active', artifactId: running, reason: `devices run ${running}, which passed the budget on them (predictions say nothing fits: ${input.recommendation.reasons[0] ?? ''})` };
   }
-  const probe = input.recommendation.nearMisses?.find((m) => m.worstRatio <= PROBE_FACTOR && !rejected.includes(m.artifactId) && !passed.includes(m.artifactId));
+  const probe = input.recommendation.nearMisses?.find((m) => (m.worstRatio <= (m.weakEvidence ? WEAK_PROBE_FACTOR : PROBE_FACTOR)) && !rejected.includes(m.artifactId) && !passed.includes(m.artifactId));
   if (!probe) return undefined;
   // Devices already running it (deployed by hand, or by another target) get it again: the probe is a benchmark
   // against this target's gates, and without it the pair would wait as `deploying` on a deployment that never comes.
   const todo = devices.filter((d) => !d.unfinishedArtifactIds.includes(probe.artifactId));
   if (todo.length > 0) return { kind: 'deploy', artifactId: probe.artifactId, deviceIds: todo.map((d) => d.id) };
-  return { kind: 'settle', status: 'deploying', artifactId: probe.artifactId, reason: `trying ${probe.artifactId}, predicted ${probe.worstRatio.toFixed(2)}× its budget` };
+  return { kind: 'settle', status: 'deploying', artifactId: probe.artifactId, reason: `trying ${probe.artifactId}, predicted ${probe.worstRatio.toFixed(2)}× its budget${probe.weakEvidence ? ' on no measurement of this class' : ''}` };
 }
 
 /**

@@ -111,6 +111,18 @@ export class AutopilotRepository {
     return new Set(rows.map((r) => r.deviceId));
   }
 
+  /**
+   * Targets that use this model (a class state chose it, or it is the teacher of their distillations) or this data
+   * set (their distillations train on it), as `target <name>` lines.
+   */
+  async targetsUsing(use: { artifactId: string } | { datasetId: string }, db: Db = this.prisma): Promise<string[]> {
+    const where: Prisma.FleetTargetWhereInput = 'artifactId' in use
+      ? { OR: [{ classes: { some: { chosenArtifactId: use.artifactId } } }, { distill: { path: ['teacherArtifactId'], equals: use.artifactId } }] }
+      : { distill: { path: ['datasetId'], equals: use.datasetId } };
+    const rows = await db.fleetTarget.findMany({ where, select: { name: true }, orderBy: { name: 'asc' } });
+    return rows.map((r) => `target ${r.name}`);
+  }
+
   async deleteTarget(id: string): Promise<boolean> {
     const { count } = await this.prisma.fleetTarget.deleteMany({ where: { id } });
     return count === 1;

@@ -6,7 +6,7 @@ import { DevicesService } from '../devices/device.service';
 import { DistillationsService } from '../distillations/distillation.service';
 import { SelectionService, type RecommendationResult } from '../selection/selection.service';
 import { AutopilotConfig } from './autopilot.config';
-import { excludedVariants, plan, type Plan, type PlanDevice, type PlanDistillation, type PlanRecommendation } from './autopilot.planner';
+import { excludedVariants, plan, WEAK_LATENCY_SOURCES, type Plan, type PlanDevice, type PlanDistillation, type PlanRecommendation } from './autopilot.planner';
 import { AutopilotRepository, type StateChange } from './autopilot.repository';
 import { autopilotActor, type TargetRecord } from './autopilot.types';
 
@@ -198,7 +198,10 @@ export class AutopilotService {
 
 function summarize(r: RecommendationResult): PlanRecommendation {
   // A variant already measured on the class (≥ 3 reports) is known not to fit: only predictions are worth a try.
-  const nearMisses = r.candidates.filter((c) => !c.fits && c.latencySource !== 'measured').map((c) => ({ artifactId: c.variantId, worstRatio: c.worstRatio }));
+  const nearMisses = r.candidates.filter((c) => !c.fits && c.latencySource !== 'measured').map((c) => ({
+    artifactId: c.variantId, worstRatio: c.worstRatio,
+    weakEvidence: c.failedChecks.length === 1 && c.failedChecks[0] === 'latency' && (WEAK_LATENCY_SOURCES as readonly string[]).includes(c.latencySource),
+  }));
   const candidates = r.candidates.map((c) => ({ artifactId: c.variantId, accuracy: c.accuracy, worstRatio: c.worstRatio }));
   return { decision: r.decision, chosenArtifactId: r.chosen?.variantId, student: r.student?.student, nearMisses, candidates, reasons: r.reasons };
 }

@@ -27,8 +27,8 @@ export class PinController {
   @HttpCode(204)
   @ApiOperation({ summary: 'Unpin a device: the autopilot reconciles its classes at once' })
   @ApiNoContentResponse()
-  async unpin(@Param('deviceId') deviceId: string): Promise<void> {
-    await this.pins.unpin(deviceId);
+  async unpin(@Param('deviceId') deviceId: string, @CurrentActor() actor: Actor): Promise<void> {
+    await this.pins.unpin(deviceId, actor);
   }
 
   @Get()

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { NotFoundError } from '@edgefleet/platform';
+import { AuditRepository, NotFoundError } from '@edgefleet/platform';
 import type { Page, Actor } from '@edgefleet/platform';
 import { AutopilotRepository } from './autopilot.repository';
 import { AutopilotScheduler } from './autopilot.scheduler';
@@ -11,16 +11,18 @@ import type { PinRecord } from './autopilot.types';
  */
 @Injectable()
 export class PinsService {
-  constructor(private readonly repo: AutopilotRepository, private readonly scheduler: AutopilotScheduler) {}
+  constructor(private readonly repo: AutopilotRepository, private readonly scheduler: AutopilotScheduler, private readonly audit: AuditRepository) {}
 
   async pin(deviceId: string, reason: string | undefined, actor: Actor): Promise<PinRecord> {
     const pin = await this.repo.pin(deviceId, actor, reason ?? null);
     if (!pin) throw new NotFoundError('device', deviceId);
+    await this.audit.record({ actor, action: 'device.pin', entityType: 'device', entityId: deviceId, details: { reason: pin.reason } });
     return pin;
   }
 
-  async unpin(deviceId: string): Promise<void> {
+  async unpin(deviceId: string, actor: Actor): Promise<void> {
     if (!(await this.repo.unpin(deviceId))) throw new NotFoundError('pin', deviceId);
+    await this.audit.record({ actor, action: 'device.unpin', entityType: 'device', entityId: deviceId });
     this.scheduler.deviceReported(deviceId);
   }
 

@@ -50,8 +50,8 @@ export class TargetController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Resume the autopilot for this target (its classes are reconciled at once)' })
   @ApiOkResponse({ type: TargetView })
-  async resume(@Param('id') id: string): Promise<TargetView> {
-    return toTargetView(await this.targets.resume(id));
+  async resume(@Param('id') id: string, @CurrentActor() actor: Actor): Promise<TargetView> {
+    return toTargetView(await this.targets.resume(id, actor));
   }
 
   @Roles('operator')

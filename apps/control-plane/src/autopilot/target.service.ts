@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { NotFoundError } from '@edgefleet/platform';
+import { AuditRepository, NotFoundError } from '@edgefleet/platform';
 import type { Page, Actor } from '@edgefleet/platform';
 import { AutopilotRepository } from './autopilot.repository';
 import { AutopilotScheduler } from './autopilot.scheduler';
@@ -16,7 +16,7 @@ export interface CreateTarget {
 /** Fleet targets: a segment of the fleet and the budget its models must meet, kept fitted by the autopilot. */
 @Injectable()
 export class TargetsService {
-  constructor(private readonly repo: AutopilotRepository, private readonly scheduler: AutopilotScheduler) {}
+  constructor(private readonly repo: AutopilotRepository, private readonly scheduler: AutopilotScheduler, private readonly audit: AuditRepository) {}
 
   async create(input: CreateTarget, actor: Actor): Promise<TargetRecord> {
     const target = await this.repo.createTarget({
@@ -35,6 +35,11 @@ export class TargetsService {
     return { target, classes: await this.repo.listStates(id) };
   }
 
+  /** Targets that use this model or data set, as `target <name>` lines. */
+  targetsUsing(use: { artifactId: string } | { datasetId: string }): Promise<string[]> {
+    return this.repo.targetsUsing(use);
+  }
+
   async list(page: { limit: number; offset: number }): Promise<Page<TargetRecord>> {
     return { ...(await this.repo.listTargets(page)), ...page };
   }
@@ -43,13 +48,15 @@ export class TargetsService {
   async pause(id: string, actor: Actor): Promise<TargetRecord> {
     const t = await this.repo.setPaused(id, actor);
     if (!t) throw new NotFoundError('target', id);
+    await this.audit.record({ actor, action: 'target.pause', entityType: 'target', entityId: id, details: { name: t.name } });
     return t;
   }
 
   /** Hands the target back to the autopilot, which reconciles its classes at once. */
-  async resume(id: string): Promise<TargetRecord> {
+  async resume(id: string, actor: Actor): Promise<TargetRecord> {
     const t = await this.repo.setPaused(id, null);
     if (!t) throw new NotFoundError('target', id);
+    await this.audit.record({ actor, action: 'target.resume', entityType: 'target', entityId: id, details: { name: t.name } });
     this.scheduler.targetCreated(id);
     return t;
   }

@@ -1,7 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import { STATUS_CODES } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { DomainError, InvalidInputError } from '@edgefleet/platform';
+import { DomainError, InUseError, InvalidInputError } from '@edgefleet/platform';
 
 /** The one error shape of the API. `details` lists every problem when there are several (validation). */
 export interface ErrorBody {
@@ -43,6 +43,7 @@ export function errorBody(exception: unknown, correlationId: string): ErrorBody 
     correlationId,
   });
   if (exception instanceof InvalidInputError) return make(exception.status, exception.message, exception.details);
+  if (exception instanceof InUseError) return make(exception.status, exception.message, exception.users);
   if (exception instanceof DomainError) return make(exception.status, exception.message);
   if (exception instanceof HttpException) {
     const res = exception.getResponse();

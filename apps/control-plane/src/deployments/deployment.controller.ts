@@ -1,5 +1,5 @@
-import { Body, Get, Param, Post, Query, Req, Res } from '@nestjs/common';
-import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiProduces, ApiUnprocessableEntityResponse } from '@nestjs/swagger';
+import { Body, Get, HttpCode, Param, Post, Query, Req, Res } from '@nestjs/common';
+import { ApiConflictResponse, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiProduces, ApiUnprocessableEntityResponse } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { CurrentActor } from '../auth/actor.decorator';
 import type { Actor } from '@edgefleet/platform';
@@ -9,10 +9,10 @@ import { ErrorView } from '../openapi/api-error-responses';
 import { ApiPageResponse } from '../openapi/page.view';
 import { DeploymentsService } from './deployment.service';
 import {
-  CreateDeploymentDto, DeploymentDetailView, DeploymentView, ListDeploymentsQueryDto, toDeploymentDetailView, toDeploymentView,
+  CreateDeploymentDto, DeploymentCancelView, DeploymentDetailView, DeploymentView, ListDeploymentsQueryDto, toDeploymentDetailView, toDeploymentView,
 } from './deployment.dto';
 import { Roles } from '../auth/roles';
-import { pollChanges, streamSse } from '../common/sse';
+import { streamChanges } from '../common/sse';
 
 @ApiController('deployments')
 @Roles('viewer')
@@ -41,15 +41,21 @@ export class DeploymentController {
     return toDeploymentDetailView(await this.deployments.get(id));
   }
 
+  @Roles('operator')
+  @Post(':id/cancel')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Cancel a deployment in progress: devices that have not activated it stop, and every device goes back to the model it ran before' })
+  @ApiOkResponse({ type: DeploymentCancelView })
+  @ApiConflictResponse({ type: ErrorView, description: 'Not in progress, or made by a rollout (cancel or roll back the rollout)' })
+  async cancel(@Param('id') id: string, @CurrentActor() actor: Actor): Promise<DeploymentCancelView> {
+    const r = await this.deployments.cancel(id, actor);
+    return { deployment: toDeploymentDetailView(r.deployment), reverts: r.reverts.map(toDeploymentDetailView) };
+  }
+
   @Get(':id/events')
   @ApiOperation({ summary: 'Server-sent events: `progress` with the deployment (as GET :id) whenever it changes, then `end` once it is no longer in progress' })
   @ApiProduces('text/event-stream')
   async events(@Param('id') id: string, @Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
-    await this.deployments.get(id); // 404 as a normal JSON error before the stream starts
-    const deployments = this.deployments;
-    await streamSse(req, reply, async function* (signal) {
-      const views = pollChanges(async () => toDeploymentDetailView(await deployments.get(id)), (v) => JSON.stringify(v), (v) => v.status !== 'in_progress', signal);
-      for await (const v of views) yield { event: v.status === 'in_progress' ? 'progress' : 'end', data: v };
-    });
+    await streamChanges(req, reply, { read: () => this.deployments.get(id), view: toDeploymentDetailView, isFinal: (d) => d.status !== 'in_progress' });
   }
 }

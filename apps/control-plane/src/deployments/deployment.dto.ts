@@ -106,3 +106,11 @@ export function toDeploymentDetailView(d: DeploymentDetail): DeploymentDetailVie
     })),
   };
 }
+
+export class DeploymentCancelView {
+  @ApiProperty({ type: DeploymentDetailView, description: 'The cancelled deployment: rows of devices that had not activated it are superseded' })
+  deployment!: DeploymentDetailView;
+
+  @ApiProperty({ type: [DeploymentDetailView], description: 'One new deployment per model the devices ran before, giving it back to them' })
+  reverts!: DeploymentDetailView[];
+}

@@ -32,10 +32,13 @@ export type DeploymentDeviceRow = Prisma.DeploymentDeviceGetPayload<{ include: {
 export interface NewDeployment {
   artifactId: string;
   gates: Record<string, number>;
-  target: { deviceIds?: string[]; tags?: string[]; rolloutId?: string };
+  /** As requested; `cancelOf`: the deployment whose cancel made this one (devices going back to their previous model). */
+  target: { deviceIds?: string[]; tags?: string[]; rolloutId?: string; cancelOf?: string };
   createdBy: string;
   deviceIds: string[];
   totalBlocks: number;
+  /** Each device's active model now (where cancelling sends it back); absent ids ran none. */
+  previous?: ReadonlyMap<string, string | null>;
   /** Set for the deployments a rollout makes (schema: Deployment.purpose). */
   rollout?: { rolloutId: string; wave: number; purpose: 'wave' | 'rollback' };
 }
@@ -83,14 +86,39 @@ export class DeploymentRepository {
       },
       include: withArtifact,
     });
-    await this.addDevices(deployment.id, d.deviceIds, d.totalBlocks, db);
+    await this.addDevices(deployment.id, d.deviceIds, d.totalBlocks, db, d.previous);
     return deployment;
   }
 
-  /** Adds devices (as pending rows) to a deployment; rows it already has stay as they are. */
-  async addDevices(deploymentId: string, deviceIds: readonly string[], totalBlocks: number, db: Db): Promise<void> {
+  /** Adds devices (as pending rows, each with the model it runs now) to a deployment; rows it already has stay as they are. */
+  async addDevices(deploymentId: string, deviceIds: readonly string[], totalBlocks: number, db: Db, previous?: ReadonlyMap<string, string | null>): Promise<void> {
     if (deviceIds.length === 0) return;
-    await db.deploymentDevice.createMany({ data: deviceIds.map((deviceId) => ({ deploymentId, deviceId, totalBlocks })), skipDuplicates: true });
+    await db.deploymentDevice.createMany({
+      data: deviceIds.map((deviceId) => ({ deploymentId, deviceId, totalBlocks, previousArtifactId: previous?.get(deviceId) ?? null })),
+      skipDuplicates: true,
+    });
+  }
+
+  /** Deployments of this artifact still in progress (the first `take` ids). */
+  async inProgressWithArtifact(artifactId: string, take = 20, db: Db = this.prisma): Promise<string[]> {
+    const rows = await db.deployment.findMany({ where: { artifactId, status: 'in_progress' }, select: { id: true }, orderBy: { createdAt: 'asc' }, take });
+    return rows.map((r) => r.id);
+  }
+
+  /** Deletes the finished deployments of this artifact (their rows go with them); returns how many. */
+  async deleteFinishedWithArtifact(artifactId: string, db: Db): Promise<number> {
+    return (await db.deployment.deleteMany({ where: { artifactId, status: { not: 'in_progress' } } })).count;
+  }
+
+  /** Every row of the deployment with the model its device ran before (what a cancel needs). */
+  async rowsWithPrevious(deploymentId: string, db: Db): Promise<Array<{ deviceId: string; state: DeviceState; previousArtifactId: string | null }>> {
+    return db.deploymentDevice.findMany({ where: { deploymentId }, select: { deviceId: true, state: true, previousArtifactId: true }, orderBy: { deviceId: 'asc' } });
+  }
+
+  /** Marks these unfinished rows of the deployment superseded, with the reason. */
+  async stopRows(deploymentId: string, deviceIds: readonly string[], error: string, db: Db): Promise<void> {
+    if (deviceIds.length === 0) return;
+    await db.deploymentDevice.updateMany({ where: { deploymentId, deviceId: { in: [...deviceIds] }, state: { in: [...UNFINISHED_STATES] } }, data: { state: 'superseded', error } });
   }
 
   /** The rollout's deployment for this wave, purpose and artifact, if it was made already. */

@@ -2,7 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import type { DeviceStateMessage, Gates, ProgressMessage, ReportMessage } from '@edgefleet/contracts';
 import { AppConfig, UnitOfWork, AuditRepository, FleetEvents } from '@edgefleet/platform';
 import {
-  ArtifactMismatchError, InvalidInputError, NotFoundError, UnknownDeploymentError, UnknownDeviceError, UnprocessableError,
+  ArtifactMismatchError, ConflictError, InvalidInputError, NotFoundError, UnknownDeploymentError, UnknownDeviceError, UnprocessableError,
 } from '@edgefleet/platform';
 import type { Page, Db, Actor } from '@edgefleet/platform';
 import { DeviceRepository } from '../devices/device.repository';
@@ -73,6 +73,7 @@ export class DeploymentsService {
         {
           artifactId: artifact.id, gates, target: { ...(ids.length ? { deviceIds: ids } : {}), ...(tags.length ? { tags } : {}) },
           createdBy: actor, deviceIds: found, totalBlocks: blockCount(artifact.sizeBytes, this.config.blockSize),
+          previous: await this.devices.activeArtifacts(found, tx),
         },
         tx,
       );
@@ -86,6 +87,50 @@ export class DeploymentsService {
     });
     await this.publishAll(deployment.created, deployment.deviceIds);
     return this.get(deployment.created.id);
+  }
+
+  /**
+   * An operator's cancel of a direct deployment in progress. Devices that have not activated it stop: their rows are
+   * superseded. Every device that had a model before — whether it activated this one or was still installing it —
+   * gets that model back through a new deployment per previous model (as a rollout's rollback does: a new, higher
+   * desired state; no gates, the device ran it). A device that ran no model before has nothing to go back to and
+   * keeps what it installs. Rollout deployments are the rollout's to cancel or roll back (409).
+   */
+  async cancel(id: string, actor: Actor): Promise<{ deployment: DeploymentDetail; reverts: DeploymentDetail[] }> {
+    const done = await this.uow.transaction(async (tx) => {
+      await this.deployments.lock(id, tx);
+      const d = await this.deployments.findWithArtifact(id, tx);
+      if (!d) throw new NotFoundError('deployment', id);
+      if (d.rolloutId) throw new ConflictError(`deployment ${id} belongs to rollout ${d.rolloutId}: cancel or roll back the rollout`);
+      if (d.status !== 'in_progress') throw new ConflictError(`deployment ${id} is ${d.status}; only a deployment in progress can be cancelled`);
+      const rows = await this.deployments.rowsWithPrevious(id, tx);
+      const touched = rows.filter((r) => r.state === 'active' || !isFinished(r.state));
+      const back = new Map<string, string[]>();
+      for (const r of touched) {
+        if (r.previousArtifactId && r.previousArtifactId !== d.artifactId) back.set(r.previousArtifactId, [...(back.get(r.previousArtifactId) ?? []), r.deviceId]);
+      }
+      const stopped = rows.filter((r) => !isFinished(r.state)).map((r) => r.deviceId);
+      await this.deployments.stopRows(id, stopped, `cancelled by ${actor}`, tx);
+      const reverts: Array<{ created: DeploymentWithArtifact; deviceIds: string[] }> = [];
+      for (const [artifactId, deviceIds] of back) {
+        const artifact = await this.models.find(artifactId, tx);
+        if (!artifact) continue; // deleted since: nothing to go back to
+        const created = await this.deployments.create({
+          artifactId, gates: {}, target: { deviceIds, cancelOf: id }, createdBy: actor, deviceIds,
+          totalBlocks: blockCount(artifact.sizeBytes, this.config.blockSize), previous: await this.devices.activeArtifacts(deviceIds, tx),
+        }, tx);
+        for (const other of await this.deployments.supersedeUnfinished(deviceIds, created.id, tx)) if (other !== id) await this.rollUp(other, tx);
+        reverts.push({ created, deviceIds });
+      }
+      await this.deployments.setStatus(id, 'cancelled', tx);
+      await this.audit.record({
+        actor, action: 'deployment.cancel', entityType: 'deployment', entityId: id,
+        details: { stopped, reverted: Object.fromEntries([...reverts].map((r) => [r.created.artifactId, r.deviceIds])), revertDeploymentIds: reverts.map((r) => r.created.id) },
+      }, tx);
+      return reverts;
+    });
+    for (const r of done) await this.publishAll(r.created, r.deviceIds);
+    return { deployment: await this.get(id), reverts: await Promise.all(done.map((r) => this.get(r.created.id))) };
   }
 
   /**
@@ -116,7 +161,8 @@ export class DeploymentsService {
   async enroll(deployment: DeploymentWithArtifact, deviceIds: readonly string[], tx: Db): Promise<void> {
     if (deviceIds.length === 0) return;
     const overtaken = await this.deployments.supersedeUnfinished([...deviceIds], deployment.id, tx);
-    await this.deployments.addDevices(deployment.id, deviceIds, blockCount(deployment.artifact.sizeBytes, this.config.blockSize), tx);
+    const previous = await this.devices.activeArtifacts(deviceIds, tx);
+    await this.deployments.addDevices(deployment.id, deviceIds, blockCount(deployment.artifact.sizeBytes, this.config.blockSize), tx, previous);
     for (const id of [...overtaken, deployment.id]) await this.rollUp(id, tx);
   }
 

@@ -166,6 +166,12 @@ export class DeviceRepository {
   }
 
   /** The model each of these devices runs now (one query). */
+  /** Devices whose active model is this artifact (the first `take` ids). */
+  async runningArtifact(artifactId: string, take = 20, db: Db = this.prisma): Promise<string[]> {
+    const rows = await db.device.findMany({ where: { activeArtifactId: artifactId }, select: { id: true }, orderBy: { id: 'asc' }, take });
+    return rows.map((r) => r.id);
+  }
+
   async activeArtifacts(ids: readonly string[], db: Db = this.prisma): Promise<Map<string, string | null>> {
     if (ids.length === 0) return new Map();
     const rows = await db.device.findMany({ where: { id: { in: [...ids] } }, select: { id: true, activeArtifactId: true } });

@@ -21,7 +21,7 @@ const TX = Symbol('tx');
 const KNOWN_SHA = 'ab'.repeat(32);
 
 /** `lab`: MQTT_ALLOW_ANONYMOUS (hello may register a device); otherwise only `enrolled` devices may say hello. */
-function world(existing: string[] = [], opts: { lab?: boolean; enrolled?: string[] } = { lab: true }) {
+function world(existing: string[] = [], opts: { lab?: boolean; enrolled?: string[]; running?: Record<string, string> } = { lab: true }) {
   const emitted: string[] = [];
   const created: NewDevice[] = [];
   const updates: Array<{ id: string; changes: DeviceChanges; inTx: boolean }> = [];
@@ -36,8 +36,10 @@ function world(existing: string[] = [], opts: { lab?: boolean; enrolled?: string
       return { id: d.id };
     },
     update: async (id: string, changes: DeviceChanges, db: unknown) => { updates.push({ id, changes, inTx: db === TX }); return { id }; },
+    find: async (id: string) => (ids.has(id) ? { id, activeArtifactId: opts.running?.[id] ?? null } : undefined),
   };
-  const models = { findBySha256: async (sha: string) => (sha === KNOWN_SHA ? { id: 'art-7' } : undefined) };
+  // Two rows hold KNOWN_SHA's bytes: art-7 (newest) and art-3.
+  const models = { findBySha256: async (sha: string, prefer?: string | null) => (sha === KNOWN_SHA ? { id: prefer === 'art-3' ? 'art-3' : 'art-7' } : undefined) };
   const audit = { record: async (e: { action: string; entityId: string }, db: unknown) => { audits.push({ action: e.action, entityId: e.entityId, inTx: db === TX }); } };
   const uow = { transaction: async <T>(work: (tx: unknown) => Promise<T>) => work(TX) };
   const events = { emit: (name: string, e: { deviceId: string }) => emitted.push(`${name}:${e.deviceId}`) };
@@ -90,6 +92,12 @@ describe('DevicesService.registerFromHello', () => {
     assert.equal(changes.activeArtifactId, 'art-7');
     assert.equal(changes.profile?.ramMb, 2048);
     assert.equal(changes.profileClass, profileClassOf(profile({ ramMb: 2048 })));
+  });
+
+  it('a restarted device running the bytes of two rows keeps the row it was known to run (the autopilot compares ids)', async () => {
+    const w = world(['pi-1'], { lab: true, running: { 'pi-1': 'art-3' } });
+    await w.service.registerFromHello(hello({ activeSha256: KNOWN_SHA }));
+    assert.equal(w.updates[0]!.changes.activeArtifactId, 'art-3');
   });
 
   it('a known device running nothing we know (or nothing): its active model is cleared, not kept stale', async () => {

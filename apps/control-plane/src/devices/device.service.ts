@@ -181,7 +181,8 @@ export class DevicesService {
       }
     }
     const now = new Date();
-    const activeArtifactId = hello.activeSha256 ? ((await this.models.findBySha256(hello.activeSha256))?.id ?? null) : null;
+    const known = hello.activeSha256 ? (await this.devices.find(hello.deviceId))?.activeArtifactId : undefined;
+    const activeArtifactId = hello.activeSha256 ? ((await this.models.findBySha256(hello.activeSha256, known))?.id ?? null) : null;
     const facts = { profile, profileClass: profileClassOf(profile), agentVersion: hello.agentVersion, lastSeenAt: now, status: 'online' as const };
     const selfRegistration = this.config.mqttAllowAnonymous;
     const device = await this.uow.transaction(async (tx) => {

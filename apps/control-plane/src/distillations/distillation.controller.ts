@@ -10,7 +10,7 @@ import {
   CancelView, CreateDistillationDto, DistillationView, ListDistillationsQueryDto, toDistillationView,
 } from '@edgefleet/distillation-worker';
 import { Roles } from '../auth/roles';
-import { streamSse } from '../common/sse';
+import { streamChanges } from '../common/sse';
 
 @ApiController('distillations')
 @Roles('viewer')
@@ -51,12 +51,6 @@ export class DistillationController {
   @ApiOperation({ summary: 'Server-sent events: `progress` with the job view whenever it changes, then `end` when it finished' })
   @ApiProduces('text/event-stream')
   async events(@Param('id') id: string, @Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
-    await this.distillations.get(id); // 404 as a normal JSON error before the stream starts
-    const jobs = this.distillations;
-    await streamSse(req, reply, async function* (signal) {
-      for await (const job of jobs.watch(id, signal)) {
-        yield { event: isTerminal(job.status) ? 'end' : 'progress', id: job.updatedAt.getTime(), data: toDistillationView(job) };
-      }
-    });
+    await streamChanges(req, reply, { read: () => this.distillations.get(id), view: toDistillationView, isFinal: (job) => isTerminal(job.status) });
   }
 }

@@ -7,7 +7,6 @@ import type { Page } from '@edgefleet/platform';
 import { ModelRepository, DatasetsService } from '@edgefleet/catalog';
 import { DistillationConfig, DistillationWorkerService, DISTILLATION_QUEUE, DistillationPayload } from '@edgefleet/distillation-worker';
 import type { CreateDistillationDto } from '@edgefleet/distillation-worker';
-import { pollChanges } from '../common/sse';
 
 @Injectable()
 export class DistillationsService {
@@ -68,6 +67,11 @@ export class DistillationsService {
     return this.queue.outcomes(jobIds);
   }
 
+  /** Queued or running distillations whose request names this teacher or data set, as `distillation <id>` lines. */
+  async activeUsing(key: 'teacherArtifactId' | 'datasetId', id: string): Promise<string[]> {
+    return (await this.queue.activeWithPayload(DISTILLATION_QUEUE, key, id)).map((j) => `distillation ${j}`);
+  }
+
   async list(page: { limit: number; offset: number }, status?: JobStatus): Promise<Page<JobRecord>> {
     return { ...(await this.queue.list(DISTILLATION_QUEUE, page, status)), ...page };
   }
@@ -76,13 +80,5 @@ export class DistillationsService {
     await this.get(id);
     const outcome = (await this.queue.cancel(id))!;
     return { outcome, job: await this.get(id) };
-  }
-
-  /**
-   * The job's state each time it changes, until it ends. Polls the row (every `intervalMs`) rather than
-   * listening in-process, because the worker may run on another machine; stops when `signal` fires.
-   */
-  watch(id: string, signal: AbortSignal, intervalMs = 500): AsyncGenerator<JobRecord> {
-    return pollChanges(() => this.get(id), (job) => `${job.status}|${job.updatedAt.getTime()}|${JSON.stringify(job.progress)}`, (job) => isTerminal(job.status), signal, intervalMs);
   }
 }

@@ -6,7 +6,7 @@ import type { Actor } from '@edgefleet/platform';
 import { Roles } from '../auth/roles';
 import { mapPage, Page } from '@edgefleet/platform';
 import { ApiController } from '../openapi/api-controller.decorator';
-import { streamSse } from '../common/sse';
+import { streamChanges } from '../common/sse';
 import { ErrorView } from '../openapi/api-error-responses';
 import { ApiPageResponse } from '../openapi/page.view';
 import {
@@ -55,11 +55,7 @@ export class RolloutController {
   @ApiOperation({ summary: 'Server-sent events: `progress` with the rollout detail whenever it changes, then `end` when it is final' })
   @ApiProduces('text/event-stream')
   async events(@Param('id') id: string, @Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
-    await this.rollouts.get(id); // 404 as a normal JSON error before the stream starts
-    const rollouts = this.rollouts;
-    await streamSse(req, reply, async function* (signal) {
-      for await (const d of rollouts.watch(id, signal)) yield { event: isFinal(d.rollout.state) ? 'end' : 'progress', data: toRolloutDetailView(d) };
-    });
+    await streamChanges(req, reply, { read: () => this.rollouts.detail(id), watch: (signal) => this.rollouts.watch(id, signal), view: toRolloutDetailView, isFinal: (d) => isFinal(d.rollout.state) });
   }
 
   @Roles('operator') @Post(':id/pause') @HttpCode(200)

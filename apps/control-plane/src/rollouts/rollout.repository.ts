@@ -3,7 +3,7 @@ import { Prisma, PrismaClient, Rollout, RolloutDecision, RolloutDevice } from '@
 import type { Db } from '@edgefleet/platform';
 import { readPage } from '@edgefleet/platform';
 import type { SegmentSelector } from '../segments/segment.types';
-import { DRIVEN_STATES, type Decision, type RolloutPlan, type RolloutStateName, type RolloutWhat } from './rollout.types';
+import { DRIVEN_STATES, FINAL_STATES, type Decision, type RolloutPlan, type RolloutStateName, type RolloutWhat } from './rollout.types';
 
 export type RolloutRecord = Omit<Rollout, 'plan' | 'what' | 'selector' | 'artifacts' | 'state'> & {
   plan: RolloutPlan; what: RolloutWhat; selector: SegmentSelector; artifacts: Record<string, string>; state: RolloutStateName;
@@ -73,6 +73,13 @@ export class RolloutRepository {
       () => this.prisma.rollout.count({ where }),
     );
     return { items: items.map(toRecord), total };
+  }
+
+  /** Rollouts not final that deliver this artifact (named in the request or chosen for a class), as `rollout <id>` lines. */
+  async liveUsing(artifactId: string): Promise<string[]> {
+    const rows = await this.prisma.rollout.findMany({ where: { state: { notIn: [...FINAL_STATES] } }, select: { id: true, what: true, artifacts: true } });
+    return rows.filter((r) => (r.what as { artifactId?: string }).artifactId === artifactId || Object.values(r.artifacts as Record<string, string>).includes(artifactId))
+      .map((r) => `rollout ${r.id}`);
   }
 
   async update(id: string, changes: RolloutChanges, db: Db = this.prisma): Promise<void> {

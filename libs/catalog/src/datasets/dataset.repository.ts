@@ -36,6 +36,11 @@ export class DatasetRepository {
     return (await this.prisma.dataset.findUnique({ where: { id } })) ?? undefined;
   }
 
+  /** False when there was no such data set. */
+  async delete(id: string): Promise<boolean> {
+    return (await this.prisma.dataset.deleteMany({ where: { id } })).count > 0;
+  }
+
   async findByName(name: string): Promise<DatasetRecord | undefined> {
     return (await this.prisma.dataset.findUnique({ where: { name } })) ?? undefined;
   }

@@ -82,6 +82,11 @@ export class DatasetsService {
     return d;
   }
 
+  /** Deletes the data set's row (its files stay in the content-addressed store, which other rows may share); false when unknown. */
+  remove(id: string): Promise<boolean> {
+    return this.datasets.delete(id);
+  }
+
   async list(page: { limit: number; offset: number }): Promise<Page<DatasetRecord>> {
     return { ...(await this.datasets.list(page)), ...page };
   }

@@ -58,6 +58,10 @@ export class ModelRepository {
     }
   }
 
+  async delete(id: string, db: Db = this.prisma): Promise<void> {
+    await db.modelArtifact.delete({ where: { id } });
+  }
+
   async exists(key: { name: string; version: string; precision: string }): Promise<boolean> {
     return (await this.prisma.modelArtifact.count({ where: key })) > 0;
   }
@@ -66,8 +70,15 @@ export class ModelRepository {
     return (await db.modelArtifact.findUnique({ where: { id } })) ?? undefined;
   }
 
-  async findBySha256(sha256: string): Promise<ModelRecord | undefined> {
-    return (await this.prisma.modelArtifact.findFirst({ where: { sha256 }, orderBy: { createdAt: 'desc' } })) ?? undefined;
+  /**
+   * The artifact with these bytes. Several rows may share them (one file uploaded under two names, a distillation
+   * that reproduced a variant): `prefer` — the row a device was known to run — wins when it is one of them, else
+   * the newest. Without the preference a restarted device "changed" model to the twin row and the autopilot, which
+   * compares ids, redeployed what it already ran.
+   */
+  async findBySha256(sha256: string, prefer?: string | null): Promise<ModelRecord | undefined> {
+    const rows = await this.prisma.modelArtifact.findMany({ where: { sha256 }, orderBy: { createdAt: 'desc' } });
+    return rows.find((r) => r.id === prefer) ?? rows[0];
   }
 
   async list(filter: { name?: string; family?: string }, page: { limit: number; offset: number }): Promise<{ items: ModelRecord[]; total: number }> {

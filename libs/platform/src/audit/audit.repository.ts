@@ -1,7 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Prisma, PrismaClient } from '@edgefleet/db';
 import type { Db } from '../db/prisma-types';
-import type { AuditEntry } from './audit.types';
+import { readPage } from '../db/read-page';
+import type { AuditEntry, AuditFilter } from './audit.types';
 
 @Injectable()
 export class AuditRepository {
@@ -18,6 +19,22 @@ export class AuditRepository {
         details: (entry.details ?? Prisma.JsonNull) as Prisma.InputJsonValue,
       },
     });
+  }
+
+  /** Events matching every given filter, newest first (ties in recording order, so pages never overlap). */
+  page(filter: AuditFilter, page: { limit: number; offset: number }) {
+    const where: Prisma.AuditEventWhereInput = {
+      ...(filter.actor !== undefined ? { actor: filter.actor } : {}),
+      ...(filter.action !== undefined ? { action: filter.action } : {}),
+      ...(filter.entityType !== undefined ? { entityType: filter.entityType } : {}),
+      ...(filter.entityId !== undefined ? { entityId: filter.entityId } : {}),
+      ...(filter.from || filter.to ? { at: { ...(filter.from ? { gte: filter.from } : {}), ...(filter.to ? { lt: filter.to } : {}) } } : {}),
+    };
+    return readPage(
+      page,
+      (take) => this.prisma.auditEvent.findMany({ where, orderBy: [{ at: 'desc' }, { seq: 'desc' }], skip: page.offset, take }),
+      () => this.prisma.auditEvent.count({ where }),
+    );
   }
 
   list(entityType: string, entityId: string) {

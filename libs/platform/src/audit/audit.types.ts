@@ -12,6 +12,14 @@ export interface AuditActions {
   'deployment.report': 'deployment';
   'deployment.reconcile': 'deployment';
   'deployment.give-up': 'deployment';
+  /** An operator cancelled a deployment: its unfinished devices stop, and devices go back to what they ran. */
+  'deployment.cancel': 'deployment';
+  'model.delete': 'model';
+  'dataset.delete': 'dataset';
+  'target.pause': 'target';
+  'target.resume': 'target';
+  'device.pin': 'device';
+  'device.unpin': 'device';
   'apikey.create': 'apikey';
   'signing-key.stage': 'signing-key';
   'signing-key.activate': 'signing-key';
@@ -39,4 +47,14 @@ export interface AuditEntry<A extends AuditAction = AuditAction> {
   entityType: AuditActions[A];
   entityId?: string;
   details?: Record<string, unknown>;
+}
+
+/** What `GET /audit` filters on; every given field must match (`from` inclusive, `to` exclusive). */
+export interface AuditFilter {
+  actor?: string;
+  action?: string;
+  entityType?: string;
+  entityId?: string;
+  from?: Date;
+  to?: Date;
 }

@@ -38,6 +38,13 @@ export class ConflictError extends DomainError {
   readonly status = 409;
 }
 
+/** A delete refused because other records still use the thing (409); `users` names each one (`device op-1`, `deployment …`). */
+export class InUseError extends ConflictError {
+  constructor(entity: string, id: string, readonly users: string[]) {
+    super(`${entity} ${JSON.stringify(id)} is in use by ${users.join('; ')}`);
+  }
+}
+
 export class PayloadTooLargeError extends DomainError {
   readonly status = 413;
 }

@@ -43,6 +43,7 @@ export async function readSse(api: ApiClient, path: string, timeoutMs: number, o
       const block = buffered.slice(0, end);
       buffered = buffered.slice(end + 2);
       const field = (name: string) => block.split('\n').find((l) => l.startsWith(`${name}: `))?.slice(name.length + 2);
+      if (field('data') === undefined) continue; // a heartbeat comment
       const e = { event: field('event') ?? 'message', data: JSON.parse(field('data') ?? 'null') };
       events.push(e);
       await onEvent(e);
