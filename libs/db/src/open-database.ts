@@ -12,6 +12,8 @@ import { pgliteSession, pgSession, type SqlSession } from './migrations/sql-sess
 import { defaultMigrationsDir } from './paths';
 import { lockDataDir } from './pglite-lock';
 import { connectClient, parsePostgresUrl } from './postgres-target';
+import { ChangeListener } from './change-listener';
+import { readTableDependants, TableChanges, watchWrites, type TableDependants } from './table-changes';
 
 export interface OpenDatabaseOptions {
   /** PostgreSQL URL; when absent, PGlite in <dataDir>/pglite. */
@@ -29,6 +31,8 @@ export interface Database {
   kind: 'pglite' | 'postgres';
   /** For logs: "PostgreSQL postgresql://user@host:5432/db" or "PGlite /abs/data/pglite". */
   describe: string;
+  /** Tables changed since a moment, by this process or (PostgreSQL) another: what read caches are invalidated by. */
+  changes: TableChanges;
   close(): Promise<void>;
 }
 
@@ -42,13 +46,27 @@ async function openPostgres(url: string, opts: OpenDatabaseOptions): Promise<Dat
   // A dedicated connection, checked before Prisma's pool exists, so a bad URL or a down server fails here
   // with a clear message, and the migration's advisory lock and transaction stay on one session.
   const client = await connectClient(target);
+  let dependants: TableDependants;
   try {
     if (opts.migrate !== false) await migrate(pgSession(client), describe, opts);
+    dependants = await readTableDependants(pgSession(client));
   } finally {
     await client.end();
   }
-  const prisma = new PrismaClient({ adapter: new PrismaPg({ connectionString: url }) });
-  return { prisma, kind: 'postgres', describe, close: once(() => prisma.$disconnect()) };
+  const changes = new TableChanges(false, dependants);
+  const listener = new ChangeListener(target, changes, opts.log ?? (() => undefined));
+  await listener.start();
+  const prisma = new PrismaClient({ adapter: watchWrites(new PrismaPg({ connectionString: url }), changes) });
+  return {
+    prisma,
+    kind: 'postgres',
+    describe,
+    changes,
+    close: once(async () => {
+      await listener.close();
+      await prisma.$disconnect();
+    }),
+  };
 }
 
 async function openPglite(opts: OpenDatabaseOptions): Promise<Database> {
@@ -57,6 +75,7 @@ async function openPglite(opts: OpenDatabaseOptions): Promise<Database> {
   mkdirSync(opts.dataDir, { recursive: true });
   const lock = lockDataDir(join(opts.dataDir, 'pglite.lock'), `the PGlite database ${dir}`);
   let db: PGlite | undefined;
+  let dependants: TableDependants;
   try {
     try {
       db = await PGlite.create(dir);
@@ -66,17 +85,21 @@ async function openPglite(opts: OpenDatabaseOptions): Promise<Database> {
       });
     }
     if (opts.migrate !== false) await migrate(pgliteSession(db), describe, opts);
+    dependants = await readTableDependants(pgliteSession(db));
   } catch (err) {
     await db?.close();
     lock.release();
     throw err;
   }
   const pglite = db;
-  const prisma = new PrismaClient({ adapter: new PrismaPGlite(pglite) });
+  // The data dir is locked to this process: every change to it passes through this client.
+  const changes = new TableChanges(true, dependants);
+  const prisma = new PrismaClient({ adapter: watchWrites(new PrismaPGlite(pglite), changes) });
   return {
     prisma,
     kind: 'pglite',
     describe,
+    changes,
     close: once(async () => {
       try {
         await prisma.$disconnect();

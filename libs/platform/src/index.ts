@@ -19,6 +19,7 @@ export * from './config/process-env';
 export * from './db/database.module';
 export * from './db/prisma-types';
 export * from './db/read-page';
+export * from './db/read-cache';
 export * from './db/unit-of-work';
 export * from './events/events.module';
 export * from './events/fleet-events';

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Prisma, PrismaClient } from '@edgefleet/db';
 import type { Db } from '@edgefleet/platform';
-import { readPage } from '@edgefleet/platform';
+import { readPage, ReadCache } from '@edgefleet/platform';
 import { DeploymentStatusName, DeviceState, UNFINISHED_STATES } from './deployment-state';
 
 export interface GateMiss { gate: string; limit: number; measured?: number }
@@ -24,6 +24,9 @@ const withDevicesAndReports = {
   artifact: true,
   devices: { include: { report: true }, orderBy: { deviceId: 'asc' } },
 } as const satisfies Prisma.DeploymentInclude;
+
+/** What the cached reads (list, find) read: the relations of withDevicesAndReports included. */
+const DEPLOYMENT_TABLES = ['Deployment', 'DeploymentDevice', 'ModelArtifact', 'BenchmarkReport'] as const;
 
 export type DeploymentWithArtifact = Prisma.DeploymentGetPayload<{ include: typeof withArtifact }>;
 export type DeploymentDetail = Prisma.DeploymentGetPayload<{ include: typeof withDevicesAndReports }>;
@@ -62,7 +65,7 @@ export interface DeviceRowChanges {
 
 @Injectable()
 export class DeploymentRepository {
-  constructor(@Inject(PrismaClient) private readonly prisma: PrismaClient) {}
+  constructor(@Inject(PrismaClient) private readonly prisma: PrismaClient, private readonly cache: ReadCache) {}
 
   /** sha256 of every model and eval set that an unfinished deployment of this device delivers (the block server's allow-list). */
   async fetchableObjects(deviceId: string): Promise<Set<string>> {
@@ -227,16 +230,23 @@ export class DeploymentRepository {
     return rows.map((r) => ({ state: r.state, count: r._count._all }));
   }
 
-  async find(id: string): Promise<DeploymentDetail | undefined> {
-    const d = await this.prisma.$transaction(
-      (tx) => tx.deployment.findUnique({ where: { id }, include: withDevicesAndReports }),
-      { isolationLevel: Prisma.TransactionIsolationLevel.RepeatableRead },
-    );
-    return d ?? undefined;
+  /** From the read cache until one of its tables changes (shared: do not mutate). */
+  find(id: string): Promise<DeploymentDetail | undefined> {
+    return this.cache.read(DEPLOYMENT_TABLES, `deployment:${id}`, async () => {
+      const d = await this.prisma.$transaction(
+        (tx) => tx.deployment.findUnique({ where: { id }, include: withDevicesAndReports }),
+        { isolationLevel: Prisma.TransactionIsolationLevel.RepeatableRead },
+      );
+      return d ?? undefined;
+    });
   }
 
   /** A page of deployments with their devices counted per state: two queries (three past the first page), not N rows each. */
-  async list(filter: { status?: DeploymentStatusName }, page: { limit: number; offset: number }) {
+  list(filter: { status?: DeploymentStatusName }, page: { limit: number; offset: number }) {
+    return this.cache.read(DEPLOYMENT_TABLES, `deployments:${JSON.stringify([filter.status, page.limit, page.offset])}`, () => this.readList(filter, page));
+  }
+
+  private async readList(filter: { status?: DeploymentStatusName }, page: { limit: number; offset: number }) {
     const where: Prisma.DeploymentWhereInput = filter.status ? { status: filter.status } : {};
     const { items, total } = await readPage(
       page,

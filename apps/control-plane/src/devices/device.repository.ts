@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { Device, Prisma, PrismaClient } from '@edgefleet/db';
 import type { HardwareProfile } from '@edgefleet/contracts';
 import type { Db } from '@edgefleet/platform';
-import { readPage } from '@edgefleet/platform';
+import { readPage, ReadCache } from '@edgefleet/platform';
 import type { DeviceStatusName } from './device.dto';
 import type { SegmentSelector } from '../segments/segment.types';
 
@@ -48,9 +48,12 @@ export interface ProfileClassRecord {
 
 const json = (profile: HardwareProfile) => ({ ...profile }) as Prisma.InputJsonObject;
 
+/** What the cached reads of this repository read. */
+const DEVICE_TABLES = ['Device'] as const;
+
 @Injectable()
 export class DeviceRepository {
-  constructor(@Inject(PrismaClient) private readonly prisma: PrismaClient) {}
+  constructor(@Inject(PrismaClient) private readonly prisma: PrismaClient, private readonly cache: ReadCache) {}
 
   /** Returns undefined when a device with this id already exists (decided by the primary key, race-free). */
   async create(device: NewDevice, db: Db = this.prisma): Promise<DeviceRecord | undefined> {
@@ -64,13 +67,20 @@ export class DeviceRepository {
     return (await db.device.findUnique({ where: { id } })) ?? undefined;
   }
 
-  async list(filter: DeviceFilter, page: { limit: number; offset: number }): Promise<{ items: DeviceRecord[]; total: number }> {
+  /** The device as the API shows it: from the read cache until the table changes (shared: do not mutate). */
+  findCached(id: string): Promise<DeviceRecord | undefined> {
+    return this.cache.read(DEVICE_TABLES, `device:${id}`, () => this.find(id));
+  }
+
+  /** A page of devices, from the read cache until the table changes (shared: do not mutate). */
+  list(filter: DeviceFilter, page: { limit: number; offset: number }): Promise<{ items: DeviceRecord[]; total: number }> {
     const where = this.where(filter);
-    return readPage(
-      page,
-      (take) => this.prisma.device.findMany({ where, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }], take, skip: page.offset }),
-      () => this.prisma.device.count({ where }),
-    );
+    return this.cache.read(DEVICE_TABLES, `devices:${JSON.stringify([filter.tag, filter.status, filter.profileClass, page.limit, page.offset])}`, () =>
+      readPage(
+        page,
+        (take) => this.prisma.device.findMany({ where, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }], take, skip: page.offset }),
+        () => this.prisma.device.count({ where }),
+      ));
   }
 
   /** Ids of the given devices that exist, plus every device carrying any of the tags. */

@@ -93,7 +93,7 @@ export class DevicesService {
   }
 
   async get(id: string): Promise<DeviceRecord> {
-    const device = await this.devices.find(id);
+    const device = await this.devices.findCached(id);
     if (!device) throw new NotFoundError('device', id);
     return device;
   }

@@ -74,7 +74,7 @@ export class ModelsService {
   }
 
   async get(id: string): Promise<ModelRecord> {
-    const model = await this.models.find(id);
+    const model = await this.models.findCached(id);
     if (!model) throw new NotFoundError('model', id);
     return model;
   }

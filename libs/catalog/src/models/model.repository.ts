@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { readPage, ConflictError, Db, isUniqueViolation } from '@edgefleet/platform';
+import { readPage, ConflictError, Db, isUniqueViolation, ReadCache } from '@edgefleet/platform';
 import { ModelArtifact, Prisma, PrismaClient } from '@edgefleet/db';
 import type { TensorInfo } from '@edgefleet/contracts';
 
@@ -30,10 +30,13 @@ export interface NewModel {
 export type CatalogueRow = Pick<ModelRecord,
   'id' | 'name' | 'version' | 'precision' | 'storageKey' | 'sizeBytes' | 'params' | 'macs' | 'metrics' | 'family' | 'inputs' | 'outputs'>;
 
+/** What the cached reads read. */
+const MODEL_TABLES = ['ModelArtifact'] as const;
+
 /** The one repository of the ModelArtifact table: uploads, distillation results and selection all go through it. */
 @Injectable()
 export class ModelRepository {
-  constructor(@Inject(PrismaClient) private readonly prisma: PrismaClient) {}
+  constructor(@Inject(PrismaClient) private readonly prisma: PrismaClient, private readonly cache: ReadCache) {}
 
   async create(model: NewModel, db: Db = this.prisma): Promise<ModelRecord> {
     const { evalSet, inputs, outputs, lineage, metrics, macs, featurizer, inputSpec, ...rest } = model;
@@ -81,16 +84,23 @@ export class ModelRepository {
     return rows.find((r) => r.id === prefer) ?? rows[0];
   }
 
-  async list(filter: { name?: string; family?: string }, page: { limit: number; offset: number }): Promise<{ items: ModelRecord[]; total: number }> {
+  /** The model as the API shows it: from the read cache until the table changes (shared: do not mutate). */
+  findCached(id: string): Promise<ModelRecord | undefined> {
+    return this.cache.read(MODEL_TABLES, `model:${id}`, () => this.find(id));
+  }
+
+  /** A page of the catalogue, from the read cache until the table changes (shared: do not mutate). */
+  list(filter: { name?: string; family?: string }, page: { limit: number; offset: number }): Promise<{ items: ModelRecord[]; total: number }> {
     const where: Prisma.ModelArtifactWhereInput = {
       ...(filter.name ? { name: filter.name } : {}),
       ...(filter.family ? { family: filter.family } : {}),
     };
-    return readPage(
-      page,
-      (take) => this.prisma.modelArtifact.findMany({ where, orderBy: [{ createdAt: 'desc' }, { id: 'asc' }], take, skip: page.offset }),
-      () => this.prisma.modelArtifact.count({ where }),
-    );
+    return this.cache.read(MODEL_TABLES, `models:${JSON.stringify([filter.name, filter.family, page.limit, page.offset])}`, () =>
+      readPage(
+        page,
+        (take) => this.prisma.modelArtifact.findMany({ where, orderBy: [{ createdAt: 'desc' }, { id: 'asc' }], take, skip: page.offset }),
+        () => this.prisma.modelArtifact.count({ where }),
+      ));
   }
 
   /** The whole catalogue, oldest first, with the fields selection needs. */

@@ -1,10 +1,11 @@
 import { Global, Inject, Injectable, Logger, Module, OnApplicationShutdown } from '@nestjs/common';
 import { Database, openDatabase, PrismaClient } from '@edgefleet/db';
 import { AppConfig } from '../config/app-config';
+import { DATABASE } from './database.token';
+import { ReadCache } from './read-cache';
 import { UnitOfWork } from './unit-of-work';
 
-/** Injection token of the open Database (kind, description, close). */
-export const DATABASE = Symbol('DATABASE');
+export { DATABASE };
 
 /** Closes the database after everything that uses it has shut down. */
 @Injectable()
@@ -34,7 +35,8 @@ class DatabaseCloser implements OnApplicationShutdown {
     { provide: PrismaClient, inject: [DATABASE], useFactory: (db: Database) => db.prisma },
     DatabaseCloser,
     UnitOfWork,
+    ReadCache,
   ],
-  exports: [DATABASE, PrismaClient, UnitOfWork],
+  exports: [DATABASE, PrismaClient, UnitOfWork, ReadCache],
 })
 export class DatabaseModule {}
