@@ -90,6 +90,7 @@ async function ingest(cp: ControlPlane, o: { messages: number; windows: number; 
     await publishAll(clients, payloads, (i) => topics.telemetry(`sim-${i % 5000}`));
     while (ingestService.counters.windowsStored < o.messages * o.windows) {
       await sleep(5);
+      if (ingestService.counters.flushFailures > 0) throw new Error(`a telemetry insert failed (see the log); ${ingestService.counters.windowsStored} of ${o.messages * o.windows} windows stored`);
       if (nowMs() - t1 > 600_000) throw new Error(`only ${ingestService.counters.windowsStored} of ${o.messages * o.windows} windows stored after 10 min`);
     }
     const storedSeconds = (nowMs() - t1) / 1000;

@@ -1,6 +1,6 @@
 import { Type } from 'class-transformer';
 import {
-  ArrayMaxSize, Equals, IsArray, IsDefined, IsInt, IsISO8601, IsNumber, IsOptional, IsString, Matches, Max, MaxLength, Min, ValidateNested,
+  ArrayMaxSize, Equals, IsArray, IsDefined, IsInt, IsISO8601, IsNumber, IsOptional, IsString, Matches, Max, MaxLength, Min, ValidateBy, ValidateNested,
 } from 'class-validator';
 import { INT32_MAX, MAX_MEASURE } from './messages';
 import { PROTOCOL_VERSION } from './topics';
@@ -23,8 +23,19 @@ export const DEFAULT_TELEMETRY_WINDOW_S = 60;
 
 const SHA256 = /^[a-f0-9]{64}$/;
 const WINDOW_ID = /^[A-Za-z0-9_-]{1,64}$/;
-const counts = (max: number) => [IsArray(), ArrayMaxSize(max), IsInt({ each: true }), Min(0, { each: true }), Max(INT32_MAX, { each: true })];
-const Counts = (max: number): PropertyDecorator => (target, key) => counts(max).forEach((d) => d(target, key));
+/**
+ * An array of at most `max` counts (integers in [0, INT32_MAX]), checked in ONE validator call: the same rule as
+ * IsArray + ArrayMaxSize + IsInt/Min/Max with `each`, which cost three class-validator calls per element and were
+ * 40 % of the control plane's telemetry ingest CPU (docs/telemetry.md, "Ingest throughput").
+ */
+const Counts = (max: number): PropertyDecorator => ValidateBy({
+  name: 'isCountArray',
+  constraints: [max, INT32_MAX],
+  validator: {
+    validate: (v: unknown) => Array.isArray(v) && v.length <= max && v.every((x) => Number.isInteger(x) && (x as number) >= 0 && (x as number) <= INT32_MAX),
+    defaultMessage: (a) => `${a?.property} must be an array of at most ${max} integers in [0, ${INT32_MAX}]`,
+  },
+});
 
 /** Index of the latency bucket of `ms`. */
 export function latencyBucket(ms: number): number {

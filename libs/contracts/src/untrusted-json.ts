@@ -86,7 +86,11 @@ export function untrustedValueProblems(value: unknown, maxDepth: number = DEFAUL
       continue;
     }
     if (Array.isArray(v)) {
-      v.forEach((item, i) => stack.push({ v: item, path: `${path}[${i}]`, depth: depth + 1 }));
+      // Numbers and booleans have nothing to check: skipping them here (no path string, no stack entry) keeps
+      // the long count arrays of telemetry cheap.
+      v.forEach((item, i) => {
+        if (typeof item === 'string' || typeof item === 'object') stack.push({ v: item, path: `${path}[${i}]`, depth: depth + 1 });
+      });
       continue;
     }
     for (const key of Object.keys(v)) {

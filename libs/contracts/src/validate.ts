@@ -26,11 +26,15 @@ export const VALIDATOR_OPTIONS = { whitelist: true, forbidNonWhitelisted: true, 
  * payloads and job data. Never throws.
  */
 export function validateAs<T extends object>(cls: Ctor<T>, raw: unknown, maxDepth: number = DEFAULT_JSON_LIMITS.maxDepth): Validated<T> {
-  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
-    return { ok: false, errors: ['payload must be a JSON object'] };
-  }
-  const problems = untrustedValueProblems(raw, maxDepth);
-  if (problems.length > 0) return { ok: false, errors: problems };
+  const problems = isJsonObject(raw) ? untrustedValueProblems(raw, maxDepth) : [];
+  return problems.length > 0 ? { ok: false, errors: problems } : validateChecked(cls, raw);
+}
+
+const isJsonObject = (raw: unknown): raw is object => raw !== null && typeof raw === 'object' && !Array.isArray(raw);
+
+/** class-validator on a value untrustedValueProblems already passed. */
+function validateChecked<T extends object>(cls: Ctor<T>, raw: unknown): Validated<T> {
+  if (!isJsonObject(raw)) return { ok: false, errors: ['payload must be a JSON object'] };
   const value = plainToInstance(cls, raw);
   const errors = validateSync(value, VALIDATOR_OPTIONS);
   return errors.length === 0 ? { ok: true, value } : { ok: false, errors: formatValidationErrors(errors) };
@@ -47,5 +51,6 @@ export function parseMessage<T extends object>(
   limits: JsonLimits = DEFAULT_JSON_LIMITS,
 ): Validated<T> {
   const parsed = parseJsonBounded(payload, limits);
-  return parsed.ok ? validateAs(cls, parsed.value, limits.maxDepth) : parsed;
+  // parseJsonBounded ran untrustedValueProblems already: only the shape is left to check.
+  return parsed.ok ? validateChecked(cls, parsed.value) : parsed;
 }

@@ -16,6 +16,8 @@ export interface IngestCounters {
   windowsDuplicate: number;
   droppedOnDevices: number;
   flushFailures: number;
+  /** Windows dropped from memory because inserts kept failing and more than 10 × TELEMETRY_FLUSH_ROWS waited. */
+  windowsLost: number;
   /** Seconds between a stored window's end and its commit, last flush's maximum. */
   lastLagSeconds: number;
 }
@@ -35,7 +37,7 @@ export class TelemetryIngest implements BeforeApplicationShutdown {
   private flushing: Promise<void> = Promise.resolve();
   private readonly models = new Map<string, { id: string | null; at: number }>();
   private readonly classes = new Map<string, { cls: string; at: number }>();
-  readonly counters: IngestCounters = { messages: 0, windowsReceived: 0, windowsStored: 0, windowsDuplicate: 0, droppedOnDevices: 0, flushFailures: 0, lastLagSeconds: 0 };
+  readonly counters: IngestCounters = { messages: 0, windowsReceived: 0, windowsStored: 0, windowsDuplicate: 0, droppedOnDevices: 0, flushFailures: 0, windowsLost: 0, lastLagSeconds: 0 };
 
   constructor(
     private readonly repo: TelemetryRepository,
@@ -59,11 +61,15 @@ export class TelemetryIngest implements BeforeApplicationShutdown {
     }
     if (msg.heartbeat || msg.windows.length > 0) this.seen.add(deviceId);
     if (msg.windows.length === 0) return this.schedule();
+    // Every await happens before the first push: a row pushed after an await could land in the array a flush
+    // already took (`this.rows.push(...)` reads `this.rows` before its arguments) and never be written.
+    const modelIds = new Map<string, string | null>();
+    for (const w of msg.windows) if (w.model && !modelIds.has(w.model)) modelIds.set(w.model, await this.modelOf(w.model));
     const profileClass = this.cachedClass(deviceId) ?? '';
     for (const w of msg.windows) {
       this.rows.push({
         deviceId, windowId: w.id, start: new Date(w.start), end: new Date(w.end),
-        modelSha256: w.model ?? null, modelId: w.model ? await this.modelOf(w.model) : null, profileClass,
+        modelSha256: w.model ?? null, modelId: w.model ? modelIds.get(w.model)! : null, profileClass,
         count: w.n, errors: w.err, latencySumMs: w.latSum, topProbSum: w.pSum,
         latencyHist: w.lat, classCounts: w.cls, confHist: w.conf, marginHist: w.margin, entropyHist: w.ent,
       });
@@ -122,8 +128,13 @@ export class TelemetryIngest implements BeforeApplicationShutdown {
       }
     } catch (err) {
       this.counters.flushFailures++;
-      this.log.error(`telemetry insert failed, ${rows.length} windows kept for the next flush: ${(err as Error).message}`);
-      this.rows = [...rows, ...this.rows].slice(-this.config.flushRows * 10);
+      const kept = [...rows, ...this.rows];
+      const limit = this.config.flushRows * 10;
+      const lost = Math.max(0, kept.length - limit);
+      this.counters.windowsLost += lost;
+      this.log.error(`telemetry insert failed, ${kept.length - lost} windows kept for the next flush` +
+        `${lost ? `, the ${lost} oldest dropped (more than ${limit} waiting; the devices no longer hold them)` : ''}: ${(err as Error).message}`);
+      this.rows = kept.slice(lost);
       for (const s of seen) this.seen.add(s);
       if (!this.stopped) this.timer ??= setTimeout(() => void this.flush(), Math.max(1000, this.config.flushMs));
     }
@@ -148,8 +159,8 @@ export class TelemetryIngest implements BeforeApplicationShutdown {
     if (missing.length === 0) return;
     const found = await this.devices.profileClassesOf(missing);
     const at = Date.now();
+    if (this.classes.size + missing.length > 100_000) this.classes.clear();
     for (const id of missing) this.classes.set(id, { cls: found.get(id) ?? 'unknown', at });
-    if (this.classes.size > 100_000) this.classes.clear();
-    for (const r of rows) if (!r.profileClass) r.profileClass = this.classes.get(r.deviceId)!.cls;
+    for (const r of rows) if (!r.profileClass) r.profileClass = found.get(r.deviceId) ?? 'unknown';
   }
 }

@@ -163,4 +163,17 @@ describe('telemetry ingest, query and drift (PGlite, embedded broker)', () => {
       }
     }
   });
+
+  it('loses no window when a flush runs while a message waits for its model lookup', async () => {
+    // A sha256 never seen: accept() looks the model up in the database, and a flush starts meanwhile. A row pushed
+    // after that await used to land in the array the flush had already taken, and was never written.
+    const ingest = cp.app.get(TelemetryIngest);
+    const unknown = 'e'.repeat(64);
+    const t = Date.now() - 30_000;
+    const msg: TelemetryMessage = { v: PROTOCOL_VERSION, windows: [window('race-1', t, unknown, [1, 2, 3]), window('race-2', t + 1000, unknown, [3, 2, 1])] };
+    const before = await stored();
+    await Promise.all([ingest.accept(deviceId, msg), ingest.flush()]);
+    await ingest.flush();
+    assert.equal(await stored(), before + 2);
+  });
 });
