@@ -49,6 +49,24 @@ export interface RowOutcome {
   report: { passed: boolean; latencyP50Ms: number | null; latencyP95Ms: number | null; accuracy: number | null } | null;
 }
 
+/** A device's row as read under its lock: what progress and reports decide on (no joins). */
+export interface LockedDeviceRow {
+  id: string;
+  deploymentId: string;
+  deviceId: string;
+  state: DeviceState;
+  receivedBlocks: number;
+  totalBlocks: number;
+  reportId: string | null;
+}
+
+/** What a deployment delivers; never changes for a deployment (artifacts are content addressed). */
+export interface DeliveredArtifact {
+  id: string;
+  sha256: string;
+  evalSetSha256: string | null;
+}
+
 export interface DeviceRowChanges {
   state?: DeviceState;
   receivedBlocks?: number;
@@ -141,19 +159,45 @@ export class DeploymentRepository {
   /**
    * Row lock on the deployment. Writers that will roll the deployment up take it FIRST in their transaction: a
    * BenchmarkReport insert holds a KEY SHARE lock on the deployment (its foreign key), and two transactions that
-   * both hold KEY SHARE and then both ask for FOR UPDATE deadlock.
+   * both hold KEY SHARE and then both ask for FOR UPDATE deadlock. Returns the status read under the lock
+   * (undefined: no such deployment), which stays true until the transaction ends.
    */
-  async lock(deploymentId: string, db: Db): Promise<void> {
-    await db.$executeRaw`SELECT 1 FROM "Deployment" WHERE id = ${deploymentId} FOR UPDATE`;
+  async lock(deploymentId: string, db: Db): Promise<DeploymentStatusName | undefined> {
+    const rows = await db.$queryRaw<Array<{ status: DeploymentStatusName }>>`SELECT status::text AS status FROM "Deployment" WHERE id = ${deploymentId} FOR UPDATE`;
+    return rows[0]?.status;
   }
 
   /**
-   * Row lock on one device's row of a deployment (none when there is no such row). Taken after the deployment's
-   * lock by writers that hold both: progress and reports of a device are applied one after the other, each seeing
-   * the state the previous one committed, so a late progress never overwrites a report.
+   * Locks (FOR UPDATE, in id order) and reads the rows of these (deployment, device) pairs in one statement; pairs
+   * without a row are absent from the answer. Replaces lockDeviceRow + findDeviceRow on the per-message path.
    */
-  async lockDeviceRow(deploymentId: string, deviceId: string, db: Db): Promise<void> {
-    await db.$executeRaw`SELECT 1 FROM "DeploymentDevice" WHERE "deploymentId" = ${deploymentId} AND "deviceId" = ${deviceId} FOR UPDATE`;
+  async lockDeviceRows(keys: ReadonlyArray<{ deploymentId: string; deviceId: string }>, db: Db): Promise<LockedDeviceRow[]> {
+    if (keys.length === 0) return [];
+    return db.$queryRaw<LockedDeviceRow[]>`
+      SELECT id, "deploymentId", "deviceId", state::text AS state, "receivedBlocks", "totalBlocks", "reportId" FROM "DeploymentDevice"
+      WHERE ("deploymentId", "deviceId") IN (SELECT * FROM unnest(${keys.map((k) => k.deploymentId)}::text[], ${keys.map((k) => k.deviceId)}::text[]))
+      ORDER BY id FOR UPDATE`;
+  }
+
+  /** Sets state and block counts of many rows in one statement (updatedAt too: the stall watcher reads it). */
+  async updateDeviceRows(rows: ReadonlyArray<{ id: string; state: DeviceState; receivedBlocks: number; totalBlocks: number }>, db: Db): Promise<void> {
+    if (rows.length === 0) return;
+    await db.$executeRaw`
+      UPDATE "DeploymentDevice" AS d
+      SET state = v.state::"DeploymentDeviceState", "receivedBlocks" = v.received, "totalBlocks" = v.total, "updatedAt" = now() AT TIME ZONE 'UTC'
+      FROM unnest(${rows.map((r) => r.id)}::text[], ${rows.map((r) => r.state)}::text[], ${rows.map((r) => r.receivedBlocks)}::int[], ${rows.map((r) => r.totalBlocks)}::int[])
+        AS v(id, state, received, total)
+      WHERE d.id = v.id`;
+  }
+
+  /** The artifact each of these deployments delivers (unknown ids are absent). */
+  async deliveredArtifacts(deploymentIds: readonly string[], db: Db = this.prisma): Promise<Map<string, DeliveredArtifact>> {
+    if (deploymentIds.length === 0) return new Map();
+    const rows = await db.deployment.findMany({
+      where: { id: { in: [...new Set(deploymentIds)] } },
+      select: { id: true, artifact: { select: { id: true, sha256: true, evalSetSha256: true } } },
+    });
+    return new Map(rows.map((r) => [r.id, r.artifact]));
   }
 
   /** Unfinished rows whose state has not changed since that state's cutoff (stalled devices). */
@@ -170,9 +214,9 @@ export class DeploymentRepository {
    * Status and the device states that decide its roll-up, read under a row lock so concurrent reports roll up one
    * after the other (all states, or — while in progress — one unfinished state, which alone decides).
    */
-  async lockForRollUp(deploymentId: string, db: Db): Promise<{ status: DeploymentStatusName; states: DeviceState[] }> {
-    await this.lock(deploymentId, db);
-    const deployment = await db.deployment.findUniqueOrThrow({ where: { id: deploymentId }, select: { status: true } });
+  async lockForRollUp(deploymentId: string, db: Db, lockedStatus?: DeploymentStatusName): Promise<{ status: DeploymentStatusName; states: DeviceState[] }> {
+    const deployment = { status: lockedStatus ?? (await this.lock(deploymentId, db)) };
+    if (deployment.status === undefined) throw new Error(`deployment ${deploymentId} vanished while rolling it up`);
     // While the deployment is in progress and one row is still unfinished, that one row decides the roll-up
     // (rollUpStatus: any unfinished row → in_progress): one probe instead of reading every row on every report,
     // which made a rollout's reports cost O(devices²) rows.

@@ -14,7 +14,7 @@ import type { ModelRepository } from '@edgefleet/catalog';
 import type { OtaService } from '../ota/ota.service';
 import type { ReportRepository } from '../reports/report.repository';
 import type { DeploymentStatusName, DeviceState } from './deployment-state';
-import type { DeploymentDeviceRow, DeploymentRepository } from './deployment.repository';
+import type { DeploymentRepository } from './deployment.repository';
 import { DeploymentsService } from './deployment.service';
 
 const TX = Symbol('tx');
@@ -27,26 +27,29 @@ function world(opts: { rows?: Record<string, DeviceState>; reported?: string[]; 
   const calls: Call[] = [];
   const rows = new Map(Object.entries(opts.rows ?? { 'pi-1': 'benchmarking' }).map(([deviceId, state]) => [deviceId, {
     id: `row-${deviceId}`, deploymentId: 'dep-1', deviceId, state, reportId: opts.reported?.includes(deviceId) ? 'rep-0' : null,
-    deployment: { id: 'dep-1', artifact: { id: 'art-1', sha256: SHA } },
+    receivedBlocks: 0, totalBlocks: 4,
   }]));
   const devices = new Set(opts.devices ?? [...rows.keys()]);
   let status: DeploymentStatusName = opts.status ?? 'in_progress';
   const rec = (name: string) => (...args: unknown[]) => { calls.push({ name, args, inTx: args.includes(TX) }); };
   const deployments = {
-    lock: async (...a: unknown[]) => rec('deployments.lock')(...a),
-    lockDeviceRow: async (...a: unknown[]) => rec('deployments.lockDeviceRow')(...a),
-    findDeviceRow: async (deploymentId: string, deviceId: string, ...a: unknown[]) => {
-      rec('deployments.findDeviceRow')(deploymentId, deviceId, ...a);
-      const row = rows.get(deviceId);
-      return row && deploymentId === 'dep-1' ? (row as unknown as DeploymentDeviceRow) : undefined;
+    lock: async (...a: unknown[]) => { rec('deployments.lock')(...a); return status; },
+    lockDeviceRows: async (keys: Array<{ deploymentId: string; deviceId: string }>, ...a: unknown[]) => {
+      rec('deployments.lockDeviceRows')(keys, ...a);
+      return keys.flatMap((k) => (k.deploymentId === 'dep-1' && rows.has(k.deviceId) ? [{ ...rows.get(k.deviceId)! }] : []));
+    },
+    deliveredArtifacts: async (ids: string[], ...a: unknown[]) => {
+      rec('deployments.deliveredArtifacts')(ids, ...a);
+      return new Map(ids.filter((id) => id === 'dep-1').map((id) => [id, { id: 'art-1', sha256: SHA, evalSetSha256: null }]));
     },
     updateDeviceRow: async (id: string, changes: { state?: DeviceState }, ...a: unknown[]) => {
       rec('deployments.updateDeviceRow')(id, changes, ...a);
       const row = [...rows.values()].find((r) => r.id === id)!;
       if (changes.state) row.state = changes.state;
     },
-    lockForRollUp: async (...a: unknown[]) => {
-      rec('deployments.lockForRollUp')(...a);
+    lockForRollUp: async (id: string, tx: unknown, lockedStatus?: DeploymentStatusName) => {
+      rec('deployments.lockForRollUp')(id, tx, lockedStatus);
+      assert.equal(lockedStatus, status, 'the status read under the deployment lock is passed on, not read again');
       return { status, states: [...rows.values()].map((r) => r.state) };
     },
     setStatus: async (id: string, next: DeploymentStatusName, ...a: unknown[]) => { rec('deployments.setStatus')(id, next, ...a); status = next; },
@@ -91,7 +94,7 @@ describe('DeploymentsService.recordReport', () => {
     const w = world();
     await w.service.recordReport('pi-1', report('activated'));
     assert.deepEqual(w.calls.map((c) => c.name), [
-      'deployments.lock', 'deployments.lockDeviceRow', 'deployments.findDeviceRow', 'reports.create', 'deployments.updateDeviceRow', 'devices.update',
+      'deployments.lock', 'deployments.lockDeviceRows', 'deployments.deliveredArtifacts', 'reports.create', 'deployments.updateDeviceRow', 'devices.update',
       'audit.record', 'deployments.lockForRollUp', 'deployments.setStatus',
     ]);
     assert.ok(w.calls.every((c) => c.inTx), 'every repository call got the transaction');
