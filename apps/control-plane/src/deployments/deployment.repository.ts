@@ -67,6 +67,14 @@ export interface DeliveredArtifact {
   evalSetSha256: string | null;
 }
 
+/** A row finished by its device's report. */
+export interface FinishedDeviceRow {
+  id: string;
+  state: DeviceState;
+  reportId: string;
+  error: string | null;
+}
+
 export interface DeviceRowChanges {
   state?: DeviceState;
   receivedBlocks?: number;
@@ -167,6 +175,15 @@ export class DeploymentRepository {
     return rows[0]?.status;
   }
 
+  /** `lock` for several deployments, in id order (so two batches never wait on each other in a circle): status by id. */
+  async lockMany(deploymentIds: readonly string[], db: Db): Promise<Map<string, DeploymentStatusName>> {
+    const ids = [...new Set(deploymentIds)];
+    if (ids.length === 0) return new Map();
+    const rows = await db.$queryRaw<Array<{ id: string; status: DeploymentStatusName }>>`
+      SELECT id, status::text AS status FROM "Deployment" WHERE id = ANY(${ids}::text[]) ORDER BY id FOR UPDATE`;
+    return new Map(rows.map((r) => [r.id, r.status]));
+  }
+
   /**
    * Locks (FOR UPDATE, in id order) and reads the rows of these (deployment, device) pairs in one statement; pairs
    * without a row are absent from the answer. Replaces lockDeviceRow + findDeviceRow on the per-message path.
@@ -187,6 +204,17 @@ export class DeploymentRepository {
       SET state = v.state::"DeploymentDeviceState", "receivedBlocks" = v.received, "totalBlocks" = v.total, "updatedAt" = now() AT TIME ZONE 'UTC'
       FROM unnest(${rows.map((r) => r.id)}::text[], ${rows.map((r) => r.state)}::text[], ${rows.map((r) => r.receivedBlocks)}::int[], ${rows.map((r) => r.totalBlocks)}::int[])
         AS v(id, state, received, total)
+      WHERE d.id = v.id`;
+  }
+
+  /** Links each row to its report and sets its final state and error, in one statement. */
+  async finishDeviceRows(rows: readonly FinishedDeviceRow[], db: Db): Promise<void> {
+    if (rows.length === 0) return;
+    await db.$executeRaw`
+      UPDATE "DeploymentDevice" AS d
+      SET state = v.state::"DeploymentDeviceState", "reportId" = v.report, error = v.error, "updatedAt" = now() AT TIME ZONE 'UTC'
+      FROM unnest(${rows.map((r) => r.id)}::text[], ${rows.map((r) => r.state)}::text[], ${rows.map((r) => r.reportId)}::text[], ${rows.map((r) => r.error)}::text[])
+        AS v(id, state, report, error)
       WHERE d.id = v.id`;
   }
 

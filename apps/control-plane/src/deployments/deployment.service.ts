@@ -18,6 +18,7 @@ import {
 } from './deployment.repository';
 import { blockCount, buildDesiredState } from './desired-state';
 import { DeliveredArtifacts, ProgressWriter } from './progress-writer';
+import { ReportWriter } from './report-writer';
 
 export interface CreateDeployment {
   artifactId: string;
@@ -37,6 +38,7 @@ export class DeploymentsService {
   private readonly log = new Logger('Deployments');
   private readonly artifacts: DeliveredArtifacts;
   private readonly progress: ProgressWriter;
+  private readonly reportWriter: ReportWriter;
 
   constructor(
     private readonly deployments: DeploymentRepository,
@@ -52,6 +54,7 @@ export class DeploymentsService {
   ) {
     this.artifacts = new DeliveredArtifacts(deployments);
     this.progress = new ProgressWriter(uow, deployments, devices, messages, this.artifacts);
+    this.reportWriter = new ReportWriter(uow, deployments, devices, reports, audit, messages, this.artifacts, events, (id, tx, status) => this.rollUp(id, tx, status));
   }
 
   /**
@@ -229,50 +232,11 @@ export class DeploymentsService {
   /**
    * A device's benchmark report: stored, linked to its deployment row, the row's state set from the outcome,
    * the device's active model updated when it activated this one, and the deployment's status rolled up —
-   * all in one transaction. A resend (same msgId) or a second report for the row is ignored.
+   * all in one transaction. A resend (same msgId) or a second report for the row is ignored. Written in batches
+   * with the reports that arrive meanwhile (ReportWriter); resolves after the commit.
    */
   async recordReport(deviceId: string, msg: ReportMessage): Promise<void> {
-    const stored = await this.uow.transaction(async (tx): Promise<{ artifactId: string } | undefined> => {
-      if (msg.msgId !== undefined && !(await this.messages.claim(deviceId, msg.msgId, 'report', tx))) {
-        this.log.debug(`report ${msg.msgId} from ${deviceId} stored before; acknowledged again`);
-        return undefined;
-      }
-      // The deployment lock comes first: see DeploymentRepository.lock.
-      const status = await this.deployments.lock(msg.deploymentId, tx);
-      const { row, artifact } = await this.lockedRow(deviceId, msg.deploymentId, tx);
-      if (msg.artifactSha256 !== artifact.sha256) throw new ArtifactMismatchError(msg.deploymentId, artifact.sha256, msg.artifactSha256);
-      if (row.reportId) {
-        this.log.debug(`duplicate report from ${deviceId} for deployment ${msg.deploymentId} ignored`);
-        return undefined;
-      }
-      const activated = msg.outcome === 'activated';
-      const { msgId: _msgId, ...details } = msg;
-      const report = await this.reports.create({
-        deviceId, artifactId: artifact.id, deploymentId: row.deploymentId,
-        latencyP50Ms: msg.latency?.p50Ms, latencyP95Ms: msg.latency?.p95Ms, latencyP99Ms: msg.latency?.p99Ms, latencyMeanMs: msg.latency?.meanMs,
-        throughputPerSec: msg.throughputPerSec, peakRssMb: msg.peakRssMb, accuracy: msg.accuracy, evalSamples: msg.evalSamples,
-        runs: msg.runs,
-        passed: msg.outcome !== 'failed' && msg.gateResults.every((g) => g.passed),
-        activated,
-        simulated: msg.simulated,
-        failureReason: msg.failureReason,
-        details: JSON.parse(JSON.stringify(details)) as Record<string, unknown>,
-      }, tx);
-      const state = stateAfterReport(row.state, msg.outcome);
-      await this.deployments.updateDeviceRow(row.id, {
-        state, reportId: report.id,
-        ...(msg.outcome === 'activated' ? { error: null } : { error: msg.failureReason ?? msg.outcome }),
-      }, tx);
-      // The device says what it runs; that holds even when a newer deployment has taken the row over.
-      if (activated) await this.devices.update(deviceId, { activeArtifactId: artifact.id }, tx);
-      await this.audit.record({
-        actor: `device:${deviceId}`, action: 'deployment.report', entityType: 'deployment', entityId: row.deploymentId,
-        details: { outcome: msg.outcome, reportId: report.id },
-      }, tx);
-      await this.rollUp(row.deploymentId, tx, status);
-      return { artifactId: artifact.id };
-    });
-    if (stored) this.events.emit('device.reported', { deviceId, deploymentId: msg.deploymentId, artifactId: stored.artifactId, outcome: msg.outcome });
+    return this.reportWriter.record(deviceId, msg);
   }
 
   /**

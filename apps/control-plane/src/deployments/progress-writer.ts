@@ -98,4 +98,4 @@ export class ProgressWriter {
   }
 }
 
-const rowKey = (r: { deploymentId: string; deviceId: string }) => `${r.deploymentId}\n${r.deviceId}`;
+export const rowKey = (r: { deploymentId: string; deviceId: string }) => `${r.deploymentId}\n${r.deviceId}`;
