@@ -87,16 +87,20 @@ export interface DeviceRowChanges {
 export class DeploymentRepository {
   constructor(@Inject(PrismaClient) private readonly prisma: PrismaClient) {}
 
-  /** sha256 of every model and eval set that an unfinished deployment of this device delivers (the block server's allow-list). */
-  async fetchableObjects(deviceId: string): Promise<Set<string>> {
+  /**
+   * Per device, the sha256 of every model and eval set an unfinished deployment of it delivers (the block server's
+   * allow-list), in one query; every device asked gets a set, maybe empty.
+   */
+  async fetchableObjectsOf(deviceIds: readonly string[]): Promise<Map<string, Set<string>>> {
+    const out = new Map(deviceIds.map((id) => [id, new Set<string>()]));
     const rows = await this.prisma.deploymentDevice.findMany({
-      where: { deviceId, state: { in: [...UNFINISHED_STATES] } },
-      select: { deployment: { select: { artifact: { select: { sha256: true, evalSetSha256: true } } } } },
+      where: { deviceId: { in: [...out.keys()] }, state: { in: [...UNFINISHED_STATES] } },
+      select: { deviceId: true, deployment: { select: { artifact: { select: { sha256: true, evalSetSha256: true } } } } },
     });
-    const out = new Set<string>();
     for (const r of rows) {
-      out.add(r.deployment.artifact.sha256);
-      if (r.deployment.artifact.evalSetSha256) out.add(r.deployment.artifact.evalSetSha256);
+      const set = out.get(r.deviceId)!;
+      set.add(r.deployment.artifact.sha256);
+      if (r.deployment.artifact.evalSetSha256) set.add(r.deployment.artifact.evalSetSha256);
     }
     return out;
   }

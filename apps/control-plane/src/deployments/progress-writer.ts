@@ -1,7 +1,7 @@
 import type { ProgressMessage } from '@edgefleet/contracts';
 import { ArtifactMismatchError, UnknownDeploymentError, UnknownDeviceError } from '@edgefleet/platform';
 import type { Db, UnitOfWork } from '@edgefleet/platform';
-import { GroupCommit } from '../common/group-commit';
+import { BatchQueue } from '../common/batch-queue';
 import type { DeviceMessageRepository } from '../devices/device-message.repository';
 import type { DeviceRepository } from '../devices/device.repository';
 import { blocksAfterProgress, isFinished, stateAfterProgress, type DeviceState } from './deployment-state';
@@ -47,7 +47,7 @@ interface Item { deviceId: string; msg: ProgressMessage }
  * messages in one batch apply in arrival order. The caller acks a message only after its batch committed.
  */
 export class ProgressWriter {
-  private readonly batches = new GroupCommit<Item, void>((items) => this.uow.transaction((tx) => this.write(items, tx)));
+  private readonly batches = new BatchQueue<Item, void>((items) => this.uow.transaction((tx) => this.write(items, tx)));
 
   constructor(
     private readonly uow: UnitOfWork,

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { ReportMessage } from '@edgefleet/contracts';
 import { ArtifactMismatchError, UnknownDeploymentError, UnknownDeviceError } from '@edgefleet/platform';
 import type { AuditEntry, AuditRepository, Db, FleetEvents, UnitOfWork } from '@edgefleet/platform';
-import { GroupCommit } from '../common/group-commit';
+import { BatchQueue } from '../common/batch-queue';
 import type { DeviceMessageRepository } from '../devices/device-message.repository';
 import type { DeviceRepository } from '../devices/device.repository';
 import type { NewReport, ReportRepository } from '../reports/report.repository';
@@ -24,7 +24,7 @@ interface Stored { deviceId: string; deploymentId: string; artifactId: string; o
  * only after its batch committed; `device.reported` is emitted after the commit.
  */
 export class ReportWriter {
-  private readonly batches = new GroupCommit<Item, void>(async (items) => {
+  private readonly batches = new BatchQueue<Item, void>(async (items) => {
     const { results, stored } = await this.uow.transaction((tx) => this.write(items, tx));
     for (const s of stored) this.events.emit('device.reported', s);
     return results;

@@ -4,7 +4,7 @@ import {
 } from '@edgefleet/contracts';
 import { AuditRepository, AppConfig } from '@edgefleet/platform';
 import type { Actor } from '@edgefleet/platform';
-import { GroupCommit } from '../common/group-commit';
+import { BatchQueue } from '../common/batch-queue';
 import { MqttPublisher } from '../mqtt/mqtt-publisher.service';
 import { DesiredSeqRepository } from './desired-seq.repository';
 import { InvalidDesiredStateError } from './ota.errors';
@@ -23,7 +23,7 @@ export class OtaService implements OnModuleInit {
   private readonly keys: SigningKeyStore;
   private currentPublicKeyPem = '';
   /** Seqs of desired states signed at the same time (a deployment's fan-out, a fleet's hellos) come from one statement. */
-  private readonly nextSeqs = new GroupCommit<string, number>((ids) => this.seqs.nextMany(ids));
+  private readonly nextSeqs = new BatchQueue<string, number>((ids) => this.seqs.nextMany(ids));
 
   constructor(
     private readonly config: AppConfig,

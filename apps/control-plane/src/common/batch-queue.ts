@@ -1,13 +1,13 @@
 /**
- * Group commit: items submitted while a batch is being written wait and go together into the next one, so a burst
- * of N messages costs a few transactions instead of N. No timer: an idle queue writes an item at once (no added
+ * Group commit (and batched lookups): items submitted while a batch is being written wait and go together into the
+ * next one, so a burst of N messages costs a few transactions (N lookups one query) instead of N. No timer: an idle queue writes an item at once (no added
  * latency); under load the batch grows by itself to whatever arrived during the previous write (up to `maxBatch`).
  *
  * `write` gets the items in arrival order and answers each one: a value, or an Error for that item alone (the
  * others are still written). If `write` throws, every item of the batch gets that error — callers retry the ones
  * they can (the batch was one transaction, rolled back whole).
  */
-export class GroupCommit<T, R> {
+export class BatchQueue<T, R> {
   private queue: Array<{ item: T; resolve: (r: R) => void; reject: (err: unknown) => void }> = [];
   private writing = false;
 

@@ -1,13 +1,13 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { GroupCommit } from './group-commit';
+import { BatchQueue } from './batch-queue';
 
-describe('GroupCommit', () => {
+describe('BatchQueue', () => {
   it('writes an item alone when idle, and what arrived meanwhile as one batch, in arrival order', async () => {
     const batches: number[][] = [];
     let release!: () => void;
     const gate = new Promise<void>((r) => { release = r; });
-    const gc = new GroupCommit<number, number>(async (items) => {
+    const gc = new BatchQueue<number, number>(async (items) => {
       batches.push(items);
       if (batches.length === 1) await gate;
       return items.map((i) => i * 10);
@@ -21,7 +21,7 @@ describe('GroupCommit', () => {
 
   it('an Error answer fails that item alone; a throwing write fails its whole batch and the next batch still runs', async () => {
     let calls = 0;
-    const gc = new GroupCommit<string, string>(async (items) => {
+    const gc = new BatchQueue<string, string>(async (items) => {
       calls++;
       await new Promise((r) => setImmediate(r));
       if (items.includes('boom')) throw new Error('rolled back');
@@ -37,7 +37,7 @@ describe('GroupCommit', () => {
 
   it('splits a backlog into batches of at most maxBatch', async () => {
     const sizes: number[] = [];
-    const gc = new GroupCommit<number, void>(async (items) => { sizes.push(items.length); await new Promise((r) => setTimeout(r, 5)); return items.map(() => undefined); }, 3);
+    const gc = new BatchQueue<number, void>(async (items) => { sizes.push(items.length); await new Promise((r) => setTimeout(r, 5)); return items.map(() => undefined); }, 3);
     await Promise.all(Array.from({ length: 8 }, (_, i) => gc.submit(i)));
     assert.deepEqual(sizes, [1, 3, 3, 1]);
   });
