@@ -1,13 +1,13 @@
 /**
- * `npm run bench -- ota [--size-mb 4] [--devices 50] [--repeat 3] [--window 16] [--batch 1] [--broker both|embedded|external] [--mqtt-url URL] [--json]`
+ * `npm run bench -- ota [--size-mb 4] [--devices 50] [--repeat 3] [--window 16] [--max-window 64] [--batch 1] [--broker both|embedded|external] [--mqtt-url URL] [--json]`
  *
  * Model delivery over MQTT through the control plane's real OTA path (Nest MQTT transport → BlockServer →
  * artifact store on disk → MQTT publisher → broker) to 1 device and to N concurrent simulated devices, beside
  * the raw throughput of the same bytes through the same broker with a plain MQTT.js publisher/subscriber
  * measured in the same run. Both on the embedded Aedes and on the external broker (Mosquitto).
  *
- * The simulated devices speak the block protocol (block-req → block/<sha>/<i>) with a sliding window and
- * verify the sha256 of what they assembled, like the agent does; they skip disk writes and onnxruntime.
+ * The simulated devices speak the block protocol (block-req → block/<sha>/<i>) with the agent's sliding window
+ * (AdaptiveWindow: starts at --window, grows up to --max-window while throughput grows) and verify the sha256 of what they assembled, like the agent does; they skip disk writes and onnxruntime.
  * The control plane is started with recording device/deployment services (the block path never touches the
  * database), see apps/control-plane/src/mqtt/testing/mqtt-test-app.ts.
  */
@@ -16,6 +16,7 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { PROTOCOL_VERSION, topics, type BlockRequestMessage } from '@edgefleet/contracts';
 import type { CommandLine, CommandSpec } from '@edgefleet/toolkit';
 import { startMqttTestApp } from '@edgefleet/control-plane/dist/mqtt/testing/mqtt-test-app';
+import { AdaptiveWindow, DEFAULT_TRANSFER } from '@edgefleet/device-agent';
 
 const STALL_MS = 10_000;
 
@@ -30,6 +31,7 @@ interface Options {
    * Defaults follow the device agent (device-agent/src/config/agent-options.ts: window 16, refill at once).
    */
   window: number;
+  maxWindow: number;
   batch: number;
   repeat: number;
 }
@@ -53,7 +55,8 @@ export const command: CommandSpec = {
     'size-mb': { type: 'string', arg: '<MB>', help: 'model size (default 4)' },
     devices: { type: 'string', arg: '<n>', help: 'concurrent simulated devices besides the single one (default 50)' },
     repeat: { type: 'string', arg: '<n>', help: 'timed rounds per side (default 3)' },
-    window: { type: 'string', arg: '<n>', help: 'blocks a device keeps requested, ≤ 64 (default 16, as the agent)' },
+    window: { type: 'string', arg: '<n>', help: 'blocks a device keeps requested at first, ≤ 64 (default 16, as the agent)' },
+    'max-window': { type: 'string', arg: '<n>', help: 'the window adapts up to this, ≤ 128 (default 64, as the agent; = --window: fixed)' },
     batch: { type: 'string', arg: '<n>', help: 'free slots that make a device ask again (default 1)' },
     broker: { type: 'string', arg: 'both|embedded|external', help: '(default both)' },
     'mqtt-url': { type: 'string', arg: '<url>', help: 'the external broker (default mqtt://127.0.0.1:1883)' },
@@ -96,7 +99,7 @@ export async function run(cl: CommandLine): Promise<void> {
     }
   }
   if (opts.json) {
-    console.log(JSON.stringify({ bench: 'ota', modelBytes: opts.sizeBytes, window: opts.window, batch: opts.batch, rows }, null, 2));
+    console.log(JSON.stringify({ bench: 'ota', modelBytes: opts.sizeBytes, window: opts.window, maxWindow: opts.maxWindow, batch: opts.batch, rows }, null, 2));
     return;
   }
   console.log(`OTA model delivery over MQTT, model ${(opts.sizeBytes / 1048576).toFixed(1)} MiB, MB = 10^6 bytes, aggregate over devices, median of ${opts.repeat}`);
@@ -132,6 +135,7 @@ async function simulatedDevice(client: MqttClient, deviceId: string, sha256: str
   const prefix = `${topics.blockWildcard(deviceId).slice(0, -1)}${sha256}/`;
   let lastRejection = '';
   let progressAt = Date.now();
+  const win = new AdaptiveWindow({ initial: opts.window, min: Math.min(4, opts.window), max: opts.maxWindow });
   const done = new Promise<void>((resolve, reject) => {
     const stall = setInterval(() => {
       if (Date.now() - progressAt < STALL_MS) return;
@@ -148,18 +152,19 @@ async function simulatedDevice(client: MqttClient, deviceId: string, sha256: str
       have[index] = 1;
       payload.copy(buf, index * blockSize);
       received++;
+      win.delivered();
       progressAt = Date.now();
       if (received === total) {
         clearInterval(stall);
         return resolve();
       }
-      if (opts.window - (next - received) >= opts.batch) request();
+      if (win.size - (next - received) >= opts.batch) request();
     });
   });
-  // Like the agent's fetcher: keep `window` blocks requested, asking for the free slots as one run.
+  // Like the agent's fetcher: keep the window's blocks requested, asking for the free slots as one run.
   const request = () => {
     if (next >= total) return;
-    const free = opts.window - (next - received);
+    const free = win.size - (next - received);
     const msg: BlockRequestMessage = { v: PROTOCOL_VERSION, sha256, index: next, count: Math.min(free, 64, total - next) };
     next += msg.count!;
     client.publish(topics.blockRequest(deviceId), JSON.stringify(msg), { qos: 1 });
@@ -230,11 +235,13 @@ function readOptions(cl: CommandLine): Options {
     mqttUrl: cl.string('mqtt-url') ?? 'mqtt://127.0.0.1:1883',
     json: cl.flag('json'),
     batch: cl.number('batch', { integer: true, min: 1 }) ?? 1,
-    window: cl.number('window', { integer: true, min: 1, max: 64 }) ?? 16,
+    window: cl.number('window', { integer: true, min: 1, max: 64 }) ?? DEFAULT_TRANSFER.window,
+    maxWindow: cl.number('max-window', { integer: true, min: 1, max: 128 }) ?? DEFAULT_TRANSFER.maxWindow ?? DEFAULT_TRANSFER.window,
     repeat: cl.number('repeat', { integer: true, min: 1 }) ?? 3,
   };
   cl.done();
-  return opts;
+  cl.check(opts.maxWindow >= opts.window, '--max-window must be at least --window');
+  return { ...opts, maxWindow: Math.max(opts.maxWindow, opts.window) };
 }
 
 const pad = (s: string, n: number) => s.padEnd(n);

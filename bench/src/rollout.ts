@@ -85,7 +85,8 @@ export async function run(cl: CommandLine): Promise<void> {
     for (const n of opts.devices) {
       const row = await measure(setup, n, opts);
       rows.push(row);
-      if (!opts.json) process.stderr.write(`${JSON.stringify(row)}\n`);
+      // Each row as soon as it is measured, also under --json: a later row that fails does not lose it.
+      process.stderr.write(`${JSON.stringify(row)}\n`);
     }
   }
   if (opts.json) {

@@ -17,8 +17,13 @@ export interface BenchmarkBudget {
 }
 
 export interface TransferTuning {
-  /** Blocks requested but not yet received (16 × 64 KiB: ~40 MB/s through Mosquitto on loopback, 8 gave ~15). */
+  /** Blocks requested but not yet received at the start (16 × 64 KiB: ~40 MB/s through Mosquitto on loopback, 8 gave ~15). */
   window: number;
+  /**
+   * The window grows up to this while throughput grows and shrinks on late answers (AdaptiveWindow); undefined or
+   * equal to `window`: fixed. The control plane queues at most 128 blocks per device.
+   */
+  maxWindow?: number;
   /** First re-request delay of a missing block; doubles (with jitter) on each retry of that block. */
   requestTimeoutMs: number;
   maxRequestTimeoutMs: number;
@@ -88,7 +93,7 @@ export interface AgentOptions {
 }
 
 export const DEFAULT_BENCHMARK: BenchmarkBudget = { warmupRuns: 5, minRuns: 50, minTimeMs: 1000, maxRuns: 5000, maxTimeMs: 10_000, evalBatch: 32 };
-export const DEFAULT_TRANSFER: TransferTuning = { window: 16, requestTimeoutMs: 3000, maxRequestTimeoutMs: 30_000, stallTimeoutMs: 60_000 };
+export const DEFAULT_TRANSFER: TransferTuning = { window: 16, maxWindow: 64, requestTimeoutMs: 3000, maxRequestTimeoutMs: 30_000, stallTimeoutMs: 60_000 };
 
 /** First resend of an unacknowledged message after 3 s (a commit takes ms; under load, seconds), then doubling up to 30 s. */
 export const DEFAULT_RESEND = { baseMs: 3000, maxMs: 30_000 };

@@ -1,6 +1,7 @@
 import { backoffDelay } from '../lib/backoff';
 import { AbortedError, TransferRejectedError, TransferStalledError } from '../lib/errors';
 import type { TransferTuning } from '../config/agent-options';
+import { AdaptiveWindow } from './adaptive-window';
 import type { PartialDownload } from './partial-download';
 
 /** What the fetcher needs from the MQTT side; the agent link implements it, tests may too. */
@@ -20,8 +21,9 @@ export interface FetchProgress {
 const TICK_MS = 100;
 
 /**
- * Fills a PartialDownload over MQTT: keeps up to `window` blocks in flight (contiguous runs go out as one
- * BlockRequestMessage with `count`), re-requests a block whose answer is late with exponential backoff and
+ * Fills a PartialDownload over MQTT: keeps a window of blocks in flight (contiguous runs go out as one
+ * BlockRequestMessage with `count`) that starts at `tuning.window` and adapts up to `tuning.maxWindow` (AdaptiveWindow:
+ * grows while throughput grows, halves when an answer is late), re-requests a block whose answer is late with exponential backoff and
  * jitter, and gives up (transiently) when nothing at all arrives for `stallTimeoutMs`. Only blocks the
  * bitmap lacks are ever requested, so a resumed transfer costs only what is missing.
  */
@@ -49,6 +51,7 @@ export async function fetchBlocks(opts: {
   let refusal: { reason: string; at: number } | undefined;
   let requested = 0;
   let duplicates = 0;
+  const win = new AdaptiveWindow({ initial: tuning.window, min: Math.min(4, tuning.window), max: Math.max(tuning.window, tuning.maxWindow ?? tuning.window) });
 
   return new Promise((resolve, reject) => {
     let finished = false;
@@ -68,13 +71,13 @@ export async function fetchBlocks(opts: {
       if (finished) return;
       const now = Date.now();
       let next = 0;
-      while (inflight.size < tuning.window) {
+      while (inflight.size < win.size) {
         // The lowest missing block that is neither in flight nor backing off.
         while (next < total && (partial.bitmap.has(next) || inflight.has(next) || writing.has(next) || (notBefore.get(next) ?? 0) > now)) next++;
         if (next >= total) break;
         let count = 1;
         while (
-          count < Math.min(64, tuning.window - inflight.size) &&
+          count < Math.min(64, win.size - inflight.size) &&
           next + count < total &&
           !partial.bitmap.has(next + count) && !inflight.has(next + count) && !writing.has(next + count) && (notBefore.get(next + count) ?? 0) <= now
         ) count++;
@@ -107,6 +110,7 @@ export async function fetchBlocks(opts: {
             notBefore.set(index, Date.now() + timeoutFor(index));
           } else {
             lastBlockAt = Date.now();
+            win.delivered();
             if (refusal && refusal.at <= lastBlockAt) refusal = undefined;
             opts.onProgress?.({ received: partial.bitmap.count, total });
           }
@@ -131,12 +135,15 @@ export async function fetchBlocks(opts: {
 
     const timer = setInterval(() => {
       const now = Date.now();
+      let late = false;
       for (const [block, deadline] of inflight) {
         if (deadline <= now) {
           inflight.delete(block);
           notBefore.set(block, now); // late: eligible again right away, with a longer deadline next time
+          late = true;
         }
       }
+      if (late) win.stalled();
       if (refusal && now - refusal.at >= tuning.requestTimeoutMs) {
         finish(new TransferRejectedError(`control plane refused blocks of ${sha256}: ${refusal.reason}`));
         return;

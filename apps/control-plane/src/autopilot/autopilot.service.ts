@@ -63,8 +63,11 @@ export class AutopilotService {
 
   /** The pairs of a device known by id only (after a report). */
   async pairsOfDeviceId(deviceId: string): Promise<Pair[]> {
+    // Targets first: a fleet without any (most rollouts) costs one small query per report, not a device read too.
+    const targets = (await this.repo.allTargets()).filter((t) => !t.pausedAt);
+    if (targets.length === 0) return [];
     const d = await this.devices.find(deviceId);
-    return d ? this.pairsOfDevice(d) : [];
+    return d ? targets.filter((t) => selects(t, d.tags)).map((t) => ({ targetId: t.id, profileClass: d.profileClass })) : [];
   }
 
   /** New variants of a family: every pair of the targets of that family may now choose differently. */

@@ -110,6 +110,45 @@ for (const db of ['pglite', 'postgres'] as const) {
       );
     });
 
+    it('progress of many devices at once is written in batches: a bad message is refused alone and its msgId not kept', { timeout: 60_000 }, async (t) => {
+      if (db === 'postgres' && gate.skipped(t)) return;
+      if (skip) return t.skip(skip);
+      const api = new ApiClient(cp!.httpUrl, cp!.adminApiKey);
+      const service = cp!.app.get(DeploymentsService);
+      const ids: string[] = [];
+      for (let i = 0; i < 12; i++) ids.push((await api.post('/api/v1/devices', deviceBody({ tags: ['batch'] }))).body.id as string);
+      const model = await api.uploadModel({ name: 'batch', version: '1' }, tinyClassifier(6), evalSetFor(6));
+      assert.equal(model.status, 201, JSON.stringify(model.body));
+      const dep = (await api.post('/api/v1/deployments', { artifactId: model.body.id, deviceIds: ids })).body;
+      const sha256 = model.body.sha256 as string;
+      const progress = (state: ProgressMessage['state'], msgId: string, over: Partial<ProgressMessage> = {}): ProgressMessage =>
+        ({ v: 1, deploymentId: dep.id, sha256, state, receivedBlocks: 1, totalBlocks: 1, msgId, ...over });
+      const before = (await api.get(`/api/v1/deployments/${dep.id}`)).body;
+      // All at once, so they share batches: every device downloads then verifies (device 0 also resends), device 1
+      // names another artifact, device 2 another deployment.
+      const sent = ids.flatMap((id, i) => [
+        service.recordProgress(id, progress('verifying', `b-${i}-verify-x`)),
+        service.recordProgress(id, progress('downloading', `b-${i}-down-xxx`)),
+        ...(i === 0 ? [service.recordProgress(id, progress('verifying', `b-${i}-verify-x`))] : []),
+        ...(i === 1 ? [service.recordProgress(id, progress('benchmarking', 'b-1-other-xx', { sha256: 'cd'.repeat(32) }))] : []),
+        ...(i === 2 ? [service.recordProgress(id, progress('benchmarking', 'b-2-nodep-xx', { deploymentId: '00000000-0000-4000-8000-000000000000' }))] : []),
+      ]);
+      const results = await Promise.allSettled(sent);
+      const refused = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected').map((r) => (r.reason as Error).name);
+      assert.deepEqual(refused.sort(), ['ArtifactMismatchError', 'UnknownDeploymentError']);
+      const d = (await api.get(`/api/v1/deployments/${dep.id}`)).body;
+      for (const id of ids) {
+        const row = d.devices.find((x: { deviceId: string }) => x.deviceId === id);
+        assert.equal(row.state, 'verifying', `${id}: never moved back to downloading, not moved on by the refused message`);
+        const old = before.devices.find((x: { deviceId: string }) => x.deviceId === id);
+        assert.ok(new Date(row.updatedAt).getTime() >= new Date(old.updatedAt).getTime(), 'updatedAt is not older than before');
+      }
+      // The refused messages left no msgId behind: sent again (now valid), they are applied, not taken as resends.
+      await service.recordProgress(ids[1]!, progress('benchmarking', 'b-1-other-xx'));
+      const after = (await api.get(`/api/v1/deployments/${dep.id}`)).body;
+      assert.equal(after.devices.find((x: { deviceId: string }) => x.deviceId === ids[1]).state, 'benchmarking');
+    });
+
     it('a stalled row is reconciled from the device\'s state answer, and given up with a reason when nothing comes', { timeout: 60_000 }, async (t) => {
       if (db === 'postgres' && gate.skipped(t)) return;
       if (skip) return t.skip(skip);

@@ -55,6 +55,32 @@ export interface RowOutcome {
   report: { passed: boolean; latencyP50Ms: number | null; latencyP95Ms: number | null; accuracy: number | null } | null;
 }
 
+/** A device's row as read under its lock: what progress and reports decide on (no joins). */
+export interface LockedDeviceRow {
+  id: string;
+  deploymentId: string;
+  deviceId: string;
+  state: DeviceState;
+  receivedBlocks: number;
+  totalBlocks: number;
+  reportId: string | null;
+}
+
+/** What a deployment delivers; never changes for a deployment (artifacts are content addressed). */
+export interface DeliveredArtifact {
+  id: string;
+  sha256: string;
+  evalSetSha256: string | null;
+}
+
+/** A row finished by its device's report. */
+export interface FinishedDeviceRow {
+  id: string;
+  state: DeviceState;
+  reportId: string;
+  error: string | null;
+}
+
 export interface DeviceRowChanges {
   state?: DeviceState;
   receivedBlocks?: number;
@@ -67,16 +93,20 @@ export interface DeviceRowChanges {
 export class DeploymentRepository {
   constructor(@Inject(PrismaClient) private readonly prisma: PrismaClient, private readonly cache: ReadCache) {}
 
-  /** sha256 of every model and eval set that an unfinished deployment of this device delivers (the block server's allow-list). */
-  async fetchableObjects(deviceId: string): Promise<Set<string>> {
+  /**
+   * Per device, the sha256 of every model and eval set an unfinished deployment of it delivers (the block server's
+   * allow-list), in one query; every device asked gets a set, maybe empty.
+   */
+  async fetchableObjectsOf(deviceIds: readonly string[]): Promise<Map<string, Set<string>>> {
+    const out = new Map(deviceIds.map((id) => [id, new Set<string>()]));
     const rows = await this.prisma.deploymentDevice.findMany({
-      where: { deviceId, state: { in: [...UNFINISHED_STATES] } },
-      select: { deployment: { select: { artifact: { select: { sha256: true, evalSetSha256: true } } } } },
+      where: { deviceId: { in: [...out.keys()] }, state: { in: [...UNFINISHED_STATES] } },
+      select: { deviceId: true, deployment: { select: { artifact: { select: { sha256: true, evalSetSha256: true } } } } },
     });
-    const out = new Set<string>();
     for (const r of rows) {
-      out.add(r.deployment.artifact.sha256);
-      if (r.deployment.artifact.evalSetSha256) out.add(r.deployment.artifact.evalSetSha256);
+      const set = out.get(r.deviceId)!;
+      set.add(r.deployment.artifact.sha256);
+      if (r.deployment.artifact.evalSetSha256) set.add(r.deployment.artifact.evalSetSha256);
     }
     return out;
   }
@@ -172,19 +202,65 @@ export class DeploymentRepository {
   /**
    * Row lock on the deployment. Writers that will roll the deployment up take it FIRST in their transaction: a
    * BenchmarkReport insert holds a KEY SHARE lock on the deployment (its foreign key), and two transactions that
-   * both hold KEY SHARE and then both ask for FOR UPDATE deadlock.
+   * both hold KEY SHARE and then both ask for FOR UPDATE deadlock. Returns the status read under the lock
+   * (undefined: no such deployment), which stays true until the transaction ends.
    */
-  async lock(deploymentId: string, db: Db): Promise<void> {
-    await db.$executeRaw`SELECT 1 FROM "Deployment" WHERE id = ${deploymentId} FOR UPDATE`;
+  async lock(deploymentId: string, db: Db): Promise<DeploymentStatusName | undefined> {
+    const rows = await db.$queryRaw<Array<{ status: DeploymentStatusName }>>`SELECT status::text AS status FROM "Deployment" WHERE id = ${deploymentId} FOR UPDATE`;
+    return rows[0]?.status;
+  }
+
+  /** `lock` for several deployments, in id order (so two batches never wait on each other in a circle): status by id. */
+  async lockMany(deploymentIds: readonly string[], db: Db): Promise<Map<string, DeploymentStatusName>> {
+    const ids = [...new Set(deploymentIds)];
+    if (ids.length === 0) return new Map();
+    const rows = await db.$queryRaw<Array<{ id: string; status: DeploymentStatusName }>>`
+      SELECT id, status::text AS status FROM "Deployment" WHERE id = ANY(${ids}::text[]) ORDER BY id FOR UPDATE`;
+    return new Map(rows.map((r) => [r.id, r.status]));
   }
 
   /**
-   * Row lock on one device's row of a deployment (none when there is no such row). Taken after the deployment's
-   * lock by writers that hold both: progress and reports of a device are applied one after the other, each seeing
-   * the state the previous one committed, so a late progress never overwrites a report.
+   * Locks (FOR UPDATE, in id order) and reads the rows of these (deployment, device) pairs in one statement; pairs
+   * without a row are absent from the answer. Replaces lockDeviceRow + findDeviceRow on the per-message path.
    */
-  async lockDeviceRow(deploymentId: string, deviceId: string, db: Db): Promise<void> {
-    await db.$executeRaw`SELECT 1 FROM "DeploymentDevice" WHERE "deploymentId" = ${deploymentId} AND "deviceId" = ${deviceId} FOR UPDATE`;
+  async lockDeviceRows(keys: ReadonlyArray<{ deploymentId: string; deviceId: string }>, db: Db): Promise<LockedDeviceRow[]> {
+    if (keys.length === 0) return [];
+    return db.$queryRaw<LockedDeviceRow[]>`
+      SELECT id, "deploymentId", "deviceId", state::text AS state, "receivedBlocks", "totalBlocks", "reportId" FROM "DeploymentDevice"
+      WHERE ("deploymentId", "deviceId") IN (SELECT * FROM unnest(${keys.map((k) => k.deploymentId)}::text[], ${keys.map((k) => k.deviceId)}::text[]))
+      ORDER BY id FOR UPDATE`;
+  }
+
+  /** Sets state and block counts of many rows in one statement (updatedAt too: the stall watcher reads it). */
+  async updateDeviceRows(rows: ReadonlyArray<{ id: string; state: DeviceState; receivedBlocks: number; totalBlocks: number }>, db: Db): Promise<void> {
+    if (rows.length === 0) return;
+    await db.$executeRaw`
+      UPDATE "DeploymentDevice" AS d
+      SET state = v.state::"DeploymentDeviceState", "receivedBlocks" = v.received, "totalBlocks" = v.total, "updatedAt" = now() AT TIME ZONE 'UTC'
+      FROM unnest(${rows.map((r) => r.id)}::text[], ${rows.map((r) => r.state)}::text[], ${rows.map((r) => r.receivedBlocks)}::int[], ${rows.map((r) => r.totalBlocks)}::int[])
+        AS v(id, state, received, total)
+      WHERE d.id = v.id`;
+  }
+
+  /** Links each row to its report and sets its final state and error, in one statement. */
+  async finishDeviceRows(rows: readonly FinishedDeviceRow[], db: Db): Promise<void> {
+    if (rows.length === 0) return;
+    await db.$executeRaw`
+      UPDATE "DeploymentDevice" AS d
+      SET state = v.state::"DeploymentDeviceState", "reportId" = v.report, error = v.error, "updatedAt" = now() AT TIME ZONE 'UTC'
+      FROM unnest(${rows.map((r) => r.id)}::text[], ${rows.map((r) => r.state)}::text[], ${rows.map((r) => r.reportId)}::text[], ${rows.map((r) => r.error)}::text[])
+        AS v(id, state, report, error)
+      WHERE d.id = v.id`;
+  }
+
+  /** The artifact each of these deployments delivers (unknown ids are absent). */
+  async deliveredArtifacts(deploymentIds: readonly string[], db: Db = this.prisma): Promise<Map<string, DeliveredArtifact>> {
+    if (deploymentIds.length === 0) return new Map();
+    const rows = await db.deployment.findMany({
+      where: { id: { in: [...new Set(deploymentIds)] } },
+      select: { id: true, artifact: { select: { id: true, sha256: true, evalSetSha256: true } } },
+    });
+    return new Map(rows.map((r) => [r.id, r.artifact]));
   }
 
   /** Unfinished rows whose state has not changed since that state's cutoff (stalled devices). */
@@ -201,9 +277,9 @@ export class DeploymentRepository {
    * Status and the device states that decide its roll-up, read under a row lock so concurrent reports roll up one
    * after the other (all states, or — while in progress — one unfinished state, which alone decides).
    */
-  async lockForRollUp(deploymentId: string, db: Db): Promise<{ status: DeploymentStatusName; states: DeviceState[] }> {
-    await this.lock(deploymentId, db);
-    const deployment = await db.deployment.findUniqueOrThrow({ where: { id: deploymentId }, select: { status: true } });
+  async lockForRollUp(deploymentId: string, db: Db, lockedStatus?: DeploymentStatusName): Promise<{ status: DeploymentStatusName; states: DeviceState[] }> {
+    const deployment = { status: lockedStatus ?? (await this.lock(deploymentId, db)) };
+    if (deployment.status === undefined) throw new Error(`deployment ${deploymentId} vanished while rolling it up`);
     // While the deployment is in progress and one row is still unfinished, that one row decides the roll-up
     // (rollUpStatus: any unfinished row → in_progress): one probe instead of reading every row on every report,
     // which made a rollout's reports cost O(devices²) rows.

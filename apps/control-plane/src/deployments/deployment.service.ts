@@ -14,10 +14,12 @@ import {
   blocksAfterProgress, DeploymentStatusName, isFinished, rollUpStatus, stateAfterProgress, stateAfterReport, verdictFromDeviceState,
 } from './deployment-state';
 import {
-  ClassOutcomes, DeploymentDetail, DeploymentDeviceRow, DeploymentRepository, DeploymentWithArtifact, RowOutcome,
+  ClassOutcomes, DeliveredArtifact, DeploymentDetail, DeploymentRepository, DeploymentWithArtifact, LockedDeviceRow, RowOutcome,
 } from './deployment.repository';
 import { blockCount, buildDesiredState } from './desired-state';
 import { unmeasurableGates } from './gate-fit';
+import { DeliveredArtifacts, ProgressWriter } from './progress-writer';
+import { ReportWriter } from './report-writer';
 
 export interface CreateDeployment {
   artifactId: string;
@@ -35,6 +37,9 @@ const PUBLISH_CONCURRENCY = 32;
 @Injectable()
 export class DeploymentsService {
   private readonly log = new Logger('Deployments');
+  private readonly artifacts: DeliveredArtifacts;
+  private readonly progress: ProgressWriter;
+  private readonly reportWriter: ReportWriter;
 
   constructor(
     private readonly deployments: DeploymentRepository,
@@ -47,7 +52,11 @@ export class DeploymentsService {
     private readonly config: AppConfig,
     private readonly events: FleetEvents,
     private readonly messages: DeviceMessageRepository,
-  ) {}
+  ) {
+    this.artifacts = new DeliveredArtifacts(deployments);
+    this.progress = new ProgressWriter(uow, deployments, devices, messages, this.artifacts);
+    this.reportWriter = new ReportWriter(uow, deployments, devices, reports, audit, messages, this.artifacts, events, (id, tx, status) => this.rollUp(id, tx, status));
+  }
 
   /**
    * Targets the listed devices plus every device with any of the tags, records the deployment and one row per
@@ -246,17 +255,17 @@ export class DeploymentsService {
   /**
    * A device's download/verify/benchmark progress. Never moves a row backwards or out of a finished state: the row
    * is read under its lock (FOR UPDATE), so a report committing meanwhile is seen, whatever order they arrive in.
-   * A message whose msgId is stored already (a resend) changes nothing.
+   * A message whose msgId is stored already (a resend) changes nothing. Resolves after the commit. Progress that
+   * does not fail the row is written in batches (ProgressWriter); a failure rolls the deployment up, alone.
    */
   async recordProgress(deviceId: string, msg: ProgressMessage): Promise<void> {
+    if (msg.state !== 'failed') return this.progress.record(deviceId, msg);
     await this.uow.transaction(async (tx) => {
       // The message id first: a concurrent resend waits here, before taking any other lock.
       if (msg.msgId !== undefined && !(await this.messages.claim(deviceId, msg.msgId, 'progress', tx))) return;
-      // Lock order as in recordReport (deployment, then device row) when this update will roll up.
-      if (msg.state === 'failed') await this.deployments.lock(msg.deploymentId, tx);
-      await this.deployments.lockDeviceRow(msg.deploymentId, deviceId, tx);
-      const row = await this.deviceRow(deviceId, msg.deploymentId, tx);
-      const a = row.deployment.artifact;
+      // Lock order as in recordReport (deployment, then device row): this update rolls up.
+      const status = await this.deployments.lock(msg.deploymentId, tx);
+      const { row, artifact: a } = await this.lockedRow(deviceId, msg.deploymentId, tx);
       if (msg.sha256 !== a.sha256 && msg.sha256 !== a.evalSetSha256) throw new ArtifactMismatchError(msg.deploymentId, a.sha256, msg.sha256);
       if (isFinished(row.state)) return; // late or redelivered progress after the report
       const state = stateAfterProgress(row.state, msg.state);
@@ -265,59 +274,18 @@ export class DeploymentsService {
         ...blocksAfterProgress(row, state, msg, a.sha256),
         ...(state === 'failed' ? { error: msg.error ?? 'failed (no reason given)' } : {}),
       }, tx);
-      if (state === 'failed') await this.rollUp(row.deploymentId, tx);
+      if (state === 'failed') await this.rollUp(row.deploymentId, tx, status);
     });
   }
 
   /**
    * A device's benchmark report: stored, linked to its deployment row, the row's state set from the outcome,
    * the device's active model updated when it activated this one, and the deployment's status rolled up —
-   * all in one transaction. A resend (same msgId) or a second report for the row is ignored.
+   * all in one transaction. A resend (same msgId) or a second report for the row is ignored. Written in batches
+   * with the reports that arrive meanwhile (ReportWriter); resolves after the commit.
    */
   async recordReport(deviceId: string, msg: ReportMessage): Promise<void> {
-    const stored = await this.uow.transaction(async (tx): Promise<{ artifactId: string } | undefined> => {
-      if (msg.msgId !== undefined && !(await this.messages.claim(deviceId, msg.msgId, 'report', tx))) {
-        this.log.debug(`report ${msg.msgId} from ${deviceId} stored before; acknowledged again`);
-        return undefined;
-      }
-      // The deployment lock comes first: see DeploymentRepository.lock.
-      await this.deployments.lock(msg.deploymentId, tx);
-      await this.deployments.lockDeviceRow(msg.deploymentId, deviceId, tx);
-      const row = await this.deviceRow(deviceId, msg.deploymentId, tx);
-      const artifact = row.deployment.artifact;
-      if (msg.artifactSha256 !== artifact.sha256) throw new ArtifactMismatchError(msg.deploymentId, artifact.sha256, msg.artifactSha256);
-      if (row.reportId) {
-        this.log.debug(`duplicate report from ${deviceId} for deployment ${msg.deploymentId} ignored`);
-        return undefined;
-      }
-      const activated = msg.outcome === 'activated';
-      const { msgId: _msgId, ...details } = msg;
-      const report = await this.reports.create({
-        deviceId, artifactId: artifact.id, deploymentId: row.deploymentId,
-        latencyP50Ms: msg.latency?.p50Ms, latencyP95Ms: msg.latency?.p95Ms, latencyP99Ms: msg.latency?.p99Ms, latencyMeanMs: msg.latency?.meanMs,
-        throughputPerSec: msg.throughputPerSec, peakRssMb: msg.peakRssMb, modelMemoryMb: msg.modelMemoryMb, accuracy: msg.accuracy, evalSamples: msg.evalSamples,
-        runs: msg.runs,
-        passed: msg.outcome !== 'failed' && msg.gateResults.every((g) => g.passed),
-        activated,
-        simulated: msg.simulated,
-        failureReason: msg.failureReason,
-        details: JSON.parse(JSON.stringify(details)) as Record<string, unknown>,
-      }, tx);
-      const state = stateAfterReport(row.state, msg.outcome);
-      await this.deployments.updateDeviceRow(row.id, {
-        state, reportId: report.id,
-        ...(msg.outcome === 'activated' ? { error: null } : { error: msg.failureReason ?? msg.outcome }),
-      }, tx);
-      // The device says what it runs; that holds even when a newer deployment has taken the row over.
-      if (activated) await this.devices.update(deviceId, { activeArtifactId: artifact.id }, tx);
-      await this.audit.record({
-        actor: `device:${deviceId}`, action: 'deployment.report', entityType: 'deployment', entityId: row.deploymentId,
-        details: { outcome: msg.outcome, reportId: report.id },
-      }, tx);
-      await this.rollUp(row.deploymentId, tx);
-      return { artifactId: artifact.id };
-    });
-    if (stored) this.events.emit('device.reported', { deviceId, deploymentId: msg.deploymentId, artifactId: stored.artifactId, outcome: msg.outcome });
+    return this.reportWriter.record(deviceId, msg);
   }
 
   /**
@@ -326,10 +294,8 @@ export class DeploymentsService {
    */
   async recordDeviceState(deviceId: string, msg: DeviceStateMessage): Promise<void> {
     const resend = await this.uow.transaction(async (tx) => {
-      await this.deployments.lock(msg.deploymentId, tx);
-      await this.deployments.lockDeviceRow(msg.deploymentId, deviceId, tx);
-      const row = await this.deviceRow(deviceId, msg.deploymentId, tx);
-      const artifact = row.deployment.artifact;
+      const status = await this.deployments.lock(msg.deploymentId, tx);
+      const { row, artifact } = await this.lockedRow(deviceId, msg.deploymentId, tx);
       const verdict = verdictFromDeviceState(row, artifact.sha256, msg);
       if (!verdict) return false;
       if (verdict.kind === 'resend-desired') return true;
@@ -344,7 +310,7 @@ export class DeploymentsService {
         actor: `device:${deviceId}`, action: 'deployment.reconcile', entityType: 'deployment', entityId: row.deploymentId,
         details: { state: verdict.state, from: 'state query' },
       }, tx);
-      await this.rollUp(row.deploymentId, tx);
+      await this.rollUp(row.deploymentId, tx, status);
       return false;
     });
     if (resend) await this.republishDesired(deviceId);
@@ -382,27 +348,30 @@ export class DeploymentsService {
 
   private async giveUp(deviceId: string, deploymentId: string, now: number): Promise<boolean> {
     return this.uow.transaction(async (tx) => {
-      await this.deployments.lock(deploymentId, tx);
-      await this.deployments.lockDeviceRow(deploymentId, deviceId, tx);
+      const status = await this.deployments.lock(deploymentId, tx);
+      await this.deployments.lockDeviceRows([{ deploymentId, deviceId }], tx);
       const row = await this.deployments.findDeviceRow(deploymentId, deviceId, tx);
       if (!row || isFinished(row.state) || row.updatedAt.getTime() >= now - this.config.stallGiveUpMs) return false;
       const hours = (this.config.stallGiveUpMs / 3600_000).toFixed(1);
       await this.deployments.updateDeviceRow(row.id, { state: 'failed', error: `no progress from the device for ${hours} h (offline, or not answering state queries) while ${row.state}` }, tx);
       await this.audit.record({ actor: 'system', action: 'deployment.give-up', entityType: 'deployment', entityId: deploymentId, details: { deviceId, state: row.state } }, tx);
-      await this.rollUp(deploymentId, tx);
+      await this.rollUp(deploymentId, tx, status);
       return true;
     });
   }
 
-  private async deviceRow(deviceId: string, deploymentId: string, tx: Db): Promise<DeploymentDeviceRow> {
-    const row = await this.deployments.findDeviceRow(deploymentId, deviceId, tx);
-    if (row) return row;
+  /** The device's row of the deployment, locked, with what the deployment delivers (a typed error when there is none). */
+  private async lockedRow(deviceId: string, deploymentId: string, tx: Db): Promise<{ row: LockedDeviceRow; artifact: DeliveredArtifact }> {
+    const [row] = await this.deployments.lockDeviceRows([{ deploymentId, deviceId }], tx);
+    const artifact = row && (await this.artifacts.of([deploymentId], tx)).get(deploymentId);
+    if (row && artifact) return { row, artifact };
     if (!(await this.devices.find(deviceId, tx))) throw new UnknownDeviceError(deviceId);
     throw new UnknownDeploymentError(deploymentId, deviceId);
   }
 
-  private async rollUp(deploymentId: string, tx: Db): Promise<void> {
-    const { status, states } = await this.deployments.lockForRollUp(deploymentId, tx);
+  /** `lockedStatus`: the caller holds the deployment's lock (DeploymentRepository.lock) and read this status with it. */
+  private async rollUp(deploymentId: string, tx: Db, lockedStatus?: DeploymentStatusName): Promise<void> {
+    const { status, states } = await this.deployments.lockForRollUp(deploymentId, tx, lockedStatus);
     const next = rollUpStatus(status, states);
     if (next !== status) {
       await this.deployments.setStatus(deploymentId, next, tx);

@@ -114,6 +114,13 @@ export class DeviceRepository {
     return count === 1 ? this.find(id, db) : undefined;
   }
 
+  /** Sets the model each device runs (device → artifact id): one statement per artifact. */
+  async setActiveArtifacts(running: ReadonlyMap<string, string>, db: Db = this.prisma): Promise<void> {
+    const byArtifact = new Map<string, string[]>();
+    for (const [deviceId, artifactId] of running) byArtifact.set(artifactId, [...(byArtifact.get(artifactId) ?? []), deviceId]);
+    for (const [activeArtifactId, ids] of byArtifact) await db.device.updateMany({ where: { id: { in: ids } }, data: { activeArtifactId } });
+  }
+
   /** False when the device did not exist. Its deployment rows and reports go with it (cascade). */
   /** Devices per (status, hardware class): the fleet gauge of /metrics. */
   async countByStatusAndClass(): Promise<Array<{ status: string; profileClass: string; count: number }>> {

@@ -23,6 +23,12 @@ export class DeviceCredentialRepository {
     return (await db.deviceCredential.findUnique({ where: { deviceId }, select: fields })) ?? undefined;
   }
 
+  /** `find` for many devices in one query (absent: not enrolled). */
+  async findMany(deviceIds: readonly string[]): Promise<Map<string, StoredCredential>> {
+    const rows = await this.prisma.deviceCredential.findMany({ where: { deviceId: { in: [...new Set(deviceIds)] } }, select: fields });
+    return new Map(rows.map((r) => [r.deviceId, r]));
+  }
+
   /** Replaces the device's credential (issue and rotate alike): the old secret stops working with this commit. */
   async put(c: NewCredential, db: Db = this.prisma): Promise<void> {
     const data = { hash: c.hash, brokerHash: c.brokerHash, requiredProfileClass: c.requiredProfileClass, enrollmentTokenId: c.enrollmentTokenId ?? null, createdAt: new Date() };

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Db } from '@edgefleet/platform';
+import { BatchQueue } from '../common/batch-queue';
 import { brokerHashOf, generateSecret, hashSecret, verifySecret } from './credential-hash';
 import { DeviceCredentialRepository, StoredCredential } from './device-credential.repository';
 
@@ -32,6 +33,12 @@ export class DeviceCredentialService {
   private readonly statuses = new Map<string, { at: number; credential: StoredCredential | undefined }>();
   private readonly lookups = new Map<string, Promise<StoredCredential | undefined>>();
 
+  /** Lookups of many devices at once (a fleet connecting, a rollout's first messages) share one query. */
+  private readonly finds = new BatchQueue<string, StoredCredential | undefined>(async (ids) => {
+    const found = await this.credentials.findMany(ids);
+    return ids.map((id) => found.get(id));
+  });
+
   constructor(private readonly credentials: DeviceCredentialRepository) {}
 
   /**
@@ -53,7 +60,7 @@ export class DeviceCredentialService {
 
   /** True when `password` is the device's current secret. */
   async verify(deviceId: string, password: string): Promise<boolean> {
-    const stored = await this.credentials.find(deviceId);
+    const stored = await this.finds.submit(deviceId);
     if (!stored) return false;
     const digest = createHash('sha256').update(password, 'utf8').digest();
     const known = this.verified.get(deviceId);
@@ -72,7 +79,7 @@ export class DeviceCredentialService {
     // One query per device at a time, however many of its messages arrive together.
     let lookup = this.lookups.get(deviceId);
     if (!lookup) {
-      lookup = this.credentials.find(deviceId).finally(() => this.lookups.delete(deviceId));
+      lookup = this.finds.submit(deviceId).finally(() => this.lookups.delete(deviceId));
       this.lookups.set(deviceId, lookup);
     }
     const credential = await lookup;

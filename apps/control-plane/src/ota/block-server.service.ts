@@ -2,6 +2,7 @@ import { Injectable, Logger, Optional } from '@nestjs/common';
 import { FleetMetrics } from '../metrics/fleet-metrics';
 import { BlockRequestMessage, topics } from '@edgefleet/contracts';
 import { ArtifactStore, AppConfig } from '@edgefleet/platform';
+import { BatchQueue } from '../common/batch-queue';
 import { MqttPublisher } from '../mqtt/mqtt-publisher.service';
 import { ByteBudget } from './byte-budget';
 import { ChunkCache } from './chunk-cache';
@@ -61,6 +62,11 @@ export class BlockServer {
   private pumping = false;
   /** Requests refused by the rate limit (a device that floods). */
   droppedRequests = 0;
+  /** Allow-lists of the devices whose first block requests arrive together, read in one query. */
+  private readonly allowLists = new BatchQueue<string, Set<string>>(async (ids) => {
+    const found = await this.deployments.fetchableObjectsOf(ids);
+    return ids.map((id) => found.get(id)!);
+  });
   /** Objects are content addressed, so a size once seen never changes. */
   private readonly sizes = new Map<string, number>();
 
@@ -159,7 +165,7 @@ export class BlockServer {
     // One lookup per device at a time: a flood of requests must not turn into a flood of queries.
     let lookup = this.lookups.get(deviceId);
     if (!lookup) {
-      lookup = this.deployments.fetchableObjects(deviceId).finally(() => this.lookups.delete(deviceId));
+      lookup = this.allowLists.submit(deviceId).finally(() => this.lookups.delete(deviceId));
       this.lookups.set(deviceId, lookup);
     }
     const objects = await lookup;

@@ -18,4 +18,26 @@ export class DesiredSeqRepository {
       RETURNING "seq"`;
     return Number(rows[0]!.seq);
   }
+
+  /**
+   * `next` for many devices in one statement: the i-th answer is the seq for `deviceIds[i]`. A device listed k times
+   * gets k consecutive numbers, in list order.
+   */
+  async nextMany(deviceIds: readonly string[], db: Db = this.prisma): Promise<number[]> {
+    if (deviceIds.length === 0) return [];
+    const rows = await db.$queryRaw<Array<{ deviceId: string; seq: bigint }>>`
+      INSERT INTO "DesiredStateSeq" ("deviceId", "seq", "updatedAt")
+      SELECT d, count(*), now() FROM unnest(${[...deviceIds]}::text[]) AS t(d) GROUP BY d
+      ON CONFLICT ("deviceId") DO UPDATE SET "seq" = "DesiredStateSeq"."seq" + EXCLUDED."seq", "updatedAt" = now()
+      RETURNING "deviceId", "seq"`;
+    const last = new Map(rows.map((r) => [r.deviceId, Number(r.seq)]));
+    const counts = new Map<string, number>();
+    for (const id of deviceIds) counts.set(id, (counts.get(id) ?? 0) + 1);
+    const taken = new Map<string, number>();
+    return deviceIds.map((id) => {
+      const k = taken.get(id) ?? 0;
+      taken.set(id, k + 1);
+      return last.get(id)! - counts.get(id)! + 1 + k;
+    });
+  }
 }

@@ -4,6 +4,7 @@ import {
 } from '@edgefleet/contracts';
 import { AuditRepository, AppConfig } from '@edgefleet/platform';
 import type { Actor } from '@edgefleet/platform';
+import { BatchQueue } from '../common/batch-queue';
 import { MqttPublisher } from '../mqtt/mqtt-publisher.service';
 import { DesiredSeqRepository } from './desired-seq.repository';
 import { InvalidDesiredStateError } from './ota.errors';
@@ -21,6 +22,8 @@ export type DesiredStateInput = Omit<DesiredStateMessage, 'v' | 'signature' | 'd
 export class OtaService implements OnModuleInit {
   private readonly keys: SigningKeyStore;
   private currentPublicKeyPem = '';
+  /** Seqs of desired states signed at the same time (a deployment's fan-out, a fleet's hellos) come from one statement. */
+  private readonly nextSeqs = new BatchQueue<string, number>((ids) => this.seqs.nextMany(ids));
 
   constructor(
     private readonly config: AppConfig,
@@ -90,7 +93,7 @@ export class OtaService implements OnModuleInit {
     const draft = { v: PROTOCOL_VERSION, deviceId, seq: 1, ...desired, issuedAt: now.toISOString(), expiresAt: new Date(now.getTime() + this.config.desiredStateValidityMs).toISOString(), keyId: key.keyId };
     const checked = validateAs(DesiredStateMessage, draft);
     if (!checked.ok) throw new InvalidDesiredStateError(deviceId, checked.errors);
-    const unsigned = { ...draft, seq: await this.seqs.next(deviceId) };
+    const unsigned = { ...draft, seq: await this.nextSeqs.submit(deviceId) };
     return { ...unsigned, signature: signDesiredState(unsigned, key.privateKey) };
   }
 }

@@ -47,6 +47,12 @@ export class ReportRepository {
     return db.benchmarkReport.create({ data: { ...report, details: report.details as Prisma.InputJsonObject } });
   }
 
+  /** Several reports (ids given) in one statement. */
+  async createMany(reports: ReadonlyArray<NewReport & { id: string }>, db: Db = this.prisma): Promise<void> {
+    if (reports.length === 0) return;
+    await db.benchmarkReport.createMany({ data: reports.map((r) => ({ ...r, details: r.details as Prisma.InputJsonObject })) });
+  }
+
   async listForDevice(deviceId: string, page: { limit: number; offset: number }): Promise<{ items: ReportRecord[]; total: number }> {
     const where = { deviceId };
     const [items, total] = await Promise.all([

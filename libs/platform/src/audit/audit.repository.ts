@@ -37,6 +37,20 @@ export class AuditRepository {
     );
   }
 
+  /** Several events in one statement (a batch of device reports), in the caller's transaction. */
+  async recordMany(entries: readonly AuditEntry[], db: Db = this.prisma): Promise<void> {
+    if (entries.length === 0) return;
+    await db.auditEvent.createMany({
+      data: entries.map((entry) => ({
+        actor: entry.actor,
+        action: entry.action,
+        entityType: entry.entityType,
+        entityId: entry.entityId ?? null,
+        details: (entry.details ?? Prisma.JsonNull) as Prisma.InputJsonValue,
+      })),
+    });
+  }
+
   list(entityType: string, entityId: string) {
     return this.prisma.auditEvent.findMany({ where: { entityType, entityId }, orderBy: { at: 'asc' } });
   }
