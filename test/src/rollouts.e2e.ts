@@ -7,7 +7,9 @@
  * What is checked: a canary whose class fails its criteria rolls back and no device outside it ever heard of the
  * model; the rate is kept (from the recorded notification times); pause, resume and approve; a device that joins a
  * dynamic segment mid-rollout gets the model in the current wave; a control plane that dies holding a rollout's
- * lease is replaced after the lease expires and the rollout finishes with no device notified twice.
+ * lease is replaced after the lease expires and the rollout finishes with no device notified twice; a device the
+ * gates reject is retried (a new deployment per attempt) before it counts for the abort criteria; stage mode stages
+ * a wave's devices (fetched, verified, benchmarked, not active) and then switches them together.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -50,8 +52,8 @@ describe('rollouts: 200 simulated devices in 3 classes', { timeout: 600_000 }, (
    * runs; this only watches). On the prototype, so a restarted control plane is watched from its first tick.
    */
   const realPublishTo = DeploymentsService.prototype.publishTo;
-  DeploymentsService.prototype.publishTo = async function (this: DeploymentsService, deploymentId, deviceIds, opts) {
-    const reached = await realPublishTo.call(this, deploymentId, deviceIds, opts);
+  DeploymentsService.prototype.publishTo = async function (this: DeploymentsService, deploymentId, deviceIds) {
+    const reached = await realPublishTo.call(this, deploymentId, deviceIds);
     for (const deviceId of reached) notifications.push({ deviceId, deploymentId, at: Date.now() });
     return reached;
   };
@@ -227,6 +229,70 @@ describe('rollouts: 200 simulated devices in 3 classes', { timeout: 600_000 }, (
     const spanMs = since.at(-1)! - since[0]!;
     console.log(`# ${since.length} devices notified in ${spanMs} ms after the resume: ${((since.length - 1) / (spanMs / 60_000)).toFixed(0)}/min (limit ${perMinute}/min)`);
     assert.ok(spanMs >= ((since.length - 2) / perMinute) * 60_000, 'paced, not sent at once');
+  });
+
+  test('per-device retries: a gate-rejected device is notified again before it counts for the abort criteria', async () => {
+    const v5 = await upload('v5');
+    const tight = fleet.devices.filter((d) => d.className === 'tight').slice(-2).map((d) => d.deviceId);
+    const ids = [...tight, ...fleet.devices.filter((d) => d.className === 'gateway').slice(-2).map((d) => d.deviceId)];
+    const seg = await api.ok('POST', '/segments', { name: `retry-${run}`, selector: { deviceIds: ids } });
+    const created = await api.ok('POST', '/rollouts', {
+      name: `retry-${run}`, what: { artifactId: v5.id }, segmentId: seg.id, gates: { minAccuracy: 0.5 },
+      retries: { rejected: 2, failed: 0, backoffSec: 1 }, abort: { failurePercent: 40, minDevices: 1, action: 'pause' },
+    });
+    const r = await waitState(created.id, ['paused', 'completed', 'rolled_back'], 60_000);
+    printDecisions('retried rollout', r);
+    assert.equal(r.state, 'paused');
+    const actions = r.decisions.map((d: any) => d.action);
+    assert.equal(actions[0], 'start');
+    assert.equal(actions.at(-1), 'pause', 'the abort criteria met only once the retries were used up');
+    assert.match(r.decisions.at(-1).reason, /2 of 4 finished devices failed \(2 rejected, 0 failed, 0 timed out\)/);
+    const retried = r.decisions.filter((d: any) => d.action === 'retry').flatMap((d: any) => d.metrics.devices);
+    assert.deepEqual(retried.map((d: any) => d.deviceId).sort(), [...tight, ...tight].sort(), 'each tight device retried twice');
+    for (const id of tight) {
+      const d = r.devices.find((x: any) => x.deviceId === id);
+      assert.deepEqual({ outcome: d.outcome, attempts: d.attempts, retries: d.retries }, { outcome: 'rejected', attempts: 3, retries: { rejected: 2 } });
+      assert.match(d.lastFailure, /^rejected/);
+      const sent = notifications.filter((n) => n.deviceId === id && r.deploymentIds.includes(n.deploymentId));
+      assert.equal(new Set(sent.map((n) => n.deploymentId)).size, 3, `${id}: a new deployment per attempt`);
+      assert.equal(fleet.devices.find((x) => x.deviceId === id)!.reports.filter((x) => x.artifactSha256 === v5.sha256).length, 3, `${id} benchmarked v5 three times`);
+    }
+    for (const id of ids.filter((x) => !tight.includes(x))) {
+      assert.deepEqual(r.devices.find((x: any) => x.deviceId === id).outcome, 'active');
+      assert.equal(r.devices.find((x: any) => x.deviceId === id).attempts, 1);
+    }
+    await api.ok('POST', `/rollouts/${created.id}/cancel`, {});
+  });
+
+  test('stage mode: each wave downloads, verifies and benchmarks first, then switches together', async () => {
+    const v6 = await upload('v6');
+    const ids = [...fleet.devices.filter((d) => d.className === 'gateway').slice(-6, -2), ...fleet.devices.filter((d) => d.className === 'rpi4').slice(-2)].map((d) => d.deviceId);
+    const seg = await api.ok('POST', '/segments', { name: `stage-${run}`, selector: { deviceIds: ids } });
+    const created = await api.ok('POST', '/rollouts', {
+      name: `stage-${run}`, what: { artifactId: v6.id }, segmentId: seg.id, gates: { minAccuracy: 0.5 }, stage: true,
+      waves: [{ count: 3, success: { minPassPercent: 100 } }, { percent: 100 }],
+    });
+    const r = await waitState(created.id, ['completed', 'paused', 'rolled_back'], 90_000);
+    printDecisions('staged rollout', r);
+    assert.equal(r.state, 'completed');
+    assert.deepEqual(r.decisions.map((d: any) => d.action), ['start', 'stage-switch', 'advance', 'stage-switch', 'complete']);
+    for (const wave of [0, 1]) {
+      const members = r.devices.filter((d: any) => d.wave === wave).map((d: any) => d.deviceId);
+      const switched = Date.parse(r.decisions.find((d: any) => d.action === 'stage-switch' && d.wave === wave).at);
+      assert.equal(r.decisions.find((d: any) => d.action === 'stage-switch' && d.wave === wave).metrics.staged, members.length, `wave ${wave}: every device staged before the switch`);
+      // Each device got the deployment twice: with `stage`, then the switch; every switch after the last staging publication.
+      const sent = notifications.filter((n) => members.includes(n.deviceId) && r.deploymentIds.includes(n.deploymentId));
+      const perDevice = members.map((id: string) => sent.filter((n) => n.deviceId === id).map((n) => n.at));
+      assert.ok(perDevice.every((ts: number[]) => ts.length === 2), `wave ${wave}: staged, then switched: ${JSON.stringify(perDevice)}`);
+      assert.ok(Math.min(...perDevice.map((ts: number[]) => ts[1]!)) >= Math.max(...perDevice.map((ts: number[]) => ts[0]!)));
+      for (const id of members) {
+        const d = fleet.devices.find((x) => x.deviceId === id)!;
+        const reports = d.reports.filter((x) => x.artifactSha256 === v6.sha256);
+        assert.deepEqual(reports.map((x) => x.outcome), ['activated'], `${id}: one report, after the switch`);
+        assert.ok(Date.parse(reports[0]!.measuredAt!) >= switched - 50, `${id} activated after the switch of wave ${wave}`);
+        assert.equal(d.agent?.status().activeSha256, v6.sha256);
+      }
+    }
   });
 
   test('a control plane that dies holding the lease: another takes over when it expires and finishes, no device notified twice', async () => {

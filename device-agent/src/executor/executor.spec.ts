@@ -159,3 +159,42 @@ describe('executor: progress names the object its block counts are about', () =>
     }
   });
 });
+
+describe('executor: stage mode', () => {
+  it('stages a model that passed (not active, progress staged, no report), then activates it at the switch without measuring again', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'edgefleet-executor-'));
+    try {
+      const logger = createLogger('test', 'error', () => {});
+      const store = new StateStore(dir, logger);
+      await store.init();
+      const progress: string[] = [];
+      const reports: string[] = [];
+      let benchmarks = 0;
+      const deps = {
+        store, logger, transport: noTransport, publishProgress: (p: { state: string }) => progress.push(p.state),
+        sendReport: async (r: { outcome: string }) => (reports.push(r.outcome), r) as never, tuning: DEFAULT_TRANSFER,
+        budget: DEFAULT_BENCHMARK, threads: 1, slowdown: 1, simulated: false, benchmark: async () => (benchmarks++, measured(0.5)),
+      };
+      const staging = { ...desired({ maxLatencyP95Ms: 1 }), stage: true };
+      const staged = await executeSteps([{ kind: 'benchmark', modelSha256: SHA }, { kind: 'stage' }], staging, emptyState(), deps, new AbortController().signal);
+      assert.equal(staged.report, undefined);
+      assert.equal(staged.state.active, undefined, 'not activated while staged');
+      assert.equal(staged.state.staged?.deploymentId, 'dep-1');
+      assert.deepEqual(progress, ['benchmarking', 'staged']);
+      assert.equal((await store.load()).staged?.bench.latency.p95Ms, 0.5, 'staged survives a restart');
+
+      const switched = await executeSteps([{ kind: 'decide' }], desired({ maxLatencyP95Ms: 1 }), staged.state, deps, new AbortController().signal);
+      assert.equal(switched.report?.outcome, 'activated');
+      assert.equal(switched.report?.latency?.p95Ms, 0.5, 'the staged measurements');
+      assert.equal(benchmarks, 1, 'not benchmarked again');
+      assert.equal(switched.state.active?.sha256, SHA);
+      assert.equal(switched.state.staged, undefined);
+
+      const failing = await executeSteps([{ kind: 'benchmark', modelSha256: SHA }, { kind: 'stage' }], { ...staging, deploymentId: 'dep-2', gates: { maxLatencyP95Ms: 0.1 } }, emptyState(), deps, new AbortController().signal);
+      assert.equal(failing.report?.outcome, 'rejected', 'a model that fails the gates is rejected at once, as without stage mode');
+      assert.equal(failing.state.staged, undefined);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -7,7 +7,7 @@ import { runBenchmarkIsolated, type IsolatedBenchmarkOptions, type IsolatedBench
 import { AbortedError, DiskFullError, ModelLoadError, describeError, isNoSpace, isTerminal } from '../lib/errors';
 import { removeIfExists } from '../lib/atomic-file';
 import type { Logger } from '../lib/logger';
-import { withOutcome, type PersistedState } from '../state/agent-state';
+import { stagedFor, withOutcome, type PersistedState } from '../state/agent-state';
 import type { StateStore } from '../state/state-store';
 import { fetchBlocks, type BlockTransport } from '../transfer/block-fetcher';
 import { PartialDownload } from '../transfer/partial-download';
@@ -58,8 +58,10 @@ export async function executeSteps(steps: Step[], desired: DesiredStateMessage |
   const progress = (p: Pick<ProgressMessage, 'state'> & { error?: string }) =>
     deps.publishProgress({ ...base, sha256: counting, receivedBlocks: received, totalBlocks, ...p });
   const partials = new Map<string, PartialDownload>();
-  let bench: IsolatedBenchmarkResult | undefined;
-  let latencyAttempts: number[] = [];
+  // The switch of a staged model: its measurements are the ones it was staged with.
+  const staged = stagedFor(state, desired.deploymentId, artifact.sha256);
+  let bench: IsolatedBenchmarkResult | undefined = staged?.bench;
+  let latencyAttempts: number[] = staged?.latencyAttempts ?? [];
 
   const report = (outcome: ReportMessage['outcome'], extra: Partial<ReportMessage>): ReportMessage => ({
     v: PROTOCOL_VERSION,
@@ -170,6 +172,15 @@ export async function executeSteps(steps: Step[], desired: DesiredStateMessage |
         }
         case 'decide':
           return await decide(desired, state, bench, deps, report);
+        case 'stage': {
+          // A model that fails the gates is rejected now, as without stage mode; one that passes waits for the switch.
+          if (!bench || !allPassed(evaluateGates(desired.gates, measuredOf(bench)))) return await decide(desired, state, bench, deps, report);
+          const next: PersistedState = { ...state, staged: { ...base, bench, latencyAttempts, at: new Date().toISOString() } };
+          await deps.store.save(next);
+          progress({ state: 'staged' });
+          deps.logger.info('staged; waiting for the switch', { sha256: artifact.sha256, deploymentId: desired.deploymentId });
+          return { state: next };
+        }
         default: {
           const never: never = step;
           throw new Error(`unknown step ${JSON.stringify(never)}`);

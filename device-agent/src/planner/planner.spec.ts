@@ -70,6 +70,20 @@ describe('plan', () => {
     assert.equal(steps[0]!.kind, 'fetch');
   });
 
+  it('stage mode: stages the model (gates judged, not activated), waits while staged, activates at the switch without measuring again', () => {
+    const staging = desired();
+    staging.stage = true;
+    assert.deepEqual(kinds(input({ desired: staging })), ['fetch', 'verify', 'benchmark', 'stage']);
+    const bench = { latency: { p50Ms: 1, p95Ms: 2, p99Ms: 2, meanMs: 1 } } as never;
+    const staged = { deploymentId: 'dep-1', sha256: sha('a'), bench, latencyAttempts: [2], at: 'x' };
+    const stored = { [sha('a')]: { stored: true as const } };
+    const waiting = plan(input({ desired: staging, state: { outcomes: [], staged }, objects: stored }));
+    assert.ok(waiting[0]!.kind === 'nothing' && /staged; waiting for the switch/.test(waiting[0]!.reason));
+    assert.deepEqual(kinds(input({ state: { outcomes: [], staged }, objects: stored })), ['decide'], 'the switch: the same deployment without stage');
+    assert.deepEqual(kinds(input({ state: { outcomes: [], staged }, objects: {} })), ['fetch', 'verify', 'benchmark', 'decide'], 'staged object gone: start over');
+    assert.deepEqual(kinds(input({ state: { outcomes: [], staged: { ...staged, deploymentId: 'dep-0' } }, objects: stored })), ['benchmark', 'decide'], 'another deployment\'s staging does not count');
+  });
+
   it('starts no work on an expired desired state', () => {
     const steps = plan(input({ expired: true }));
     assert.equal(steps[0]!.kind, 'nothing');

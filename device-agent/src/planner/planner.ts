@@ -1,5 +1,5 @@
 import { featurizerProblem, inputSpecProblems, type DesiredStateMessage } from '@edgefleet/contracts';
-import { outcomeFor, type PersistedState } from '../state/agent-state';
+import { outcomeFor, stagedFor, type PersistedState } from '../state/agent-state';
 import { blockCount } from '../transfer/block-bitmap';
 import type { ObjectRef } from '../transfer/partial-download';
 import type { ObjectKind, Step } from './steps';
@@ -12,7 +12,7 @@ export interface PlanInput {
   desired?: DesiredStateMessage;
   /** Past its `expiresAt`: no new work starts on it (freeze protection); the control plane re-signs open ones. */
   expired: boolean;
-  state: Pick<PersistedState, 'active' | 'outcomes'>;
+  state: Pick<PersistedState, 'active' | 'outcomes' | 'staged'>;
   /** Keyed by sha256; absent = nothing on disk. */
   objects: Readonly<Record<string, ObjectStatus>>;
 }
@@ -35,6 +35,11 @@ export function plan(input: PlanInput): Step[] {
   if (featurizer) return [{ kind: 'reject', reason: `text model refused: ${featurizer}` }];
   const inputSpec = artifact.inputSpec && inputSpecProblems(artifact.inputSpec);
   if (inputSpec && inputSpec.length > 0) return [{ kind: 'reject', reason: `input spec refused: ${inputSpec.join('; ')}` }];
+  // Stage mode: staged once (fetched, verified, benchmarked, gates passed), it waits for the switch — the same
+  // deployment without `stage` — and is then activated on the measurements it was staged with.
+  if (stagedFor(state, desired.deploymentId, artifact.sha256) && objects[artifact.sha256]?.stored) {
+    return desired.stage ? [{ kind: 'nothing', reason: `deployment ${desired.deploymentId} staged; waiting for the switch` }] : [{ kind: 'decide' }];
+  }
 
   const steps: Step[] = [];
   const acquire = (object: ObjectKind, ref: ObjectRef) => {
@@ -47,6 +52,6 @@ export function plan(input: PlanInput): Step[] {
   acquire('model', { sha256: artifact.sha256, size: artifact.size, blockSize: artifact.blockSize });
   if (artifact.evalSet) acquire('eval-set', { sha256: artifact.evalSet.sha256, size: artifact.evalSet.size, blockSize: artifact.blockSize });
   steps.push({ kind: 'benchmark', modelSha256: artifact.sha256, evalSetSha256: artifact.evalSet?.sha256 });
-  steps.push({ kind: 'decide' });
+  steps.push({ kind: desired.stage ? 'stage' : 'decide' });
   return steps;
 }

@@ -13,6 +13,8 @@ export type Step =
   | { kind: 'verify'; object: ObjectKind; ref: ObjectRef }
   | { kind: 'benchmark'; modelSha256: string; evalSetSha256?: string }
   /** Gates decide: activate the model, or keep the previous one and report rejected. */
-  | { kind: 'decide' };
+  | { kind: 'decide' }
+  /** Stage mode: gates decide, but a model that passed is kept staged (not activated) until the switch. */
+  | { kind: 'stage' };
 
 export type StepKind = Step['kind'];

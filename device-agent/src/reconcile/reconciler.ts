@@ -88,7 +88,8 @@ export class Reconciler {
   async setDesired(next: DesiredStateMessage | undefined): Promise<'changed' | 'refreshed' | 'same'> {
     const held = this.state.desired;
     if (canonicalJson(next ?? null) === canonicalJson(held ?? null)) return 'same';
-    const work = (d: DesiredStateMessage | undefined) => canonicalJson(d ? { deploymentId: d.deploymentId, artifact: d.artifact, gates: d.gates } : null);
+    // The switch of a staged model (the same deployment without `stage`) is new work.
+    const work = (d: DesiredStateMessage | undefined) => canonicalJson(d ? { deploymentId: d.deploymentId, artifact: d.artifact, gates: d.gates, stage: d.stage ?? false } : null);
     const kind = work(next) === work(held) ? 'refreshed' : 'changed';
     if (kind === 'changed') this.abort('superseded by a new desired state');
     this.state = { ...this.state, desired: next };

@@ -13,7 +13,7 @@ export type OutboxEntry =
 /** More than any deployment produces between two acks; past it the oldest progress is dropped (reports never). */
 export const MAX_OUTBOX_ENTRIES = 500;
 
-const PROGRESS_RANK: Record<ProgressMessage['state'], number> = { downloading: 1, verifying: 2, benchmarking: 3, failed: 4 };
+const PROGRESS_RANK: Record<ProgressMessage['state'], number> = { downloading: 1, verifying: 2, benchmarking: 3, staged: 4, failed: 5 };
 
 /** A fresh message id: time-ordered prefix (readable in logs) + 48 random bits. Matches MSG_ID_PATTERN. */
 export const newMsgId = (): string => `${Date.now().toString(36)}-${randomBytes(6).toString('base64url')}`;

@@ -8,7 +8,7 @@ import { emptyState, type PersistedState } from './agent-state';
 const SHA = /^[a-f0-9]{64}$/;
 
 /**
- * The agent's disk: `state.json` (desired, active, outcomes — replaced atomically), `objects/<sha256>`
+ * The agent's disk: `state.json` (desired, active, outcomes, staged — replaced atomically), `objects/<sha256>`
  * (verified content only: a file gets there by rename after its hash matched), and
  * `partial/<sha256>.part` + `.json` (downloads in progress with their block bitmap).
  */
@@ -74,6 +74,8 @@ export class StateStore {
       active: okModel(s.active) ? s.active : undefined,
       previous: okModel(s.previous) ? s.previous : undefined,
       outcomes: s.outcomes,
+      // A staged model that does not read back is benchmarked again at the switch (nothing worse).
+      ...(okModel(s.staged) && typeof s.staged?.deploymentId === 'string' && typeof s.staged.bench?.latency?.p95Ms === 'number' ? { staged: s.staged } : {}),
     };
   }
 

@@ -157,8 +157,10 @@ export class DesiredStateMessage extends Versioned {
   gates!: Gates;
 
   /**
-   * Rollout stage mode (docs/rollouts.md): fetch and verify the model, but do not benchmark or activate it yet; a
-   * later desired state of the same deployment without the flag switches. Signed with the rest.
+   * Rollout stage mode (docs/rollouts.md): fetch, verify and benchmark the model and judge the gates, but do not
+   * activate it: a device whose model passed reports progress `staged` and keeps running its current model (one that
+   * failed reports `rejected` as usual). A later desired state of the same deployment without the flag activates the
+   * staged model at once, without benchmarking again. Signed with the rest.
    */
   @IsOptional() @IsBoolean()
   stage?: boolean;
@@ -183,7 +185,7 @@ export class BlockRequestMessage extends Versioned {
   count?: number;
 }
 
-export const PROGRESS_STATES = ['downloading', 'verifying', 'benchmarking', 'failed'] as const;
+export const PROGRESS_STATES = ['downloading', 'verifying', 'benchmarking', 'staged', 'failed'] as const;
 
 /** device → control plane, `…/progress`. */
 export class ProgressMessage extends Versioned {

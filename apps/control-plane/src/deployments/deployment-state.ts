@@ -5,15 +5,20 @@ import type { DeviceStateMessage, PROGRESS_STATES, REPORT_OUTCOMES } from '@edge
  * deployment's status rolls up from its rows. Kept free of I/O so they are tested exhaustively.
  */
 
-export const DEVICE_STATES = ['pending', 'downloading', 'verifying', 'benchmarking', 'active', 'rejected', 'failed', 'superseded'] as const;
+export const DEVICE_STATES = ['pending', 'downloading', 'verifying', 'benchmarking', 'staged', 'active', 'rejected', 'failed', 'superseded'] as const;
 export type DeviceState = (typeof DEVICE_STATES)[number];
 export type DeploymentStatusName = 'in_progress' | 'succeeded' | 'partial' | 'failed' | 'cancelled';
 
-export const UNFINISHED_STATES = ['pending', 'downloading', 'verifying', 'benchmarking'] as const satisfies readonly DeviceState[];
+export const UNFINISHED_STATES = ['pending', 'downloading', 'verifying', 'benchmarking', 'staged'] as const satisfies readonly DeviceState[];
 type UnfinishedState = (typeof UNFINISHED_STATES)[number];
 export const isFinished = (s: DeviceState): boolean => !(UNFINISHED_STATES as readonly DeviceState[]).includes(s);
+/**
+ * The unfinished states the stall watcher looks after: a `staged` row waits for its rollout's switch, not for the
+ * device (the rollout's in-progress timeout does not count it either).
+ */
+export const WATCHED_STATES = ['pending', 'downloading', 'verifying', 'benchmarking'] as const satisfies readonly UnfinishedState[];
 
-const order: Record<UnfinishedState, number> = { pending: 0, downloading: 1, verifying: 2, benchmarking: 3 };
+const order: Record<UnfinishedState, number> = { pending: 0, downloading: 1, verifying: 2, benchmarking: 3, staged: 4 };
 
 /**
  * The row's state after a progress message. A finished row never changes (late or duplicated QoS 1 messages),
@@ -38,7 +43,7 @@ export function blocksAfterProgress(
   modelSha256: string,
 ): { receivedBlocks: number; totalBlocks: number } {
   const total = row.totalBlocks;
-  if (next === 'verifying' || next === 'benchmarking') return { receivedBlocks: total, totalBlocks: total };
+  if (next === 'verifying' || next === 'benchmarking' || next === 'staged') return { receivedBlocks: total, totalBlocks: total };
   if (next !== 'downloading' || msg.sha256 !== modelSha256) return { receivedBlocks: row.receivedBlocks, totalBlocks: total };
   return { receivedBlocks: Math.min(msg.receivedBlocks, total), totalBlocks: total };
 }

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { Prisma, PrismaClient } from '@edgefleet/db';
 import type { Db } from '@edgefleet/platform';
 import { readPage, ReadCache } from '@edgefleet/platform';
-import { DeploymentStatusName, DeviceState, UNFINISHED_STATES } from './deployment-state';
+import { DeploymentStatusName, DeviceState, UNFINISHED_STATES, WATCHED_STATES } from './deployment-state';
 
 export interface GateMiss { gate: string; limit: number; measured?: number }
 
@@ -43,8 +43,11 @@ export interface NewDeployment {
   /** Each device's active model now (where cancelling sends it back); absent ids ran none. */
   previous?: ReadonlyMap<string, string | null>;
   /** Set for the deployments a rollout makes (schema: Deployment.purpose). */
-  rollout?: { rolloutId: string; wave: number; purpose: 'wave' | 'rollback' };
+  rollout?: { rolloutId: string; wave: number; purpose: RolloutPurpose; attempt?: number; stage?: boolean };
 }
+
+/** Why a rollout made a deployment: a wave, the retry of a wave's failed devices, or giving devices their previous model back. */
+export type RolloutPurpose = 'wave' | 'retry' | 'rollback';
 
 /** A device's row in a deployment, as a rollout judges it. */
 export interface RowOutcome {
@@ -52,6 +55,8 @@ export interface RowOutcome {
   deviceId: string;
   state: DeviceState;
   updatedAt: Date;
+  /** What the device reported when it failed (download, verify, load). */
+  error: string | null;
   report: { passed: boolean; latencyP50Ms: number | null; latencyP95Ms: number | null; accuracy: number | null } | null;
 }
 
@@ -115,7 +120,7 @@ export class DeploymentRepository {
     const deployment = await db.deployment.create({
       data: {
         artifactId: d.artifactId, gates: d.gates, target: d.target as Prisma.InputJsonObject, createdBy: d.createdBy,
-        ...(d.rollout ? { rolloutId: d.rollout.rolloutId, wave: d.rollout.wave, purpose: d.rollout.purpose } : {}),
+        ...(d.rollout ? { rolloutId: d.rollout.rolloutId, wave: d.rollout.wave, purpose: d.rollout.purpose, attempt: d.rollout.attempt ?? 1, stage: d.rollout.stage ?? false } : {}),
       },
       include: withArtifact,
     });
@@ -154,9 +159,20 @@ export class DeploymentRepository {
     await db.deploymentDevice.updateMany({ where: { deploymentId, deviceId: { in: [...deviceIds] }, state: { in: [...UNFINISHED_STATES] } }, data: { state: 'superseded', error } });
   }
 
-  /** The rollout's deployment for this wave, purpose and artifact, if it was made already. */
-  async findForRollout(rolloutId: string, wave: number, purpose: 'wave' | 'rollback', artifactId: string, db: Db): Promise<DeploymentWithArtifact | undefined> {
-    return (await db.deployment.findFirst({ where: { rolloutId, wave, purpose, artifactId }, include: withArtifact, orderBy: { createdAt: 'asc' } })) ?? undefined;
+  /** The rollout's deployment for this wave, purpose, artifact and attempt, if it was made already. */
+  async findForRollout(rolloutId: string, wave: number, purpose: RolloutPurpose, artifactId: string, attempt: number, db: Db): Promise<DeploymentWithArtifact | undefined> {
+    return (await db.deployment.findFirst({ where: { rolloutId, wave, purpose, artifactId, attempt }, include: withArtifact, orderBy: { createdAt: 'asc' } })) ?? undefined;
+  }
+
+  /** Every deployment a rollout made (waves, retries, rollbacks), oldest first. */
+  async idsForRollout(rolloutId: string): Promise<string[]> {
+    const rows = await this.prisma.deployment.findMany({ where: { rolloutId }, select: { id: true }, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] });
+    return rows.map((r) => r.id);
+  }
+
+  /** Stage mode's switch: these deployments' desired states no longer carry `stage`. */
+  async endStage(ids: readonly string[], db: Db): Promise<void> {
+    if (ids.length > 0) await db.deployment.updateMany({ where: { id: { in: [...ids] } }, data: { stage: false } });
   }
 
   async findWithArtifact(id: string, db: Db = this.prisma): Promise<DeploymentWithArtifact | undefined> {
@@ -168,7 +184,7 @@ export class DeploymentRepository {
     if (deploymentIds.length === 0) return [];
     return db.deploymentDevice.findMany({
       where: { deploymentId: { in: [...new Set(deploymentIds)] } },
-      select: { deploymentId: true, deviceId: true, state: true, updatedAt: true, report: { select: { passed: true, latencyP50Ms: true, latencyP95Ms: true, accuracy: true } } },
+      select: { deploymentId: true, deviceId: true, state: true, updatedAt: true, error: true, report: { select: { passed: true, latencyP50Ms: true, latencyP95Ms: true, accuracy: true } } },
     });
   }
 
@@ -264,9 +280,9 @@ export class DeploymentRepository {
   }
 
   /** Unfinished rows whose state has not changed since that state's cutoff (stalled devices). */
-  async stalledRows(cutoffs: Record<(typeof UNFINISHED_STATES)[number], Date>, limit: number): Promise<Array<{ deploymentId: string; deviceId: string; state: DeviceState; updatedAt: Date }>> {
+  async stalledRows(cutoffs: Record<(typeof WATCHED_STATES)[number], Date>, limit: number): Promise<Array<{ deploymentId: string; deviceId: string; state: DeviceState; updatedAt: Date }>> {
     return this.prisma.deploymentDevice.findMany({
-      where: { OR: UNFINISHED_STATES.map((state) => ({ state, updatedAt: { lt: cutoffs[state] } })) },
+      where: { OR: WATCHED_STATES.map((state) => ({ state, updatedAt: { lt: cutoffs[state] } })) },
       select: { deploymentId: true, deviceId: true, state: true, updatedAt: true },
       orderBy: { updatedAt: 'asc' },
       take: limit,

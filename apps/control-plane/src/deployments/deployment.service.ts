@@ -14,7 +14,7 @@ import {
   blocksAfterProgress, DeploymentStatusName, isFinished, rollUpStatus, stateAfterProgress, stateAfterReport, verdictFromDeviceState,
 } from './deployment-state';
 import {
-  ClassOutcomes, DeliveredArtifact, DeploymentDetail, DeploymentRepository, DeploymentWithArtifact, LockedDeviceRow, RowOutcome,
+  ClassOutcomes, DeliveredArtifact, DeploymentDetail, DeploymentDeviceRow, DeploymentRepository, DeploymentWithArtifact, LockedDeviceRow, RolloutPurpose, RowOutcome,
 } from './deployment.repository';
 import { blockCount, buildDesiredState } from './desired-state';
 import { unmeasurableGates } from './gate-fit';
@@ -145,23 +145,25 @@ export class DeploymentsService {
   /**
    * For rollouts (rollouts/): the rollout's deployment for one wave (or its rollback) and one artifact, made on
    * first use. A rollout adds devices to it as it notifies them (`enroll`), so one wave of one artifact is one
-   * deployment with one row per device — the same rows, reports and roll-up as a direct deployment.
+   * deployment with one row per device — the same rows, reports and roll-up as a direct deployment. A retry is a
+   * new deployment per attempt (an agent never redoes a deployment it finished).
    */
   async openForRollout(
-    r: { rolloutId: string; wave: number; purpose: 'wave' | 'rollback'; artifactId: string; gates: Gates | undefined; createdBy: Actor },
+    r: { rolloutId: string; wave: number; purpose: RolloutPurpose; attempt?: number; stage?: boolean; artifactId: string; gates: Gates | undefined; createdBy: Actor },
     tx: Db,
   ): Promise<DeploymentWithArtifact> {
-    const found = await this.deployments.findForRollout(r.rolloutId, r.wave, r.purpose, r.artifactId, tx);
+    const attempt = r.attempt ?? 1;
+    const found = await this.deployments.findForRollout(r.rolloutId, r.wave, r.purpose, r.artifactId, attempt, tx);
     if (found) return found;
     const artifact = await this.models.find(r.artifactId, tx);
     if (!artifact) throw new NotFoundError('model', r.artifactId);
     const created = await this.deployments.create({
       artifactId: artifact.id, gates: plainGates(r.gates), target: { rolloutId: r.rolloutId }, createdBy: r.createdBy, deviceIds: [],
-      totalBlocks: blockCount(artifact.sizeBytes, this.config.blockSize), rollout: { rolloutId: r.rolloutId, wave: r.wave, purpose: r.purpose },
+      totalBlocks: blockCount(artifact.sizeBytes, this.config.blockSize), rollout: { rolloutId: r.rolloutId, wave: r.wave, purpose: r.purpose, attempt, stage: r.stage },
     }, tx);
     await this.audit.record({
       actor: r.createdBy, action: 'deployment.create', entityType: 'deployment', entityId: created.id,
-      details: { artifactId: artifact.id, rolloutId: r.rolloutId, wave: r.wave, purpose: r.purpose },
+      details: { artifactId: artifact.id, rolloutId: r.rolloutId, wave: r.wave, purpose: r.purpose, ...(attempt > 1 ? { attempt } : {}) },
     }, tx);
     return created;
   }
@@ -175,11 +177,21 @@ export class DeploymentsService {
     for (const id of [...overtaken, deployment.id]) await this.rollUp(id, tx);
   }
 
+  /** Every deployment a rollout made (waves, retries, rollbacks). */
+  idsForRollout(rolloutId: string): Promise<string[]> {
+    return this.deployments.idsForRollout(rolloutId);
+  }
+
+  /** Stage mode's switch, in the caller's transaction: the deployments' next desired states activate the staged model. */
+  endStage(deploymentIds: readonly string[], tx: Db): Promise<void> {
+    return this.deployments.endStage(deploymentIds, tx);
+  }
+
   /** Publishes the deployment's desired state to these devices (after the commit that enrolled them); returns those it reached. */
-  async publishTo(deploymentId: string, deviceIds: readonly string[], options: { stage?: boolean } = {}): Promise<string[]> {
+  async publishTo(deploymentId: string, deviceIds: readonly string[]): Promise<string[]> {
     const deployment = await this.deployments.findWithArtifact(deploymentId);
     if (!deployment) throw new NotFoundError('deployment', deploymentId);
-    const desired = { ...buildDesiredState(deployment, deployment.artifact, this.config.blockSize), ...(options.stage ? { stage: true } : {}) };
+    const desired = buildDesiredState(deployment, deployment.artifact, this.config.blockSize);
     const reached: string[] = [];
     for (let i = 0; i < deviceIds.length; i += PUBLISH_CONCURRENCY) {
       const batch = deviceIds.slice(i, i + PUBLISH_CONCURRENCY);

@@ -20,7 +20,7 @@ export interface ManifestSource {
 
 /** What a device must fetch and the gates it must apply, built from the artifact row (OtaService signs it). */
 export function buildDesiredState(
-  deployment: { id: string; gates: unknown },
+  deployment: { id: string; gates: unknown; stage?: boolean },
   artifact: ManifestSource,
   blockSize: number,
 ): DesiredState {
@@ -43,6 +43,8 @@ export function buildDesiredState(
       ...(artifact.inputSpec ? { inputSpec: artifact.inputSpec as Record<string, unknown> } : {}),
     },
     gates: { ...(deployment.gates as Gates) },
+    // Rollout stage mode, until the wave switches (every publication of the deployment says the same: hello, refresh).
+    ...(deployment.stage ? { stage: true } : {}),
   };
 }
 

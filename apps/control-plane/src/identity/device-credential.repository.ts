@@ -7,13 +7,16 @@ export interface StoredCredential {
   hash: string;
   brokerHash: string;
   requiredProfileClass: string | null;
+  /** The enrollment token that issued it (null: REST creation or rotation). */
+  enrollmentTokenId: string | null;
+  createdAt: Date;
 }
 
-export interface NewCredential extends StoredCredential {
+export interface NewCredential extends Omit<StoredCredential, 'enrollmentTokenId' | 'createdAt'> {
   enrollmentTokenId?: string;
 }
 
-const fields = { deviceId: true, hash: true, brokerHash: true, requiredProfileClass: true } as const;
+const fields = { deviceId: true, hash: true, brokerHash: true, requiredProfileClass: true, enrollmentTokenId: true, createdAt: true } as const;
 
 @Injectable()
 export class DeviceCredentialRepository {

@@ -30,6 +30,15 @@ async function login(url: string, l: Login): Promise<MqttClient> {
   return mqtt.connectAsync(url, { ...l, reconnectPeriod: 0, connectTimeout: 4000, protocolVersion: 4 }, false);
 }
 
+/** Waits until the control plane recorded the device as seen on the broker (its connection event is asynchronous). */
+async function waitForSeen(prisma: PrismaClient, deviceId: string): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    if ((await prisma.device.findUniqueOrThrow({ where: { id: deviceId } })).lastSeenAt) return;
+    await sleep(50);
+  }
+  throw new Error(`${deviceId} was never marked seen`);
+}
+
 /** Resolves with the refusal when the broker refuses the login; fails the test when it accepts. */
 async function refusedLogin(url: string, l: Login): Promise<string> {
   try {
@@ -312,13 +321,24 @@ for (const b of brokers) {
       assert.equal(first.body.mqtt.clientId, 'enr-1');
       assert.equal(first.body.trustedKeys[0].algorithm, 'ed25519');
       assert.deepEqual((await api.get('/api/v1/devices/enr-1')).body.tags.sort(), ['cam', 'site-a']);
-      assert.equal((await enroll(token, 'enr-1')).status, 409, 'a creating token may not take over an existing device');
+      // The same device and token again before the device ever connected: the retry of an enrollment whose answer
+      // was lost. It gets a new credential (the lost one stops working) and takes no second use of the token.
+      const retried = await enroll(token, 'enr-1', { tags: ['cam'] });
+      assert.equal(retried.status, 201, JSON.stringify(retried.body));
+      assert.notEqual(retried.body.mqtt.password, first.body.mqtt.password);
+      await refusedLogin(url, { clientId: 'enr-1', username: 'enr-1', password: first.body.mqtt.password });
+      assert.equal((await enroll(token, 'enr-1', { profile: { ...profile(), ramMb: 2048 } })).status, 409, 'another hardware class is not a retry');
+      const online = await login(url, { clientId: 'enr-1', username: 'enr-1', password: retried.body.mqtt.password });
+      await online.publishAsync(topics.hello('enr-1'), hello('enr-1', { profile: profile() }), { qos: 1 });
+      await online.endAsync();
+      await waitForSeen(prisma, 'enr-1');
+      assert.equal((await enroll(token, 'enr-1')).status, 409, 'once the device connected, a creating token may not take it over');
       assert.equal((await enroll(token, victim.id)).status, 409);
       assert.equal((await enroll(token, 'edgefleet-control-plane')).status, 400);
       assert.equal((await enroll(token, 'enr-2')).status, 201, 'a refused attempt rolls back and uses nothing');
       assert.equal((await enroll(token, 'enr-3')).status, 401, 'maxUses 2: used up');
 
-      const c = await login(url, { clientId: 'enr-1', username: 'enr-1', password: first.body.mqtt.password });
+      const c = await login(url, { clientId: 'enr-1', username: 'enr-1', password: retried.body.mqtt.password });
       assert.deepEqual(await subscribeCodes(c, [`edgefleet/v1/devices/${victim.id}/#`]), [128]);
       await c.endAsync(true);
 

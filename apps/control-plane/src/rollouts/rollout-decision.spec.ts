@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { abortReason, allowance, assignWaves, classHealth, decide, inWindow, waveSizes, type DecideInput } from './rollout-decision';
+import { abortReason, allowance, assignWaves, classHealth, decide, inWindow, retryAt, waveSizes, type DecideInput } from './rollout-decision';
 import type { DeviceHealth, RolloutPlan } from './rollout.types';
 
 const plan = (over: Partial<RolloutPlan> = {}): RolloutPlan => ({ waves: [{ percent: 10 }, { percent: 100 }], gates: {}, ...over });
 const dev = (id: string, over: Partial<DeviceHealth> = {}): DeviceHealth => ({ deviceId: id, profileClass: 'a', wave: 0, outcome: 'planned', ...over });
-const input = (over: Partial<DecideInput>): DecideInput => ({ plan: plan(), wave: 0, devices: [], allowance: Infinity, inWindow: true, switched: false, ...over });
+const input = (over: Partial<DecideInput>): DecideInput => ({ plan: plan(), wave: 0, devices: [], allowance: Infinity, inWindow: true, now: new Date(0), switched: false, ...over });
 
 describe('rollout decisions', () => {
   it('sizes waves cumulatively, the canary at least one device per class, the last wave everything', () => {
@@ -85,6 +85,35 @@ describe('rollout decisions', () => {
     assert.equal(abortReason([dev('1', { outcome: 'timed_out' })], { failurePercent: 100, minDevices: 1, action: 'rollback' })?.includes('1 timed out'), true);
   });
 
+  it('retries a failure only while the plan allows that failure type, after a backoff that doubles per attempt', () => {
+    const failedAt = new Date(1_000_000);
+    const plan = { failed: 2, timedOut: 1, backoffSec: 10 };
+    const first = retryAt(plan, { deviceId: 'd', failure: 'failed', retries: {}, attempts: 1, failedAt })!;
+    const wait1 = first.getTime() - failedAt.getTime();
+    assert.ok(wait1 >= 5_000 && wait1 <= 10_000, `first retry after 5–10 s, not ${wait1} ms`);
+    assert.equal(retryAt(plan, { deviceId: 'd', failure: 'failed', retries: {}, attempts: 1, failedAt })!.getTime(), first.getTime(), 'the same at every step');
+    const wait2 = retryAt(plan, { deviceId: 'd', failure: 'failed', retries: { failed: 1 }, attempts: 2, failedAt })!.getTime() - failedAt.getTime();
+    assert.ok(wait2 >= 10_000 && wait2 <= 20_000, `second retry after 10–20 s, not ${wait2} ms`);
+    assert.equal(retryAt(plan, { deviceId: 'd', failure: 'failed', retries: { failed: 2 }, attempts: 3, failedAt }), undefined, 'failed: 2 retries used');
+    assert.equal(retryAt(plan, { deviceId: 'd', failure: 'rejected', retries: {}, attempts: 1, failedAt }), undefined, 'no retries for gate failures');
+    assert.ok(retryAt(plan, { deviceId: 'd', failure: 'timed_out', retries: { failed: 2 }, attempts: 3, failedAt }), 'counted per failure type');
+    assert.equal(retryAt(undefined, { deviceId: 'd', failure: 'failed', retries: {}, attempts: 1, failedAt }), undefined);
+    const spread = new Set(['a', 'b', 'c', 'd', 'e'].map((id) => retryAt(plan, { deviceId: id, failure: 'failed', retries: {}, attempts: 1, failedAt })!.getTime()));
+    assert.ok(spread.size > 1, 'jitter spreads the devices');
+  });
+
+  it('a device waiting for its retry holds the wave and counts for no criteria; a due one is retried before new devices, unpaced', () => {
+    const abort = { failurePercent: 50, minDevices: 1, action: 'rollback' as const };
+    const waiting = [dev('1', { outcome: 'retrying', retryAt: new Date(5000) }), dev('2', { outcome: 'active' }), dev('3')];
+    assert.equal(abortReason(waiting, abort), undefined, 'a retrying device is not finished');
+    assert.deepEqual(decide(input({ devices: waiting, plan: plan({ abort }), allowance: 0 })), { action: 'wait', reason: 'rate limit' });
+    const due = decide(input({ devices: waiting, plan: plan({ abort }), allowance: 0, now: new Date(5000) }));
+    assert.deepEqual(due, { action: 'retry', count: 1, reason: 'wave 0: 1 device(s) to retry' });
+    assert.match(decide(input({ devices: waiting, inWindow: false, now: new Date(5000), plan: plan({ window: { start: '22:00', end: '04:00' } }) })).reason, /outside the maintenance window/);
+    assert.equal(decide(input({ devices: waiting.slice(0, 2) })).reason, 'wave 0: 1 device(s) in progress');
+    assert.equal(classHealth(waiting)['a']!.retrying, 1);
+  });
+
   it('stage mode: waits until every device staged, then switches them together, then judges', () => {
     const p = plan({ stage: true });
     assert.equal(decide(input({ plan: p, devices: [dev('1', { outcome: 'staged' }), dev('2', { outcome: 'in_progress' })] })).action, 'wait');
@@ -98,6 +127,6 @@ describe('rollout decisions', () => {
       dev('2', { outcome: 'rejected', p50Ms: 6, p95Ms: 12, accuracy: 0.7, baseline: { p50Ms: 2, p95Ms: 4, accuracy: 0.9 } }),
       dev('3', { outcome: 'in_progress' }), dev('4', { outcome: 'left' }),
     ]);
-    assert.deepEqual(h, { a: { devices: 3, finished: 2, active: 1, rejected: 1, failed: 0, timedOut: 0, passPercent: 50, p50Ratio: 2.5, p95Ratio: 2.5, accuracy: 0.75, baselineAccuracy: 0.9 } });
+    assert.deepEqual(h, { a: { devices: 3, finished: 2, active: 1, rejected: 1, failed: 0, timedOut: 0, retrying: 0, passPercent: 50, p50Ratio: 2.5, p95Ratio: 2.5, accuracy: 0.75, baselineAccuracy: 0.9 } });
   });
 });

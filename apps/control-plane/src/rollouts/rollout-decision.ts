@@ -1,5 +1,8 @@
-import type {
-  AbortCriteria, ClassHealth, Decision, DeviceHealth, RatePlan, RolloutPlan, SuccessCriteria, WavePlan,
+import { createHash } from 'node:crypto';
+import { backoffDelay } from '@edgefleet/toolkit';
+import {
+  DEFAULT_RETRY_BACKOFF_SEC, RETRYABLE, type AbortCriteria, type ClassHealth, type Decision, type DeviceHealth, type FailureOutcome, type RatePlan,
+  type RetryPlan, type RolloutPlan, type SuccessCriteria, type WavePlan,
 } from './rollout.types';
 
 /*
@@ -74,6 +77,21 @@ export function inWindow(window: { start: string; end: string } | undefined, now
   return s <= e ? t >= s && t < e : t >= s || t < e;
 }
 
+/** Longest wait before a retry, however many attempts a device took. */
+const MAX_RETRY_BACKOFF_MS = 3_600_000;
+
+/**
+ * When a device whose install ended with `failure` is notified again, or undefined when the plan allows no (more)
+ * retries for that failure type. Exponential backoff from the failure, with a jitter that is a hash of the device
+ * and attempt — the same at every driver step (nothing kept in memory) yet spread over the devices.
+ */
+export function retryAt(plan: RetryPlan | undefined, p: { deviceId: string; failure: FailureOutcome; retries: Partial<Record<FailureOutcome, number>>; attempts: number; failedAt: Date }): Date | undefined {
+  if (!plan || (p.retries[p.failure] ?? 0) >= (plan[RETRYABLE[p.failure]] ?? 0)) return undefined;
+  const random = () => createHash('sha256').update(`${p.deviceId}:${p.attempts}`).digest().readUInt32BE(0) / 2 ** 32;
+  const delay = backoffDelay(Math.max(0, p.attempts - 1), { baseMs: (plan.backoffSec ?? DEFAULT_RETRY_BACKOFF_SEC) * 1000, maxMs: MAX_RETRY_BACKOFF_MS, random });
+  return new Date(p.failedAt.getTime() + delay);
+}
+
 const median = (xs: number[]): number | undefined => {
   if (xs.length === 0) return undefined;
   const s = [...xs].sort((a, b) => a - b);
@@ -101,6 +119,7 @@ export function classHealth(devices: readonly DeviceHealth[]): Record<string, Cl
     const measured = finished.filter((d) => d.accuracy !== undefined);
     out[cls] = {
       devices: ds.length, finished: finished.length, active: count('active'), rejected: count('rejected'), failed: count('failed'), timedOut: count('timed_out'),
+      retrying: count('retrying'),
       passPercent: finished.length ? round((100 * count('active')) / finished.length, 1) : undefined,
       p50Ratio: round(ratio('p50Ms')), p95Ratio: round(ratio('p95Ms')),
       accuracy: round(mean(measured.map((d) => d.accuracy!)), 4),
@@ -144,6 +163,7 @@ export interface DecideInput {
   /** Devices that may be notified now (allowance()). */
   allowance: number;
   inWindow: boolean;
+  now: Date;
   /** Stage mode: the wave's devices were told to switch. */
   switched: boolean;
 }
@@ -160,16 +180,19 @@ export function decide(input: DecideInput): Decision {
 
   const inWave = devices.filter((d) => d.wave === wave && d.outcome !== 'left');
   const planned = inWave.filter((d) => d.outcome === 'planned').length;
+  const due = inWave.filter((d) => d.outcome === 'retrying' && d.retryAt && d.retryAt <= input.now).length;
+  if ((planned > 0 || due > 0) && !input.inWindow) return { action: 'wait', reason: `outside the maintenance window ${plan.window!.start}–${plan.window!.end} UTC` };
+  // Retries are not paced: they are devices the rate already let through once.
+  if (due > 0) return { action: 'retry', count: due, reason: `wave ${wave}: ${due} device(s) to retry` };
   if (planned > 0) {
-    if (!input.inWindow) return { action: 'wait', reason: `outside the maintenance window ${plan.window!.start}–${plan.window!.end} UTC` };
     if (input.allowance <= 0) return { action: 'wait', reason: 'rate limit' };
     return { action: 'notify', count: Math.min(planned, input.allowance), reason: `wave ${wave}: ${planned} device(s) to notify` };
   }
-  const busy = inWave.filter((d) => d.outcome === 'in_progress').length;
+  const busy = inWave.filter((d) => d.outcome === 'in_progress' || d.outcome === 'retrying').length;
   if (plan.stage && !input.switched) {
     if (busy > 0) return { action: 'wait', reason: `wave ${wave}: ${busy} device(s) still staging` };
     const staged = inWave.filter((d) => d.outcome === 'staged').length;
-    if (staged > 0) return { action: 'stage-switch', reason: `wave ${wave}: all ${staged} staged device(s) fetched and verified the model; switching them together` };
+    if (staged > 0) return { action: 'stage-switch', reason: `wave ${wave}: all ${staged} staged device(s) fetched, verified and benchmarked the model; switching them together` };
   }
   if (busy > 0 || inWave.some((d) => d.outcome === 'staged')) return { action: 'wait', reason: `wave ${wave}: ${busy} device(s) in progress` };
 

@@ -25,10 +25,10 @@ export class RolloutController {
   @Post()
   @ApiOperation({ summary: 'Roll a model out to a segment in waves, paced, judged per class on the devices\' own reports, stopped or rolled back on bad health' })
   @ApiCreatedResponse({ type: RolloutView })
-  @ApiUnprocessableEntityResponse({ type: ErrorView, description: 'Unknown segment or model, an empty frozen segment, or stage mode' })
+  @ApiUnprocessableEntityResponse({ type: ErrorView, description: 'Unknown segment or model, an empty frozen segment, or retries.timedOut without inProgressTimeoutMin' })
   async create(@Body() b: CreateRolloutDto, @CurrentActor() actor: Actor): Promise<RolloutView> {
     const plan: RolloutPlan = JSON.parse(JSON.stringify({
-      waves: b.waves ?? [{ percent: 100 }], gates: b.gates ?? {}, rate: b.rate, abort: b.abort, inProgressTimeoutMin: b.inProgressTimeoutMin, window: b.window, stage: b.stage,
+      waves: b.waves ?? [{ percent: 100 }], gates: b.gates ?? {}, rate: b.rate, abort: b.abort, retries: b.retries, inProgressTimeoutMin: b.inProgressTimeoutMin, window: b.window, stage: b.stage,
     })) as RolloutPlan;
     const what = b.what.artifactId !== undefined ? { artifactId: b.what.artifactId } : { family: b.what.family!, ...(b.what.budget ? { budget: { ...b.what.budget } } : {}) };
     const created = await this.rollouts.create({

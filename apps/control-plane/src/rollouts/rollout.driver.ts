@@ -9,7 +9,11 @@ import { allowance, assignWaves, currentRate, decide, inWindow } from './rollout
 import { RolloutConfig } from './rollout.config';
 import { LeaseLostError, RolloutRecord, RolloutRepository, type RolloutDeviceRecord } from './rollout.repository';
 import { RolloutsService } from './rollout.service';
-import type { Decision } from './rollout.types';
+import { RETRYABLE, type Decision, type DeviceHealth, type FailureOutcome } from './rollout.types';
+
+/** The failure type a retrying device's lastFailure ("rejected: …") names. */
+const failureOf = (lastFailure: string | undefined): FailureOutcome | undefined =>
+  (Object.keys(RETRYABLE) as FailureOutcome[]).find((f) => lastFailure === f || lastFailure?.startsWith(`${f}:`));
 
 const SYSTEM: Actor = 'system';
 
@@ -164,14 +168,16 @@ export class RolloutDriver implements OnApplicationBootstrap, BeforeApplicationS
     const devices = await this.rollouts.health(r, rows, now);
     const notifiedTotal = rows.filter((d) => d.notifiedAt).length;
     const paceFrom = r.paceFrom ?? r.waveStartedAt ?? now;
+    if (r.switchedAt) await this.switchedStaged(r, devices, rows);
     const decision = decide({
-      plan: r.plan, wave: r.currentWave, devices, switched: r.switchedAt !== null, inWindow: inWindow(r.plan.window, now),
+      plan: r.plan, wave: r.currentWave, devices, now, switched: r.switchedAt !== null, inWindow: inWindow(r.plan.window, now),
       allowance: allowance(r.plan.rate, { paceFrom, notifiedSince: rows.filter((d) => d.notifiedAt && d.notifiedAt >= paceFrom).length, notifiedTotal, now }),
     });
     switch (decision.action) {
       case 'notify': return this.notify(r, decision.count!, notifiedTotal);
+      case 'retry': return this.retry(r, devices.filter((d) => d.wave === r.currentWave && d.outcome === 'retrying' && d.retryAt && d.retryAt <= now));
       case 'wait': return;
-      case 'stage-switch': return this.switchStaged(r, rows);
+      case 'stage-switch': return this.switchStaged(r, decision, devices, rows);
       case 'advance':
         return this.transition(r, decision, { currentWave: r.currentWave + 1, waveStartedAt: now, paceFrom: now, switchedAt: null });
       case 'await-approval': return this.transition(r, decision, { state: 'awaiting_approval' });
@@ -219,6 +225,7 @@ export class RolloutDriver implements OnApplicationBootstrap, BeforeApplicationS
    */
   private async notify(r: RolloutRecord, count: number, notifiedBefore: number): Promise<void> {
     const at = new Date();
+    const staging = (now: RolloutRecord) => !!r.plan.stage && !now.switchedAt;
     const picked = await this.uow.transaction(async (tx) => {
       const now = await this.repo.fence(r.id, this.owner, tx);
       if (now.state !== 'running' || now.currentWave !== r.currentWave) return [];
@@ -228,7 +235,7 @@ export class RolloutDriver implements OnApplicationBootstrap, BeforeApplicationS
       for (const d of rows) byArtifact.set(d.artifactId!, [...(byArtifact.get(d.artifactId!) ?? []), d]);
       const out: Array<{ deploymentId: string; deviceIds: string[] }> = [];
       for (const [artifactId, ds] of byArtifact) {
-        const dep = await this.deployments.openForRollout({ rolloutId: r.id, wave: r.currentWave, purpose: 'wave', artifactId, gates: r.plan.gates, createdBy: r.createdBy ?? SYSTEM }, tx);
+        const dep = await this.deployments.openForRollout({ rolloutId: r.id, wave: r.currentWave, purpose: 'wave', stage: staging(now), artifactId, gates: r.plan.gates, createdBy: r.createdBy ?? SYSTEM }, tx);
         const ids = ds.filter((d) => running.has(d.deviceId)).map((d) => d.deviceId);
         await this.deployments.enroll(dep, ids, tx);
         await this.repo.markNotified(r.id, ids.map((deviceId) => ({ deviceId, deploymentId: dep.id, previousArtifactId: running.get(deviceId) ?? null })), at, tx);
@@ -241,28 +248,97 @@ export class RolloutDriver implements OnApplicationBootstrap, BeforeApplicationS
       }
       return out;
     });
-    for (const p of picked) await this.publish(r, p.deploymentId, p.deviceIds, 'publishedAt', { stage: r.plan.stage });
+    for (const p of picked) await this.publish(r, p.deploymentId, p.deviceIds, 'publishedAt');
+  }
+
+  /**
+   * Notifies again the devices whose install failed while the plan allows a retry for that failure type: each gets a
+   * new deployment (one per wave, artifact and attempt: an agent never redoes a deployment it finished), taking it
+   * over from the failed or timed-out one, in one transaction with the row's new attempt and the decision that
+   * names every device and its failure; the desired states are published after the commit (the same outbox as notify).
+   */
+  private async retry(r: RolloutRecord, due: readonly DeviceHealth[]): Promise<void> {
+    const at = new Date();
+    const staging = (now: RolloutRecord) => !!r.plan.stage && !now.switchedAt;
+    const picked = await this.uow.transaction(async (tx) => {
+      const now = await this.repo.fence(r.id, this.owner, tx);
+      if (now.state !== 'running' || now.currentWave !== r.currentWave) return [];
+      const rows = new Map((await this.repo.devices(r.id, tx)).map((d) => [d.deviceId, d]));
+      const groups = new Map<string, Array<{ row: RolloutDeviceRecord; failure: FailureOutcome; lastFailure: string }>>();
+      for (const d of due) {
+        const row = rows.get(d.deviceId);
+        const failure = failureOf(d.lastFailure);
+        if (!row || row.state !== 'notified' || !row.artifactId || !failure) continue;
+        const key = `${row.artifactId}|${row.attempts + 1}`;
+        groups.set(key, [...(groups.get(key) ?? []), { row, failure, lastFailure: d.lastFailure! }]);
+      }
+      const out: Array<{ deploymentId: string; deviceIds: string[] }> = [];
+      for (const ds of groups.values()) {
+        const { artifactId, attempts } = ds[0]!.row;
+        const dep = await this.deployments.openForRollout({
+          rolloutId: r.id, wave: r.currentWave, purpose: 'retry', attempt: attempts + 1, stage: staging(now), artifactId: artifactId!, gates: r.plan.gates, createdBy: r.createdBy ?? SYSTEM,
+        }, tx);
+        const ids = ds.map((d) => d.row.deviceId);
+        await this.deployments.enroll(dep, ids, tx);
+        await this.repo.markRetried(r.id, ds.map((d) => ({ deviceId: d.row.deviceId, deploymentId: dep.id, failure: d.failure, lastFailure: d.lastFailure })), at, tx);
+        out.push({ deploymentId: dep.id, deviceIds: ids });
+      }
+      const retried = [...groups.values()].flat();
+      if (retried.length === 0) return out;
+      const by = (f: FailureOutcome) => retried.filter((d) => d.failure === f).length;
+      await this.rollouts.decide(r, {
+        action: 'retry',
+        reason: `wave ${r.currentWave}: ${retried.length} device(s) retried (${by('failed')} failed, ${by('rejected')} rejected, ${by('timed_out')} timed out)`,
+        metrics: { devices: retried.slice(0, 50).map((d) => ({ deviceId: d.row.deviceId, attempt: d.row.attempts + 1, failure: d.lastFailure })) },
+      }, SYSTEM, tx);
+      return out;
+    });
+    for (const p of picked) await this.publish(r, p.deploymentId, p.deviceIds, 'publishedAt');
   }
 
   /** Notified rows whose desired state was never acknowledged by the broker (the previous driver died in between). */
   private async publishPending(r: RolloutRecord, rows: readonly RolloutDeviceRecord[]): Promise<void> {
     const pending = new Map<string, string[]>();
     for (const d of rows) if (d.state === 'notified' && d.notifiedAt && !d.publishedAt && d.deploymentId) pending.set(d.deploymentId, [...(pending.get(d.deploymentId) ?? []), d.deviceId]);
-    for (const [deploymentId, ids] of pending) await this.publish(r, deploymentId, ids, 'publishedAt', { stage: r.plan.stage && !r.switchedAt });
+    for (const [deploymentId, ids] of pending) await this.publish(r, deploymentId, ids, 'publishedAt');
   }
 
-  private async publish(r: RolloutRecord, deploymentId: string, deviceIds: string[], field: 'publishedAt' | 'stagedPublishedAt' | 'rollbackPublishedAt', opts: { stage?: boolean } = {}): Promise<void> {
+  private async publish(r: RolloutRecord, deploymentId: string, deviceIds: string[], field: 'publishedAt' | 'stagedPublishedAt' | 'rollbackPublishedAt'): Promise<void> {
     if (deviceIds.length === 0) return;
-    const reached = await this.deployments.publishTo(deploymentId, deviceIds, opts);
+    const reached = await this.deployments.publishTo(deploymentId, deviceIds);
     await this.repo.markPublished(r.id, reached, field, new Date());
   }
 
-  /** Stage mode: every device of the wave fetched and verified; they are all told to switch now. */
-  private async switchStaged(r: RolloutRecord, rows: readonly RolloutDeviceRecord[]): Promise<void> {
+  /**
+   * Stage mode: every device of the wave that is still in it has staged the model (fetched, verified, benchmarked,
+   * gates passed). In one transaction the switch is recorded and the wave's deployments stop carrying `stage`; then
+   * every staged device gets the same deployment's desired state without it and activates at once. A driver that
+   * dies between the commit and the publications publishes the rest (switchedStaged).
+   */
+  private async switchStaged(r: RolloutRecord, decision: Decision, devices: readonly DeviceHealth[], rows: readonly RolloutDeviceRecord[]): Promise<void> {
     const at = new Date();
-    await this.transition(r, { action: 'stage-switch', reason: `wave ${r.currentWave}: switching every staged device together` }, { switchedAt: at });
+    const deploymentIds = [...new Set(rows.flatMap((d) => (d.wave === r.currentWave && d.deploymentId ? [d.deploymentId] : [])))];
+    const staged = devices.filter((d) => d.wave === r.currentWave && d.outcome === 'staged').length;
+    const switched = await this.uow.transaction(async (tx) => {
+      const now = await this.repo.fence(r.id, this.owner, tx);
+      if (now.state !== 'running' || now.currentWave !== r.currentWave || now.switchedAt) return false;
+      await this.repo.update(r.id, { switchedAt: at }, tx);
+      await this.deployments.endStage(deploymentIds, tx);
+      await this.rollouts.decide(r, { ...decision, metrics: { staged, deployments: deploymentIds.length } }, SYSTEM, tx);
+      return true;
+    });
+    if (!switched) return;
+    this.log.log(`rollout ${r.id} wave ${r.currentWave}: stage-switch — ${decision.reason}`);
+    await this.switchedStaged(r, devices, rows);
+  }
+
+  /** After the switch: the staged devices of the wave not yet told so get the desired state without `stage`. */
+  private async switchedStaged(r: RolloutRecord, devices: readonly DeviceHealth[], rows: readonly RolloutDeviceRecord[]): Promise<void> {
+    const staged = new Set(devices.filter((d) => d.wave === r.currentWave && d.outcome === 'staged').map((d) => d.deviceId));
     const byDeployment = new Map<string, string[]>();
-    for (const d of rows) if (d.wave === r.currentWave && d.state === 'notified' && d.deploymentId) byDeployment.set(d.deploymentId, [...(byDeployment.get(d.deploymentId) ?? []), d.deviceId]);
+    for (const d of rows) {
+      if (staged.has(d.deviceId) && !d.stagedPublishedAt && d.deploymentId) byDeployment.set(d.deploymentId, [...(byDeployment.get(d.deploymentId) ?? []), d.deviceId]);
+    }
     for (const [deploymentId, ids] of byDeployment) await this.publish(r, deploymentId, ids, 'stagedPublishedAt');
   }
 

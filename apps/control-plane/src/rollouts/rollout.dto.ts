@@ -83,6 +83,17 @@ export class AbortDto {
   @IsIn(['pause', 'rollback']) action!: 'pause' | 'rollback';
 }
 
+export class RetryDto {
+  @ApiPropertyOptional({ description: 'retries after a failed download, verification or load (AWS IoT Jobs: 0–10 per failure type)' })
+  @IsOptional() @IsInt() @Min(0) @Max(10) failed?: number;
+  @ApiPropertyOptional({ description: 'retries after the model failed the gates on the device' })
+  @IsOptional() @IsInt() @Min(0) @Max(10) rejected?: number;
+  @ApiPropertyOptional({ description: 'retries after the in-progress timeout' })
+  @IsOptional() @IsInt() @Min(0) @Max(10) timedOut?: number;
+  @ApiPropertyOptional({ default: 30, description: 'first retry after this many seconds (jittered, doubled per further attempt, at most 1 h)' })
+  @IsOptional() @IsInt() @Min(1) @Max(3600) backoffSec?: number;
+}
+
 export class WindowDto {
   @ApiProperty({ example: '22:00', description: 'UTC' }) @Matches(HHMM, { message: 'start must be HH:MM' }) start!: string;
   @ApiProperty({ example: '04:00', description: 'UTC; before start: the window spans midnight' }) @Matches(HHMM, { message: 'end must be HH:MM' }) end!: string;
@@ -120,6 +131,10 @@ export class CreateRolloutDto {
   @IsOptional() @IsInt() @Min(1) @Max(10_080)
   inProgressTimeoutMin?: number;
 
+  @ApiPropertyOptional({ type: RetryDto, description: 'per-device retries: a failed device is notified again before it counts as failed' })
+  @IsOptional() @IsObject() @ValidateNested() @Type(() => RetryDto)
+  retries?: RetryDto;
+
   @ApiPropertyOptional({ format: 'date-time' }) @IsOptional() @IsISO8601({ strict: true }) @MaxLength(40)
   startAt?: string;
 
@@ -127,7 +142,7 @@ export class CreateRolloutDto {
   @IsOptional() @IsObject() @ValidateNested() @Type(() => WindowDto)
   window?: WindowDto;
 
-  @ApiPropertyOptional({ description: 'stage mode: download and verify first, then switch the wave together (in the desired-state contract; refused until agents support it)' })
+  @ApiPropertyOptional({ description: 'stage mode: the wave\'s devices download, verify and benchmark first (gates judged, model not activated); once every device of the wave has staged (or finished), all switch together' })
   @IsOptional() @IsBoolean()
   stage?: boolean;
 }
@@ -164,7 +179,7 @@ export class RolloutView {
 export class RolloutWaveView {
   @ApiProperty() wave!: number;
   @ApiProperty() devices!: number;
-  @ApiProperty({ type: 'object', additionalProperties: { type: 'integer' }, description: 'devices per outcome: planned, in_progress, active, rejected, failed, timed_out, left' })
+  @ApiProperty({ type: 'object', additionalProperties: { type: 'integer' }, description: 'devices per outcome: planned, in_progress, retrying, staged, active, rejected, failed, timed_out, left' })
   counts!: Partial<Record<DeviceOutcome, number>>;
 }
 
@@ -175,6 +190,7 @@ export class ClassHealthView {
   @ApiProperty() rejected!: number;
   @ApiProperty() failed!: number;
   @ApiProperty() timedOut!: number;
+  @ApiProperty({ description: 'failed, waiting for a retry (not finished yet)' }) retrying!: number;
   @ApiPropertyOptional() passPercent?: number;
   @ApiPropertyOptional({ description: 'median new p50 / previous model\'s p50' }) p50Ratio?: number;
   @ApiPropertyOptional({ description: 'median new p95 / previous model\'s p95' }) p95Ratio?: number;
@@ -185,7 +201,7 @@ export class ClassHealthView {
 export class RolloutDecisionView {
   @ApiProperty({ format: 'date-time' }) at!: string;
   @ApiProperty() wave!: number;
-  @ApiProperty({ description: 'start | join | advance | await-approval | complete | pause | rollback | rolled-back | stage-switch | resume | approve | cancel' }) action!: string;
+  @ApiProperty({ description: 'start | join | retry | advance | await-approval | complete | pause | rollback | rolled-back | stage-switch | resume | approve | cancel' }) action!: string;
   @ApiProperty() reason!: string;
   @ApiProperty({ description: 'system or the operator\'s key' }) actor!: string;
   @ApiPropertyOptional({ type: 'object', additionalProperties: true, nullable: true, description: 'the numbers the decision was taken on' }) metrics!: Record<string, unknown> | null;
@@ -197,7 +213,10 @@ export class RolloutDeviceView {
   @ApiProperty() wave!: number;
   @ApiProperty() outcome!: string;
   @ApiPropertyOptional({ format: 'date-time', description: 'when the rollout committed its notification (the desired state is published right after)' }) notifiedAt?: string;
-  @ApiPropertyOptional({ description: 'notifications of this device by the rollout' }) attempts?: number;
+  @ApiPropertyOptional({ description: 'notifications of this device by the rollout (1 + retries)' }) attempts?: number;
+  @ApiPropertyOptional({ type: 'object', additionalProperties: { type: 'integer' }, description: 'retries taken per failure type (failed, rejected, timed_out)' }) retries?: Record<string, number>;
+  @ApiPropertyOptional({ description: 'the failure being retried (outcome: retrying) or the one the last retry answered, "<outcome>: <device error>"' }) lastFailure?: string;
+  @ApiPropertyOptional({ format: 'date-time', description: 'outcome retrying: when the device is notified again' }) retryAt?: string;
 }
 
 export class RolloutDetailView extends RolloutView {
@@ -205,7 +224,7 @@ export class RolloutDetailView extends RolloutView {
   @ApiProperty({ type: 'object', additionalProperties: { $ref: '#/components/schemas/ClassHealthView' }, description: 'per device class, over the whole rollout' })
   classes!: Record<string, ClassHealthView>;
   @ApiProperty({ type: [RolloutDecisionView] }) decisions!: RolloutDecisionView[];
-  @ApiProperty({ type: [String], description: 'the deployments the rollout made (one per wave and artifact, and its rollbacks)' }) deploymentIds!: string[];
+  @ApiProperty({ type: [String], description: 'the deployments the rollout made (one per wave and artifact, one per retry attempt, and its rollbacks)' }) deploymentIds!: string[];
   @ApiProperty({ type: [RolloutDeviceView] }) devices!: RolloutDeviceView[];
 }
 
@@ -228,6 +247,7 @@ export function toRolloutDetailView(d: RolloutDetail): RolloutDetailView {
     deploymentIds: d.deploymentIds,
     devices: d.devices.map((x) => ({
       deviceId: x.deviceId, profileClass: x.profileClass, wave: x.wave, outcome: x.outcome, ...(x.notifiedAt ? { notifiedAt: x.notifiedAt.toISOString(), attempts: x.attempts } : {}),
+      ...(x.retries ? { retries: x.retries } : {}), ...(x.lastFailure ? { lastFailure: x.lastFailure } : {}), ...(x.retryAt ? { retryAt: x.retryAt.toISOString() } : {}),
     })),
   };
 }

@@ -153,6 +153,21 @@ export class RolloutRepository {
     }
   }
 
+  /** A retry: the row moves to its new deployment; notifiedAt stays the first notification (pacing counts it once). */
+  async markRetried(rolloutId: string, rows: ReadonlyArray<{ deviceId: string; deploymentId: string; failure: string; lastFailure: string }>, at: Date, db: Db): Promise<void> {
+    for (const r of rows) {
+      const current = await db.rolloutDevice.findUniqueOrThrow({ where: { rolloutId_deviceId: { rolloutId, deviceId: r.deviceId } }, select: { retries: true } });
+      const retries = current.retries as Record<string, number>;
+      await db.rolloutDevice.update({
+        where: { rolloutId_deviceId: { rolloutId, deviceId: r.deviceId } },
+        data: {
+          deploymentId: r.deploymentId, retriedAt: at, publishedAt: null, attempts: { increment: 1 }, lastFailure: r.lastFailure.slice(0, 500),
+          retries: json({ ...retries, [r.failure]: (retries[r.failure] ?? 0) + 1 }),
+        },
+      });
+    }
+  }
+
   async markPublished(rolloutId: string, deviceIds: readonly string[], field: 'publishedAt' | 'stagedPublishedAt' | 'rollbackPublishedAt', at: Date): Promise<void> {
     if (deviceIds.length === 0) return;
     await this.prisma.rolloutDevice.updateMany({ where: { rolloutId, deviceId: { in: [...deviceIds] } }, data: { [field]: at } });

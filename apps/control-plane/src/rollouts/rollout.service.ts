@@ -10,11 +10,11 @@ import { ModelRepository } from '@edgefleet/catalog';
 import { ReportRepository } from '../reports/report.repository';
 import { SegmentsService } from '../segments/segment.service';
 import { pollChanges } from '../common/sse';
-import { classHealth } from './rollout-decision';
+import { classHealth, retryAt } from './rollout-decision';
 import { RolloutRecord, RolloutRepository, type RolloutDecisionRecord, type RolloutDeviceRecord } from './rollout.repository';
 import { unmeasurableGates } from '../deployments/gate-fit';
 import {
-  isFinal, type ClassHealth, type Decision, type DeviceHealth, type DeviceOutcome, type RolloutPlan, type RolloutStateName, type RolloutWhat,
+  isFinal, type ClassHealth, type Decision, type DeviceHealth, type DeviceOutcome, type FailureOutcome, type RolloutPlan, type RolloutStateName, type RolloutWhat,
 } from './rollout.types';
 
 export interface CreateRollout {
@@ -76,10 +76,7 @@ export class RolloutsService {
       const unmeasurable = unmeasurableGates(input.plan.gates, artifact);
       if (unmeasurable.length > 0) throw new UnprocessableError(unmeasurable.join('; '));
     }
-    if (input.plan.stage) {
-      // The flag is in the desired-state contract; the agent does not act on it yet, so a staged wave would never switch.
-      throw new UnprocessableError('stage mode is not supported by the device agent yet (docs/rollouts.md)');
-    }
+    if (input.plan.retries?.timedOut && !input.plan.inProgressTimeoutMin) throw new UnprocessableError('retries.timedOut needs inProgressTimeoutMin (nothing times out without it)');
     const preview = await this.segments.preview(segment.selector);
     if (preview.count === 0 && input.segmentMode === 'frozen') throw new UnprocessableError(`segment ${segment.name} matches no device`);
     return this.uow.transaction(async (tx) => {
@@ -109,8 +106,7 @@ export class RolloutsService {
       w.counts[d.outcome] = (w.counts[d.outcome] ?? 0) + 1;
       waves.set(d.wave, w);
     }
-    const rows = await this.repo.devices(id);
-    const deploymentIds = [...new Set(rows.flatMap((r) => [r.deploymentId, r.rollbackDeploymentId].filter((x): x is string => !!x)))];
+    const deploymentIds = await this.deployments.idsForRollout(id);
     return { rollout, devices, waves: [...waves.values()].sort((a, b) => a.wave - b.wave), classes: classHealth(devices), decisions, deploymentIds };
   }
 
@@ -125,11 +121,18 @@ export class RolloutsService {
     const byKey = new Map(outcomes.map((o) => [`${o.deploymentId}|${o.deviceId}`, o]));
     const baselines = await this.reports.latestFor(devices.flatMap((d) => (d.previousArtifactId && d.deploymentId ? [{ deviceId: d.deviceId, artifactId: d.previousArtifactId }] : [])));
     const timeoutMs = (r.plan.inProgressTimeoutMin ?? 0) * 60_000;
+    // Retries happen while the rollout may still notify; a finished or rolling-back rollout shows failures as they are.
+    const mayRetry = !isFinal(r.state) && r.state !== 'rolling_back';
     return devices.map((d): DeviceHealth => {
-      const base = { deviceId: d.deviceId, profileClass: d.profileClass, wave: d.wave, ...(d.notifiedAt ? { notifiedAt: d.notifiedAt, attempts: d.attempts } : {}) };
+      const retries = d.retries as Partial<Record<FailureOutcome, number>>;
+      const base = {
+        deviceId: d.deviceId, profileClass: d.profileClass, wave: d.wave, ...(d.notifiedAt ? { notifiedAt: d.notifiedAt, attempts: d.attempts } : {}),
+        ...(Object.keys(retries).length ? { retries } : {}), ...(d.lastFailure ? { lastFailure: d.lastFailure } : {}),
+      };
       if (d.state === 'planned') return { ...base, outcome: 'planned' };
       if (d.state === 'left' || !d.deploymentId) return { ...base, outcome: 'left' };
       const row = byKey.get(`${d.deploymentId}|${d.deviceId}`);
+      const startedAt = d.retriedAt ?? d.notifiedAt;
       let outcome: DeviceOutcome;
       switch (row?.state) {
         case 'active': outcome = 'active'; break;
@@ -138,12 +141,22 @@ export class RolloutsService {
         // Taken over by a newer deployment (another rollout, a direct deployment or this rollout's rollback).
         case 'superseded': outcome = row.report ? (row.report.passed ? 'active' : 'rejected') : 'left'; break;
         case undefined: outcome = 'left'; break; // the device was deleted
-        default: outcome = timeoutMs > 0 && d.notifiedAt && now.getTime() - d.notifiedAt.getTime() > timeoutMs ? 'timed_out' : 'in_progress';
+        // Waiting for the switch; once switched, the in-progress timeout counts from the switch.
+        case 'staged':
+          outcome = timeoutMs > 0 && r.switchedAt && now.getTime() - r.switchedAt.getTime() > timeoutMs ? 'timed_out' : 'staged';
+          break;
+        default: outcome = timeoutMs > 0 && startedAt && now.getTime() - startedAt.getTime() > timeoutMs ? 'timed_out' : 'in_progress';
+      }
+      let retry: { retryAt: Date; lastFailure: string } | undefined;
+      if (mayRetry && row && startedAt && (outcome === 'failed' || outcome === 'rejected' || outcome === 'timed_out') && row.state !== 'superseded') {
+        const failedAt = outcome === 'timed_out' ? new Date(startedAt.getTime() + timeoutMs) : row.updatedAt;
+        const at = retryAt(r.plan.retries, { deviceId: d.deviceId, failure: outcome, retries, attempts: d.attempts, failedAt });
+        if (at) retry = { retryAt: at, lastFailure: row.error ? `${outcome}: ${row.error}` : outcome };
       }
       const rep = row?.report;
       const prev = d.previousArtifactId ? baselines.get(`${d.deviceId}|${d.previousArtifactId}`) : undefined;
       return {
-        ...base, outcome,
+        ...base, outcome: retry ? 'retrying' : outcome, ...retry,
         ...(rep?.latencyP50Ms != null ? { p50Ms: rep.latencyP50Ms } : {}),
         ...(rep?.latencyP95Ms != null ? { p95Ms: rep.latencyP95Ms } : {}),
         ...(rep?.accuracy != null ? { accuracy: rep.accuracy } : {}),

@@ -57,6 +57,28 @@ export interface RatePlan {
   ramp?: { factor: number; every: number; maxPerMinute: number };
 }
 
+/**
+ * Per-device retries (AWS IoT Jobs' retry criteria, 0–10 per failure type): a device whose install ended this way is
+ * notified again within the rollout, after an exponential backoff, before its failure counts for the abort criteria
+ * and the wave's success criteria.
+ */
+export interface RetryPlan {
+  /** Download, verification or load failed (the device reported `failed`). */
+  failed?: number;
+  /** The model failed the gates on the device (a noisy benchmark may pass the next time). */
+  rejected?: number;
+  /** The device did not finish within inProgressTimeoutMin. */
+  timedOut?: number;
+  /** First retry after this many seconds (± jitter, doubled per further attempt of the device); default 30. */
+  backoffSec?: number;
+}
+
+export const DEFAULT_RETRY_BACKOFF_SEC = 30;
+
+/** The outcomes a device may be retried after, and the plan's key for each. */
+export const RETRYABLE = { failed: 'failed', rejected: 'rejected', timed_out: 'timedOut' } as const satisfies Record<string, keyof RetryPlan>;
+export type FailureOutcome = keyof typeof RETRYABLE;
+
 export interface RolloutPlan {
   waves: WavePlan[];
   /** The gates each device applies before it activates the model (as a deployment's). */
@@ -65,6 +87,7 @@ export interface RolloutPlan {
   abort?: AbortCriteria;
   /** A notified device that has not finished after this long counts as timed out (a failure for abort criteria). */
   inProgressTimeoutMin?: number;
+  retries?: RetryPlan;
   /** Daily UTC window in which devices are notified ("22:00"–"04:00" spans midnight). */
   window?: { start: string; end: string };
   /** Stage mode: the wave's devices fetch and verify first (desired state with `stage: true`); once all have, they switch together. */
@@ -72,7 +95,7 @@ export interface RolloutPlan {
 }
 
 /** What a device's row says about it, from its deployment row and report. */
-export type DeviceOutcome = 'planned' | 'in_progress' | 'staged' | 'active' | 'rejected' | 'failed' | 'timed_out' | 'left';
+export type DeviceOutcome = 'planned' | 'in_progress' | 'retrying' | 'staged' | 'active' | 'rejected' | 'failed' | 'timed_out' | 'left';
 
 /** One device as the decision sees it. */
 export interface DeviceHealth {
@@ -83,6 +106,11 @@ export interface DeviceHealth {
   /** When the rollout notified it, and how many times (the outbox guarantees 1). */
   notifiedAt?: Date;
   attempts?: number;
+  /** retrying: when the device is notified again, and after which failure. */
+  retryAt?: Date;
+  /** Retries taken per failure type, and the failure the last one answered. */
+  retries?: Partial<Record<FailureOutcome, number>>;
+  lastFailure?: string;
   /** New model's measurements, when the device reported. */
   p50Ms?: number;
   p95Ms?: number;
@@ -98,6 +126,8 @@ export interface ClassHealth {
   rejected: number;
   failed: number;
   timedOut: number;
+  /** Failed once, waiting for a retry (not finished: counts for neither the abort nor the success criteria yet). */
+  retrying: number;
   passPercent?: number;
   p50Ratio?: number;
   p95Ratio?: number;
@@ -106,14 +136,14 @@ export interface ClassHealth {
 }
 
 export type DecisionAction =
-  | 'start' | 'notify' | 'wait' | 'stage-switch' | 'advance' | 'await-approval' | 'complete' | 'pause' | 'rollback'
+  | 'start' | 'notify' | 'retry' | 'wait' | 'stage-switch' | 'advance' | 'await-approval' | 'complete' | 'pause' | 'rollback'
   | 'rolled-back' | 'resume' | 'approve' | 'cancel' | 'join';
 
 /** What the driver does next, and why (stored with the numbers it was taken on for every action but notify/wait). */
 export interface Decision {
   action: DecisionAction;
   reason: string;
-  /** notify: how many of the wave's planned devices to notify now. */
+  /** notify: how many of the wave's planned devices to notify now; retry: how many devices are due. */
   count?: number;
   metrics?: Record<string, unknown>;
 }
