@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- ota [--size-mb 4] [--devices 50] [--repeat 3] [--window 16] [--max-window 64] [--batch 1] [--broker both|embedded|external] [--mqtt-url URL] [--json]`
+ * `npm run bench -- ota [--size-mb 4] [--devices 50] [--repeat 3] [--window 16] [--max-window 64] [--batch <n>] [--broker both|embedded|external] [--mqtt-url URL] [--json]`
  *
  * Model delivery over MQTT through the control plane's real OTA path (Nest MQTT transport → BlockServer →
  * artifact store on disk → MQTT publisher → broker) to 1 device and to N concurrent simulated devices, beside
@@ -16,7 +16,7 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { PROTOCOL_VERSION, topics, type BlockRequestMessage } from '@edgefleet/contracts';
 import type { CommandLine, CommandSpec } from '@edgefleet/toolkit';
 import { startMqttTestApp } from '@edgefleet/control-plane/dist/mqtt/testing/mqtt-test-app';
-import { AdaptiveWindow, DEFAULT_TRANSFER } from '@edgefleet/device-agent';
+import { AdaptiveWindow, DEFAULT_TRANSFER, refillRun } from '@edgefleet/device-agent';
 
 const STALL_MS = 10_000;
 
@@ -28,11 +28,12 @@ interface Options {
   json: boolean;
   /**
    * Blocks a simulated device keeps requested but not received, and how many free slots make it ask again.
-   * Defaults follow the device agent (device-agent/src/config/agent-options.ts: window 16, refill at once).
+   * Defaults follow the device agent (device-agent/src/config/agent-options.ts: window 16 adapting up to 64, refill in runs of a quarter window).
    */
   window: number;
   maxWindow: number;
-  batch: number;
+  /** Undefined: the agent's rule (refillRun). */
+  batch?: number;
   repeat: number;
 }
 
@@ -57,7 +58,7 @@ export const command: CommandSpec = {
     repeat: { type: 'string', arg: '<n>', help: 'timed rounds per side (default 3)' },
     window: { type: 'string', arg: '<n>', help: 'blocks a device keeps requested at first, ≤ 64 (default 16, as the agent)' },
     'max-window': { type: 'string', arg: '<n>', help: 'the window adapts up to this, ≤ 128 (default 64, as the agent; = --window: fixed)' },
-    batch: { type: 'string', arg: '<n>', help: 'free slots that make a device ask again (default 1)' },
+    batch: { type: 'string', arg: '<n>', help: 'free slots that make a device ask again (default a quarter of the window, as the agent)' },
     broker: { type: 'string', arg: 'both|embedded|external', help: '(default both)' },
     'mqtt-url': { type: 'string', arg: '<url>', help: 'the external broker (default mqtt://127.0.0.1:1883)' },
     json: { type: 'boolean', help: 'print one JSON object on stdout' },
@@ -158,7 +159,7 @@ async function simulatedDevice(client: MqttClient, deviceId: string, sha256: str
         clearInterval(stall);
         return resolve();
       }
-      if (win.size - (next - received) >= opts.batch) request();
+      if (win.size - (next - received) >= (opts.batch ?? refillRun(win.size))) request();
     });
   });
   // Like the agent's fetcher: keep the window's blocks requested, asking for the free slots as one run.
@@ -234,7 +235,7 @@ function readOptions(cl: CommandLine): Options {
     brokers: broker === 'both' ? ['embedded', 'external'] : [broker],
     mqttUrl: cl.string('mqtt-url') ?? 'mqtt://127.0.0.1:1883',
     json: cl.flag('json'),
-    batch: cl.number('batch', { integer: true, min: 1 }) ?? 1,
+    batch: cl.number('batch', { integer: true, min: 1 }),
     window: cl.number('window', { integer: true, min: 1, max: 64 }) ?? DEFAULT_TRANSFER.window,
     maxWindow: cl.number('max-window', { integer: true, min: 1, max: 128 }) ?? DEFAULT_TRANSFER.maxWindow ?? DEFAULT_TRANSFER.window,
     repeat: cl.number('repeat', { integer: true, min: 1 }) ?? 3,

@@ -52,6 +52,8 @@ export interface RolloutRow {
   /** Control plane CPU seconds during that window, and as a share of one core. */
   cpuSeconds: number;
   cpuCores: number;
+  /** CPU seconds of this process (the simulated fleet: every agent's MQTT, checks, files) during the window. */
+  fleetCpuSeconds: number;
   /** Largest control plane RSS sampled during the window, MB. */
   peakRssMb: number;
   rawSeconds: number;
@@ -94,11 +96,11 @@ export async function run(cl: CommandLine): Promise<void> {
     return;
   }
   console.log(`one deployment (one wave, no rate limit) to N simulated devices, model ${opts.modelKb} KiB; raw = the same message pattern through the bare broker`);
-  console.log(pad('setup', 28) + pad('devices', 9) + pad('seconds', 9) + pad('dev/s', 8) + pad('CP CPU s', 10) + pad('CP cores', 10) + pad('CP peak MB', 12)
+  console.log(pad('setup', 28) + pad('devices', 9) + pad('seconds', 9) + pad('dev/s', 8) + pad('CP CPU s', 10) + pad('CP cores', 10) + pad('fleet CPU s', 13) + pad('CP peak MB', 12)
     + pad('raw s', 8) + pad('raw dev/s', 11) + pad('ratio', 7) + 'load');
   for (const r of rows) {
     console.log(pad(r.setup, 28) + pad(String(r.devices), 9) + pad(r.seconds.toFixed(1), 9) + pad(r.devicesPerSec.toFixed(1), 8) + pad(r.cpuSeconds.toFixed(1), 10)
-      + pad(r.cpuCores.toFixed(2), 10) + pad(r.peakRssMb.toFixed(0), 12) + pad(r.rawSeconds.toFixed(1), 8) + pad(r.rawDevicesPerSec.toFixed(1), 11) + pad(r.ratio.toFixed(2), 7) + r.load.toFixed(1));
+      + pad(r.cpuCores.toFixed(2), 10) + pad(r.fleetCpuSeconds.toFixed(1), 13) + pad(r.peakRssMb.toFixed(0), 12) + pad(r.rawSeconds.toFixed(1), 8) + pad(r.rawDevicesPerSec.toFixed(1), 11) + pad(r.ratio.toFixed(2), 7) + r.load.toFixed(1));
   }
 }
 
@@ -156,11 +158,13 @@ async function measure(setup: Setup, n: number, opts: Options): Promise<RolloutR
     process.stderr.write(`${setup} ${n}: fleet up in ${((Date.now() - t0Fleet) / 1000).toFixed(1)} s\n`);
 
     const cpu0 = cpuSeconds(cp.pid);
+    const fleetCpu0 = process.cpuUsage();
     let peak = rssMb(cp.pid);
     const sampler = setInterval(() => { peak = Math.max(peak, rssMb(cp.pid)); }, 200);
     const t0 = process.hrtime.bigint();
     let seconds: number;
     let cpu: number;
+    let fleetCpuSeconds: number;
     try {
       const id = await createRollout(api, art.id, tag);
       process.stderr.write(`${setup} ${n}: deployment ${id} created\n`);
@@ -169,6 +173,8 @@ async function measure(setup: Setup, n: number, opts: Options): Promise<RolloutR
       await waitAllActive(api, id, n, opts.timeoutS * 1000);
       seconds = Number(process.hrtime.bigint() - t0) / 1e9;
       cpu = cpuSeconds(cp.pid) - cpu0;
+      const fleetCpu = process.cpuUsage(fleetCpu0);
+      fleetCpuSeconds = (fleetCpu.user + fleetCpu.system) / 1e6;
     } finally {
       clearInterval(sampler);
     }
@@ -192,7 +198,7 @@ async function measure(setup: Setup, n: number, opts: Options): Promise<RolloutR
     const rawDevicesPerSec = n / rawSeconds;
     return {
       setup: setup === 'embedded' ? 'PGlite + embedded Aedes' : 'PostgreSQL + Mosquitto', devices: n, seconds, devicesPerSec,
-      cpuSeconds: cpu, cpuCores: cpu / seconds, peakRssMb: peak, rawSeconds, rawDevicesPerSec, ratio: devicesPerSec / rawDevicesPerSec, load: loadavg()[0]!,
+      cpuSeconds: cpu, cpuCores: cpu / seconds, fleetCpuSeconds, peakRssMb: peak, rawSeconds, rawDevicesPerSec, ratio: devicesPerSec / rawDevicesPerSec, load: loadavg()[0]!,
     };
   } finally {
     for (const c of cleanups) await c().catch((err: unknown) => process.stderr.write(`cleanup: ${String(err)}\n`));
@@ -240,7 +246,10 @@ async function spawnControlPlane(dir: string, env: Record<string, string>, cpuPr
   const deadline = Date.now() + 120_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`control plane exited (${child.exitCode}):\n${log}`);
-    const ok = await fetch(`${httpUrl}/health`).then((r) => r.ok, () => false);
+    // Ready = healthy AND the admin key stored: the control plane stores ADMIN_API_KEY only after it listens, so a
+    // first request racing that start is answered 401.
+    const ok = await fetch(`${httpUrl}/health`).then((r) => r.ok, () => false)
+      && await fetch(`${httpUrl}/api/v1/deployments?limit=1`, { headers: { authorization: `Bearer ${ADMIN_KEY}` } }).then((r) => r.ok, () => false);
     if (ok) break;
     if (Date.now() > deadline) throw new Error(`control plane did not start:\n${log}`);
     await sleep(250);

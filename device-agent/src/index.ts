@@ -16,6 +16,7 @@ export { percentile, summarize } from './benchmark/stats';
 export { synthesizeFeeds, synthesizeTensor, concreteShape } from './benchmark/input-synthesis';
 export { BlockBitmap, blockCount, blockLength } from './transfer/block-bitmap';
 export { AdaptiveWindow } from './transfer/adaptive-window';
+export { refillRun } from './transfer/block-fetcher';
 export * from './lib/errors';
 export { createLogger, silentLogger, type Logger, type LogLevel } from './lib/logger';
 export type { PersistedState, ActiveModel, OutcomeRecord } from './state/agent-state';

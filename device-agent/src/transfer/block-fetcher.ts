@@ -69,6 +69,9 @@ export async function fetchBlocks(opts: {
 
     const pump = () => {
       if (finished) return;
+      // Refill in runs of a quarter window, not one request per block that arrives: a fast transfer would otherwise
+      // send hundreds of requests a second and meet the control plane's per-device request rate.
+      if (win.size - inflight.size < refillRun(win.size)) return;
       const now = Date.now();
       let next = 0;
       while (inflight.size < win.size) {
@@ -161,3 +164,6 @@ export async function fetchBlocks(opts: {
     else pump();
   });
 }
+
+/** Free slots that make the fetcher ask again (one request per run). */
+export const refillRun = (window: number): number => Math.max(1, Math.floor(window / 4));

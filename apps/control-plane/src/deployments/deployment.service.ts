@@ -11,14 +11,15 @@ import { DeviceMessageRepository } from '../devices/device-message.repository';
 import { OtaService } from '../ota/ota.service';
 import { ReportRepository } from '../reports/report.repository';
 import {
-  blocksAfterProgress, DeploymentStatusName, isFinished, rollUpStatus, stateAfterProgress, stateAfterReport, verdictFromDeviceState,
+  blocksAfterProgress, DeploymentStatusName, isFinished, rollUpStatus, stateAfterProgress, verdictFromDeviceState,
 } from './deployment-state';
 import {
   ClassOutcomes, DeliveredArtifact, DeploymentDetail, DeploymentDeviceRow, DeploymentRepository, DeploymentWithArtifact, LockedDeviceRow, RolloutPurpose, RowOutcome,
 } from './deployment.repository';
 import { blockCount, buildDesiredState } from './desired-state';
 import { unmeasurableGates } from './gate-fit';
-import { DeliveredArtifacts, ProgressWriter } from './progress-writer';
+import { ProgressWriter } from './progress-writer';
+import { DeliveredArtifacts, RowMessageBatch, type RowBatchDeps } from './row-message-batch';
 import { ReportWriter } from './report-writer';
 
 export interface CreateDeployment {
@@ -37,7 +38,8 @@ const PUBLISH_CONCURRENCY = 32;
 @Injectable()
 export class DeploymentsService {
   private readonly log = new Logger('Deployments');
-  private readonly artifacts: DeliveredArtifacts;
+  /** What the row-message paths read with (the deployments' artifacts cached: they never change). */
+  private readonly rowDeps: RowBatchDeps;
   private readonly progress: ProgressWriter;
   private readonly reportWriter: ReportWriter;
 
@@ -53,9 +55,9 @@ export class DeploymentsService {
     private readonly events: FleetEvents,
     private readonly messages: DeviceMessageRepository,
   ) {
-    this.artifacts = new DeliveredArtifacts(deployments);
-    this.progress = new ProgressWriter(uow, deployments, devices, messages, this.artifacts);
-    this.reportWriter = new ReportWriter(uow, deployments, devices, reports, audit, messages, this.artifacts, events, (id, tx, status) => this.rollUp(id, tx, status));
+    this.rowDeps = { deployments, devices, messages, artifacts: new DeliveredArtifacts(deployments) };
+    this.progress = new ProgressWriter(uow, this.rowDeps);
+    this.reportWriter = new ReportWriter(uow, this.rowDeps, reports, audit, events, (id, tx, status) => this.rollUp(id, tx, status));
   }
 
   /**
@@ -374,11 +376,10 @@ export class DeploymentsService {
 
   /** The device's row of the deployment, locked, with what the deployment delivers (a typed error when there is none). */
   private async lockedRow(deviceId: string, deploymentId: string, tx: Db): Promise<{ row: LockedDeviceRow; artifact: DeliveredArtifact }> {
-    const [row] = await this.deployments.lockDeviceRows([{ deploymentId, deviceId }], tx);
-    const artifact = row && (await this.artifacts.of([deploymentId], tx)).get(deploymentId);
-    if (row && artifact) return { row, artifact };
-    if (!(await this.devices.find(deviceId, tx))) throw new UnknownDeviceError(deviceId);
-    throw new UnknownDeploymentError(deploymentId, deviceId);
+    const batch = await RowMessageBatch.open([{ deviceId, msg: { deploymentId } }], 'single', { lockDeployments: false }, this.rowDeps, tx);
+    const target = await batch.target(0, () => undefined);
+    if (target instanceof Error) throw target;
+    return target;
   }
 
   /** `lockedStatus`: the caller holds the deployment's lock (DeploymentRepository.lock) and read this status with it. */

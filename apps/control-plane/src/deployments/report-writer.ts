@@ -1,14 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { ReportMessage } from '@edgefleet/contracts';
-import { ArtifactMismatchError, UnknownDeploymentError, UnknownDeviceError } from '@edgefleet/platform';
+import { ArtifactMismatchError } from '@edgefleet/platform';
 import type { AuditEntry, AuditRepository, Db, FleetEvents, UnitOfWork } from '@edgefleet/platform';
 import { BatchQueue } from '../common/batch-queue';
-import type { DeviceMessageRepository } from '../devices/device-message.repository';
-import type { DeviceRepository } from '../devices/device.repository';
 import type { NewReport, ReportRepository } from '../reports/report.repository';
 import { stateAfterReport, type DeploymentStatusName } from './deployment-state';
-import type { DeploymentRepository, FinishedDeviceRow } from './deployment.repository';
-import { rowKey, type DeliveredArtifacts } from './progress-writer';
+import type { FinishedDeviceRow } from './deployment.repository';
+import { RowMessageBatch, type RowBatchDeps } from './row-message-batch';
 
 interface Item { deviceId: string; msg: ReportMessage }
 
@@ -32,12 +30,9 @@ export class ReportWriter {
 
   constructor(
     private readonly uow: UnitOfWork,
-    private readonly deployments: DeploymentRepository,
-    private readonly devices: DeviceRepository,
+    private readonly deps: RowBatchDeps,
     private readonly reports: ReportRepository,
     private readonly audit: AuditRepository,
-    private readonly messages: DeviceMessageRepository,
-    private readonly artifacts: DeliveredArtifacts,
     private readonly events: FleetEvents,
     /** Rolls a deployment up inside the transaction, given the status read under its lock. */
     private readonly rollUp: (deploymentId: string, tx: Db, lockedStatus: DeploymentStatusName) => Promise<void>,
@@ -49,36 +44,22 @@ export class ReportWriter {
 
   private async write(items: Item[], tx: Db): Promise<{ results: Array<void | Error>; stored: Stored[] }> {
     const results: Array<void | Error> = items.map(() => undefined);
-    // Message ids first: a concurrent resend (another control plane) waits here, before any row lock.
-    const withId = items.flatMap((it, i) => (it.msg.msgId !== undefined ? [{ i, deviceId: it.deviceId, msgId: it.msg.msgId }] : []));
-    const claimed = await this.messages.claimMany(withId, 'report', tx);
-    const resends = new Set(withId.filter((_, j) => !claimed.has(j)).map((e) => e.i));
-    const fresh = items.map((_, i) => i).filter((i) => !resends.has(i));
-    // Deployments before rows: see DeploymentRepository.lock.
-    const statuses = await this.deployments.lockMany(fresh.map((i) => items[i]!.msg.deploymentId), tx);
-    const rows = new Map((await this.deployments.lockDeviceRows(fresh.map((i) => ({ deploymentId: items[i]!.msg.deploymentId, deviceId: items[i]!.deviceId })), tx))
-      .map((r) => [rowKey(r), r]));
-    const artifacts = await this.artifacts.of([...rows.values()].map((r) => r.deploymentId), tx);
+    const batch = await RowMessageBatch.open(items, 'report', { lockDeployments: true }, this.deps, tx);
     const newReports: Array<NewReport & { id: string }> = [];
     const finished: FinishedDeviceRow[] = [];
     const running = new Map<string, string>(); // device → artifact it activated (the last report wins)
     const audits: AuditEntry[] = [];
     const stored: Stored[] = [];
     const refused: number[] = [];
-    for (const i of fresh) {
+    for (const i of batch.fresh) {
       const { deviceId, msg } = items[i]!;
-      const row = rows.get(rowKey({ deploymentId: msg.deploymentId, deviceId }));
-      const artifact = row && artifacts.get(row.deploymentId);
-      if (!row || !artifact) {
-        results[i] = (await this.devices.find(deviceId, tx)) ? new UnknownDeploymentError(msg.deploymentId, deviceId) : new UnknownDeviceError(deviceId);
+      const target = await batch.target(i, (a) => (msg.artifactSha256 !== a.sha256 ? new ArtifactMismatchError(msg.deploymentId, a.sha256, msg.artifactSha256) : undefined));
+      if (target instanceof Error) {
+        results[i] = target;
         refused.push(i);
         continue;
       }
-      if (msg.artifactSha256 !== artifact.sha256) {
-        results[i] = new ArtifactMismatchError(msg.deploymentId, artifact.sha256, msg.artifactSha256);
-        refused.push(i);
-        continue;
-      }
+      const { row, artifact } = target;
       if (row.reportId) continue; // a second report for the row (QoS 1 redelivery without msgId): ignored
       const report = { id: randomUUID(), ...reportOf(deviceId, row.deploymentId, artifact.id, msg) };
       newReports.push(report);
@@ -89,12 +70,12 @@ export class ReportWriter {
       audits.push({ actor: `device:${deviceId}`, action: 'deployment.report', entityType: 'deployment', entityId: row.deploymentId, details: { outcome: msg.outcome, reportId: report.id } });
       stored.push({ deviceId, deploymentId: row.deploymentId, artifactId: artifact.id, outcome: msg.outcome });
     }
-    await this.messages.unclaim(withId.filter((e) => refused.includes(e.i)), tx);
+    await batch.release(refused);
     await this.reports.createMany(newReports, tx);
-    await this.deployments.finishDeviceRows(finished, tx);
-    await this.devices.setActiveArtifacts(running, tx);
+    await this.deps.deployments.finishDeviceRows(finished, tx);
+    await this.deps.devices.setActiveArtifacts(running, tx);
     await this.audit.recordMany(audits, tx);
-    for (const id of new Set(stored.map((s) => s.deploymentId))) await this.rollUp(id, tx, statuses.get(id)!);
+    for (const id of new Set(stored.map((s) => s.deploymentId))) await this.rollUp(id, tx, batch.statuses.get(id)!);
     return { results, stored };
   }
 }
