@@ -10,11 +10,7 @@ import { allowance, assignWaves, currentRate, decide, inWindow } from './rollout
 import { RolloutConfig } from './rollout.config';
 import { LeaseLostError, RolloutRecord, RolloutRepository, type RolloutDeviceRecord } from './rollout.repository';
 import { RolloutsService } from './rollout.service';
-import { RETRYABLE, type Decision, type DeviceHealth, type FailureOutcome } from './rollout.types';
-
-/** The failure type a retrying device's lastFailure ("rejected: …") names. */
-const failureOf = (lastFailure: string | undefined): FailureOutcome | undefined =>
-  (Object.keys(RETRYABLE) as FailureOutcome[]).find((f) => lastFailure === f || lastFailure?.startsWith(`${f}:`));
+import type { Decision, DeviceHealth, FailureOutcome } from './rollout.types';
 
 const SYSTEM: Actor = 'system';
 
@@ -280,10 +276,9 @@ export class RolloutDriver implements OnApplicationBootstrap, BeforeApplicationS
       const groups = new Map<string, Array<{ row: RolloutDeviceRecord; failure: FailureOutcome; lastFailure: string }>>();
       for (const d of due) {
         const row = rows.get(d.deviceId);
-        const failure = failureOf(d.lastFailure);
-        if (!row || row.state !== 'notified' || !row.artifactId || !failure) continue;
+        if (!row || row.state !== 'notified' || !row.artifactId || !d.failure || row.deploymentId === null) continue;
         const key = `${row.artifactId}|${row.attempts + 1}`;
-        groups.set(key, [...(groups.get(key) ?? []), { row, failure, lastFailure: d.lastFailure! }]);
+        groups.set(key, [...(groups.get(key) ?? []), { row, failure: d.failure, lastFailure: d.lastFailure ?? d.failure }]);
       }
       const out: Array<{ deploymentId: string; deviceIds: string[] }> = [];
       for (const ds of groups.values()) {

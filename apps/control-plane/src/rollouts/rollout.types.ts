@@ -110,6 +110,7 @@ export interface DeviceHealth {
   attempts?: number;
   /** retrying: when the device is notified again, and after which failure. */
   retryAt?: Date;
+  failure?: FailureOutcome;
   /** Retries taken per failure type, and the failure the last one answered. */
   retries?: Partial<Record<FailureOutcome, number>>;
   lastFailure?: string;
