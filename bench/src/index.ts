@@ -13,6 +13,7 @@ export interface Bench {
 const benches: Record<string, () => Promise<Bench>> = {
   ota: () => import('./ota.js'),
   rollout: () => import('./rollout.js'),
+  'rollout-waves': () => import('./rollout-waves.js'),
   api: () => import('./api.js'),
   cost: () => import('./cost.js'),
   train: () => import('./train.js'),

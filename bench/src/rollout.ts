@@ -29,7 +29,7 @@ import { parseClasses, scaleClasses, startFleet, type ClassShare, type Fleet } f
 import { freePort, startOwnMosquitto, type OwnMosquitto } from '@edgefleet/control-plane/dist/mqtt/testing/own-mosquitto';
 
 const CP_MAIN = resolve(__dirname, '../../apps/control-plane/dist/main.js');
-const ADMIN_KEY = `bench-rollout-admin-${randomBytes(8).toString('hex')}`;
+export const ADMIN_KEY = `bench-rollout-admin-${randomBytes(8).toString('hex')}`;
 
 type Setup = 'embedded' | 'postgres';
 
@@ -206,26 +206,26 @@ async function measure(setup: Setup, n: number, opts: Options): Promise<RolloutR
   }
 }
 
-/** A dense model of about `kb` KiB: y = x · W, W [64, kb·4] float32. */
-function benchModel(kb: number): Uint8Array {
+/** A dense model of about `kb` KiB: y = x · W, W [64, kb·4] float32 (another `seed`: other bytes, the same size). */
+export function benchModel(kb: number, seed = 0): Uint8Array {
   const cols = Math.max(1, Math.round((kb * 1024) / (64 * 4)));
   const g = new GraphBuilder('rollout');
   const x = g.input('input', 'float32', ['batch', 64]);
   const w = new Float32Array(64 * cols);
-  for (let i = 0; i < w.length; i++) w[i] = ((i * 2654435761) % 1000) / 1000 - 0.5;
+  for (let i = 0; i < w.length; i++) w[i] = ((i * 2654435761 + seed) % 1000) / 1000 - 0.5;
   const wName = g.initializer('w', w, [64, cols]);
   g.output(g.op('MatMul', [x, wName]), 'float32', ['batch', cols], 'y');
   return g.toModel();
 }
 
-interface SpawnedControlPlane {
+export interface SpawnedControlPlane {
   pid: number;
   httpUrl: string;
   mqttUrl: string;
   stop(): Promise<void>;
 }
 
-async function spawnControlPlane(dir: string, env: Record<string, string>, cpuProf: string | undefined): Promise<SpawnedControlPlane> {
+export async function spawnControlPlane(dir: string, env: Record<string, string>, cpuProf: string | undefined): Promise<SpawnedControlPlane> {
   const port = await freePort();
   const mqttPort = await freePort();
   const child: ChildProcess = spawn(process.execPath, [...(cpuProf ? ['--cpu-prof', '--cpu-prof-dir', resolve(cpuProf)] : []), CP_MAIN], {
@@ -348,7 +348,7 @@ async function rawRollout(url: string, n: number, model: Uint8Array, service: { 
   }
 }
 
-async function waitOnline(api: Api, tag: string, n: number, timeoutMs: number): Promise<void> {
+export async function waitOnline(api: Api, tag: string, n: number, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const page = await api.ok('GET', `/devices?tag=${tag}&status=online&limit=1`);
@@ -359,17 +359,17 @@ async function waitOnline(api: Api, tag: string, n: number, timeoutMs: number): 
 }
 
 /** utime + stime of a process, seconds (Linux /proc). */
-function cpuSeconds(pid: number): number {
+export function cpuSeconds(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
-function rssMb(pid: number): number {
+export function rssMb(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) / 1024 : 0;
 }
 
-class Api {
+export class Api {
   constructor(private readonly base: string, private readonly key: string) {}
 
   async ok(method: string, path: string, body?: unknown): Promise<any> {
@@ -404,7 +404,7 @@ function readOptions(cl: CommandLine): Options {
   return opts;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const pad = (s: string, n: number) => s.padEnd(n);
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+export const pad = (s: string, n: number) => s.padEnd(n);
 // The fleet type is only used through startFleet's result.
 export type { Fleet };

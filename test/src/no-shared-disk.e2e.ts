@@ -17,7 +17,7 @@ import { ApiClient } from '@edgefleet/control-plane/dist/testing/factories';
 import { syntheticCsv, uploadCsvDataset, waitForStatus } from '@edgefleet/control-plane/dist/distillations/testing/distillation-fixtures';
 import { Distiller, startDistiller } from '@edgefleet/distiller/dist/distiller';
 import { createTempPostgresDatabase, TempPostgresDatabase } from '@edgefleet/db/dist/testing';
-import { AgentProcess, CI, enrollmentToken, reachable, startAgentProcess, waitFor } from './support';
+import { AgentProcess, enrollmentToken, sharedServicesMissing, startAgentProcess, waitFor } from './support';
 
 describe('two control planes and a worker on PostgreSQL, each with its own empty DATA_DIR', { timeout: 180_000 }, () => {
   const run = randomBytes(3).toString('hex');
@@ -30,12 +30,8 @@ describe('two control planes and a worker on PostgreSQL, each with its own empty
   let agent: AgentProcess | undefined;
 
   before(async () => {
-    const [pgUp, mqUp] = await Promise.all([reachable('127.0.0.1', 5432), reachable('127.0.0.1', 1883)]);
-    if (!pgUp || !mqUp) {
-      skip = `PostgreSQL ${pgUp ? 'up' : 'down'}, Mosquitto ${mqUp ? 'up' : 'down'}`;
-      if (CI) throw new Error(`CI=true but ${skip}`);
-      return;
-    }
+    skip = await sharedServicesMissing();
+    if (skip) return;
     pg = await createTempPostgresDatabase();
     const shared = { DATABASE_URL: pg.url, LOG_LEVEL: 'error', WORKER_POLL_MS: '100', DISTILL_THREADS: '1' };
     for (const dir of [dirs.a, dirs.b]) {

@@ -21,7 +21,7 @@ import { ControlPlane, startControlPlane } from '@edgefleet/control-plane';
 import { RolloutDriver } from '@edgefleet/control-plane/dist/rollouts/rollout.driver';
 import { freePort } from '@edgefleet/control-plane/dist/mqtt/testing/own-mosquitto';
 import { PROFILE_PRESETS, startFleet, type Fleet } from '@edgefleet/device-agent';
-import { Api, CI, knownClassifier, modelForm, reachable, sleep, waitFor } from './support';
+import { Api, knownClassifier, modelForm, sharedServicesMissing, sleep, waitFor } from './support';
 
 const CP_MAIN = resolve(__dirname, '../../apps/control-plane/dist/main.js');
 const DEVICES = 16;
@@ -43,12 +43,8 @@ describe('rollout driver killed with SIGKILL on PostgreSQL: another control plan
   let port = 0;
 
   before(async () => {
-    const [pgUp, mqUp] = await Promise.all([reachable('127.0.0.1', 5432), reachable('127.0.0.1', 1883)]);
-    if (!pgUp || !mqUp) {
-      skip = `PostgreSQL ${pgUp ? 'up' : 'down'}, Mosquitto ${mqUp ? 'up' : 'down'}`;
-      if (CI) throw new Error(`CI=true but ${skip}`);
-      return;
-    }
+    skip = await sharedServicesMissing();
+    if (skip) return;
     pg = await createTempPostgresDatabase();
     env = {
       PATH: process.env.PATH, DATABASE_URL: pg.url, MQTT_URL: 'mqtt://127.0.0.1:1883', SIGNING_KEY_DIR: join(root, 'keys'), ADMIN_API_KEY: adminKey,

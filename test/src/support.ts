@@ -37,6 +37,18 @@ export function reachable(host: string, port: number, timeoutMs = 1000): Promise
 }
 
 /**
+ * Why a test of the shared PostgreSQL (127.0.0.1:5432) and Mosquitto (:1883) must skip, or undefined when both answer.
+ * With CI=true a missing service is an error, not a skip.
+ */
+export async function sharedServicesMissing(): Promise<string | undefined> {
+  const [pg, mq] = await Promise.all([reachable('127.0.0.1', 5432), reachable('127.0.0.1', 1883)]);
+  if (pg && mq) return undefined;
+  const why = `PostgreSQL ${pg ? 'up' : 'down'}, Mosquitto ${mq ? 'up' : 'down'}`;
+  if (CI) throw new Error(`CI=true but ${why}`);
+  return why;
+}
+
+/**
  * A 4-class classifier whose right answer is known: logits = x · W with W[i][c] = 1 when i % 4 == c, so a sample
  * whose features c and c+4 are hot belongs to class c. Its eval set therefore scores exactly 1.0.
  */

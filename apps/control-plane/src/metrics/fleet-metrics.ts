@@ -14,6 +14,10 @@ export class FleetMetrics {
     name: 'edgefleet_http_request_duration_seconds', help: 'HTTP request duration', labelNames: ['method', 'route'],
     buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers: [this.registry],
   });
+  readonly rolloutStep = new Histogram({
+    name: 'edgefleet_rollout_step_seconds', help: 'One rollout driver step (read, decide, write, publish) by the rollout\'s state', labelNames: ['state'],
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers: [this.registry],
+  });
   readonly mqttReceived = new Counter({ name: 'edgefleet_mqtt_messages_received_total', help: 'Device messages received, by topic kind', labelNames: ['kind'], registers: [this.registry] });
   readonly mqttRejected = new Counter({ name: 'edgefleet_mqtt_messages_rejected_total', help: 'Device messages refused (invalid, unknown device, handler error), by topic kind', labelNames: ['kind'], registers: [this.registry] });
   readonly otaBytes = new Counter({ name: 'edgefleet_ota_bytes_sent_total', help: 'Model and eval-set bytes published as OTA blocks', registers: [this.registry] });

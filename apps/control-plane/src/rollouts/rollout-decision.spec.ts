@@ -54,6 +54,14 @@ describe('rollout decisions', () => {
     assert.equal(decide(input({ devices: [dev('3', { outcome: 'in_progress' })] })).action, 'wait');
   });
 
+  it('a wave with a start time notifies no one before it (a phase start, as Mender\'s), then as the rate allows', () => {
+    const p = plan({ waves: [{ percent: 10, startAt: '2026-01-01T10:00:00Z' }, { percent: 100 }] });
+    const devices = [dev('1'), dev('2')];
+    assert.deepEqual(decide(input({ plan: p, devices, now: new Date('2026-01-01T09:59:59Z') })), { action: 'wait', reason: 'wave 0 starts at 2026-01-01T10:00:00Z' });
+    assert.equal(decide(input({ plan: p, devices, now: new Date('2026-01-01T10:00:00Z') })).action, 'notify');
+    assert.equal(decide(input({ plan: p, devices: [dev('1', { outcome: 'in_progress' })], now: new Date(0) })).reason, 'wave 0: 1 device(s) in progress', 'only notifications wait');
+  });
+
   it('advances, waits for approval or completes when the wave met its criteria per class', () => {
     const ok = [dev('1', { outcome: 'active', p95Ms: 11, baseline: { p95Ms: 10 } }), dev('2', { outcome: 'active', profileClass: 'b' })];
     const criteria = { minPassPercent: 90, maxP95Ratio: 1.2 };

@@ -181,6 +181,8 @@ export function decide(input: DecideInput): Decision {
   const inWave = devices.filter((d) => d.wave === wave && d.outcome !== 'left');
   const planned = inWave.filter((d) => d.outcome === 'planned').length;
   const due = inWave.filter((d) => d.outcome === 'retrying' && d.retryAt && d.retryAt <= input.now).length;
+  const waveStart = plan.waves[wave]?.startAt;
+  if (planned > 0 && waveStart && Date.parse(waveStart) > input.now.getTime()) return { action: 'wait', reason: `wave ${wave} starts at ${waveStart}` };
   if ((planned > 0 || due > 0) && !input.inWindow) return { action: 'wait', reason: `outside the maintenance window ${plan.window!.start}–${plan.window!.end} UTC` };
   // Retries are not paced: they are devices the rate already let through once.
   if (due > 0) return { action: 'retry', count: due, reason: `wave ${wave}: ${due} device(s) to retry` };

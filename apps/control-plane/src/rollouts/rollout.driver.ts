@@ -1,19 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap, Optional } from '@nestjs/common';
 import type { Actor } from '@edgefleet/platform';
 import { UnitOfWork } from '@edgefleet/platform';
 import { DeploymentsService } from '../deployments/deployment.service';
 import { DeviceRepository } from '../devices/device.repository';
+import { FleetMetrics } from '../metrics/fleet-metrics';
 import { SelectionService } from '../selection/selection.service';
 import { allowance, assignWaves, currentRate, decide, inWindow } from './rollout-decision';
 import { RolloutConfig } from './rollout.config';
 import { LeaseLostError, RolloutRecord, RolloutRepository, type RolloutDeviceRecord } from './rollout.repository';
 import { RolloutsService } from './rollout.service';
-import { RETRYABLE, type Decision, type DeviceHealth, type FailureOutcome } from './rollout.types';
-
-/** The failure type a retrying device's lastFailure ("rejected: …") names. */
-const failureOf = (lastFailure: string | undefined): FailureOutcome | undefined =>
-  (Object.keys(RETRYABLE) as FailureOutcome[]).find((f) => lastFailure === f || lastFailure?.startsWith(`${f}:`));
+import type { Decision, DeviceHealth, FailureOutcome } from './rollout.types';
 
 const SYSTEM: Actor = 'system';
 
@@ -46,6 +43,7 @@ export class RolloutDriver implements OnApplicationBootstrap, BeforeApplicationS
     private readonly selection: SelectionService,
     private readonly uow: UnitOfWork,
     private readonly config: RolloutConfig,
+    @Optional() private readonly metrics?: FleetMetrics,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -103,6 +101,15 @@ export class RolloutDriver implements OnApplicationBootstrap, BeforeApplicationS
   private async step(id: string): Promise<void> {
     const r = await this.repo.find(id);
     if (!r) return;
+    const stop = this.metrics?.rolloutStep.startTimer({ state: r.state });
+    try {
+      await this.stepFrom(r);
+    } finally {
+      stop?.();
+    }
+  }
+
+  private async stepFrom(r: RolloutRecord): Promise<void> {
     switch (r.state) {
       case 'scheduled':
         if (!r.startAt || r.startAt.getTime() <= Date.now()) await this.start(r);
@@ -167,7 +174,9 @@ export class RolloutDriver implements OnApplicationBootstrap, BeforeApplicationS
     const now = new Date();
     const devices = await this.rollouts.health(r, rows, now);
     const notifiedTotal = rows.filter((d) => d.notifiedAt).length;
-    const paceFrom = r.paceFrom ?? r.waveStartedAt ?? now;
+    // A wave with a start time paces from it, not from when the previous wave ended (no burst of saved-up allowance).
+    const waveStart = r.plan.waves[r.currentWave]?.startAt;
+    const paceFrom = new Date(Math.max((r.paceFrom ?? r.waveStartedAt ?? now).getTime(), waveStart ? Date.parse(waveStart) : 0));
     if (r.switchedAt) await this.switchedStaged(r, devices, rows);
     const decision = decide({
       plan: r.plan, wave: r.currentWave, devices, now, switched: r.switchedAt !== null, inWindow: inWindow(r.plan.window, now),
@@ -267,10 +276,9 @@ export class RolloutDriver implements OnApplicationBootstrap, BeforeApplicationS
       const groups = new Map<string, Array<{ row: RolloutDeviceRecord; failure: FailureOutcome; lastFailure: string }>>();
       for (const d of due) {
         const row = rows.get(d.deviceId);
-        const failure = failureOf(d.lastFailure);
-        if (!row || row.state !== 'notified' || !row.artifactId || !failure) continue;
+        if (!row || row.state !== 'notified' || !row.artifactId || !d.failure || row.deploymentId === null) continue;
         const key = `${row.artifactId}|${row.attempts + 1}`;
-        groups.set(key, [...(groups.get(key) ?? []), { row, failure, lastFailure: d.lastFailure! }]);
+        groups.set(key, [...(groups.get(key) ?? []), { row, failure: d.failure, lastFailure: d.lastFailure ?? d.failure }]);
       }
       const out: Array<{ deploymentId: string; deviceIds: string[] }> = [];
       for (const ds of groups.values()) {

@@ -59,6 +59,10 @@ export class WaveDto {
   @ApiPropertyOptional({ description: 'POST …/approve is needed before the next wave starts' })
   @IsOptional() @IsBoolean() requireApproval?: boolean;
 
+  @ApiPropertyOptional({ format: 'date-time', description: 'the wave notifies no device before this time (a phase start time, as Mender\'s)' })
+  @IsOptional() @IsISO8601({ strict: true }) @MaxLength(40)
+  startAt?: string;
+
   @ApiPropertyOptional({ type: SuccessCriteriaDto, description: 'checked per device class when the wave has finished' })
   @IsOptional() @IsObject() @ValidateNested() @Type(() => SuccessCriteriaDto)
   success?: SuccessCriteriaDto;

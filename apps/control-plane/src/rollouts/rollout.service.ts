@@ -147,11 +147,11 @@ export class RolloutsService {
           break;
         default: outcome = timeoutMs > 0 && startedAt && now.getTime() - startedAt.getTime() > timeoutMs ? 'timed_out' : 'in_progress';
       }
-      let retry: { retryAt: Date; lastFailure: string } | undefined;
+      let retry: { retryAt: Date; failure: FailureOutcome; lastFailure: string } | undefined;
       if (mayRetry && row && startedAt && (outcome === 'failed' || outcome === 'rejected' || outcome === 'timed_out') && row.state !== 'superseded') {
         const failedAt = outcome === 'timed_out' ? new Date(startedAt.getTime() + timeoutMs) : row.updatedAt;
         const at = retryAt(r.plan.retries, { deviceId: d.deviceId, failure: outcome, retries, attempts: d.attempts, failedAt });
-        if (at) retry = { retryAt: at, lastFailure: row.error ? `${outcome}: ${row.error}` : outcome };
+        if (at) retry = { retryAt: at, failure: outcome, lastFailure: row.error ? `${outcome}: ${row.error}` : outcome };
       }
       const rep = row?.report;
       const prev = d.previousArtifactId ? baselines.get(`${d.deviceId}|${d.previousArtifactId}`) : undefined;

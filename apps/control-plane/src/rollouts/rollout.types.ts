@@ -38,6 +38,8 @@ export interface WavePlan {
   count?: number;
   /** An operator must approve (POST …/approve) before the next wave starts. */
   requireApproval?: boolean;
+  /** Mender's phase start time (ISO 8601): the wave notifies no device before it, even when the previous wave is done. */
+  startAt?: string;
   success?: SuccessCriteria;
 }
 
@@ -108,6 +110,7 @@ export interface DeviceHealth {
   attempts?: number;
   /** retrying: when the device is notified again, and after which failure. */
   retryAt?: Date;
+  failure?: FailureOutcome;
   /** Retries taken per failure type, and the failure the last one answered. */
   retries?: Partial<Record<FailureOutcome, number>>;
   lastFailure?: string;

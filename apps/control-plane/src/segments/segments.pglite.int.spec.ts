@@ -100,15 +100,22 @@ describe('segments and the rollouts API (PGlite)', () => {
     assert.equal((await api.withKey(undefined).get('/api/v1/segments')).status, 401);
   });
 
-  it('rollouts: validates the request, refuses stage mode and unknown references, and moves only by allowed actions', async () => {
+  it('rollouts: validates the request, refuses unknown references and timeout retries without a timeout, and moves only by allowed actions', async () => {
     const up = await api.uploadModel({ name: 'ro-mlp', version: '1', precision: 'fp32' }, mlpModel(8, 16, 3));
     assert.equal(up.status, 201, JSON.stringify(up.body));
     const seg = await api.post('/api/v1/segments', { name: 'ro-seg', selector: { tags: ['site-a'] } });
     const body = { name: 'ro-1', what: { artifactId: up.body.id }, segmentId: seg.body.id, waves: [{ percent: 10 }, { percent: 100 }] };
-    const bad = await api.post('/api/v1/rollouts', { ...body, what: {}, waves: [{ percent: 0 }], rate: { perMinute: 0 }, abort: { failurePercent: 120, minDevices: 0, action: 'explode' }, window: { start: '25:00', end: '04:00' } });
+    const bad = await api.post('/api/v1/rollouts', {
+      ...body, what: {}, waves: [{ percent: 0, startAt: 'soon' }], rate: { perMinute: 0 }, abort: { failurePercent: 120, minDevices: 0, action: 'explode' },
+      window: { start: '25:00', end: '04:00' }, retries: { failed: 11, backoffSec: 0 },
+    });
     assert.equal(bad.status, 400);
-    for (const field of ['artifactId', 'percent', 'perMinute', 'failurePercent', 'minDevices', 'action', 'start must be HH:MM']) assert.match(JSON.stringify(bad.body), new RegExp(field));
-    assert.equal((await api.post('/api/v1/rollouts', { ...body, stage: true })).status, 422);
+    for (const field of ['artifactId', 'percent', 'startAt', 'perMinute', 'failurePercent', 'minDevices', 'action', 'start must be HH:MM', 'failed', 'backoffSec']) {
+      assert.match(JSON.stringify(bad.body), new RegExp(field));
+    }
+    const noTimeout = await api.post('/api/v1/rollouts', { ...body, retries: { timedOut: 2 } });
+    assert.equal(noTimeout.status, 422);
+    assert.match(noTimeout.body.message, /retries.timedOut needs inProgressTimeoutMin/);
     assert.equal((await api.post('/api/v1/rollouts', { ...body, segmentId: '00000000-0000-4000-8000-000000000000' })).status, 422);
     assert.equal((await api.post('/api/v1/rollouts', { ...body, what: { artifactId: '00000000-0000-4000-8000-000000000000' } })).status, 422);
     const created = await api.post('/api/v1/rollouts', body);
