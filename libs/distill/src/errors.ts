@@ -14,3 +14,13 @@ export class DistillAbortedError extends Error {
 export const throwIfAborted = (signal?: AbortSignal): void => {
   if (signal?.aborted) throw new DistillAbortedError();
 };
+
+/**
+ * onnxruntime refusing what it was given — input dimensions, a kernel's shape check ("Non-zero status code returned
+ * while running Gemm node") — fails again on every run with the same model and data, so a job queue must not retry
+ * it. Running out of memory is left out: a retry on a quieter host may not meet it.
+ */
+export function isRepeatableRuntimeError(err: unknown): boolean {
+  const m = err instanceof Error ? err.message : '';
+  return /invalid dimensions|invalid rank|shape|Non-zero status code returned while running/i.test(m) && !/alloc|out of memory/i.test(m);
+}

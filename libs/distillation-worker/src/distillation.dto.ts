@@ -3,12 +3,12 @@ import { Type } from 'class-transformer';
 import {
   ArrayMaxSize, ArrayMinSize, IsArray, IsDefined, IsIn, IsInt, IsNumber, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min, ValidateNested,
 } from 'class-validator';
-import { DISTILL_DEFAULTS as D, MODEL_SPEC_PATTERN } from '@edgefleet/distill';
+import { DISTILL_DEFAULTS as D, MODEL_SPEC_PATTERN, TEACHER_ARCHS, type TeacherArch } from '@edgefleet/distill';
 import type { JobRecord } from '@edgefleet/jobs';
 import { PageQueryDto } from '@edgefleet/platform';
 import type { DistillationPayload } from './distillation.types';
 
-export class TargetBudgetDto {
+export class StudentBudgetDto {
   @ApiPropertyOptional({ description: 'largest parameter count allowed' }) @IsOptional() @IsInt() @Min(1)
   maxParams?: number;
 
@@ -39,12 +39,16 @@ export class DistillationSourceDto {
   @ApiPropertyOptional({ description: 'fp32 teacher model; without it a regularised teacher is trained first' }) @IsOptional() @IsUUID()
   teacherArtifactId?: string;
 
+  @ApiPropertyOptional({ enum: TEACHER_ARCHS, description: 'architecture of the teacher trained when no teacherArtifactId is given (default: cnn for an image data set, mlp for a tabular one)' })
+  @IsOptional() @IsIn(TEACHER_ARCHS)
+  teacherArch?: TeacherArch;
+
   @ApiPropertyOptional({ type: [String], example: ['mlp:64', 'cnn:8-16-32'] })
   @IsOptional() @IsArray() @ArrayMinSize(1) @ArrayMaxSize(8) @IsString({ each: true }) @MaxLength(64, { each: true }) @Matches(MODEL_SPEC_PATTERN, { each: true })
   students?: string[];
 
-  @ApiPropertyOptional({ type: TargetBudgetDto }) @IsOptional() @ValidateNested() @Type(() => TargetBudgetDto)
-  targetBudget?: TargetBudgetDto;
+  @ApiPropertyOptional({ type: StudentBudgetDto }) @IsOptional() @ValidateNested() @Type(() => StudentBudgetDto)
+  targetBudget?: StudentBudgetDto;
 }
 
 /** Where the results go: optional in a request (the API fills them in), required in the queued job. */

@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { DatasetError, distill, DistillAbortedError, DistillConfigError, DistillProgress } from '@edgefleet/distill';
+import { DatasetError, distill, DistillAbortedError, DistillConfigError, DistillProgress, isRepeatableRuntimeError } from '@edgefleet/distill';
 import { validateAs } from '@edgefleet/contracts';
-import type { JobContext, JobOutcome } from '@edgefleet/jobs';
+import { isPermanentJobError, type JobContext, type JobOutcome } from '@edgefleet/jobs';
 import { NotFoundError, ArtifactStore } from '@edgefleet/platform';
 import { ModelRepository, DatasetsService } from '@edgefleet/catalog';
 import { DistillationConfig } from './distillation.config';
@@ -16,9 +16,10 @@ const DISTILL_VERSION = (require('@edgefleet/distill/package.json') as { version
 /** Students distill() picks when none are given (its default ladder). */
 const DEFAULT_LADDER_SIZE = 4;
 
-/** Errors a retry cannot fix: the job fails at once instead of burning its attempts. */
+/** Errors a retry cannot fix (bad options or data, a shape onnxruntime refuses): the job fails at once instead of burning its attempts. */
 const isPermanent = (err: unknown): boolean =>
-  err instanceof DistillConfigError || err instanceof DatasetError || err instanceof NoFeasibleStudentError || err instanceof NotFoundError;
+  err instanceof DistillConfigError || err instanceof DatasetError || err instanceof NoFeasibleStudentError || err instanceof NotFoundError
+  || isRepeatableRuntimeError(err) || isPermanentJobError(err);
 
 /**
  * Runs one distillation job: data set and teacher from the store, libs/distill's pipeline with the job's
@@ -64,7 +65,7 @@ export class DistillationRunner {
         ctx.progress(this.progress({ phase: 'training', ...p, lastEpoch, curves, runsDone, runsTotal }));
       };
       const result = await distill({
-        data, teacher, students, epochs: payload.hyper.epochs, teacherEpochs: payload.hyper.teacherEpochs,
+        data, teacher, teacherArch: payload.teacherArch, students, epochs: payload.hyper.epochs, teacherEpochs: payload.hyper.teacherEpochs,
         temperature: payload.hyper.temperature, alpha: payload.hyper.alpha, labeledFraction: payload.hyper.labeledFraction,
         seed: payload.hyper.seed, batchSize: payload.hyper.batchSize, patience: payload.hyper.patience, threads: this.config.threads,
         baseline: false, signal: ctx.signal,

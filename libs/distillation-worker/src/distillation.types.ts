@@ -17,6 +17,8 @@ export type HyperParameters = Partial<Record<DistillHyperName, number>>;
 export interface DistillationPayload {
   datasetId: string;
   teacherArtifactId?: string;
+  /** Architecture of the teacher trained first when no teacherArtifactId is given (default: cnn for images, mlp for tables). */
+  teacherArch?: 'mlp' | 'cnn';
   /** Student specs in the CLI syntax (`mlp:64`, `cnn:8-16-32`); resolved from targetBudget when that was given. */
   students?: string[];
   targetBudget?: TargetBudget;

@@ -8,6 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { PrismaClient } from '@edgefleet/db';
 import { JobQueue } from './job.queue';
 import { JobWorker } from './job.worker';
+import { PermanentJobError } from './job.errors';
 import { LeaseLostError } from './job.errors';
 
 export interface QueueTarget {
@@ -106,8 +107,10 @@ export function describeQueue(name: string, open: () => Promise<QueueTarget>, sk
       const q = `retry-${Date.now()}`;
       const flaky = await queues[0]!.enqueue(q, { kind: 'throws' }, { maxAttempts: 2 });
       const bad = await queues[0]!.enqueue(q, { kind: 'bad-input' }, { maxAttempts: 3 });
+      const doomed = await queues[0]!.enqueue(q, { kind: 'throws-permanent' }, { maxAttempts: 3 });
       const w = new JobWorker(queues[0]!, { queue: q, retryDelayMs: 0, heartbeatMs: 50, leaseMs: 5_000 }, async ({ job }) => {
         if ((job.payload as { kind: string }).kind === 'throws') throw new Error('boom');
+        if ((job.payload as { kind: string }).kind === 'throws-permanent') throw new PermanentJobError('shape [1, 1] will never fit');
         return { kind: 'failed', error: 'unusable input', retry: false };
       });
       while (await w.runOnce()) { /* drain */ }
@@ -117,6 +120,9 @@ export function describeQueue(name: string, open: () => Promise<QueueTarget>, sk
       assert.match(f?.error ?? '', /boom/);
       const b = await queues[0]!.get(bad.id);
       assert.deepEqual([b?.status, b?.attempts, b?.error], ['failed', 1, 'unusable input']);
+      const d = await queues[0]!.get(doomed.id);
+      assert.deepEqual([d?.status, d?.attempts], ['failed', 1], 'a thrown permanent error is not retried');
+      assert.match(d?.error ?? '', /will never fit/);
     });
 
     void test('cancel: a queued job never runs; a running job sees its signal fire and ends cancelled; progress is stored', async () => {

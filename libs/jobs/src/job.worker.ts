@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { LeaseLostError } from './job.errors';
+import { isPermanentJobError, LeaseLostError } from './job.errors';
 import type { JobQueue } from './job.queue';
 import type { JobOutcome, JobRecord } from './job.types';
 
@@ -149,7 +149,7 @@ export class JobWorker {
     try {
       outcome = await this.handler({ job, leaseToken, signal: controller.signal, progress, flush: enqueueBeat });
     } catch (err) {
-      outcome = current.reason ? { kind: 'cancelled' } : { kind: 'failed', error: describe(err), retry: true };
+      outcome = current.reason ? { kind: 'cancelled' } : { kind: 'failed', error: describe(err), retry: !isPermanentJobError(err) };
     } finally {
       clearInterval(timer);
       await beating;

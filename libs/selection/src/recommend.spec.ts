@@ -89,7 +89,7 @@ describe('recommend', () => {
 
 describe('studentSearchSpace', () => {
   it('searches MLP widths and depths always and CNNs only for image-shaped data', () => {
-    const img = studentSearchSpace([784], 10);
+    const img = studentSearchSpace([1, 28, 28], 10);
     const flat = studentSearchSpace([30], 2);
     assert.ok(img.some((s) => s.spec.family === 'cnn') && img.some((s) => s.student === 'mlp:256x128'));
     assert.ok(flat.every((s) => s.spec.family === 'mlp') && flat.length > 20);

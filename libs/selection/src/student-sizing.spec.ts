@@ -17,20 +17,20 @@ const memory = fitMemoryModel(obs, measured);
 const SENSIBLE_MIN_WIDTH = 16;
 
 const size = (maxLatencyP95Ms: number, families?: Array<'mlp' | 'cnn'>) =>
-  sizeStudent({ cls: rpi, budget: { maxLatencyP95Ms }, latency, memory, sampleShape: [784], numClasses: 10, families });
-const predictedMs = (s: { spec: Parameters<typeof narrowestHiddenWidth>[0] }) => latency.predictMacs(rpi, new Network(s.spec, [784]).macs).ms;
+  sizeStudent({ cls: rpi, budget: { maxLatencyP95Ms }, latency, memory, sampleShape: [1, 28, 28], numClasses: 10, families });
+const predictedMs = (s: { spec: Parameters<typeof narrowestHiddenWidth>[0] }) => latency.predictMacs(rpi, new Network(s.spec, [1, 28, 28]).macs).ms;
 
 describe('sizeStudent prefers wide, shallow students', () => {
   it('takes one hidden layer of 32 over mlp:32x16x8 of about the same MACs', () => {
     // A budget (with the 0.85 headroom) just above mlp:32x16x8, below mlp:48.
-    const deep = studentSearchSpace([784], 10, ['mlp']).find((s) => s.student === 'mlp:32x16x8')!;
+    const deep = studentSearchSpace([1, 28, 28], 10, ['mlp']).find((s) => s.student === 'mlp:32x16x8')!;
     const r = size(predictedMs(deep) / 0.85 * 1.01, ['mlp']);
     assert.equal(r.proposal?.student, 'mlp:32');
   });
 
   for (const families of [['mlp'], ['mlp', 'cnn']] as Array<Array<'mlp' | 'cnn'>>) {
     it(`never proposes a narrow layer when a one-layer student of similar MACs fits (${families.join('+')})`, () => {
-      const space = studentSearchSpace([784], 10, families).map((s) => ({ ...s, ms: predictedMs(s), macs: new Network(s.spec, [784]).macs }));
+      const space = studentSearchSpace([1, 28, 28], 10, families).map((s) => ({ ...s, ms: predictedMs(s), macs: new Network(s.spec, [1, 28, 28]).macs }));
       for (let budget = 0.08; budget < 30; budget *= 1.3) {
         const r = size(budget, families);
         assert.ok(r.feasible && r.proposal, `budget ${budget} ms`);
@@ -48,7 +48,7 @@ describe('sizeStudent prefers wide, shallow students', () => {
 
 describe('narrowestHiddenWidth', () => {
   it('counts hidden dense units and conv filters, not the output layer', () => {
-    const by = new Map(studentSearchSpace([784], 10).map((s) => [s.student, s.spec]));
+    const by = new Map(studentSearchSpace([1, 28, 28], 10).map((s) => [s.student, s.spec]));
     assert.equal(narrowestHiddenWidth(by.get('mlp:32x16x8')!), 8);
     assert.equal(narrowestHiddenWidth(by.get('mlp:256')!), 256);
     assert.equal(narrowestHiddenWidth(by.get('cnn:2-4-16')!), 2);
@@ -57,16 +57,16 @@ describe('narrowestHiddenWidth', () => {
 
 describe('studentForSizeBudget: the same search and pick under a parameter / MAC budget', () => {
   it('takes the widest of the largest students within the budget, and refuses a budget below the smallest', () => {
-    const got = studentForSizeBudget({ maxParams: 60_000 }, [784], 10);
+    const got = studentForSizeBudget({ maxParams: 60_000 }, [1, 28, 28], 10);
     assert.ok(got.params <= 60_000, JSON.stringify(got));
-    const within = studentSearchSpace([784], 10).map((s) => new Network(s.spec, [784])).filter((n) => n.paramCount <= 60_000);
+    const within = studentSearchSpace([1, 28, 28], 10).map((s) => new Network(s.spec, [1, 28, 28])).filter((n) => n.paramCount <= 60_000);
     assert.ok(got.macs >= 0.7 * Math.max(...within.map((n) => n.macs)), 'among the largest that fit');
     // 1000 features are not a square image: MLPs only. mlp:64x32 (66,474 params) has a few more MACs than mlp:64
     // (64,714), but its 32-wide layer is the narrower one.
     const flat = studentForSizeBudget({ maxParams: 70_000 }, [1000], 10);
     assert.equal(flat.student, 'mlp:64', 'one wide layer rather than a deeper, narrower stack of about the same size');
     assert.ok(studentForSizeBudget({ maxMacs: 30_000 }, [1000], 10).macs <= 30_000);
-    assert.throws(() => studentForSizeBudget({ maxParams: 10 }, [784], 10), (err: unknown) =>
+    assert.throws(() => studentForSizeBudget({ maxParams: 10 }, [1, 28, 28], 10), (err: unknown) =>
       err instanceof NoFeasibleStudentError && /smallest candidate mlp:8 has 6370 params/.test(err.message));
   });
 });

@@ -1,4 +1,4 @@
-import { Network, cnn, formatModelSpec, imageShape, mlp, type ModelSpec } from '@edgefleet/distill';
+import { Network, cnn, formatModelSpec, imageShape, isImageShape, mlp, type ModelSpec } from '@edgefleet/distill';
 import type { LatencyModel } from './latency-model';
 import type { MemoryModel } from './memory-model';
 import { narrowestHiddenWidth, pickStudent } from './student-ranking';
@@ -64,12 +64,7 @@ export function studentSearchSpace(sampleShape: number[], numClasses: number, fa
       }
     }
   }
-  let image: number[] | undefined;
-  try {
-    image = imageShape(sampleShape);
-  } catch {
-    image = undefined; // not an image: only MLPs apply
-  }
+  const image = isImageShape(sampleShape) ? imageShape(sampleShape) : undefined; // tabular: only MLPs apply
   if (families.includes('cnn') && image) {
     for (const c of CNN_CHANNELS) {
       for (const d of CNN_DENSE) {

@@ -2,6 +2,7 @@ import { Get, HttpCode, Param, Post, Query, Req } from '@nestjs/common';
 import { ApiBody, ApiConsumes, ApiCreatedResponse, ApiExtraModels, ApiOkResponse, ApiOperation, getSchemaPath } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { validateAs } from '@edgefleet/contracts';
+import { parseImageShape } from '@edgefleet/distill';
 import { AppConfig, InvalidInputError, mapPage, Page, PageQueryDto, ArtifactStore } from '@edgefleet/platform';
 import { ApiController } from '../openapi/api-controller.decorator';
 import { ApiPageResponse } from '../openapi/page.view';
@@ -34,8 +35,8 @@ export class DatasetController {
       await discardAll(parts);
       throw new InvalidInputError(fields.errors.join('; '), fields.errors);
     }
-    const { name, ...opts } = fields.value;
-    return toDatasetView(await this.datasets.upload(name, { ...opts }, parts));
+    const { name, imageShape, ...opts } = fields.value;
+    return toDatasetView(await this.datasets.upload(name, { ...opts, ...(imageShape ? { imageShape: parseImageShape(imageShape) } : {}) }, parts));
   }
 
   @Get()

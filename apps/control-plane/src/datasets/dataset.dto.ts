@@ -3,6 +3,7 @@ import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsNumber, IsOptional, Matches, Max, Min } from 'class-validator';
 import type { DatasetRecord } from '@edgefleet/catalog';
 import { BUILTIN_DATASETS, BuiltinDataset } from '@edgefleet/catalog';
+import { IMAGE_SHAPE_PATTERN, isImageShape } from '@edgefleet/distill';
 
 const NAME = /^[A-Za-z0-9._-]{1,128}$/;
 const NAME_MESSAGE = 'name must be 1-128 characters of A-Z a-z 0-9 . _ -';
@@ -29,6 +30,9 @@ export class UploadDatasetFieldsDto {
 
   @IsOptional() @Type(() => Number) @IsInt() @Min(0)
   splitSeed?: number;
+
+  @IsOptional() @Matches(IMAGE_SHAPE_PATTERN, { message: 'imageShape must be HxW or CxHxW, e.g. 28x28' })
+  imageShape?: string;
 }
 
 export class UploadDatasetFormDoc {
@@ -41,6 +45,8 @@ export class UploadDatasetFormDoc {
   @ApiPropertyOptional({ description: 'expected class count (inferred when absent)' }) numClasses?: number;
   @ApiPropertyOptional({ description: 'CSV: share of rows held out as the test set (default 1/7)' }) testFraction?: number;
   @ApiPropertyOptional({ description: 'CSV: shuffle rows with this seed before splitting' }) splitSeed?: number;
+  @ApiPropertyOptional({ example: '28x28', description: 'CSV: the rows are images of this shape (HxW or CxHxW, row-major); without it they are tabular, whatever their feature count' })
+  imageShape?: string;
 }
 
 export class DatasetView {
@@ -51,6 +57,8 @@ export class DatasetView {
   @ApiProperty() trainRows!: number;
   @ApiProperty() testRows!: number;
   @ApiProperty({ type: [Number] }) sampleShape!: number[];
+  @ApiProperty({ enum: ['tabular', 'image'], description: 'image: IDX files, or a CSV uploaded with imageShape; convolutions train only on images' })
+  kind!: 'tabular' | 'image';
   @ApiProperty() numClasses!: number;
   @ApiProperty({ type: 'object', additionalProperties: true, description: 'role → { sha256, size, gzip } in the artifact store' })
   files!: Record<string, unknown>;
@@ -59,5 +67,5 @@ export class DatasetView {
 
 export const toDatasetView = (d: DatasetRecord): DatasetView => ({
   id: d.id, name: d.name, format: d.format, origin: d.origin, trainRows: d.trainRows, testRows: d.testRows,
-  sampleShape: d.sampleShape, numClasses: d.numClasses, files: d.files as Record<string, unknown>, createdAt: d.createdAt.toISOString(),
+  sampleShape: d.sampleShape, kind: isImageShape(d.sampleShape) ? 'image' : 'tabular', numClasses: d.numClasses, files: d.files as Record<string, unknown>, createdAt: d.createdAt.toISOString(),
 });

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { DistillConfigError, Network, parseModelSpec, withDefaultHyper } from '@edgefleet/distill';
+import type { TensorInfo } from '@edgefleet/contracts';
+import { defaultTeacher, DistillConfigError, Network, parseModelSpec, withDefaultHyper } from '@edgefleet/distill';
 import { NoFeasibleStudentError, studentForSizeBudget } from '@edgefleet/selection';
 import { CancelAnswer, isTerminal, JobQueue, JobRecord, JobStatus } from '@edgefleet/jobs';
 import { InvalidInputError, NotFoundError, UnprocessableError } from '@edgefleet/platform';
@@ -24,6 +25,7 @@ export class DistillationsService {
    */
   async create(dto: CreateDistillationDto): Promise<JobRecord> {
     if (dto.students && dto.targetBudget) throw new InvalidInputError('give students or targetBudget, not both');
+    if (dto.teacherArtifactId && dto.teacherArch) throw new InvalidInputError('give teacherArtifactId or teacherArch, not both');
     const dataset = await this.datasets.get(dto.datasetId).catch((err: unknown) => {
       throw err instanceof NotFoundError ? new UnprocessableError(`dataset ${dto.datasetId} does not exist`) : err;
     });
@@ -31,10 +33,16 @@ export class DistillationsService {
       const teacher = await this.models.find(dto.teacherArtifactId);
       if (!teacher) throw new UnprocessableError(`teacher model ${dto.teacherArtifactId} does not exist`);
       if (teacher.precision !== 'fp32') throw new UnprocessableError(`teacher model must be fp32 (it is ${teacher.precision})`);
+      const takes = (teacher.inputs as unknown as TensorInfo[] | null)?.[0]?.dims.slice(1);
+      const features = dataset.sampleShape.reduce((a, b) => a * b, 1);
+      if (takes?.every((d): d is number => typeof d === 'number') && takes.reduce((a, b) => a * b, 1) !== features) {
+        throw new UnprocessableError(`teacher model ${teacher.id} takes samples of ${takes.join('x')} values, data set ${dataset.name} has ${features}`);
+      }
     }
     let students = dto.students;
     try {
-      // Each student must build on this data set's samples (a CNN needs images): DistillConfigError otherwise.
+      // Each student (and the teacher trained first) must build on this data set's samples (a CNN needs images).
+      if (!dto.teacherArtifactId) defaultTeacher(dto.teacherArch, dataset.sampleShape, dataset.numClasses);
       for (const s of students ?? []) new Network(parseModelSpec(s, dataset.sampleShape, dataset.numClasses), dataset.sampleShape);
       if (dto.targetBudget) students = [studentForSizeBudget(dto.targetBudget, dataset.sampleShape, dataset.numClasses).student];
     } catch (err) {
@@ -44,6 +52,7 @@ export class DistillationsService {
     const payload: DistillationPayload = {
       datasetId: dataset.id,
       ...(dto.teacherArtifactId ? { teacherArtifactId: dto.teacherArtifactId } : {}),
+      ...(dto.teacherArch ? { teacherArch: dto.teacherArch } : {}),
       ...(students ? { students } : {}),
       ...(dto.targetBudget ? { targetBudget: { ...dto.targetBudget } } : {}),
       family: dto.family ?? dataset.name,

@@ -17,6 +17,8 @@ export interface DatasetLoadOptions {
   /** CSV only. */
   testFraction?: number;
   splitSeed?: number;
+  /** CSV only: [C, H, W] when its rows are images; absent, the rows are tabular (see isImageShape). */
+  imageShape?: number[];
 }
 
 export type DatasetFormat = 'idx' | 'csv';

@@ -2,9 +2,11 @@ import { CommandLine, CommandSpec } from '@edgefleet/toolkit';
 import { DISTILL_DEFAULTS as D } from '../pipeline/defaults';
 import type { DistillOptions } from '../pipeline/options';
 import { TEACHER_SYNTAX } from '../text/teachers';
+import { TEACHER_ARCHS } from '../pipeline/ladder';
+import { IMAGE_SHAPE_PATTERN, parseImageShape } from '../model/spec';
 
 /** What the command line sets: paths, output mode, and distill()'s own options (their names and meaning live there). */
-export type CliArgs = { dataset: string; out: string; teacher?: string; students?: string[]; json: boolean }
+export type CliArgs = { dataset: string; out: string; teacher?: string; students?: string[]; json: boolean; imageShape?: number[] }
   & Pick<DistillOptions, 'teacherArch' | 'epochs' | 'teacherEpochs' | 'temperature' | 'alpha' | 'labeledFraction' | 'seed' | 'threads' | 'batchSize' | 'patience'>;
 
 export const DISTILL_COMMAND: CommandSpec = {
@@ -15,7 +17,8 @@ export const DISTILL_COMMAND: CommandSpec = {
     dataset: { type: 'string', arg: '<dir|csv>', help: 'IDX directory, CSV file, or a text data set folder (train.jsonl / train.csv) (required)' },
     out: { type: 'string', arg: '<dir>', help: 'where models and metrics.json go (required for images)' },
     teacher: { type: 'string', arg: '<model.onnx|text teacher>', help: `a trained teacher; without it one is trained first. Text: ${TEACHER_SYNTAX}` },
-    'teacher-arch': { type: 'string', arg: 'mlp|cnn', help: 'architecture of the teacher trained here' },
+    'teacher-arch': { type: 'string', arg: 'mlp|cnn', help: 'architecture of the teacher trained here (default: cnn for images, mlp for a table)' },
+    'image-shape': { type: 'string', arg: 'HxW|CxHxW', help: 'CSV: its rows are images of this shape (without it a CSV is tabular, whatever its feature count)' },
     students: { type: 'string', arg: '<specs>', help: 'comma-separated, e.g. mlp:64,cnn:8-16-32 (default: a ladder sized from the teacher)' },
     epochs: { type: 'string', arg: '<n>', help: `student epochs (default ${D.epochs})` },
     'teacher-epochs': { type: 'string', arg: '<n>', help: `teacher epochs (default ${D.teacherEpochs})` },
@@ -47,7 +50,7 @@ export function readDistillArgs(cl: CommandLine): CliArgs {
     dataset: cl.string('dataset') ?? '',
     out: cl.string('out') ?? '',
     teacher: cl.string('teacher'),
-    teacherArch: cl.oneOf('teacher-arch', ['mlp', 'cnn'] as const),
+    teacherArch: cl.oneOf('teacher-arch', TEACHER_ARCHS),
     students: cl.list('students', (s) => s, 'comma-separated model specs'),
     epochs: cl.number('epochs', positiveInt),
     teacherEpochs: cl.number('teacher-epochs', positiveInt),
@@ -60,6 +63,11 @@ export function readDistillArgs(cl: CommandLine): CliArgs {
     patience: cl.number('patience', { integer: true, min: 0 }),
     json: cl.flag('json'),
   };
+  const image = cl.string('image-shape');
+  if (image !== undefined) {
+    cl.check(IMAGE_SHAPE_PATTERN.test(image), `--image-shape ${JSON.stringify(image)} is not HxW or CxHxW (e.g. 28x28)`);
+    if (IMAGE_SHAPE_PATTERN.test(image)) args.imageShape = parseImageShape(image);
+  }
   cl.done();
   return args;
 }

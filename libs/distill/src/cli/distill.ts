@@ -22,7 +22,7 @@ async function main(cl: CommandLine): Promise<void> {
   const dataset = cl.string('dataset');
   if (dataset && (await isTextDataset(dataset))) return distillTextMain(cl);
   const args = readDistillArgs(cl);
-  const data = await loadDataset(args.dataset);
+  const data = await loadDataset(args.dataset, { imageShape: args.imageShape });
   const teacher = args.teacher ? new Uint8Array(await readFile(args.teacher)) : undefined;
   const controller = new AbortController();
   process.once('SIGINT', () => controller.abort());

@@ -27,6 +27,11 @@ export interface CsvLoadOptions {
   /** Expected class count; inferred (dense) from the training labels when absent. */
   numClasses?: number;
   scale?: 'auto' | 'none' | 'bytes';
+  /**
+   * [C, H, W] when the rows are images (their features row-major, C·H·W of them); absent: the rows are tabular and
+   * the sample shape is [features] whatever their number.
+   */
+  imageShape?: number[];
 }
 
 interface ParsedCsv {
@@ -107,7 +112,11 @@ export function csvToSplit(text: string, file: string, opts: CsvLoadOptions = {}
   const trainRows = order.subarray(0, parsed.n - nTest);
   const testRows = order.subarray(parsed.n - nTest);
 
-  const all: Dataset = { x: parsed.x, y: parsed.y, n: parsed.n, sampleShape: [parsed.features], numClasses: 0 };
+  const image = opts.imageShape;
+  if (image && image.reduce((a, b) => a * b, 1) !== parsed.features) {
+    throw new DatasetError(file, `image shape ${image.join('x')} needs ${image.reduce((a, b) => a * b, 1)} features per row, the file has ${parsed.features}`);
+  }
+  const all: Dataset = { x: parsed.x, y: parsed.y, n: parsed.n, sampleShape: image ? [...image] : [parsed.features], numClasses: 0 };
   const train = selectRows(all, trainRows);
   const test = selectRows(all, testRows);
   const where = (rows: Uint32Array) => (r: number) => `line ${parsed.lineOf[rows[r]]}`;

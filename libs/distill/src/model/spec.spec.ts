@@ -7,8 +7,8 @@ import { DistillConfigError } from '../errors';
 test('formatModelSpec writes what parseModelSpec reads: the same layers come back', () => {
   const image = { channels: [8, 16], numClasses: 10, inputShape: [1, 28, 28] };
   const cases: { spec: ModelSpec; sampleShape: number[]; numClasses: number }[] = [
-    ...[mlp([784, 64, 10]), mlp([784, 512, 256, 10]), cnn({ ...image, dense: 32 }), cnn({ ...image, dense: 0 }), ...studentCandidates([784], 10)]
-      .map((spec) => ({ spec, sampleShape: [784], numClasses: 10 })),
+    ...[mlp([784, 64, 10]), mlp([784, 512, 256, 10]), cnn({ ...image, dense: 32 }), cnn({ ...image, dense: 0 }), ...studentCandidates([1, 28, 28], 10)]
+      .map((spec) => ({ spec, sampleShape: [1, 28, 28], numClasses: 10 })),
     { spec: mlp([30, 8, 2]), sampleShape: [30], numClasses: 2 },
   ];
   for (const { spec, sampleShape, numClasses } of cases) {

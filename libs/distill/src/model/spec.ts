@@ -78,10 +78,24 @@ export function cnn(o: CnnOptions): ModelSpec {
  */
 export function imageShape(sampleShape: number[]): number[] {
   if (sampleShape.length === 3) return sampleShape;
-  const n = sampleShape.reduce((a, b) => a * b, 1);
-  const side = Math.round(Math.sqrt(n));
-  if (side * side !== n) throw new DistillConfigError(`cannot treat samples of shape [${sampleShape}] as images; use an mlp`);
-  return [1, side, side];
+  if (sampleShape.length === 2) return [1, sampleShape[0]!, sampleShape[1]!];
+  throw new DistillConfigError(`samples of shape [${sampleShape}] are tabular: use an mlp (a CSV of images says so with its image shape, e.g. 28x28, when it is loaded)`);
+}
+
+/**
+ * Whether samples are images is the data set's to say — IDX files are ([1, rows, cols]), a CSV is tabular ([F])
+ * unless loaded with an image shape — and never guessed from the feature count: 1, 4, 9, 16 or 64 sensor
+ * readings are a table, not a tiny picture.
+ */
+export const isImageShape = (sampleShape: readonly number[]): boolean => sampleShape.length === 2 || sampleShape.length === 3;
+
+/** The image-shape grammar (`28x28` or `3x32x32`: [H, W] or [C, H, W]), one for the CLI and the REST upload. */
+export const IMAGE_SHAPE_PATTERN = /^[1-9][0-9]{0,4}(x[1-9][0-9]{0,4}){1,2}$/;
+
+export function parseImageShape(text: string): number[] {
+  if (!IMAGE_SHAPE_PATTERN.test(text)) throw new DistillConfigError(`image shape ${JSON.stringify(text)} is not HxW or CxHxW (e.g. 28x28)`);
+  const dims = text.split('x').map(Number);
+  return dims.length === 2 ? [1, ...dims] : dims;
 }
 
 /**

@@ -4,7 +4,7 @@ import { Network } from '../model/network';
 import { defaultStudents, defaultTeacher } from './ladder';
 
 test('default ladder for the CNN teacher: 1–25% of its size, smallest first, with a ≤ 10% CNN', () => {
-  const shape = [784];
+  const shape = [1, 28, 28];
   const teacherParams = new Network(defaultTeacher('cnn', shape, 10), shape).paramCount;
   const ladder = defaultStudents(teacherParams, shape, 10).map((s) => ({ s, params: new Network(s, shape).paramCount }));
   assert.equal(ladder.length, 4);

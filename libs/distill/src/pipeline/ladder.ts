@@ -1,24 +1,16 @@
-import { ModelSpec, cnn, imageShape, mlp } from '../model/spec';
+import { ModelSpec, cnn, imageShape, isImageShape as isImage, mlp } from '../model/spec';
 import { Network } from '../model/network';
 import { DistillConfigError } from '../errors';
 
-export type TeacherArch = 'mlp' | 'cnn';
-
-const isImage = (sampleShape: number[]): boolean => {
-  try {
-    imageShape(sampleShape);
-    return true;
-  } catch {
-    return false; // not square: only MLPs apply (the error is the answer, not a failure)
-  }
-};
+export const TEACHER_ARCHS = ['mlp', 'cnn'] as const;
+export type TeacherArch = (typeof TEACHER_ARCHS)[number];
 
 /** The teacher trained when none is given: regularised (dropout), as Hinton's teachers were. */
 export function defaultTeacher(arch: TeacherArch | undefined, sampleShape: number[], numClasses: number): ModelSpec {
   const F = sampleShape.reduce((a, b) => a * b, 1);
   const kind = arch ?? (isImage(sampleShape) ? 'cnn' : 'mlp');
   if (kind === 'cnn') {
-    if (!isImage(sampleShape)) throw new DistillConfigError(`a cnn teacher needs image samples, got [${sampleShape}]`);
+    if (!isImage(sampleShape)) throw new DistillConfigError(`a cnn teacher needs image samples; samples of shape [${sampleShape}] are tabular`);
     return cnn({ channels: [32, 64], dense: 128, numClasses, inputShape: imageShape(sampleShape), dropout: 0.3, name: 'teacher-cnn-32-64-128' });
   }
   return mlp([F, 512, 512, numClasses], { dropout: 0.3, inputDropout: 0.1, name: `teacher-mlp-${F}-512-512-${numClasses}` });
