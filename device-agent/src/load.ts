@@ -1,5 +1,5 @@
 /**
- * `npm run agent:load -- [--url http://127.0.0.1:8470] [--rate 200] [--duration 60] [--eval-set <file>] [--text-file <file>]`
+ * `npm run agent:load -- [--url http://127.0.0.1:8470 | --url unix:<socket>] [--rate 200] [--duration 60] [--eval-set <file>] [--text-file <file>]`
  *
  * Drives an agent's local inference endpoint at a steady rate: samples of an eval set (the .efev file a model
  * was uploaded with) in turn, lines of a text file for a text model, or inputs synthesized from the model's
@@ -17,7 +17,7 @@ const spec: CommandSpec = {
   invocation: 'npm run agent:load --',
   summary: 'Sends inference requests to an agent\'s POST /v1/infer at a steady rate.',
   options: {
-    url: { type: 'string', arg: '<url>', help: 'the agent\'s endpoint (default http://127.0.0.1:8470)' },
+    url: { type: 'string', arg: '<url>', help: 'the agent\'s endpoint: http://host:port or unix:<socket path>, as its --serve (default http://127.0.0.1:8470)' },
     rate: { type: 'string', arg: '<per s>', help: 'requests per second (default 200)' },
     duration: { type: 'string', arg: '<s>', help: 'seconds to run (default 60)' },
     'eval-set': { type: 'string', arg: '<file>', help: 'an .efev eval set: its samples in turn' },
@@ -26,7 +26,9 @@ const spec: CommandSpec = {
 };
 
 async function run(cl: CommandLine): Promise<void> {
-  const url = new URL(cl.string('url') ?? 'http://127.0.0.1:8470');
+  const rawUrl = cl.string('url') ?? 'http://127.0.0.1:8470';
+  // The same two forms as the agent's --serve: a loopback HTTP address or a Unix socket.
+  const target = rawUrl.startsWith('unix:') ? { socketPath: rawUrl.slice('unix:'.length) } : (({ hostname, port }) => ({ host: hostname, port: port || 80 }))(new URL(rawUrl));
   const rate = cl.number('rate', { min: 0.1 }) ?? 200;
   const duration = cl.number('duration', { min: 0.1 }) ?? 60;
   const evalSetPath = cl.string('eval-set');
@@ -34,7 +36,7 @@ async function run(cl: CommandLine): Promise<void> {
   cl.done();
   const agent = new Agent({ keepAlive: true, maxSockets: 64 });
   const call = (method: string, path: string, body?: string) => new Promise<{ status: number; text: string }>((resolve, reject) => {
-    const req = request({ host: url.hostname, port: url.port || 80, path, method, agent, headers: body ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } : {} }, (res) => {
+    const req = request({ ...target, path, method, agent, headers: body ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } : {} }, (res) => {
       let text = '';
       res.on('data', (c: Buffer) => (text += c.toString()));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
@@ -59,7 +61,7 @@ async function run(cl: CommandLine): Promise<void> {
         return [m.name, { dims, data: Array.from({ length: n }, () => (m.type?.startsWith('float') ? prng.next() * 2 - 1 : prng.int(2))) }];
       })),
     }));
-    if ((meta.inputs ?? []).length === 0) throw new Error(`${url.href}v1/model names no inputs: is a model active?`);
+    if ((meta.inputs ?? []).length === 0) throw new Error(`${rawUrl} GET /v1/model names no inputs: is a model active?`);
   }
   let sent = 0;
   let ok = 0;

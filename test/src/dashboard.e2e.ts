@@ -2,13 +2,15 @@
  * The web dashboard in a real browser: Debian's Chromium driven by playwright-core, against a control plane (PGlite +
  * embedded Aedes, in this process), its embedded distillation worker and device agents as real child processes.
  * It asserts what a person sees: the login refusing a wrong key, figures that match the API, charts that draw,
- * and a deployment's progress moving on the page (server-sent events, no reload) while a real agent works.
+ * a deployment's progress moving on the page (server-sent events, no reload) while a real agent works, and the
+ * telemetry charts drawing the inferences `agent:load` made on an agent's endpoint.
  * Screenshots go to test-output/ui/ (and to docs/screenshots/ with UPDATE_SCREENSHOTS=1).
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { spawn } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { chromium, Browser, Page } from 'playwright-core';
 import { ControlPlane, startControlPlane } from '@edgefleet/control-plane';
@@ -18,6 +20,7 @@ const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ROOT = resolve(__dirname, '../..');
 const OUT = join(ROOT, 'test-output/ui');
 const DOCS = join(ROOT, 'docs/screenshots');
+const AGENT_LOAD = join(ROOT, 'device-agent/dist/load.js');
 
 /** The bit of a page's canvas this test reads (the test's own types have no DOM). */
 interface Canvas { width: number; height: number; getContext(kind: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } } }
@@ -56,7 +59,7 @@ describe('dashboard in Chromium', { timeout: 180_000 }, () => {
   };
   const agent = (id: string, profile: string) => {
     const a = startAgentProcess({ brokerUrl: cp.mqttUrl, deviceId: id, profile, stateDir: join(dataDir, 'agents', id), tags: ['ui'], trustKeyPath: cp.signingPublicKeyPath, enroll: { token, httpUrl: cp.httpUrl },
-      extraArgs: ['--serve', 'off'] }); // the agents share a machine: no local inference endpoint, so no port to fight over
+      extraArgs: ['--telemetry-window-s', '2'] }); // serves /v1/infer on a socket in its state dir; a telemetry window every 2 s
     agents.push(a);
     return a;
   };
@@ -218,5 +221,46 @@ describe('dashboard in Chromium', { timeout: 180_000 }, () => {
       assert.match(await row.locator('[data-field="predicted"]').innerText(), /^\d+(\.\d+)? ms$/);
     }
     await shot('model-family');
+  });
+
+  test('telemetry: the inferences agent:load made on a device draw on its charts and the fleet\'s, matching the API', async (t) => {
+    if (skip) return t.skip(skip);
+    const series = async (filter: Record<string, string>) => {
+      const to = new Date(Date.now() + 60_000);
+      const q = new URLSearchParams({ from: new Date(to.getTime() - 3_600_000).toISOString(), to: to.toISOString(), resolution: '1m', ...filter });
+      return (await admin.ok('GET', `/telemetry/series?${q}`)).points as Array<{ inferences: number; latencyP50Ms: number | null }>;
+    };
+    const sum = (pts: Array<{ inferences: number }>) => pts.reduce((a, p) => a + p.inferences, 0);
+    const before = sum(await series({ deviceId: 'ui-gateway-1' }));
+    // The real load generator over the agent's Unix socket (as `npm run demo` runs it), for 6 s: three 2-second windows or so.
+    const load = spawn(process.execPath, [AGENT_LOAD, '--url', `unix:${join(dataDir, 'agents', 'ui-gateway-1', 'infer.sock')}`, '--rate', '50', '--duration', '6'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    load.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    load.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+    const code = await new Promise<number | null>((r) => load.once('exit', r));
+    assert.equal(code, 0, out);
+    const m = /total: sent (\d+) ok (\d+) errors (\d+)/.exec(out);
+    assert.ok(m, out);
+    const ok = Number(m[2]);
+    assert.ok(ok >= 100, `agent:load made ${ok} inferences`);
+    assert.equal(Number(m[3]), 0, out);
+    // Every inference it made is counted once, after the agent's next windows arrived.
+    const points = await waitFor('the inferences in the series API', async () => { const p = await series({ deviceId: 'ui-gateway-1' }); return sum(p) - before === ok ? p : undefined; }, 30_000);
+    assert.ok(points.some((p) => p.inferences > 0 && p.latencyP50Ms !== null));
+
+    await page.goto(`${cp.uiUrl}#/devices/ui-gateway-1`);
+    await page.getByTestId('telemetry-charts').waitFor({ timeout: 20_000 });
+    assert.equal(await page.getByTestId('no-telemetry').count(), 0);
+    assert.ok(await inkOf('chart-traffic') > 300, 'the inferences chart draws');
+    assert.ok(await inkOf('chart-latency') > 300, 'the latency chart draws');
+    await shot('device-telemetry');
+
+    // The fleet page: the gateway's class has the same inferences, and its charts draw too.
+    const cls = (await admin.ok('GET', '/devices/ui-gateway-1')).profileClass as string;
+    assert.equal(sum(await series({ profileClass: cls })), sum(await series({ deviceId: 'ui-gateway-1' })));
+    await page.goto(`${cp.uiUrl}#/`);
+    await page.getByTestId('telemetry-charts').waitFor({ timeout: 20_000 }); // one class has telemetry: one set of charts
+    assert.ok(await inkOf('chart-traffic') > 300, 'the class\'s inferences chart draws');
+    await shot('fleet-telemetry');
   });
 });

@@ -1,14 +1,17 @@
 /**
  * `npm run demo`: the whole product on one machine. Starts the control plane on free ports (embedded PGlite and
  * Aedes), starts device agents as separate processes with different hardware profiles, trains and uploads a
- * small classifier with its eval set, deploys it and prints what each device measured.
+ * small classifier with its eval set, deploys it and prints what each device measured. Then every agent that
+ * activated the model serves inferences to a load generator (`agent:load` over the agent's Unix socket, samples of
+ * the eval set, `--load-rate` per second) and sends telemetry every 5 s, so the dashboard's charts have data.
  *
- * It ends by printing the dashboard's URL and a viewer key to log in with; `--keep` keeps it all up.
+ * It ends by printing the dashboard's URL and a viewer key to log in with; `--keep` keeps it all up (and the load
+ * running).
  *
- *   npm run demo [-- --keep] [--agents 3] [--data-dir DIR] [--timeout S]   (--help lists them)
+ *   npm run demo [-- --keep] [--agents 3] [--load-rate 20] [--data-dir DIR] [--timeout S]   (--help lists them)
  */
 import { ChildProcess, spawn } from 'node:child_process';
-import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -19,8 +22,11 @@ import { trainDemoModel } from './demo-model';
 
 const PROFILES = ['gateway', 'rpi4', 'tight', 'mcu-lite'];
 const AGENT_MAIN = resolve(__dirname, '../../../../device-agent/dist/main.js');
+const AGENT_LOAD = resolve(__dirname, '../../../../device-agent/dist/load.js');
+/** The demo's agents close a telemetry window every 5 s (the agent's default is 60 s), so charts fill while you watch. */
+const DEMO_TELEMETRY_WINDOW_S = 5;
 
-interface Args { keep: boolean; agents: number; dataDir?: string; timeoutSec: number }
+interface Args { keep: boolean; agents: number; loadRate: number; dataDir?: string; timeoutSec: number }
 
 const COMMAND: CommandSpec = {
   name: 'demo',
@@ -29,6 +35,7 @@ const COMMAND: CommandSpec = {
   options: {
     keep: { type: 'boolean', help: 'keep everything running after the table (Ctrl-C to stop)' },
     agents: { type: 'string', arg: '<n>', help: 'device agents, 1..20 (default 3)' },
+    'load-rate': { type: 'string', arg: '<per s>', help: 'inferences per second each agent serves after the deployment (default 20; 0 = none)' },
     'data-dir': { type: 'string', arg: '<dir>', help: 'keep the data here (default: a temporary folder, removed at the end)' },
     timeout: { type: 'string', arg: '<s>', help: 'seconds to wait for the deployment (default 180)' },
   },
@@ -39,6 +46,7 @@ function readArgs(cl: CommandLine): Args {
   const args: Args = {
     keep: cl.flag('keep'),
     agents: cl.number('agents', { integer: true, min: 1, max: 20 }) ?? 3,
+    loadRate: cl.number('load-rate', { min: 0, max: 1000 }) ?? 20,
     dataDir: dataDir === undefined ? undefined : resolve(dataDir),
     timeoutSec: cl.number('timeout', { above: 0 }) ?? 180,
   };
@@ -71,9 +79,12 @@ async function main(cl: CommandLine): Promise<void> {
   log(`control plane: ${cp.apiUrl} (docs ${cp.docsUrl}), MQTT ${cp.mqttUrl}, database ${cp.database.describe}`);
 
   const agents: ChildProcess[] = [];
+  const socketOf = (id: string) => join(dataDir, 'agents', id, 'infer.sock');
   const devices = Array.from({ length: args.agents }, (_, i) => ({ id: `demo-${PROFILES[i % PROFILES.length]}-${i + 1}`, profile: PROFILES[i % PROFILES.length]! }));
   let exitCode = 1;
+  const loads: ChildProcess[] = [];
   const shutdown = async () => {
+    for (const l of loads) l.kill('SIGTERM');
     for (const a of agents) a.kill('SIGTERM');
     await Promise.all(agents.map((a) => (a.exitCode !== null ? undefined : new Promise((r) => a.once('exit', r)))));
     await cp.close();
@@ -92,7 +103,7 @@ async function main(cl: CommandLine): Promise<void> {
       const child = spawn(process.execPath, [AGENT_MAIN, '--broker', cp.mqttUrl, '--device-id', d.id, '--profile', d.profile,
         '--state-dir', join(dataDir, 'agents', d.id), '--enroll-token', enrollment.token, '--api-url', cp.httpUrl,
         // one inference socket per agent (the default TCP port is for one agent per device)
-        '--serve', `unix:${join(dataDir, 'agents', d.id, 'infer.sock')}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+        '--serve', `unix:${socketOf(d.id)}`, '--telemetry-window-s', String(DEMO_TELEMETRY_WINDOW_S)], { stdio: ['ignore', 'pipe', 'pipe'] });
       child.stdout!.pipe(out);
       child.stderr!.pipe(out);
       agents.push(child);
@@ -148,6 +159,24 @@ async function main(cl: CommandLine): Promise<void> {
     console.log(`\ndeployment ${dep.id}: ${detail.status}; gates p95 ≤ ${gates.maxLatencyP95Ms} ms, accuracy ≥ ${gates.minAccuracy}\n`);
     console.log(renderTable(rows));
     console.log('');
+
+    // Live telemetry: the agents that run the model serve the eval set's samples to a load generator.
+    const serving = detail.devices.filter((d) => d.state === 'active');
+    if (args.loadRate > 0 && serving.length > 0) {
+      const evalFile = join(dataDir, 'demo-eval.efev');
+      writeFileSync(evalFile, model.evalSet);
+      for (const d of serving) {
+        const out = createWriteStream(join(dataDir, `load-${d.deviceId}.log`));
+        const child = spawn(process.execPath, [AGENT_LOAD, '--url', `unix:${socketOf(d.deviceId)}`, '--rate', String(args.loadRate),
+          '--duration', String(args.keep ? 7 * 86_400 : 3_600), '--eval-set', evalFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+        child.stdout!.pipe(out);
+        child.stderr!.pipe(out);
+        loads.push(child);
+      }
+      log(`load: ${args.loadRate} inferences/s on each of ${serving.length} agents (agent:load over their Unix sockets, eval-set samples); telemetry every ${DEMO_TELEMETRY_WINDOW_S} s`);
+      const inferences = await waitForTelemetry(cp.apiUrl, key, Date.now() + (DEMO_TELEMETRY_WINDOW_S * 4 + 10) * 1000);
+      log(inferences > 0 ? `telemetry: ${inferences} inferences stored so far` : 'telemetry: none stored yet (see the load-*.log files)');
+    }
     // A read-only key for the dashboard: a viewer sees every page and can change nothing.
     const viewer = await api<{ key: string }>(cp.apiUrl, key, '/api-keys', {
       method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'demo dashboard (read only)', role: 'viewer' }),
@@ -162,6 +191,18 @@ async function main(cl: CommandLine): Promise<void> {
     await shutdown();
   }
   process.exitCode = exitCode;
+}
+
+/** Inferences in the stored telemetry of the last 10 minutes, once there are any (0 when `until` passes first). */
+async function waitForTelemetry(base: string, key: string, until: number): Promise<number> {
+  for (;;) {
+    const to = new Date(Date.now() + 60_000);
+    const q = new URLSearchParams({ from: new Date(to.getTime() - 600_000).toISOString(), to: to.toISOString(), resolution: 'raw' });
+    const series = await api<{ points: Array<{ inferences: number }> }>(base, key, `/telemetry/series?${q}`);
+    const n = series.points.reduce((a, p) => a + p.inferences, 0);
+    if (n > 0 || Date.now() > until) return n;
+    await sleep(1000);
+  }
 }
 
 // Every failure is reported in one line, as `demo: <reason>`.

@@ -7,7 +7,7 @@ import { DevicesModule } from '../devices/devices.module';
 import { DISTILLATION_QUEUE, jobQueueProvider } from '@edgefleet/distillation-worker';
 import { TelemetryIngest } from '../telemetry/telemetry-ingest.service';
 import { TELEMETRY_MAINTENANCE_QUEUE } from '../telemetry/telemetry-maintenance.service';
-import { TelemetryQuery } from '../telemetry/telemetry-query.service';
+import { TelemetryQuery, type DriftItem } from '../telemetry/telemetry-query.service';
 import { FleetMetrics } from './fleet-metrics';
 import { MetricsController } from './metrics.controller';
 
@@ -41,11 +41,13 @@ export class MetricsCollectors implements OnModuleInit {
     m.gauge('edgefleet_telemetry_messages_received', 'Telemetry messages this control plane received since start', [], async (g) => g.set(this.ingest.counters.messages));
     m.gauge('edgefleet_telemetry_pending_windows', 'Telemetry windows received but not yet written', [], async (g) => g.set(this.ingest.pending));
     m.gauge('edgefleet_telemetry_ingest_lag_seconds', 'Largest time between a window\'s end and its commit, in the last ingest flush', [], async (g) => g.set(this.ingest.counters.lastLagSeconds));
-    m.gauge('edgefleet_model_drift_psi', 'PSI of the recent class distribution against the model\'s eval set', ['model_id', 'profile_class'], async (g) => {
-      for (const d of await this.telemetry.drift({})) g.set({ model_id: d.modelId, profile_class: d.profileClass }, d.value);
+    // signal: class (distribution against the eval set) or confidence (histogram against the first telemetry).
+    const signal = (d: DriftItem) => ({ model_id: d.modelId, profile_class: d.profileClass, signal: d.metric === 'psi' ? 'class' : 'confidence' });
+    m.gauge('edgefleet_model_drift_psi', 'PSI of the recent class distribution (eval set) or confidence histogram (first telemetry) against the model\'s baseline', ['model_id', 'profile_class', 'signal'], async (g) => {
+      for (const d of await this.telemetry.drift({})) g.set(signal(d), d.value);
     });
-    m.gauge('edgefleet_model_drifted', '1 when the PSI is above the drift threshold', ['model_id', 'profile_class'], async (g) => {
-      for (const d of await this.telemetry.drift({})) g.set({ model_id: d.modelId, profile_class: d.profileClass }, d.drifted ? 1 : 0);
+    m.gauge('edgefleet_model_drifted', '1 when the PSI is above the drift threshold', ['model_id', 'profile_class', 'signal'], async (g) => {
+      for (const d of await this.telemetry.drift({})) g.set(signal(d), d.drifted ? 1 : 0);
     });
   }
 }

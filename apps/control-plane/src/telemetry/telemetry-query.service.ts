@@ -1,5 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { LATENCY_BUCKETS_MS, decodeAnyEvalSet, evalTaskOf, parseFeaturizer } from '@edgefleet/contracts';
+import type { TelemetryBaseline } from '@edgefleet/db';
 import { ArtifactStore } from '@edgefleet/platform';
 import { ModelRepository } from '@edgefleet/catalog';
 import { TelemetryConfig } from './telemetry.config';
@@ -14,10 +15,17 @@ export interface SeriesPoint {
   meanTopProbability: number | null;
 }
 
+export const DRIFT_METRICS = ['psi', 'confidence_psi'] as const;
+export type DriftMetric = (typeof DRIFT_METRICS)[number];
+
 export interface DriftItem {
   modelId: string;
   profileClass: string;
-  metric: 'psi';
+  /**
+   * psi: the class distribution against the labels of the model's eval set; confidence_psi: the top-probability
+   * histogram against the model's first TELEMETRY_BASELINE_S of telemetry on this class (its baseline).
+   */
+  metric: DriftMetric;
   value: number;
   drifted: boolean;
   windowEnd: string;
@@ -116,25 +124,45 @@ export class TelemetryQuery {
   }
 
   /**
-   * Per (model, class) with telemetry: PSI of the class distribution of the windows that ended in the last
-   * TELEMETRY_DRIFT_WINDOW_S before the latest one against the labels of the model's eval set. Models without an
-   * eval set have no baseline and are not listed.
+   * Per (model, class) with telemetry, over the windows that ended in the last TELEMETRY_DRIFT_WINDOW_S before the
+   * latest one: PSI of their class distribution against the labels of the model's eval set (models without an eval
+   * set have no such item), and PSI of their confidence histogram against the model's baseline on that class — the
+   * windows of its first TELEMETRY_BASELINE_S, taken once that span is over and kept (TelemetryBaseline). No
+   * confidence item while the compared windows still overlap the baseline's span.
    */
   async drift(filter: TelemetryFilter): Promise<DriftItem[]> {
     const items: DriftItem[] = [];
     for (const g of await this.repo.latestPerModelClass(filter)) {
-      const baseline = await this.baseline(g.modelId);
-      if (!baseline) continue;
-      const d = await this.repo.distribution(g.modelId, g.profileClass, new Date(g.end.getTime() - this.config.driftWindowMs), g.end);
+      const since = new Date(g.end.getTime() - this.config.driftWindowMs);
+      const d = await this.repo.distribution(g.modelId, g.profileClass, since, g.end);
       if (d.count === 0) continue;
-      const value = Math.round(psi(d.classCounts, baseline) * 1e4) / 1e4;
-      items.push({ modelId: g.modelId, profileClass: g.profileClass, metric: 'psi', value, drifted: value > this.config.driftPsiThreshold, windowEnd: g.end.toISOString(), inferences: d.count });
+      const item = (metric: DriftMetric, v: number): DriftItem => {
+        const value = Math.round(v * 1e4) / 1e4;
+        return { modelId: g.modelId, profileClass: g.profileClass, metric, value, drifted: value > this.config.driftPsiThreshold, windowEnd: g.end.toISOString(), inferences: d.count };
+      };
+      const labels = await this.evalSetLabels(g.modelId);
+      if (labels) items.push(item('psi', psi(d.classCounts, labels)));
+      const base = await this.confidenceBaseline(g);
+      if (base && since >= base.to) items.push(item('confidence_psi', psi(d.confHist, base.confHist)));
     }
     return items;
   }
 
+  /** The stored baseline of (model, class), or taken now when its span is over (null before). */
+  private async confidenceBaseline(g: { modelId: string; profileClass: string; first: Date; end: Date }): Promise<TelemetryBaseline | null> {
+    const stored = await this.repo.baseline(g.modelId, g.profileClass);
+    if (stored) return stored;
+    // The span starts at the first window's start, about: its end less a moment, so the first window is inside.
+    const from = new Date(g.first.getTime() - 1);
+    const to = new Date(from.getTime() + this.config.baselineMs);
+    if (g.end <= to) return null;
+    const b = await this.repo.distribution(g.modelId, g.profileClass, from, to);
+    if (b.count === 0) return null;
+    return this.repo.saveBaseline({ modelId: g.modelId, profileClass: g.profileClass, from, to, inferences: b.count, classCounts: b.classCounts, confHist: b.confHist });
+  }
+
   /** Class counts of the model's eval-set labels (cached; null when the model has no eval set). */
-  private async baseline(modelId: string): Promise<number[] | null> {
+  private async evalSetLabels(modelId: string): Promise<number[] | null> {
     if (this.baselines.has(modelId)) return this.baselines.get(modelId)!;
     let counts: number[] | null = null;
     const m = await this.models.find(modelId);

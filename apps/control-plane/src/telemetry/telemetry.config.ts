@@ -14,6 +14,7 @@ import { EnvReader } from '@edgefleet/platform';
  * | TELEMETRY_FLUSH_ROWS | 2000 | … or until this many are waiting |
  * | TELEMETRY_DRIFT_PSI_MILLI | 200 | PSI above this / 1000 flags a drift (0.2: the usual "significant shift") |
  * | TELEMETRY_DRIFT_WINDOW_S | 300 | drift compares the windows that ended this long before the latest one |
+ * | TELEMETRY_BASELINE_S | 600 | a model's first this-many seconds of telemetry on a class are its confidence baseline |
  */
 export class TelemetryConfig {
   constructor(
@@ -25,6 +26,7 @@ export class TelemetryConfig {
     readonly flushRows: number,
     readonly driftPsiThreshold: number,
     readonly driftWindowMs: number,
+    readonly baselineMs: number,
   ) {}
 
   static defaults(): TelemetryConfig {
@@ -43,6 +45,7 @@ export class TelemetryConfig {
       r.int('TELEMETRY_FLUSH_ROWS', 2000, 1, 100_000),
       r.int('TELEMETRY_DRIFT_PSI_MILLI', 200, 1, 100_000) / 1000,
       r.int('TELEMETRY_DRIFT_WINDOW_S', 300, 1, 86_400) * 1000,
+      r.int('TELEMETRY_BASELINE_S', 600, 1, 30 * 86_400) * 1000,
     );
     if (problems.length > 0) throw new ConfigError(problems);
     return cfg;

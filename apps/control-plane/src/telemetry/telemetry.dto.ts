@@ -3,6 +3,7 @@ import { IsIn, IsISO8601, IsOptional, Matches, MaxLength } from 'class-validator
 import { DEVICE_ID_PATTERN } from '@edgefleet/contracts';
 import { PageQueryDto } from '@edgefleet/platform';
 import { RESOLUTIONS, type Resolution } from './telemetry.repository';
+import { DRIFT_METRICS, type DriftMetric } from './telemetry-query.service';
 
 class TelemetryFilterDto extends PageQueryDto {
   @ApiPropertyOptional({ description: 'Only this device' })
@@ -48,8 +49,9 @@ export class SeriesView {
 export class DriftItemView {
   @ApiProperty() modelId!: string;
   @ApiProperty() profileClass!: string;
-  @ApiProperty({ enum: ['psi'] }) metric!: 'psi';
-  @ApiProperty({ description: 'PSI of the class distribution against the eval-set labels' }) value!: number;
+  @ApiProperty({ enum: DRIFT_METRICS, description: 'psi: class distribution against the eval-set labels; confidence_psi: confidence histogram against the first TELEMETRY_BASELINE_S of telemetry' })
+  metric!: DriftMetric;
+  @ApiProperty({ description: 'the population stability index' }) value!: number;
   @ApiProperty({ description: 'value above TELEMETRY_DRIFT_PSI_MILLI / 1000' }) drifted!: boolean;
   @ApiProperty({ description: 'End of the latest window compared' }) windowEnd!: string;
   @ApiProperty({ description: 'Inferences in the compared windows' }) inferences!: number;

@@ -45,7 +45,7 @@ describe('telemetry ingest, query and drift (PGlite, embedded broker)', () => {
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'edgefleet-telemetry-'));
     cp = await startControlPlane({
-      DATA_DIR: dir, PORT: '0', MQTT_PORT: '0', ADMIN_API_KEY: ADMIN, LOG_LEVEL: 'error', TELEMETRY_FLUSH_MS: '10', TELEMETRY_DRIFT_WINDOW_S: '5',
+      DATA_DIR: dir, PORT: '0', MQTT_PORT: '0', ADMIN_API_KEY: ADMIN, LOG_LEVEL: 'error', TELEMETRY_FLUSH_MS: '10', TELEMETRY_DRIFT_WINDOW_S: '5', TELEMETRY_BASELINE_S: '2',
     });
     api = new ApiClient(cp.httpUrl, ADMIN);
     const model = await api.uploadModel({ name: 'tele', version: '1' }, tinyClassifier(4, 3), evalSetFor(4, 3, 30));
@@ -129,6 +129,27 @@ describe('telemetry ingest, query and drift (PGlite, embedded broker)', () => {
     assert.ok(drifted.body.items[0].value > 0.2);
   });
 
+  it('flags confidence drift against the baseline of the model\'s first telemetry on the class, which is kept', async () => {
+    // The first 2 s (TELEMETRY_BASELINE_S) of this model's telemetry were w1 and w2: confident (bucket 7).
+    const before = (await api.get('/api/v1/telemetry/drift')).body.items.find((i: { metric: string }) => i.metric === 'confidence_psi');
+    assert.ok(before, 'a confidence item once the baseline span is over');
+    assert.equal(before.drifted, false, JSON.stringify(before));
+    const cls = (await api.get(`/api/v1/devices/${deviceId}`)).body.profileClass;
+    const baseline = await cp.app.get(TelemetryRepository).baseline(modelId, cls);
+    assert.equal(baseline?.inferences, 60);
+    // Now the model is unsure: its top probability falls in [0.2, 0.3).
+    const unsure = window('w4', Date.now() - 500, sha, [20, 20, 20]);
+    unsure.conf = unsure.conf.map((_, i) => (i === 2 ? 60 : 0));
+    await send({ v: PROTOCOL_VERSION, windows: [unsure] });
+    expectedMessages = 4;
+    await settle();
+    const after = (await api.get('/api/v1/telemetry/drift')).body.items.find((i: { metric: string }) => i.metric === 'confidence_psi');
+    assert.equal(after.drifted, true, JSON.stringify(after));
+    assert.ok(after.value > 0.2);
+    // The baseline did not move with the new windows.
+    assert.deepEqual((await cp.app.get(TelemetryRepository).baseline(modelId, cls))?.confHist, baseline?.confHist);
+  });
+
   it('/metrics is closed without a key and parses as Prometheus text with fleet-level series; the Grafana dashboard queries only metrics it has', async () => {
     const closed = await fetch(`${cp.httpUrl}/metrics`);
     assert.equal(closed.status, 401);
@@ -141,8 +162,9 @@ describe('telemetry ingest, query and drift (PGlite, embedded broker)', () => {
     const value = (name: string, labels: Record<string, string> = {}) =>
       Number(families.get(name)?.metrics.find((m) => Object.entries(labels).every(([k, v]) => m.labels?.[k] === v))?.value);
     assert.equal(families.get('edgefleet_fleet_inferences_total')?.type, 'COUNTER');
-    assert.equal(value('edgefleet_fleet_inferences_total', { model_id: modelId }), 120);
-    assert.equal(value('edgefleet_model_drifted', { model_id: modelId }), 1);
+    assert.equal(value('edgefleet_fleet_inferences_total', { model_id: modelId }), 180);
+    assert.equal(value('edgefleet_model_drifted', { model_id: modelId, signal: 'class' }), 1);
+    assert.equal(value('edgefleet_model_drifted', { model_id: modelId, signal: 'confidence' }), 1);
     assert.ok(value('edgefleet_mqtt_messages_received_total', { kind: 'telemetry' }) >= 3);
     assert.ok(value('edgefleet_http_requests_total', { route: '/api/v1/telemetry/drift', status: '200' }) >= 2);
     assert.equal(value('edgefleet_devices', { status: 'registered' }) + (value('edgefleet_devices', { status: 'online' }) || 0), 1);

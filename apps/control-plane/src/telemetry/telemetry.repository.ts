@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { Prisma, PrismaClient } from '@edgefleet/db';
+import { Prisma, PrismaClient, type TelemetryBaseline } from '@edgefleet/db';
 
 export type Resolution = 'raw' | '1m' | '1h';
 export const RESOLUTIONS: readonly Resolution[] = ['raw', '1m', '1h'];
@@ -146,15 +146,26 @@ export class TelemetryRepository {
     return { windows: windows.count, rollups: m.count + h.count };
   }
 
-  /** Per (model, class): the latest window end (drift looks back from there). */
-  async latestPerModelClass(filter: TelemetryFilter): Promise<Array<{ modelId: string; profileClass: string; end: Date }>> {
+  /** Per (model, class): the first and the latest window end (drift looks back from the latest; the baseline forward from the first). */
+  async latestPerModelClass(filter: TelemetryFilter): Promise<Array<{ modelId: string; profileClass: string; first: Date; end: Date }>> {
     const groups = await this.prisma.telemetryWindow.groupBy({
       by: ['modelId', 'profileClass'],
       where: { ...filter, modelId: filter.modelId ?? { not: null } },
       _max: { end: true },
+      _min: { end: true },
       orderBy: [{ modelId: 'asc' }, { profileClass: 'asc' }],
     });
-    return groups.filter((g) => g.modelId && g._max.end).map((g) => ({ modelId: g.modelId!, profileClass: g.profileClass, end: g._max.end! }));
+    return groups.filter((g) => g.modelId && g._max.end && g._min.end).map((g) => ({ modelId: g.modelId!, profileClass: g.profileClass, first: g._min.end!, end: g._max.end! }));
+  }
+
+  async baseline(modelId: string, profileClass: string): Promise<TelemetryBaseline | null> {
+    return this.prisma.telemetryBaseline.findUnique({ where: { modelId_profileClass: { modelId, profileClass } } });
+  }
+
+  /** Stores a baseline unless one is already there (the first taken stays: two instances may race to take it). */
+  async saveBaseline(b: Omit<TelemetryBaseline, 'takenAt'>): Promise<TelemetryBaseline> {
+    await this.prisma.telemetryBaseline.createMany({ data: [b], skipDuplicates: true });
+    return (await this.baseline(b.modelId, b.profileClass))!;
   }
 
   /** Class counts and confidence histogram of a model on a class over windows ending in (from, to]. */

@@ -9,9 +9,10 @@ export const color = (i: number): string => PALETTE[i % PALETTE.length]!;
 
 /**
  * A uPlot line chart. `x` are seconds since the epoch when `time` (telemetry), else plain numbers (epochs).
- * Lines with `scale: 'right'` get their own axis on the right.
+ * Lines with `scale: 'right'` get their own axis on the right. `xRange` fixes the x axis (e.g. the queried time
+ * range), so a series of one point is drawn where it belongs rather than on an axis uPlot made up around it.
  */
-export function Chart(props: { title: string; x: number[]; lines: Line[]; time?: boolean; height?: number; yLabel?: string; rightLabel?: string; testId?: string }) {
+export function Chart(props: { title: string; x: number[]; lines: Line[]; time?: boolean; height?: number; yLabel?: string; rightLabel?: string; testId?: string; xRange?: [number, number] }) {
   const host = useRef<HTMLDivElement>(null);
   useEffect(() => {
     const el = host.current;
@@ -21,7 +22,7 @@ export function Chart(props: { title: string; x: number[]; lines: Line[]; time?:
       title: props.title,
       width: Math.max(320, el.clientWidth || 640),
       height: props.height ?? 220,
-      scales: { x: { time: props.time ?? false } },
+      scales: { x: { time: props.time ?? false, ...(props.xRange && { range: props.xRange }) } },
       series: [{}, ...props.lines.map((l) => ({ label: l.label, stroke: l.color, width: 2, scale: l.scale ?? 'y', spanGaps: true, points: { show: props.x.length < 60 } }))],
       axes: [
         {},
@@ -33,6 +34,6 @@ export function Chart(props: { title: string; x: number[]; lines: Line[]; time?:
     const resize = new ResizeObserver(() => plot.setSize({ width: Math.max(320, el.clientWidth), height: opts.height }));
     resize.observe(el);
     return () => { resize.disconnect(); plot.destroy(); };
-  }, [props.title, props.x, props.lines, props.time, props.height]);
+  }, [props.title, props.x, props.lines, props.time, props.height, props.xRange?.[0], props.xRange?.[1]]);
   return <div class="chart" ref={host} data-testid={props.testId} />;
 }

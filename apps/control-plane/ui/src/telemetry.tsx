@@ -4,19 +4,25 @@ import { Chart, color } from './chart';
 import { useLoad } from './hooks';
 import type { DriftItem, TelemetrySeries } from './types';
 
-/** The telemetry query of the API for the last `hours`, filtered by device, class or model. */
-export function TelemetryCharts(props: { filter: { deviceId?: string; profileClass?: string; modelId?: string }; hours?: number }) {
+/**
+ * The telemetry query of the API for the last `hours`, filtered by device, class or model: per minute (`1m`, the
+ * default) or one point per window (`raw`, for one device), drawn over the whole queried range.
+ */
+export function TelemetryCharts(props: { filter: { deviceId?: string; profileClass?: string; modelId?: string }; hours?: number; resolution?: 'raw' | '1m' }) {
   const key = JSON.stringify(props.filter);
+  const resolution = props.resolution ?? '1m';
   const v = useLoad(async (signal) => {
     const to = new Date();
     const from = new Date(to.getTime() - (props.hours ?? 1) * 3_600_000);
-    const q = new URLSearchParams({ from: from.toISOString(), to: to.toISOString(), resolution: '1m', ...props.filter });
-    return getOptional<TelemetrySeries>(`/telemetry/series?${q}`, signal);
-  }, [key, props.hours], 15_000);
+    const q = new URLSearchParams({ from: from.toISOString(), to: to.toISOString(), resolution, ...props.filter });
+    const series = await getOptional<TelemetrySeries>(`/telemetry/series?${q}`, signal);
+    return series && { series, range: [from.getTime() / 1000, to.getTime() / 1000] as [number, number] };
+  }, [key, props.hours, resolution], 15_000);
   const data = useMemo(() => {
-    if (v.state !== 'ok' || !v.value || v.value.points.length === 0) return undefined;
-    const pts = v.value.points;
+    if (v.state !== 'ok' || !v.value || v.value.series.points.length === 0) return undefined;
+    const pts = v.value.series.points;
     return {
+      range: v.value.range,
       x: pts.map((p) => Date.parse(p.t) / 1000),
       traffic: [
         { label: 'inferences', values: pts.map((p) => p.inferences), color: color(0) },
@@ -34,8 +40,8 @@ export function TelemetryCharts(props: { filter: { deviceId?: string; profileCla
   if (!data) return <p class="muted" data-testid="no-telemetry">No telemetry yet{v.value ? ' in the last hour' : ' (this control plane has no telemetry API)'}.</p>;
   return (
     <div class="charts" data-testid="telemetry-charts">
-      <Chart title="Inferences and errors per minute" time x={data.x} lines={data.traffic} testId="chart-traffic" />
-      <Chart title="Latency and confidence" time x={data.x} lines={data.latency} yLabel="ms" rightLabel="probability" testId="chart-latency" />
+      <Chart title={`Inferences and errors per ${resolution === 'raw' ? 'window' : 'minute'}`} time x={data.x} xRange={data.range} lines={data.traffic} testId="chart-traffic" />
+      <Chart title="Latency and confidence" time x={data.x} xRange={data.range} lines={data.latency} yLabel="ms" rightLabel="probability" testId="chart-latency" />
     </div>
   );
 }

@@ -31,7 +31,7 @@ export function DevicePage(props: { id: string }) {
             <p>{describeProfile(d.profile)} · class <span class="mono">{shortClass(d.profileClass)}</span> · tags {d.tags.join(', ') || '—'}</p>
             <p>Active model: <strong data-testid="active-model">{d.activeArtifactId ? modelLabel(models.get(d.activeArtifactId), d.activeArtifactId) : 'none'}</strong></p>
             <h2>Telemetry (last hour)</h2>
-            <TelemetryCharts filter={{ deviceId: d.id }} />
+            <TelemetryCharts filter={{ deviceId: d.id }} resolution="raw" />
             <h2>Model history</h2>
             {history.length === 0 ? <p class="muted">No model activated yet.</p> : (
               <ol class="history" data-testid="model-history">
