@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { Database } from '@edgefleet/db';
 import { DEFAULT_JSON_LIMITS, parseJsonBounded } from '@edgefleet/contracts';
 import { AppModule } from './app.module';
-import { AppConfig, ConfigError, Env, AppLogger, createRootLogger, scopeLogsToRequests, processEnv, CORRELATION_HEADER, InvalidInputError, DATABASE } from '@edgefleet/platform';
+import { AppConfig, ConfigError, Env, AppLogger, createRootLogger, scopeLogsToRequests, processEnv, CORRELATION_HEADER, InvalidInputError, DATABASE, toJson } from '@edgefleet/platform';
 import { DistillationConfig } from '@edgefleet/distillation-worker';
 import { AutopilotConfig } from './autopilot/autopilot.config';
 import { RolloutConfig } from './rollouts/rollout.config';
@@ -156,6 +156,8 @@ async function configureHttp(app: NestFastifyApplication, config: AppConfig): Pr
   });
   await registerRateLimit(app, config);
   const fastify = app.getHttpAdapter().getInstance();
+  // JSON.stringify, except that views of cached reads are serialized once (shared-views.ts).
+  fastify.setReplySerializer((payload) => toJson(payload));
   scopeLogsToRequests(fastify);
   fastify.addHook('onSend', async (req, reply) => {
     void reply.header(CORRELATION_HEADER, req.id);

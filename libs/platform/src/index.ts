@@ -12,6 +12,7 @@ export * from './common/correlation-id';
 export * from './common/errors';
 export * from './common/multipart-errors';
 export * from './common/pagination.dto';
+export * from './common/shared-views';
 export * from './config/app-config';
 export * from './config/config.module';
 export * from './config/env-reader';

@@ -3,7 +3,7 @@ import { ApiConflictResponse, ApiCreatedResponse, ApiOkResponse, ApiOperation, A
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { CurrentActor } from '../auth/actor.decorator';
 import type { Actor } from '@edgefleet/platform';
-import { mapPage, Page } from '@edgefleet/platform';
+import { mapPage, Page, sharedView } from '@edgefleet/platform';
 import { ApiController } from '../openapi/api-controller.decorator';
 import { ErrorView } from '../openapi/api-error-responses';
 import { ApiPageResponse } from '../openapi/page.view';
@@ -38,7 +38,7 @@ export class DeploymentController {
   @ApiOperation({ summary: 'A deployment with every device\'s state and benchmark report' })
   @ApiOkResponse({ type: DeploymentDetailView })
   async get(@Param('id') id: string): Promise<DeploymentDetailView> {
-    return toDeploymentDetailView(await this.deployments.get(id));
+    return sharedView(await this.deployments.get(id), toDeploymentDetailView);
   }
 
   @Roles('operator')

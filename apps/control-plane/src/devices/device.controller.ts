@@ -2,7 +2,7 @@ import { Body, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/
 import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation } from '@nestjs/swagger';
 import { CurrentActor } from '../auth/actor.decorator';
 import type { Actor } from '@edgefleet/platform';
-import { mapPage, Page } from '@edgefleet/platform';
+import { mapPage, Page, sharedView } from '@edgefleet/platform';
 import { ApiController } from '../openapi/api-controller.decorator';
 import { ApiPageResponse } from '../openapi/page.view';
 import { ReportView, toReportView } from '../reports/report.dto';
@@ -43,7 +43,7 @@ export class DeviceController {
   @Get(':id')
   @ApiOkResponse({ type: DeviceView })
   async get(@Param('id') id: string): Promise<DeviceView> {
-    return toDeviceView(await this.devices.get(id));
+    return sharedView(await this.devices.get(id), toDeviceView);
   }
 
   @Roles('operator')

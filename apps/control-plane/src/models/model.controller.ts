@@ -5,7 +5,7 @@ import {
 } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { InputSpec, inputSpecProblems, validateAs } from '@edgefleet/contracts';
-import { AppConfig, InvalidInputError, ArtifactStore, mapPage, Page } from '@edgefleet/platform';
+import { AppConfig, InvalidInputError, ArtifactStore, mapPage, Page, sharedView } from '@edgefleet/platform';
 import { CurrentActor } from '../auth/actor.decorator';
 import type { Actor } from '@edgefleet/platform';
 import { ApiController } from '../openapi/api-controller.decorator';
@@ -64,7 +64,7 @@ export class ModelController {
   @Get(':id')
   @ApiOkResponse({ type: ModelView })
   async get(@Param('id') id: string): Promise<ModelView> {
-    return toModelView(await this.models.get(id));
+    return sharedView(await this.models.get(id), toModelView);
   }
 
   @Get(':id/content')

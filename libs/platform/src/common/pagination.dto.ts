@@ -1,6 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, Max, Min } from 'class-validator';
+import { sharedView } from './shared-views';
 
 /**
  * Offsets beyond int4 are refused: no list is that long, and a larger number (9.2e18, 2^53+1) is either beyond
@@ -25,5 +26,5 @@ export interface Page<T> {
   offset: number;
 }
 
-/** The same page with every item mapped (a record page to a view page). */
-export const mapPage = <T, U>(page: Page<T>, map: (item: T) => U): Page<U> => ({ ...page, items: page.items.map(map) });
+/** The same page with every item mapped (a record page to a view page; once per page the read cache shares). */
+export const mapPage = <T, U>(page: Page<T>, map: (item: T) => U): Page<U> => ({ ...page, items: sharedView(page.items, (items) => items.map(map), map) });

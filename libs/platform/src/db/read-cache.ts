@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Database, TableChanges } from '@edgefleet/db';
+import { markShared } from '../common/shared-views';
 import { DATABASE } from './database.token';
 
 /** Bounds memory; the oldest entries go first. */
@@ -14,7 +15,8 @@ interface Entry {
  * Results of reads, kept until a table they read changes (TableChanges: this process's commits at once, other
  * control planes' through PostgreSQL LISTEN/NOTIFY about a round trip after they commit; nothing is cached while
  * that listener is down). A read that overlaps a commit to its tables is answered but not kept. Concurrent
- * misses of one key share one load. Cached values are shared between callers: never mutate what `read` returns.
+ * misses of one key share one load. Cached values are shared between callers (markShared: their views and JSON
+ * are memoized too): never mutate what `read` returns.
  */
 @Injectable()
 export class ReadCache {
@@ -31,7 +33,7 @@ export class ReadCache {
     const stamp = this.changes.stamp(tables);
     const hit = this.entries.get(key);
     if (hit && hit.stamp === stamp) return hit.value as Promise<T>;
-    const value = load();
+    const value = load().then((v) => (markShared(v), v));
     this.remember(key, { stamp, value });
     value.then(
       () => {
