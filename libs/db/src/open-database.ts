@@ -11,7 +11,7 @@ import { applyMigrations, type MigrateResult } from './migrate';
 import { pgliteSession, pgSession, type SqlSession } from './migrations/sql-session';
 import { defaultMigrationsDir } from './paths';
 import { lockDataDir } from './pglite-lock';
-import { connectClient, parsePostgresUrl } from './postgres-target';
+import { connectClient, createPool, parsePostgresUrl } from './postgres-target';
 
 export interface OpenDatabaseOptions {
   /** PostgreSQL URL; when absent, PGlite in <dataDir>/pglite. */
@@ -47,7 +47,8 @@ async function openPostgres(url: string, opts: OpenDatabaseOptions): Promise<Dat
   } finally {
     await client.end();
   }
-  const prisma = new PrismaClient({ adapter: new PrismaPg({ connectionString: url }) });
+  // Our own pool (createPool: no client error can end the process), closed with the client on $disconnect.
+  const prisma = new PrismaClient({ adapter: new PrismaPg(createPool(target), { disposeExternalPool: true }) });
   return { prisma, kind: 'postgres', describe, close: once(() => prisma.$disconnect()) };
 }
 
