@@ -247,7 +247,7 @@ class World {
    * A failed wait says what the world looked like: each control plane's process state and output tail, the
    * deployment's rows, each agent's output tail — so a failure in CI can be diagnosed from its log alone.
    */
-  private async explained<T>(api: Api, depId: string, wait: Promise<T>): Promise<T> {
+  async explained<T>(api: Api, depId: string, wait: Promise<T>): Promise<T> {
     try {
       return await wait;
     } catch (err) {
@@ -460,17 +460,20 @@ describe('fault table', { timeout: 400_000 }, () => {
     // the agent is killed the moment the report reaches its disk, between the two.
     const outbox = join(w.stateDir('aa-1'), 'outbox');
     const agent = w.agents.get('aa-1')!;
-    const killed = new Promise<void>((res) => {
-      const watcher = watch(outbox, () => {
-        const reports = readdirSync(outbox).filter((f) => f.endsWith('.json')).some((f) => {
-          try { return JSON.parse(readFileSync(join(outbox, f), 'utf8')).kind === 'report'; } catch { return false; }
-        });
-        if (reports) { watcher.close(); agent.child.kill('SIGKILL'); res(); }
+    let second: { art: Artifact; dep: { id: string } };
+    const watcher = watch(outbox, () => {
+      const reports = readdirSync(outbox).filter((f) => f.endsWith('.json')).some((f) => {
+        try { return JSON.parse(readFileSync(join(outbox, f), 'utf8')).kind === 'report'; } catch { return false; }
       });
+      if (reports) agent.child.kill('SIGKILL');
     });
-    const v2 = knownClassifier('activation-v2');
-    const second = await w.deploy(w.cp.api, ids, v2.model, v2.evalSet);
-    await Promise.race([killed, sleep(60_000).then(() => { throw new Error(`no report written within 60 s:\n${agent.output()}`); })]);
+    try {
+      const v2 = knownClassifier('activation-v2');
+      second = await w.deploy(w.cp.api, ids, v2.model, v2.evalSet);
+      await w.explained(w.cp.api, second.dep.id, waitFor('the agent killed with its report on disk', async () => agent.child.signalCode !== null || undefined, 60_000, 20));
+    } finally {
+      watcher.close(); // an open watcher would keep the test file from exiting
+    }
     await agent.stop('SIGKILL');
     const after = w.runs('aa-1');
     assert.ok(after === first.art.sha256 || after === second.art.sha256, `runs the old or the new model, not ${after}`);
