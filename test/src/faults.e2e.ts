@@ -149,15 +149,18 @@ class World {
     const root = mkdtempSync(join(tmpdir(), 'faults-'));
     let pg: OwnPostgres | undefined;
     let mqtt: OwnMosquitto | undefined;
+    let w: World | undefined;
     try {
       pg = await OwnPostgres.start(root);
       // The broker's configuration is generated from the database, as an operator does (docs/security.md).
       mqtt = await startOwnMosquitto(join(root, 'broker'), [], { DATABASE_URL: pg.url });
-      const w = new World(root, pg, mqtt);
+      w = new World(root, pg, mqtt);
       await w.addControlPlane();
       w.token = await enrollmentToken(`${w.cp.httpUrl}/api/v1`, ADMIN_KEY, ['faults'], 200);
       return w;
     } catch (err) {
+      // Nothing may outlive a failed start: a control plane still starting would keep the test file from exiting.
+      for (const cp of w?.cps ?? []) await cp.kill();
       await mqtt?.kill();
       await pg?.down();
       rmSync(root, { recursive: true, force: true });
