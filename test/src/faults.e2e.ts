@@ -1,25 +1,27 @@
 /**
- * The fault table: a deployment to real agent processes while something breaks. Each case starts its own
- * PostgreSQL cluster (initdb + pg_ctl as the `postgres` user, in a temp dir, on a free port), its own Mosquitto
- * (on a free port) and the control plane as a process (`node apps/control-plane/dist/main.js`), never the machine's
- * shared ones. Each case asserts that the deployment finishes, that every device's state in the API equals what the
- * device runs (its state.json), that no report is lost (every row has its report, every agent's outbox drains) or
- * counted twice (one stored report per device), and prints the recovery time.
+ * The fault table: deployments to real agent processes while something breaks. One world serves every case: a
+ * PostgreSQL cluster of the test's own (initdb + pg_ctl as the `postgres` user, in a temp dir, on a free port), a
+ * Mosquitto of its own, closed as production runs it (the configuration `npm run broker:mosquitto-config` writes:
+ * no anonymous login, the dynamic-security plugin, one account per enrolled device; the agents enroll with a token),
+ * and the control plane as a process (`node apps/control-plane/dist/main.js`), so each can be stopped, killed and
+ * restarted. Never the machine's shared ones. Each case uses devices of its own and leaves the world running.
  *
- * Mosquitto runs in the open lab mode (MQTT_ALLOW_ANONYMOUS) here: the faults are about delivery, and the closed
- * broker's rules are tested in broker-security.int.spec.ts. Skipped (with the reason) when `initdb`, `pg_ctl`,
- * `runuser` or `mosquitto` are missing — unless CI=true, where that is a failure.
+ * Each case asserts that the deployment finishes, that every device's state in the API equals what the device
+ * runs (its state.json), that no report is lost (every row has its report, every agent's outbox drains) or counted
+ * twice (one stored report per device), and prints its recovery time into the table the file ends with. Skipped
+ * (with the reason) when `initdb`, `pg_ctl`, `runuser` or `mosquitto` are missing — unless CI=true, where that is a
+ * failure.
  */
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, it, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, watch } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { GraphBuilder } from '@edgefleet/onnx';
-import { freePort } from '@edgefleet/control-plane/dist/mqtt/testing/own-mosquitto';
-import { Api, CI, knownClassifier, modelForm, reachable, sleep, startAgentProcess, waitFor, type AgentProcess } from './support';
+import { freePort, startOwnMosquitto, type OwnMosquitto } from '@edgefleet/control-plane/dist/mqtt/testing/own-mosquitto';
+import { Api, CI, enrollmentToken, knownClassifier, modelForm, sleep, startAgentProcess, waitFor, type AgentProcess } from './support';
 
 const run = promisify(execFile);
 const CP_MAIN = resolve(__dirname, '../../apps/control-plane/dist/main.js');
@@ -43,10 +45,10 @@ async function missingTools(): Promise<string | undefined> {
   return undefined;
 }
 
-
 /** A PostgreSQL cluster of the test's own, stoppable and restartable. */
 class OwnPostgres {
   readonly url: string;
+  private running = false;
   private constructor(readonly dir: string, readonly port: number) {
     this.url = `postgres://postgres@127.0.0.1:${port}/postgres`;
   }
@@ -63,12 +65,18 @@ class OwnPostgres {
     return pg;
   }
 
+  get isUp(): boolean {
+    return this.running;
+  }
+
   async up(): Promise<void> {
     await asPostgres([join(PG_BIN!, 'pg_ctl'), '-D', join(this.dir, 'data'), '-l', join(this.dir, 'log'), '-w', '-t', '60',
       '-o', `-p ${this.port} -k ${this.dir} -c listen_addresses=127.0.0.1 -c fsync=off`, 'start']);
+    this.running = true;
   }
 
   async down(): Promise<void> {
+    this.running = false;
     await asPostgres([join(PG_BIN!, 'pg_ctl'), '-D', join(this.dir, 'data'), '-m', 'fast', '-w', 'stop']).catch(() => undefined);
   }
 }
@@ -79,46 +87,30 @@ async function pgIds(): Promise<{ uid: number; gid: number }> {
 }
 const asPostgres = (cmd: string[]) => run('runuser', ['-u', 'postgres', '--', ...cmd], { timeout: 90_000 });
 
-/** Mosquitto on a free port, open (lab mode), no persistence: killing it loses what it held, as a crash does. */
-class OwnMosquitto {
-  private child: ChildProcess | undefined;
-  private constructor(readonly conf: string, readonly port: number) {}
-  get url(): string {
-    return `mqtt://127.0.0.1:${this.port}`;
-  }
-
-  static async start(root: string): Promise<OwnMosquitto> {
-    const port = await freePort();
-    const conf = join(root, 'mosquitto.conf');
-    writeFileSync(conf, `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\nmax_packet_size 262144\nmax_queued_messages 10000\n`);
-    const m = new OwnMosquitto(conf, port);
-    await m.up();
-    return m;
-  }
-
-  async up(): Promise<void> {
-    this.child = spawn('mosquitto', ['-c', this.conf], { stdio: 'ignore' });
-    await waitFor('mosquitto listening', async () => (await reachable('127.0.0.1', this.port)) || undefined, 10_000, 50);
-  }
-
-  async kill(): Promise<void> {
-    const c = this.child;
-    if (!c || c.exitCode !== null) return;
-    await new Promise<void>((res) => { c.once('exit', () => res()); c.kill('SIGKILL'); });
-  }
-}
-
-/** The control plane as a process (so it can be killed), on a fixed port so agents find it again after a restart. */
+/** A control plane as a process (so it can be killed), on a fixed port so agents find it again after a restart. */
 class CpProcess {
   private child: ChildProcess | undefined;
   private out = '';
   keyPath = '';
-  constructor(private readonly env: Record<string, string>, readonly port: number) {}
+  constructor(readonly name: string, private readonly env: Record<string, string>, readonly port: number) {}
+  get httpUrl(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
   get api(): Api {
-    return new Api(`http://127.0.0.1:${this.port}/api/v1`, ADMIN_KEY);
+    return new Api(`${this.httpUrl}/api/v1`, ADMIN_KEY);
+  }
+  get running(): boolean {
+    const c = this.child;
+    return !!c && c.exitCode === null && c.signalCode === null;
   }
   output(): string {
     return this.out;
+  }
+  /** "running (pid 123)" or how it ended: seen from its API, a crash and a hang look alike. */
+  describe(): string {
+    const c = this.child;
+    if (!c) return `${this.name}: never started`;
+    return this.running ? `${this.name}: running (pid ${c.pid})` : `${this.name}: exited (code ${c.exitCode}, signal ${c.signalCode})`;
   }
 
   async up(): Promise<void> {
@@ -126,78 +118,147 @@ class CpProcess {
     this.child = child;
     child.stdout!.on('data', (d: Buffer) => { this.out += d.toString(); });
     child.stderr!.on('data', (d: Buffer) => { this.out += d.toString(); });
-    await waitFor('the control plane up', async () => {
-      if (child.exitCode !== null) throw new Error(`control plane exited ${child.exitCode}: ${this.out.slice(-2000)}`);
+    const exited = new Promise<never>((_, reject) => child.once('exit', (code, signal) => {
+      this.out += `\n[${this.name} pid ${child.pid} exited: code ${code}, signal ${signal}]\n`;
+      reject(new Error(`${this.name} exited (code ${code}, signal ${signal}) while starting:\n${this.out.slice(-3000)}`));
+    }));
+    exited.catch(() => undefined); // observed below while starting; an exit later shows in describe() and the output
+    await Promise.race([exited, waitFor(`${this.name} up`, async () => {
       const m = /signing key\s+(\S+)/.exec(this.out);
       return m ? (this.keyPath = m[1]!) : undefined;
-    }, 60_000, 100);
+    }, 60_000, 100)]);
   }
 
   async kill(): Promise<void> {
     const c = this.child;
-    if (!c || c.exitCode !== null || c.signalCode !== null) return;
+    if (!c || !this.running) return;
     await new Promise<void>((res) => { c.once('exit', () => res()); c.kill('SIGKILL'); });
   }
 }
 
-/** One case's world: its database, broker, control plane and agents. */
+interface Artifact { id: string; sha256: string }
+
+/** The world every case shares: the database, the closed broker, the control plane(s) and the agents. */
 class World {
   readonly agents = new Map<string, AgentProcess>();
-  private constructor(readonly root: string, readonly pg: OwnPostgres, readonly mqtt: OwnMosquitto, readonly cp: CpProcess, readonly tag: string) {}
+  readonly cps: CpProcess[] = [];
+  private token = '';
+  private constructor(readonly root: string, readonly pg: OwnPostgres, readonly mqtt: OwnMosquitto) {}
 
-  static async start(name: string): Promise<World> {
-    const root = mkdtempSync(join(tmpdir(), `faults-${name}-`));
-    const pg = await OwnPostgres.start(root);
-    const mqtt = await OwnMosquitto.start(root);
-    const cp = new CpProcess({
-      PATH: process.env.PATH ?? '', DATABASE_URL: pg.url, MQTT_URL: mqtt.url, MQTT_ALLOW_ANONYMOUS: 'true', DATA_DIR: join(root, 'cp'),
-      ADMIN_API_KEY: ADMIN_KEY, LOG_LEVEL: 'warn', LOG_FORMAT: 'json', EMBEDDED_WORKER: 'false', AUTOPILOT_ENABLED: 'false',
-      RATE_LIMIT_MAX: '0', DEVICE_MESSAGE_RETRY_MS: '20000',
+  static async start(): Promise<World> {
+    const root = mkdtempSync(join(tmpdir(), 'faults-'));
+    let pg: OwnPostgres | undefined;
+    let mqtt: OwnMosquitto | undefined;
+    let w: World | undefined;
+    try {
+      pg = await OwnPostgres.start(root);
+      // The broker's configuration is generated from the database, as an operator does (docs/security.md).
+      mqtt = await startOwnMosquitto(join(root, 'broker'), [], { DATABASE_URL: pg.url });
+      w = new World(root, pg, mqtt);
+      await w.addControlPlane();
+      w.token = await enrollmentToken(`${w.cp.httpUrl}/api/v1`, ADMIN_KEY, ['faults'], 200);
+      return w;
+    } catch (err) {
+      // Nothing may outlive a failed start: a control plane still starting would keep the test file from exiting.
+      for (const cp of w?.cps ?? []) await cp.kill();
+      await mqtt?.kill();
+      await pg?.down();
+      rmSync(root, { recursive: true, force: true });
+      throw err;
+    }
+  }
+
+  /** The first control plane (the two-control-plane case adds a second). */
+  get cp(): CpProcess {
+    return this.cps[0]!;
+  }
+
+  /** One more control plane on the same database and broker; the signing key directory is the only shared one. */
+  async addControlPlane(): Promise<CpProcess> {
+    const name = `control plane ${String.fromCharCode(65 + this.cps.length)}`;
+    const cp = new CpProcess(name, {
+      PATH: process.env.PATH ?? '', DATABASE_URL: this.pg.url, ...this.mqtt.env, DATA_DIR: join(this.root, `cp-${this.cps.length}`),
+      SIGNING_KEY_DIR: join(this.root, 'keys'), ADMIN_API_KEY: ADMIN_KEY, LOG_LEVEL: 'warn', LOG_FORMAT: 'json', EMBEDDED_WORKER: 'false',
+      AUTOPILOT_ENABLED: 'false', RATE_LIMIT_MAX: '0',
     }, await freePort());
+    this.cps.push(cp);
     await cp.up();
-    return new World(root, pg, mqtt, cp, `f-${name}`);
+    return cp;
   }
 
   stateDir(id: string): string {
     return join(this.root, 'agents', id);
   }
 
+  /** Starts (or restarts) an agent; the first start enrolls it with the world's token. */
   agent(id: string, extraArgs: string[] = []): AgentProcess {
+    const cp = this.cps.find((c) => c.running) ?? this.cp;
     const a = startAgentProcess({
-      brokerUrl: this.mqtt.url, deviceId: id, profile: 'gateway', stateDir: this.stateDir(id), tags: [this.tag], trustKeyPath: this.cp.keyPath,
-      extraArgs: ['--log-level', 'warn', ...extraArgs],
+      brokerUrl: this.mqtt.url, deviceId: id, profile: 'gateway', stateDir: this.stateDir(id), trustKeyPath: cp.keyPath,
+      enroll: { token: this.token, httpUrl: cp.httpUrl }, extraArgs: ['--log-level', 'warn', ...extraArgs],
     });
     this.agents.set(id, a);
     return a;
   }
 
-  async online(n: number): Promise<void> {
-    await waitFor(`${n} agent(s) online`, async () => {
-      const page = await this.cp.api.ok('GET', `/devices?tag=${this.tag}&status=online`);
-      return page.items.length === n || undefined;
-    }, 30_000);
+  /** Starts the case's agents and waits until `api`'s control plane sees them online. */
+  async agentsOnline(api: Api, ids: string[], extraArgs: string[] = []): Promise<void> {
+    for (const id of ids) this.agent(id, extraArgs);
+    await this.online(api, ids);
   }
 
-  async deploy(model: Uint8Array, evalSet?: Uint8Array): Promise<{ art: { id: string; sha256: string }; dep: { id: string } }> {
-    const art = await this.cp.api.ok('POST', '/models', modelForm({ file: model, name: this.tag, version: '1', ...(evalSet && { evalSet }) }));
-    const dep = await this.cp.api.ok('POST', '/deployments', { artifactId: art.id, tags: [this.tag] });
+  /**
+   * The end of a case whose fault is over: waits for the deployment, asserts it succeeded with nothing lost or
+   * counted twice, and returns how long that took from now (the recovery time).
+   */
+  async succeeds(api: Api, depId: string, art: Artifact): Promise<number> {
+    const t0 = Date.now();
+    const done = await this.finished(api, depId);
+    const recovery = Date.now() - t0;
+    assert.equal(done.status, 'succeeded', JSON.stringify(done.devices));
+    await this.assertConsistent(api, depId, art, 'active');
+    return recovery;
+  }
+
+  async online(api: Api, ids: string[]): Promise<void> {
+    for (const id of ids) await waitFor(`${id} online`, async () => (await api.ok('GET', `/devices/${id}`)).status === 'online', 60_000);
+  }
+
+  async deploy(api: Api, ids: string[], model: Uint8Array, evalSet?: Uint8Array): Promise<{ art: Artifact; dep: { id: string } }> {
+    const art = await api.ok('POST', '/models', modelForm({ file: model, name: `faults-${ids[0]}`, version: String(Date.now()), ...(evalSet && { evalSet }) }));
+    const dep = await api.ok('POST', '/deployments', { artifactId: art.id, deviceIds: ids });
     return { art, dep };
   }
 
-  /** Waits until some device of the deployment is in `state` (the moment to break something). */
-  async someDevice(depId: string, states: string[], timeoutMs = 60_000): Promise<void> {
-    await waitFor(`a device ${states.join('/')}`, async () => {
-      const d = await this.cp.api.ok('GET', `/deployments/${depId}`);
+  /** Waits until some device of the deployment is in one of `states` (the moment to break something). */
+  async someDevice(api: Api, depId: string, states: string[], timeoutMs = 60_000): Promise<void> {
+    await this.explained(api, depId, waitFor(`a device ${states.join('/')}`, async () => {
+      const d = await api.ok('GET', `/deployments/${depId}`);
       return d.devices.some((x: { state: string }) => states.includes(x.state)) || undefined;
-    }, timeoutMs, 100);
+    }, timeoutMs, 50));
   }
 
   /** Waits for the deployment to finish (the API may be down for a while: errors are retried). */
-  async finished(depId: string, timeoutMs = 90_000): Promise<any> {
-    return waitFor(`deployment ${depId} finished`, async () => {
-      const d = await this.cp.api.ok('GET', `/deployments/${depId}`);
+  async finished(api: Api, depId: string, timeoutMs = 90_000): Promise<any> {
+    return this.explained(api, depId, waitFor(`deployment ${depId} finished`, async () => {
+      const d = await api.ok('GET', `/deployments/${depId}`);
       return d.status !== 'in_progress' ? d : undefined;
-    }, timeoutMs, 200);
+    }, timeoutMs, 200));
+  }
+
+  /**
+   * A failed wait says what the world looked like: each control plane's process state and output tail, the
+   * deployment's rows, each agent's output tail — so a failure in CI can be diagnosed from its log alone.
+   */
+  async explained<T>(api: Api, depId: string, wait: Promise<T>): Promise<T> {
+    try {
+      return await wait;
+    } catch (err) {
+      const rows = await api.ok('GET', `/deployments/${depId}`).then((d) => JSON.stringify(d.devices), (e: Error) => `(not readable: ${e.message})`);
+      const cps = this.cps.map((c) => `--- ${c.describe()}, output tail ---\n${c.output().slice(-4000)}`).join('\n');
+      const agents = [...this.agents.values()].map((a) => `--- agent ${a.id}, output tail ---\n${a.output().slice(-1500)}`).join('\n');
+      throw new Error(`${(err as Error).message}\n--- deployment rows: ${rows}\n${cps}\n${agents}`, { cause: err });
+    }
   }
 
   /** What the device runs, from its own disk. */
@@ -207,12 +268,12 @@ class World {
   }
 
   /** The "nothing lost, nothing twice" assertions for a finished deployment. */
-  async assertConsistent(depId: string, art: { id: string; sha256: string }, expected: 'active' | 'failed'): Promise<void> {
-    const d = await this.cp.api.ok('GET', `/deployments/${depId}`);
+  async assertConsistent(api: Api, depId: string, art: Artifact, expected: 'active' | 'failed'): Promise<void> {
+    const d = await api.ok('GET', `/deployments/${depId}`);
     for (const row of d.devices as Array<{ deviceId: string; state: string; report: unknown; error: string | null }>) {
       assert.equal(row.state, expected, `${row.deviceId}: ${row.error ?? ''}\n${this.agents.get(row.deviceId)?.output().slice(-3000)}`);
       assert.ok(row.report, `${row.deviceId}: the report is stored (not lost)`);
-      const device = await this.cp.api.ok('GET', `/devices/${row.deviceId}`);
+      const device = await api.ok('GET', `/devices/${row.deviceId}`);
       const runs = this.runs(row.deviceId);
       if (expected === 'active') {
         assert.equal(runs, art.sha256, `${row.deviceId} runs the model`);
@@ -220,27 +281,35 @@ class World {
       } else {
         assert.notEqual(runs, art.sha256);
       }
-      const reports = await this.cp.api.ok('GET', `/devices/${row.deviceId}/reports?limit=100`);
+      const reports = await api.ok('GET', `/devices/${row.deviceId}/reports?limit=100`);
       assert.equal(reports.items.filter((r: { deploymentId: string }) => r.deploymentId === depId).length, 1, `${row.deviceId}: one report, not two`);
       await waitFor(`${row.deviceId}'s outbox drained`, async () => readdirSync(join(this.stateDir(row.deviceId), 'outbox')).length === 0 || undefined, 40_000);
     }
   }
 
+  /** Ends a case: its agents stop (they are done), and what a failed case left broken runs again for the next. */
+  async endCase(ids: string[], restoreControlPlane = true): Promise<void> {
+    await Promise.all(ids.map((id) => this.agents.get(id)?.stop('SIGKILL')));
+    if (!this.pg.isUp) await this.pg.up();
+    await this.mqtt.start();
+    if (restoreControlPlane && !this.cp.running) await this.cp.up();
+  }
+
   async close(): Promise<void> {
     await Promise.all([...this.agents.values()].map((a) => a.stop('SIGKILL')));
-    await this.cp.kill();
+    for (const cp of this.cps) await cp.kill();
     await this.mqtt.kill();
     await this.pg.down();
-    await run('umount', [join(this.root, 'agents', 'tiny')]).catch(() => undefined);
+    await run('umount', [this.stateDir('tiny')]).catch(() => undefined);
     rmSync(this.root, { recursive: true, force: true });
   }
 }
 
-/** A model of about `mb` MB (one MatMul): big enough to take a while to transfer and to overflow a small disk. */
-function modelOfMb(mb: number): Uint8Array {
+/** A model of about `mb` MB (one MatMul; `name` makes it another file): big enough to take a while to transfer. */
+function modelOfMb(mb: number, name = 'big'): Uint8Array {
   const features = 256;
   const classes = Math.ceil((mb * 1024 * 1024) / 4 / features);
-  const g = new GraphBuilder('big');
+  const g = new GraphBuilder(name);
   const x = g.input('input', 'float32', ['batch', features]);
   const w = new Float32Array(features * classes);
   for (let i = 0; i < w.length; i++) w[i] = ((i * 2654435761) % 1000) / 1000 - 0.5;
@@ -248,116 +317,198 @@ function modelOfMb(mb: number): Uint8Array {
   return g.toModel();
 }
 
-/** A benchmark that lasts ≥ 3 s: a window to break things in. */
-const SLOW_BENCH = ['--bench-min-ms', '3000', '--bench-max-ms', '4000'];
-const table: string[] = [];
+/** Blocks of a partial download on the agent's disk (its checkpoint's bitmap), or undefined when there is none. */
+function partialBlocks(stateDir: string, sha256: string): { have: number; total: number } | undefined {
+  const meta = join(stateDir, 'partial', `${sha256}.json`);
+  if (!existsSync(meta)) return undefined;
+  const m = JSON.parse(readFileSync(meta, 'utf8')) as { totalBlocks: number; bitmap: string };
+  let have = 0;
+  for (const byte of Buffer.from(m.bitmap, 'base64')) for (let b = byte; b; b &= b - 1) have++;
+  return { have, total: m.totalBlocks };
+}
 
-describe('fault table', { timeout: 240_000 }, () => {
+/**
+ * The common case: the case's agents come online, a deployment goes to them through `via`, the fault strikes once a
+ * device of it is in one of `when`, and afterwards the deployment must succeed, checked through `check`. Returns the
+ * recovery time.
+ */
+async function deployThrough(w: World, o: {
+  ids: string[]; bench?: string[]; model: { model: Uint8Array; evalSet?: Uint8Array }; when: string[];
+  fault: (depId: string) => Promise<void>; via?: CpProcess; check?: CpProcess;
+}): Promise<number> {
+  const via = o.via ?? w.cp;
+  await w.agentsOnline((o.check ?? via).api, o.ids, o.bench);
+  const { art, dep } = await w.deploy(via.api, o.ids, o.model.model, o.model.evalSet);
+  await w.someDevice(via.api, dep.id, o.when);
+  await o.fault(dep.id);
+  return w.succeeds((o.check ?? via).api, dep.id, art);
+}
+
+/** A benchmark that lasts ≥ 2 s: a window to break things in. */
+const SLOW_BENCH = ['--bench-min-ms', '2000', '--bench-max-ms', '3000'];
+/** The model the transfer cases send: about 200 blocks of 64 KB. */
+const TRANSFER_MB = 12;
+const table: string[] = [];
+const row = (fault: string, recoveryMs: number, outcome: string) =>
+  table.push(`${fault.padEnd(52)} | ${`${recoveryMs} ms`.padStart(9)} | ${outcome}`);
+
+describe('fault table', { timeout: 400_000 }, () => {
   let skip: string | undefined;
+  let w: World;
   before(async () => {
     skip = await missingTools();
     if (skip && CI) throw new Error(`fault tests need their tools under CI: ${skip}`);
+    if (!skip) w = await World.start();
   });
-  after(() => {
-    if (table.length > 0) console.log(`\nfault                                   | recovery after the fault ended | outcome\n${table.join('\n')}`);
-  });
-
-  it('database stopped and restarted mid-rollout', { timeout: 120_000 }, async (t) => {
-    if (skip) return t.skip(skip);
-    const w = await World.start('db');
-    try {
-      w.agent('db-1', SLOW_BENCH);
-      w.agent('db-2', SLOW_BENCH);
-      await w.online(2);
-      const { model, evalSet } = knownClassifier();
-      const { art, dep } = await w.deploy(model, evalSet);
-      await w.someDevice(dep.id, ['downloading', 'verifying', 'benchmarking']);
-      await w.pg.down();
-      await sleep(8000); // reports and progress arrive meanwhile: retried by the control plane, then by the agents
-      await w.pg.up();
-      const t0 = Date.now();
-      const done = await w.finished(dep.id);
-      const recovery = Date.now() - t0;
-      assert.equal(done.status, 'succeeded', JSON.stringify(done.devices) + w.cp.output().slice(-3000));
-      await w.assertConsistent(dep.id, art, 'active');
-      table.push(`database stopped 8 s mid-rollout           | ${String(recovery).padStart(6)} ms                      | succeeded, 2/2 active, 1 report each`);
-      t.diagnostic(`recovery ${recovery} ms after PostgreSQL came back`);
-    } finally {
-      await w.close();
-    }
+  after(async () => {
+    await w?.close();
+    if (table.length > 0) console.log(`\n${'fault'.padEnd(52)} | recovery* | outcome\n${table.join('\n')}\n* from the end of the fault to the deployment's end`);
   });
 
-  it('control plane killed mid-benchmark', { timeout: 120_000 }, async (t) => {
-    if (skip) return t.skip(skip);
-    const w = await World.start('cpkill');
-    try {
-      w.agent('cp-1', SLOW_BENCH);
-      w.agent('cp-2', SLOW_BENCH);
-      await w.online(2);
-      const { model, evalSet } = knownClassifier();
-      const { art, dep } = await w.deploy(model, evalSet);
-      await w.someDevice(dep.id, ['benchmarking']);
-      await w.cp.kill();
-      await sleep(5000); // the agents finish benchmarking and report to a control plane that is not there
-      await w.cp.up();
-      const t0 = Date.now();
-      const done = await w.finished(dep.id);
-      const recovery = Date.now() - t0;
-      assert.equal(done.status, 'succeeded', JSON.stringify(done.devices));
-      await w.assertConsistent(dep.id, art, 'active');
-      table.push(`control plane killed mid-benchmark         | ${String(recovery).padStart(6)} ms                      | succeeded, 2/2 active, 1 report each`);
-      t.diagnostic(`recovery ${recovery} ms after the control plane restarted`);
-    } finally {
-      await w.close();
-    }
+  /** One row of the table: skipped with the reason when the tools are missing; the world is set right afterwards. */
+  function faultCase(name: string, ids: string[], body: (t: TestContext, ids: string[]) => Promise<void>, o = { restoreControlPlane: true }): void {
+    it(name, { timeout: 150_000 }, async (t) => {
+      if (skip) return t.skip(skip);
+      try {
+        await body(t, ids);
+      } finally {
+        await w.endCase(ids, o.restoreControlPlane);
+      }
+    });
+  }
+
+  faultCase('database stopped and restarted mid-rollout', ['db-1', 'db-2'], async (_t, ids) => {
+    const recovery = await deployThrough(w, {
+      ids, bench: SLOW_BENCH, model: knownClassifier('db'), when: ['downloading', 'verifying', 'benchmarking'],
+      fault: async (depId) => {
+        await w.pg.down();
+        await sleep(8000); // reports and progress arrive meanwhile: retried by the control plane, then by the agents
+        assert.equal((await fetch(`${w.cp.httpUrl}/health`)).status, 503, 'readiness says the database is away');
+        const meanwhile = await w.cp.api.call('GET', `/deployments/${depId}`);
+        assert.equal(meanwhile.status, 503, `the API says "retry", not "internal error": ${JSON.stringify(meanwhile.body)}`);
+        await w.pg.up();
+      },
+    });
+    assert.equal((await fetch(`${w.cp.httpUrl}/health`)).status, 200, 'readiness recovered');
+    row('database stopped 8 s mid-rollout', recovery, 'succeeded, 2/2 active, 1 report each');
   });
 
-  it('agent killed mid-benchmark: after a restart it runs the old or the new model, never neither, and reports once', { timeout: 120_000 }, async (t) => {
-    if (skip) return t.skip(skip);
-    const w = await World.start('agentkill');
-    try {
-      w.agent('ak-1', SLOW_BENCH);
-      await w.online(1);
-      const { model, evalSet } = knownClassifier();
-      const { art, dep } = await w.deploy(model, evalSet);
-      await w.someDevice(dep.id, ['benchmarking']);
-      await w.agents.get('ak-1')!.stop('SIGKILL');
-      assert.notEqual(w.runs('ak-1'), art.sha256, 'killed before activating: still the old model (none before)');
-      w.agent('ak-1', SLOW_BENCH);
-      const t0 = Date.now();
-      const done = await w.finished(dep.id);
-      const recovery = Date.now() - t0;
-      assert.equal(done.status, 'succeeded', JSON.stringify(done.devices));
-      await w.assertConsistent(dep.id, art, 'active');
-      table.push(`agent killed mid-benchmark                 | ${String(recovery).padStart(6)} ms                      | succeeded, 1/1 active, 1 report`);
-      t.diagnostic(`recovery ${recovery} ms after the agent restarted`);
-    } finally {
-      await w.close();
-    }
+  faultCase('broker killed mid-transfer', ['br-1', 'br-2'], async (_t, ids) => {
+    const recovery = await deployThrough(w, {
+      ids, model: { model: modelOfMb(TRANSFER_MB, 'broker') }, when: ['downloading'],
+      fault: async () => {
+        await w.mqtt.kill(); // what it held (queued blocks, retained desired states) is lost, as in a crash
+        await sleep(3000);
+        await w.mqtt.start();
+      },
+    });
+    row(`broker killed 3 s mid-transfer (${TRANSFER_MB} MB)`, recovery, 'succeeded, 2/2 active, 1 report each');
   });
 
-  it('disk full on the device: the pre-flight check fails the deployment cleanly with reason disk full', { timeout: 120_000 }, async (t) => {
-    if (skip) return t.skip(skip);
-    const w = await World.start('disk');
-    try {
-      const dir = w.stateDir('tiny');
-      mkdirSync(dir, { recursive: true });
-      // A 6 MB disk (tmpfs: this test runs as root; without root it is skipped, not simulated).
-      const mounted = await run('mount', ['-t', 'tmpfs', '-o', 'size=6m', 'tmpfs', dir]).then(() => true, () => false);
-      if (!mounted) return t.skip('cannot mount a small tmpfs (needs root)');
-      w.agent('tiny');
-      await w.online(1);
-      const model = modelOfMb(5);
-      const { art, dep } = await w.deploy(model);
-      const t0 = Date.now();
-      const done = await w.finished(dep.id);
-      const took = Date.now() - t0;
-      assert.equal(done.status, 'failed');
-      assert.match(done.devices[0].error ?? '', /disk full/, JSON.stringify(done.devices[0]));
-      await w.assertConsistent(dep.id, art, 'failed');
-      table.push(`disk full on the device (6 MB, 5 MB model) | ${String(took).padStart(6)} ms (deploy → failed)     | failed: ${String(done.devices[0].error).slice(0, 60)}`);
-    } finally {
-      await w.close();
-    }
+  faultCase('control plane killed mid-download', ['cd-1', 'cd-2'], async (_t, ids) => {
+    const recovery = await deployThrough(w, {
+      ids, model: { model: modelOfMb(TRANSFER_MB, 'cpdownload') }, when: ['downloading'],
+      fault: async () => {
+        await w.cp.kill();
+        await sleep(3000); // the agents' block requests go unanswered
+        await w.cp.up();
+      },
+    });
+    row('control plane killed mid-download', recovery, 'succeeded, 2/2 active, 1 report each');
   });
+
+  faultCase('control plane killed mid-benchmark', ['cb-1', 'cb-2'], async (_t, ids) => {
+    const recovery = await deployThrough(w, {
+      ids, bench: SLOW_BENCH, model: knownClassifier('cpbench'), when: ['benchmarking'],
+      fault: async () => {
+        await w.cp.kill();
+        await sleep(4000); // the agents finish benchmarking and report to a control plane that is not there
+        await w.cp.up();
+      },
+    });
+    row('control plane killed mid-benchmark', recovery, 'succeeded, 2/2 active, 1 report each');
+  });
+
+  faultCase('agent killed mid-download: the restarted agent resumes the transfer from its disk', ['ad-1'], async (_t, ids) => {
+    await w.agentsOnline(w.cp.api, ids);
+    const { art, dep } = await w.deploy(w.cp.api, ids, modelOfMb(TRANSFER_MB, 'agentdownload'));
+    const dir = w.stateDir('ad-1');
+    await waitFor('some blocks on the agent\'s disk', async () => (partialBlocks(dir, art.sha256)?.have ?? 0) > 0 || undefined, 60_000, 20);
+    await w.agents.get('ad-1')!.stop('SIGKILL');
+    const kept = partialBlocks(dir, art.sha256);
+    assert.ok(kept && kept.have < kept.total, `killed mid-download: ${JSON.stringify(kept)}`);
+    w.agent('ad-1');
+    const recovery = await w.succeeds(w.cp.api, dep.id, art);
+    row(`agent killed mid-download (${kept.have}/${kept.total} blocks kept)`, recovery, 'succeeded, 1/1 active, 1 report');
+  });
+
+  faultCase('agent killed mid-benchmark: it restarts with no model (never half of one) and reports once', ['ab-1'], async (_t, ids) => {
+    await w.agentsOnline(w.cp.api, ids, SLOW_BENCH);
+    const { model, evalSet } = knownClassifier('agentbench');
+    const { art, dep } = await w.deploy(w.cp.api, ids, model, evalSet);
+    await w.someDevice(w.cp.api, dep.id, ['benchmarking']);
+    await w.agents.get('ab-1')!.stop('SIGKILL');
+    assert.notEqual(w.runs('ab-1'), art.sha256, 'killed before activating: still the old model (none before)');
+    w.agent('ab-1', SLOW_BENCH);
+    const recovery = await w.succeeds(w.cp.api, dep.id, art);
+    row('agent killed mid-benchmark', recovery, 'succeeded, 1/1 active, 1 report');
+  });
+
+  faultCase('agent killed mid-activation: after the crash it runs the old model or the new one, never neither', ['aa-1'], async (_t, ids) => {
+    await w.agentsOnline(w.cp.api, ids);
+    const v1 = knownClassifier('activation-v1');
+    const first = await w.deploy(w.cp.api, ids, v1.model, v1.evalSet);
+    assert.equal((await w.finished(w.cp.api, first.dep.id)).status, 'succeeded');
+    // The activation writes the report to the outbox, switches state.json by one rename, then sends the report:
+    // the agent is killed the moment the report reaches its disk, between the two.
+    const outbox = join(w.stateDir('aa-1'), 'outbox');
+    const agent = w.agents.get('aa-1')!;
+    let second: { art: Artifact; dep: { id: string } };
+    const watcher = watch(outbox, () => {
+      const reports = readdirSync(outbox).filter((f) => f.endsWith('.json')).some((f) => {
+        try { return JSON.parse(readFileSync(join(outbox, f), 'utf8')).kind === 'report'; } catch { return false; }
+      });
+      if (reports) agent.child.kill('SIGKILL');
+    });
+    try {
+      const v2 = knownClassifier('activation-v2');
+      second = await w.deploy(w.cp.api, ids, v2.model, v2.evalSet);
+      await w.explained(w.cp.api, second.dep.id, waitFor('the agent killed with its report on disk', async () => agent.child.signalCode !== null || undefined, 60_000, 20));
+    } finally {
+      watcher.close(); // an open watcher would keep the test file from exiting
+    }
+    await agent.stop('SIGKILL');
+    const after = w.runs('aa-1');
+    assert.ok(after === first.art.sha256 || after === second.art.sha256, `runs the old or the new model, not ${after}`);
+    assert.ok(existsSync(join(w.stateDir('aa-1'), 'objects', after!)), 'and has its file');
+    w.agent('aa-1');
+    const recovery = await w.succeeds(w.cp.api, second.dep.id, second.art);
+    row(`agent killed mid-activation (then ran ${after === second.art.sha256 ? 'new' : 'old'})`, recovery, 'succeeded, 1/1 active, 1 report');
+  });
+
+  faultCase('disk full on the device: the pre-flight check fails the deployment cleanly with reason disk full', ['tiny'], async (t, ids) => {
+    const dir = w.stateDir('tiny');
+    mkdirSync(dir, { recursive: true });
+    // A 6 MB disk (tmpfs: this test runs as root; without root it is skipped, not simulated).
+    const mounted = await run('mount', ['-t', 'tmpfs', '-o', 'size=6m', 'tmpfs', dir]).then(() => true, () => false);
+    if (!mounted) return t.skip('cannot mount a small tmpfs (needs root)');
+    await w.agentsOnline(w.cp.api, ids);
+    const { art, dep } = await w.deploy(w.cp.api, ids, modelOfMb(5, 'disk'));
+    const t0 = Date.now();
+    const done = await w.finished(w.cp.api, dep.id);
+    const took = Date.now() - t0;
+    assert.equal(done.status, 'failed');
+    assert.match(done.devices[0].error ?? '', /disk full/, JSON.stringify(done.devices[0]));
+    await w.assertConsistent(w.cp.api, dep.id, art, 'failed');
+    row('disk full on the device (6 MB, 5 MB model)', took, `failed: ${String(done.devices[0].error).slice(0, 60)}`);
+  });
+
+  // Last: it leaves the first control plane dead.
+  faultCase('two control planes on one database and broker, one killed mid-download: the other finishes the deployment', ['tc-1', 'tc-2'], async (_t, ids) => {
+    const [a, b] = [w.cp, await w.addControlPlane()];
+    const recovery = await deployThrough(w, {
+      ids, model: { model: modelOfMb(TRANSFER_MB, 'twocp') }, when: ['downloading'], via: a, check: b, fault: () => a.kill(),
+    });
+    row('one of two control planes killed mid-download', recovery, 'succeeded through the other, 2/2 active, 1 report each');
+  }, { restoreControlPlane: false });
 });

@@ -10,17 +10,30 @@ export const CI = process.env.CI === 'true';
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * Polls `fn` until it returns a value (not undefined/false); a throw counts as "not yet". On timeout the error says
+ * what the LAST attempt saw — an error, or "not yet" — and, apart from that, when the last error was: one failed
+ * request long before the deadline must not read as the reason a wait that then kept answering "not yet" failed.
+ */
 export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 60_000, everyMs = 200): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
+  const start = Date.now();
+  const deadline = start + timeoutMs;
+  let lastError: { err: unknown; at: number } | undefined;
+  let lastFailed = false;
   for (;;) {
     try {
       const v = await fn();
       if (v !== undefined && v !== false) return v;
+      lastFailed = false;
     } catch (err) {
-      last = err;
+      lastError = { err, at: Date.now() };
+      lastFailed = true;
     }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    if (Date.now() > deadline) {
+      const last = lastFailed ? `the last attempt failed: ${String(lastError!.err)}` : 'the last attempt answered "not yet"';
+      const earlier = !lastFailed && lastError ? `; the last error was ${lastError.at - start} ms into the wait: ${String(lastError.err)}` : '';
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}: ${last}${earlier}`);
+    }
     await sleep(everyMs);
   }
 }

@@ -12,7 +12,7 @@ import { readMigrations } from './migrations/migration-files';
 import { pgSession } from './migrations/sql-session';
 import { openDatabase } from './open-database';
 import { defaultMigrationsDir, defaultSchemaPath } from './paths';
-import { connectClient, parsePostgresUrl } from './postgres-target';
+import { connectClient, createPool, parsePostgresUrl } from './postgres-target';
 import { tempMigrations, UNUSED_DATA_DIR } from './test-support/migrations-dir';
 import { assertRoundTrip } from './test-support/round-trip';
 import { createTempPostgresDatabase, PostgresGate, type TempPostgresDatabase } from './testing';
@@ -122,6 +122,28 @@ describe('PostgreSQL', () => {
       // advisory-lock timer is never cleared by the wasm engine and would hold the test process open.)
     } finally {
       engine.free();
+      await pool.end();
+    }
+  });
+
+  test('a pooled client whose session the server ends while it is checked out and idle is an error for its user, not the end of the process', async (t) => {
+    if (gate.skipped(t)) return;
+    const url = await freshDatabase();
+    const pool = createPool(parsePostgresUrl(url));
+    const admin = await client(url);
+    try {
+      // Handed out and between queries: the moment @prisma/adapter-pg has not attached its own listener yet.
+      const c = await pool.connect();
+      const pid = (await c.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+      const ended = new Promise((res) => c.once('end', res));
+      // FATAL 57P01, as when PostgreSQL stops or restarts; without a listener this 'error' event ended the process.
+      await admin.query('SELECT pg_terminate_backend($1)', [pid]);
+      await ended;
+      await assert.rejects(c.query('SELECT 1'), /not queryable|terminat/i, 'its next query fails instead');
+      c.release();
+      assert.equal((await pool.query<{ one: number }>('SELECT 1 AS one')).rows[0]!.one, 1, 'the pool hands out a fresh connection');
+    } finally {
+      await admin.end();
       await pool.end();
     }
   });

@@ -11,7 +11,7 @@ import { applyMigrations, type MigrateResult } from './migrate';
 import { pgliteSession, pgSession, type SqlSession } from './migrations/sql-session';
 import { defaultMigrationsDir } from './paths';
 import { lockDataDir } from './pglite-lock';
-import { connectClient, parsePostgresUrl } from './postgres-target';
+import { connectClient, createPool, parsePostgresUrl } from './postgres-target';
 import { ChangeListener } from './change-listener';
 import { readTableDependants, TableChanges, watchWrites, type TableDependants } from './table-changes';
 
@@ -53,10 +53,11 @@ async function openPostgres(url: string, opts: OpenDatabaseOptions): Promise<Dat
   } finally {
     await client.end();
   }
+  // Our own pool (createPool: no client error can end the process), closed with the client on $disconnect.
   const changes = new TableChanges(false, dependants);
   const listener = new ChangeListener(target, changes, opts.log ?? (() => undefined));
   await listener.start();
-  const prisma = new PrismaClient({ adapter: watchWrites(new PrismaPg({ connectionString: url }), changes) });
+  const prisma = new PrismaClient({ adapter: watchWrites(new PrismaPg(createPool(target), { disposeExternalPool: true }), changes) });
   return {
     prisma,
     kind: 'postgres',

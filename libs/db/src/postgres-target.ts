@@ -1,5 +1,5 @@
-// Parsing DATABASE_URL and turning node-postgres connection failures into errors that name the server.
-import { Client } from 'pg';
+// Parsing DATABASE_URL, connecting, and turning node-postgres connection failures into errors that name the server.
+import { Client, Pool, type ClientBase } from 'pg';
 import { DatabaseUnreachableError, InvalidDatabaseUrlError, type DatabaseError } from './errors';
 
 export interface PostgresTarget {
@@ -59,9 +59,32 @@ export function connectError(err: unknown, target: PostgresTarget): DatabaseErro
   );
 }
 
+/**
+ * node-postgres emits 'error' on a connected client when the server ends its session while no query runs on it — a
+ * FATAL such as 57P01 "terminating connection due to administrator command" (PostgreSQL stopping or restarting,
+ * pg_terminate_backend) or a reset socket — and an 'error' event nobody listens to ends the process. A pool's idle
+ * client has the pool's listener and a query its own, but a client just handed out has none until its user attaches
+ * one: @prisma/adapter-pg attaches it after `await pool.connect()`, so a FATAL parsed in the same socket read that
+ * handed the client out (a ReadyForQuery and the FATAL right behind it, common when a busy process reads late) went
+ * unheard and took the control plane down when its database restarted. Every client therefore carries this listener
+ * from its first moment. Nothing is lost by it: the client is marked unusable, its running or next query fails with
+ * the error, and the pool discards it when it is released.
+ */
+const keepClientErrors = (client: ClientBase): void => {
+  client.on('error', () => undefined);
+};
+
+/** The pool under Prisma (PrismaPg), its clients protected by keepClientErrors. */
+export function createPool(target: PostgresTarget): Pool {
+  const pool = new Pool({ connectionString: target.url });
+  pool.on('connect', keepClientErrors); // emitted for each new client before anyone can acquire it
+  return pool;
+}
+
 /** A single connected client, or a DatabaseUnreachableError. */
 export async function connectClient(target: PostgresTarget, timeoutMs = 10_000): Promise<Client> {
   const client = new Client({ connectionString: target.url, connectionTimeoutMillis: timeoutMs });
+  keepClientErrors(client);
   try {
     await client.connect();
   } catch (err) {

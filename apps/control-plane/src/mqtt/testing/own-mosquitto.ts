@@ -14,6 +14,13 @@ export interface OwnMosquitto {
   env: Record<string, string>;
   log: () => string;
   stop(): Promise<void>;
+  /** SIGKILL, as a crash: what it held in memory (queued QoS 1 messages, retained ones) is gone. */
+  kill(): Promise<void>;
+  /**
+   * Starts it again after stop() or kill(), on the same port with the same files (its dynamic-security.json keeps
+   * every account added since); a no-op while it runs.
+   */
+  start(): Promise<void>;
 }
 
 export async function mosquittoAvailable(): Promise<boolean> {
@@ -51,24 +58,36 @@ export async function startOwnMosquitto(dataDir: string, extraArgs: string[] = [
     const i = l.indexOf('=');
     return [l.slice(0, i), l.slice(i + 1)];
   }));
-  const child: ChildProcess = spawn('mosquitto', ['-c', join(out, 'mosquitto.conf')], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let child: ChildProcess | undefined;
   let log = '';
-  child.stdout!.on('data', (d: Buffer) => { log += d.toString(); });
-  child.stderr!.on('data', (d: Buffer) => { log += d.toString(); });
-  const deadline = Date.now() + 10_000;
-  while (!(await accepts(port))) {
-    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`mosquitto did not start:\n${log}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  const launch = async (): Promise<void> => {
+    const c = spawn('mosquitto', ['-c', join(out, 'mosquitto.conf')], { stdio: ['ignore', 'pipe', 'pipe'] });
+    child = c;
+    c.stdout!.on('data', (d: Buffer) => { log += d.toString(); });
+    c.stderr!.on('data', (d: Buffer) => { log += d.toString(); });
+    const deadline = Date.now() + 10_000;
+    while (!(await accepts(port))) {
+      if (c.exitCode !== null || Date.now() > deadline) throw new Error(`mosquitto did not start:\n${log}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  };
+  const end = (signal: NodeJS.Signals) => new Promise<void>((res) => {
+    const c = child;
+    if (!c || c.exitCode !== null || c.signalCode !== null) return res();
+    c.once('exit', () => res());
+    c.kill(signal);
+  });
+  await launch();
   return {
     url: env['MQTT_URL']!,
     env,
     log: () => log,
-    stop: () => new Promise<void>((res) => {
-      if (child.exitCode !== null) return res();
-      child.once('exit', () => res());
-      child.kill('SIGTERM');
-    }),
+    stop: () => end('SIGTERM'),
+    kill: () => end('SIGKILL'),
+    start: async () => {
+      if (child && child.exitCode === null && child.signalCode === null) return;
+      await launch();
+    },
   };
 }
 
