@@ -50,6 +50,17 @@ for (const db of ['pglite', 'postgres'] as const) {
       if (dir) await rm(dir, { recursive: true, force: true });
     });
 
+    /** `n` new devices tagged `tag`, a model of `classes` classes, and a deployment of it to them. */
+    const deploymentTo = async (n: number, tag: string, classes: number) => {
+      const api = new ApiClient(cp!.httpUrl, cp!.adminApiKey);
+      const ids: string[] = [];
+      for (let i = 0; i < n; i++) ids.push((await api.post('/api/v1/devices', deviceBody({ tags: [tag] }))).body.id as string);
+      const model = await api.uploadModel({ name: tag, version: '1' }, tinyClassifier(classes), evalSetFor(classes));
+      assert.equal(model.status, 201, JSON.stringify(model.body));
+      const dep = (await api.post('/api/v1/deployments', { artifactId: model.body.id, deviceIds: ids })).body;
+      return { api, service: cp!.app.get(DeploymentsService), ids, model, dep };
+    };
+
     it('the final row is the report\'s state, with one report, for every permutation, sequential and concurrent', { timeout: 120_000 }, async (t) => {
       if (db === 'postgres' && gate.skipped(t)) return;
       if (skip) return t.skip(skip);
@@ -113,13 +124,7 @@ for (const db of ['pglite', 'postgres'] as const) {
     it('progress of many devices at once is written in batches: a bad message is refused alone and its msgId not kept', { timeout: 60_000 }, async (t) => {
       if (db === 'postgres' && gate.skipped(t)) return;
       if (skip) return t.skip(skip);
-      const api = new ApiClient(cp!.httpUrl, cp!.adminApiKey);
-      const service = cp!.app.get(DeploymentsService);
-      const ids: string[] = [];
-      for (let i = 0; i < 12; i++) ids.push((await api.post('/api/v1/devices', deviceBody({ tags: ['batch'] }))).body.id as string);
-      const model = await api.uploadModel({ name: 'batch', version: '1' }, tinyClassifier(6), evalSetFor(6));
-      assert.equal(model.status, 201, JSON.stringify(model.body));
-      const dep = (await api.post('/api/v1/deployments', { artifactId: model.body.id, deviceIds: ids })).body;
+      const { api, service, ids, model, dep } = await deploymentTo(12, 'batch', 6);
       const sha256 = model.body.sha256 as string;
       const progress = (state: ProgressMessage['state'], msgId: string, over: Partial<ProgressMessage> = {}): ProgressMessage =>
         ({ v: 1, deploymentId: dep.id, sha256, state, receivedBlocks: 1, totalBlocks: 1, msgId, ...over });
@@ -152,13 +157,7 @@ for (const db of ['pglite', 'postgres'] as const) {
     it('a stalled row is reconciled from the device\'s state answer, and given up with a reason when nothing comes', { timeout: 60_000 }, async (t) => {
       if (db === 'postgres' && gate.skipped(t)) return;
       if (skip) return t.skip(skip);
-      const api = new ApiClient(cp!.httpUrl, cp!.adminApiKey);
-      const service = cp!.app.get(DeploymentsService);
-      const ids: string[] = [];
-      for (let i = 0; i < 3; i++) ids.push((await api.post('/api/v1/devices', deviceBody({ tags: ['stall'] }))).body.id as string);
-      const model = await api.uploadModel({ name: 'stall', version: '1' }, tinyClassifier(5), evalSetFor(5));
-      assert.equal(model.status, 201, JSON.stringify(model.body));
-      const dep = (await api.post('/api/v1/deployments', { artifactId: model.body.id, deviceIds: ids })).body;
+      const { api, service, ids, model, dep } = await deploymentTo(3, 'stall', 5);
       const answer = (over: Partial<DeviceStateMessage>): DeviceStateMessage => ({ v: 1, deploymentId: dep.id, busy: false, unacknowledged: 0, ...over });
       // Device 0 finished (its report is still on its way): the row takes the outcome.
       await service.recordDeviceState(ids[0]!, answer({ desiredDeploymentId: dep.id, activeSha256: model.body.sha256, outcome: { sha256: model.body.sha256, outcome: 'activated' } }));
