@@ -4,7 +4,7 @@ import { markShared } from '../common/shared-views';
 import { DATABASE } from './database.token';
 
 /** Bounds memory; the oldest entries go first. */
-const MAX_ENTRIES = 2_000;
+const MAX_ENTRIES = 500;
 
 interface Entry {
   stamp: number;
