@@ -35,7 +35,8 @@ export class TelemetryIngest implements BeforeApplicationShutdown {
   private seen = new Set<string>();
   private timer?: NodeJS.Timeout;
   private flushing: Promise<void> = Promise.resolve();
-  private readonly models = new Map<string, { id: string | null; at: number }>();
+  /** id undefined: the lookup is still running. */
+  private readonly models = new Map<string, { id: string | null | undefined; at: number; lookup: Promise<string | null> }>();
   private readonly classes = new Map<string, { cls: string; at: number }>();
   readonly counters: IngestCounters = { messages: 0, windowsReceived: 0, windowsStored: 0, windowsDuplicate: 0, droppedOnDevices: 0, flushFailures: 0, windowsLost: 0, lastLagSeconds: 0 };
 
@@ -140,12 +141,26 @@ export class TelemetryIngest implements BeforeApplicationShutdown {
     }
   }
 
-  private async modelOf(sha256: string): Promise<string | null> {
+  /**
+   * The artifact id of a model sha256, cached (a miss for CACHE_MS). Single flight: the messages that arrive while
+   * the lookup runs share its promise — one query per model, not one per message (under load, thousands of
+   * identical lookups queued ahead of the inserts in the connection pool and nothing was stored).
+   */
+  private modelOf(sha256: string): Promise<string | null> {
     const hit = this.models.get(sha256);
-    if (hit && (hit.id || Date.now() - hit.at < CACHE_MS)) return hit.id;
-    const m = await this.modelRepo.findBySha256(sha256);
-    this.models.set(sha256, { id: m?.id ?? null, at: Date.now() });
-    return m?.id ?? null;
+    if (hit && (hit.id !== undefined ? hit.id || Date.now() - hit.at < CACHE_MS : true)) return hit.lookup;
+    const lookup = this.modelRepo.findBySha256(sha256).then(
+      (m) => {
+        this.models.set(sha256, { id: m?.id ?? null, at: Date.now(), lookup });
+        return m?.id ?? null;
+      },
+      (err: unknown) => {
+        this.models.delete(sha256);
+        throw err;
+      },
+    );
+    this.models.set(sha256, { id: undefined, at: Date.now(), lookup });
+    return lookup;
   }
 
   private cachedClass(deviceId: string): string | undefined {

@@ -12,6 +12,7 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { CONFIDENCE_BUCKETS, LATENCY_BUCKETS_MS, PROTOCOL_VERSION, topics, type TelemetryMessage, type TelemetryWindow } from '@edgefleet/contracts';
 import { startControlPlane, type ControlPlane } from '../bootstrap';
 import { ApiClient, evalSetFor, profile, tinyClassifier } from '../testing/factories';
+import { ModelRepository } from '@edgefleet/catalog';
 import { TelemetryIngest } from './telemetry-ingest.service';
 import { TelemetryMaintenance } from './telemetry-maintenance.service';
 import { TelemetryRepository } from './telemetry.repository';
@@ -197,5 +198,22 @@ describe('telemetry ingest, query and drift (PGlite, embedded broker)', () => {
     await Promise.all([ingest.accept(deviceId, msg), ingest.flush()]);
     await ingest.flush();
     assert.equal(await stored(), before + 2);
+  });
+
+  it('looks a model up once however many messages wait for it', async () => {
+    const ingest = cp.app.get(TelemetryIngest);
+    const models = cp.app.get(ModelRepository);
+    const real = models.findBySha256.bind(models);
+    let lookups = 0;
+    models.findBySha256 = (sha256: string) => { lookups++; return real(sha256); }; // counts the real lookups
+    try {
+      const unknown = 'f'.repeat(64);
+      const t = Date.now() - 20_000;
+      await Promise.all(Array.from({ length: 20 }, (_, i) => ingest.accept(deviceId, { v: PROTOCOL_VERSION, windows: [window(`herd-${i}`, t + i, unknown, [1, 1, 1])] })));
+      await ingest.flush();
+    } finally {
+      models.findBySha256 = real;
+    }
+    assert.equal(lookups, 1);
   });
 });
