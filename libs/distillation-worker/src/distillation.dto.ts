@@ -21,29 +21,29 @@ export class StudentBudgetDto {
  * queued job's payload (`hyper`). The OpenAPI defaults are the engine's (DISTILL_DEFAULTS), which the API applies.
  */
 export class HyperParametersDto {
-  @ApiPropertyOptional({ default: D.epochs }) @IsOptional() @IsInt() @Min(1) @Max(500) epochs?: number;
-  @ApiPropertyOptional({ default: D.teacherEpochs }) @IsOptional() @IsInt() @Min(1) @Max(500) teacherEpochs?: number;
-  @ApiPropertyOptional({ default: D.temperature }) @IsOptional() @IsNumber() @Min(1) @Max(50) temperature?: number;
-  @ApiPropertyOptional({ default: D.alpha }) @IsOptional() @IsNumber() @Min(0) @Max(1) alpha?: number;
-  @ApiPropertyOptional({ default: D.labeledFraction }) @IsOptional() @IsNumber() @Min(0.001) @Max(1) labeledFraction?: number;
-  @ApiPropertyOptional({ default: D.seed }) @IsOptional() @IsInt() @Min(0) seed?: number;
-  @ApiPropertyOptional({ default: D.batchSize }) @IsOptional() @IsInt() @Min(1) @Max(8192) batchSize?: number;
-  @ApiPropertyOptional({ default: D.patience, description: 'early-stopping patience in epochs, 0 = off' }) @IsOptional() @IsInt() @Min(0) @Max(500) patience?: number;
+  @ApiPropertyOptional({ default: D.epochs, type: 'integer', minimum: 1, maximum: 500 }) @IsOptional() @IsInt() @Min(1) @Max(500) epochs?: number;
+  @ApiPropertyOptional({ default: D.teacherEpochs, type: 'integer', minimum: 1, maximum: 500 }) @IsOptional() @IsInt() @Min(1) @Max(500) teacherEpochs?: number;
+  @ApiPropertyOptional({ default: D.temperature, minimum: 1, maximum: 50 }) @IsOptional() @IsNumber() @Min(1) @Max(50) temperature?: number;
+  @ApiPropertyOptional({ default: D.alpha, minimum: 0, maximum: 1 }) @IsOptional() @IsNumber() @Min(0) @Max(1) alpha?: number;
+  @ApiPropertyOptional({ default: D.labeledFraction, minimum: 0.001, maximum: 1 }) @IsOptional() @IsNumber() @Min(0.001) @Max(1) labeledFraction?: number;
+  @ApiPropertyOptional({ default: D.seed, type: 'integer', minimum: 0 }) @IsOptional() @IsInt() @Min(0) seed?: number;
+  @ApiPropertyOptional({ default: D.batchSize, type: 'integer', minimum: 1, maximum: 8192 }) @IsOptional() @IsInt() @Min(1) @Max(8192) batchSize?: number;
+  @ApiPropertyOptional({ default: D.patience, type: 'integer', minimum: 0, maximum: 500, description: 'early-stopping patience in epochs, 0 = off' }) @IsOptional() @IsInt() @Min(0) @Max(500) patience?: number;
 }
 
 /** What to distil from: shared by the request and its queued job. */
 export class DistillationSourceDto {
-  @ApiProperty() @IsUUID()
+  @ApiProperty({ format: 'uuid' }) @IsUUID()
   datasetId!: string;
 
-  @ApiPropertyOptional({ description: 'fp32 teacher model; without it a regularised teacher is trained first' }) @IsOptional() @IsUUID()
+  @ApiPropertyOptional({ format: 'uuid', description: 'fp32 teacher model; without it a regularised teacher is trained first' }) @IsOptional() @IsUUID()
   teacherArtifactId?: string;
 
   @ApiPropertyOptional({ enum: TEACHER_ARCHS, description: 'architecture of the teacher trained when no teacherArtifactId is given (default: cnn for an image data set, mlp for a tabular one)' })
   @IsOptional() @IsIn(TEACHER_ARCHS)
   teacherArch?: TeacherArch;
 
-  @ApiPropertyOptional({ type: [String], example: ['mlp:64', 'cnn:8-16-32'] })
+  @ApiPropertyOptional({ type: [String], example: ['mlp:64', 'cnn:8-16-32'], minItems: 1, maxItems: 8, items: { type: 'string', pattern: MODEL_SPEC_PATTERN.source, maxLength: 64 } })
   @IsOptional() @IsArray() @ArrayMinSize(1) @ArrayMaxSize(8) @IsString({ each: true }) @MaxLength(64, { each: true }) @Matches(MODEL_SPEC_PATTERN, { each: true })
   students?: string[];
 
@@ -57,7 +57,7 @@ export class DistillationOutputDto {
   @Matches(/^[A-Za-z0-9._-]{1,100}$/)
   family!: string;
 
-  @ApiProperty({ default: 1000, description: 'test rows in the eval split shipped with each artifact' })
+  @ApiProperty({ default: 1000, type: 'integer', minimum: 1, maximum: 10_000, description: 'test rows in the eval split shipped with each artifact' })
   @IsInt() @Min(1) @Max(10_000)
   evalSamples!: number;
 }

@@ -15,7 +15,7 @@ export class TargetSelectorDto {
 }
 
 export class TargetBudgetDto {
-  @ApiProperty({ description: 'p95 latency a model may take on a device, ms (also the deployment gate)' })
+  @ApiProperty({ minimum: 0, exclusiveMinimum: true, maximum: 3_600_000, description: 'p95 latency a model may take on a device, ms (also the deployment gate)' })
   @IsNumber() @IsPositive() @Max(3_600_000)
   maxLatencyP95Ms!: number;
 

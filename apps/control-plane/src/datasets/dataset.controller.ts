@@ -1,5 +1,5 @@
 import { Get, HttpCode, Param, Post, Query, Req } from '@nestjs/common';
-import { ApiBody, ApiConsumes, ApiCreatedResponse, ApiExtraModels, ApiOkResponse, ApiOperation, getSchemaPath } from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiExtraModels, ApiOkResponse, ApiOperation, getSchemaPath } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { validateAs } from '@edgefleet/contracts';
 import { parseImageShape } from '@edgefleet/distill';
@@ -19,9 +19,17 @@ export class DatasetController {
   @Roles('operator')
   @Post()
   @HttpCode(201)
-  @ApiOperation({ summary: 'Upload a data set (multipart: four IDX parts or one csv part) or register a built-in one (JSON {builtin})' })
-  @ApiConsumes('multipart/form-data', 'application/json')
-  @ApiBody({ schema: { oneOf: [{ $ref: getSchemaPath(UploadDatasetFormDoc) }, { $ref: getSchemaPath(RegisterBuiltinDatasetDto) }] } })
+  @ApiOperation({
+    summary: 'Upload a data set (multipart: four IDX parts or one csv part) or register a built-in one (JSON {builtin})',
+    // One body per content type: a JSON body is a built-in's registration, never the multipart form.
+    requestBody: {
+      required: true,
+      content: {
+        'multipart/form-data': { schema: { $ref: getSchemaPath(UploadDatasetFormDoc) } },
+        'application/json': { schema: { $ref: getSchemaPath(RegisterBuiltinDatasetDto) } },
+      },
+    },
+  })
   @ApiCreatedResponse({ type: DatasetView })
   async create(@Req() req: FastifyRequest): Promise<DatasetView> {
     if (!req.isMultipart()) {

@@ -1,5 +1,5 @@
 import { Body, Get, HttpCode, Param, Post, Query, Req, Res } from '@nestjs/common';
-import { ApiConflictResponse, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiProduces, ApiUnprocessableEntityResponse } from '@nestjs/swagger';
+import { ApiBody, ApiConflictResponse, ApiCreatedResponse, ApiExtraModels, ApiOkResponse, getSchemaPath, ApiOperation, ApiProduces, ApiUnprocessableEntityResponse } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { CurrentActor } from '../auth/actor.decorator';
 import type { Actor } from '@edgefleet/platform';
@@ -15,6 +15,7 @@ import { Roles } from '../auth/roles';
 import { streamChanges } from '../common/sse';
 
 @ApiController('deployments')
+@ApiExtraModels(CreateDeploymentDto)
 @Roles('viewer')
 export class DeploymentController {
   constructor(private readonly deployments: DeploymentsService) {}
@@ -22,6 +23,7 @@ export class DeploymentController {
   @Roles('operator')
   @Post()
   @ApiOperation({ summary: 'Deploy a model to devices (by id and/or tag); each gets a signed desired state over MQTT' })
+  @ApiBody({ schema: { allOf: [{ $ref: getSchemaPath(CreateDeploymentDto) }], anyOf: [{ required: ['deviceIds'] }, { required: ['tags'] }] }, description: 'deviceIds and/or tags' })
   @ApiCreatedResponse({ type: DeploymentDetailView })
   @ApiUnprocessableEntityResponse({ type: ErrorView, description: 'No device matches, or unknown device ids' })
   async create(@Body() body: CreateDeploymentDto, @CurrentActor() actor: Actor): Promise<DeploymentDetailView> {

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, IsArray, IsIn, IsObject, IsOptional, IsString, Matches, MaxLength, ValidateNested } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsObject, IsOptional, IsString, Matches, MaxLength, ValidateNested } from 'class-validator';
 import { DEVICE_ID_PATTERN } from '@edgefleet/contracts';
 import { GatesDto } from '../common/contract-dtos';
 import { PageQueryDto } from '@edgefleet/platform';
@@ -16,11 +16,11 @@ export class CreateDeploymentDto {
   artifactId!: string;
 
   @ApiPropertyOptional({ type: [String], description: 'Target these devices …' })
-  @IsOptional() @IsArray() @ArrayMaxSize(10_000) @Matches(DEVICE_ID_PATTERN, { each: true, message: 'each device id must be 1-64 characters of A-Z a-z 0-9 . _ -' })
+  @IsOptional() @IsArray() @ArrayMinSize(1) @ArrayMaxSize(10_000) @Matches(DEVICE_ID_PATTERN, { each: true, message: 'each device id must be 1-64 characters of A-Z a-z 0-9 . _ -' })
   deviceIds?: string[];
 
   @ApiPropertyOptional({ type: [String], description: '… and every device carrying any of these tags' })
-  @IsOptional() @IsArray() @ArrayMaxSize(64) @IsString({ each: true }) @MaxLength(64, { each: true })
+  @IsOptional() @IsArray() @ArrayMinSize(1) @ArrayMaxSize(64) @IsString({ each: true }) @MaxLength(64, { each: true })
   tags?: string[];
 
   @ApiPropertyOptional({ type: GatesDto, description: 'The model becomes active on a device only if it passes these there' })

@@ -1,5 +1,5 @@
 import { Body, Get, HttpCode, Param, Post, Query, Req, Res } from '@nestjs/common';
-import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiProduces } from '@nestjs/swagger';
+import { ApiBody, ApiCreatedResponse, ApiExtraModels, ApiOkResponse, ApiOperation, ApiProduces, getSchemaPath } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { isTerminal } from '@edgefleet/jobs';
 import { mapPage, Page } from '@edgefleet/platform';
@@ -13,6 +13,7 @@ import { Roles } from '../auth/roles';
 import { streamChanges } from '../common/sse';
 
 @ApiController('distillations')
+@ApiExtraModels(CreateDistillationDto)
 @Roles('viewer')
 export class DistillationController {
   constructor(private readonly distillations: DistillationsService) {}
@@ -20,6 +21,7 @@ export class DistillationController {
   @Roles('operator')
   @Post()
   @ApiOperation({ summary: 'Queue a distillation job (a worker claims it; results become model artifacts of a family)' })
+  @ApiBody({ schema: { allOf: [{ $ref: getSchemaPath(CreateDistillationDto) }], not: { anyOf: [{ required: ['students', 'targetBudget'] }, { required: ['teacherArtifactId', 'teacherArch'] }] } }, description: 'students or targetBudget, teacherArtifactId or teacherArch: not both' })
   @ApiCreatedResponse({ type: DistillationView })
   async create(@Body() dto: CreateDistillationDto): Promise<DistillationView> {
     return toDistillationView(await this.distillations.create(dto));

@@ -20,7 +20,7 @@ export class CreateEnrollmentTokenDto {
   @IsOptional() @IsDeviceTags()
   tags?: string[];
 
-  @ApiPropertyOptional({ description: 'Only devices of this hardware class (profileClass) may enroll, and their hellos may not leave it' })
+  @ApiPropertyOptional({ pattern: '^[0-9a-f]{16}$', description: 'Only devices of this hardware class (profileClass) may enroll, and their hellos may not leave it' })
   @IsOptional() @Matches(/^[0-9a-f]{16}$/, { message: 'profileClass must be 16 hex digits' })
   profileClass?: string;
 

@@ -1,5 +1,6 @@
 import { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { withValidatorBounds } from './validator-bounds';
 
 export const DOCS_PATH = 'docs';
 
@@ -15,7 +16,7 @@ export function setupOpenApi(app: INestApplication): void {
     .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'An API key (ADMIN_API_KEY, the one printed at first start, or one from POST /api/v1/api-keys)' })
     .build();
   // Built lazily on the first request: start-up stays fast and the document sees every route.
-  SwaggerModule.setup(DOCS_PATH, app, () => SwaggerModule.createDocument(app, config), {
+  SwaggerModule.setup(DOCS_PATH, app, () => withValidatorBounds(SwaggerModule.createDocument(app, config)), {
     jsonDocumentUrl: `${DOCS_PATH}-json`,
     swaggerOptions: { persistAuthorization: true },
   });

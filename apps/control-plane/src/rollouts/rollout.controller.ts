@@ -10,13 +10,13 @@ import { streamChanges } from '../common/sse';
 import { ErrorView } from '../openapi/api-error-responses';
 import { ApiPageResponse } from '../openapi/page.view';
 import {
-  ClassHealthView, CreateRolloutDto, ListRolloutsQueryDto, RolloutActionDto, RolloutDetailView, RolloutView, toRolloutDetailView, toRolloutView,
+  ClassHealthView, CreateRolloutDto, WaveDto, ListRolloutsQueryDto, RolloutActionDto, RolloutDetailView, RolloutView, toRolloutDetailView, toRolloutView,
 } from './rollout.dto';
 import { RolloutsService, type OperatorAction } from './rollout.service';
 import { isFinal, type RolloutPlan } from './rollout.types';
 
 @ApiController('rollouts')
-@ApiExtraModels(ClassHealthView)
+@ApiExtraModels(ClassHealthView, WaveDto)
 @Roles('viewer')
 export class RolloutController {
   constructor(private readonly rollouts: RolloutsService) {}

@@ -1,4 +1,4 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, getSchemaPath } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
   ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsIn, IsInt, IsISO8601, IsNumber, IsObject, IsOptional, IsPositive, IsUUID, Matches,
@@ -107,7 +107,8 @@ export class CreateRolloutDto {
   @ApiProperty({ example: 'mlp-v2-site-a' }) @Matches(NAME, { message: 'name must be 1-100 characters of A-Z a-z 0-9 . _ -' })
   name!: string;
 
-  @ApiProperty({ type: RolloutWhatDto }) @IsObject() @ValidateNested() @Type(() => RolloutWhatDto)
+  @ApiProperty({ allOf: [{ $ref: getSchemaPath(RolloutWhatDto) }], anyOf: [{ required: ['artifactId'] }, { required: ['family'] }] })
+  @IsObject() @ValidateNested() @Type(() => RolloutWhatDto)
   what!: RolloutWhatDto;
 
   @ApiProperty({ description: 'segment id (POST /api/v1/segments)' }) @IsUUID()
@@ -117,7 +118,7 @@ export class CreateRolloutDto {
   @IsOptional() @IsIn(['dynamic', 'frozen'])
   segmentMode?: 'dynamic' | 'frozen';
 
-  @ApiPropertyOptional({ type: [WaveDto], description: 'default: one wave with every device' })
+  @ApiPropertyOptional({ type: 'array', items: { allOf: [{ $ref: getSchemaPath(WaveDto) }], anyOf: [{ required: ['percent'] }, { required: ['count'] }] }, minItems: 1, maxItems: 20, description: 'default: one wave with every device' })
   @IsOptional() @IsArray() @ArrayMinSize(1) @ArrayMaxSize(20) @ValidateNested({ each: true }) @Type(() => WaveDto)
   waves?: WaveDto[];
 
