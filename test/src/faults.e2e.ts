@@ -348,6 +348,12 @@ async function deployThrough(w: World, o: {
 const SLOW_BENCH = ['--bench-min-ms', '2000', '--bench-max-ms', '3000'];
 /** The model the transfer cases send: about 200 blocks of 64 KB. */
 const TRANSFER_MB = 12;
+/**
+ * The model of the agent-killed-mid-download case. The agent checkpoints its block bitmap every 250 ms; with the
+ * adaptive window a quiet machine moved 12 MB in less than that, so the first checkpoint already said "complete".
+ * 64 MB takes several checkpoints even at 100 MB/s.
+ */
+const RESUME_MB = 64;
 const table: string[] = [];
 const row = (fault: string, recoveryMs: number, outcome: string) =>
   table.push(`${fault.padEnd(52)} | ${`${recoveryMs} ms`.padStart(9)} | ${outcome}`);
@@ -431,9 +437,9 @@ describe('fault table', { timeout: 400_000 }, () => {
 
   faultCase('agent killed mid-download: the restarted agent resumes the transfer from its disk', ['ad-1'], async (_t, ids) => {
     await w.agentsOnline(w.cp.api, ids);
-    const { art, dep } = await w.deploy(w.cp.api, ids, modelOfMb(TRANSFER_MB, 'agentdownload'));
+    const { art, dep } = await w.deploy(w.cp.api, ids, modelOfMb(RESUME_MB, 'agentdownload'));
     const dir = w.stateDir('ad-1');
-    await waitFor('some blocks on the agent\'s disk', async () => (partialBlocks(dir, art.sha256)?.have ?? 0) > 0 || undefined, 60_000, 20);
+    await waitFor('some blocks on the agent\'s disk', async () => (partialBlocks(dir, art.sha256)?.have ?? 0) > 0 || undefined, 60_000, 10);
     await w.agents.get('ad-1')!.stop('SIGKILL');
     const kept = partialBlocks(dir, art.sha256);
     assert.ok(kept && kept.have < kept.total, `killed mid-download: ${JSON.stringify(kept)}`);
