@@ -8,7 +8,7 @@
 import { readFile } from 'node:fs/promises';
 import * as ort from 'onnxruntime-node';
 import {
-  EvalSetFormatError, InputSpecError, decodeAnyEvalSet, inputSpecGaps, parseInputSpec, tensorInfoOf, type Gates, type InputSpec, type TensorInfo,
+  EvalSetFormatError, InputSpecError, decodeAnyEvalSet, inputSpecGaps, parseInputSpec, readModelSignature, type Gates, type InputSpec, type TensorInfo,
 } from '@edgefleet/contracts';
 import { runCommand, type CommandSpec } from '@edgefleet/toolkit';
 import { DEFAULT_BENCHMARK } from '../config/agent-options';
@@ -102,16 +102,5 @@ async function evalSetInput(path: string): Promise<string> {
 }
 
 /** The model's inputs and outputs as onnxruntime reports them (what the control plane stores at upload). */
-async function readSignature(path: string): Promise<{ inputs: TensorInfo[]; outputs: TensorInfo[] }> {
-  let session: ort.InferenceSession;
-  try {
-    session = await ort.InferenceSession.create(path, { graphOptimizationLevel: 'disabled', intraOpNumThreads: 1 });
-  } catch (err) {
-    throw new Refused(`not a model onnxruntime can load: ${(err instanceof Error ? err.message : String(err)).split('\n')[0]}`);
-  }
-  try {
-    return { inputs: session.inputMetadata.map(tensorInfoOf), outputs: session.outputMetadata.map(tensorInfoOf) };
-  } finally {
-    await session.release();
-  }
-}
+const readSignature = (path: string) => readModelSignature(
+  () => ort.InferenceSession.create(path, { graphOptimizationLevel: 'disabled', intraOpNumThreads: 1 }), (reason) => new Refused(reason));

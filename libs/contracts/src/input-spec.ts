@@ -104,6 +104,34 @@ export type RuntimeValueMetadata = { name: string; isTensor: true; type: string;
 export const tensorInfoOf = (m: RuntimeValueMetadata): TensorInfo =>
   (m.isTensor ? { name: m.name, type: m.type, dims: [...m.shape] } : { name: m.name, type: 'non-tensor', dims: [] });
 
+/** What reading a signature needs of an onnxruntime session (structurally, as above). */
+export interface SignatureSession {
+  readonly inputMetadata: readonly RuntimeValueMetadata[];
+  readonly outputMetadata: readonly RuntimeValueMetadata[];
+  release(): Promise<void>;
+}
+
+/**
+ * A model's inputs and outputs: `open` loads it (the caller's onnxruntime, with no graph optimisation: only the
+ * signature is needed), the session is released afterwards. A model onnxruntime refuses becomes `refuse(reason)`
+ * with the first line of onnxruntime's message (at most 500 characters) — the one place the upload check, `eval-set` and `bench-model` read it.
+ */
+export async function readModelSignature(
+  open: () => Promise<SignatureSession>, refuse: (reason: string) => Error,
+): Promise<{ inputs: TensorInfo[]; outputs: TensorInfo[] }> {
+  let session: SignatureSession;
+  try {
+    session = await open();
+  } catch (err) {
+    throw refuse(`not a model onnxruntime can load: ${(err instanceof Error ? err.message : String(err)).split('\n')[0]!.slice(0, 500)}`);
+  }
+  try {
+    return { inputs: session.inputMetadata.map(tensorInfoOf), outputs: session.outputMetadata.map(tensorInfoOf) };
+  } finally {
+    await session.release();
+  }
+}
+
 const INTEGER_TYPES = new Set(['int8', 'uint8', 'int16', 'uint16', 'int32', 'uint32', 'int64', 'uint64']);
 
 const isFixed = (d: number | string | undefined): d is number => typeof d === 'number' && d > 0;

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { readFile } from 'node:fs/promises';
 import { InferenceSession } from 'onnxruntime-node';
-import { FEATURIZER_METADATA_KEY, INPUT_SPEC_METADATA_KEY, featurizerProblem, inputSpecProblems, tensorInfoOf, type FeaturizerSpec, type InputSpec, type TensorInfo } from '@edgefleet/contracts';
+import { FEATURIZER_METADATA_KEY, INPUT_SPEC_METADATA_KEY, featurizerProblem, inputSpecProblems, readModelSignature, type FeaturizerSpec, type InputSpec, type TensorInfo } from '@edgefleet/contracts';
 import { countMacs, loadModelInfo, modelMetadata } from '@edgefleet/onnx';
 import { UnprocessableError } from '@edgefleet/platform';
 
@@ -32,33 +32,22 @@ const PARAM_COUNT_MAX_BYTES = 256 * 1024 * 1024;
 @Injectable()
 export class ModelInspector {
   async inspect(path: string, size: number): Promise<InspectedModel> {
-    let session: InferenceSession;
-    try {
+    const inspected: InspectedModel = await readModelSignature(
       // No graph optimisation: we only need the signature, and loading should stay cheap.
-      session = await InferenceSession.create(path, { graphOptimizationLevel: 'disabled', intraOpNumThreads: 1, interOpNumThreads: 1 });
-    } catch (err) {
+      () => InferenceSession.create(path, { graphOptimizationLevel: 'disabled', intraOpNumThreads: 1, interOpNumThreads: 1 }),
       // onnxruntime names the file it was given: the staged upload's server path is nobody's business.
-      throw new UnprocessableError(`not a model onnxruntime can load: ${firstLine(err).split(path).join('the uploaded file')}`);
+      (reason) => new UnprocessableError(reason.split(path).join('the uploaded file')),
+    );
+    if (size <= PARAM_COUNT_MAX_BYTES) {
+      const bytes = await readFile(path);
+      Object.assign(inspected, countCosts(bytes));
+      const featurizer = featurizerOf(bytes);
+      if (featurizer) inspected.featurizer = featurizer;
+      const inputSpec = inputSpecOf(bytes);
+      if (inputSpec) inspected.inputSpec = inputSpec;
     }
-    try {
-      const inspected: InspectedModel = {
-        inputs: session.inputMetadata.map(tensorInfoOf),
-        outputs: session.outputMetadata.map(tensorInfoOf),
-      };
-      if (size <= PARAM_COUNT_MAX_BYTES) {
-        const bytes = await readFile(path);
-        Object.assign(inspected, countCosts(bytes));
-        const featurizer = featurizerOf(bytes);
-        if (featurizer) inspected.featurizer = featurizer;
-        const inputSpec = inputSpecOf(bytes);
-        if (inputSpec) inspected.inputSpec = inputSpec;
-      }
-      return inspected;
-    } finally {
-      await session.release();
-    }
+    return inspected;
   }
-
 }
 
 function countCosts(bytes: Uint8Array): { params: number; macs?: number } {
@@ -69,11 +58,6 @@ function countCosts(bytes: Uint8Array): { params: number; macs?: number } {
     // onnxruntime runs it, so it is a model; an op the counter does not follow leaves selection to count later.
     return { params };
   }
-}
-
-function firstLine(err: unknown): string {
-  const msg = err instanceof Error ? err.message : String(err);
-  return msg.split('\n')[0]!.slice(0, 500);
 }
 
 /**

@@ -7,7 +7,7 @@
 import { writeFile } from 'node:fs/promises';
 import { InferenceSession } from 'onnxruntime-node';
 import {
-  EVAL_TASKS, EvalSetFormatError, encodeEvalSet, evalSetProblems, tensorInfoOf, type EvalSet, type EvalTask, type TensorInfo,
+  EVAL_TASKS, EvalSetFormatError, encodeEvalSet, evalSetProblems, readModelSignature, type EvalSet, type EvalTask, type TensorInfo,
 } from '@edgefleet/contracts';
 import { CommandLine, CommandSpec, runCommand } from '@edgefleet/toolkit';
 import { DatasetError } from '../data/dataset-error';
@@ -100,18 +100,7 @@ function buildEvalSet(s: EvalSamples, task: EvalTask, input: TensorInfo, output:
   }
 }
 
-async function signature(path: string): Promise<{ inputs: TensorInfo[]; outputs: TensorInfo[] }> {
-  let session: InferenceSession;
-  try {
-    session = await InferenceSession.create(path, { graphOptimizationLevel: 'disabled', intraOpNumThreads: 1 });
-  } catch (err) {
-    throw new DatasetError(path, `not a model onnxruntime can load: ${(err instanceof Error ? err.message : String(err)).split('\n')[0]}`);
-  }
-  try {
-    return { inputs: session.inputMetadata.map(tensorInfoOf), outputs: session.outputMetadata.map(tensorInfoOf) };
-  } finally {
-    await session.release();
-  }
-}
+const signature = (path: string) => readModelSignature(
+  () => InferenceSession.create(path, { graphOptimizationLevel: 'disabled', intraOpNumThreads: 1 }), (reason) => new DatasetError(path, reason));
 
 runCommand(COMMAND, process.argv.slice(2), main, (err) => err instanceof DatasetError || err instanceof EvalSetFormatError);
