@@ -16,6 +16,7 @@ import { createHttpAdapter } from './common/http-adapter';
 import { HttpErrorFilter } from './common/http-error.filter';
 import { createValidationPipe } from './common/validation';
 import { ApiKeyService } from './auth/api-key.service';
+import { HealthService } from './health/health.service';
 import { registerRateLimit } from './auth/rate-limit';
 import { MqttModule } from './mqtt/mqtt.module';
 import { MqttBrokerService } from './mqtt/mqtt-broker.service';
@@ -109,6 +110,7 @@ export async function startControlPlane(env?: Env, opts: StartOptions = {}): Pro
     }
     // Only once listening: a generated key is shown once, so it must not be created by a start that fails.
     const admin = await app.get(ApiKeyService).ensureAdminKey();
+    app.get(HealthService).markStarted();
     if (opts.shutdownHooks) app.enableShutdownHooks(['SIGINT', 'SIGTERM']);
     const { port } = fastify.server.address() as AddressInfo;
     const httpUrl = `http://${urlHost(config.host)}:${port}`;

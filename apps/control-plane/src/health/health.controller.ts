@@ -15,12 +15,12 @@ export class HealthController {
 
   @Get()
   @HttpCode(200)
-  @ApiOperation({ summary: 'Liveness and readiness: 200 when the database answers, 503 otherwise (no API key needed)' })
+  @ApiOperation({ summary: 'Liveness and readiness: 200 once start-up is complete and while the database answers, 503 otherwise (no API key needed)' })
   @ApiOkResponse({ type: HealthView })
   @ApiServiceUnavailableResponse()
   async check(): Promise<HealthView> {
     const result = await this.health.check();
-    if (!result.ok) throw new ServiceUnavailableException(`database unreachable: ${result.reason}`);
+    if (!result.ok) throw new ServiceUnavailableException(result.reason);
     return { status: 'ok', database: result.database, uptimeSeconds: result.uptimeSeconds };
   }
 }
