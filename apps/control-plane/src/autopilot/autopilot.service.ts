@@ -162,7 +162,7 @@ export class AutopilotService {
     const name = `${target.name}/${profileClass.slice(0, 8)}`;
     switch (p.kind) {
       case 'deploy': {
-        const d = await this.deployments.create({ artifactId: p.artifactId, deviceIds: p.deviceIds, gates: { ...target.budget } }, autopilotActor(target.id));
+        const d = await this.deployments.create({ artifactId: p.artifactId, deviceIds: p.deviceIds, gates: { ...target.budget }, measurableGatesOnly: true }, autopilotActor(target.id));
         this.log.log(`${name}: deploying ${rec.chosen?.name ?? p.artifactId} ${rec.chosen?.precision ?? ''} to ${p.deviceIds.length} device(s) (deployment ${d.id})`);
         return { status: 'deploying', decision, chosenArtifactId: p.artifactId, deploymentId: d.id, reason: rec.reasons[0] ?? null, details };
       }

@@ -17,7 +17,7 @@ import {
   ClassOutcomes, DeliveredArtifact, DeploymentDetail, DeploymentDeviceRow, DeploymentRepository, DeploymentWithArtifact, LockedDeviceRow, RolloutPurpose, RowOutcome,
 } from './deployment.repository';
 import { blockCount, buildDesiredState } from './desired-state';
-import { unmeasurableGates } from './gate-fit';
+import { measurableGates, unmeasurableGates } from './gate-fit';
 import { ProgressWriter } from './progress-writer';
 import { DeliveredArtifacts, RowMessageBatch, type RowBatchDeps } from './row-message-batch';
 import { ReportWriter } from './report-writer';
@@ -27,6 +27,11 @@ export interface CreateDeployment {
   deviceIds?: string[];
   tags?: string[];
   gates?: Gates;
+  /**
+   * Leave out the gates devices cannot measure for this model instead of refusing the deployment (422): for a caller
+   * that judged them itself (the autopilot chose the variant on the catalogue's accuracy).
+   */
+  measurableGatesOnly?: boolean;
 }
 
 /** How long the ids of stored device messages are kept (an agent resends for far less long: see mqtt-protocol.md). */
@@ -69,10 +74,11 @@ export class DeploymentsService {
     const ids = [...new Set(input.deviceIds ?? [])];
     const tags = [...new Set(input.tags ?? [])];
     if (ids.length === 0 && tags.length === 0) throw new InvalidInputError('give deviceIds and/or tags to say which devices to deploy to');
-    const gates = plainGates(input.gates);
+    let gates = plainGates(input.gates);
     const deployment = await this.uow.transaction(async (tx) => {
       const artifact = await this.models.find(input.artifactId, tx);
       if (!artifact) throw new NotFoundError('model', input.artifactId);
+      if (input.measurableGatesOnly) gates = plainGates(measurableGates(gates, artifact));
       const unmeasurable = unmeasurableGates(gates, artifact);
       if (unmeasurable.length > 0) throw new UnprocessableError(unmeasurable.join('; '));
       const { found } = await this.devices.resolveTargets(ids, tags, tx);

@@ -16,3 +16,13 @@ export function unmeasurableGates(gates: Gates, artifact: { name: string; evalSe
   }
   return [];
 }
+
+/**
+ * `gates` without the ones no device could judge for this model (unmeasurableGates: only `minAccuracy` can be). For a
+ * caller that checked that requirement itself — the autopilot picks a variant on the catalogue's accuracy.
+ */
+export function measurableGates(gates: Gates, artifact: { name: string; evalSetSha256: string | null; evalTask: string | null }): Gates {
+  if (unmeasurableGates(gates, artifact).length === 0) return gates;
+  const { minAccuracy: _judgedByTheCaller, ...rest } = gates;
+  return rest;
+}
