@@ -119,7 +119,9 @@ async function scenario(t: TestContext): Promise<void> {
     assert.ok(teacher > mid * 1.3, `the tiers must be apart: teacher ${teacher} ms vs mid tier ${mid} ms on the gateway`);
     const perGateway = (cls: ClassName) => slowdown(cls) / slowdown('gateway');
     budget.rpi4 = Math.sqrt(teacher * mid) * perGateway('rpi4');
-    budget.tight = (mid * perGateway('tight')) / 1.6;
+    // Below the fastest variant on tight, above what a small student reaches: at /1.6 a quiet machine (mid tier
+    // 0.016 ms on the gateway) left even the smallest student predicted over the budget's 0.85 headroom.
+    budget.tight = (mid * perGateway('tight')) / 1.3;
     t.diagnostic(`gateway p95: teacher ${teacher.toFixed(4)} ms, fastest mid tier ${mid.toFixed(4)} ms → budgets rpi4 ${budget.rpi4.toFixed(3)} ms, tight ${budget.tight.toFixed(3)} ms`);
 
     // rpi4: the teacher is too slow, a mid-tier variant fits and is deployed; nothing is distilled for it.

@@ -136,12 +136,13 @@ describe('dashboard in Chromium', { timeout: 180_000 }, () => {
     await shot('distillation');
 
     // A long job (the finished teacher, early stopping off) watched while it runs: the epoch on the page moves
-    // and the curve grows without a reload; then it is cancelled.
+    // and the curve grows without a reload; then it is cancelled. Long on a quiet machine too: 500 epochs of mlp:32
+    // on 2,400 rows finished in seconds there, before the page could show a second epoch.
     const bigger = new FormData();
     bigger.set('name', 'ui-synthetic-long');
-    bigger.set('csv', new Blob([csv(2400)]), 'data.csv');
+    bigger.set('csv', new Blob([csv(12_000)]), 'data.csv');
     const long = await admin.ok('POST', '/distillations', {
-      datasetId: (await admin.ok('POST', '/datasets', bigger)).id, teacherArtifactId: job.result.teacherArtifactId, students: ['mlp:32'], epochs: 500, patience: 0, seed: 7, family: 'ui-long',
+      datasetId: (await admin.ok('POST', '/datasets', bigger)).id, teacherArtifactId: job.result.teacherArtifactId, students: ['mlp:256'], epochs: 500, patience: 0, seed: 7, family: 'ui-long',
     });
     await page.goto(`${cp.uiUrl}#/distillations/${long.id}`);
     await page.evaluate(() => { (globalThis as unknown as { sameDocument: boolean }).sameDocument = true; });
