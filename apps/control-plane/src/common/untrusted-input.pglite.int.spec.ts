@@ -43,6 +43,8 @@ describe('hostile HTTP input is a 4xx before it reaches validation or the databa
     ];
     for (const body of bodies) await expect4xx('POST', '/api/v1/devices', body, JSON.stringify(body));
     await expect4xx('POST', '/api/v1/datasets', { builtin: { constructor: {} } });
+    // Found by the fuzzer: an optional name sent as null reached the database lookup (500).
+    await expect4xx('POST', '/api/v1/datasets', { builtin: 'fashion-mnist', name: null });
     await expect4xx('GET', '/api/v1/devices?constructor=1');
     assert.equal(await deviceCount(), before, 'no junk rows');
   });
