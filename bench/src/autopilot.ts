@@ -19,7 +19,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { profileClassOf, type HardwareProfile } from '@edgefleet/contracts';
 import { PrismaClient } from '@edgefleet/db';
-import { Prng, type CommandLine, type CommandSpec } from '@edgefleet/toolkit';
+import { HttpClient, Prng, type CommandLine, type CommandSpec } from '@edgefleet/toolkit';
 import { AutopilotScheduler, startControlPlane, type ControlPlane } from '@edgefleet/control-plane';
 import { mlpModel } from '@edgefleet/control-plane/dist/autopilot/testing/mlp-model';
 
@@ -59,18 +59,8 @@ const classProfile = (i: number): HardwareProfile => ({
   name: `class-${i}`, arch: i % 2 ? 'arm64' : 'x64', cores: 1 + (i % 8), clockMhz: 800 + 100 * i, simd: i % 3 ? ['neon'] : [], ramMb: 512 * (1 + (i % 4)),
 });
 
-async function call(cp: ControlPlane, method: string, path: string, body?: unknown): Promise<any> {
-  const init: RequestInit = { method, headers: { authorization: `Bearer ${cp.adminApiKey}` } };
-  if (body instanceof FormData) init.body = body;
-  else if (body !== undefined) {
-    init.body = JSON.stringify(body);
-    (init.headers as Record<string, string>)['content-type'] = 'application/json';
-  }
-  const res = await fetch(`${cp.httpUrl}${path}`, init);
-  const json = await res.json().catch(() => undefined);
-  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
-  return json;
-}
+const call = (cp: ControlPlane, method: string, path: string, body?: unknown): Promise<any> =>
+  new HttpClient(cp.httpUrl, cp.adminApiKey).ok(method, path, body);
 
 /** Seeds the bench fleet (exported for profiling a reconcile in isolation). */
 export async function seedFleet(cp: ControlPlane, o: Options): Promise<void> {

@@ -14,11 +14,11 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { CommandLine, CommandSpec } from '@edgefleet/toolkit';
+import { HttpClient, type CommandLine, type CommandSpec } from '@edgefleet/toolkit';
 import { createTempPostgresDatabase } from '@edgefleet/db/dist/testing';
 import { parseClasses, scaleClasses, startFleet, type ClassShare } from '@edgefleet/device-agent';
 import { startOwnMosquitto } from '@edgefleet/control-plane/dist/mqtt/testing/own-mosquitto';
-import { ADMIN_KEY, Api, benchModel, cpuSeconds, pad, sleep, spawnControlPlane, waitAllActive, waitOnline } from './rollout';
+import { ADMIN_KEY, benchModel, cpuSeconds, pad, sleep, spawnControlPlane, waitAllActive, waitOnline } from './rollout';
 
 interface Options {
   devices: number;
@@ -67,7 +67,7 @@ export async function run(cl: CommandLine): Promise<void> {
     }
     const cp = await spawnControlPlane(dir, { ...env, ROLLOUT_TICK_MS: '200' }, undefined);
     cleanups.unshift(() => cp.stop());
-    const api = new Api(`${cp.httpUrl}/api/v1`, ADMIN_KEY);
+    const api = new HttpClient(`${cp.httpUrl}/api/v1`, ADMIN_KEY);
     const metrics = () => stepMetrics(cp.httpUrl);
     const tag = `waves-${randomBytes(3).toString('hex')}`;
     const token = (await api.ok('POST', '/enrollment-tokens', { tags: [tag], maxUses: opts.devices })).token as string;

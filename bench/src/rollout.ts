@@ -23,7 +23,7 @@ import { join, resolve } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import { PROTOCOL_VERSION, parseDeviceTopic, topics } from '@edgefleet/contracts';
 import { GraphBuilder } from '@edgefleet/onnx';
-import type { CommandLine, CommandSpec } from '@edgefleet/toolkit';
+import { HttpClient, type CommandLine, type CommandSpec } from '@edgefleet/toolkit';
 import { createTempPostgresDatabase } from '@edgefleet/db/dist/testing';
 import { parseClasses, scaleClasses, startFleet, type ClassShare, type Fleet } from '@edgefleet/device-agent';
 import { freePort, startOwnMosquitto, type OwnMosquitto } from '@edgefleet/control-plane/dist/mqtt/testing/own-mosquitto';
@@ -105,7 +105,7 @@ export async function run(cl: CommandLine): Promise<void> {
 }
 
 /** The one place the bench starts the rollout (a deployment to the fleet's tag): time starts just before it. */
-export async function createRollout(api: Api, artifactId: string, tag: string): Promise<string> {
+export async function createRollout(api: HttpClient, artifactId: string, tag: string): Promise<string> {
   const dep = await api.ok('POST', '/deployments', { artifactId, tags: [tag] });
   return dep.id as string;
 }
@@ -114,7 +114,7 @@ export async function createRollout(api: Api, artifactId: string, tag: string): 
  * Polls until every row of the rollout is active. Reads the deployment list's per-state counts (one grouped query),
  * not the detail with every row and report, so the poll costs the control plane little while it works.
  */
-export async function waitAllActive(api: Api, id: string, devices: number, timeoutMs: number): Promise<void> {
+export async function waitAllActive(api: HttpClient, id: string, devices: number, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const page = await api.ok('GET', '/deployments?limit=20');
@@ -141,7 +141,7 @@ async function measure(setup: Setup, n: number, opts: Options): Promise<RolloutR
     }
     const cp = await spawnControlPlane(dir, env, opts.cpuProf);
     cleanups.unshift(() => cp.stop());
-    const api = new Api(`${cp.httpUrl}/api/v1`, ADMIN_KEY);
+    const api = new HttpClient(`${cp.httpUrl}/api/v1`, ADMIN_KEY);
     const tag = `bench-${randomBytes(3).toString('hex')}`;
     const token = (await api.ok('POST', '/enrollment-tokens', { tags: [tag], maxUses: n })).token as string;
     const model = benchModel(opts.modelKb);
@@ -346,7 +346,7 @@ async function rawRollout(url: string, n: number, model: Uint8Array, service: { 
   }
 }
 
-export async function waitOnline(api: Api, tag: string, n: number, timeoutMs: number): Promise<void> {
+export async function waitOnline(api: HttpClient, tag: string, n: number, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const page = await api.ok('GET', `/devices?tag=${tag}&status=online&limit=1`);
@@ -365,23 +365,6 @@ export function cpuSeconds(pid: number): number {
 export function rssMb(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) / 1024 : 0;
-}
-
-export class Api {
-  constructor(private readonly base: string, private readonly key: string) {}
-
-  async ok(method: string, path: string, body?: unknown): Promise<any> {
-    const init: RequestInit = { method, headers: { authorization: `Bearer ${this.key}` } };
-    if (body instanceof FormData) init.body = body;
-    else if (body !== undefined) {
-      init.body = JSON.stringify(body);
-      (init.headers as Record<string, string>)['content-type'] = 'application/json';
-    }
-    const res = await fetch(`${this.base}${path}`, init);
-    const text = await res.text();
-    if (res.status >= 300) throw new Error(`${method} ${path} → ${res.status} ${text.slice(0, 500)}`);
-    return JSON.parse(text);
-  }
 }
 
 function readOptions(cl: CommandLine): Options {

@@ -20,7 +20,7 @@ import { startAgent, silentLogger, type RunningAgent } from '@edgefleet/device-a
 import { startControlPlane } from '@edgefleet/control-plane';
 import { countMacs } from '@edgefleet/onnx';
 import { evaluateHoldout, evaluateMemoryHoldout, type ClassProfile, type Observation, type Variant } from '@edgefleet/selection';
-import type { CommandLine, CommandSpec } from '@edgefleet/toolkit';
+import { HttpClient, type CommandLine, type CommandSpec } from '@edgefleet/toolkit';
 import { measureTimeToActive, printTimeToActive, type TimeToActive } from './selection-time-to-active';
 
 const CLASSES = ['gateway', 'rpi4', 'tight', 'mcu-lite'];
@@ -34,22 +34,15 @@ interface Api {
 }
 
 function client(base: string, key: string): Api {
-  const call = async (method: string, path: string, body?: string | FormData, type?: string) => {
-    const headers: Record<string, string> = { authorization: `Bearer ${key}` };
-    if (type) headers['content-type'] = type;
-    const res = await fetch(`${base}${path}`, { method, headers, body });
-    const json = await res.json();
-    if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
-    return json;
-  };
+  const http = new HttpClient(base, key);
   return {
-    get: (p) => call('GET', p),
-    post: (p, b) => call('POST', p, JSON.stringify(b), 'application/json'),
+    get: (p) => http.ok('GET', p),
+    post: (p, b) => http.ok('POST', p, b),
     upload: (fields, file) => {
       const form = new FormData();
       for (const [k, v] of Object.entries(fields)) form.set(k, v);
       form.set('file', new Blob([file]), 'model.onnx');
-      return call('POST', '/api/v1/models', form);
+      return http.ok('POST', '/api/v1/models', form);
     },
   };
 }

@@ -4,6 +4,7 @@ import { createConnection } from 'node:net';
 import { join, resolve } from 'node:path';
 import { encodeEvalSet } from '@edgefleet/contracts';
 import { GraphBuilder } from '@edgefleet/onnx';
+import { HttpClient } from '@edgefleet/toolkit';
 
 export const AGENT_MAIN = resolve(__dirname, '../../device-agent/dist/main.js');
 export const CI = process.env.CI === 'true';
@@ -133,27 +134,10 @@ export function startAgentProcess(opts: { brokerUrl: string; deviceId: string; p
   };
 }
 
-export class Api {
-  constructor(private readonly base: string, private readonly key?: string) {}
-
-  async call(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: any }> {
-    const init: RequestInit = { method, headers: { ...(this.key ? { authorization: `Bearer ${this.key}` } : {}), ...headers } };
-    if (body instanceof FormData) init.body = body;
-    else if (body !== undefined) {
-      init.body = JSON.stringify(body);
-      (init.headers as Record<string, string>)['content-type'] = 'application/json';
-    }
-    const res = await fetch(`${this.base}${path}`, init);
-    const text = await res.text();
-    let parsed: unknown = text;
-    try { parsed = JSON.parse(text); } catch { /* not JSON: keep the text */ }
-    return { status: res.status, body: parsed };
-  }
-
-  async ok(method: string, path: string, body?: unknown): Promise<any> {
-    const r = await this.call(method, path, body);
-    if (r.status >= 300) throw new Error(`${method} ${path} → ${r.status} ${JSON.stringify(r.body)}`);
-    return r.body;
+/** The admin API client (libs/toolkit); `call` is its `request` under the name these files use. */
+export class Api extends HttpClient {
+  call(method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
+    return this.request(method, path, body, headers);
   }
 }
 

@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { encodeEvalSet, HardwareProfile } from '@edgefleet/contracts';
 import { GraphBuilder } from '@edgefleet/onnx';
+import { HttpClient, type HttpResponse } from '@edgefleet/toolkit';
 
 /** x[batch, features] → softmax(x·W + b)[batch, classes]: loads and runs in onnxruntime. */
 export function tinyClassifier(features = 4, classes = 3, seed = 1): Buffer {
@@ -41,39 +42,10 @@ export const profile = (over: Partial<HardwareProfile> = {}): HardwareProfile =>
 export const deviceBody = (over: Record<string, unknown> = {}) =>
   ({ id: `dev-${randomUUID().slice(0, 8)}`, tags: ['lab'], profile: profile(), ...over });
 
-export interface ApiResponse<T = any> {
-  status: number;
-  body: T;
-  headers: Headers;
-}
+export type ApiResponse<T = any> = HttpResponse<T>;
 
-/** fetch() against the admin API with the Bearer key; JSON in, JSON (or bytes) out. */
-export class ApiClient {
-  constructor(readonly baseUrl: string, readonly apiKey?: string) {}
-
-  withKey(apiKey: string | undefined): ApiClient {
-    return new ApiClient(this.baseUrl, apiKey);
-  }
-
-  async request<T = any>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}, signal?: AbortSignal): Promise<ApiResponse<T>> {
-    const init: RequestInit = { method, headers: { ...headers }, ...(signal && { signal }) };
-    if (this.apiKey) (init.headers as Record<string, string>).authorization = `Bearer ${this.apiKey}`;
-    if (body instanceof FormData) init.body = body;
-    else if (body !== undefined) {
-      init.body = typeof body === 'string' ? body : JSON.stringify(body);
-      (init.headers as Record<string, string>)['content-type'] = 'application/json';
-    }
-    const res = await fetch(`${this.baseUrl}${path}`, init);
-    const type = res.headers.get('content-type') ?? '';
-    const parsed = type.includes('json') ? await res.json() : Buffer.from(await res.arrayBuffer());
-    return { status: res.status, body: parsed as T, headers: res.headers };
-  }
-
-  get<T = any>(path: string) { return this.request<T>('GET', path); }
-  post<T = any>(path: string, body?: unknown) { return this.request<T>('POST', path, body); }
-  patch<T = any>(path: string, body?: unknown) { return this.request<T>('PATCH', path, body); }
-  delete<T = any>(path: string) { return this.request<T>('DELETE', path); }
-
+/** The admin API client (libs/toolkit) with the test's upload helper. */
+export class ApiClient extends HttpClient {
   uploadModel(fields: Record<string, string>, file?: Buffer, evalSet?: Buffer) {
     const form = new FormData();
     for (const [k, v] of Object.entries(fields)) form.set(k, v);
