@@ -90,6 +90,12 @@ describe('deploy/', () => {
     assert.match(docker, /RUN npm ci .*&& npm run build/);
     assert.match(docker, /ENTRYPOINT \["tini", "--", "edgefleet-entrypoint"\]/);
     assert.match(docker, /CMD \["node", "apps\/control-plane\/dist\/main.js"\]/);
+    // The image runs the newest Node line that package.json's engines name (the active LTS).
+    const engines = (JSON.parse(readFileSync(join(DEPLOY, '../package.json'), 'utf8')) as { engines: { node: string } }).engines.node;
+    const newest = Math.max(...[...engines.matchAll(/\^(\d+)\./g)].map((m) => Number(m[1])));
+    const bases = [...docker.matchAll(/^FROM node:(\d+)-/gm)].map((m) => Number(m[1]));
+    assert.ok(bases.length >= 1, 'the Dockerfile builds FROM an official node image');
+    for (const b of bases) assert.equal(b, newest, `FROM node:${b} vs engines ${engines}`);
     for (const [, name] of docker.matchAll(/ENV (.*)/g)) {
       for (const [, key] of name!.matchAll(/([A-Z_]+)=/g)) assert.ok(key === 'NODE_ENV' || known.has(key!), `Dockerfile sets ${key}`);
     }
