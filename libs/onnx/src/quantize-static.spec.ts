@@ -9,7 +9,7 @@ import { calibrateInt8, quantizeInt8Calibrated } from './calibrate';
 import { QuantizationError } from './quantize-error';
 import { quantizeInt8Static, uint8Params } from './quantize-static';
 import { readFloats } from './quantize-tensor';
-import { argmaxAgreement, cnnModel, maxAbsDiff, mlpModel, randomInputs, runModel } from './quantize-test-models';
+import { argmaxAgreement, cnnModel, encodeModel, maxAbsDiff, mlpModel, randomInputs, runModel } from './quantize-test-models';
 
 const N = 400;
 const CALIBRATION = 2000;
@@ -79,6 +79,34 @@ test('static CNN: Conv → QLinearConv with int32 bias, MaxPool and Flatten on u
   assert.ok(!ops.includes('Conv'), ops.join(' '));
   const biases = onnx.ModelProto.decode(model).graph!.initializer!.filter((t) => t.dataType === onnx.TensorProto.DataType.INT32);
   assert.equal(biases.length, 2, 'both Conv biases are int32');
+});
+
+test('Conv → MaxPool → Relu (the students\' order): the Relu is absorbed through the pool, uint8 from input to logits', async () => {
+  // The same weights as cnnModel, with pooling before the Relu as libs/distill exports its CNNs.
+  const src = onnx.ModelProto.decode(cnnModel()).graph!;
+  const ints = (name: string, v: number[]) => ({ name, type: onnx.AttributeProto.AttributeType.INTS, ints: v });
+  const pool = [ints('kernel_shape', [2, 2]), ints('strides', [2, 2])];
+  const fp32 = encodeModel({
+    nodes: [
+      { name: 'conv1', opType: 'Conv', input: ['x', 'K1', 'c1'], output: ['a1'], attribute: [ints('pads', [1, 1, 1, 1])] },
+      { opType: 'MaxPool', input: ['a1'], output: ['p1'], attribute: pool },
+      { opType: 'Relu', input: ['p1'], output: ['r1'] },
+      { name: 'conv2', opType: 'Conv', input: ['r1', 'K2', 'c2'], output: ['a2'] },
+      { opType: 'Relu', input: ['a2'], output: ['r2'] },
+      { opType: 'Flatten', input: ['r2'], output: ['f'] },
+      { name: 'fc', opType: 'Gemm', input: ['f', 'W', 'b'], output: ['y'], attribute: [{ name: 'transB', type: onnx.AttributeProto.AttributeType.INT, i: 1 }] },
+    ],
+    initializers: src.initializer!, input: ['x', ['batch', 1, 12, 12]], output: ['y', ['batch', 10]],
+  });
+  const { agreement, relErr, model } = await staticVsFp32(fp32, [1, 12, 12]);
+  assert.ok(agreement >= AGREEMENT, `agreement ${agreement}`);
+  assert.ok(relErr < REL_ERR, `relative error ${relErr}`);
+  const ops = await optimizedOps(model);
+  assert.ok(!ops.includes('Relu'), ops.join(' '));
+  // One QuantizeLinear (the input) and uint8 through both convolutions and pools to the classifier's QLinearMatMul;
+  // its output is the graph's, so the bias Add there stays float.
+  assert.deepEqual(ops.slice(0, ops.indexOf('QLinearMatMul') + 1), ['QuantizeLinear', 'Transpose', 'QLinearConv', 'NhwcMaxPool', 'QLinearConv', 'Transpose', 'Flatten', 'QLinearMatMul']);
+  assert.equal(ops.filter((o) => o === 'QuantizeLinear').length, 1, ops.join(' '));
 });
 
 test('the error bound can fail: activation ranges 10× too narrow saturate and break the match', async () => {

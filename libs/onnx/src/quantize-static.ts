@@ -4,8 +4,9 @@
  *
  * - Conv: x → Q → DQ, W(int8) → DQ (axis 0), b(int32 at s_x·s_w) → DQ, Conv → Q → DQ → readers. Fused to
  *   QLinearConv; activations stay uint8 from one convolution to the next (MaxPool and reshapes in between run
- *   on uint8: they reuse the upstream scale). A Relu that is the only reader of a Conv's output is dropped:
- *   the output is quantized over the Relu's range [0, max] with zero point 0, where uint8 saturation is the Relu.
+ *   on uint8: they reuse the upstream scale). A Relu reached from an op's output through single-reader MaxPool /
+ *   reshapes (which commute with it) is dropped: the output is quantized over the Relu's range [0, max] with zero
+ *   point 0, where uint8 saturation is the Relu (students run Conv → MaxPool → Relu).
  * - MatMul: the same, weight [K, N] per column (axis 1): fused to QLinearMatMul. A Gemm is first rewritten as
  *   MatMul + Add (alpha and beta folded; `normalizeGemms`), and the Add of its bias stays float between the
  *   QLinearMatMul's DequantizeLinear and the next QuantizeLinear: onnxruntime 1.30's CPU provider leaves a QDQ Gemm
@@ -64,6 +65,11 @@ export interface StaticPlanItem {
 
 const QUANTIZABLE = new Set(['MatMul', 'Conv']);
 
+// Ops through which a uint8 tensor passes unchanged in value set; their output reuses the input's parameters so
+// onnxruntime can drop the DQ → op → Q around them (MaxPool, reshapes).
+const PASS_THROUGH = new Set(['MaxPool', 'Reshape', 'Flatten', 'Transpose', 'Squeeze', 'Unsqueeze', 'Identity']);
+
+
 function attr(n: onnx.INodeProto, name: string, fallback: number): number {
   const a = (n.attribute ?? []).find((x) => x.name === name);
   if (!a) return fallback;
@@ -85,8 +91,18 @@ export function planStatic(graph: onnx.IGraphProto): StaticPlanItem[] {
       plan.push({ node: n, kind, input });
       return;
     }
-    const r = readers.get(out) ?? [];
-    const relu = r.length === 1 && r[0]!.opType === 'Relu' && !r[0]!.domain ? r[0] : undefined;
+    // Follow single readers through ops that commute with Relu (max-pooling, reshapes) to a Relu to absorb.
+    let relu: onnx.INodeProto | undefined;
+    for (let t = out, hops = 0; hops < 4 && !outputs.has(t); hops++) {
+      const r = readers.get(t) ?? [];
+      const next = r.length === 1 && !r[0]!.domain ? r[0]! : undefined;
+      if (!next || (next.opType !== 'Relu' && !PASS_THROUGH.has(next.opType ?? ''))) break;
+      if (next.opType === 'Relu') {
+        if (!outputs.has(next.output![0]!)) relu = next;
+        break;
+      }
+      t = next.output![0]!;
+    }
     plan.push({ node: n, kind, input, output: relu ? relu.output![0]! : out, relu });
     quantizedOut.add(out);
   };
@@ -115,10 +131,6 @@ export function calibrationTensors(model: Uint8Array): string[] {
   return [...names];
 }
 
-// Ops through which a uint8 tensor passes unchanged in value set; their output reuses the input's parameters so
-// onnxruntime can drop the DQ → op → Q around them (MaxPool, reshapes).
-const PASS_THROUGH = new Set(['MaxPool', 'Reshape', 'Flatten', 'Transpose', 'Squeeze', 'Unsqueeze', 'Identity']);
-
 interface QParams {
   scale: string;
   zeroPoint: string;
@@ -139,6 +151,8 @@ export function quantizeInt8Static(model: Uint8Array, ranges: ReadonlyMap<string
   const report: QuantizeReport = { model, quantized: [], keptFloat: [] };
   const plan = new Map(planStatic(graph).map((p) => [p.node, p]));
   const dropped = new Set<onnx.INodeProto>([...plan.values()].flatMap((p) => (p.relu ? [p.relu] : [])));
+  /** An absorbed Relu's readers read its input instead. */
+  const rename = new Map([...dropped].map((r) => [r.output![0]!, r.input![0]!]));
   const producer = new Map<string, onnx.INodeProto>();
   for (const n of graph.node ?? []) for (const o of n.output ?? []) producer.set(o, n);
   /** Quantization parameters of tensors already made uint8 (name of the float tensor → params). */
@@ -195,19 +209,21 @@ export function quantizeInt8Static(model: Uint8Array, ranges: ReadonlyMap<string
     const pOut = makeParams(item.output, rangeOf(item.output));
     const floatOut = edit.fresh(`${out}_float`);
     n.output = [floatOut];
-    params.set(item.output, pOut);
-    // The DQ takes the name readers already use (the op's output, or the absorbed Relu's).
-    dequantized.set(item.output, qdq(floatOut, pOut, item.output));
+    params.set(out, pOut);
+    // The DQ takes the name readers already use; ops between it and an absorbed Relu inherit its parameters.
+    dequantized.set(out, qdq(floatOut, pOut, out));
   };
 
   for (const n of graph.node ?? []) {
     if (dropped.has(n)) continue;
+    n.input = (n.input ?? []).map((i) => rename.get(i) ?? i);
     const item = plan.get(n);
     if (!item) {
       nodes.push(n);
       continue;
     }
     const label = n.name || operatorName(n);
+    const input = rename.get(item.input) ?? item.input;
     if (item.kind === 'bias') {
       const bT = edit.initializers.get(n.input![1]!)!;
       const b = readFloats(bT);
@@ -220,7 +236,7 @@ export function quantizeInt8Static(model: Uint8Array, ranges: ReadonlyMap<string
       const qB = edit.addInitializer({ name: edit.fresh(`${n.input![1]}_uint8`), dataType: DT.UINT8, dims: dimsOf(bT), rawData: bq });
       const bDq = edit.fresh(`${n.input![1]}_dequantized`);
       edit.addPrologueNode({ name: edit.fresh(`${n.input![1]}_DequantizeLinear`), opType: 'DequantizeLinear', input: [qB, pB.scale, pB.zeroPoint], output: [bDq] });
-      n.input = [dequantized.get(item.input) ?? item.input, bDq];
+      n.input = [dequantized.get(input) ?? input, bDq];
       nodes.push(n);
       quantizeOutput(n, item);
       continue;
@@ -232,12 +248,12 @@ export function quantizeInt8Static(model: Uint8Array, ranges: ReadonlyMap<string
       throw new QuantizationError(operatorName(n), `${CALLER}: ${operatorName(n)} node "${n.name ?? ''}": ${why}; refusing the model`);
     };
     // Input activation: one Q/DQ pair per tensor, shared by its readers.
-    const pIn = paramsFor(item.input);
-    params.set(item.input, pIn);
-    let inDq = dequantized.get(item.input);
+    const pIn = paramsFor(input);
+    params.set(input, pIn);
+    let inDq = dequantized.get(input);
     if (!inDq) {
-      inDq = qdq(item.input, pIn);
-      dequantized.set(item.input, inDq);
+      inDq = qdq(input, pIn);
+      dequantized.set(input, inDq);
     }
     const weights = (data: Float32Array, wDims: number[], axis: number): { name: string; scales: Float32Array } => {
       const { q, scales } = quantizeSymmetric(data, wDims, perChannel ? axis : undefined);
