@@ -6,7 +6,8 @@
  *   QLinearConv; activations stay uint8 from one convolution to the next (MaxPool and reshapes in between run
  *   on uint8: they reuse the upstream scale). A Relu reached from an op's output through single-reader MaxPool /
  *   reshapes (which commute with it) is dropped: the output is quantized over the Relu's range [0, max] with zero
- *   point 0, where uint8 saturation is the Relu (students run Conv → MaxPool → Relu).
+ *   point 0, where uint8 saturation is the Relu (students run Conv → MaxPool → Relu). A Conv with dot products
+ *   shorter than MIN_CONV_DEPTH (a first layer on one-channel images) stays float.
  * - MatMul: the same, weight [K, N] per column (axis 1): fused to QLinearMatMul. A Gemm is first rewritten as
  *   MatMul + Add (alpha and beta folded; `normalizeGemms`), and the Add of its bias stays float between the
  *   QLinearMatMul's DequantizeLinear and the next QuantizeLinear: onnxruntime 1.30's CPU provider leaves a QDQ Gemm
@@ -65,6 +66,13 @@ export interface StaticPlanItem {
 
 const QUANTIZABLE = new Set(['MatMul', 'Conv']);
 
+/**
+ * A Conv whose dot products are shorter than this (input channels per group × kernel area) stays float: a first
+ * convolution on one-channel images (1 × 3 × 3 = 9) ran slower as QLinearConv than as onnxruntime's float Conv.
+ */
+const MIN_CONV_DEPTH = 32;
+const convDepth = (w: onnx.ITensorProto): number => sizeOf(dimsOf(w).slice(1));
+
 // Ops through which a uint8 tensor passes unchanged in value set; their output reuses the input's parameters so
 // onnxruntime can drop the DQ → op → Q around them (MaxPool, reshapes).
 const PASS_THROUGH = new Set(['MaxPool', 'Reshape', 'Flatten', 'Transpose', 'Squeeze', 'Unsqueeze', 'Identity']);
@@ -110,7 +118,7 @@ export function planStatic(graph: onnx.IGraphProto): StaticPlanItem[] {
     if (n.domain) continue;
     const [a, b] = n.input ?? [];
     const w = inits.get(b ?? '');
-    if (QUANTIZABLE.has(n.opType ?? '') && w && isFloatTensor(w) && !inits.has(a ?? '')) {
+    if (QUANTIZABLE.has(n.opType ?? '') && w && isFloatTensor(w) && !inits.has(a ?? '') && !(n.opType === 'Conv' && convDepth(w) < MIN_CONV_DEPTH)) {
       outputOf('weighted', n, a!);
     } else if (n.opType === 'Add' && quantizedOut.has(a ?? '') && (readers.get(a!) ?? []).length === 1 && w && isFloatTensor(w)) {
       // A bias: Add(DQ(product), DQ(uint8 constant)) → Q becomes QLinearAdd, so values stay uint8 between layers.
