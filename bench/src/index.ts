@@ -18,6 +18,7 @@ const benches: Record<string, () => Promise<Bench>> = {
   cost: () => import('./cost.js'),
   train: () => import('./train.js'),
   distill: () => import('./distill.js'),
+  int8: () => import('./int8.js'),
   selection: () => import('./selection.js'),
   autopilot: () => import('./autopilot.js'),
   text: () => import('./text.js'),

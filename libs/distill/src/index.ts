@@ -15,5 +15,6 @@ export * from './pipeline/distill';
 export * from './pipeline/split';
 export * from './pipeline/ladder';
 export * from './pipeline/run-model';
+export { CALIBRATION_ROWS } from './pipeline/quantizers';
 export * from './data';
 export * from './text';

@@ -5,3 +5,5 @@ export * from './model-info';
 export * from './quantize';
 export * from './macs';
 export * from './metadata';
+export * from './quantize-static';
+export * from './calibrate';

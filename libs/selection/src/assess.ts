@@ -29,7 +29,7 @@ export interface CandidateAssessment {
   /** max over the checks of (predicted / allowed); ≤ 1 fits. Ranks near misses. */
   worstRatio: number;
   /** The checks it fails (empty when it fits). */
-  failedChecks: Array<'latency' | 'memory' | 'accuracy'>;
+  failedChecks: Array<'latency' | 'memory' | 'accuracy' | 'slower-than-fp32'>;
 }
 
 const fmt = (x: number, digits = 3) => Number(x.toPrecision(digits)).toString();
@@ -97,6 +97,33 @@ export function assessCandidate(
 }
 
 /**
+ * int8 is never shipped where it is slower than its fp32 twin (same name and version): an int8 candidate is
+ * rejected (`slower-than-fp32`) when, on the best evidence there is, it runs slower — both measured on this class
+ * (≥ 3 reports each), else the timing where it was made (`madeLatency`), else the class's predictions (which
+ * differ once the fleet has learnt an int8 factor). fp32, or fp16 where fp32 does not fit, is chosen instead.
+ */
+export function rejectSlowerInt8(candidates: CandidateAssessment[], variants: readonly Variant[]): void {
+  const byId = new Map(variants.map((v) => [v.id, v]));
+  for (const c of candidates) {
+    if (c.precision !== 'int8') continue;
+    const twin = candidates.find((t) => t.precision === 'fp32' && t.name === c.name && t.version === c.version);
+    const made = byId.get(c.variantId)?.madeLatency;
+    let verdict: string | undefined;
+    if (twin && c.latencySource === 'measured' && twin.latencySource === 'measured') {
+      if (c.predictedLatencyP95Ms > twin.predictedLatencyP95Ms) verdict = `measured on this class: p95 ${fmt(c.predictedLatencyP95Ms)} ms vs fp32 ${fmt(twin.predictedLatencyP95Ms)} ms`;
+    } else if (made) {
+      if (made.p50Ms > made.fp32P50Ms) verdict = `timed where it was made: p50 ${fmt(made.p50Ms)} ms vs fp32 ${fmt(made.fp32P50Ms)} ms`;
+    } else if (twin && c.predictedLatencyP95Ms > twin.predictedLatencyP95Ms) {
+      verdict = `predicted p95 ${fmt(c.predictedLatencyP95Ms)} ms vs fp32 ${fmt(twin.predictedLatencyP95Ms)} ms (${c.latencySource})`;
+    }
+    if (!verdict) continue;
+    c.fits = false;
+    c.failedChecks.push('slower-than-fp32');
+    c.reasons.push(`int8 slower than fp32 (${verdict}): fp32 or fp16 ships instead`);
+  }
+}
+
+/**
  * The most accurate candidate that fits; ties (or unknown accuracies) go to the faster one. Marks it chosen and
  * appends the verdict to every candidate's reasons.
  */
@@ -110,7 +137,7 @@ export function chooseBest(candidates: CandidateAssessment[]): CandidateAssessme
     } else if (c.fits) {
       c.reasons.push(`fits, not chosen: ${best!.name} ${best!.precision} is more accurate or faster`);
     } else {
-      c.reasons.push('rejected: does not fit the budget');
+      c.reasons.push(c.failedChecks.length === 1 && c.failedChecks[0] === 'slower-than-fp32' ? 'rejected: slower than its fp32 twin' : 'rejected: does not fit the budget');
     }
   }
   return best;

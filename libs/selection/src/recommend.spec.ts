@@ -95,3 +95,38 @@ describe('studentSearchSpace', () => {
     assert.ok(flat.every((s) => s.spec.family === 'mlp') && flat.length > 20);
   });
 });
+
+describe('int8 is never shipped where it is slower than fp32', () => {
+  // One student in three precisions; int8 scored a hair above fp32 (it happens), so without the rule it would win.
+  const twins = [
+    variant('s64-fp32', 50_000, { name: 's64', accuracy: 0.85, sizeBytes: 200_000 }),
+    variant('s64-int8', 50_000, { name: 's64', precision: 'int8', accuracy: 0.851, sizeBytes: 50_000 }),
+    variant('s64-fp16', 50_000, { name: 's64', precision: 'fp16', accuracy: 0.849, sizeBytes: 100_000 }),
+  ];
+  const reports = (ms: Record<string, number>) => Object.entries(ms).flatMap(([variantId, latencyP95Ms]) =>
+    [0.98, 1, 1.02].map((k) => ({ profileClass: 'rpi4', variantId, latencyP95Ms: latencyP95Ms * k })));
+
+  it('measured slower on this class: rejected, saying so, and fp32 ships', () => {
+    const r = recommend({ cls: rpi, budget: {}, family: 'fm', variants: twins, observations: reports({ 's64-fp32': 0.024, 's64-int8': 0.028, 's64-fp16': 0.03 }), classes });
+    assert.equal(r.chosen?.variantId, 's64-fp32');
+    const int8 = r.candidates.find((c) => c.precision === 'int8')!;
+    assert.deepEqual(int8.failedChecks, ['slower-than-fp32']);
+    assert.match(int8.reasons.join(' | '), /int8 slower than fp32 \(measured on this class: p95 0\.028 ms vs fp32 0\.024 ms\): fp32 or fp16 ships instead.*rejected: slower than its fp32 twin/);
+  });
+
+  it('faster on this class: int8 stays a candidate and wins on accuracy', () => {
+    const r = recommend({ cls: rpi, budget: {}, family: 'fm', variants: twins, observations: reports({ 's64-fp32': 0.024, 's64-int8': 0.02, 's64-fp16': 0.03 }), classes });
+    assert.equal(r.chosen?.variantId, 's64-int8');
+  });
+
+  it('no reports on the class: the timing where it was made decides; fp16 ships when fp32 does not fit', () => {
+    const slow = twins.map((v) => (v.precision === 'int8' ? { ...v, madeLatency: { p50Ms: 0.028, fp32P50Ms: 0.024 } } : v));
+    // Memory prior 8 MB + 1.65 × model MB: the budget admits fp16 (0.1 MB) and int8, not fp32 (0.2 MB).
+    const budget = { maxMemoryMb: MEMORY_PRIOR.a + MEMORY_PRIOR.b * 0.15 / 1.048576 };
+    const r = recommend({ cls: rpi, budget, family: 'fm', variants: slow, observations: [], classes });
+    assert.equal(r.chosen?.variantId, 's64-fp16');
+    assert.match(r.candidates.find((c) => c.precision === 'int8')!.reasons.join(' '), /timed where it was made: p50 0\.028 ms vs fp32 0\.024 ms/);
+    const fast = twins.map((v) => (v.precision === 'int8' ? { ...v, madeLatency: { p50Ms: 0.02, fp32P50Ms: 0.024 } } : v));
+    assert.equal(recommend({ cls: rpi, budget, family: 'fm', variants: fast, observations: [], classes }).chosen?.variantId, 's64-int8');
+  });
+});

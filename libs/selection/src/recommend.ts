@@ -1,4 +1,4 @@
-import { assessCandidate, chooseBest, type CandidateAssessment } from './assess';
+import { assessCandidate, chooseBest, rejectSlowerInt8, type CandidateAssessment } from './assess';
 import { fitLatencyModel, type ClassLatency, type LatencyModel, type LatencyModelOptions } from './latency-model';
 import { fitMemoryModel, type MemoryModel } from './memory-model';
 import { sizeStudent, type SizingResult, type StudentProposal } from './student-sizing';
@@ -65,6 +65,7 @@ export function recommend(input: RecommendInput): Recommendation {
   const pool = familyVariants.filter((v) => !input.exclude?.has(v.id));
   const candidates = pool.map((v) => assessCandidate(v, cls, budget, latency, memory, input.observations))
     .sort((a, b) => (b.accuracy ?? -1) - (a.accuracy ?? -1) || a.predictedLatencyP95Ms - b.predictedLatencyP95Ms);
+  rejectSlowerInt8(candidates, pool);
   const chosen = chooseBest(candidates);
   const base = { profileClass: cls.profileClass, family, budget, candidates, classModel: latency.classParams(cls) };
   if (chosen) {

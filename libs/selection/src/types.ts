@@ -24,6 +24,12 @@ export interface Variant {
   sizeBytes: number;
   /** Accuracy measured where the artifact was made (metrics.accuracy), if known. */
   accuracy?: number;
+  /**
+   * For a quantized variant: its batch-1 p50 and its fp32 twin's, timed in one alternated run where it was made
+   * (a distillation's int8 metrics `latencyP50Ms` and `fp32LatencyP50Ms`). Evidence for the int8 rule when the
+   * class has not measured both.
+   */
+  madeLatency?: { p50Ms: number; fp32P50Ms: number };
   /** Sample shape without the batch axis, e.g. [784]; lets a new student be sized for the same data. */
   inputShape?: number[];
   numClasses?: number;

@@ -33,7 +33,15 @@ function metricAccuracy(metrics: unknown): number | undefined {
   return typeof a === 'number' && a >= 0 && a <= 1 ? a : undefined;
 }
 
+/** A quantized artifact's batch-1 p50 and its fp32 twin's from one alternated timing (distillation int8 metrics). */
+function madeLatency(metrics: unknown): Variant['madeLatency'] {
+  const m = metrics && typeof metrics === 'object' ? (metrics as Record<string, unknown>) : {};
+  const [p50Ms, fp32P50Ms] = [m.latencyP50Ms, m.fp32LatencyP50Ms];
+  return typeof p50Ms === 'number' && typeof fp32P50Ms === 'number' && p50Ms > 0 && fp32P50Ms > 0 ? { p50Ms, fp32P50Ms } : undefined;
+}
+
 export const toVariant = (a: CatalogueRow, macs: number): Variant => ({
   id: a.id, name: a.name, version: a.version, precision: a.precision, family: a.family, macs, params: a.params,
   sizeBytes: a.sizeBytes, accuracy: metricAccuracy(a.metrics), inputShape: sampleShape(a.inputs), numClasses: classCount(a.outputs),
+  madeLatency: madeLatency(a.metrics),
 });

@@ -44,7 +44,7 @@ test('distill --json on a CSV: one JSON object on stdout with the documented fie
     const j = JSON.parse(lines[0]!) as {
       teacher: { accuracy: number; params: number; bytes: number };
       students: { name: string; params: number; macs: number; accuracy: number; agreement: number; bytes: number;
-        hardLabelBaseline: { accuracy: number }; int8: { accuracy: number; bytes: number; latencyP50Ms: number }; fp16: { accuracy: number; bytes: number } }[];
+        hardLabelBaseline: { accuracy: number }; int8: { accuracy: number; bytes: number; latencyP50Ms: number; format: string; fp32LatencyP50Ms: number; fasterThanFp32: boolean }; fp16: { accuracy: number; bytes: number } }[];
     };
     assert.ok(j.teacher.accuracy > 0.8, `teacher accuracy ${j.teacher.accuracy} on separable blobs`);
     assert.equal(j.students.length, 1);
@@ -57,6 +57,8 @@ test('distill --json on a CSV: one JSON object on stdout with the documented fie
     // (43 weights: too few for int8/fp16 to be smaller than fp32 once scales and casts are added)
     assert.ok(s.int8.bytes > 0 && s.fp16.bytes > 0 && s.int8.accuracy > 0.6 && s.fp16.accuracy > 0.6, `int8 ${JSON.stringify(s.int8)}, fp16 ${JSON.stringify(s.fp16)}`);
     assert.ok(s.int8.latencyP50Ms > 0);
+    assert.ok(['dynamic', 'static'].includes(s.int8.format) && s.int8.fp32LatencyP50Ms > 0);
+    assert.equal(s.int8.fasterThanFp32, s.int8.latencyP50Ms < s.int8.fp32LatencyP50Ms);
     const files = (await readdir(out)).sort();
     assert.deepEqual(files, ['metrics.json', 'mlp-6-4-3.fp16.onnx', 'mlp-6-4-3.int8.onnx', 'mlp-6-4-3.onnx', 'teacher.onnx']);
     const metrics = JSON.parse(await readFile(join(out, 'metrics.json'), 'utf8')) as { students: { accuracy: number }[]; details: { settings: { epochs: number; seed: number } } };

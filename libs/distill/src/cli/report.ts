@@ -7,7 +7,9 @@ export function publicJson(m: DistillMetrics): object {
     students: m.students.map((s) => ({
       name: s.name, params: s.params, macs: s.macs, accuracy: s.accuracy, agreement: s.agreement, bytes: s.bytes,
       hardLabelBaseline: s.hardLabelBaseline ? { accuracy: s.hardLabelBaseline.accuracy } : null,
-      int8: s.int8 ? { accuracy: s.int8.accuracy, bytes: s.int8.bytes, latencyP50Ms: s.int8.latencyP50Ms } : null,
+      int8: s.int8
+        ? { accuracy: s.int8.accuracy, bytes: s.int8.bytes, latencyP50Ms: s.int8.latencyP50Ms, format: s.int8.format, fp32LatencyP50Ms: s.int8.fp32LatencyP50Ms, fasterThanFp32: s.int8.fasterThanFp32 }
+        : null,
       fp16: s.fp16 ? { accuracy: s.fp16.accuracy, bytes: s.fp16.bytes } : null,
     })),
   };
@@ -24,9 +26,9 @@ export function progressLine(p: DistillProgress): string {
 export function summaryTable(m: DistillMetrics): string {
   const rows = [
     `teacher ${m.teacher.name}: accuracy ${pct(m.teacher.accuracy)}, ${m.teacher.params} params, ${m.teacher.bytes} bytes`,
-    ['student', 'params', 'MACs', 'KD acc', 'hard acc', 'agree', 'fp32 B', 'int8 acc', 'int8 B', 'fp16 acc'].join('\t'),
+    ['student', 'params', 'MACs', 'KD acc', 'hard acc', 'agree', 'fp32 B', 'int8 acc', 'int8 B', 'int8 format', 'fp16 acc'].join('\t'),
     ...m.students.map((s) => [s.name, s.params, s.macs, pct(s.accuracy), pct(s.hardLabelBaseline?.accuracy), pct(s.agreement), s.bytes,
-      pct(s.int8?.accuracy), s.int8?.bytes ?? '-', pct(s.fp16?.accuracy)].join('\t')),
+      pct(s.int8?.accuracy), s.int8?.bytes ?? '-', s.int8 ? `${s.int8.format}${s.int8.fasterThanFp32 === false ? ' (slower than fp32)' : ''}` : '-', pct(s.fp16?.accuracy)].join('\t')),
     ...m.warnings.map((w) => `warning: ${w}`),
   ];
   return rows.join('\n');

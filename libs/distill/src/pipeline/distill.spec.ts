@@ -38,6 +38,10 @@ test('distill trains a teacher, distils students, quantizes and reports the docu
     assert.ok(s.int8 && s.int8.bytes > 0 && s.int8.accuracy >= s.accuracy - 0.05, JSON.stringify(s.int8)); // tiny models: scales outweigh the saving
     assert.ok(s.fp16 && s.fp16.bytes > 0 && s.fp16.accuracy >= s.accuracy - 0.02, JSON.stringify(s.fp16));
     assert.ok(s.agreement >= 0.9, `${s.name} agreement with the teacher ${s.agreement}`);
+    // Both int8 formats were made and scored; unmeasured (latency: false), dynamic is kept.
+    assert.deepEqual(s.int8.formats.map((f) => f.format), ['dynamic', 'static']);
+    assert.ok(s.int8.formats.every((f) => f.accuracy >= s.accuracy - 0.05), JSON.stringify(s.int8.formats));
+    assert.equal(s.int8.format, 'dynamic');
   }
   assert.ok(events.includes('teacher:teacher-mlp-36-512-512-3') && events.some((e) => e.startsWith('baseline:')));
   const info = loadModelInfo(r.students[0]!.fp32);
@@ -56,4 +60,15 @@ test('an aborted signal stops the run with DistillAbortedError', async () => {
   const ac = new AbortController();
   ac.abort();
   await assert.rejects(distill({ data: data(), teacherArch: 'mlp', signal: ac.signal, ...quick }), DistillAbortedError);
+});
+
+test('int8: of dynamic and static, the one faster in the alternated timing is kept, and whether it beat fp32 is said', async () => {
+  const r = await distill({ data: data(), teacherArch: 'mlp', students: ['mlp:16'], ...quick, baseline: false, latency: true });
+  const i = r.metrics.students[0]!.int8!;
+  const fastest = [...i.formats].sort((a, b) => a.latencyP50Ms! - b.latencyP50Ms!)[0]!;
+  assert.equal(i.format, fastest.format);
+  assert.equal(i.latencyP50Ms, fastest.latencyP50Ms);
+  assert.ok(i.fp32LatencyP50Ms! > 0);
+  assert.equal(i.fasterThanFp32, fastest.latencyP50Ms! < i.fp32LatencyP50Ms!);
+  assert.equal(r.students[0]!.int8!.byteLength, fastest.bytes, 'the bytes shipped are the kept format\'s');
 });

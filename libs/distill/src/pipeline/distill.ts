@@ -1,4 +1,4 @@
-import { loadModelInfo, withModelMetadata } from '@edgefleet/onnx';
+import { CalibrationRows, loadModelInfo, withModelMetadata } from '@edgefleet/onnx';
 import { Network } from '../model/network';
 import { ModelSpec, parseModelSpec } from '../model/spec';
 import { exportInferenceModel } from '../graph/graphs';
@@ -7,9 +7,10 @@ import { fit, FitOptions, TrainSet } from '../train/fit';
 import { argmaxRows, matchRate } from '../train/metrics';
 import { DistillConfigError, throwIfAborted } from '../errors';
 import { OnnxClassifier } from './run-model';
+import { chooseInt8 } from './int8-choice';
 import { prepareSplit } from './split';
 import { defaultStudents, defaultTeacher } from './ladder';
-import { quantizers } from './quantizers';
+import { CALIBRATION_ROWS, quantizers } from './quantizers';
 import { DISTILL_DEFAULTS } from './defaults';
 import { DistillMetrics, DistillOptions, DistillProgress, DistillResult, RunRole, StudentMetrics, StudentModels } from './options';
 
@@ -83,6 +84,9 @@ export async function distill(o: DistillOptions, onProgress: (p: DistillProgress
   if (o.quantize !== false && !q.int8) warnings.push('int8: quantizeInt8 is not available in @edgefleet/onnx');
   if (o.quantize !== false && !q.fp16) warnings.push('fp16: convertToFp16 is not available in @edgefleet/onnx');
 
+  // Static int8 calibrates on training rows (never the test rows it is scored on).
+  const calibN = Math.min(CALIBRATION_ROWS, split.train.n);
+  const calibration: CalibrationRows = { x: split.train.x.subarray(0, calibN * (split.train.x.length / split.train.n)), n: calibN };
   const students: StudentMetrics[] = [];
   const models: StudentModels[] = [];
   for (const spec of specs) {
@@ -115,9 +119,11 @@ export async function distill(o: DistillOptions, onProgress: (p: DistillProgress
     }
     const out: StudentModels = { name: spec.name, fp32 };
     if (q.int8) {
-      out.int8 = await q.int8(fp32);
-      const r = await evalModel(out.int8, true);
-      m.int8 = { accuracy: r.accuracy, bytes: out.int8.byteLength, latencyP50Ms: r.latencyP50Ms };
+      const int8 = await chooseInt8(fp32, {
+        calibration, converters: q, timed: o.latency !== false, warnings, name: spec.name, threads, test,
+      });
+      out.int8 = int8.bytes;
+      m.int8 = int8.metrics;
     }
     if (q.fp16) {
       out.fp16 = await q.fp16(fp32);

@@ -64,6 +64,17 @@ export interface VariantMetrics {
   latencyP50Ms?: number;
 }
 
+/** The int8 variant kept, and both formats as measured (batch-1 p50 alternated with fp32 in one run). */
+export interface Int8Metrics extends VariantMetrics {
+  /** 'dynamic' (activations quantized per call) or 'static' (calibrated activation scales): the faster one. */
+  format: 'dynamic' | 'static';
+  /** fp32's p50 in the same alternation, for the speed-up. */
+  fp32LatencyP50Ms?: number;
+  /** False when even the faster int8 was slower than fp32 here: selection then ships fp32 or fp16 (docs/selection.md). */
+  fasterThanFp32?: boolean;
+  formats: Array<VariantMetrics & { format: 'dynamic' | 'static' }>;
+}
+
 export interface StudentMetrics {
   name: string;
   params: number;
@@ -76,7 +87,7 @@ export interface StudentMetrics {
   trainSeconds: number;
   epochsRun: number;
   hardLabelBaseline?: { accuracy: number; trainSeconds: number };
-  int8?: VariantMetrics;
+  int8?: Int8Metrics;
   fp16?: VariantMetrics;
 }
 

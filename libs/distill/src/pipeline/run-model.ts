@@ -82,3 +82,23 @@ export class OnnxClassifier {
     await this.session.release();
   }
 }
+
+/**
+ * Batch-1 p50 of several models measured in alternation on one sample: `rounds` rounds, each timing every model
+ * (`runs` inferences after a warm-up, the order rotated per round), and the median of each model's per-round p50s.
+ * On a loaded machine the alternation spreads the noise evenly, so the ratio between models holds where single
+ * back-to-back measurements do not.
+ */
+export async function compareLatency(
+  models: readonly OnnxClassifier[], sample: Float32Array, opts: { rounds?: number; runs?: number } = {},
+): Promise<number[]> {
+  const rounds = opts.rounds ?? 7;
+  const perRound = models.map(() => [] as number[]);
+  for (let r = 0; r < rounds; r++) {
+    for (let k = 0; k < models.length; k++) {
+      const i = (k + r) % models.length;
+      perRound[i]!.push((await models[i]!.latency(sample, opts.runs ?? 50)).p50Ms);
+    }
+  }
+  return perRound.map((xs) => percentile(xs, 50));
+}
