@@ -4,6 +4,7 @@ export * from './profile';
 export * from './messages';
 export * from './device-fields';
 export * from './validate';
+export * from './compiled-check';
 export * from './untrusted-json';
 export * from './signing';
 export * from './eval-set';

@@ -2,6 +2,7 @@ import { Type } from 'class-transformer';
 import {
   ArrayMaxSize, Equals, IsArray, IsDefined, IsInt, IsISO8601, IsNumber, IsOptional, IsString, Matches, Max, MaxLength, Min, ValidateBy, ValidateNested,
 } from 'class-validator';
+import { PlainData } from './compiled-check';
 import { INT32_MAX, MAX_MEASURE } from './messages';
 import { PROTOCOL_VERSION } from './topics';
 
@@ -49,6 +50,7 @@ export function unitBucket(x: number): number {
 }
 
 /** One aggregation window of the agent's served inferences. */
+@PlainData()
 export class TelemetryWindow {
   /** Unique per device: the idempotency key of the window. */
   @Matches(WINDOW_ID)
@@ -102,6 +104,7 @@ export class TelemetryWindow {
 }
 
 /** The agent's health at the time of sending. */
+@PlainData()
 export class Heartbeat {
   @IsISO8601({ strict: true })
   at!: string;
@@ -127,7 +130,11 @@ export class Heartbeat {
   activeSha256?: string;
 }
 
-/** device → control plane, `…/telemetry`: closed windows (oldest first) and a heartbeat. */
+/**
+ * device → control plane, `…/telemetry`: closed windows (oldest first) and a heartbeat. @PlainData: the ingest's
+ * hot path checks it with the check compiled from these decorators (compiled-check.ts).
+ */
+@PlainData()
 export class TelemetryMessage {
   @Equals(PROTOCOL_VERSION)
   v!: typeof PROTOCOL_VERSION;

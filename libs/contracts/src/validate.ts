@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { plainToInstance } from 'class-transformer';
 import { validateSync, ValidationError } from 'class-validator';
 import { DEFAULT_JSON_LIMITS, JsonLimits, parseJsonBounded, untrustedValueProblems } from './untrusted-json';
+import { plainDataCheck } from './compiled-check';
 
 export type Validated<T> = { ok: true; value: T } | { ok: false; errors: string[] };
 
@@ -32,9 +33,13 @@ export function validateAs<T extends object>(cls: Ctor<T>, raw: unknown, maxDept
 
 const isJsonObject = (raw: unknown): raw is object => raw !== null && typeof raw === 'object' && !Array.isArray(raw);
 
-/** class-validator on a value untrustedValueProblems already passed. */
+/**
+ * class-validator on a value untrustedValueProblems already passed. A class marked @PlainData() is first tried with
+ * its compiled check (compiled-check.ts): accepted, the JSON is the value; otherwise class-validator decides.
+ */
 function validateChecked<T extends object>(cls: Ctor<T>, raw: unknown): Validated<T> {
   if (!isJsonObject(raw)) return { ok: false, errors: ['payload must be a JSON object'] };
+  if (plainDataCheck(cls)?.(raw)) return { ok: true, value: raw as T };
   const value = plainToInstance(cls, raw);
   const errors = validateSync(value, VALIDATOR_OPTIONS);
   return errors.length === 0 ? { ok: true, value } : { ok: false, errors: formatValidationErrors(errors) };

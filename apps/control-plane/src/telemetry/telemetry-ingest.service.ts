@@ -4,9 +4,16 @@ import { DeviceRepository } from '../devices/device.repository';
 import { ModelRepository } from '@edgefleet/catalog';
 import { TelemetryConfig } from './telemetry.config';
 import { FleetMetrics } from '../metrics/fleet-metrics';
-import { TelemetryRepository, type StoredWindow, type WindowRow } from './telemetry.repository';
+import { TelemetryRepository, type WindowRow } from './telemetry.repository';
 
 const CACHE_MS = 60_000;
+/**
+ * Inserts in flight at once. Two: while one batch is in the database the next is built and sent, so PostgreSQL
+ * (a process of its own) works while this process validates; with one, the ingest alternated between the two and
+ * a backlog built up behind the database (docs/telemetry.md, "Ingest throughput"). Windows are independent rows
+ * (a redelivery racing its original is skipped by the primary key), and lastSeenAt only moves forward.
+ */
+const MAX_INSERTS_IN_FLIGHT = 2;
 
 /** Counters /metrics reads (fleet level: no device labels). */
 export interface IngestCounters {
@@ -24,9 +31,10 @@ export interface IngestCounters {
 
 /**
  * Telemetry ingest: windows from many messages wait in memory up to TELEMETRY_FLUSH_MS (or TELEMETRY_FLUSH_ROWS)
- * and go to the database in one multi-row insert that skips windows already stored (a redelivery). A failed
- * insert keeps its rows for the next flush (bounded; the oldest go first when the database stays away).
- * Heartbeats update the devices' lastSeenAt, one statement per flush.
+ * and go to the database in multi-row inserts of at most TELEMETRY_FLUSH_ROWS (MAX_INSERTS_IN_FLIGHT at once)
+ * that skip windows already stored (a redelivery). A failed insert keeps its rows for the next flush (bounded;
+ * the oldest go first when the database stays away). Heartbeats update the devices' lastSeenAt, one statement
+ * per flush.
  */
 @Injectable()
 export class TelemetryIngest implements BeforeApplicationShutdown {
@@ -34,7 +42,11 @@ export class TelemetryIngest implements BeforeApplicationShutdown {
   private rows: WindowRow[] = [];
   private seen = new Set<string>();
   private timer?: NodeJS.Timeout;
-  private flushing: Promise<void> = Promise.resolve();
+  private readonly inflight = new Set<Promise<void>>();
+  /** After a failed insert no new one starts before this (ms since epoch) unless flush() asks. */
+  private retryAt = 0;
+  /** lastSeenAt updates run one after the other (two batches in flight may name the same devices). */
+  private marking: Promise<void> = Promise.resolve();
   /** id undefined: the lookup is still running. */
   private readonly models = new Map<string, { id: string | null | undefined; at: number; lookup: Promise<string | null> }>();
   private readonly classes = new Map<string, { cls: string; at: number }>();
@@ -78,12 +90,12 @@ export class TelemetryIngest implements BeforeApplicationShutdown {
     this.schedule();
   }
 
-  /** Writes what is waiting now (tests, shutdown). */
-  flush(): Promise<void> {
+  /** Writes what is waiting now and waits for every insert in flight (tests, shutdown). */
+  async flush(): Promise<void> {
     clearTimeout(this.timer);
     this.timer = undefined;
-    this.flushing = this.flushing.then(() => this.write());
-    return this.flushing;
+    while (!this.startWrite(true) && this.inflight.size > 0) await Promise.race(this.inflight);
+    await Promise.all(this.inflight);
   }
 
   async beforeApplicationShutdown(): Promise<void> {
@@ -100,25 +112,44 @@ export class TelemetryIngest implements BeforeApplicationShutdown {
 
   private schedule(): void {
     if (this.stopped) return;
-    if (this.rows.length >= this.config.flushRows) void this.flush();
-    else this.timer ??= setTimeout(() => void this.flush(), this.config.flushMs);
+    if (this.rows.length >= this.config.flushRows) this.startWrite();
+    if (this.rows.length > 0 || this.seen.size > 0) this.timer ??= setTimeout(() => {
+      this.timer = undefined;
+      this.startWrite();
+      this.schedule();
+    }, Math.max(this.config.flushMs, this.retryAt - Date.now()));
   }
 
-  private async write(): Promise<void> {
-    const rows = this.rows;
+  /**
+   * Starts an insert of up to TELEMETRY_FLUSH_ROWS waiting windows (and the devices seen) unless
+   * MAX_INSERTS_IN_FLIGHT are running or (unless `force`) a failed insert's pause lasts; false when it could not
+   * start one. Its end schedules what waits.
+   */
+  private startWrite(force = false): boolean {
+    if (this.rows.length === 0 && this.seen.size === 0) return true;
+    if (this.inflight.size >= MAX_INSERTS_IN_FLIGHT || (!force && Date.now() < this.retryAt)) return false;
+    const rows = this.rows.splice(0, this.config.flushRows);
     const seen = [...this.seen];
-    this.rows = [];
     this.seen = new Set();
-    if (rows.length === 0 && seen.length === 0) return;
+    const write = this.write(rows, seen).finally(() => {
+      this.inflight.delete(write);
+      this.schedule();
+    });
+    this.inflight.add(write);
+    return true;
+  }
+
+  private async write(rows: WindowRow[], seen: string[]): Promise<void> {
     try {
       await this.resolveClasses(rows);
-      // Within one flush a window may come twice (a redelivery right behind the original): keep one.
+      // Within one batch a window may come twice (a redelivery right behind the original): keep one. Across two
+      // batches in flight the primary key keeps one (ON CONFLICT DO NOTHING waits for the other insert).
       const unique = [...new Map(rows.map((r) => [`${r.deviceId}\u0000${r.windowId}`, r])).values()];
-      const stored: StoredWindow[] = [];
-      for (let i = 0; i < unique.length; i += this.config.flushRows) stored.push(...(await this.repo.insertWindows(unique.slice(i, i + this.config.flushRows))));
-      this.counters.windowsStored += stored.length;
-      this.counters.windowsDuplicate += rows.length - stored.length;
-      if (seen.length > 0) await this.devices.markSeen(seen, new Date());
+      const stored = await this.repo.insertWindows(unique);
+      const inserted = stored.reduce((n, s) => n + s.windows, 0);
+      this.counters.windowsStored += inserted;
+      this.counters.windowsDuplicate += rows.length - inserted;
+      if (seen.length > 0) await (this.marking = this.marking.catch(() => undefined).then(() => this.devices.markSeen(seen, new Date())));
       const now = Date.now();
       this.counters.lastLagSeconds = rows.reduce((m, r) => Math.max(m, (now - r.end.getTime()) / 1000), 0);
       for (const w of stored) {
@@ -137,7 +168,7 @@ export class TelemetryIngest implements BeforeApplicationShutdown {
         `${lost ? `, the ${lost} oldest dropped (more than ${limit} waiting; the devices no longer hold them)` : ''}: ${(err as Error).message}`);
       this.rows = kept.slice(lost);
       for (const s of seen) this.seen.add(s);
-      if (!this.stopped) this.timer ??= setTimeout(() => void this.flush(), Math.max(1000, this.config.flushMs));
+      this.retryAt = Date.now() + Math.max(1000, this.config.flushMs); // the write's end schedules the retry
     }
   }
 

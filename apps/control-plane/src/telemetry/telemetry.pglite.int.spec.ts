@@ -15,7 +15,7 @@ import { ApiClient, evalSetFor, profile, tinyClassifier } from '../testing/facto
 import { ModelRepository } from '@edgefleet/catalog';
 import { TelemetryIngest } from './telemetry-ingest.service';
 import { TelemetryMaintenance } from './telemetry-maintenance.service';
-import { TelemetryRepository } from './telemetry.repository';
+import { addInto, TelemetryRepository } from './telemetry.repository';
 
 // No typings ship with the parser: it turns the text format into metric families.
 const parsePrometheus = require('parse-prometheus-text-format') as (text: string) => Array<{ name: string; type: string; metrics: Array<{ labels?: Record<string, string>; value?: string }> }>;
@@ -215,5 +215,42 @@ describe('telemetry ingest, query and drift (PGlite, embedded broker)', () => {
       models.findBySha256 = real;
     }
     assert.equal(lookups, 1);
+  });
+
+  it('rebuilds the rollups in the database: per minute and cell, the sums of the raw windows (histograms element-wise)', async () => {
+    const repo = cp.app.get(TelemetryRepository);
+    // A window with a shorter class histogram than the others: its missing classes count as zeros.
+    expectedMessages = cp.app.get(TelemetryIngest).counters.messages + 1;
+    await send({ v: PROTOCOL_VERSION, windows: [window('w-short', Date.now() - 2000, sha, [4])] });
+    await settle();
+    const from = new Date(Date.now() - 3_600_000);
+    const to = new Date(Date.now() + 120_000);
+    const cells = await repo.rebuildRollups('1m', from, to);
+    const rolled = await repo.rollups('1m', from, to, {});
+    const expected = new Map<string, { count: number; errors: number; latencySumMs: number; topProbSum: number; latencyHist: number[]; classCounts: number[]; confHist: number[] }>();
+    for (const w of await repo.windows(from, to, {})) {
+      const key = `${Math.floor(w.t.getTime() / 60_000) * 60_000}|${w.deviceId}|${w.modelId}|${w.profileClass}`;
+      const e = expected.get(key) ?? { count: 0, errors: 0, latencySumMs: 0, topProbSum: 0, latencyHist: [], classCounts: [], confHist: [] };
+      expected.set(key, e);
+      e.count += w.count;
+      e.errors += w.errors;
+      e.latencySumMs += w.latencySumMs;
+      e.topProbSum += w.topProbSum;
+      addInto(e.latencyHist, w.latencyHist);
+      addInto(e.classCounts, w.classCounts);
+      addInto(e.confHist, w.confHist);
+    }
+    assert.ok(expected.size > 0);
+    assert.equal(cells, expected.size);
+    assert.equal(rolled.length, expected.size);
+    for (const r of rolled) {
+      const e = expected.get(`${r.t.getTime()}|${r.deviceId}|${r.modelId}|${r.profileClass}`);
+      assert.ok(e, `a rollup cell no window makes: ${JSON.stringify(r)}`);
+      assert.deepEqual({ ...r, latencySumMs: Math.round(r.latencySumMs * 1e6), topProbSum: Math.round(r.topProbSum * 1e6) },
+        { ...r, ...e, latencySumMs: Math.round(e.latencySumMs * 1e6), topProbSum: Math.round(e.topProbSum * 1e6) });
+    }
+    // Run again over the same range: replaced, not doubled.
+    assert.equal(await repo.rebuildRollups('1m', from, to), expected.size);
+    assert.equal((await repo.rollups('1m', from, to, {})).length, expected.size);
   });
 });
