@@ -10,7 +10,7 @@ import { ModelRepository } from '@edgefleet/catalog';
 import { ReportRepository } from '../reports/report.repository';
 import { SegmentsService } from '../segments/segment.service';
 import { pollChanges } from '../common/sse';
-import { classHealth, retryAt } from './rollout-decision';
+import { classHealth, failureRate, retryAt, type FailureRate } from './rollout-decision';
 import { RolloutRecord, RolloutRepository, type RolloutDecisionRecord, type RolloutDeviceRecord } from './rollout.repository';
 import { unmeasurableGates } from '../deployments/gate-fit';
 import {
@@ -33,6 +33,7 @@ export interface RolloutDetail {
   classes: Record<string, ClassHealth>;
   decisions: RolloutDecisionRecord[];
   deploymentIds: string[];
+  failureRate: FailureRate;
 }
 
 /** Operator actions: from which states each is allowed, and the state it leads to. */
@@ -107,7 +108,7 @@ export class RolloutsService {
       waves.set(d.wave, w);
     }
     const deploymentIds = await this.deployments.idsForRollout(id);
-    return { rollout, devices, waves: [...waves.values()].sort((a, b) => a.wave - b.wave), classes: classHealth(devices), decisions, deploymentIds };
+    return { rollout, devices, waves: [...waves.values()].sort((a, b) => a.wave - b.wave), classes: classHealth(devices), decisions, deploymentIds, failureRate: failureRate(devices) };
   }
 
   /**
@@ -128,6 +129,7 @@ export class RolloutsService {
       const base = {
         deviceId: d.deviceId, profileClass: d.profileClass, wave: d.wave, ...(d.notifiedAt ? { notifiedAt: d.notifiedAt, attempts: d.attempts } : {}),
         ...(Object.keys(retries).length ? { retries } : {}), ...(d.lastFailure ? { lastFailure: d.lastFailure } : {}),
+        ...(d.artifactId ? { artifactId: d.artifactId } : {}), ...(d.previousArtifactId ? { previousArtifactId: d.previousArtifactId } : {}),
       };
       if (d.state === 'planned') return { ...base, outcome: 'planned' };
       if (d.state === 'left' || !d.deploymentId) return { ...base, outcome: 'left' };
