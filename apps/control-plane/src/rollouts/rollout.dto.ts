@@ -9,6 +9,8 @@ import { PageQueryDto } from '@edgefleet/platform';
 import type { RolloutDetail } from './rollout.service';
 import type { RolloutRecord } from './rollout.repository';
 import { ROLLOUT_STATES, type DeviceOutcome, type RolloutStateName } from './rollout.types';
+import { RESOLUTIONS, type Resolution } from '../telemetry/telemetry.repository';
+import { SeriesPointView } from '../telemetry/telemetry.dto';
 
 const NAME = /^[A-Za-z0-9._-]{1,100}$/;
 const HHMM = /^([01]\d|2[0-3]):[0-5]\d$/;
@@ -283,4 +285,23 @@ export function toRolloutDetailView(d: RolloutDetail): RolloutDetailView {
     })),
     failureRate: d.failureRate,
   };
+}
+
+export class RolloutTelemetryQueryDto {
+  @ApiProperty({ example: '2026-12-01T00:00:00Z' }) @IsISO8601({ strict: true }) from!: string;
+  @ApiProperty({ example: '2026-12-01T01:00:00Z' }) @IsISO8601({ strict: true }) to!: string;
+  @ApiPropertyOptional({ enum: RESOLUTIONS, default: '1m' }) @IsOptional() @IsIn(RESOLUTIONS) resolution: Resolution = '1m';
+}
+
+export class RolloutModelSeriesView {
+  @ApiProperty() modelId!: string;
+  @ApiProperty({ enum: ['new', 'previous'], description: 'new: what the rollout installs; previous: what its devices ran before' }) role!: 'new' | 'previous';
+  @ApiProperty({ description: 'notified devices given this model (new) or that ran it before (previous)' }) devices!: number;
+  @ApiProperty({ type: [SeriesPointView], description: 'windows of the rollout\'s devices served by this model' }) points!: SeriesPointView[];
+}
+
+export class RolloutTelemetryView {
+  @ApiProperty({ enum: RESOLUTIONS }) resolution!: Resolution;
+  @ApiProperty({ description: 'devices the rollout notified (only their windows count)' }) devices!: number;
+  @ApiProperty({ type: [RolloutModelSeriesView] }) models!: RolloutModelSeriesView[];
 }
