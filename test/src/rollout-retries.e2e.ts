@@ -8,6 +8,11 @@
  *   is retried, and installs the retry when it comes back.
  * The rollout is paused while the failures happen, so the fix (room made) comes before any retry however loaded
  * the machine is: a paused rollout retries nothing. Skipped (with the reason) when a tmpfs cannot be mounted (needs root).
+ *
+ * And a mass failure: 10 simulated devices (the fleet simulator: the agent's own code over MQTT, one real
+ * onnxruntime measurement for the class) that all fail the gates every time, with all ten retries due at once, are
+ * retried at the rollout's rate (which retries share with first notifications) — checked from the recorded
+ * publication times.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -16,12 +21,13 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { ControlPlane, startControlPlane } from '@edgefleet/control-plane';
+import { ControlPlane, DeploymentsService, startControlPlane } from '@edgefleet/control-plane';
+import { startFleet, type Fleet } from '@edgefleet/device-agent';
 import { AgentProcess, Api, enrollmentToken, knownClassifier, modelForm, startAgentProcess, waitFor } from './support';
 
 const run = promisify(execFile);
 
-describe('rollout retries of failed and timed-out devices, with real agent processes', { timeout: 420_000 }, () => {
+describe('rollout retries of failed and timed-out devices, with real agent processes', { timeout: 1_200_000 }, () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'edgefleet-rollout-retries-'));
   const agents = new Map<string, AgentProcess>();
   const FULL = 'rr-full-1';
@@ -33,6 +39,15 @@ describe('rollout retries of failed and timed-out devices, with real agent proce
   let token: string;
   let skip: string | undefined;
   let mounted = false;
+  let fleet: Fleet | undefined;
+  /** Every desired state published, by deployment (the real method runs; this only watches). */
+  const published: Array<{ deviceId: string; deploymentId: string; at: number }> = [];
+  const realPublishTo = DeploymentsService.prototype.publishTo;
+  DeploymentsService.prototype.publishTo = async function (this: DeploymentsService, deploymentId, deviceIds) {
+    const reached = await realPublishTo.call(this, deploymentId, deviceIds);
+    for (const deviceId of reached) published.push({ deviceId, deploymentId, at: Date.now() });
+    return reached;
+  };
 
   const agent = (id: string, profile: string) => {
     const a = startAgentProcess({ brokerUrl: cp.mqttUrl, deviceId: id, profile, stateDir: join(dataDir, 'agents', id), trustKeyPath: cp.signingPublicKeyPath, enroll: { token, httpUrl: cp.httpUrl } });
@@ -44,7 +59,7 @@ describe('rollout retries of failed and timed-out devices, with real agent proce
   const print = (r: any) => {
     console.log(`# rollout: ${r.state}`);
     for (const d of r.decisions) console.log(`#   wave ${d.wave} ${d.action} (${d.actor}): ${d.reason}`);
-    for (const d of r.devices) console.log(`#   ${d.deviceId}: ${d.outcome}, attempts ${d.attempts}, retries ${JSON.stringify(d.retries ?? {})}, last failure ${d.lastFailure ?? '—'}`);
+    for (const d of r.devices) console.log(`#   ${d.deviceId}: ${d.outcome}, attempts ${d.attempts}, retries ${JSON.stringify(d.retries ?? {})}, last failure ${d.lastFailure ?? '—'}${d.retryAt ? `, retry at ${d.retryAt}` : ''}`);
   };
   const until = async (what: string, id: string, ok: (r: any) => boolean, timeoutMs: number) => {
     try {
@@ -57,6 +72,12 @@ describe('rollout retries of failed and timed-out devices, with real agent proce
   };
 
   before(async () => {
+    cp = await startControlPlane({
+      PATH: process.env.PATH, DATA_DIR: join(dataDir, 'cp'), PORT: '0', MQTT_PORT: '0', ADMIN_API_KEY: 'rollout-retries-admin-key-0123456789', LOG_LEVEL: 'error',
+      ROLLOUT_TICK_MS: '200', AUTOPILOT_ENABLED: 'false', RATE_LIMIT_MAX: '0',
+    });
+    api = new Api(cp.apiUrl, cp.adminApiKey);
+    token = await enrollmentToken(cp.apiUrl, cp.adminApiKey!, ['rr']);
     mkdirSync(fullDir, { recursive: true });
     // An 8 MB disk for one device (tmpfs: this test runs as root; without root it is skipped, not simulated).
     mounted = await run('mount', ['-t', 'tmpfs', '-o', 'size=8m', 'tmpfs', fullDir]).then(() => true, () => false);
@@ -66,18 +87,14 @@ describe('rollout retries of failed and timed-out devices, with real agent proce
     }
     // 5 MB of it taken: the agent runs, but an install needs the object + 4 MB headroom (executor DISK_HEADROOM_BYTES).
     writeFileSync(filler, Buffer.alloc(5 * 1024 * 1024, 1));
-    cp = await startControlPlane({
-      PATH: process.env.PATH, DATA_DIR: join(dataDir, 'cp'), PORT: '0', MQTT_PORT: '0', ADMIN_API_KEY: 'rollout-retries-admin-key-0123456789', LOG_LEVEL: 'error',
-      ROLLOUT_TICK_MS: '200', AUTOPILOT_ENABLED: 'false',
-    });
-    api = new Api(cp.apiUrl, cp.adminApiKey);
-    token = await enrollmentToken(cp.apiUrl, cp.adminApiKey!, ['rr']);
     agent(FULL, 'gateway');
     agent(OFF, 'rpi4');
     await waitFor('both agents online', async () => (await api.ok('GET', '/devices?tag=rr&status=online')).total === 2, 90_000);
   });
 
   after(async () => {
+    DeploymentsService.prototype.publishTo = realPublishTo;
+    await fleet?.stop();
     await Promise.all([...agents.values()].map((a) => a.stop('SIGKILL')));
     await cp?.close();
     if (mounted) await run('umount', [fullDir]).catch(() => run('umount', ['-l', fullDir]));
@@ -146,5 +163,43 @@ describe('rollout retries of failed and timed-out devices, with real agent proce
       assert.equal(state.active?.sha256, art.sha256, `${id} runs the model`);
     }
     assert.equal((await api.ok('GET', `/devices/${OFF}`)).activeArtifactId, art.id);
+  });
+  test('a mass failure is retried at the rollout\'s rate: ten retries due at once are spread, never sent together', async () => {
+    const massToken = await enrollmentToken(cp.apiUrl, cp.adminApiKey!, ['rr-mass'], 20);
+    fleet = await startFleet({
+      brokerUrl: cp.mqttUrl, apiUrl: cp.httpUrl, enrollToken: massToken, trustedKeys: [cp.signingPublicKeyPem], dataDir: join(dataDir, 'fleet'), idPrefix: 'rr-mass',
+      classes: [{ name: 'tight', count: 10 }], faults: new Map([['tight', { gate: 1, crash: 0, offline: 0 }]]), seed: 5,
+    });
+    await waitFor('10 simulated devices online', async () => (await api.ok('GET', '/devices?tag=rr-mass&status=online')).total === 10, 120_000);
+    // Every device fails the gates, every time. The rollout is paused once all are notified, before the first retry is
+    // due (backoff ≥ 15 s); resumed once all ten retries are due: pacing restarts at the resume (paceFrom), and ten
+    // due retries meet an allowance of one — unpaced, they would all go in one step.
+    const { model, evalSet } = knownClassifier('retry-mass');
+    const art = await api.ok('POST', '/models', modelForm({ file: model, name: 'retry-mass', version: '1', evalSet }));
+    const seg = await api.ok('POST', '/segments', { name: 'mass', selector: { tags: ['rr-mass'] } });
+    const perMinute = 60;
+    const created = await api.ok('POST', '/rollouts', {
+      name: 'mass', what: { artifactId: art.id }, segmentId: seg.id, gates: { minAccuracy: 0.5 }, rate: { perMinute }, retries: { rejected: 1, backoffSec: 30 },
+    });
+    await until('all 10 notified', created.id, (x) => x.devices.length === 10 && x.devices.every((d: any) => d.notifiedAt), 120_000);
+    await api.ok('POST', `/rollouts/${created.id}/pause`, { note: 'mass failure' });
+    const failed = await until('all 10 failed, their retries due', created.id, (x) => x.devices.every((d: any) => d.outcome === 'retrying' && Date.parse(d.retryAt) < Date.now()), 400_000);
+    assert.equal(failed.decisions.filter((d: any) => d.action === 'retry').length, 0, 'paused before any retry');
+    await api.ok('POST', `/rollouts/${created.id}/resume`, {});
+    const r = await until('the mass-failure rollout finished', created.id, (x) => ['completed', 'paused', 'rolled_back'].includes(x.state), 180_000);
+    print(r);
+    assert.equal(r.state, 'completed');
+    assert.ok(r.devices.every((d: any) => d.outcome === 'rejected' && d.attempts === 2 && d.retries.rejected === 1), 'each device retried once, then a failure');
+    assert.deepEqual(r.failureRate, { finished: 10, failures: 10, rejected: 10, failed: 0, timedOut: 0, percent: 100 });
+    const retries = r.decisions.filter((d: any) => d.action === 'retry');
+    assert.equal(retries.reduce((n: number, d: any) => n + d.metrics.count, 0), 10);
+    assert.ok(retries[0].metrics.count < 10, `the first step after the resume retried ${retries[0].metrics.count} of the 10 due: ${retries[0].reason}`);
+    // Every retry published after the resume, from the recorded times: the k-th at most 1 + perMinute × minutes since paceFrom.
+    const paceFrom = Date.parse(r.paceFrom);
+    const retryDeployments = new Set(published.filter((n) => r.deploymentIds.includes(n.deploymentId) && n.at >= paceFrom).map((n) => n.deploymentId));
+    const sent = published.filter((n) => retryDeployments.has(n.deploymentId)).map((n) => n.at).sort((a, b) => a - b);
+    assert.equal(sent.length, 10);
+    sent.forEach((t, i) => assert.ok(i + 1 <= 1 + (perMinute * (t - paceFrom)) / 60_000, `retry ${i + 1} of 10 at +${t - paceFrom} ms exceeds ${perMinute}/min`));
+    console.log(`# 10 due retries published over ${sent.at(-1)! - sent[0]!} ms after the resume (limit ${perMinute}/min: ≥ ${((9 / perMinute) * 60).toFixed(1)} s), in ${retries.length} retry decisions: ${retries.map((d: any) => d.metrics.count).join(' + ')}`);
   });
 });
