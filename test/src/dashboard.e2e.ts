@@ -3,7 +3,9 @@
  * embedded Aedes, in this process), its embedded distillation worker and device agents as real child processes.
  * It asserts what a person sees: the login refusing a wrong key, figures that match the API, charts that draw,
  * a deployment's progress moving on the page (server-sent events, no reload) while a real agent works, and the
- * telemetry charts drawing the inferences `agent:load` made on an agent's endpoint.
+ * telemetry charts drawing the inferences `agent:load` made on an agent's endpoint, and a rollout's live page: its
+ * waves, thresholds and devices' figures matching the API, read only for a viewer, paused, resumed and approved by
+ * an operator on the page, with the new model's telemetry beside the old one's.
  * Screenshots go to test-output/ui/ (and to docs/screenshots/ with UPDATE_SCREENSHOTS=1).
  */
 import { after, before, describe, test } from 'node:test';
@@ -14,7 +16,7 @@ import { spawn } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { chromium, Browser, Page } from 'playwright-core';
 import { ControlPlane, startControlPlane } from '@edgefleet/control-plane';
-import { AgentProcess, Api, CI, enrollmentToken, startAgentProcess, waitFor } from './support';
+import { AgentProcess, Api, CI, enrollmentToken, knownClassifier, modelForm, startAgentProcess, waitFor } from './support';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ROOT = resolve(__dirname, '../..');
@@ -25,8 +27,9 @@ const AGENT_LOAD = join(ROOT, 'device-agent/dist/load.js');
 /** The bit of a page's canvas this test reads (the test's own types have no DOM). */
 interface Canvas { width: number; height: number; getContext(kind: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } } }
 
-/** The dashboard's formatting of milliseconds (apps/control-plane/ui/src/format.ts). */
+/** The dashboard's formatting of milliseconds and shares (apps/control-plane/ui/src/format.ts). */
 const ms = (v: number) => `${v < 10 ? v.toFixed(2) : v.toFixed(1)} ms`;
+const pct = (v: number) => `${(v * 100).toFixed(1)} %`;
 
 /** A CSV of 3 well-separated classes (label first), deterministic. */
 function csv(rows = 240, features = 8, classes = 3): string {
@@ -40,7 +43,7 @@ function csv(rows = 240, features = 8, classes = 3): string {
   return `${lines.join('\n')}\n`;
 }
 
-describe('dashboard in Chromium', { timeout: 180_000 }, () => {
+describe('dashboard in Chromium', { timeout: 1_200_000 }, () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'edgefleet-ui-'));
   const agents: AgentProcess[] = [];
   let cp: ControlPlane;
@@ -92,7 +95,7 @@ describe('dashboard in Chromium', { timeout: 180_000 }, () => {
     token = await enrollmentToken(cp.apiUrl, cp.adminApiKey!, ['ui']);
     agent('ui-gateway-1', 'gateway');
     agent('ui-rpi4-1', 'rpi4');
-    await waitFor('both agents online', async () => (await admin.ok('GET', '/devices?status=online')).total === 2, 60_000);
+    await waitFor('both agents online', async () => (await admin.ok('GET', '/devices?status=online')).total === 2, 180_000);
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
     page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   });
@@ -186,13 +189,13 @@ describe('dashboard in Chromium', { timeout: 180_000 }, () => {
     const dep = await admin.ok('POST', '/deployments', { artifactId: student.id, deviceIds: ['ui-gateway-1', 'ui-rpi4-1'] });
     await page.goto(`${cp.uiUrl}#/deployments/${dep.id}`);
     await page.evaluate(() => { (globalThis as unknown as { sameDocument: boolean }).sameDocument = true; });
-    await page.getByTestId('stat-finished').filter({ hasText: '1 / 2' }).waitFor({ timeout: 60_000 });
+    await page.getByTestId('stat-finished').filter({ hasText: '1 / 2' }).waitFor({ timeout: 180_000 });
     assert.equal(await page.locator('tr[data-device="ui-rpi4-1"] [data-field="state"]').innerText(), 'pending');
     assert.equal(await text('stat-status'), 'in_progress');
     await shot('deployment-in-progress');
     agent('ui-rpi4-1', 'rpi4'); // back: it takes the desired state, downloads, benchmarks and reports
-    await page.getByTestId('stat-finished').filter({ hasText: '2 / 2' }).waitFor({ timeout: 60_000 });
-    await page.getByTestId('stat-status').filter({ hasText: 'succeeded' }).waitFor({ timeout: 10_000 });
+    await page.getByTestId('stat-finished').filter({ hasText: '2 / 2' }).waitFor({ timeout: 180_000 });
+    await page.getByTestId('stat-status').filter({ hasText: 'succeeded' }).waitFor({ timeout: 30_000 });
     assert.equal(await page.evaluate(() => (globalThis as unknown as { sameDocument?: boolean }).sameDocument), true, 'progress came over SSE, not a reload');
     const detail = await admin.ok('GET', `/deployments/${dep.id}`);
     for (const d of detail.devices) {
@@ -246,11 +249,11 @@ describe('dashboard in Chromium', { timeout: 180_000 }, () => {
     assert.ok(ok >= 100, `agent:load made ${ok} inferences`);
     assert.equal(Number(m[3]), 0, out);
     // Every inference it made is counted once, after the agent's next windows arrived.
-    const points = await waitFor('the inferences in the series API', async () => { const p = await series({ deviceId: 'ui-gateway-1' }); return sum(p) - before === ok ? p : undefined; }, 30_000);
+    const points = await waitFor('the inferences in the series API', async () => { const p = await series({ deviceId: 'ui-gateway-1' }); return sum(p) - before === ok ? p : undefined; }, 90_000);
     assert.ok(points.some((p) => p.inferences > 0 && p.latencyP50Ms !== null));
 
     await page.goto(`${cp.uiUrl}#/devices/ui-gateway-1`);
-    await page.getByTestId('telemetry-charts').waitFor({ timeout: 20_000 });
+    await page.getByTestId('telemetry-charts').waitFor({ timeout: 60_000 });
     assert.equal(await page.getByTestId('no-telemetry').count(), 0);
     assert.ok(await inkOf('chart-traffic') > 300, 'the inferences chart draws');
     assert.ok(await inkOf('chart-latency') > 300, 'the latency chart draws');
@@ -260,8 +263,99 @@ describe('dashboard in Chromium', { timeout: 180_000 }, () => {
     const cls = (await admin.ok('GET', '/devices/ui-gateway-1')).profileClass as string;
     assert.equal(sum(await series({ profileClass: cls })), sum(await series({ deviceId: 'ui-gateway-1' })));
     await page.goto(`${cp.uiUrl}#/`);
-    await page.getByTestId('telemetry-charts').waitFor({ timeout: 20_000 }); // one class has telemetry: one set of charts
+    await page.getByTestId('telemetry-charts').waitFor({ timeout: 60_000 }); // one class has telemetry: one set of charts
     assert.ok(await inkOf('chart-traffic') > 300, 'the class\'s inferences chart draws');
     await shot('fleet-telemetry');
+  });
+
+  test('rollout: the live page shows waves, thresholds and each device\'s figures against the gates as the API has them; a viewer reads, an operator pauses, resumes and approves on it', async (t) => {
+    if (skip) return t.skip(skip);
+    // A third device, so the canary (one per class: gateway and rpi4) leaves a second wave.
+    agent('ui-gateway-2', 'gateway');
+    await waitFor('three agents online', async () => (await admin.ok('GET', '/devices?status=online')).total === 3, 180_000);
+    const { model, evalSet } = knownClassifier('ui-rollout');
+    const art = await admin.ok('POST', '/models', modelForm({ file: model, name: 'ui-rollout', version: '1', evalSet }));
+    const seg = await admin.ok('POST', '/segments', { name: 'ui-fleet', selector: { tags: ['ui'] } });
+    const created = await admin.ok('POST', '/rollouts', {
+      name: 'ui-rollout', what: { artifactId: art.id }, segmentId: seg.id, gates: { minAccuracy: 0.5, maxLatencyP95Ms: 1000 },
+      waves: [{ count: 1, requireApproval: true, success: { minPassPercent: 100 } }, { percent: 100, success: { minPassPercent: 100 } }],
+      abort: { failurePercent: 50, minDevices: 2, action: 'pause' },
+    });
+
+    // The viewer (logged in by the first test): figures, no controls; the API refuses its actions too.
+    await page.goto(`${cp.uiUrl}#/rollouts/${created.id}`);
+    await page.evaluate(() => { (globalThis as unknown as { sameDocument: boolean }).sameDocument = true; });
+    await page.getByTestId('stat-state').filter({ hasText: 'awaiting_approval' }).waitFor({ timeout: 240_000 });
+    await page.getByTestId('read-only').waitFor();
+    assert.equal(await page.getByTestId('rollout-actions').count(), 0, 'no controls for a viewer');
+    const refused = await fetch(`${cp.apiUrl}/rollouts/${created.id}/approve`, { method: 'POST', headers: { authorization: `Bearer ${viewerKey}`, 'content-type': 'application/json' }, body: '{}' });
+    assert.equal(refused.status, 403);
+    const r = await admin.ok('GET', `/rollouts/${created.id}`);
+    assert.equal(await text('stat-wave'), '0', 'waves numbered as the API numbers them');
+    assert.equal(await text('stat-notified'), '2 / 3');
+    assert.equal(await text('stat-failure-rate'), `${r.failureRate.percent} %`);
+    for (const w of r.waves) {
+      for (const [outcome, n] of Object.entries(w.counts)) assert.equal(await page.locator(`[data-testid="waves"] tr[data-wave="${w.wave}"] [data-field="${outcome}"]`).innerText(), String(n), `wave ${w.wave} ${outcome}`);
+    }
+    assert.equal(await page.locator('[data-testid="waves"] tr[data-wave="1"] [data-field="planned"]').innerText(), '1');
+    for (const d of r.devices.filter((x: { notifiedAt?: string }) => x.notifiedAt)) {
+      const row = page.locator(`[data-testid="rollout-devices"] tr[data-device="${d.deviceId}"]`);
+      assert.equal(await row.locator('[data-field="outcome"]').innerText(), 'active');
+      assert.equal(await row.locator('[data-field="p95"]').innerText(), ms(d.p95Ms), `${d.deviceId} p95`);
+      assert.equal(await row.locator('[data-field="accuracy"]').innerText(), pct(d.accuracy), `${d.deviceId} accuracy`);
+      assert.equal(await row.locator('[data-field="p95"]').getAttribute('class'), 'n ok', `${d.deviceId}: p95 within the gate`);
+    }
+    for (const [cls, h] of Object.entries(r.classes) as Array<[string, { passPercent?: number }]>) {
+      if (h.passPercent !== undefined) assert.equal(await page.locator(`[data-testid="classes"] tr[data-class="${cls}"] [data-field="pass"]`).innerText(), `${h.passPercent} %`);
+    }
+    await shot('rollout-awaiting-approval');
+
+    // An operator: pause, resume (wave 1 met its criteria again: approval again), approve — all on the page, live.
+    const operatorKey = (await admin.ok('POST', '/api-keys', { name: 'dashboard operator', role: 'operator' })).key;
+    await page.getByRole('button', { name: 'Log out' }).click();
+    await page.getByLabel('API key').fill(operatorKey);
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.getByRole('heading', { name: 'Fleet' }).waitFor();
+    await page.goto(`${cp.uiUrl}#/rollouts/${created.id}`);
+    await page.evaluate(() => { (globalThis as unknown as { sameDocument: boolean }).sameDocument = true; });
+    await page.getByTestId('rollout-actions').waitFor();
+    assert.equal(await page.getByRole('button', { name: 'Resume' }).isDisabled(), true, 'resume is for paused rollouts');
+    await page.getByRole('button', { name: 'Pause' }).click();
+    await page.getByTestId('stat-state').filter({ hasText: 'paused' }).waitFor({ timeout: 90_000 });
+    assert.equal((await admin.ok('GET', `/rollouts/${created.id}`)).state, 'paused');
+    await page.getByRole('button', { name: 'Resume' }).click();
+    await page.getByTestId('stat-state').filter({ hasText: 'awaiting_approval' }).waitFor({ timeout: 90_000 });
+    await page.getByRole('button', { name: 'Approve next wave' }).click();
+    await page.getByTestId('stat-state').filter({ hasText: 'completed' }).waitFor({ timeout: 240_000 });
+    assert.equal(await page.evaluate(() => (globalThis as unknown as { sameDocument?: boolean }).sameDocument), true, 'the states came over SSE, not a reload');
+    const done = await admin.ok('GET', `/rollouts/${created.id}`);
+    assert.deepEqual(done.decisions.map((d: { action: string; actor: string }) => d.action), ['start', 'await-approval', 'pause', 'resume', 'await-approval', 'approve', 'complete']);
+    assert.match(await page.getByTestId('decisions').innerText(), /approve by apikey:.*from the dashboard/);
+    assert.equal(await text('stat-notified'), '3 / 3');
+    assert.equal(await page.locator('[data-testid="waves"] tr[data-wave="1"] [data-field="active"]').innerText(), '1');
+
+    // Telemetry of the new model beside the old one: the fp32 student served agent:load in the telemetry test; now the
+    // gateway serves the rollout's model to the same load generator.
+    const load = spawn(process.execPath, [AGENT_LOAD, '--url', `unix:${join(dataDir, 'agents', 'ui-gateway-1', 'infer.sock')}`, '--rate', '50', '--duration', '4'], { stdio: 'ignore' });
+    assert.equal(await new Promise<number | null>((res) => load.once('exit', res)), 0);
+    // The rollout's telemetry API: its devices' windows per model, the new one and the one they ran before.
+    type ModelSeries = { modelId: string; role: string; devices: number; points: Array<{ inferences: number }> };
+    const served = (m: ModelSeries | undefined) => (m?.points ?? []).reduce((a, p) => a + p.inferences, 0);
+    const tele = await waitFor('the new model\'s telemetry in the rollout\'s telemetry API', async () => {
+      const q = new URLSearchParams({ from: new Date(Date.now() - 3_600_000).toISOString(), to: new Date(Date.now() + 60_000).toISOString(), resolution: '1m' });
+      const tm = await admin.ok('GET', `/rollouts/${created.id}/telemetry?${q}`);
+      return served(tm.models.find((m: ModelSeries) => m.role === 'new')) > 0 ? tm : undefined;
+    }, 90_000);
+    const student = tele.models.find((m: ModelSeries) => m.role === 'previous');
+    assert.equal(tele.devices, 3);
+    assert.deepEqual(tele.models.map((m: ModelSeries) => `${m.role} ${m.devices}`).sort(), ['new 3', 'previous 2'], 'the new model on 3 devices; 2 ran the student before');
+    assert.ok(served(student) >= 100, `the student's windows from the telemetry test (${served(student)} inferences)`);
+    await page.reload();
+    await page.getByTestId('model-comparison').waitFor({ timeout: 60_000 });
+    const legend = await page.getByTestId('chart-compare-p95').locator('.u-legend').innerText();
+    assert.match(legend, /new: ui-rollout@1/);
+    assert.match(legend, /before: ui-synth/);
+    assert.ok(await inkOf('chart-compare-p95') > 300, 'the p95 comparison draws');
+    await shot('rollout-completed');
   });
 });

@@ -1,12 +1,12 @@
-import { Body, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
-import { ApiCreatedResponse, ApiNoContentResponse, ApiOperation } from '@nestjs/swagger';
+import { Body, Delete, Get, HttpCode, Param, Post, Query, Req } from '@nestjs/common';
+import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation } from '@nestjs/swagger';
 import type { Actor } from '@edgefleet/platform';
 import { mapPage, Page } from '@edgefleet/platform';
 import { ApiController } from '../openapi/api-controller.decorator';
 import { ApiPageResponse } from '../openapi/page.view';
-import { CurrentActor } from './actor.decorator';
+import { CurrentActor, type AuthenticatedRequest } from './actor.decorator';
 import { ApiKeyService } from './api-key.service';
-import { ApiKeyView, CreateApiKeyDto, CreatedApiKeyView, ListApiKeysQueryDto, toApiKeyView } from './api-key.dto';
+import { ApiKeyView, CallerView, CreateApiKeyDto, CreatedApiKeyView, ListApiKeysQueryDto, toApiKeyView } from './api-key.dto';
 import { Roles } from './roles';
 
 @ApiController('api-keys')
@@ -20,6 +20,16 @@ export class ApiKeyController {
   async create(@Body() body: CreateApiKeyDto, @CurrentActor() actor: Actor): Promise<CreatedApiKeyView> {
     const { key, record } = await this.keys.create(body, actor);
     return { ...toApiKeyView(record), key };
+  }
+
+  /** Any key may ask what it is: the dashboard shows operator controls only to roles that may use them. */
+  @Get('me')
+  @Roles('viewer', 'enroller')
+  @ApiOperation({ summary: 'The calling key: its id and role (what the dashboard needs to offer only the actions the key may take)' })
+  @ApiOkResponse({ type: CallerView })
+  me(@Req() req: AuthenticatedRequest): CallerView {
+    const k = req.apiKey!;
+    return { id: k.id, role: k.role, expiresAt: k.expiresAt?.toISOString() ?? null };
   }
 
   @Get()

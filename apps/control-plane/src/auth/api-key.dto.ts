@@ -39,6 +39,13 @@ export class ApiKeyView {
   @ApiPropertyOptional({ type: String, format: 'date-time', nullable: true }) revokedAt!: string | null;
 }
 
+/** GET /api-keys/me: the key that made the request. */
+export class CallerView {
+  @ApiProperty() id!: string;
+  @ApiProperty({ enum: ROLES }) role!: Role;
+  @ApiPropertyOptional({ type: String, format: 'date-time', nullable: true }) expiresAt!: string | null;
+}
+
 export class CreatedApiKeyView extends ApiKeyView {
   @ApiProperty({ description: 'The key itself: shown only in this answer, only its salted hash is stored' }) key!: string;
 }

@@ -108,6 +108,18 @@ describe('API keys and roles (PGlite)', () => {
     assert.equal((await operator.delete(`/api/v1/devices/${body.id}`)).status, 204);
   });
 
+  it('GET /api-keys/me tells any key its own role (the dashboard offers operator controls by it); no key, no answer', async () => {
+    for (const role of ['viewer', 'operator', 'enroller', 'admin'] as const) {
+      const k = await newKey(role);
+      const me = await admin.withKey(k.key).get('/api/v1/api-keys/me');
+      assert.equal(me.status, 200);
+      assert.deepEqual({ id: me.body.id, role: me.body.role }, { id: k.id, role });
+      // Revoked again: the start-up rule below counts the admin keys left.
+      assert.equal((await admin.delete(`/api/v1/api-keys/${k.id}`)).status, 204);
+    }
+    assert.equal((await admin.withKey('not-a-key-of-this-control-plane').get('/api/v1/api-keys/me')).status, 401);
+  });
+
   it('a revoked key is refused at once; revoking again is 404; both are audited', async () => {
     const k = await newKey('viewer');
     const client = admin.withKey(k.key);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { abortReason, allowance, assignWaves, classHealth, decide, inWindow, retryAt, waveSizes, type DecideInput } from './rollout-decision';
+import { abortReason, allowance, assignWaves, classHealth, decide, failureRate, inWindow, retryAllowance, retryAt, waveSizes, type DecideInput } from './rollout-decision';
 import type { DeviceHealth, RolloutPlan } from './rollout.types';
 
 const plan = (over: Partial<RolloutPlan> = {}): RolloutPlan => ({ waves: [{ percent: 10 }, { percent: 100 }], gates: {}, ...over });
@@ -89,6 +89,7 @@ describe('rollout decisions', () => {
     const abort = { failurePercent: 50, minDevices: 3, action: 'pause' as const };
     assert.equal(abortReason(devices, abort), '2 of 3 finished devices failed (1 rejected, 1 failed, 0 timed out): 66.7% ≥ 50% after ≥ 3 devices');
     assert.equal(abortReason(devices, { ...abort, minDevices: 4 }), undefined);
+    assert.deepEqual(failureRate(devices), { finished: 3, failures: 2, rejected: 1, failed: 1, timedOut: 0, percent: 66.7 });
     assert.equal(decide(input({ devices, plan: plan({ abort }) })).action, 'pause');
     assert.equal(abortReason([dev('1', { outcome: 'timed_out' })], { failurePercent: 100, minDevices: 1, action: 'rollback' })?.includes('1 timed out'), true);
   });
@@ -110,16 +111,33 @@ describe('rollout decisions', () => {
     assert.ok(spread.size > 1, 'jitter spreads the devices');
   });
 
-  it('a device waiting for its retry holds the wave and counts for no criteria; a due one is retried before new devices, unpaced', () => {
+  it('a device waiting for its retry holds the wave and counts for no criteria; a due one is retried before new devices, paced', () => {
     const abort = { failurePercent: 50, minDevices: 1, action: 'rollback' as const };
     const waiting = [dev('1', { outcome: 'retrying', retryAt: new Date(5000) }), dev('2', { outcome: 'active' }), dev('3')];
     assert.equal(abortReason(waiting, abort), undefined, 'a retrying device is not finished');
     assert.deepEqual(decide(input({ devices: waiting, plan: plan({ abort }), allowance: 0 })), { action: 'wait', reason: 'rate limit' });
-    const due = decide(input({ devices: waiting, plan: plan({ abort }), allowance: 0, now: new Date(5000) }));
+    const due = decide(input({ devices: waiting, plan: plan({ abort }), allowance: 1, now: new Date(5000) }));
     assert.deepEqual(due, { action: 'retry', count: 1, reason: 'wave 0: 1 device(s) to retry' });
+    assert.deepEqual(decide(input({ devices: waiting, plan: plan({ abort }), allowance: 0, now: new Date(5000) })), { action: 'wait', reason: 'rate limit: 1 retry(ies) due' }, 'the rate holds retries too');
     assert.match(decide(input({ devices: waiting, inWindow: false, now: new Date(5000), plan: plan({ window: { start: '22:00', end: '04:00' } }) })).reason, /outside the maintenance window/);
     assert.equal(decide(input({ devices: waiting.slice(0, 2) })).reason, 'wave 0: 1 device(s) in progress');
     assert.equal(classHealth(waiting)['a']!.retrying, 1);
+  });
+
+  it('a mass failure is retried at the rollout\'s rate (shared with notifications) and at retries.perMinute, never all at once', () => {
+    const failed = Array.from({ length: 20 }, (_, i) => dev(String(i), { outcome: 'retrying', retryAt: new Date(0) }));
+    const now = new Date(10_000);
+    // 120/min from paceFrom 0: 1 + 20 at +10 s; 15 notifications and 3 retries since then leave 3.
+    const shared = allowance({ perMinute: 120 }, { paceFrom: new Date(0), notifiedSince: 15 + 3, notifiedTotal: 15, now });
+    assert.equal(shared, 3);
+    const p = plan({ rate: { perMinute: 120 }, retries: { rejected: 1 } });
+    assert.deepEqual(decide(input({ plan: p, devices: failed, now, allowance: shared, retryAllowance: retryAllowance(p, shared, { paceFrom: new Date(0), retriedSince: 3, now }) })),
+      { action: 'retry', count: 3, reason: 'wave 0: 20 device(s) to retry, 3 now (rate)' });
+    // Without a rollout rate, retries.perMinute alone: 30/min → 1 + 5 at +10 s, 4 retried since → 2.
+    const own = plan({ retries: { rejected: 1, perMinute: 30 } });
+    assert.equal(retryAllowance(own, Infinity, { paceFrom: new Date(0), retriedSince: 4, now }), 2);
+    assert.equal(decide(input({ plan: own, devices: failed, now, retryAllowance: retryAllowance(own, Infinity, { paceFrom: new Date(0), retriedSince: 4, now }) })).count, 2);
+    assert.equal(retryAllowance(plan({ retries: { rejected: 1 } }), Infinity, { paceFrom: new Date(0), retriedSince: 1e6, now }), Infinity, 'no rate at all: unpaced, as notifications');
   });
 
   it('stage mode: waits until every device staged, then switches them together, then judges', () => {

@@ -143,16 +143,44 @@ export function missedCriteria(h: ClassHealth, c: SuccessCriteria | undefined): 
   return out;
 }
 
+/** The failure rate the abort criteria judge: failed + rejected + timed-out devices as % of the finished ones. */
+export interface FailureRate {
+  finished: number;
+  failures: number;
+  rejected: number;
+  failed: number;
+  timedOut: number;
+  /** undefined while no device has finished. */
+  percent?: number;
+}
+
+export function failureRate(devices: readonly DeviceHealth[]): FailureRate {
+  const finished = devices.filter((d) => FINISHED.has(d.outcome));
+  const failures = finished.filter((d) => FAILURES.has(d.outcome));
+  const by = (o: string) => failures.filter((d) => d.outcome === o).length;
+  return {
+    finished: finished.length, failures: failures.length, rejected: by('rejected'), failed: by('failed'), timedOut: by('timed_out'),
+    percent: finished.length ? round((100 * failures.length) / finished.length, 1) : undefined,
+  };
+}
+
 /** Abort criteria over the rollout so far: a sentence when they are met. */
 export function abortReason(devices: readonly DeviceHealth[], abort: AbortCriteria | undefined): string | undefined {
   if (!abort) return undefined;
-  const finished = devices.filter((d) => FINISHED.has(d.outcome));
-  if (finished.length < abort.minDevices || finished.length === 0) return undefined;
-  const failures = finished.filter((d) => FAILURES.has(d.outcome));
-  const pct = (100 * failures.length) / finished.length;
+  const f = failureRate(devices);
+  if (f.finished < abort.minDevices || f.finished === 0) return undefined;
+  const pct = (100 * f.failures) / f.finished;
   if (pct < abort.failurePercent) return undefined;
-  const by = (o: string) => failures.filter((d) => d.outcome === o).length;
-  return `${failures.length} of ${finished.length} finished devices failed (${by('rejected')} rejected, ${by('failed')} failed, ${by('timed_out')} timed out): ${round(pct, 1)}% ≥ ${abort.failurePercent}% after ≥ ${abort.minDevices} devices`;
+  return `${f.failures} of ${f.finished} finished devices failed (${f.rejected} rejected, ${f.failed} failed, ${f.timedOut} timed out): ${round(pct, 1)}% ≥ ${abort.failurePercent}% after ≥ ${abort.minDevices} devices`;
+}
+
+/**
+ * How many of the due retries may go now. Retries share the rollout's rate with new notifications (`shared`: the
+ * allowance after both), and `retries.perMinute` caps them on their own — counted, like notifications, from paceFrom.
+ */
+export function retryAllowance(plan: RolloutPlan, shared: number, p: { paceFrom: Date; retriedSince: number; now: Date }): number {
+  const own = plan.retries?.perMinute ? allowance({ perMinute: plan.retries.perMinute }, { paceFrom: p.paceFrom, notifiedSince: p.retriedSince, notifiedTotal: 0, now: p.now }) : Number.POSITIVE_INFINITY;
+  return Math.min(shared, own);
 }
 
 export interface DecideInput {
@@ -160,8 +188,10 @@ export interface DecideInput {
   wave: number;
   /** Every device of the rollout so far (all waves). */
   devices: readonly DeviceHealth[];
-  /** Devices that may be notified now (allowance()). */
+  /** Devices that may be notified now (allowance(), notifications and retries since paceFrom both counted). */
   allowance: number;
+  /** Due retries that may go now (retryAllowance()); default: `allowance`. */
+  retryAllowance?: number;
   inWindow: boolean;
   now: Date;
   /** Stage mode: the wave's devices were told to switch. */
@@ -184,8 +214,13 @@ export function decide(input: DecideInput): Decision {
   const waveStart = plan.waves[wave]?.startAt;
   if (planned > 0 && waveStart && Date.parse(waveStart) > input.now.getTime()) return { action: 'wait', reason: `wave ${wave} starts at ${waveStart}` };
   if ((planned > 0 || due > 0) && !input.inWindow) return { action: 'wait', reason: `outside the maintenance window ${plan.window!.start}–${plan.window!.end} UTC` };
-  // Retries are not paced: they are devices the rate already let through once.
-  if (due > 0) return { action: 'retry', count: due, reason: `wave ${wave}: ${due} device(s) to retry` };
+  // Retries are paced like notifications (a mass failure must not come back as a stampede), and go first: they
+  // finish the wave that is running. The rest wait for the rate.
+  if (due > 0) {
+    const may = Math.min(due, input.retryAllowance ?? input.allowance);
+    if (may <= 0) return { action: 'wait', reason: `rate limit: ${due} retry(ies) due` };
+    return { action: 'retry', count: may, reason: `wave ${wave}: ${due} device(s) to retry${may < due ? `, ${may} now (rate)` : ''}` };
+  }
   if (planned > 0) {
     if (input.allowance <= 0) return { action: 'wait', reason: 'rate limit' };
     return { action: 'notify', count: Math.min(planned, input.allowance), reason: `wave ${wave}: ${planned} device(s) to notify` };

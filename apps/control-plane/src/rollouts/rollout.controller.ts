@@ -10,7 +10,8 @@ import { streamChanges } from '../common/sse';
 import { ErrorView } from '../openapi/api-error-responses';
 import { ApiPageResponse } from '../openapi/page.view';
 import {
-  ClassHealthView, CreateRolloutDto, WaveDto, ListRolloutsQueryDto, RolloutActionDto, RolloutDetailView, RolloutView, toRolloutDetailView, toRolloutView,
+  ClassHealthView, CreateRolloutDto, WaveDto, ListRolloutsQueryDto, RolloutActionDto, RolloutDetailView, RolloutTelemetryQueryDto, RolloutTelemetryView, RolloutView,
+  toRolloutDetailView, toRolloutView,
 } from './rollout.dto';
 import { RolloutsService, type OperatorAction } from './rollout.service';
 import { isFinal, type RolloutPlan } from './rollout.types';
@@ -56,6 +57,13 @@ export class RolloutController {
   @ApiProduces('text/event-stream')
   async events(@Param('id') id: string, @Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     await streamChanges(req, reply, { read: () => this.rollouts.detail(id), watch: (signal) => this.rollouts.watch(id, signal), view: toRolloutDetailView, isFinal: (d) => isFinal(d.rollout.state) });
+  }
+
+  @Get(':id/telemetry')
+  @ApiOperation({ summary: 'Telemetry of the devices the rollout notified, per model: the new model(s) beside the one(s) they ran before, ready to plot' })
+  @ApiOkResponse({ type: RolloutTelemetryView })
+  async telemetry(@Param('id') id: string, @Query() q: RolloutTelemetryQueryDto): Promise<RolloutTelemetryView> {
+    return this.rollouts.telemetry(id, q.resolution, new Date(q.from), new Date(q.to));
   }
 
   @Roles('operator') @Post(':id/pause') @HttpCode(200)

@@ -6,7 +6,7 @@ import { DeploymentsService } from '../deployments/deployment.service';
 import { DeviceRepository } from '../devices/device.repository';
 import { FleetMetrics } from '../metrics/fleet-metrics';
 import { SelectionService } from '../selection/selection.service';
-import { allowance, assignWaves, currentRate, decide, inWindow } from './rollout-decision';
+import { allowance, assignWaves, currentRate, decide, inWindow, retryAllowance } from './rollout-decision';
 import { RolloutConfig } from './rollout.config';
 import { LeaseLostError, RolloutRecord, RolloutRepository, type RolloutDeviceRecord } from './rollout.repository';
 import { RolloutsService } from './rollout.service';
@@ -178,13 +178,18 @@ export class RolloutDriver implements OnApplicationBootstrap, BeforeApplicationS
     const waveStart = r.plan.waves[r.currentWave]?.startAt;
     const paceFrom = new Date(Math.max((r.paceFrom ?? r.waveStartedAt ?? now).getTime(), waveStart ? Date.parse(waveStart) : 0));
     if (r.switchedAt) await this.switchedStaged(r, devices, rows);
+    // Notifications and retries since paceFrom share the rate (a retry is a desired state sent again).
+    const due = devices.filter((d) => d.wave === r.currentWave && d.outcome === 'retrying' && d.retryAt && d.retryAt <= now);
+    const retriedSince = due.length > 0 || r.plan.rate ? await this.repo.retriedSince(r.id, paceFrom) : 0;
+    const shared = allowance(r.plan.rate, { paceFrom, notifiedSince: rows.filter((d) => d.notifiedAt && d.notifiedAt >= paceFrom).length + retriedSince, notifiedTotal, now });
     const decision = decide({
       plan: r.plan, wave: r.currentWave, devices, now, switched: r.switchedAt !== null, inWindow: inWindow(r.plan.window, now),
-      allowance: allowance(r.plan.rate, { paceFrom, notifiedSince: rows.filter((d) => d.notifiedAt && d.notifiedAt >= paceFrom).length, notifiedTotal, now }),
+      allowance: shared, retryAllowance: retryAllowance(r.plan, shared, { paceFrom, retriedSince, now }),
     });
     switch (decision.action) {
       case 'notify': return this.notify(r, decision.count!, notifiedTotal);
-      case 'retry': return this.retry(r, devices.filter((d) => d.wave === r.currentWave && d.outcome === 'retrying' && d.retryAt && d.retryAt <= now));
+      // The longest-waiting first, as many as the rate lets through.
+      case 'retry': return this.retry(r, [...due].sort((a, b) => a.retryAt!.getTime() - b.retryAt!.getTime() || (a.deviceId < b.deviceId ? -1 : 1)).slice(0, decision.count));
       case 'wait': return;
       case 'stage-switch': return this.switchStaged(r, decision, devices, rows);
       case 'advance':
@@ -297,7 +302,8 @@ export class RolloutDriver implements OnApplicationBootstrap, BeforeApplicationS
       await this.rollouts.decide(r, {
         action: 'retry',
         reason: `wave ${r.currentWave}: ${retried.length} device(s) retried (${by('failed')} failed, ${by('rejected')} rejected, ${by('timed_out')} timed out)`,
-        metrics: { devices: retried.slice(0, 50).map((d) => ({ deviceId: d.row.deviceId, attempt: d.row.attempts + 1, failure: d.lastFailure })) },
+        // count: what the rate counts (RolloutRepository.retriedSince); devices: the first 50, for the reader.
+        metrics: { count: retried.length, devices: retried.slice(0, 50).map((d) => ({ deviceId: d.row.deviceId, attempt: d.row.attempts + 1, failure: d.lastFailure })) },
       }, SYSTEM, tx);
       return out;
     });

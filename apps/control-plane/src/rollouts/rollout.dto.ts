@@ -9,6 +9,8 @@ import { PageQueryDto } from '@edgefleet/platform';
 import type { RolloutDetail } from './rollout.service';
 import type { RolloutRecord } from './rollout.repository';
 import { ROLLOUT_STATES, type DeviceOutcome, type RolloutStateName } from './rollout.types';
+import { RESOLUTIONS, type Resolution } from '../telemetry/telemetry.repository';
+import { SeriesPointView } from '../telemetry/telemetry.dto';
 
 const NAME = /^[A-Za-z0-9._-]{1,100}$/;
 const HHMM = /^([01]\d|2[0-3]):[0-5]\d$/;
@@ -96,6 +98,8 @@ export class RetryDto {
   @IsOptional() @IsInt() @Min(0) @Max(10) timedOut?: number;
   @ApiPropertyOptional({ default: 30, description: 'first retry after this many seconds (jittered, doubled per further attempt, at most 1 h)' })
   @IsOptional() @IsInt() @Min(1) @Max(3600) backoffSec?: number;
+  @ApiPropertyOptional({ description: 'retries per minute at most, besides the rollout\'s rate (which retries share with new notifications): so a mass failure does not come back as a stampede' })
+  @IsOptional() @IsInt() @Min(1) @Max(100_000) perMinute?: number;
 }
 
 export class WindowDto {
@@ -212,6 +216,12 @@ export class RolloutDecisionView {
   @ApiPropertyOptional({ type: 'object', additionalProperties: true, nullable: true, description: 'the numbers the decision was taken on' }) metrics!: Record<string, unknown> | null;
 }
 
+export class BaselineView {
+  @ApiPropertyOptional() p50Ms?: number;
+  @ApiPropertyOptional() p95Ms?: number;
+  @ApiPropertyOptional() accuracy?: number;
+}
+
 export class RolloutDeviceView {
   @ApiProperty() deviceId!: string;
   @ApiProperty() profileClass!: string;
@@ -222,6 +232,21 @@ export class RolloutDeviceView {
   @ApiPropertyOptional({ type: 'object', additionalProperties: { type: 'integer' }, description: 'retries taken per failure type (failed, rejected, timed_out)' }) retries?: Record<string, number>;
   @ApiPropertyOptional({ description: 'the failure being retried (outcome: retrying) or the one the last retry answered, "<outcome>: <device error>"' }) lastFailure?: string;
   @ApiPropertyOptional({ format: 'date-time', description: 'outcome retrying: when the device is notified again' }) retryAt?: string;
+  @ApiPropertyOptional({ description: 'the model the rollout gives this device' }) artifactId?: string;
+  @ApiPropertyOptional({ description: 'the model it ran when it was notified (what a rollback restores)' }) previousArtifactId?: string;
+  @ApiPropertyOptional({ description: 'the new model\'s p50 as the device measured it' }) p50Ms?: number;
+  @ApiPropertyOptional({ description: 'the new model\'s p95 as the device measured it' }) p95Ms?: number;
+  @ApiPropertyOptional({ description: 'the new model\'s accuracy on the eval set, on the device' }) accuracy?: number;
+  @ApiPropertyOptional({ type: BaselineView, description: 'what the same device measured for the model it ran before' }) baseline?: BaselineView;
+}
+
+export class FailureRateView {
+  @ApiProperty({ description: 'devices finished (active, rejected, failed, timed out)' }) finished!: number;
+  @ApiProperty({ description: 'rejected + failed + timed out' }) failures!: number;
+  @ApiProperty() rejected!: number;
+  @ApiProperty() failed!: number;
+  @ApiProperty() timedOut!: number;
+  @ApiPropertyOptional({ description: 'failures as % of finished: what abort.failurePercent is compared with (once abort.minDevices finished)' }) percent?: number;
 }
 
 export class RolloutDetailView extends RolloutView {
@@ -231,6 +256,7 @@ export class RolloutDetailView extends RolloutView {
   @ApiProperty({ type: [RolloutDecisionView] }) decisions!: RolloutDecisionView[];
   @ApiProperty({ type: [String], description: 'the deployments the rollout made (one per wave and artifact, one per retry attempt, and its rollbacks)' }) deploymentIds!: string[];
   @ApiProperty({ type: [RolloutDeviceView] }) devices!: RolloutDeviceView[];
+  @ApiProperty({ type: FailureRateView, description: 'over the whole rollout: the number the abort criteria judge' }) failureRate!: FailureRateView;
 }
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
@@ -253,6 +279,29 @@ export function toRolloutDetailView(d: RolloutDetail): RolloutDetailView {
     devices: d.devices.map((x) => ({
       deviceId: x.deviceId, profileClass: x.profileClass, wave: x.wave, outcome: x.outcome, ...(x.notifiedAt ? { notifiedAt: x.notifiedAt.toISOString(), attempts: x.attempts } : {}),
       ...(x.retries ? { retries: x.retries } : {}), ...(x.lastFailure ? { lastFailure: x.lastFailure } : {}), ...(x.retryAt ? { retryAt: x.retryAt.toISOString() } : {}),
+      ...(x.artifactId ? { artifactId: x.artifactId } : {}), ...(x.previousArtifactId ? { previousArtifactId: x.previousArtifactId } : {}),
+      ...(x.p50Ms !== undefined ? { p50Ms: x.p50Ms } : {}), ...(x.p95Ms !== undefined ? { p95Ms: x.p95Ms } : {}), ...(x.accuracy !== undefined ? { accuracy: x.accuracy } : {}),
+      ...(x.baseline ? { baseline: x.baseline } : {}),
     })),
+    failureRate: d.failureRate,
   };
+}
+
+export class RolloutTelemetryQueryDto {
+  @ApiProperty({ example: '2026-12-01T00:00:00Z' }) @IsISO8601({ strict: true }) from!: string;
+  @ApiProperty({ example: '2026-12-01T01:00:00Z' }) @IsISO8601({ strict: true }) to!: string;
+  @ApiPropertyOptional({ enum: RESOLUTIONS, default: '1m' }) @IsOptional() @IsIn(RESOLUTIONS) resolution: Resolution = '1m';
+}
+
+export class RolloutModelSeriesView {
+  @ApiProperty() modelId!: string;
+  @ApiProperty({ enum: ['new', 'previous'], description: 'new: what the rollout installs; previous: what its devices ran before' }) role!: 'new' | 'previous';
+  @ApiProperty({ description: 'notified devices given this model (new) or that ran it before (previous)' }) devices!: number;
+  @ApiProperty({ type: [SeriesPointView], description: 'windows of the rollout\'s devices served by this model' }) points!: SeriesPointView[];
+}
+
+export class RolloutTelemetryView {
+  @ApiProperty({ enum: RESOLUTIONS }) resolution!: Resolution;
+  @ApiProperty({ description: 'devices the rollout notified (only their windows count)' }) devices!: number;
+  @ApiProperty({ type: [RolloutModelSeriesView] }) models!: RolloutModelSeriesView[];
 }

@@ -193,6 +193,15 @@ export class RolloutRepository {
     return db.rolloutDecision.create({ data: { rolloutId, wave, action: d.action, reason: d.reason, metrics: d.metrics ? json(d.metrics) : Prisma.JsonNull, actor } });
   }
 
+  /** Devices retried since `since` (the retry decisions' counts): what the rate counts besides new notifications. */
+  async retriedSince(rolloutId: string, since: Date, db: Db = this.prisma): Promise<number> {
+    const rows = await db.rolloutDecision.findMany({ where: { rolloutId, action: 'retry', at: { gte: since } }, select: { metrics: true } });
+    return rows.reduce((n, r) => {
+      const m = r.metrics as { count?: number; devices?: unknown[] } | null;
+      return n + (m?.count ?? m?.devices?.length ?? 0);
+    }, 0);
+  }
+
   async decisions(rolloutId: string, db: Db = this.prisma): Promise<RolloutDecisionRecord[]> {
     return db.rolloutDecision.findMany({ where: { rolloutId }, orderBy: [{ at: 'asc' }, { id: 'asc' }] });
   }

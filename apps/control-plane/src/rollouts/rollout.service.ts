@@ -1,5 +1,5 @@
-import { Injectable } from '@nestjs/common';
-import { ConflictError, NotFoundError, UnprocessableError } from '@edgefleet/platform';
+import { Injectable, Optional } from '@nestjs/common';
+import { ConflictError, InvalidInputError, NotFoundError, UnprocessableError } from '@edgefleet/platform';
 import type { Page } from '@edgefleet/platform';
 import { AuditRepository } from '@edgefleet/platform';
 import type { Actor } from '@edgefleet/platform';
@@ -10,7 +10,9 @@ import { ModelRepository } from '@edgefleet/catalog';
 import { ReportRepository } from '../reports/report.repository';
 import { SegmentsService } from '../segments/segment.service';
 import { pollChanges } from '../common/sse';
-import { classHealth, retryAt } from './rollout-decision';
+import { seriesRangeProblem, TelemetryQuery, type SeriesPoint } from '../telemetry/telemetry-query.service';
+import type { Resolution } from '../telemetry/telemetry.repository';
+import { classHealth, failureRate, retryAt, type FailureRate } from './rollout-decision';
 import { RolloutRecord, RolloutRepository, type RolloutDecisionRecord, type RolloutDeviceRecord } from './rollout.repository';
 import { unmeasurableGates } from '../deployments/gate-fit';
 import {
@@ -33,6 +35,14 @@ export interface RolloutDetail {
   classes: Record<string, ClassHealth>;
   decisions: RolloutDecisionRecord[];
   deploymentIds: string[];
+  failureRate: FailureRate;
+}
+
+export interface RolloutTelemetry {
+  resolution: Resolution;
+  /** Devices the rollout notified: the series count only their windows. */
+  devices: number;
+  models: Array<{ modelId: string; role: 'new' | 'previous'; devices: number; points: SeriesPoint[] }>;
 }
 
 /** Operator actions: from which states each is allowed, and the state it leads to. */
@@ -62,6 +72,8 @@ export class RolloutsService {
     private readonly deployments: DeploymentsService,
     private readonly audit: AuditRepository,
     private readonly uow: UnitOfWork,
+    /** Absent in an application without the telemetry module: the rollout's telemetry is then a 404. */
+    @Optional() private readonly telemetryQuery?: TelemetryQuery,
   ) {}
 
   async create(input: CreateRollout, actor: Actor): Promise<RolloutRecord> {
@@ -107,7 +119,7 @@ export class RolloutsService {
       waves.set(d.wave, w);
     }
     const deploymentIds = await this.deployments.idsForRollout(id);
-    return { rollout, devices, waves: [...waves.values()].sort((a, b) => a.wave - b.wave), classes: classHealth(devices), decisions, deploymentIds };
+    return { rollout, devices, waves: [...waves.values()].sort((a, b) => a.wave - b.wave), classes: classHealth(devices), decisions, deploymentIds, failureRate: failureRate(devices) };
   }
 
   /**
@@ -128,6 +140,7 @@ export class RolloutsService {
       const base = {
         deviceId: d.deviceId, profileClass: d.profileClass, wave: d.wave, ...(d.notifiedAt ? { notifiedAt: d.notifiedAt, attempts: d.attempts } : {}),
         ...(Object.keys(retries).length ? { retries } : {}), ...(d.lastFailure ? { lastFailure: d.lastFailure } : {}),
+        ...(d.artifactId ? { artifactId: d.artifactId } : {}), ...(d.previousArtifactId ? { previousArtifactId: d.previousArtifactId } : {}),
       };
       if (d.state === 'planned') return { ...base, outcome: 'planned' };
       if (d.state === 'left' || !d.deploymentId) return { ...base, outcome: 'left' };
@@ -163,6 +176,27 @@ export class RolloutsService {
         ...(prev ? { baseline: { p50Ms: prev.latencyP50Ms ?? undefined, p95Ms: prev.latencyP95Ms ?? undefined, accuracy: prev.accuracy ?? undefined } } : {}),
       };
     });
+  }
+
+  /**
+   * Telemetry of the devices the rollout notified, one series per model: each new model (the class's artifact) and
+   * each model those devices ran before — how the new model serves on them against how the old one did.
+   */
+  async telemetry(id: string, resolution: Resolution, from: Date, to: Date): Promise<RolloutTelemetry> {
+    if (!this.telemetryQuery) throw new NotFoundError('rollout telemetry', id);
+    const problem = seriesRangeProblem(resolution, from, to);
+    if (problem) throw new InvalidInputError(problem);
+    const r = await this.get(id);
+    const notified = (await this.repo.devices(id)).filter((d) => d.notifiedAt);
+    const deviceIds = notified.map((d) => d.deviceId);
+    const count = (ids: Array<string | null>, m: string) => ids.filter((x) => x === m).length;
+    const newIds = [...new Set(Object.values(r.artifacts).filter(Boolean))].sort();
+    const oldIds = [...new Set(notified.flatMap((d) => (d.previousArtifactId ? [d.previousArtifactId] : [])))].filter((m) => !newIds.includes(m)).sort();
+    const models = await Promise.all([
+      ...newIds.map(async (modelId) => ({ modelId, role: 'new' as const, devices: count(notified.map((d) => d.artifactId), modelId), points: await this.telemetryQuery!.series(resolution, from, to, { modelId, deviceIds }) })),
+      ...oldIds.map(async (modelId) => ({ modelId, role: 'previous' as const, devices: count(notified.map((d) => d.previousArtifactId), modelId), points: await this.telemetryQuery!.series(resolution, from, to, { modelId, deviceIds }) })),
+    ]);
+    return { resolution, devices: deviceIds.length, models };
   }
 
   /** pause | resume | approve | cancel | rollback, recorded as a decision with the operator as actor. */

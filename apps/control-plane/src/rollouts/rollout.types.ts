@@ -73,6 +73,11 @@ export interface RetryPlan {
   timedOut?: number;
   /** First retry after this many seconds (± jitter, doubled per further attempt of the device); default 30. */
   backoffSec?: number;
+  /**
+   * Retries per minute, on top of the rollout's rate (which retries share with new notifications): a cap of their
+   * own, so a mass failure does not stampede the fleet even in a rollout without a rate.
+   */
+  perMinute?: number;
 }
 
 export const DEFAULT_RETRY_BACKOFF_SEC = 30;
@@ -120,6 +125,9 @@ export interface DeviceHealth {
   accuracy?: number;
   /** What the same device measured for the model it ran before. */
   baseline?: { p50Ms?: number; p95Ms?: number; accuracy?: number };
+  /** The model the rollout gives it, and the one it ran when it was notified (the rollback target). */
+  artifactId?: string;
+  previousArtifactId?: string;
 }
 
 export interface ClassHealth {

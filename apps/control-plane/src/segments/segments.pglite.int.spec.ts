@@ -107,10 +107,10 @@ describe('segments and the rollouts API (PGlite)', () => {
     const body = { name: 'ro-1', what: { artifactId: up.body.id }, segmentId: seg.body.id, waves: [{ percent: 10 }, { percent: 100 }] };
     const bad = await api.post('/api/v1/rollouts', {
       ...body, what: {}, waves: [{ percent: 0, startAt: 'soon' }], rate: { perMinute: 0 }, abort: { failurePercent: 120, minDevices: 0, action: 'explode' },
-      window: { start: '25:00', end: '04:00' }, retries: { failed: 11, backoffSec: 0 },
+      window: { start: '25:00', end: '04:00' }, retries: { failed: 11, backoffSec: 0, perMinute: 0 },
     });
     assert.equal(bad.status, 400);
-    for (const field of ['artifactId', 'percent', 'startAt', 'perMinute', 'failurePercent', 'minDevices', 'action', 'start must be HH:MM', 'failed', 'backoffSec']) {
+    for (const field of ['artifactId', 'percent', 'startAt', 'perMinute', 'failurePercent', 'minDevices', 'action', 'start must be HH:MM', 'failed', 'backoffSec', 'retries.perMinute']) {
       assert.match(JSON.stringify(bad.body), new RegExp(field));
     }
     const noTimeout = await api.post('/api/v1/rollouts', { ...body, retries: { timedOut: 2 } });
@@ -143,5 +143,14 @@ describe('segments and the rollouts API (PGlite)', () => {
     assert.equal((await viewer.get(`/api/v1/rollouts/${id}`)).status, 200);
     assert.equal((await viewer.post('/api/v1/rollouts', body)).status, 403);
     assert.equal((await viewer.post(`/api/v1/rollouts/${id}/pause`, {})).status, 403);
+    // Its telemetry per model: a viewer reads it; a bad range is a 400, an unknown rollout a 404. With no device
+    // notified, the new model has an empty series and no model ran before.
+    const range = (from: string, to: string) => `from=${encodeURIComponent(from)}&to=${encodeURIComponent(to)}`;
+    const tele = await viewer.get(`/api/v1/rollouts/${id}/telemetry?${range('2026-01-01T00:00:00Z', '2026-01-01T01:00:00Z')}`);
+    assert.equal(tele.status, 200, JSON.stringify(tele.body));
+    assert.deepEqual(tele.body, { resolution: '1m', devices: 0, models: [] }, 'a rollout cancelled before it started chose no model');
+    assert.equal((await viewer.get(`/api/v1/rollouts/${id}/telemetry?${range('2026-01-01T01:00:00Z', '2026-01-01T00:00:00Z')}`)).status, 400);
+    assert.equal((await viewer.get(`/api/v1/rollouts/${id}/telemetry?${range('2026-01-01T00:00:00Z', '2026-03-01T00:00:00Z')}&resolution=raw`)).status, 400);
+    assert.equal((await viewer.get(`/api/v1/rollouts/00000000-0000-4000-8000-000000000000/telemetry?${range('2026-01-01T00:00:00Z', '2026-01-01T01:00:00Z')}`)).status, 404);
   });
 });

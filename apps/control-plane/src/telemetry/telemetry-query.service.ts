@@ -55,6 +55,16 @@ export function histogramQuantile(hist: readonly number[], q: number): number | 
   return LATENCY_BUCKETS_MS.at(-1)!;
 }
 
+/** Longest range one series request covers per resolution (points stay plottable, reads stay bounded). */
+export const MAX_SERIES_RANGE_MS = { raw: 86_400_000, '1m': 7 * 86_400_000, '1h': 400 * 86_400_000 } as const satisfies Record<Resolution, number>;
+
+/** The problem with a series request's range (a 400's message), or undefined when it is fine. */
+export function seriesRangeProblem(resolution: Resolution, from: Date, to: Date): string | undefined {
+  if (!(from < to)) return 'from must be before to';
+  if (to.getTime() - from.getTime() > MAX_SERIES_RANGE_MS[resolution]) return `a ${resolution} series covers at most ${MAX_SERIES_RANGE_MS[resolution] / 86_400_000} days`;
+  return undefined;
+}
+
 /** Smallest share a bin is given before PSI (an empty bin would make it infinite). */
 const PSI_EPSILON = 1e-4;
 

@@ -6,10 +6,7 @@ import type { Page } from '@edgefleet/platform';
 import { ApiController } from '../openapi/api-controller.decorator';
 import { ApiPageResponse } from '../openapi/page.view';
 import { DriftItemView, DriftQueryDto, SeriesQueryDto, SeriesView } from './telemetry.dto';
-import { TelemetryQuery } from './telemetry-query.service';
-
-/** Longest range one series request covers per resolution (points stay plottable, reads stay bounded). */
-const MAX_RANGE_MS = { raw: 86_400_000, '1m': 7 * 86_400_000, '1h': 400 * 86_400_000 } as const;
+import { seriesRangeProblem, TelemetryQuery } from './telemetry-query.service';
 
 @ApiController('telemetry')
 @Roles('viewer')
@@ -22,8 +19,8 @@ export class TelemetryController {
   async series(@Query() q: SeriesQueryDto): Promise<SeriesView> {
     const from = new Date(q.from);
     const to = new Date(q.to);
-    if (!(from < to)) throw new InvalidInputError('from must be before to');
-    if (to.getTime() - from.getTime() > MAX_RANGE_MS[q.resolution]) throw new InvalidInputError(`a ${q.resolution} series covers at most ${MAX_RANGE_MS[q.resolution] / 86_400_000} days`);
+    const problem = seriesRangeProblem(q.resolution, from, to);
+    if (problem) throw new InvalidInputError(problem);
     const points = await this.query.series(q.resolution, from, to, { deviceId: q.deviceId, profileClass: q.profileClass, modelId: q.modelId });
     return { resolution: q.resolution, points };
   }

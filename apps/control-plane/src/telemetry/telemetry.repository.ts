@@ -41,7 +41,12 @@ export interface TelemetryFilter {
   deviceId?: string;
   profileClass?: string;
   modelId?: string;
+  /** Only these devices (a rollout's: GET /rollouts/:id/telemetry). */
+  deviceIds?: readonly string[];
 }
+
+/** The filter as a Prisma where clause (deviceIds → deviceId IN, with deviceId if both are given). */
+const whereOf = ({ deviceIds, ...rest }: TelemetryFilter) => (deviceIds ? { ...rest, AND: [{ deviceId: { in: [...deviceIds] } }] } : rest);
 
 /** Adds `b` into `a` element-wise (growing `a`). */
 export function addInto(a: number[], b: readonly number[]): number[] {
@@ -113,13 +118,13 @@ export class TelemetryRepository {
   }
 
   async countWindows(filter: TelemetryFilter = {}): Promise<number> {
-    return this.prisma.telemetryWindow.count({ where: filter });
+    return this.prisma.telemetryWindow.count({ where: whereOf(filter) });
   }
 
   /** Raw windows whose end is in [from, to). */
   async windows(from: Date, to: Date, filter: TelemetryFilter): Promise<TelemetryCell[]> {
     const rows = await this.prisma.telemetryWindow.findMany({
-      where: { ...filter, end: { gte: from, lt: to } },
+      where: { ...whereOf(filter), end: { gte: from, lt: to } },
       orderBy: { end: 'asc' },
       take: 200_000,
     });
@@ -128,7 +133,7 @@ export class TelemetryRepository {
 
   async rollups(resolution: Exclude<Resolution, 'raw'>, from: Date, to: Date, filter: TelemetryFilter): Promise<TelemetryCell[]> {
     const rows = await this.prisma.telemetryRollup.findMany({
-      where: { resolution, bucket: { gte: from, lt: to }, ...filter },
+      where: { resolution, bucket: { gte: from, lt: to }, ...whereOf(filter) },
       orderBy: { bucket: 'asc' },
       take: 200_000,
     });
@@ -161,7 +166,7 @@ export class TelemetryRepository {
   async latestPerModelClass(filter: TelemetryFilter): Promise<Array<{ modelId: string; profileClass: string; first: Date; end: Date }>> {
     const groups = await this.prisma.telemetryWindow.groupBy({
       by: ['modelId', 'profileClass'],
-      where: { ...filter, modelId: filter.modelId ?? { not: null } },
+      where: { ...whereOf(filter), modelId: filter.modelId ?? { not: null } },
       _max: { end: true },
       _min: { end: true },
       orderBy: [{ modelId: 'asc' }, { profileClass: 'asc' }],

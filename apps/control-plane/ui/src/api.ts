@@ -42,6 +42,18 @@ export async function get<T>(path: string, signal?: AbortSignal): Promise<T> {
   return (await res.json()) as T;
 }
 
+/** POST /api/v1<path> with a JSON body; the answer as JSON. A 403 (the key's role may not) is an ApiError like any other. */
+export async function post<T>(path: string, body: unknown): Promise<T> {
+  const res = await fetch(`${API}${path}`, { method: 'POST', headers: { ...headers(), 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  if (!res.ok) throw await failure(res);
+  return (await res.json()) as T;
+}
+
+/** The calling key's role (GET /api-keys/me); undefined on a control plane without that route. */
+export async function myRole(signal?: AbortSignal): Promise<string | undefined> {
+  return (await getOptional<{ role: string }>('/api-keys/me', signal))?.role;
+}
+
 /** GET that answers undefined on 404 (a route another version of the control plane may not have yet). */
 export async function getOptional<T>(path: string, signal?: AbortSignal): Promise<T | undefined> {
   try {

@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import type { ComponentChildren } from 'preact';
+import { events, get } from './api';
 
 export type Loaded<T> = { state: 'loading' } | { state: 'ok'; value: T } | { state: 'error'; error: Error };
 
@@ -30,4 +31,34 @@ export function Show<T>(props: { v: Loaded<T>; children: (value: T) => Component
   if (props.v.state === 'loading') return <p class="muted">Loading…</p>;
   if (props.v.state === 'error') return <p class="error" role="alert">{props.v.error.message}</p>;
   return <>{props.children(props.v.value)}</>;
+}
+
+export interface Live<T> { value?: T; error?: string; live: 'connecting' | 'live' | 'ended' }
+
+/**
+ * A resource kept current by its server-sent events (the API's `streamChanges` routes): GET `path` once, then every
+ * `progress` / `end` event of `path`/events replaces it; an `error` event or a failed request shows as `error`.
+ */
+export function useLive<T>(path: string): Live<T> {
+  const [state, setState] = useState<Live<T>>({ live: 'connecting' });
+  useEffect(() => {
+    const ctl = new AbortController();
+    setState({ live: 'connecting' });
+    (async () => {
+      const first = await get<T>(path, ctl.signal);
+      setState((s) => ({ ...s, value: first }));
+      for await (const e of events(`${path}/events`, ctl.signal)) {
+        if (e.event === 'progress' || e.event === 'end') {
+          const value = e.data as T;
+          setState((s) => ({ ...s, value, live: e.event === 'end' ? 'ended' : 'live' }));
+        } else if (e.event === 'error') {
+          const error = (e.data as { message: string }).message;
+          setState((s) => ({ ...s, error }));
+        }
+      }
+      setState((s) => ({ ...s, live: 'ended' }));
+    })().catch((err: unknown) => { if (!ctl.signal.aborted) setState((s) => ({ ...s, error: (err as Error).message })); });
+    return () => ctl.abort();
+  }, [path]);
+  return state;
 }

@@ -6,15 +6,17 @@ import { DevicePage } from './pages/device';
 import { FamiliesPage, FamilyPage } from './pages/models';
 import { DeploymentPage, DeploymentsPage } from './pages/deployments';
 import { DistillationPage, DistillationsPage } from './pages/distillations';
+import { RolloutPage } from './pages/rollout';
 import './style.css';
 
-/** Hash routes: #/, #/devices/<id>, #/models, #/models/<family>, #/deployments[/<id>], #/distillations[/<id>]. */
+/** Hash routes: #/, #/devices/<id>, #/models, #/models/<family>, #/deployments[/<id>], #/rollouts/<id>, #/distillations[/<id>]. */
 function route(hash: string) {
   const parts = hash.replace(/^#\/?/, '').split('/').filter(Boolean).map(decodeURIComponent);
   switch (parts[0]) {
     case 'devices': return parts[1] ? <DevicePage id={parts[1]} /> : <FleetPage />;
     case 'models': return parts[1] ? <FamilyPage family={parts[1]} /> : <FamiliesPage />;
     case 'deployments': return parts[1] ? <DeploymentPage id={parts[1]} /> : <DeploymentsPage />;
+    case 'rollouts': return parts[1] ? <RolloutPage id={parts[1]} /> : <DeploymentsPage />;
     case 'distillations': return parts[1] ? <DistillationPage id={parts[1]} /> : <DistillationsPage />;
     default: return <FleetPage />;
   }
@@ -63,7 +65,8 @@ function Login(props: { onLogin: () => void; reason?: string }) {
 }
 
 function Nav(props: { hash: string; onLogout: () => void }) {
-  const section = props.hash.replace(/^#\/?/, '').split('/')[0] || 'devices';
+  const first = props.hash.replace(/^#\/?/, '').split('/')[0] || 'devices';
+  const section = first === 'rollouts' ? 'deployments' : first;
   const link = (to: string, label: string, match: string) => <a href={to} class={section === match ? 'active' : ''}>{label}</a>;
   return (
     <nav>

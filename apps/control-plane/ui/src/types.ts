@@ -46,3 +46,38 @@ export interface Distillation {
 export interface TelemetryPoint { t: string; inferences: number; errors: number; latencyP50Ms: number | null; latencyP95Ms: number | null; meanTopProbability: number | null }
 export interface TelemetrySeries { resolution: string; points: TelemetryPoint[] }
 export interface DriftItem { modelId: string; profileClass: string; metric: string; value: number; drifted: boolean; windowEnd: string }
+
+export interface RolloutDevice {
+  deviceId: string; profileClass: string; wave: number; outcome: string; notifiedAt?: string; attempts?: number; retries?: Record<string, number>;
+  lastFailure?: string; retryAt?: string; artifactId?: string; previousArtifactId?: string; p50Ms?: number; p95Ms?: number; accuracy?: number;
+  baseline?: { p50Ms?: number; p95Ms?: number; accuracy?: number };
+}
+
+export interface ClassHealth {
+  devices: number; finished: number; active: number; rejected: number; failed: number; timedOut: number; retrying: number;
+  passPercent?: number; p50Ratio?: number; p95Ratio?: number; accuracy?: number; baselineAccuracy?: number;
+}
+
+export interface SuccessCriteria { minPassPercent?: number; maxP50Ratio?: number; maxP95Ratio?: number; minAccuracy?: number; maxAccuracyDrop?: number }
+
+export interface RolloutPlan {
+  waves: Array<{ percent?: number; count?: number; requireApproval?: boolean; startAt?: string; success?: SuccessCriteria }>;
+  gates: { maxLatencyP95Ms?: number; minAccuracy?: number; maxMemoryMb?: number };
+  rate?: { perMinute: number; ramp?: { factor: number; every: number; maxPerMinute: number } };
+  abort?: { failurePercent: number; minDevices: number; action: string };
+  retries?: { failed?: number; rejected?: number; timedOut?: number; backoffSec?: number; perMinute?: number };
+  inProgressTimeoutMin?: number; stage?: boolean;
+}
+
+export interface Rollout {
+  id: string; name: string; state: string; currentWave: number; plan: RolloutPlan; artifacts: Record<string, string>; reason: string | null;
+  createdAt: string; createdBy: string | null; finishedAt: string | null;
+}
+
+export interface RolloutDetail extends Rollout {
+  waves: Array<{ wave: number; devices: number; counts: Record<string, number> }>;
+  classes: Record<string, ClassHealth>;
+  decisions: Array<{ at: string; wave: number; action: string; reason: string; actor: string }>;
+  devices: RolloutDevice[];
+  failureRate: { finished: number; failures: number; rejected: number; failed: number; timedOut: number; percent?: number };
+}

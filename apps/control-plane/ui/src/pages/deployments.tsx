@@ -1,13 +1,12 @@
-import { useEffect, useState } from 'preact/hooks';
-import { events, get, getOptional, Page } from '../api';
-import { Show, useLoad } from '../hooks';
+import { get, getOptional, Page } from '../api';
+import { Show, useLive, useLoad } from '../hooks';
 import { bytes, ms, pct, when } from '../format';
 import type { Deployment } from '../types';
 import { Stat } from './fleet';
 
 const FINISHED = new Set(['active', 'rejected', 'failed', 'superseded']);
 
-interface Rollout { id: string; status?: string; state?: string; createdAt?: string; [k: string]: unknown }
+interface Rollout { id: string; name: string; state: string; currentWave: number; plan: { waves: unknown[] }; createdAt: string }
 
 export function DeploymentsPage() {
   const v = useLoad(async (signal) => {
@@ -43,8 +42,17 @@ export function DeploymentsPage() {
               <h2>Rollouts</h2>
               {rollouts.length === 0 ? <p class="muted">No rollouts yet.</p> : (
                 <table data-testid="rollouts">
-                  <thead><tr><th>rollout</th><th>status</th><th>created</th></tr></thead>
-                  <tbody>{rollouts.map((r) => <tr key={r.id}><td class="mono">{r.id}</td><td>{String(r.status ?? r.state ?? '—')}</td><td>{when(r.createdAt)}</td></tr>)}</tbody>
+                  <thead><tr><th>rollout</th><th>state</th><th>wave</th><th>created</th></tr></thead>
+                  <tbody>
+                    {rollouts.map((r) => (
+                      <tr key={r.id} data-rollout={r.id}>
+                        <td><a href={`#/rollouts/${r.id}`}>{r.name}</a></td>
+                        <td><span class={`status ${r.state}`}>{r.state}</span></td>
+                        <td>{r.currentWave} (of 0–{r.plan.waves.length - 1})</td>
+                        <td>{when(r.createdAt)}</td>
+                      </tr>
+                    ))}
+                  </tbody>
                 </table>
               )}
             </>
@@ -57,24 +65,7 @@ export function DeploymentsPage() {
 
 /** One deployment, kept current by its server-sent events (GET /deployments/:id/events). */
 export function DeploymentPage(props: { id: string }) {
-  const [d, setD] = useState<Deployment>();
-  const [error, setError] = useState<string>();
-  const [live, setLive] = useState<'connecting' | 'live' | 'ended'>('connecting');
-  useEffect(() => {
-    const ctl = new AbortController();
-    setD(undefined);
-    (async () => {
-      setD(await get<Deployment>(`/deployments/${props.id}`, ctl.signal));
-      for await (const e of events(`/deployments/${props.id}/events`, ctl.signal)) {
-        if (e.event === 'progress' || e.event === 'end') {
-          setD(e.data as Deployment);
-          setLive(e.event === 'end' ? 'ended' : 'live');
-        } else if (e.event === 'error') setError((e.data as { message: string }).message);
-      }
-      setLive('ended');
-    })().catch((err: unknown) => { if (!ctl.signal.aborted) setError((err as Error).message); });
-    return () => ctl.abort();
-  }, [props.id]);
+  const { value: d, error, live } = useLive<Deployment>(`/deployments/${props.id}`);
   if (error && !d) return <p class="error" role="alert">{error}</p>;
   if (!d) return <p class="muted">Loading…</p>;
   const devices = d.devices ?? [];

@@ -1,7 +1,7 @@
-import { useEffect, useMemo, useState } from 'preact/hooks';
-import { events, get, Page } from '../api';
+import { useMemo } from 'preact/hooks';
+import { get, Page } from '../api';
 import { Chart, color } from '../chart';
-import { Show, useLoad } from '../hooks';
+import { Show, useLive, useLoad } from '../hooks';
 import { num, when } from '../format';
 import type { Distillation, DistillationCurve } from '../types';
 import { Stat } from './fleet';
@@ -48,19 +48,7 @@ function curveData(curves: DistillationCurve[], field: 1 | 2) {
 
 /** One job, kept current by its server-sent events (GET /distillations/:id/events). */
 export function DistillationPage(props: { id: string }) {
-  const [job, setJob] = useState<Distillation>();
-  const [error, setError] = useState<string>();
-  useEffect(() => {
-    const ctl = new AbortController();
-    (async () => {
-      setJob(await get<Distillation>(`/distillations/${props.id}`, ctl.signal));
-      for await (const e of events(`/distillations/${props.id}/events`, ctl.signal)) {
-        if (e.event === 'progress' || e.event === 'end') setJob(e.data as Distillation);
-        else if (e.event === 'error') setError((e.data as { message: string }).message);
-      }
-    })().catch((err: unknown) => { if (!ctl.signal.aborted) setError((err as Error).message); });
-    return () => ctl.abort();
-  }, [props.id]);
+  const { value: job, error } = useLive<Distillation>(`/distillations/${props.id}`);
   const curves = job?.progress?.curves ?? [];
   const stamp = curves.map((c) => `${c.run}:${c.points.length}`).join(',');
   const loss = useMemo(() => curveData(curves, 1), [stamp]);
