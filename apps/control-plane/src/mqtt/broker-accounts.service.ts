@@ -62,9 +62,13 @@ export class BrokerAccountsService {
       }, DYNSEC_TIMEOUT_MS);
       this.pending.set(id, (r) => { clearTimeout(timer); resolve(r); });
     }));
+    // Observed before the publish is awaited: a publish slower than the timeout (a loaded broker) or one that fails
+    // must not leave the timeout's rejection unhandled — that ended the process (found by the 1,000-device bench).
+    const all = Promise.all(answers);
+    all.catch(() => undefined);
     const body = { commands: commands.map((c, i) => ({ ...c, correlationData: ids[i] })) };
     await this.publisher.publish(DYNSEC_TOPIC, JSON.stringify(body), { qos: 1 });
-    for (const r of await Promise.all(answers)) {
+    for (const r of await all) {
       if (r.error && !tolerated.includes(r.error)) throw new Error(`Mosquitto dynamic-security ${r.command}: ${r.error}`);
     }
   }
