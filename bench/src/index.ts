@@ -2,6 +2,8 @@
  * `npm run bench -- <name> [options]`: runs one benchmark. Each prints our figure beside the alternative
  * a user would pick, measured in the same run, as a ratio. `npm run bench -- <name> --help` lists its options.
  */
+// First: the rollout benches hold a simulated fleet in this process (sets UV_THREADPOOL_SIZE before the pool starts).
+import '@edgefleet/device-agent/dist/config/fleet-threadpool';
 import { CommandLine, CommandSpec, runCommand } from '@edgefleet/toolkit';
 
 /** What each bench module exports: its command-line table and its run over the parsed line. */

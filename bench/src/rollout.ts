@@ -259,7 +259,8 @@ export async function spawnControlPlane(dir: string, env: Record<string, string>
     stop: () => new Promise<void>((res) => {
       stopping = true;
       if (child.exitCode !== null || child.signalCode !== null) return res();
-      const force = setTimeout(() => child.kill('SIGKILL'), 30_000);
+      // Longer under --cpu-prof: the profile is written at exit, and a SIGKILL loses it (a loaded machine is slow to close).
+      const force = setTimeout(() => child.kill('SIGKILL'), cpuProf ? 180_000 : 30_000);
       child.once('exit', () => { clearTimeout(force); res(); });
       child.kill('SIGTERM');
     }),

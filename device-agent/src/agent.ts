@@ -141,7 +141,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   models.observe(telemetry);
   const serveModel = (state: PersistedState): void => {
     const active = state.active;
-    if (!active) return;
+    if (!active || options.serveActiveModel === false) return;
     const spec = state.desired?.artifact.sha256 === active.sha256 ? state.desired.artifact.featurizer : undefined;
     let featurizer: FeaturizerSpec | undefined;
     try {

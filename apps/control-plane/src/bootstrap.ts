@@ -21,6 +21,7 @@ import { registerRateLimit } from './auth/rate-limit';
 import { MqttModule } from './mqtt/mqtt.module';
 import { MqttBrokerService } from './mqtt/mqtt-broker.service';
 import { OtaService } from './ota/ota.service';
+import { DeploymentsService } from './deployments/deployment.service';
 import { DOCS_PATH, setupOpenApi } from './openapi/openapi';
 import { asHttpListenError } from './startup-errors';
 import { serveDashboard, UI_PATH } from './ui/ui-static';
@@ -111,6 +112,9 @@ export async function startControlPlane(env?: Env, opts: StartOptions = {}): Pro
     // Only once listening: a generated key is shown once, so it must not be created by a start that fails.
     const admin = await app.get(ApiKeyService).ensureAdminKey();
     app.get(HealthService).markStarted();
+    // Devices that worked on a deployment while no control plane listened are asked what they have now (answers go to
+    // the subscription started above); not awaited: start-up does not wait for a fleet's answers.
+    void app.get(DeploymentsService).queryUnfinishedAtStart().catch((err: unknown) => log.warn({ err }, 'start-up state queries failed; the stall watcher asks later'));
     if (opts.shutdownHooks) app.enableShutdownHooks(['SIGINT', 'SIGTERM']);
     const { port } = fastify.server.address() as AddressInfo;
     const httpUrl = `http://${urlHost(config.host)}:${port}`;

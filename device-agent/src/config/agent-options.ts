@@ -87,6 +87,12 @@ export interface AgentOptions {
    * interface. Unset: no listener, the library API only (`agent.infer`); the CLI's default is 127.0.0.1:8470.
    */
   serve?: ServeAddress;
+  /**
+   * Load the active model into an inference session (default true: `agent.infer`, `serve`). The fleet simulator turns
+   * it off: loading an onnxruntime session per simulated device was the largest CPU cost of a 1,000-device fleet (it
+   * runs on the main thread) and serves nobody; what a device runs is still the active model it reports and keeps.
+   */
+  serveActiveModel?: boolean;
   telemetry?: TelemetryOptions;
   /** Resend delay of an unacknowledged progress/report (outbox): exponential from base, capped at max. */
   resend?: { baseMs: number; maxMs: number };

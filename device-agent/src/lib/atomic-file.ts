@@ -1,19 +1,39 @@
-import { randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
+
+/**
+ * Whether atomic writes and checkpoints are flushed to the disk (fsync) before they count. On for every real agent;
+ * the fleet simulator turns it off for its process (setDurableWrites): a thousand simulated devices share one host's
+ * disk, and what they are there to exercise is the protocol and the control plane, not the host's power-loss
+ * safety. A simulated crash stops an agent, not the host, so the page cache keeps everything it wrote: the
+ * write-temp-then-rename order (never half a file) is kept either way.
+ */
+let durable = true;
+let tmpSeq = 0;
+
+export function setDurableWrites(on: boolean): void {
+  durable = on;
+}
+
+export const durableWrites = (): boolean => durable;
 
 /**
  * Writes a file so a reader (or the agent after a crash) sees either the old or the new content, never half:
  * write a temp file beside it, fsync, rename over the target.
  */
 export async function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o644): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
-  const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-  // The mode is set at creation: a secret is never readable by others, not even between open and chmod.
-  const fh = await open(tmp, 'w', mode);
+  // Unique among this process's writes (counter) and other processes' (pid); no random bytes needed.
+  const tmp = `${path}.${process.pid}.${(tmpSeq = (tmpSeq + 1) % Number.MAX_SAFE_INTEGER)}.tmp`;
+  // The mode is set at creation: a secret is never readable by others, not even between open and chmod. The
+  // directory is made only when it is missing (one failed open), not before every write.
+  const fh = await open(tmp, 'w', mode).catch(async (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'ENOENT') throw err;
+    await mkdir(dirname(path), { recursive: true });
+    return open(tmp, 'w', mode);
+  });
   try {
     await fh.writeFile(data);
-    await fh.sync();
+    if (durable) await fh.sync();
   } finally {
     await fh.close();
   }

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 /** CLI: `npm run fleet:sim -- --broker mqtt://… --devices 1000 --classes gateway:600,rpi4:300,tight:100 …` (USAGE below). */
+import '../config/fleet-threadpool'; // first: before any asynchronous file operation
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

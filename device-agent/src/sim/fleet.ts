@@ -6,6 +6,7 @@ import { startAgent, type RunningAgent } from '../agent';
 import type { BenchmarkBudget } from '../config/agent-options';
 import { describeDevice, type DeviceHardware } from '../hardware/device-hardware';
 import { CredentialStore } from '../identity/credential-store';
+import { setDurableWrites } from '../lib/atomic-file';
 import { describeError } from '../lib/errors';
 import { silentLogger, type Logger } from '../lib/logger';
 import { NO_FAULTS, type ClassFaults, type ClassShare } from './fleet-spec';
@@ -46,6 +47,11 @@ export interface FleetOptions {
   logger?: Logger;
   /** The real measurement (default the agent's isolated onnxruntime benchmark); tests may count calls. */
   measure?: BenchmarkRunner;
+  /**
+   * fsync the devices' files (default false: setDurableWrites(false) for this process, see lib/atomic-file.ts —
+   * the simulated devices share one disk, and a simulated crash stops an agent, not the host).
+   */
+  durable?: boolean;
 }
 
 /** One simulated device: its class, the faults it drew, and what it reported. */
@@ -87,11 +93,14 @@ const SIM_BUDGET: Partial<BenchmarkBudget> = { warmupRuns: 5, minRuns: 30, minTi
  * Starts a fleet of simulated devices in this process. Each is the real agent (startAgent: its own MQTT connection,
  * identity, state dir, desired-state checks, block transfer, verification, state machine and reports) with two
  * things replaced: its hardware is its class's preset, resolved once per class, and its benchmark is the class's
- * one real measurement with the device's own noise (ClassBenchmarks). Faults are drawn per device from the seed.
+ * one real measurement with the device's own noise (ClassBenchmarks). It does not load its active model into an
+ * inference session (serveActiveModel: false — nobody sends it requests) and does not fsync (`durable`). Faults are
+ * drawn per device from the seed.
  * Resolves when every device has connected and said hello.
  */
 export async function startFleet(o: FleetOptions): Promise<Fleet> {
   const log = o.logger ?? silentLogger;
+  setDurableWrites(o.durable ?? false);
   const seed = o.seed ?? 1;
   const benchmarks = new ClassBenchmarks({ seed, noise: o.noise ?? 0.05, measure: o.measure });
   const events = new EventEmitter<FleetEvents>();
@@ -142,7 +151,7 @@ export async function startFleet(o: FleetOptions): Promise<Fleet> {
       brokerUrl: o.brokerUrl, deviceId: d.deviceId, stateDir: join(o.dataDir, d.deviceId), hardware: hardware.get(d.className),
       apiUrl: o.apiUrl, enrollToken: o.enrollToken, ...(login && { username: login.username, password: login.password }),
       trustedKeys: o.trustedKeys, tags: [...(o.tags ?? []), `sim-${d.className}`], caPem: o.caPem, logger: silentLogger,
-      benchmark: { ...SIM_BUDGET, ...o.benchmark },
+      benchmark: { ...SIM_BUDGET, ...o.benchmark }, serveActiveModel: false,
       benchmarkRunner: benchmarks.runnerFor(d.deviceId, d.className, d.faults.gate),
     });
     d.agent = agent;

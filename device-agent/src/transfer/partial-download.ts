@@ -1,6 +1,6 @@
 import { mkdir, open, rename, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { readJsonIfExists, removeIfExists, writeJsonAtomic } from '../lib/atomic-file';
+import { durableWrites, readJsonIfExists, removeIfExists, writeJsonAtomic } from '../lib/atomic-file';
 import { VerificationError } from '../lib/errors';
 import { BlockBitmap, blockCount, blockLength } from './block-bitmap';
 import { hashFile } from './verify';
@@ -110,7 +110,7 @@ export class PartialDownload {
   }
 
   private async flush(): Promise<void> {
-    await this.handle().datasync();
+    if (durableWrites()) await this.handle().datasync();
     const meta: PartialMeta = { ...this.ref, totalBlocks: this.bitmap.total, bitmap: this.bitmap.toBase64(), updatedAt: new Date().toISOString() };
     await writeJsonAtomic(this.paths.meta, meta);
     this.lastCheckpoint = Date.now();

@@ -1,6 +1,6 @@
-import { createPrivateKey, createPublicKey, generateKeyPairSync, KeyObject, sign, verify } from 'node:crypto';
+import { createPrivateKey, generateKeyPairSync, KeyObject, sign, verify } from 'node:crypto';
 import canonicalize from 'canonicalize';
-import { keyIdOf } from './key-id';
+import { keyIdOf, publicKeyObject } from './key-id';
 import type { DesiredStateMessage } from './messages';
 
 /**
@@ -49,7 +49,7 @@ export function verifyWithKeyId(payload: Buffer, keyId: string, signature: strin
     const k = asKeyRef(t);
     if (!k || k.keyId !== keyId) return false;
     try {
-      return verify(null, payload, createPublicKey(k.publicKeyPem), sig);
+      return verify(null, payload, publicKeyObject(k.publicKeyPem), sig);
     } catch {
       return false; // a malformed key in the list must not hide a valid one after it
     }

@@ -40,6 +40,9 @@ export const DEVICE_MESSAGE_RETENTION_MS = 7 * 24 * 3600_000;
 /** Desired states are published this many at a time: enough to keep the broker busy, bounded for big fleets. */
 const PUBLISH_CONCURRENCY = 32;
 
+/** Unfinished rows asked for their state at start, oldest first (the stall watcher takes any beyond). */
+const STARTUP_QUERY_LIMIT = 10_000;
+
 @Injectable()
 export class DeploymentsService {
   private readonly log = new Logger('Deployments');
@@ -364,6 +367,25 @@ export class DeploymentsService {
     }
     if (queried + failed > 0) this.log.log(`stalled rows: ${queried} device(s) asked for their state, ${failed} given up`);
     return { queried, failed };
+  }
+
+  /**
+   * At start: every device with an unfinished (watched) row is asked for its state at once, instead of after its
+   * state's stall timeout. Whatever happened while no control plane listened — a report sent into the void, a
+   * transfer that stalled on block requests nobody answered — is then reconciled from the answers (recordDeviceState)
+   * and the outbox resend they trigger. Called after the inbound subscription is up, so the answers are heard; the
+   * stall watcher covers rows beyond `limit` and devices that are offline now.
+   */
+  async queryUnfinishedAtStart(limit = STARTUP_QUERY_LIMIT): Promise<{ queried: number; failed: number }> {
+    const now = new Date();
+    const rows = await this.deployments.stalledRows({ pending: now, downloading: now, verifying: now, benchmarking: now }, limit);
+    let failed = 0;
+    for (let i = 0; i < rows.length; i += PUBLISH_CONCURRENCY) {
+      const results = await Promise.allSettled(rows.slice(i, i + PUBLISH_CONCURRENCY).map((r) => this.ota.queryState(r.deviceId, r.deploymentId)));
+      failed += results.filter((r) => r.status === 'rejected').length;
+    }
+    if (rows.length > 0) this.log.log(`start: ${rows.length - failed} device(s) with unfinished rows asked for their state${failed > 0 ? ` (${failed} not sent)` : ''}`);
+    return { queried: rows.length - failed, failed };
   }
 
   private async giveUp(deviceId: string, deploymentId: string, now: number): Promise<boolean> {

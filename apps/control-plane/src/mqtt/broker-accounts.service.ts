@@ -6,7 +6,8 @@ import { MqttPublisher } from './mqtt-publisher.service';
 import { deviceRole, deviceRoleName } from './dynsec';
 
 const DYNSEC_TOPIC = '$CONTROL/dynamic-security/v1';
-const DYNSEC_TIMEOUT_MS = 5_000;
+/** Generous: a loaded broker (the 1,000-device bench at load 30) answered later than 5 s, and the device could not log in. */
+const DYNSEC_TIMEOUT_MS = 30_000;
 
 interface DynsecResponse { command: string; error?: string; correlationData?: string }
 
@@ -62,9 +63,13 @@ export class BrokerAccountsService {
       }, DYNSEC_TIMEOUT_MS);
       this.pending.set(id, (r) => { clearTimeout(timer); resolve(r); });
     }));
+    // Observed before the publish is awaited: a publish slower than the timeout (a loaded broker) or one that fails
+    // must not leave the timeout's rejection unhandled — that ended the process (found by the 1,000-device bench).
+    const all = Promise.all(answers);
+    all.catch(() => undefined);
     const body = { commands: commands.map((c, i) => ({ ...c, correlationData: ids[i] })) };
     await this.publisher.publish(DYNSEC_TOPIC, JSON.stringify(body), { qos: 1 });
-    for (const r of await Promise.all(answers)) {
+    for (const r of await all) {
       if (r.error && !tolerated.includes(r.error)) throw new Error(`Mosquitto dynamic-security ${r.command}: ${r.error}`);
     }
   }
