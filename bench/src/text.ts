@@ -1,7 +1,7 @@
 /**
  * `npm run bench -- text [--only spam|lid] [--spam-train 1000] [--spam-test 400] [--seeds 3] [--epochs 30]
- *  [--spam-student mlp:64] [--lid-student mlp:128] [--lid-epochs 30] [--lid-paragraphs-only] [--lid-windows 3] [--lid-temperature 2]
- *  [--lid-featurizer <json>] [--lid-batch 64] [--cache data/teacher-cache] [--json]`
+ *  [--spam-student mlp:64] [--lid-student mlp:128] [--lid-epochs 30] [--lid-paragraphs-only] [--lid-windows 0] [--lid-temperature 2]
+ *  [--lid-featurizer <json>] [--lid-batch 16] [--cache data/teacher-cache] [--json]`
  * With --json the tables go to stderr and stdout carries exactly one JSON object.
  * Text distillation (docs/text.md): spam with the use-lite teacher and language identification with fastText as
  * the only teacher. Teacher outputs are cached content-addressed under --cache; the first run fills it.
@@ -25,10 +25,10 @@ export const command: CommandSpec = {
     'spam-student': { type: 'string', arg: '<spec>', help: 'spam student (default mlp:64)' },
     'lid-student': { type: 'string', arg: '<spec>', help: 'language-id student (default mlp:128)' },
     'lid-epochs': { type: 'string', arg: '<n>', help: 'language-id student epochs (default 30)' },
-    'lid-windows': { type: 'string', arg: '<n>', help: 'random word windows per training paragraph added to the transfer set (default 3; 0 = none)' },
+    'lid-windows': { type: 'string', arg: '<n>', help: 'random word windows per training paragraph added to the transfer set (default 0)' },
     'lid-temperature': { type: 'string', arg: '<T>', help: 'KD temperature of the language-id student (default: the engine\'s)' },
     'lid-featurizer': { type: 'string', arg: '<json>', help: 'fields overriding the language-id featurizer (default LID_TEXT_FEATURIZER)' },
-    'lid-batch': { type: 'string', arg: '<n>', help: 'student batch of the whole-set speed pass (default 64)' },
+    'lid-batch': { type: 'string', arg: '<n>', help: 'student batch of the whole-set speed pass (default 16)' },
     'lid-per-language': { type: 'string', arg: '<n>', help: 'paragraphs per language' },
     'lid-paragraphs-only': { type: 'boolean', help: 'train on whole paragraphs only (no sentence split)' },
     cache: { type: 'string', arg: '<dir>', help: 'teacher-output cache (default data/teacher-cache)' },
@@ -71,7 +71,7 @@ export async function run(cl: CommandLine): Promise<void> {
   if (only !== 'spam') {
     out['lid'] = await lidBench({
       student: o.lidStudent ?? 'mlp:128', epochs: o.lidEpochs ?? 30, cacheDir, featurizer: lidFeaturizer, print,
-      trainSentences: !o.paragraphsOnly, perLanguage: o.lidPerLanguage, trainWindows: o.lidWindows ?? 3, temperature: o.lidTemperature, batch: o.lidBatch ?? 64,
+      trainSentences: !o.paragraphsOnly, perLanguage: o.lidPerLanguage, trainWindows: o.lidWindows ?? 0, temperature: o.lidTemperature, batch: o.lidBatch ?? 16,
     });
   }
   if (o.json) process.stdout.write(`${JSON.stringify(out)}\n`);
