@@ -1,8 +1,9 @@
 import { EmbeddingTeacher, distillText, meanStd, spamAssassinSplit, useLiteEmbedder, type TextSplit } from '@edgefleet/distill';
+import { loadavg } from 'node:os';
 import type { FeaturizerSpec } from '@edgefleet/contracts';
 import { log, pct, row, studentLatency, subset } from './text-common';
 
-export interface SpamOptions { train: number; test: number; seeds: number; epochs: number; student: string; cacheDir: string; featurizer: FeaturizerSpec }
+export interface SpamOptions { train: number; test: number; seeds: number; epochs: number; student: string; cacheDir: string; featurizer: FeaturizerSpec; print: (s: string) => void }
 
 const toSplit = (raw: ReturnType<typeof spamAssassinSplit>): TextSplit => {
   const index = new Map(raw.labels.map((l, i) => [l, i]));
@@ -61,7 +62,8 @@ export async function spamBench(o: SpamOptions): Promise<Record<string, unknown>
   });
   const f4 = (m: { mean: number; std: number }) => `${m.mean.toFixed(4)} ± ${m.std.toFixed(4)}`;
   const w = [10, 18, 18, 18, 10, 18];
-  process.stdout.write([
+  o.print([
+    `SPAM  load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}\n` +
     `SPAM  teacher use-lite (USE lite + logistic head): accuracy ${pct(main.teacher)}; student ${o.student} int8 ${main.int8Bytes} B (target ≤ 1048576): ` +
       `accuracy ${pct(main.int8)} = ${pct(retained)} of the teacher (target ≥ 97%) ${retained >= 0.97 && main.int8Bytes <= 1 << 20 ? 'PASS' : 'FAIL'}`,
     `batch-1 latency, 400-char input incl. featurization (int8, 1 thread): p50 ${main.latency!.p50Ms.toFixed(3)} ms  p95 ${main.latency!.p95Ms.toFixed(3)} ms ` +

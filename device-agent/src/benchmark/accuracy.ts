@@ -1,12 +1,20 @@
 import * as ort from 'onnxruntime-node';
-import { DEFAULT_THRESHOLD, evalTaskOf, type EvalSet, type EvalTask, type TaskMetric } from '@edgefleet/contracts';
+import { DEFAULT_THRESHOLD, SPARSE_INPUTS, evalSetProblems, evalTaskOf, type EvalSet, type EvalTask, type TaskMetric } from '@edgefleet/contracts';
 import { BenchmarkError, ModelLoadError } from '../lib/errors';
 import { fromFloat16Bits, toFloat16Array } from './float16';
 
 type TensorMeta = Extract<ort.InferenceSession.ValueMetadata, { isTensor: true }>;
 
-/** The model input the eval set feeds: its named input, or the first one. */
+/**
+ * The model input the eval set feeds: its named input, or the first one. A sparse-layout text model's eval set
+ * feeds two (`indices`, `weights`): the `indices` one is returned (it carries the batch dimension).
+ */
 export function evalInput(session: ort.InferenceSession, set: EvalSet): TensorMeta {
+  if (set.sparse) {
+    const problems = evalSetProblems(set, session.inputMetadata.map((m) => ({ name: m.name, type: m.isTensor ? m.type : 'non-tensor', dims: m.isTensor ? m.shape.map((d) => (typeof d === 'number' ? d : String(d))) : [] })), []);
+    if (problems.length) throw new ModelLoadError(problems.join('; '));
+    return session.inputMetadata.find((m) => m.name === SPARSE_INPUTS.indices) as TensorMeta;
+  }
   const name = set.inputName || session.inputNames[0];
   const meta = session.inputMetadata.find((m) => m.name === name);
   if (!meta) throw new ModelLoadError(`eval set feeds input "${name}", the model has ${session.inputNames.join(', ')}`);
@@ -36,6 +44,27 @@ export function evalBatchTensor(set: EvalSet, meta: TensorMeta, start: number, c
   if (meta.type === 'float16') return new ort.Tensor('float16', toFloat16Array(x), dims);
   if (meta.type === 'float64') return new ort.Tensor('float64', Float64Array.from(x), dims);
   return new ort.Tensor('float32', x, dims);
+}
+
+/**
+ * The feeds of `count` eval samples from `start` (wrapping around): the dense tensor for `meta`, or for a
+ * sparse-layout text model each row's non-zero buckets as `indices` and `weights`, padded with weight 0.
+ */
+export function evalBatchFeeds(set: EvalSet, meta: TensorMeta, start: number, count: number): Record<string, ort.Tensor> {
+  if (!set.sparse) return { [meta.name]: evalBatchTensor(set, meta, start, count) };
+  const features = set.sampleShape.reduce((a, b) => a * b, 1);
+  const rows: number[][] = [];
+  for (let i = 0; i < count; i++) {
+    const s = (start + i) % set.n;
+    const row: number[] = [];
+    for (let j = s * features; j < (s + 1) * features; j++) if (set.x[j] !== 0) row.push(j - s * features);
+    rows.push(row);
+  }
+  const width = Math.max(1, ...rows.map((r) => r.length));
+  const indices = new Int32Array(count * width);
+  const weights = new Float32Array(count * width);
+  rows.forEach((r, i) => r.forEach((b, k) => { indices[i * width + k] = b; weights[i * width + k] = set.x[((start + i) % set.n) * features + b]!; }));
+  return { [SPARSE_INPUTS.indices]: new ort.Tensor('int32', indices, [count, width]), [SPARSE_INPUTS.weights]: new ort.Tensor('float32', weights, [count, width]) };
 }
 
 /** The first output as `rows` rows of numbers (float16 decoded). */
@@ -148,7 +177,7 @@ export async function scoreEvalSet(
   for (let start = 0; start < set.n; start += b) {
     const real = Math.min(b, set.n - start);
     const rows = fixed ? b : real;
-    const out = await run({ ...otherFeeds, [meta.name]: evalBatchTensor(set, meta, start, rows) });
+    const out = await run({ ...otherFeeds, ...evalBatchFeeds(set, meta, start, rows) });
     scorer.add(out[session.outputNames[0]!]!, rows, start, real);
     onBatch?.();
   }

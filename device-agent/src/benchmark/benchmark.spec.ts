@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import * as ort from 'onnxruntime-node';
-import { decodeEvalSet, encodeEvalSet } from '@edgefleet/contracts';
+import { decodeAnyEvalSet, decodeEvalSet, encodeEvalSet, encodeTextEvalSet, featurize, type FeaturizerSpec } from '@edgefleet/contracts';
 import { ModelLoadError } from '../lib/errors';
-import { counterModel, identityClassifier, identityModel, mixedInputsModel, notAModel } from '../testing/tiny-models';
+import { counterModel, identityClassifier, identityModel, linearModel, mixedInputsModel, notAModel, sparseLinearModel } from '../testing/tiny-models';
 import { BenchmarkError } from '../lib/errors';
 import { StatefulRunner, runBenchmark } from './benchmark';
 import { runtimeBaselineMb } from './memory';
@@ -133,6 +133,27 @@ describe('runBenchmark', () => {
     assert.ok(r.throughputPerSec > 0 && r.peakRssMb >= 0);
     const wrong = await runBenchmark({ modelPath: await file(identityClassifier(5)), evalSet: evalSet(5, 20, 1), budget, threads: 1, slowdown: 1 });
     assert.equal(wrong.accuracy, 0);
+  });
+
+  it('scores a sparse-layout text model (indices + weights) exactly as its dense twin, from the same text eval set', async () => {
+    const spec: FeaturizerSpec = { id: 'hashed-ngrams', version: 2, charMin: 1, charMax: 3, wordMin: 1, wordMax: 1, seed: 0, buckets: 256, maxChars: 200, layout: 'sparse' };
+    const texts = ['the cat sat', 'der Hund bellt', 'le chat dort', 'x', 'il cane abbaia forte', 'el perro ladra', 'a much longer sentence with many words in it', 'ok'];
+    let s = 5;
+    const w = Float32Array.from({ length: spec.buckets * 3 }, () => ((s = (s * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff) - 0.5);
+    // Labels: the dense arithmetic's argmax for half the texts, another class for the rest → accuracy 0.5 exactly.
+    const top = texts.map((t) => {
+      const x = featurize(spec, t);
+      const z = [0, 1, 2].map((k) => x.reduce((a, v, i) => a + v * w[i * 3 + k]!, 0));
+      return z.indexOf(Math.max(...z));
+    });
+    const bytes = encodeTextEvalSet({ inputName: '', labels: ['a', 'b', 'c'], samples: texts.map((text, i) => ({ text, label: i % 2 ? (top[i]! + 1) % 3 : top[i]! })) });
+    const sparse = await runBenchmark({ modelPath: await file(sparseLinearModel(spec.buckets, 3, w)), evalSet: decodeAnyEvalSet(bytes, spec), budget, threads: 1, slowdown: 1 });
+    assert.equal(sparse.accuracy, 0.5);
+    assert.equal(sparse.evalSamples, texts.length);
+    const dense = await runBenchmark({ modelPath: await file(linearModel({ inputs: spec.buckets, outputs: 3, weights: w })), evalSet: decodeAnyEvalSet(bytes, { ...spec, layout: 'dense' }), budget, threads: 1, slowdown: 1 });
+    assert.equal(dense.accuracy, 0.5);
+    // A sparse eval set for a dense model (or the reverse) is refused with the reason.
+    await assert.rejects(runBenchmark({ modelPath: await file(linearModel({ inputs: spec.buckets, outputs: 3, weights: w })), evalSet: decodeAnyEvalSet(bytes, spec), budget, threads: 1, slowdown: 1 }), /sparse layout feeds inputs indices and weights/);
   });
 
   it('handles a fixed batch dim of 1 and synthesizes inputs without an eval set', async () => {

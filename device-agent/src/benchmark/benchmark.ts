@@ -2,7 +2,7 @@ import * as ort from 'onnxruntime-node';
 import type { EvalSet, InputSpec, LatencyStats, TaskMetric } from '@edgefleet/contracts';
 import type { BenchmarkBudget } from '../config/agent-options';
 import { AbortedError, BenchmarkError, ModelLoadError, describeError, isAgentError } from '../lib/errors';
-import { evalBatchTensor, evalInput, scoreEvalSet } from './accuracy';
+import { evalBatchFeeds, evalInput, scoreEvalSet } from './accuracy';
 import { seededRandom, synthesizeFeeds, type StateLinks } from './input-synthesis';
 import { RssMeter } from './memory';
 import { summarize } from './stats';
@@ -75,7 +75,7 @@ async function measure(session: ort.InferenceSession, req: BenchmarkRequest, met
   const feedsList: Array<Record<string, ort.Tensor>> = [];
   if (evalSet) {
     const meta = evalInput(session, evalSet);
-    for (let i = 0; i < Math.min(16, evalSet.n); i++) feedsList.push({ ...synthetic, [meta.name]: evalBatchTensor(evalSet, meta, i, 1) });
+    for (let i = 0; i < Math.min(16, evalSet.n); i++) feedsList.push({ ...synthetic, ...evalBatchFeeds(evalSet, meta, i, 1) });
   } else {
     feedsList.push(synthetic);
   }

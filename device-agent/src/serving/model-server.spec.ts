@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { silentLogger } from '../lib/logger';
-import { linearModel } from '../testing/tiny-models';
+import { featurize, type FeaturizerSpec } from '@edgefleet/contracts';
+import { linearModel, sparseLinearModel } from '../testing/tiny-models';
 import { checkServeAddress, InferHttpServer } from './infer-http';
 import { InferInputError, ModelServer, NoModelError, type InferenceObserver, type ServedModel } from './model-server';
 import { summarizeOutput, toProbabilities } from './output-summary';
@@ -71,6 +72,30 @@ describe('ModelServer', () => {
     await assert.rejects(server.infer({ text: 'hello' }), InferInputError);
     await assert.rejects(server.infer({ inputs: { x: { data: ['a' as unknown as number] } } }), InferInputError);
     await server.close();
+  });
+
+  it('serves text through the featurizer: a sparse-layout model answers what its dense twin answers', async () => {
+    const spec: FeaturizerSpec = { id: 'hashed-ngrams', version: 2, charMin: 1, charMax: 3, wordMin: 1, wordMax: 1, seed: 0, buckets: 128, maxChars: 200, layout: 'sparse' };
+    const w = Float32Array.from({ length: spec.buckets * 4 }, (_, i) => Math.sin(i * 12.9898) / 2);
+    const dir = await mkdtemp(join(tmpdir(), 'serve-text-'));
+    try {
+      await writeFile(join(dir, 'sparse.onnx'), sparseLinearModel(spec.buckets, 4, w));
+      await writeFile(join(dir, 'dense.onnx'), linearModel({ inputs: spec.buckets, outputs: 4, weights: w }));
+      const sparse = new ModelServer();
+      await sparse.activate(A, join(dir, 'sparse.onnx'), spec);
+      const dense = new ModelServer();
+      await dense.activate(A, join(dir, 'dense.onnx'), { ...spec, layout: 'dense' });
+      for (const text of ['Alle Menschen sind frei', 'x', '   ']) {
+        const [a, b] = [await sparse.infer({ text }), await dense.infer({ text })];
+        const want = [0, 1, 2, 3].map((k) => featurize(spec, text).reduce((acc, v, i) => acc + v * w[i * 4 + k]!, 0));
+        assert.equal(a.summary.topClass, b.summary.topClass, text);
+        assert.equal(a.summary.topClass, want.indexOf(Math.max(...want)), text);
+      }
+      await sparse.close();
+      await dense.close();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('switches atomically under load: every request succeeds, answers are old then new, never mixed back', async () => {

@@ -1,5 +1,5 @@
 import * as ort from 'onnxruntime-node';
-import { featurize, type FeaturizerSpec } from '@edgefleet/contracts';
+import { SPARSE_INPUTS, featurize, featurizeSparse, layoutOf, type FeaturizerSpec } from '@edgefleet/contracts';
 import { ModelLoadError, describeError } from '../lib/errors';
 import { fromFloat16Bits, toFloat16Array } from '../benchmark/float16';
 import { concreteShape } from '../benchmark/input-synthesis';
@@ -140,6 +140,15 @@ function feedsFor(l: Loaded, req: InferRequest): Record<string, ort.Tensor> {
   if ('text' in req) {
     if (typeof req.text !== 'string') throw new InferInputError('text must be a string');
     if (!l.featurizer) throw new InferInputError('the active model takes tensors, not text (it has no featurizer)');
+    if (layoutOf(l.featurizer) === 'sparse') {
+      const f = featurizeSparse(l.featurizer, req.text);
+      // An empty text has no n-grams: one padding entry (weight 0) keeps the shapes valid.
+      const n = Math.max(1, f.indices.length);
+      return {
+        [SPARSE_INPUTS.indices]: new ort.Tensor('int32', f.indices.length ? f.indices : new Int32Array(1), [1, n]),
+        [SPARSE_INPUTS.weights]: new ort.Tensor('float32', f.values.length ? f.values : new Float32Array(1), [1, n]),
+      };
+    }
     return { [metas[0]!.name]: tensorFor(metas[0]!, { data: Array.from(featurize(l.featurizer, req.text)) }) };
   }
   if ('input' in req) {

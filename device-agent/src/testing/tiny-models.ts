@@ -95,3 +95,23 @@ export function counterModel(): Buffer {
     output: [valueInfo('seen', 'float32', [1]), valueInfo('countN', 'float32', [1])],
   });
 }
+
+/**
+ * A sparse-layout text model (the featurizer's `sparse` layout): logits = Σ weights·W[indices], inputs int32
+ * `indices` and float32 `weights` [batch, n] — the embedding-bag form of `linearModel` with the same W.
+ */
+export function sparseLinearModel(buckets: number, classes: number, w: Float32Array): Buffer {
+  const int64 = (name: string, v: number[]): onnx.ITensorProto => ({ name, dims: [v.length], dataType: 7, int64Data: v });
+  return model({
+    name: 'sparse-linear',
+    node: [
+      { opType: 'Gather', input: ['W', 'indices'], output: ['rows'], name: 'gather', attribute: [{ name: 'axis', type: onnx.AttributeProto.AttributeType.INT, i: 0 }] },
+      { opType: 'Unsqueeze', input: ['weights', 'axis1'], output: ['w3'], name: 'unsqueeze' },
+      { opType: 'MatMul', input: ['w3', 'rows'], output: ['sum'], name: 'mm' },
+      { opType: 'Squeeze', input: ['sum', 'axis1'], output: ['logits'], name: 'squeeze' },
+    ],
+    initializer: [floatTensor('W', [buckets, classes], w), int64('axis1', [1])],
+    input: [valueInfo('indices', 'int32', ['batch', 'n']), valueInfo('weights', 'float32', ['batch', 'n'])],
+    output: [valueInfo('logits', 'float32', ['batch', classes])],
+  });
+}

@@ -27,6 +27,11 @@ export interface EvalSet {
   threshold?: number;
   /** multilabel (0/1) and regression: n × numClasses expected values. */
   targets?: Float32Array;
+  /**
+   * Text eval sets of a sparse-layout featurizer: the model takes each row's non-zero buckets as its `indices` and
+   * `weights` inputs (text-featurizer.ts, SPARSE_INPUTS), not the dense row; `x` holds the same vectors densely.
+   */
+  sparse?: true;
 }
 
 export const DEFAULT_THRESHOLD = 0.5;

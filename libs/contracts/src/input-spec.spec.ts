@@ -38,6 +38,10 @@ describe('input spec', () => {
     const m = { inputs: [{ name: 'x', type: 'float32', dims: ['batch', 'seq'] }, { name: 'ids', type: 'int64', dims: ['n'] }], outputs: [] };
     assert.equal(inputSpecGaps(m, undefined).length, 1);
     assert.deepEqual(inputSpecGaps(m, undefined, 'x'), []);
+    // A sparse-layout text model: its eval set feeds both indices and weights, [batch, n] each.
+    const bag = { inputs: [{ name: 'indices', type: 'int32', dims: ['batch', 'n'] }, { name: 'weights', type: 'float32', dims: ['batch', 'n'] }], outputs: [] };
+    assert.deepEqual(inputSpecGaps(bag, undefined, 'indices'), []);
+    assert.equal(inputSpecGaps(bag, undefined).length, 2, 'without an eval set the text length must be given');
   });
 
   it('checks the spec against the model: names, ranks, fixed dims and state outputs', () => {

@@ -1,4 +1,5 @@
 import type { TensorInfo } from './profile';
+import { SPARSE_INPUTS } from './text-featurizer';
 
 /**
  * What a model's inputs need for a benchmark without real data (docs/models.md, "Input specifications"). Given at
@@ -152,6 +153,9 @@ export function inputSpecGaps(
 ): string[] {
   const gaps: string[] = [];
   const entries = spec?.inputs ?? {};
+  // A sparse-layout text model's eval set feeds both of its inputs (indices and weights, text-featurizer.ts).
+  const sparsePair: string[] = [SPARSE_INPUTS.indices, SPARSE_INPUTS.weights];
+  const fedByEval = new Set(evalInput && sparsePair.includes(evalInput) && sparsePair.every((n) => model.inputs.some((i) => i.name === n)) ? sparsePair : [evalInput]);
   for (const name of Object.keys(entries)) {
     if (!model.inputs.some((i) => i.name === name)) gaps.push(`inputSpec names input "${name}", the model's inputs are ${model.inputs.map((i) => i.name).join(', ')}`);
   }
@@ -166,7 +170,7 @@ export function inputSpecGaps(
       else input.dims.forEach((d, i) => {
         if (isFixed(d) && d !== e.shape![i]) gaps.push(`input "${input.name}": inputSpec shape [${e.shape!.join(', ')}] sets dimension ${i} to ${e.shape![i]}, the model fixes it at ${d}`);
       });
-    } else if (input.name !== evalInput) {
+    } else if (!fedByEval.has(input.name)) {
       const dynamic = input.dims.map((d, i) => ({ d, i })).filter(({ d, i }) => i > 0 && !isFixed(d));
       if (dynamic.length > 0) {
         gaps.push(`input "${input.name}" [${input.dims.join(', ')}] has dynamic dimension${dynamic.length > 1 ? 's' : ''} ${dynamic.map(({ d, i }) => `${i} (${JSON.stringify(d)})`).join(', ')} besides the batch: give inputSpec.inputs["${input.name}"].shape`);

@@ -1,5 +1,5 @@
 import { decodeEvalSet, EvalSetFormatError, type EvalSet } from './eval-set';
-import { featurizeAll, type FeaturizerSpec } from './text-featurizer';
+import { featurizeAll, layoutOf, type FeaturizerSpec } from './text-featurizer';
 
 /**
  * Text eval set ("efev-text", version 1): UTF-8 JSON shipped beside a text model, for third parties too
@@ -58,6 +58,7 @@ export function featurizeEvalSet(set: TextEvalSet, spec: FeaturizerSpec): EvalSe
     x: featurizeAll(spec, set.samples.map((s) => s.text)),
     y: Int32Array.from(set.samples, (s) => s.label),
     n: set.samples.length,
+    ...(layoutOf(spec) === 'sparse' && { sparse: true as const }),
   };
 }
 

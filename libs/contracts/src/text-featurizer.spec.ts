@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   DesiredStateMessage, EvalSetFormatError, FeaturizerError, decodeAnyEvalSet, encodeEvalSet, encodeTextEvalSet, featurize, featurizerProblem,
-  murmur3, normalizeText, parseFeaturizer, signDesiredState, generateSigningKeyPair, keyIdOf, validateAs, verifyDesiredState, type FeaturizerSpec,
+  evalSetProblems, featurizeSparse, murmur3, murmur3Utf32, normalizeText, parseFeaturizer, signDesiredState, sparseBatch, generateSigningKeyPair, keyIdOf,
+  validateAs, verifyDesiredState, type FeaturizerSpec,
 } from './index';
 
 const spec: FeaturizerSpec = { id: 'hashed-ngrams', version: 1, charMin: 1, charMax: 3, wordMin: 1, wordMax: 2, seed: 7, buckets: 16, maxChars: 64 };
@@ -47,7 +48,10 @@ test('golden vectors: a change to what a spec computes must bump its version', (
 test('unknown featurizers are refused with a reason', () => {
   assert.equal(featurizerProblem(spec), undefined);
   assert.match(featurizerProblem({ ...spec, id: 'bpe' })!, /unknown text featurizer "bpe"/);
-  assert.match(featurizerProblem({ ...spec, version: 2 })!, /version 2 is not supported/);
+  assert.match(featurizerProblem({ ...spec, version: 3 })!, /version 3 is not supported \(this agent knows version 1, 2\)/);
+  assert.match(featurizerProblem({ ...spec, version: 2 })!, /layout must be "dense" or "sparse"/);
+  assert.match(featurizerProblem({ ...spec, layout: 'sparse' })!, /unknown fields: layout/, 'version 1 has no layout');
+  assert.equal(featurizerProblem({ ...spec, version: 2, layout: 'sparse' }), undefined);
   assert.match(featurizerProblem({ ...spec, buckets: 0 })!, /buckets/);
   assert.match(featurizerProblem({ ...spec, extra: 1 })!, /unknown fields: extra/);
   assert.throws(() => parseFeaturizer({ ...spec, charMin: 4 }), FeaturizerError);
@@ -85,4 +89,62 @@ test('the featurizer travels in the signed manifest, and any change to it breaks
   assert.ok(verifyDesiredState({ ...msg, signature }, [keys.publicKeyPem]));
   const tampered = { ...msg, artifact: { ...msg.artifact, featurizer: { ...spec, seed: 8 } }, signature };
   assert.equal(verifyDesiredState(tampered, [keys.publicKeyPem]), false);
+});
+
+// Version 2: the n-gram's code points as UTF-32LE are what MurmurHash3 hashes; the vector is otherwise version 1's.
+const v2: FeaturizerSpec = { ...spec, version: 2, layout: 'sparse' };
+const utf32 = (s: string) => { const cps = [...s]; const b = Buffer.alloc(4 * cps.length); cps.forEach((c, i) => b.writeUInt32LE(c.codePointAt(0)!, 4 * i)); return b; };
+const hash32 = (s: string, seed: number) => { const b = utf32(s); return murmur3(b, 0, b.length, seed); };
+
+test('version 2 hashes code points as UTF-32LE with MurmurHash3 (the incremental pass equals the reference hash)', () => {
+  for (const [s, seed] of [['', 0], ['a', 0], ['😀a', 0], ['ab c', 9], ['Ünï', 0xffffffff]] as const) assert.equal(murmur3Utf32(s, seed), hash32(s, seed), s);
+  assert.equal(murmur3Utf32('😀a', 0), 0xd1ba0b07);
+});
+
+test('version 2 follows the written steps (n-grams composed by hand, hashed from scratch), dense and sparse alike', () => {
+  const s: FeaturizerSpec = { ...v2, charMin: 1, charMax: 2, wordMin: 1, wordMax: 2, buckets: 1024, seed: 3 };
+  const counts = new Map<number, number>();
+  const add = (g: string, seed: number) => { const b = hash32(g, seed) % 1024; counts.set(b, (counts.get(b) ?? 0) + 1); };
+  for (const g of [' ', 'a', '😀', ' ', 'c', ' ', ' a', 'a😀', '😀 ', ' c', 'c ']) add(g, 3); // " a😀 c " chars, n = 1, 2
+  for (const g of ['a😀', 'c', 'a😀 c']) add(g, 4); // words n = 1, 2 with seed + 1
+  const expected = new Float32Array(1024);
+  for (const [b, c] of counts) expected[b] = Math.log1p(c);
+  const norm = Math.hypot(...expected);
+  const got = featurize(s, 'A😀  c');
+  for (let i = 0; i < 1024; i++) assert.ok(Math.abs(got[i]! - expected[i]! / norm) < 1e-6, `bucket ${i}`);
+  const sparse = featurizeSparse(s, 'A😀  c');
+  assert.deepEqual([...sparse.indices].sort((a, b) => a - b), [...counts.keys()].sort((a, b) => a - b));
+  sparse.indices.forEach((b, k) => assert.equal(sparse.values[k], got[b]));
+  // A non-power-of-two bucket count takes the modulo of the unsigned hash.
+  const odd = featurize({ ...s, buckets: 1000, charMax: 1, wordMax: 0, wordMin: 0 }, 'z');
+  assert.deepEqual([...odd.keys()].filter((i) => odd[i] !== 0).sort((a, b) => a - b), [...new Set([hash32(' ', 3) % 1000, hash32('z', 3) % 1000])].sort((a, b) => a - b));
+});
+
+test('version 2 golden vector, truncation, empty text and padded sparse batches', () => {
+  const golden = [0.276661, 0.228823, 0.228823, 0.156196, 0.156196, 0.197097, 0.353293, 0.228823, 0.254744, 0.327371, 0.156196, 0.254744, 0.276661, 0.228823, 0.353293, 0.197097];
+  const v = featurize(v2, 'Ünïcode  CAFÉ\tspam! ﬁ 😀');
+  golden.forEach((g, i) => assert.ok(Math.abs(v[i]! - g) < 1e-6, `bucket ${i}: ${v[i]} ≠ ${g}`));
+  assert.deepEqual(featurize({ ...v2, maxChars: 2 }, 'Ü😀YZ'), featurize(v2, 'ü😀'));
+  // A truncation that ends in a space ("ab cd" → "ab ") keeps an empty last word, as version 1 does.
+  const cut = featurizeSparse({ ...v2, maxChars: 3, charMax: 1, wordMax: 1, buckets: 1 << 20 }, 'ab cd');
+  const want = [hash32(' ', 7), hash32('a', 7), hash32('b', 7), hash32('ab', 8), hash32('', 8)].map((h) => h % (1 << 20));
+  assert.deepEqual([...cut.indices].sort((a, b) => a - b), want.sort((a, b) => a - b));
+  assert.equal(featurizeSparse(v2, ' \t ').indices.length, 0);
+  const b = sparseBatch(v2, ['hello world', 'x']);
+  const first = featurizeSparse(v2, 'hello world');
+  assert.equal(b.width, first.indices.length);
+  const second = featurizeSparse(v2, 'x');
+  assert.deepEqual([...b.indices.subarray(b.width, b.width + second.indices.length)], [...second.indices]);
+  assert.ok(b.weights.subarray(b.width + second.indices.length).every((w) => w === 0), 'padding has weight 0');
+});
+
+test('a sparse-layout eval set needs the model inputs indices (int32) and weights (float32)', () => {
+  const bytes = encodeTextEvalSet({ inputName: '', labels: ['a', 'b'], samples: [{ text: 'hello', label: 0 }] });
+  const set = decodeAnyEvalSet(bytes, v2);
+  assert.equal(set.sparse, true);
+  assert.equal(decodeAnyEvalSet(bytes, spec).sparse, undefined);
+  const out = [{ name: 'logits', type: 'float32', dims: ['batch', 2] }];
+  assert.deepEqual(evalSetProblems(set, [{ name: 'indices', type: 'int32', dims: ['batch', 'n'] }, { name: 'weights', type: 'float32', dims: ['batch', 'n'] }], out), []);
+  assert.match(evalSetProblems(set, [{ name: 'x', type: 'float32', dims: ['batch', 16] }], out).join(), /sparse layout feeds inputs indices and weights/);
+  assert.match(evalSetProblems(set, [{ name: 'indices', type: 'int64', dims: ['batch', 'n'] }, { name: 'weights', type: 'float32', dims: ['batch', 'n'] }], out).join(), /input "indices" is int64/);
 });

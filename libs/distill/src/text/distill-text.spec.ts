@@ -7,7 +7,7 @@ import * as ort from 'onnxruntime-node';
 import { FEATURIZER_METADATA_KEY, decodeAnyEvalSet, type FeaturizerSpec } from '@edgefleet/contracts';
 import { modelMetadata } from '@edgefleet/onnx';
 import { argmaxRows, matchRate } from '../train/metrics';
-import { distillText } from './distill-text';
+import { distillText, sparseTop1 } from './distill-text';
 import { FastTextLidTeacher } from './teachers';
 import { tinyUdhr } from './test-factory';
 
@@ -36,6 +36,34 @@ test('text distillation end to end: fastText labels, a hashed n-gram student lea
     const again = await run();
     assert.equal(again.teacherCost.cacheHit, true);
     assert.equal(again.teacherCost.textsLabelled, 0);
+  } finally {
+    await rm(cacheDir, { recursive: true, force: true });
+  }
+});
+
+test('a sparse-layout featurizer ships embedding-bag students (indices + weights) scored through those inputs', { timeout: 120_000 }, async () => {
+  const data = await tinyUdhr();
+  const cacheDir = await mkdtemp(join(tmpdir(), 'text-cache-'));
+  const sparse: FeaturizerSpec = { ...featurizer, version: 2, layout: 'sparse' };
+  try {
+    const r = await distillText({ data, teacher: new FastTextLidTeacher(), featurizer: sparse, cacheDir, students: ['mlp:16'], epochs: 15, batchSize: 16, lr: 1e-2, patience: 0, threads: 1, latency: false, baseline: false });
+    const models = r.students[0]!;
+    const s = r.metrics.students[0]!;
+    assert.equal(models.fp16, undefined);
+    assert.ok(r.metrics.warnings.some((w) => /no fp16 variant in the sparse layout/.test(w)));
+    for (const bytes of [models.fp32, models.int8!]) {
+      assert.deepEqual(JSON.parse(modelMetadata(bytes)[FEATURIZER_METADATA_KEY]!), sparse);
+      const session = await ort.InferenceSession.create(bytes);
+      assert.deepEqual(session.inputNames, ['indices', 'weights']);
+      await session.release();
+    }
+    // The device's view: the eval set says sparse, and its rows fed as indices/weights give the trainer's score.
+    const evalSet = decodeAnyEvalSet(r.evalSet, sparse);
+    assert.equal(evalSet.sparse, true);
+    const top = await sparseTop1(models.int8!, sparse, data.test.texts, 176);
+    assert.equal(matchRate(top, evalSet.y), s.int8!.accuracy);
+    assert.ok(Math.abs(s.int8!.accuracy - s.agreement) <= 0.05, `int8 bag ${s.int8!.accuracy} vs dense fp32 ${s.agreement}`);
+    assert.ok(s.agreement >= 0.8, `student agrees with the teacher on ${s.agreement} of held-out paragraphs`);
   } finally {
     await rm(cacheDir, { recursive: true, force: true });
   }

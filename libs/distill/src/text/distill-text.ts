@@ -1,10 +1,12 @@
-import { FEATURIZER_METADATA_KEY, encodeTextEvalSet, featurizeAll, parseFeaturizer, type FeaturizerSpec } from '@edgefleet/contracts';
+import * as ort from 'onnxruntime-node';
+import { FEATURIZER_METADATA_KEY, encodeTextEvalSet, featurizeAll, layoutOf, parseFeaturizer, sparseBatch, type FeaturizerSpec } from '@edgefleet/contracts';
 import { DatasetSplit } from '../data/dataset';
 import { distill } from '../pipeline/distill';
 import { prepareSplit } from '../pipeline/split';
 import type { DistillOptions, DistillProgress, DistillResult } from '../pipeline/options';
-import { argmaxRows } from '../train/metrics';
+import { argmaxRows, matchRate } from '../train/metrics';
 import type { TextSplit } from './text-dataset';
+import { toEmbeddingBag } from './embedding-bag';
 import type { TeacherCost, TeacherRunOptions, TextTeacher } from './teachers/teacher';
 
 /**
@@ -12,6 +14,11 @@ import type { TeacherCost, TeacherRunOptions, TextTeacher } from './teachers/tea
  * A 64-wide hidden layer on it is 0.5M weights, ~0.5 MB in int8.
  */
 export const DEFAULT_TEXT_FEATURIZER: FeaturizerSpec = { id: 'hashed-ngrams', version: 1, charMin: 1, charMax: 4, wordMin: 1, wordMax: 1, seed: 0, buckets: 8192, maxChars: 400 };
+/**
+ * Featurizer of language-id students: the same n-grams in version 2 with the sparse layout (an embedding bag): per
+ * paragraph the cost follows the paragraph's n-grams, which is what makes the student fast next to fastText.
+ */
+export const LID_TEXT_FEATURIZER: FeaturizerSpec = { ...DEFAULT_TEXT_FEATURIZER, version: 2, layout: 'sparse' };
 export const DEFAULT_TEXT_STUDENTS = ['mlp:32', 'mlp:128'];
 /** Class names of a text model, in output order, beside the featurizer in its metadata. */
 export const LABELS_METADATA_KEY = 'edgefleet.labels';
@@ -78,6 +85,47 @@ export async function distillText(o: TextDistillOptions, onProgress: (p: Distill
     teacherLogits: { train: logp(t.train), test: logp(t.test), name: t.name, params: t.params, bytes: t.bytes },
     modelMetadata: { [FEATURIZER_METADATA_KEY]: JSON.stringify(featurizer), [LABELS_METADATA_KEY]: JSON.stringify(t.classes) },
   }, onProgress);
+  if (layoutOf(featurizer) === 'sparse') await asEmbeddingBags(result, featurizer, data.test.texts, split.test.y, K);
   const evalSet = encodeTextEvalSet({ inputName: '', labels: t.classes, samples: data.test.texts.map((text, i) => ({ text, label: split.test.y[i]! })) });
   return { ...result, featurizer, classes: t.classes, labelSource: ownClasses ? 'teacher' : 'data', teacherCost: t.cost, evalSet };
+}
+
+/** Top-1 of a sparse-layout model on texts, batches of 256. */
+export async function sparseTop1(model: Uint8Array, spec: FeaturizerSpec, texts: readonly string[], classes: number): Promise<Int32Array> {
+  const session = await ort.InferenceSession.create(model, { intraOpNumThreads: 1, interOpNumThreads: 1 });
+  const top = new Int32Array(texts.length);
+  try {
+    for (let i = 0; i < texts.length; i += 256) {
+      const chunk = texts.slice(i, i + 256);
+      const b = sparseBatch(spec, chunk);
+      const out = await session.run({ indices: new ort.Tensor('int32', b.indices, [chunk.length, b.width]), weights: new ort.Tensor('float32', b.weights, [chunk.length, b.width]) });
+      top.set(argmaxRows(out[session.outputNames[0]!]!.data as Float32Array, chunk.length, classes), i);
+    }
+  } finally {
+    await session.release();
+  }
+  return top;
+}
+
+/**
+ * Sparse layout: the students were trained on the dense vector (the same numbers); what ships is their
+ * embedding-bag form (fp32 and int8), scored again on the held-out texts through the sparse inputs. fp16 students
+ * are not converted (the rewrite handles float and int8 first layers) and are dropped with a warning.
+ */
+async function asEmbeddingBags(result: DistillResult, spec: FeaturizerSpec, texts: readonly string[], y: Int32Array, classes: number): Promise<void> {
+  for (const [i, s] of result.students.entries()) {
+    const m = result.metrics.students[i]!;
+    s.fp32 = toEmbeddingBag(s.fp32);
+    m.bytes = s.fp32.byteLength;
+    if (s.int8) {
+      s.int8 = toEmbeddingBag(s.int8);
+      const top = await sparseTop1(s.int8, spec, texts, classes);
+      m.int8 = { accuracy: matchRate(top, y), bytes: s.int8.byteLength };
+    }
+    if (s.fp16) {
+      s.fp16 = undefined;
+      m.fp16 = undefined;
+      result.metrics.warnings.push(`${s.name}: no fp16 variant in the sparse layout (the embedding-bag rewrite takes float32 and int8 students)`);
+    }
+  }
 }

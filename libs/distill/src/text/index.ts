@@ -3,3 +3,4 @@ export * from './distill-text';
 export * from './teachers';
 export * from './sources/spam-assassin';
 export * from './sources/udhr';
+export * from './embedding-bag';

@@ -1,6 +1,6 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { seededPermutation } from '@edgefleet/toolkit';
+import { Prng, seededPermutation } from '@edgefleet/toolkit';
 import { stratifiedSplit } from '../text-dataset';
 import { lid176Languages } from '../teachers/fasttext-lid';
 
@@ -19,6 +19,25 @@ export interface UdhrOptions {
    * unlabelled transfer set for a label-free teacher, drawn from the training paragraphs only.
    */
   trainSentences?: boolean;
+  /**
+   * Also add this many random word-aligned windows (2 words up to the whole paragraph, ≥ minChars) of each training
+   * paragraph as training rows, seeded: more transfer text for the teacher to label, still from training paragraphs.
+   */
+  trainWindows?: number;
+}
+
+/** `count` seeded random runs of consecutive words of `text` (2 words to all of them), each ≥ minChars. */
+export function windowsOf(text: string, count: number, minChars: number, rng: Prng): string[] {
+  const words = text.split(' ');
+  if (words.length < 3) return [];
+  const out: string[] = [];
+  for (let k = 0; k < count; k++) {
+    const len = 2 + Math.floor(rng.next() * (words.length - 2));
+    const start = Math.floor(rng.next() * (words.length - len + 1));
+    const w = words.slice(start, start + len).join(' ');
+    if ([...w].length >= minChars) out.push(w);
+  }
+  return out;
 }
 
 /** Sentences of a paragraph of at least minChars characters (split after . ! ? and their CJK/Indic forms). */
@@ -61,8 +80,11 @@ export async function udhrSplit(o: UdhrOptions = {}): Promise<{ train: { text: s
   }
   let call = 0;
   const split = stratifiedSplit(rows, UDHR_TEST_FRACTION, (n) => seededPermutation(n, UDHR_SPLIT_SEED + call++));
-  const train = o.trainSentences
-    ? split.train.flatMap((r) => { const s = sentencesOf(r.text, o.minChars ?? 20); return [r, ...(s.length > 1 ? s.map((text) => ({ text, label: r.label })) : [])]; })
-    : split.train;
+  const rng = new Prng(UDHR_SPLIT_SEED);
+  const train = split.train.flatMap((r) => {
+    const s = o.trainSentences ? sentencesOf(r.text, o.minChars ?? 20) : [];
+    const w = o.trainWindows ? windowsOf(r.text, o.trainWindows, o.minChars ?? 20, rng) : [];
+    return [r, ...(s.length > 1 ? s : []).map((text) => ({ text, label: r.label })), ...w.map((text) => ({ text, label: r.label }))];
+  });
   return { train, test: split.test, labels: [...seen].sort() };
 }
