@@ -19,6 +19,8 @@ export interface FleetSelector {
 export interface FleetDistillSettings {
   datasetId: string;
   teacherArtifactId?: string;
+  /** Text data sets: the teacher, as POST /distillations takes it (use-lite, fasttext-lid, openai:<url>#<model>). */
+  textTeacher?: string;
   epochs?: number;
   temperature?: number;
   alpha?: number;
