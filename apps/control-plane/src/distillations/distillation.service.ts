@@ -70,7 +70,10 @@ export class DistillationsService {
     const shape = [this.featurizerOf(dto).buckets];
     try {
       const classes = await textTeacherClassCount(dto.textTeacher, dataset.numClasses);
-      for (const s of dto.students ?? []) new Network(parseModelSpec(s, shape, classes), shape);
+      for (const s of dto.students ?? []) {
+        if (!s.startsWith('mlp:')) throw new DistillConfigError(`student ${s}: text students are MLPs (mlp:<h> or mlp:<h1>x<h2>) on the featurizer's ${shape[0]}-bucket vector`);
+        new Network(parseModelSpec(s, shape, classes), shape);
+      }
       return dto.targetBudget ? [studentForSizeBudget(dto.targetBudget, shape, classes).student] : dto.students;
     } catch (err) {
       if (err instanceof DistillConfigError || err instanceof NoFeasibleStudentError) throw new UnprocessableError(err.message);
