@@ -38,6 +38,10 @@ export class TargetDistillDto {
   @IsOptional() @IsString() @MaxLength(500) @Matches(TEXT_TEACHER_PATTERN, { message: `textTeacher must be ${TEACHER_SYNTAX}` })
   textTeacher?: string;
 
+  @ApiPropertyOptional({ type: 'object', additionalProperties: true, description: 'text data sets: the students\' featurizer spec (default: the engine\'s; docs/text.md)' })
+  @IsOptional() @IsObject()
+  featurizer?: Record<string, unknown>;
+
   @ApiPropertyOptional() @IsOptional() @IsInt() @Min(1) @Max(500) epochs?: number;
   @ApiPropertyOptional() @IsOptional() @IsNumber() @Min(1) @Max(50) temperature?: number;
   @ApiPropertyOptional() @IsOptional() @IsNumber() @Min(0) @Max(1) alpha?: number;

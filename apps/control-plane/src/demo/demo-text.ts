@@ -48,7 +48,7 @@ export async function distillTextOverRest(api: DemoApi, log: (line: string) => v
 
   const job = await api<JobView>('/distillations', {
     method: 'POST', headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ datasetId: dataset.id, textTeacher: 'fasttext-lid', students: ['mlp:32'], epochs: 20, patience: 0, evalSamples: 200, family: 'lid-demo' }),
+    body: JSON.stringify({ datasetId: dataset.id, textTeacher: 'fasttext-lid', students: ['mlp:32'], epochs: 20, batchSize: 16, patience: 0, evalSamples: 200, family: 'lid-demo' }),
   });
   log(`distillation ${job.id}: teacher fasttext-lid (lid.176, no human labels), student mlp:32 on the hashed n-gram featurizer`);
   let seen = '';
