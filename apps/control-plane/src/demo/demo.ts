@@ -72,7 +72,9 @@ async function api<T>(base: string, key: string, path: string, init: RequestInit
 
 async function main(cl: CommandLine): Promise<void> {
   const args = readArgs(cl);
-  const log = (line: string) => console.log(`[demo] ${line}`);
+  const started = Date.now();
+  // The text demo's steps take a while on a loaded machine: its lines say when they happened.
+  const log = (line: string) => console.log(args.text ? `[demo +${Math.round((Date.now() - started) / 1000)}s] ${line}` : `[demo] ${line}`);
   const dataDir = args.dataDir ?? mkdtempSync(join(tmpdir(), 'edgefleet-demo-'));
   await mkdir(dataDir, { recursive: true });
 
