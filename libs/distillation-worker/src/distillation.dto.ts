@@ -43,7 +43,7 @@ export class DistillationSourceDto {
   @IsOptional() @IsIn(TEACHER_ARCHS)
   teacherArch?: TeacherArch;
 
-  @ApiPropertyOptional({ example: 'use-lite', maxLength: 500, description: `text data sets (required there): the teacher, ${TEACHER_SYNTAX} (docs/text.md); openai: URLs must be allowed by TEXT_TEACHER_ORIGINS` })
+  @ApiPropertyOptional({ example: 'use-lite', maxLength: 500, pattern: TEXT_TEACHER_PATTERN.source, description: `text data sets (required there): the teacher, ${TEACHER_SYNTAX} (docs/text.md); openai: URLs must be allowed by TEXT_TEACHER_ORIGINS` })
   @IsOptional() @IsString() @MaxLength(500) @Matches(TEXT_TEACHER_PATTERN, { message: `textTeacher must be ${TEACHER_SYNTAX}` })
   textTeacher?: string;
 

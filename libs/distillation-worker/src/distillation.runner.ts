@@ -1,10 +1,9 @@
 import { Injectable, Logger } from '@nestjs/common';
 import {
-  DatasetError, distill, DistillAbortedError, DistillConfigError, distillText, DistillProgress, DistillResult, isRepeatableRuntimeError, parseTextTeacher,
-  type TextDistillResult,
+  DatasetError, DEFAULT_TEXT_STUDENTS, distill, DistillAbortedError, DistillConfigError, distillText, DistillProgress, DistillResult, isRepeatableRuntimeError,
+  parseTextTeacher, type TextDistillResult,
 } from '@edgefleet/distill';
-import { FeaturizerError, parseFeaturizer, type FeaturizerSpec } from '@edgefleet/contracts';
-import { validateAs } from '@edgefleet/contracts';
+import { FeaturizerError, parseFeaturizer, validateAs, type FeaturizerSpec } from '@edgefleet/contracts';
 import type { DatasetRecord } from '@edgefleet/catalog';
 import { isPermanentJobError, type JobContext, type JobOutcome } from '@edgefleet/jobs';
 import { NotFoundError, ArtifactStore } from '@edgefleet/platform';
@@ -14,7 +13,6 @@ import { DistillationPublisher } from './distillation.publisher';
 import { DistillationPayloadDto } from './distillation.dto';
 import type { DistillationCurve, DistillationProgress } from './distillation.types';
 import { NoFeasibleStudentError, studentForSizeBudget } from '@edgefleet/selection';
-import { DEFAULT_TEXT_STUDENTS } from '@edgefleet/distill';
 
 // Read once: the version of the engine that made an artifact goes into its lineage.
 const DISTILL_VERSION = (require('@edgefleet/distill/package.json') as { version: string }).version;

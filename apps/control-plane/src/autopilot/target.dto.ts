@@ -34,7 +34,7 @@ export class TargetDistillDto {
   @ApiPropertyOptional({ description: 'fp32 teacher; without it each job trains its own' }) @IsOptional() @IsUUID()
   teacherArtifactId?: string;
 
-  @ApiPropertyOptional({ description: `text data sets: the teacher, ${TEACHER_SYNTAX}` })
+  @ApiPropertyOptional({ maxLength: 500, pattern: TEXT_TEACHER_PATTERN.source, description: `text data sets: the teacher, ${TEACHER_SYNTAX}` })
   @IsOptional() @IsString() @MaxLength(500) @Matches(TEXT_TEACHER_PATTERN, { message: `textTeacher must be ${TEACHER_SYNTAX}` })
   textTeacher?: string;
 

@@ -44,7 +44,7 @@ export function textFormatOf(filename: string | undefined, start: Uint8Array): T
 
 /**
  * Reads a data set upload: file parts named by role (trainImages, trainLabels, testImages, testLabels for IDX;
- * csv for CSV) stream into staged files of the artifact store; text fields are collected for validation. Every
+ * csv for CSV; train, test and labels for text) stream into staged files of the artifact store; text fields are collected for validation. Every
  * part is consumed even after a problem; on failure all staged files are discarded.
  */
 export async function readDatasetUpload(req: FastifyRequest, store: ArtifactStore, maxBytes: number): Promise<DatasetUploadParts> {
