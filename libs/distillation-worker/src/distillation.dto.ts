@@ -1,9 +1,9 @@
 import { ApiProperty, ApiPropertyOptional, IntersectionType, PartialType } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
-  ArrayMaxSize, ArrayMinSize, IsArray, IsDefined, IsIn, IsInt, IsNumber, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min, ValidateNested,
+  ArrayMaxSize, ArrayMinSize, IsArray, IsDefined, IsIn, IsInt, IsNumber, IsObject, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min, ValidateNested,
 } from 'class-validator';
-import { DISTILL_DEFAULTS as D, MODEL_SPEC_PATTERN, TEACHER_ARCHS, type TeacherArch } from '@edgefleet/distill';
+import { DISTILL_DEFAULTS as D, MODEL_SPEC_PATTERN, TEACHER_ARCHS, TEACHER_SYNTAX, TEXT_TEACHER_PATTERN, type TeacherArch } from '@edgefleet/distill';
 import type { JobRecord } from '@edgefleet/jobs';
 import { PageQueryDto } from '@edgefleet/platform';
 import type { DistillationPayload } from './distillation.types';
@@ -42,6 +42,14 @@ export class DistillationSourceDto {
   @ApiPropertyOptional({ enum: TEACHER_ARCHS, description: 'architecture of the teacher trained when no teacherArtifactId is given (default: cnn for an image data set, mlp for a tabular one)' })
   @IsOptional() @IsIn(TEACHER_ARCHS)
   teacherArch?: TeacherArch;
+
+  @ApiPropertyOptional({ example: 'use-lite', maxLength: 500, pattern: TEXT_TEACHER_PATTERN.source, description: `text data sets (required there): the teacher, ${TEACHER_SYNTAX} (docs/text.md); openai: URLs must be allowed by TEXT_TEACHER_ORIGINS` })
+  @IsOptional() @IsString() @MaxLength(500) @Matches(TEXT_TEACHER_PATTERN, { message: `textTeacher must be ${TEACHER_SYNTAX}` })
+  textTeacher?: string;
+
+  @ApiPropertyOptional({ type: 'object', additionalProperties: true, description: 'text data sets: the students\' featurizer spec (default: hashed-ngrams v1, char 1-4 + words, 8192 buckets, 400 characters)' })
+  @IsOptional() @IsObject()
+  featurizer?: Record<string, unknown>;
 
   @ApiPropertyOptional({ type: [String], example: ['mlp:64', 'cnn:8-16-32'], minItems: 1, maxItems: 8, items: { type: 'string', pattern: MODEL_SPEC_PATTERN.source, maxLength: 64 } })
   @IsOptional() @IsArray() @ArrayMinSize(1) @ArrayMaxSize(8) @IsString({ each: true }) @MaxLength(64, { each: true }) @Matches(MODEL_SPEC_PATTERN, { each: true })

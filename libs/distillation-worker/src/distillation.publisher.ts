@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { encodeEvalSet } from '@edgefleet/contracts';
-import type { DatasetSplit, DistillResult, StudentMetrics } from '@edgefleet/distill';
+import { decodeTextEvalSet, encodeEvalSet, encodeTextEvalSet } from '@edgefleet/contracts';
+import type { DatasetSplit, DistillResult, StudentMetrics, TextDistillResult } from '@edgefleet/distill';
 import { JobQueue } from '@edgefleet/jobs';
 import { ArtifactStore, UnitOfWork, FleetEvents } from '@edgefleet/platform';
 import { ModelInspector, type InspectedModel, ModelRepository } from '@edgefleet/catalog';
@@ -13,12 +13,15 @@ export interface PublishInput {
   workerId: string;
   payload: DistillationPayload;
   dataset: DatasetRecord;
-  data: DatasetSplit;
-  result: DistillResult;
+  /** The rows trained on (image and tabular jobs); a text job's result carries its own eval set. */
+  data?: DatasetSplit;
+  result: DistillResult | TextDistillResult;
   /** The given teacher artifact; undefined when the job trained its own (which is then published too). */
   teacherArtifactId?: string;
   codeVersion: string;
 }
+
+const isText = (r: DistillResult | TextDistillResult): r is TextDistillResult => 'featurizer' in r && 'evalSet' in r;
 
 interface Variant {
   name: string;
@@ -54,7 +57,8 @@ export class DistillationPublisher {
       const put = await this.store.put(Buffer.from(v.bytes));
       stored.push({ v, ...put, inspected: await this.inspector.inspect(await this.store.localPath(put.sha256), put.size) });
     }
-    const evalSet = await this.storeEvalSet(p.data, payload.evalSamples, stored[0]!.inspected);
+    const text = isText(result) ? result : undefined;
+    const evalSet = text ? await this.storeTextEvalSet(text.evalSet, payload.evalSamples) : await this.storeEvalSet(p.data!, payload.evalSamples, stored[0]!.inspected);
     const version = `job-${p.jobId.slice(0, 8)}`;
     const baseLineage = {
       jobId: p.jobId,
@@ -72,6 +76,8 @@ export class DistillationPublisher {
         const m = await this.models.create({
           name: `${payload.family}-${s.v.name}`, version, precision: s.v.precision, family: payload.family,
           sha256: s.sha256, sizeBytes: s.size, inputs: s.inspected.inputs, outputs: s.inspected.outputs, params: s.inspected.params,
+          // Text students: the featurizer as read back from the model's own metadata (the one the devices will run).
+          ...(s.inspected.featurizer ? { featurizer: s.inspected.featurizer } : {}),
           evalSet,
           metrics: s.v.metrics,
           // Counted from the graph at inspection; the trainer's own count where the graph could not be followed.
@@ -79,7 +85,10 @@ export class DistillationPublisher {
           lineage: {
             ...baseLineage,
             role: isTeacher ? 'teacher' : 'student',
-            teacher: { artifactId: isTeacher ? undefined : teacherId, name: result.metrics.teacher.name, trained: result.metrics.teacher.trained, accuracy: result.metrics.teacher.accuracy },
+            teacher: {
+              artifactId: isTeacher ? undefined : teacherId, name: result.metrics.teacher.name, trained: result.metrics.teacher.trained, accuracy: result.metrics.teacher.accuracy,
+              ...(text ? { text: payload.textTeacher, cost: text.teacherCost, labelSource: text.labelSource, classes: text.classes.length } : {}),
+            },
             ...(s.v.from !== undefined ? { quantizedFrom: ids[s.v.from] } : {}),
           },
         }, tx);
@@ -113,6 +122,14 @@ export class DistillationPublisher {
       if (s.fp16 && m.fp16) out.push({ name: s.name, precision: 'fp16', bytes: s.fp16, student: m, from: fp32At, metrics: { ...common, ...m.fp16 } });
     });
     return out;
+  }
+
+  /** The first `max` held-out texts of the job's efev-text eval set (labels as the result's labelSource says). */
+  private async storeTextEvalSet(full: Uint8Array, max: number): Promise<{ sha256: string; size: number; samples: number }> {
+    const set = decodeTextEvalSet(full);
+    const samples = set.samples.slice(0, max);
+    const put = await this.store.put(encodeTextEvalSet({ ...set, samples }));
+    return { ...put, samples: samples.length };
   }
 
   /** The first `max` test rows as an EFEV eval set, shaped like the model's input so devices can feed it. */

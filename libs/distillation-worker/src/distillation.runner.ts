@@ -1,6 +1,10 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { DatasetError, distill, DistillAbortedError, DistillConfigError, DistillProgress, isRepeatableRuntimeError } from '@edgefleet/distill';
-import { validateAs } from '@edgefleet/contracts';
+import {
+  DatasetError, DEFAULT_TEXT_STUDENTS, distill, DistillAbortedError, DistillConfigError, distillText, DistillProgress, DistillResult, isRepeatableRuntimeError,
+  parseTextTeacher, type TextDistillResult,
+} from '@edgefleet/distill';
+import { FeaturizerError, parseFeaturizer, validateAs, type FeaturizerSpec } from '@edgefleet/contracts';
+import type { DatasetRecord } from '@edgefleet/catalog';
 import { isPermanentJobError, type JobContext, type JobOutcome } from '@edgefleet/jobs';
 import { NotFoundError, ArtifactStore } from '@edgefleet/platform';
 import { ModelRepository, DatasetsService } from '@edgefleet/catalog';
@@ -18,7 +22,7 @@ const DEFAULT_LADDER_SIZE = 4;
 
 /** Errors a retry cannot fix (bad options or data, a shape onnxruntime refuses): the job fails at once instead of burning its attempts. */
 const isPermanent = (err: unknown): boolean =>
-  err instanceof DistillConfigError || err instanceof DatasetError || err instanceof NoFeasibleStudentError || err instanceof NotFoundError
+  err instanceof DistillConfigError || err instanceof DatasetError || err instanceof FeaturizerError || err instanceof NoFeasibleStudentError || err instanceof NotFoundError
   || isRepeatableRuntimeError(err) || isPermanentJobError(err);
 
 /**
@@ -46,11 +50,12 @@ export class DistillationRunner {
     try {
       ctx.progress(this.progress({ phase: 'loading', runsDone: 0, runsTotal: 0 }));
       const dataset = await this.datasets.get(payload.datasetId);
-      const data = await this.datasets.load(dataset);
+      const text = dataset.format === 'text';
+      const data = text ? undefined : await this.datasets.load(dataset);
       const teacher = payload.teacherArtifactId ? await this.teacherBytes(payload.teacherArtifactId) : undefined;
       // The API resolves a budget to students when the job is queued; this covers payloads queued without it.
-      const students = payload.students ?? (payload.targetBudget ? [studentForSizeBudget(payload.targetBudget, data.train.sampleShape, data.train.numClasses).student] : undefined);
-      const runsTotal = (teacher ? 0 : 1) + (students?.length ?? DEFAULT_LADDER_SIZE);
+      const students = payload.students ?? (payload.targetBudget && data ? [studentForSizeBudget(payload.targetBudget, data.train.sampleShape, data.train.numClasses).student] : undefined);
+      const runsTotal = text ? (students?.length ?? DEFAULT_TEXT_STUDENTS.length) : (teacher ? 0 : 1) + (students?.length ?? DEFAULT_LADDER_SIZE);
       let runsDone = 0;
       let currentRun: string | undefined;
       let lastEpoch: DistillationProgress['lastEpoch'];
@@ -64,12 +69,17 @@ export class DistillationRunner {
         curve.points.push([p.epoch, p.loss, p.valAccuracy ?? null]);
         ctx.progress(this.progress({ phase: 'training', ...p, lastEpoch, curves, runsDone, runsTotal }));
       };
-      const result = await distill({
-        data, teacher, teacherArch: payload.teacherArch, students, epochs: payload.hyper.epochs, teacherEpochs: payload.hyper.teacherEpochs,
-        temperature: payload.hyper.temperature, alpha: payload.hyper.alpha, labeledFraction: payload.hyper.labeledFraction,
+      const common = {
+        students, epochs: payload.hyper.epochs, temperature: payload.hyper.temperature, alpha: payload.hyper.alpha, labeledFraction: payload.hyper.labeledFraction,
         seed: payload.hyper.seed, batchSize: payload.hyper.batchSize, patience: payload.hyper.patience, threads: this.config.threads,
         baseline: false, signal: ctx.signal,
-      }, onProgress);
+      };
+      let result: DistillResult | TextDistillResult;
+      if (data) {
+        result = await distill({ ...common, data, teacher, teacherArch: payload.teacherArch, teacherEpochs: payload.hyper.teacherEpochs }, onProgress);
+      } else {
+        result = await this.distillText(dataset, payload, common, (p) => ctx.progress(this.progress({ phase: 'labelling', teacherLabelling: p, etaMs: p.etaMs, runsDone: 0, runsTotal })), onProgress);
+      }
       ctx.progress(this.progress({ phase: 'publishing', lastEpoch, curves, runsDone: runsTotal, runsTotal }));
       await ctx.flush(); // the job row stops accepting progress once the publisher completes it
       const summary = await this.publisher.publish({
@@ -84,6 +94,26 @@ export class DistillationRunner {
       throw err; // unexpected: the worker records it and retries while attempts remain
     }
   };
+
+  /**
+   * A text job: the data set's rows (the one text reader), the teacher in the CLI's syntax, and the engine's one text
+   * path, distillText() — the function `npm run distill` calls — with the shared teacher cache.
+   */
+  private async distillText(
+    dataset: DatasetRecord, payload: DistillationPayloadDto, common: Omit<Parameters<typeof distillText>[0], 'data' | 'teacher'>,
+    onLabelling: (p: { what: string; done: number; total: number; perSec: number; etaMs: number }) => void, onProgress: (p: DistillProgress) => void,
+  ): Promise<TextDistillResult> {
+    if (!payload.textTeacher) throw new DistillConfigError(`data set ${dataset.name} is text: the job needs a textTeacher`);
+    const problem = this.config.textTeacherProblem(payload.textTeacher);
+    if (problem) throw new DistillConfigError(problem);
+    const data = await this.datasets.loadText(dataset);
+    const featurizer: FeaturizerSpec | undefined = payload.featurizer ? parseFeaturizer(payload.featurizer) : undefined;
+    const teacher = parseTextTeacher(payload.textTeacher, { apiKey: this.config.textTeacherApiKey });
+    return distillText({
+      ...common, data, teacher, featurizer, cacheDir: this.config.teacherCacheDir,
+      onTeacherProgress: (what, p) => onLabelling({ what, done: p.done, total: p.total, perSec: p.perSec, etaMs: p.etaMs }),
+    }, onProgress);
+  }
 
   private async teacherBytes(id: string): Promise<Uint8Array> {
     const m = await this.models.find(id);

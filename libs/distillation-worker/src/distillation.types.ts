@@ -19,6 +19,12 @@ export interface DistillationPayload {
   teacherArtifactId?: string;
   /** Architecture of the teacher trained first when no teacherArtifactId is given (default: cnn for images, mlp for tables). */
   teacherArch?: 'mlp' | 'cnn';
+  /**
+   * Text data sets only: the teacher in the CLI's syntax (`use-lite`, `fasttext-lid`, `openai:<url>#<model>`), and the
+   * featurizer the students read their input with (default: DEFAULT_TEXT_FEATURIZER, resolved at the API).
+   */
+  textTeacher?: string;
+  featurizer?: Record<string, unknown>;
   /** Student specs in the CLI syntax (`mlp:64`, `cnn:8-16-32`); resolved from targetBudget when that was given. */
   students?: string[];
   targetBudget?: TargetBudget;
@@ -30,7 +36,9 @@ export interface DistillationPayload {
 
 /** What the worker writes to Job.progress, and what GET / SSE show. */
 export interface DistillationProgress {
-  phase: 'loading' | 'training' | 'publishing';
+  phase: 'loading' | 'labelling' | 'training' | 'publishing';
+  /** Text jobs, while the teacher labels the texts (cached outputs count at once): what, texts done / total, rate. */
+  teacherLabelling?: { what: string; done: number; total: number; perSec: number };
   run?: string;
   role?: 'teacher' | 'student' | 'baseline';
   epoch?: number;

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { MEMORY_PRIOR } from './memory-model';
 import { fitPredictors, recommend } from './recommend';
-import { studentSearchSpace } from './student-sizing';
+import { studentForSizeBudget, studentSearchSpace } from './student-sizing';
 import { classProfile, syntheticReports, trueLatency, variant, type GroundTruth } from './testing/synthetic';
 
 const classes = [
@@ -128,5 +128,25 @@ describe('int8 is never shipped where it is slower than fp32', () => {
     assert.match(r.candidates.find((c) => c.precision === 'int8')!.reasons.join(' '), /timed where it was made: p50 0\.028 ms vs fp32 0\.024 ms/);
     const fast = twins.map((v) => (v.precision === 'int8' ? { ...v, madeLatency: { p50Ms: 0.02, fp32P50Ms: 0.024 } } : v));
     assert.equal(recommend({ cls: rpi, budget, family: 'fm', variants: fast, observations: [], classes }).chosen?.variantId, 's64-int8');
+  });
+});
+
+describe('text families (a featurizer\'s bucket vector: one dimension, MLP students only)', () => {
+  // A text family as the catalogue describes it: input [batch, buckets], 176 languages out (fastText's classes).
+  const text = [
+    variant('lid-128', 8192 * 128 + 128 * 176, { family: 'lid', inputShape: [8192], numClasses: 176, accuracy: 0.9 }),
+    variant('lid-64', 8192 * 64 + 64 * 176, { family: 'lid', inputShape: [8192], numClasses: 176, accuracy: 0.88 }),
+  ];
+  const textObs = syntheticReports(truth, classes, text, 1, 0.03, 5);
+
+  it('sizes an MLP on the bucket vector when no variant fits, and never a CNN (4096 buckets are not a 64x64 image)', () => {
+    const budget = { maxLatencyP95Ms: trueLatency(truth, rpi, text[1]!.macs) / 2 };
+    const r = recommend({ cls: rpi, budget, family: 'lid', variants: text, observations: textObs, classes });
+    assert.equal(r.decision, 'distill-student');
+    assert.match(r.student!.student, /^mlp:\d+(x\d+)*$/);
+    assert.deepEqual(r.student!.spec.inputShape, [8192]);
+    assert.equal(r.student!.macs < text[1]!.macs, true);
+    for (const buckets of [8192, 4096]) assert.ok(studentSearchSpace([buckets], 176).every((s) => s.spec.family === 'mlp'), `${buckets} buckets`);
+    assert.ok(studentForSizeBudget({ maxParams: 300_000 }, [8192], 176).student.startsWith('mlp:'));
   });
 });

@@ -173,7 +173,7 @@ export class AutopilotService {
         const s = target.distill!;
         try {
           const job = await this.distillations.create({
-            datasetId: s.datasetId, teacherArtifactId: s.teacherArtifactId, students: [p.student], family: target.family,
+            datasetId: s.datasetId, teacherArtifactId: s.teacherArtifactId, textTeacher: s.textTeacher, featurizer: s.featurizer, students: [p.student], family: target.family,
             epochs: s.epochs, temperature: s.temperature, alpha: s.alpha, labeledFraction: s.labeledFraction,
           });
           await this.repo.setDistillationJob(target.id, profileClass, p.student, job.id);

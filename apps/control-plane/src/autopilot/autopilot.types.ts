@@ -19,6 +19,10 @@ export interface FleetSelector {
 export interface FleetDistillSettings {
   datasetId: string;
   teacherArtifactId?: string;
+  /** Text data sets: the teacher, as POST /distillations takes it (use-lite, fasttext-lid, openai:<url>#<model>). */
+  textTeacher?: string;
+  /** Text data sets: the students' featurizer (default: the engine's), so students match the family's input width. */
+  featurizer?: Record<string, unknown>;
   epochs?: number;
   temperature?: number;
   alpha?: number;

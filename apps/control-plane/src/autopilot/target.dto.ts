@@ -4,6 +4,7 @@ import {
   ArrayMaxSize, IsArray, IsInt, IsNumber, IsObject, IsOptional, IsPositive, IsString, IsUUID, Matches, Max, MaxLength, Min, ValidateNested,
 } from 'class-validator';
 import { PageQueryDto } from '@edgefleet/platform';
+import { TEACHER_SYNTAX, TEXT_TEACHER_PATTERN } from '@edgefleet/distill';
 import { AUTOPILOT_STATUSES, ClassStateRecord, TargetRecord } from './autopilot.types';
 
 const NAME = /^[A-Za-z0-9._-]{1,100}$/;
@@ -32,6 +33,14 @@ export class TargetDistillDto {
 
   @ApiPropertyOptional({ description: 'fp32 teacher; without it each job trains its own' }) @IsOptional() @IsUUID()
   teacherArtifactId?: string;
+
+  @ApiPropertyOptional({ maxLength: 500, pattern: TEXT_TEACHER_PATTERN.source, description: `text data sets: the teacher, ${TEACHER_SYNTAX}` })
+  @IsOptional() @IsString() @MaxLength(500) @Matches(TEXT_TEACHER_PATTERN, { message: `textTeacher must be ${TEACHER_SYNTAX}` })
+  textTeacher?: string;
+
+  @ApiPropertyOptional({ type: 'object', additionalProperties: true, description: 'text data sets: the students\' featurizer spec (default: the engine\'s; docs/text.md)' })
+  @IsOptional() @IsObject()
+  featurizer?: Record<string, unknown>;
 
   @ApiPropertyOptional() @IsOptional() @IsInt() @Min(1) @Max(500) epochs?: number;
   @ApiPropertyOptional() @IsOptional() @IsNumber() @Min(1) @Max(50) temperature?: number;

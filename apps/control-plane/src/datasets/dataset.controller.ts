@@ -20,7 +20,7 @@ export class DatasetController {
   @Post()
   @HttpCode(201)
   @ApiOperation({
-    summary: 'Upload a data set (multipart: four IDX parts or one csv part) or register a built-in one (JSON {builtin})',
+    summary: 'Upload a data set (multipart: four IDX parts, one csv part, or the text parts train + test [+ labels]) or register a built-in one (JSON {builtin})',
     // One body per content type: a JSON body is a built-in's registration, never the multipart form.
     requestBody: {
       required: true,

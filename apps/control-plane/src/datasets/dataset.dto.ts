@@ -46,6 +46,11 @@ export class UploadDatasetFormDoc {
   @ApiPropertyOptional({ description: 'expected class count (inferred when absent)' }) numClasses?: number;
   @ApiPropertyOptional({ description: 'CSV: share of rows held out as the test set (default 1/7)' }) testFraction?: number;
   @ApiPropertyOptional({ description: 'CSV: shuffle rows with this seed before splitting' }) splitSeed?: number;
+  @ApiPropertyOptional({ type: 'string', format: 'binary', description: 'text: training rows, JSONL ({"text": …, "label": …} per line) or CSV with a header naming a text and optionally a label column (docs/text.md)' })
+  train?: unknown;
+  @ApiPropertyOptional({ type: 'string', format: 'binary', description: 'text: test rows, as train' }) test?: unknown;
+  @ApiPropertyOptional({ type: 'string', format: 'binary', description: 'text: labels.json, the class names in class order (default: the sorted training labels)' })
+  labels?: unknown;
   @ApiPropertyOptional({ example: '28x28', description: 'CSV: the rows are images of this shape (HxW or CxHxW, row-major); without it they are tabular, whatever their feature count' })
   imageShape?: string;
 }
@@ -53,13 +58,13 @@ export class UploadDatasetFormDoc {
 export class DatasetView {
   @ApiProperty() id!: string;
   @ApiProperty() name!: string;
-  @ApiProperty({ enum: ['idx', 'csv'] }) format!: string;
+  @ApiProperty({ enum: ['idx', 'csv', 'text'] }) format!: string;
   @ApiProperty({ example: 'upload' }) origin!: string;
   @ApiProperty() trainRows!: number;
   @ApiProperty() testRows!: number;
-  @ApiProperty({ type: [Number] }) sampleShape!: number[];
-  @ApiProperty({ enum: ['tabular', 'image'], description: 'image: IDX files, or a CSV uploaded with imageShape; convolutions train only on images' })
-  kind!: 'tabular' | 'image';
+  @ApiProperty({ type: [Number], description: 'empty for text: a distillation\'s featurizer gives its samples their shape' }) sampleShape!: number[];
+  @ApiProperty({ enum: ['tabular', 'image', 'text'], description: 'image: IDX files, or a CSV uploaded with imageShape; convolutions train only on images; text: distilled with a text teacher' })
+  kind!: 'tabular' | 'image' | 'text';
   @ApiProperty() numClasses!: number;
   @ApiProperty({ type: 'object', additionalProperties: true, description: 'role → { sha256, size, gzip } in the artifact store' })
   files!: Record<string, unknown>;
@@ -68,5 +73,5 @@ export class DatasetView {
 
 export const toDatasetView = (d: DatasetRecord): DatasetView => ({
   id: d.id, name: d.name, format: d.format, origin: d.origin, trainRows: d.trainRows, testRows: d.testRows,
-  sampleShape: d.sampleShape, kind: isImageShape(d.sampleShape) ? 'image' : 'tabular', numClasses: d.numClasses, files: d.files as Record<string, unknown>, createdAt: d.createdAt.toISOString(),
+  sampleShape: d.sampleShape, kind: d.format === 'text' ? 'text' : isImageShape(d.sampleShape) ? 'image' : 'tabular', numClasses: d.numClasses, files: d.files as Record<string, unknown>, createdAt: d.createdAt.toISOString(),
 });

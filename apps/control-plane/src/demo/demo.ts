@@ -8,7 +8,11 @@
  * It ends by printing the dashboard's URL and a viewer key to log in with; `--keep` keeps it all up (and the load
  * running).
  *
- *   npm run demo [-- --keep] [--agents 3] [--load-rate 20] [--data-dir DIR] [--timeout S]   (--help lists them)
+ * With `--text` the model is a text student made through the REST API instead (demo-text.ts): a UDHR text data set
+ * uploaded, a distillation job with fastText's language identifier as the teacher, the published int8 student
+ * deployed; the agents featurize the efev-text eval set with the manifest's featurizer, benchmark and activate it.
+ *
+ *   npm run demo [-- --keep] [--text] [--agents 3] [--load-rate 20] [--data-dir DIR] [--timeout S]   (--help lists them)
  */
 import { ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -19,6 +23,7 @@ import { CommandLine, CommandSpec, runCommand } from '@edgefleet/toolkit';
 import { startControlPlane } from '../bootstrap';
 import { DemoRow, renderTable } from './demo-table';
 import { trainDemoModel } from './demo-model';
+import { distillTextOverRest } from './demo-text';
 
 const PROFILES = ['gateway', 'rpi4', 'tight', 'mcu-lite'];
 const AGENT_MAIN = resolve(__dirname, '../../../../device-agent/dist/main.js');
@@ -26,7 +31,7 @@ const AGENT_LOAD = resolve(__dirname, '../../../../device-agent/dist/load.js');
 /** The demo's agents close a telemetry window every 5 s (the agent's default is 60 s), so charts fill while you watch. */
 const DEMO_TELEMETRY_WINDOW_S = 5;
 
-interface Args { keep: boolean; agents: number; loadRate: number; dataDir?: string; timeoutSec: number }
+interface Args { keep: boolean; text: boolean; agents: number; loadRate: number; dataDir?: string; timeoutSec: number }
 
 const COMMAND: CommandSpec = {
   name: 'demo',
@@ -34,6 +39,7 @@ const COMMAND: CommandSpec = {
   summary: 'The whole product on one machine: control plane, device agents as processes, a trained model deployed to them.',
   options: {
     keep: { type: 'boolean', help: 'keep everything running after the table (Ctrl-C to stop)' },
+    text: { type: 'boolean', help: 'a text student instead: UDHR data set uploaded, distilled by a REST job from fastText\'s language identifier, deployed' },
     agents: { type: 'string', arg: '<n>', help: 'device agents, 1..20 (default 3)' },
     'load-rate': { type: 'string', arg: '<per s>', help: 'inferences per second each agent serves after the deployment (default 20; 0 = none)' },
     'data-dir': { type: 'string', arg: '<dir>', help: 'keep the data here (default: a temporary folder, removed at the end)' },
@@ -45,6 +51,7 @@ function readArgs(cl: CommandLine): Args {
   const dataDir = cl.string('data-dir');
   const args: Args = {
     keep: cl.flag('keep'),
+    text: cl.flag('text'),
     agents: cl.number('agents', { integer: true, min: 1, max: 20 }) ?? 3,
     loadRate: cl.number('load-rate', { min: 0, max: 1000 }) ?? 20,
     dataDir: dataDir === undefined ? undefined : resolve(dataDir),
@@ -65,13 +72,18 @@ async function api<T>(base: string, key: string, path: string, init: RequestInit
 
 async function main(cl: CommandLine): Promise<void> {
   const args = readArgs(cl);
-  const log = (line: string) => console.log(`[demo] ${line}`);
+  const started = Date.now();
+  // The text demo's steps take a while on a loaded machine: its lines say when they happened.
+  const log = (line: string) => console.log(args.text ? `[demo +${Math.round((Date.now() - started) / 1000)}s] ${line}` : `[demo] ${line}`);
   const dataDir = args.dataDir ?? mkdtempSync(join(tmpdir(), 'edgefleet-demo-'));
   await mkdir(dataDir, { recursive: true });
 
-  const model = await trainDemoModel(log);
-  log(`trained in ${model.trainSeconds.toFixed(1)} s: teacher ${model.teacherAccuracy.toFixed(4)}, student ${model.name} ${model.studentAccuracy.toFixed(4)} (fp32)` +
-    (model.int8Accuracy !== undefined ? `, ${model.int8Accuracy.toFixed(4)} (int8)` : ''));
+  // Images: trained here and uploaded; text: distilled by the control plane's own worker once it is up.
+  const model = args.text ? undefined : await trainDemoModel(log);
+  if (model) {
+    log(`trained in ${model.trainSeconds.toFixed(1)} s: teacher ${model.teacherAccuracy.toFixed(4)}, student ${model.name} ${model.studentAccuracy.toFixed(4)} (fp32)` +
+      (model.int8Accuracy !== undefined ? `, ${model.int8Accuracy.toFixed(4)} (int8)` : ''));
+  }
 
   const cp = await startControlPlane({ ...process.env, DATA_DIR: dataDir, PORT: '0', MQTT_PORT: '0', MQTT_URL: undefined, DATABASE_URL: undefined, ADMIN_API_KEY: undefined, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' }, { shutdownHooks: false });
   const key = cp.adminApiKey;
@@ -110,16 +122,30 @@ async function main(cl: CommandLine): Promise<void> {
       log(`agent ${d.id} (profile ${d.profile}) started as pid ${child.pid}, log ${logFile}`);
     }
 
-    // Upload the student (int8 when the quantizer produced it) with its eval set.
-    const form = new FormData();
-    const precision = model.int8 ? 'int8' : 'fp32';
-    form.set('file', new Blob([model.int8 ?? model.fp32]), `${model.name}.onnx`);
-    form.set('name', model.name);
-    form.set('version', '1');
-    form.set('precision', precision);
-    form.set('evalSet', new Blob([model.evalSet]), 'eval.efev');
-    const artifact = await api<{ id: string; sha256: string; sizeBytes: number }>(cp.apiUrl, key, '/models', { method: 'POST', body: form });
-    log(`uploaded ${model.name} (${precision}, ${artifact.sizeBytes} bytes, sha256 ${artifact.sha256.slice(0, 12)})`);
+    let artifact: { id: string; sha256: string; sizeBytes: number };
+    let loadArgs: string[];
+    if (model) {
+      // Upload the student (int8 when the quantizer produced it) with its eval set.
+      const form = new FormData();
+      const precision = model.int8 ? 'int8' : 'fp32';
+      form.set('file', new Blob([model.int8 ?? model.fp32]), `${model.name}.onnx`);
+      form.set('name', model.name);
+      form.set('version', '1');
+      form.set('precision', precision);
+      form.set('evalSet', new Blob([model.evalSet]), 'eval.efev');
+      artifact = await api<{ id: string; sha256: string; sizeBytes: number }>(cp.apiUrl, key, '/models', { method: 'POST', body: form });
+      log(`uploaded ${model.name} (${precision}, ${artifact.sizeBytes} bytes, sha256 ${artifact.sha256.slice(0, 12)})`);
+      const evalFile = join(dataDir, 'demo-eval.efev');
+      writeFileSync(evalFile, model.evalSet);
+      loadArgs = ['--eval-set', evalFile];
+    } else {
+      const text = await distillTextOverRest((path, init) => api(cp.apiUrl, key, path, init), log, args.timeoutSec * 1000);
+      log(`text student ready in ${text.seconds.toFixed(1)} s (upload, teacher labelling, training, quantization, publishing)`);
+      artifact = text.artifact;
+      const textFile = join(dataDir, 'demo-texts.txt');
+      writeFileSync(textFile, text.texts.map((t) => t.replace(/\s+/g, ' ')).join('\n') + '\n');
+      loadArgs = ['--text-file', textFile];
+    }
 
     const deadline = Date.now() + args.timeoutSec * 1000;
     for (;;) {
@@ -163,17 +189,15 @@ async function main(cl: CommandLine): Promise<void> {
     // Live telemetry: the agents that run the model serve the eval set's samples to a load generator.
     const serving = detail.devices.filter((d) => d.state === 'active');
     if (args.loadRate > 0 && serving.length > 0) {
-      const evalFile = join(dataDir, 'demo-eval.efev');
-      writeFileSync(evalFile, model.evalSet);
       for (const d of serving) {
         const out = createWriteStream(join(dataDir, `load-${d.deviceId}.log`));
         const child = spawn(process.execPath, [AGENT_LOAD, '--url', `unix:${socketOf(d.deviceId)}`, '--rate', String(args.loadRate),
-          '--duration', String(args.keep ? 7 * 86_400 : 3_600), '--eval-set', evalFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+          '--duration', String(args.keep ? 7 * 86_400 : 3_600), ...loadArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
         child.stdout!.pipe(out);
         child.stderr!.pipe(out);
         loads.push(child);
       }
-      log(`load: ${args.loadRate} inferences/s on each of ${serving.length} agents (agent:load over their Unix sockets, eval-set samples); telemetry every ${DEMO_TELEMETRY_WINDOW_S} s`);
+      log(`load: ${args.loadRate} inferences/s on each of ${serving.length} agents (agent:load over their Unix sockets, ${model ? 'eval-set samples' : 'held-out texts'}); telemetry every ${DEMO_TELEMETRY_WINDOW_S} s`);
       const inferences = await waitForTelemetry(cp.apiUrl, key, Date.now() + (DEMO_TELEMETRY_WINDOW_S * 4 + 10) * 1000);
       log(inferences > 0 ? `telemetry: ${inferences} inferences stored so far` : 'telemetry: none stored yet (see the load-*.log files)');
     }

@@ -1,6 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import type { TensorInfo } from '@edgefleet/contracts';
-import { defaultTeacher, DistillConfigError, Network, parseModelSpec, withDefaultHyper } from '@edgefleet/distill';
+import { FeaturizerError, parseFeaturizer, type FeaturizerSpec, type TensorInfo } from '@edgefleet/contracts';
+import {
+  DEFAULT_TEXT_FEATURIZER, defaultTeacher, DistillConfigError, Network, parseModelSpec, textTeacherClassCount, withDefaultHyper,
+} from '@edgefleet/distill';
 import { NoFeasibleStudentError, studentForSizeBudget } from '@edgefleet/selection';
 import { CancelAnswer, isTerminal, JobQueue, JobRecord, JobStatus } from '@edgefleet/jobs';
 import { InvalidInputError, NotFoundError, UnprocessableError } from '@edgefleet/platform';
@@ -8,6 +10,7 @@ import type { Page } from '@edgefleet/platform';
 import { ModelRepository, DatasetsService } from '@edgefleet/catalog';
 import { DistillationConfig, DistillationWorkerService, DISTILLATION_QUEUE, DistillationPayload } from '@edgefleet/distillation-worker';
 import type { CreateDistillationDto } from '@edgefleet/distillation-worker';
+import type { DatasetRecord } from '@edgefleet/catalog';
 
 @Injectable()
 export class DistillationsService {
@@ -29,6 +32,8 @@ export class DistillationsService {
     const dataset = await this.datasets.get(dto.datasetId).catch((err: unknown) => {
       throw err instanceof NotFoundError ? new UnprocessableError(`dataset ${dto.datasetId} does not exist`) : err;
     });
+    if (dataset.format === 'text') return this.enqueue(dto, dataset, await this.textStudents(dto, dataset), { textTeacher: dto.textTeacher!, featurizer: this.featurizerOf(dto) });
+    if (dto.textTeacher || dto.featurizer) throw new UnprocessableError(`textTeacher and featurizer are for text data sets; ${dataset.name} is ${dataset.format}`);
     if (dto.teacherArtifactId) {
       const teacher = await this.models.find(dto.teacherArtifactId);
       if (!teacher) throw new UnprocessableError(`teacher model ${dto.teacherArtifactId} does not exist`);
@@ -49,10 +54,49 @@ export class DistillationsService {
       if (err instanceof DistillConfigError || err instanceof NoFeasibleStudentError) throw new UnprocessableError(err.message);
       throw err;
     }
+    return this.enqueue(dto, dataset, students, {});
+  }
+
+  /**
+   * A text job: a text teacher (no teacher artifact or architecture), students that build on the featurizer's
+   * vector with the teacher's class count (fastText's 176 languages, else the data set's labels), budget resolved
+   * by the same sizing as images (text students are MLPs: the vector is one-dimensional).
+   */
+  private async textStudents(dto: CreateDistillationDto, dataset: DatasetRecord): Promise<string[] | undefined> {
+    if (!dto.textTeacher) throw new UnprocessableError(`data set ${dataset.name} is text: give a textTeacher (use-lite, fasttext-lid or openai:<url>#<model>)`);
+    if (dto.teacherArtifactId || dto.teacherArch) throw new UnprocessableError('teacherArtifactId and teacherArch are for image and tabular data sets; a text data set takes a textTeacher');
+    const problem = this.config.textTeacherProblem(dto.textTeacher);
+    if (problem) throw new UnprocessableError(problem);
+    const shape = [this.featurizerOf(dto).buckets];
+    try {
+      const classes = await textTeacherClassCount(dto.textTeacher, dataset.numClasses);
+      for (const s of dto.students ?? []) {
+        if (!s.startsWith('mlp:')) throw new DistillConfigError(`student ${s}: text students are MLPs (mlp:<h> or mlp:<h1>x<h2>) on the featurizer's ${shape[0]}-bucket vector`);
+        new Network(parseModelSpec(s, shape, classes), shape);
+      }
+      return dto.targetBudget ? [studentForSizeBudget(dto.targetBudget, shape, classes).student] : dto.students;
+    } catch (err) {
+      if (err instanceof DistillConfigError || err instanceof NoFeasibleStudentError) throw new UnprocessableError(err.message);
+      throw err;
+    }
+  }
+
+  /** The request's featurizer, checked with the one implementation the trainer and the devices run; else the default. */
+  private featurizerOf(dto: CreateDistillationDto) {
+    try {
+      return dto.featurizer ? parseFeaturizer(dto.featurizer) : DEFAULT_TEXT_FEATURIZER;
+    } catch (err) {
+      if (err instanceof FeaturizerError) throw new UnprocessableError(`featurizer: ${err.message}`);
+      throw err;
+    }
+  }
+
+  private async enqueue(dto: CreateDistillationDto, dataset: DatasetRecord, students: string[] | undefined, text: { textTeacher?: string; featurizer?: FeaturizerSpec }): Promise<JobRecord> {
     const payload: DistillationPayload = {
       datasetId: dataset.id,
       ...(dto.teacherArtifactId ? { teacherArtifactId: dto.teacherArtifactId } : {}),
       ...(dto.teacherArch ? { teacherArch: dto.teacherArch } : {}),
+      ...(text.textTeacher ? { textTeacher: text.textTeacher, featurizer: { ...text.featurizer } as Record<string, unknown> } : {}),
       ...(students ? { students } : {}),
       ...(dto.targetBudget ? { targetBudget: { ...dto.targetBudget } } : {}),
       family: dto.family ?? dataset.name,

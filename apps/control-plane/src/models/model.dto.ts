@@ -65,6 +65,8 @@ export class ModelView {
   @ApiPropertyOptional({ type: EvalSetView, nullable: true }) evalSet!: EvalSetView | null;
   @ApiPropertyOptional({ type: 'object', additionalProperties: true, nullable: true, description: 'How devices build the inputs (docs/models.md "Input specifications")' })
   inputSpec!: Record<string, unknown> | null;
+  @ApiPropertyOptional({ type: 'object', additionalProperties: true, nullable: true, description: 'Text models: the featurizer read from the model\'s metadata, sent to devices in the signed manifest (docs/text.md)' })
+  featurizer!: Record<string, unknown> | null;
   @ApiPropertyOptional({ type: String, nullable: true }) family!: string | null;
   @ApiPropertyOptional({ type: 'object', additionalProperties: true, nullable: true }) metrics!: Record<string, unknown> | null;
   @ApiPropertyOptional({ type: 'object', additionalProperties: true, nullable: true, description: 'Where a distilled artifact comes from: job, role (teacher/student), teacher, data set, code version' })
@@ -95,6 +97,7 @@ export function toModelView(m: ModelRecord): ModelView {
     params: m.params,
     evalSet: m.evalSetSha256 ? { sha256: m.evalSetSha256, size: m.evalSetSize ?? 0, samples: m.evalSamples ?? 0, task: m.evalTask ?? 'multiclass' } : null,
     inputSpec: (m.inputSpec as Record<string, unknown> | null) ?? null,
+    featurizer: (m.featurizer as Record<string, unknown> | null) ?? null,
     family: m.family,
     metrics: (m.metrics as Record<string, unknown> | null) ?? null,
     lineage: (m.lineage as Record<string, unknown> | null) ?? null,

@@ -1,12 +1,12 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { DatasetError, DatasetSplit, ensureFashionMnist, IDX_FILES } from '@edgefleet/distill';
-import { ConflictError, NotFoundError, UnprocessableError, ArtifactStore } from '@edgefleet/platform';
+import { basename, join } from 'node:path';
+import { DatasetError, DatasetSplit, ensureFashionMnist, IDX_FILES, type TextSplit } from '@edgefleet/distill';
+import { ConflictError, InvalidInputError, NotFoundError, UnprocessableError, ArtifactStore } from '@edgefleet/platform';
 import type { Page } from '@edgefleet/platform';
 import { DatasetRecord, DatasetRepository } from './dataset.repository';
 import { discardAll, DatasetUploadParts } from './dataset-upload.reader';
-import { loadDatasetFiles, loadStoredDataset } from './dataset.files';
+import { loadDatasetFiles, loadStoredDataset, loadStoredTextDataset, loadTextDatasetFiles } from './dataset.files';
 import type { BuiltinDataset, DatasetFiles, DatasetFormat, DatasetLoadOptions, FileRole, IdxRole } from './dataset.types';
 import { IDX_ROLES } from './dataset.types';
 
@@ -24,15 +24,22 @@ export class DatasetsService {
    */
   async upload(name: string, opts: DatasetLoadOptions, parts: DatasetUploadParts): Promise<DatasetRecord> {
     try {
-      const format: DatasetFormat = parts.files.csv ? 'csv' : 'idx';
-      const at = Object.fromEntries(Object.entries(parts.files).map(([role, f]) => [role, { path: f.staged.path, gzip: f.gzip }]));
-      const split = await this.readOrReject(() => loadDatasetFiles(format, at, opts));
+      const format: DatasetFormat = parts.files.csv ? 'csv' : parts.files.train ? 'text' : 'idx';
+      const at = Object.fromEntries(Object.entries(parts.files).map(([role, f]) => [role, { path: f.staged.path, gzip: f.gzip, ...(f.text ? { text: f.text } : {}) }]));
+      let shape: ReturnType<typeof shapeOf>;
+      if (format === 'text') {
+        const given = Object.keys(opts).filter((k) => opts[k as keyof DatasetLoadOptions] !== undefined);
+        if (given.length > 0) throw new InvalidInputError(`${given.join(', ')}: not for a text data set (its train and test parts are the split; labels.json the classes)`);
+        shape = textShapeOf(await this.readOrReject(() => loadTextDatasetFiles(at)));
+      } else {
+        shape = shapeOf(await this.readOrReject(() => loadDatasetFiles(format, at, opts)));
+      }
       const files: DatasetFiles = {};
       for (const [role, f] of Object.entries(parts.files) as [FileRole, (typeof parts.files)[FileRole] & object][]) {
         await f.staged.commit();
-        files[role] = { sha256: f.staged.sha256, size: f.staged.size, gzip: f.gzip };
+        files[role] = { sha256: f.staged.sha256, size: f.staged.size, gzip: f.gzip, ...(f.text ? { text: f.text } : {}) };
       }
-      return await this.datasets.create({ name, format, origin: 'upload', files, loadOptions: opts, ...shapeOf(split) });
+      return await this.datasets.create({ name, format, origin: 'upload', files, loadOptions: opts, ...shape });
     } finally {
       await discardAll(parts); // no-op for committed files
     }
@@ -96,11 +103,18 @@ export class DatasetsService {
     return loadStoredDataset(this.store, d.format as DatasetFormat, d.files as DatasetFiles, (d.loadOptions ?? {}) as DatasetLoadOptions);
   }
 
-  private async readOrReject(read: () => Promise<DatasetSplit>): Promise<DatasetSplit> {
+  /** A text data set's rows in memory (the texts and label indices), as a worker distils on them. */
+  loadText(d: DatasetRecord): Promise<TextSplit> {
+    if (d.format !== 'text') throw new DatasetError(d.name, `data set ${d.name} is not a text data set (format ${d.format})`);
+    return loadStoredTextDataset(this.store, d.files as DatasetFiles);
+  }
+
+  private async readOrReject<T>(read: () => Promise<T>): Promise<T> {
     try {
       return await read();
     } catch (err) {
-      if (err instanceof DatasetError) throw new UnprocessableError(`data set not readable: ${err.message}`);
+      // The file's own name (train.jsonl, data.csv…), not the temporary folder it was read from.
+      if (err instanceof DatasetError) throw new UnprocessableError(`data set not readable: ${basename(err.file)}: ${err.problem}`);
       throw err;
     }
   }
@@ -108,4 +122,9 @@ export class DatasetsService {
 
 const shapeOf = (s: DatasetSplit) => ({
   trainRows: s.train.n, testRows: s.test.n, sampleShape: s.train.sampleShape, numClasses: s.train.numClasses,
+});
+
+/** Text has no sample shape of its own (a job's featurizer gives it one); its classes are its labels (0: unlabelled). */
+const textShapeOf = (s: TextSplit) => ({
+  trainRows: s.train.texts.length, testRows: s.test.texts.length, sampleShape: [] as number[], numClasses: s.labels.length,
 });
