@@ -81,6 +81,7 @@ export async function distill(o: DistillOptions, onProgress: (p: DistillProgress
     ? o.students.map((s) => (typeof s === 'string' ? parseModelSpec(s, sampleShape, numClasses) : s))
     : defaultStudents(teacherParams ?? 1_000_000, sampleShape, numClasses);
   const q = o.quantize === false ? {} : quantizers();
+  if (o.int8Static === false) delete q.int8Static;
   if (o.quantize !== false && !q.int8) warnings.push('int8: quantizeInt8 is not available in @edgefleet/onnx');
   if (o.quantize !== false && !q.fp16) warnings.push('fp16: convertToFp16 is not available in @edgefleet/onnx');
 

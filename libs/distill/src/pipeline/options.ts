@@ -40,6 +40,8 @@ export interface DistillOptions {
   baseline?: boolean;
   /** Produce int8 and fp16 variants (default true). */
   quantize?: boolean;
+  /** Also try static (calibrated) int8 beside dynamic and keep the faster (default true). */
+  int8Static?: boolean;
   /** Measure batch-1 latency (default true). */
   latency?: boolean;
   signal?: AbortSignal;
