@@ -36,7 +36,15 @@ export const FLEET_SIZE = 100;
 const MODELS = 10;
 const DEPLOYMENTS = 20;
 
-type Message = { stop?: true; routes?: RecordedRoute[] };
+type Message = { stop?: true; routes?: RecordedRoute[]; cpu?: true };
+
+/** CPU time (user + system, µs) this process has used: the parent asks before and after each load. */
+function answerCpu(m: Message): void {
+  if (m.cpu) {
+    const { user, system } = process.cpuUsage();
+    send({ cpuMicros: user + system });
+  }
+}
 
 function send(msg: unknown): void {
   process.send!(msg);
@@ -76,6 +84,7 @@ async function controlPlane(): Promise<void> {
   }
   const seeded: Seeded = { url: cp.httpUrl, key: process.env.ADMIN_API_KEY!, deviceId: 'fleet-42', deploymentId, artifactId };
   process.on('message', (m: Message) => {
+    answerCpu(m);
     if (m.stop) void cp.close().finally(() => process.exit(0));
   });
   send({ ready: seeded });
@@ -91,6 +100,7 @@ async function bare(): Promise<void> {
   await app.listen({ port: 0, host: '127.0.0.1' });
   const { port } = app.server.address() as AddressInfo;
   process.on('message', (m: Message) => {
+    answerCpu(m);
     if (m.stop) void app.close().finally(() => process.exit(0));
   });
   send({ ready: { url: `http://127.0.0.1:${port}` } });

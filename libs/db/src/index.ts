@@ -5,6 +5,6 @@ export { pgSession, pgliteSession, type SqlSession } from './migrations/sql-sess
 export { readMigrations, migrationChecksum, type MigrationFile } from './migrations/migration-files';
 export { defaultMigrationsDir, defaultSchemaPath } from './paths';
 export { openDatabase, type Database, type OpenDatabaseOptions } from './open-database';
-export { TableChanges, watchWrites, writtenTables } from './table-changes';
+export { changedNothing, TableChanges, watchWrites, writtenTables } from './table-changes';
 export { parsePostgresUrl, type PostgresTarget } from './postgres-target';
 export { createMigration, diffMigrationsToSchema, type CreateMigrationOptions, type CreateMigrationResult } from './migrations/create-migration';

@@ -58,6 +58,25 @@ describe('table changes across clients on PostgreSQL', () => {
     await until('b hears of the Device change', () => b!.changes.stamp(['Device']) !== s);
   });
 
+  test('a write that changed no row moves no stamp, in or out of a transaction; one that changed a row does', async (t) => {
+    if (gate.skipped(t)) return;
+    // Rollout has no change trigger (its reads are not cached) and Deployment references it: only the local
+    // report could move Deployment's stamp here.
+    const s = a!.changes.stamp(['Deployment']);
+    const leases = await a!.prisma.$queryRaw<Array<{ id: string }>>`UPDATE "Rollout" SET "leaseOwner" = 'x' WHERE "leaseOwner" = 'nobody' RETURNING id`;
+    assert.equal(leases.length, 0);
+    assert.equal(await a!.prisma.rollout.updateMany({ where: { leaseOwner: 'nobody' }, data: { leaseOwner: null } }).then((r) => r.count), 0);
+    await a!.prisma.$transaction(async (tx) => {
+      await tx.rollout.deleteMany({ where: { id: 'none' } });
+    });
+    assert.equal(a!.changes.stamp(['Deployment']), s);
+    // A write without RETURNING that did change a row (counted by $queryRaw as no rows) must move it.
+    await a!.prisma.device.create({ data: { id: 'zero-rows', name: 'x', tags: [], profile: {}, profileClass: 'c' } });
+    const d = a!.changes.stamp(['Device']);
+    await a!.prisma.$queryRaw`UPDATE "Device" SET "name" = 'y' WHERE id = 'zero-rows'`;
+    assert.notEqual(a!.changes.stamp(['Device']), d);
+  });
+
   test('while the listener is cut off nothing is reliable; it reconnects and counts everything as changed', async (t) => {
     if (gate.skipped(t)) return;
     const s = b!.changes.stamp(['Device']);

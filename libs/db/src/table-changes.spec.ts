@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { TableChanges, UNKNOWN_TABLE, writtenTables } from './table-changes';
+import { changedNothing, TableChanges, UNKNOWN_TABLE, writtenTables } from './table-changes';
 
 test('writtenTables names the tables of Prisma writes and hand-written SQL, and none of a read', () => {
   assert.deepEqual(writtenTables('INSERT INTO "public"."Device" ("id","name") VALUES ($1,$2) ON CONFLICT DO NOTHING'), ['Device']);
@@ -10,6 +10,21 @@ test('writtenTables names the tables of Prisma writes and hand-written SQL, and 
   assert.deepEqual(writtenTables('truncate table "Job"'), ['Job']);
   assert.deepEqual(writtenTables('SELECT "t0"."id" FROM "public"."Device" AS "t0" WHERE "t0"."id" = $1'), []);
   assert.deepEqual(writtenTables('SELECT pg_advisory_xact_lock($1)'), []);
+});
+
+test('a plain write that affected no row changed nothing; anything else may have', () => {
+  const lease = 'UPDATE "Rollout" SET "leaseOwner" = $1 WHERE "state" IN ($2) RETURNING id';
+  assert.equal(changedNothing(lease, { columnNames: ['id'], columnTypes: [], rows: [] }), true);
+  assert.equal(changedNothing(lease, { columnNames: ['id'], columnTypes: [], rows: [['r1']] }), false);
+  assert.equal(changedNothing('UPDATE "public"."Device" SET "name" = $1 WHERE "id" = $2', 0), true);
+  assert.equal(changedNothing('  delete from "Job" where id = $1', 0), true);
+  assert.equal(changedNothing('UPDATE "public"."Device" SET "name" = $1 WHERE "id" = $2', 1), false);
+  // A write without RETURNING returns no rows whether or not it changed any.
+  assert.equal(changedNothing('UPDATE "Device" SET "name" = $1', { columnNames: [], columnTypes: [], rows: [] }), false);
+  // A data-modifying CTE's rows are not in the statement's count or result.
+  assert.equal(changedNothing('WITH d AS (DELETE FROM "Device" RETURNING id) SELECT 1 WHERE false', { columnNames: [], columnTypes: [], rows: [] }), false);
+  assert.equal(changedNothing('WITH d AS (DELETE FROM "Device" RETURNING id) UPDATE "Job" SET x = 1 WHERE false', 0), false);
+  assert.equal(changedNothing('TRUNCATE "Job"', 0), false);
 });
 
 test('a statement that may write but names no table it can read counts as a change to everything', () => {

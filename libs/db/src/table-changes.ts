@@ -99,6 +99,23 @@ export function writtenTables(sql: string): string[] {
   return out;
 }
 
+const PLAIN_WRITE = /^\s*(?:INSERT|UPDATE|DELETE)\b/i;
+const RETURNING = /\bRETURNING\b/i;
+
+/**
+ * True when a statement that completed certainly changed no row: a plain INSERT/UPDATE/DELETE (no WITH: a
+ * data-modifying CTE's rows are not in the count) whose affected-row count is 0, or which returned no row from its
+ * RETURNING clause. No row changed means no trigger per row and no cascade either. A lease renewal polled every
+ * half second (`UPDATE "Rollout" … RETURNING id`, nothing due) would otherwise count as a change of every table
+ * referencing Rollout and empty the deployment reads' cache twice a second.
+ */
+export function changedNothing(sql: string, result: unknown): boolean {
+  if (!PLAIN_WRITE.test(sql)) return false;
+  if (typeof result === 'number') return result === 0;
+  const rows = (result as { rows?: unknown } | null)?.rows;
+  return RETURNING.test(sql) && Array.isArray(rows) && rows.length === 0;
+}
+
 /**
  * The adapter factory with every write it carries reported to `changes` once it has committed: a statement
  * outside a transaction when it returns, the tables a transaction wrote when its commit returns (a rollback
@@ -121,11 +138,15 @@ function report(changes: TableChanges, tables: string[]): void {
 
 function watchAdapter(adapter: SqlDriverAdapter, changes: TableChanges): SqlDriverAdapter {
   const direct = (run: (q: SqlQuery) => Promise<unknown>) => async (q: SqlQuery) => {
+    let result: unknown;
+    let answered = false;
     try {
-      return await run(q);
+      result = await run(q);
+      answered = true;
+      return result;
     } finally {
       // Also on failure: a statement that errors after writing (or a lost answer) must not leave a stale entry.
-      report(changes, writtenTables(q.sql));
+      if (!answered || !changedNothing(q.sql, result)) report(changes, writtenTables(q.sql));
     }
   };
   return new Proxy(adapter, {
@@ -147,9 +168,18 @@ function watchAdapter(adapter: SqlDriverAdapter, changes: TableChanges): SqlDriv
 
 function watchTransaction(tx: Transaction, changes: TableChanges): Transaction {
   const written = new Set<string>();
-  const note = <T>(run: (q: SqlQuery) => Promise<T>) => (q: SqlQuery) => {
-    for (const t of writtenTables(q.sql)) written.add(t);
-    return run(q);
+  const note = <T>(run: (q: SqlQuery) => Promise<T>) => async (q: SqlQuery) => {
+    const tables = writtenTables(q.sql);
+    if (tables.length === 0) return run(q);
+    let result: T | undefined;
+    let answered = false;
+    try {
+      result = await run(q);
+      answered = true;
+      return result;
+    } finally {
+      if (!answered || !changedNothing(q.sql, result)) for (const t of tables) written.add(t);
+    }
   };
   return new Proxy(tx, {
     get(target, prop, receiver) {

@@ -8,29 +8,50 @@ import type { AuthenticatedRequest } from './actor.decorator';
 
 const ADMIN_ONLY: readonly Role[] = ['admin'];
 
+/** What a handler requires: fixed at start-up by its decorators, so read once per handler, not per request. */
+interface Requirement {
+  isPublic: boolean;
+  roles: readonly Role[];
+}
+
 /**
  * Global guard: every HTTP route needs a valid API key unless marked @Public(), and the key's role must satisfy
  * the route's @Roles (admin only when a route has none). Refused keys are audited in bursts per client address.
  */
 @Injectable()
 export class ApiKeyGuard implements CanActivate {
+  private readonly requirements = new WeakMap<object, Requirement>();
+
   constructor(private readonly reflector: Reflector, private readonly keys: ApiKeyService, private readonly refusals: RefusalAudit) {}
 
   async canActivate(ctx: ExecutionContext): Promise<boolean> {
     if (ctx.getType() !== 'http') return true; // MQTT handlers authenticate devices their own way
-    const targets = [ctx.getHandler(), ctx.getClass()];
-    if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets)) return true;
+    const { isPublic, roles } = this.requirementOf(ctx);
+    if (isPublic) return true;
     const req = ctx.switchToHttp().getRequest<AuthenticatedRequest>();
     try {
-      req.apiKey = await this.keys.authenticate(req.headers.authorization);
+      req.apiKey = await this.keys.authenticate(req.headers);
     } catch (err) {
       if (err instanceof UnauthorizedError) this.refusals.refused(`ip:${req.ip}`, err.message);
       throw err;
     }
-    const roles = this.reflector.getAllAndOverride<Role[] | undefined>(ROLES_KEY, targets) ?? ADMIN_ONLY;
     if (!roleAllows(req.apiKey.role, roles)) {
       throw new ForbiddenError(`this API key's role (${req.apiKey.role}) may not do this; it needs ${roles.join(' or ')}`);
     }
     return true;
+  }
+
+  private requirementOf(ctx: ExecutionContext): Requirement {
+    const handler = ctx.getHandler();
+    let r = this.requirements.get(handler);
+    if (!r) {
+      const targets = [handler, ctx.getClass()];
+      r = {
+        isPublic: this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets) === true,
+        roles: this.reflector.getAllAndOverride<Role[] | undefined>(ROLES_KEY, targets) ?? ADMIN_ONLY,
+      };
+      this.requirements.set(handler, r);
+    }
+    return r;
   }
 }

@@ -18,6 +18,9 @@ export interface NewKeyRequest {
   expiresAt?: Date;
 }
 
+/** A request's headers (Fastify's and Nest's request share the one object). */
+export type RequestHeaders = { authorization?: string };
+
 /** lastUsedAt is informative: written at most once a minute per key, not on every request. */
 const TOUCH_INTERVAL_MS = 60_000;
 
@@ -25,6 +28,8 @@ const TOUCH_INTERVAL_MS = 60_000;
 export class ApiKeyService {
   private readonly log = new Logger('Auth');
   private readonly cache: VerifiedKeyCache;
+  /** Per request (its headers object, gone with it): the digest of its key. */
+  private readonly digests = new WeakMap<RequestHeaders, { token: string; digest: string }>();
 
   constructor(
     private readonly config: AppConfig,
@@ -71,10 +76,10 @@ export class ApiKeyService {
    * The verified key behind an Authorization header, or UnauthorizedError. A key is verified against the database
    * (scrypt) once, then served from memory; revocation and role changes are re-read every `apiKeyRecheckMs`.
    */
-  async authenticate(authorization: string | undefined): Promise<VerifiedKey> {
-    const token = bearerToken(authorization);
+  async authenticate(headers: RequestHeaders): Promise<VerifiedKey> {
+    const token = bearerToken(headers.authorization);
     if (!token) throw new UnauthorizedError('missing "Authorization: Bearer <api key>" header');
-    const digest = sha256Hex(token);
+    const digest = this.digestOf(headers, token);
     const key = await this.cache.get(digest, () => this.verify(token), new Date());
     if (!key) throw new UnauthorizedError('invalid, expired or revoked API key');
     this.touch(key.id);
@@ -82,9 +87,18 @@ export class ApiKeyService {
   }
 
   /** The key id of an already verified token without any I/O (rate limiting keys by it), else undefined. */
-  knownKeyId(authorization: string | undefined): string | undefined {
-    const token = bearerToken(authorization);
-    return token ? this.cache.peek(sha256Hex(token))?.id : undefined;
+  knownKeyId(headers: RequestHeaders): string | undefined {
+    const token = bearerToken(headers.authorization);
+    return token ? this.cache.peek(this.digestOf(headers, token))?.id : undefined;
+  }
+
+  /** SHA-256 of the request's key, once per request (the rate limiter and the guard both need it). */
+  private digestOf(headers: RequestHeaders, token: string): string {
+    const known = this.digests.get(headers);
+    if (known?.token === token) return known.digest;
+    const digest = sha256Hex(token);
+    this.digests.set(headers, { token, digest });
+    return digest;
   }
 
   async create(req: NewKeyRequest, actor: Actor): Promise<{ key: string; record: StoredApiKey }> {

@@ -1,4 +1,4 @@
-import { createHash, randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
+import { hash, randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
 
 /**
  * Generated keys are `efk_<lookupId>_<secret>`: the lookup id finds the row without trying hashes, the 32-byte
@@ -18,7 +18,7 @@ export const lookupIdOf = (key: string): string | undefined => KEY_FORMAT.exec(k
 export const apiKeyPrefix = (key: string): string => (lookupIdOf(key) ? key.slice(0, 16) : key.slice(0, 4));
 
 /** Fast digest of a presented key: the in-memory cache key, and how rows of older versions (no salt) stored keys. */
-export const sha256Hex = (key: string): string => createHash('sha256').update(key, 'utf8').digest('hex');
+export const sha256Hex = (key: string): string => hash('sha256', key, 'hex');
 
 /** scrypt defaults of node (N=16384, r=8, p=1): tens of ms, paid once per key per cache lifetime, not per request. */
 const SCRYPT_KEYLEN = 32;

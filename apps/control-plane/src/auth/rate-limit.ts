@@ -25,7 +25,7 @@ export async function registerRateLimit(app: NestFastifyApplication, config: App
     timeWindow: config.rateLimitWindowMs,
     allowList: (req: FastifyRequest) => !req.url.startsWith('/api/') || req.url.startsWith(`/api/v1/${BROKER_AUTH_PATH}/`),
     keyGenerator: (req: FastifyRequest) => {
-      const id = keys.knownKeyId(req.headers.authorization);
+      const id = keys.knownKeyId(req.headers);
       return id ? `key:${id}` : `ip:${req.ip}`;
     },
     errorResponseBuilder: (_req, ctx) => new TooManyRequestsError(`rate limit of ${ctx.max} requests per ${Math.round(config.rateLimitWindowMs / 1000)} s exceeded; retry in ${ctx.after}`),

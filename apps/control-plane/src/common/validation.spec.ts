@@ -1,0 +1,38 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { Type } from 'class-transformer';
+import { IsInt, IsOptional, IsString, Max, Min } from 'class-validator';
+import { createValidationPipe } from './validation';
+
+class QueryDto {
+  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(500)
+  limit: number = 50;
+
+  @IsOptional() @IsString({ each: true })
+  tags?: string[];
+}
+
+const query = { type: 'query' as const, metatype: QueryDto, data: undefined };
+
+test('a remembered query DTO is a fresh, equal instance per request: what a handler changes does not reach the next', async () => {
+  const pipe = createValidationPipe();
+  const first = (await pipe.transform({ limit: '7', tags: ['a', 'b'] }, query)) as QueryDto;
+  assert.ok(first instanceof QueryDto);
+  first.limit = 99;
+  first.tags!.push('mutated');
+  const second = (await pipe.transform({ limit: '7', tags: ['a', 'b'] }, query)) as QueryDto;
+  const third = (await pipe.transform({ limit: '7', tags: ['a', 'b'] }, query)) as QueryDto;
+  assert.ok(second instanceof QueryDto);
+  assert.deepEqual({ ...second }, { limit: 7, tags: ['a', 'b'] });
+  assert.notEqual(second, third);
+  assert.notEqual(second.tags, third.tags);
+  assert.deepEqual({ ...(await pipe.transform({}, query)) as QueryDto }, { limit: 50 });
+});
+
+test('an invalid query is refused every time (never remembered), and a valid one does not make a different one valid', async () => {
+  const pipe = createValidationPipe();
+  for (let i = 0; i < 2; i++) await assert.rejects(pipe.transform({ limit: '0' }, query), /limit/);
+  await pipe.transform({ limit: '5' }, query);
+  await assert.rejects(pipe.transform({ limit: '5', extra: 'x' }, query), /extra/);
+  await assert.rejects(pipe.transform({ limit: '5', constructor: 'x' }, query));
+});
