@@ -136,19 +136,24 @@ function report(changes: TableChanges, tables: string[]): void {
   else changes.markChanged(tables);
 }
 
+/**
+ * Runs a statement and calls `wrote` unless it answered that it changed no row. Also on failure: a statement that
+ * errors after writing (or a lost answer) must not leave a stale entry.
+ */
+async function runNoting<T>(run: (q: SqlQuery) => Promise<T>, q: SqlQuery, wrote: () => void): Promise<T> {
+  let result: T | undefined;
+  let answered = false;
+  try {
+    result = await run(q);
+    answered = true;
+    return result;
+  } finally {
+    if (!answered || !changedNothing(q.sql, result)) wrote();
+  }
+}
+
 function watchAdapter(adapter: SqlDriverAdapter, changes: TableChanges): SqlDriverAdapter {
-  const direct = (run: (q: SqlQuery) => Promise<unknown>) => async (q: SqlQuery) => {
-    let result: unknown;
-    let answered = false;
-    try {
-      result = await run(q);
-      answered = true;
-      return result;
-    } finally {
-      // Also on failure: a statement that errors after writing (or a lost answer) must not leave a stale entry.
-      if (!answered || !changedNothing(q.sql, result)) report(changes, writtenTables(q.sql));
-    }
-  };
+  const direct = (run: (q: SqlQuery) => Promise<unknown>) => (q: SqlQuery) => runNoting(run, q, () => report(changes, writtenTables(q.sql)));
   return new Proxy(adapter, {
     get(target, prop, receiver) {
       if (prop === 'queryRaw') return direct((q) => target.queryRaw(q));
@@ -171,16 +176,9 @@ function watchTransaction(tx: Transaction, changes: TableChanges): Transaction {
   const note = <T>(run: (q: SqlQuery) => Promise<T>) => async (q: SqlQuery) => {
     const tables = writtenTables(q.sql);
     if (tables.length === 0) return run(q);
-    let result: T | undefined;
-    let answered = false;
-    try {
-      result = await run(q);
-      answered = true;
-      return result;
-    } finally {
-      if (!answered || !changedNothing(q.sql, result)) for (const t of tables) written.add(t);
-    }
+    return runNoting(run, q, () => { for (const t of tables) written.add(t); });
   };
+
   return new Proxy(tx, {
     get(target, prop, receiver) {
       if (prop === 'queryRaw') return note((q) => target.queryRaw(q));
