@@ -61,7 +61,7 @@ describe('fleet simulator: 60 devices through a real deployment', { timeout: 120
     const byId = new Map<string, { state: string }>(done.devices.map((x: { deviceId: string; state: string }) => [x.deviceId, x]));
     assert.equal(byId.size, 60);
     for (const d of fleet.devices) {
-      assert.equal(byId.get(d.deviceId)?.state, d.className === 'tight' ? 'rejected' : 'active', `${d.deviceId} (${d.className})`);
+      assert.equal(byId.get(d.deviceId)?.state, d.className === 'tight' ? 'rejected' : 'active', `${d.deviceId} (${d.className}): ${JSON.stringify(byId.get(d.deviceId))}`);
       const mine = d.reports.filter((r) => r.deploymentId === dep.id);
       assert.equal(mine.at(-1)!.outcome, d.className === 'tight' ? 'rejected' : 'activated');
       assert.equal(d.agent?.status().activeSha256, d.className === 'tight' ? undefined : art.sha256, `${d.deviceId} runs what the API says`);

@@ -67,7 +67,9 @@ export function runBenchmarkIsolated(job: IsolatedBenchmarkOptions): Promise<Iso
     }
     child.on('message', (m: WorkerAnswer) => { answer = m; });
     child.on('error', (err) => settle(new BenchmarkError(`benchmark process could not start: ${err.message}`, { cause: err })));
-    child.on('exit', (code, sig) => {
+    // 'close', not 'exit': 'exit' can come before the IPC channel has delivered the answer the child sent just before
+    // exiting (seen as "died (exit code 0)" with 60 agents in one process); 'close' waits for its streams to end.
+    child.on('close', (code, sig) => {
       if (answer?.ok) return settle(answer.result);
       if (answer && !answer.ok) return settle(answer.kind === 'load' ? new ModelLoadError(answer.message) : new BenchmarkError(answer.message));
       const tail = stderr.trim().split('\n').slice(-3).join(' | ');
