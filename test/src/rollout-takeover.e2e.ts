@@ -5,7 +5,7 @@
  * notifies part of the wave; control plane B (this process, a slower tick) runs all along, cannot take the lease
  * while A renews it, and takes it once A was killed and the lease expired (ROLLOUT_LEASE_MS). B finishes the rollout: every device active, one wave deployment, one `start` and one
  * `complete`, and — counted on the broker by a subscriber of every desired state — no device sent the wave's desired
- * state twice. The devices are the fleet simulator (the real agent code, its own MQTT login each).
+ * state twice, except one A published to but died before recording (B publishes it again: at-least-once). The devices are the fleet simulator (the real agent code, its own MQTT login each).
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -126,10 +126,15 @@ describe('rollout driver killed with SIGKILL on PostgreSQL: another control plan
     assert.ok(done.devices.every((d: any) => d.outcome === 'active' && d.attempts === 1), JSON.stringify(done.devices));
     const afterKill = done.devices.filter((d: any) => Date.parse(d.notifiedAt) >= killedAt);
     assert.ok(afterKill.length >= DEVICES - notifiedByA - 1, `B notified the rest (${afterKill.length})`);
-    // On the broker: each device received the wave's desired state exactly once.
+    // On the broker: each device received the wave's desired state once — except a device A published to but died
+    // before recording it (notified before the kill, publishedAt written by B after it): B publishes that one again
+    // (at-least-once; the agent takes the same deployment re-signed as a refresh, not as new work).
     const [deploymentId] = done.deploymentIds as string[];
+    const rows = await prisma.rolloutDevice.findMany({ where: { rolloutId: rollout.id } });
+    const republished = new Set(rows.filter((x) => x.notifiedAt && x.notifiedAt.getTime() < killedAt && x.publishedAt && x.publishedAt.getTime() >= killedAt).map((x) => x.deviceId));
     const perDevice = fleet.devices.map((d) => (desired.get(d.deviceId) ?? []).filter((x) => x.startsWith(`${deploymentId}|`)).length);
-    assert.deepEqual(perDevice, fleet.devices.map(() => 1), 'every device got the desired state once');
-    console.log(`# A notified ${notifiedByA} of ${DEVICES} before SIGKILL; B took the lease and notified the rest in ${((Date.now() - killedAt) / 1000).toFixed(1)} s`);
+    assert.deepEqual(perDevice.map((n, i) => (republished.has(fleet!.devices[i]!.deviceId) && n === 2 ? 1 : n)), fleet.devices.map(() => 1),
+      `every device got the desired state once (twice allowed only for ${[...republished].join(', ') || 'none'}: published by A, recorded by B)`);
+    console.log(`# A notified ${notifiedByA} of ${DEVICES} before SIGKILL; B took the lease and notified the rest in ${((Date.now() - killedAt) / 1000).toFixed(1)} s; ${republished.size} published by A but recorded by B`);
   });
 });

@@ -5,12 +5,11 @@
  * the int8 student it publishes — featurizer in its metadata, efev-text eval set beside it — is what gets deployed.
  */
 import { udhrSplit } from '@edgefleet/distill';
+import type { HttpClient } from '@edgefleet/toolkit';
 
 /** Ten languages with well-separated UDHR translations: the demo's subset (≈ 400 training paragraphs). */
 const LANGUAGES = ['deu', 'eng', 'fin', 'fra', 'ita', 'nld', 'pol', 'por', 'spa', 'swe'];
 const PER_LANGUAGE = 50;
-
-export type DemoApi = <T>(path: string, init?: RequestInit) => Promise<T>;
 
 export interface DemoTextModel {
   artifact: { id: string; sha256: string; sizeBytes: number };
@@ -33,7 +32,7 @@ interface JobView {
 
 const jsonl = (rows: { text: string; label: string }[]) => rows.map((r) => JSON.stringify(r)).join('\n') + '\n';
 
-export async function distillTextOverRest(api: DemoApi, log: (line: string) => void, timeoutMs: number): Promise<DemoTextModel> {
+export async function distillTextOverRest(api: HttpClient, log: (line: string) => void, timeoutMs: number): Promise<DemoTextModel> {
   const started = Date.now();
   const keep = new Set(LANGUAGES);
   const split = await udhrSplit({ perLanguage: PER_LANGUAGE });
@@ -43,18 +42,16 @@ export async function distillTextOverRest(api: DemoApi, log: (line: string) => v
   form.set('name', 'udhr-10');
   form.set('train', new Blob([jsonl(train)]), 'train.jsonl');
   form.set('test', new Blob([jsonl(test)]), 'test.jsonl');
-  const dataset = await api<{ id: string; trainRows: number; testRows: number }>('/datasets', { method: 'POST', body: form });
+  const dataset = await api.ok<{ id: string; trainRows: number; testRows: number }>('POST', '/datasets', form);
   log(`uploaded text data set udhr-10: ${dataset.trainRows} + ${dataset.testRows} UDHR paragraphs in ${LANGUAGES.length} languages (POST /datasets, JSONL)`);
 
-  const job = await api<JobView>('/distillations', {
-    method: 'POST', headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ datasetId: dataset.id, textTeacher: 'fasttext-lid', students: ['mlp:32'], epochs: 20, batchSize: 16, patience: 0, evalSamples: 200, family: 'lid-demo' }),
-  });
+  const job = await api.ok<JobView>('POST', '/distillations',
+    { datasetId: dataset.id, textTeacher: 'fasttext-lid', students: ['mlp:32'], epochs: 20, batchSize: 16, patience: 0, evalSamples: 200, family: 'lid-demo' });
   log(`distillation ${job.id}: teacher fasttext-lid (lid.176, no human labels), student mlp:32 on the hashed n-gram featurizer`);
   let seen = '';
   let done: JobView;
   for (;;) {
-    done = await api<JobView>(`/distillations/${job.id}`);
+    done = await api.ok<JobView>('GET', `/distillations/${job.id}`);
     const p = done.progress;
     const line = p?.phase === 'labelling' && p.teacherLabelling ? `labelling: ${p.teacherLabelling.what}`
       : p?.phase === 'training' && p.lastEpoch ? `training ${p.lastEpoch.run}`
@@ -66,7 +63,7 @@ export async function distillTextOverRest(api: DemoApi, log: (line: string) => v
     await new Promise((r) => setTimeout(r, 500));
   }
   if (done.status !== 'succeeded' || !done.result) throw new Error(`distillation ${job.id} ${done.status}: ${done.error}`);
-  const models = await Promise.all(done.result.artifactIds.map((id) => api<{ id: string; name: string; precision: string; sha256: string; sizeBytes: number }>(`/models/${id}`)));
+  const models = await Promise.all(done.result.artifactIds.map((id) => api.ok<{ id: string; name: string; precision: string; sha256: string; sizeBytes: number }>('GET', `/models/${id}`)));
   const chosen = models.find((m) => m.precision === 'int8') ?? models.find((m) => m.precision === 'fp32');
   if (!chosen) throw new Error(`distillation ${job.id} published no student`);
   const metrics = done.result.metrics.students[0];

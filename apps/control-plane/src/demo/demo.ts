@@ -19,7 +19,7 @@ import { createWriteStream, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { CommandLine, CommandSpec, runCommand } from '@edgefleet/toolkit';
+import { CommandLine, CommandSpec, HttpClient, runCommand } from '@edgefleet/toolkit';
 import { startControlPlane } from '../bootstrap';
 import { DemoRow, renderTable } from './demo-table';
 import { trainDemoModel } from './demo-model';
@@ -63,13 +63,6 @@ function readArgs(cl: CommandLine): Args {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function api<T>(base: string, key: string, path: string, init: RequestInit = {}): Promise<T> {
-  const res = await fetch(`${base}${path}`, { ...init, headers: { authorization: `Bearer ${key}`, ...(init.headers ?? {}) } });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${init.method ?? 'GET'} ${path} → ${res.status}: ${text}`);
-  return JSON.parse(text) as T;
-}
-
 async function main(cl: CommandLine): Promise<void> {
   const args = readArgs(cl);
   const started = Date.now();
@@ -88,6 +81,7 @@ async function main(cl: CommandLine): Promise<void> {
   const cp = await startControlPlane({ ...process.env, DATA_DIR: dataDir, PORT: '0', MQTT_PORT: '0', MQTT_URL: undefined, DATABASE_URL: undefined, ADMIN_API_KEY: undefined, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' }, { shutdownHooks: false });
   const key = cp.adminApiKey;
   if (!key) throw new Error('no admin key');
+  const api = new HttpClient(cp.apiUrl, key);
   log(`control plane: ${cp.apiUrl} (docs ${cp.docsUrl}), MQTT ${cp.mqttUrl}, database ${cp.database.describe}`);
 
   const agents: ChildProcess[] = [];
@@ -104,10 +98,8 @@ async function main(cl: CommandLine): Promise<void> {
   };
   try {
     // The fleet is closed: the agents enroll with a token (tag `demo`, one use each), as `npm run agent` does.
-    const enrollment = await api<{ token: string }>(cp.apiUrl, key, '/enrollment-tokens', {
-      method: 'POST', headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ maxUses: devices.length, tags: ['demo'], expiresAt: new Date(Date.now() + 3_600_000).toISOString() }),
-    });
+    const enrollment = await api.ok<{ token: string }>('POST', '/enrollment-tokens',
+      { maxUses: devices.length, tags: ['demo'], expiresAt: new Date(Date.now() + 3_600_000).toISOString() });
     log(`enrollment token ${enrollment.token.slice(0, 10)}… (${devices.length} uses, tag demo)`);
     for (const d of devices) {
       const logFile = join(dataDir, `agent-${d.id}.log`);
@@ -133,13 +125,13 @@ async function main(cl: CommandLine): Promise<void> {
       form.set('version', '1');
       form.set('precision', precision);
       form.set('evalSet', new Blob([model.evalSet]), 'eval.efev');
-      artifact = await api<{ id: string; sha256: string; sizeBytes: number }>(cp.apiUrl, key, '/models', { method: 'POST', body: form });
+      artifact = await api.ok<{ id: string; sha256: string; sizeBytes: number }>('POST', '/models', form);
       log(`uploaded ${model.name} (${precision}, ${artifact.sizeBytes} bytes, sha256 ${artifact.sha256.slice(0, 12)})`);
       const evalFile = join(dataDir, 'demo-eval.efev');
       writeFileSync(evalFile, model.evalSet);
       loadArgs = ['--eval-set', evalFile];
     } else {
-      const text = await distillTextOverRest((path, init) => api(cp.apiUrl, key, path, init), log, args.timeoutSec * 1000);
+      const text = await distillTextOverRest(api, log, args.timeoutSec * 1000);
       log(`text student ready in ${text.seconds.toFixed(1)} s (upload, teacher labelling, training, quantization, publishing)`);
       artifact = text.artifact;
       const textFile = join(dataDir, 'demo-texts.txt');
@@ -149,7 +141,7 @@ async function main(cl: CommandLine): Promise<void> {
 
     const deadline = Date.now() + args.timeoutSec * 1000;
     for (;;) {
-      const page = await api<{ items: Array<{ id: string; status: string }> }>(cp.apiUrl, key, '/devices?tag=demo&limit=100');
+      const page = await api.ok<{ items: Array<{ id: string; status: string }> }>('GET', '/devices?tag=demo&limit=100');
       const online = page.items.filter((d) => d.status === 'online').length;
       if (online >= devices.length) break;
       if (Date.now() > deadline) throw new Error(`only ${online}/${devices.length} agents came online; see their logs in ${dataDir}`);
@@ -158,14 +150,11 @@ async function main(cl: CommandLine): Promise<void> {
     log(`${devices.length} devices online; deploying`);
 
     const gates = { maxLatencyP95Ms: 50, minAccuracy: 0.6 };
-    const dep = await api<{ id: string }>(cp.apiUrl, key, '/deployments', {
-      method: 'POST', headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ artifactId: artifact.id, tags: ['demo'], gates }),
-    });
+    const dep = await api.ok<{ id: string }>('POST', '/deployments', { artifactId: artifact.id, tags: ['demo'], gates });
     type Detail = { status: string; devices: Array<{ deviceId: string; state: string; error: string | null; report: null | { latencyP50Ms: number | null; latencyP95Ms: number | null; latencyP99Ms: number | null; accuracy: number | null; peakRssMb: number | null; simulated: boolean } }> };
     let detail: Detail;
     for (;;) {
-      detail = await api<Detail>(cp.apiUrl, key, `/deployments/${dep.id}`);
+      detail = await api.ok<Detail>('GET', `/deployments/${dep.id}`);
       if (detail.devices.every((d) => d.report !== null || d.state === 'failed')) break;
       if (Date.now() > deadline) throw new Error(`timed out waiting for reports: ${detail.devices.map((d) => `${d.deviceId}=${d.state}`).join(', ')}`);
       await sleep(300);
@@ -198,13 +187,11 @@ async function main(cl: CommandLine): Promise<void> {
         loads.push(child);
       }
       log(`load: ${args.loadRate} inferences/s on each of ${serving.length} agents (agent:load over their Unix sockets, ${model ? 'eval-set samples' : 'held-out texts'}); telemetry every ${DEMO_TELEMETRY_WINDOW_S} s`);
-      const inferences = await waitForTelemetry(cp.apiUrl, key, Date.now() + (DEMO_TELEMETRY_WINDOW_S * 4 + 10) * 1000);
+      const inferences = await waitForTelemetry(api, Date.now() + (DEMO_TELEMETRY_WINDOW_S * 4 + 10) * 1000);
       log(inferences > 0 ? `telemetry: ${inferences} inferences stored so far` : 'telemetry: none stored yet (see the load-*.log files)');
     }
     // A read-only key for the dashboard: a viewer sees every page and can change nothing.
-    const viewer = await api<{ key: string }>(cp.apiUrl, key, '/api-keys', {
-      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'demo dashboard (read only)', role: 'viewer' }),
-    });
+    const viewer = await api.ok<{ key: string }>('POST', '/api-keys', { name: 'demo dashboard (read only)', role: 'viewer' });
     console.log(`dashboard: ${cp.uiUrl}  (log in with the viewer key ${viewer.key})${args.keep ? '' : '; run with --keep to keep it up'}\n`);
     exitCode = 0;
     if (args.keep) {
@@ -218,11 +205,11 @@ async function main(cl: CommandLine): Promise<void> {
 }
 
 /** Inferences in the stored telemetry of the last 10 minutes, once there are any (0 when `until` passes first). */
-async function waitForTelemetry(base: string, key: string, until: number): Promise<number> {
+async function waitForTelemetry(api: HttpClient, until: number): Promise<number> {
   for (;;) {
     const to = new Date(Date.now() + 60_000);
     const q = new URLSearchParams({ from: new Date(to.getTime() - 600_000).toISOString(), to: to.toISOString(), resolution: 'raw' });
-    const series = await api<{ points: Array<{ inferences: number }> }>(base, key, `/telemetry/series?${q}`);
+    const series = await api.ok<{ points: Array<{ inferences: number }> }>('GET', `/telemetry/series?${q}`);
     const n = series.points.reduce((a, p) => a + p.inferences, 0);
     if (n > 0 || Date.now() > until) return n;
     await sleep(1000);
