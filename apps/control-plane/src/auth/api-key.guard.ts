@@ -20,7 +20,8 @@ interface Requirement {
  */
 @Injectable()
 export class ApiKeyGuard implements CanActivate {
-  private readonly requirements = new WeakMap<object, Requirement>();
+  /** Per controller class, then handler: an inherited handler serves controllers whose class-level @Roles differ. */
+  private readonly requirements = new WeakMap<object, WeakMap<object, Requirement>>();
 
   constructor(private readonly reflector: Reflector, private readonly keys: ApiKeyService, private readonly refusals: RefusalAudit) {}
 
@@ -43,14 +44,17 @@ export class ApiKeyGuard implements CanActivate {
 
   private requirementOf(ctx: ExecutionContext): Requirement {
     const handler = ctx.getHandler();
-    let r = this.requirements.get(handler);
+    const cls = ctx.getClass();
+    let byHandler = this.requirements.get(cls);
+    if (!byHandler) this.requirements.set(cls, (byHandler = new WeakMap()));
+    let r = byHandler.get(handler);
     if (!r) {
-      const targets = [handler, ctx.getClass()];
+      const targets = [handler, cls];
       r = {
         isPublic: this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets) === true,
         roles: this.reflector.getAllAndOverride<Role[] | undefined>(ROLES_KEY, targets) ?? ADMIN_ONLY,
       };
-      this.requirements.set(handler, r);
+      byHandler.set(handler, r);
     }
     return r;
   }
