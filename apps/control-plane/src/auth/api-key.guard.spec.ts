@@ -36,3 +36,20 @@ test('a handler shared by two controllers (inherited) is judged by each controll
   await assert.rejects(fresh.canActivate(ctxOf(AdminOnly, handler)), /needs admin/);
   assert.equal(await fresh.canActivate(ctxOf(OpenReads, handler)), true);
 });
+
+test('the guard leaves a re-check on the request: it refuses once the key is revoked or its role no longer covers the route', async () => {
+  let role: Role | 'revoked' = 'operator';
+  const keys = { authenticate: async () => {
+    if (role === 'revoked') throw new Error('invalid, expired or revoked API key');
+    return { id: 'k', role };
+  } } as unknown as ApiKeyService;
+  @Roles('operator') class Ops { act(): void {} }
+  const req: { headers: Record<string, string>; ip: string; stillAllowed?: () => Promise<void> } = { headers: { authorization: 'Bearer x' }, ip: '127.0.0.1' };
+  const ctx = { ...ctxOf(Ops, Ops.prototype.act), switchToHttp: () => ({ getRequest: () => req }) } as unknown as ExecutionContext;
+  assert.equal(await new ApiKeyGuard(new Reflector(), keys, refusals).canActivate(ctx), true);
+  await req.stillAllowed!();
+  role = 'viewer';
+  await assert.rejects(req.stillAllowed!(), /needs operator/);
+  role = 'revoked';
+  await assert.rejects(req.stillAllowed!(), /revoked/);
+});

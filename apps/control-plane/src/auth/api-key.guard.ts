@@ -36,9 +36,8 @@ export class ApiKeyGuard implements CanActivate {
       if (err instanceof UnauthorizedError) this.refusals.refused(`ip:${req.ip}`, err.message);
       throw err;
     }
-    if (!roleAllows(req.apiKey.role, roles)) {
-      throw new ForbiddenError(`this API key's role (${req.apiKey.role}) may not do this; it needs ${roles.join(' or ')}`);
-    }
+    assertRole(req.apiKey.role, roles);
+    req.stillAllowed = async () => assertRole((await this.keys.authenticate(req.headers)).role, roles);
     return true;
   }
 
@@ -58,4 +57,8 @@ export class ApiKeyGuard implements CanActivate {
     }
     return r;
   }
+}
+
+function assertRole(role: Role, roles: readonly Role[]): void {
+  if (!roleAllows(role, roles)) throw new ForbiddenError(`this API key's role (${role}) may not do this; it needs ${roles.join(' or ')}`);
 }
