@@ -5,13 +5,15 @@ import fc from 'fast-check';
 import { plainToInstance } from 'class-transformer';
 import { IsInt, IsOptional, validateSync } from 'class-validator';
 import { compileCheck, plainDataCheck } from './compiled-check';
+import { nullFieldProblems } from './null-fields';
 import { CONFIDENCE_BUCKETS, Heartbeat, LATENCY_BUCKETS_MS, TelemetryMessage, TelemetryWindow } from './telemetry';
 import { INT32_MAX } from './messages';
 import { PROTOCOL_VERSION } from './topics';
 import { parseMessage, VALIDATOR_OPTIONS } from './validate';
 
 type Class = new () => object;
-const classValidatorOk = (cls: Class, raw: unknown) => validateSync(plainToInstance(cls, raw) as object, VALIDATOR_OPTIONS).length === 0;
+/** What validateAs decides without the compiled check: the null rule, then class-validator. */
+const classValidatorOk = (cls: Class, raw: unknown) => nullFieldProblems(cls, raw).length === 0 && validateSync(plainToInstance(cls, raw) as object, VALIDATOR_OPTIONS).length === 0;
 
 const validMessage = () => ({
   v: PROTOCOL_VERSION,

@@ -3,6 +3,7 @@ import { getMetadataStorage, ValidationTypes, type ValidationArguments } from 'c
 import type { ValidationMetadata } from 'class-validator/types/metadata/ValidationMetadata';
 import type { MetadataStorage as TransformerStorage } from 'class-transformer/types/MetadataStorage';
 import { TransformationType } from 'class-transformer';
+import { refusesNull } from './null-fields';
 
 // class-transformer keeps its decorators' metadata here (not re-exported from its index).
 const { defaultMetadataStorage } = require('class-transformer/cjs/storage') as { defaultMetadataStorage: TransformerStorage };
@@ -47,7 +48,7 @@ export function plainDataCheck(cls: Class): CompiledCheck | undefined {
 
 /**
  * Compiles a class's validation metadata into one function that answers what validateSync(plainToInstance(cls, v),
- * VALIDATOR_OPTIONS) would, for plain JSON values: the same metadata (class-validator's storage), the same
+ * VALIDATOR_OPTIONS) would after validateAs's null rule (nullFieldProblems), for plain JSON values: the same metadata (class-validator's storage), the same
  * constraint functions (each decorator's own validate), the same rules of ValidationExecutor for unknown
  * properties (whitelist + forbidNonWhitelisted), IsOptional, IsDefined, `each`, and nested classes (from
  * class-transformer's @Type). Throws for what it does not reproduce — async or promise validation, groups,
@@ -85,8 +86,10 @@ export function compileCheck(cls: Class, building = new Map<Class, CompiledCheck
       throw new Error(`${cls.name}.${property} has a @Type but no nested validation (class-transformer would convert it)`);
     }
     const nestedOk = inner ? nestedCheck(inner) : undefined;
+    const nullRefused = refusesNull(cls, property);
     props.push((obj) => {
       const v = obj[property];
+      if (v === null && nullRefused) return false; // validateAs's null rule (null-fields.ts) gives the verdict
       for (const c of conditions) if (!c(obj, v)) return true;
       for (const c of customs) if (!c(obj, v)) return false;
       return nestedOk === undefined || nestedOk(v);

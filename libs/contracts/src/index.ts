@@ -5,6 +5,7 @@ export * from './messages';
 export * from './device-fields';
 export * from './validate';
 export * from './compiled-check';
+export * from './null-fields';
 export * from './untrusted-json';
 export * from './signing';
 export * from './eval-set';

@@ -62,11 +62,10 @@ export function jsonTooDeep(text: string, maxDepth: number): boolean {
 
 /**
  * Problems of an already-parsed value (an HTTP body Fastify parsed, a query object, a path parameter): nesting
- * deeper than maxDepth, forbidden keys, unstorable strings, and with `refuseNullFields` any null inside it
- * (class-validator's IsOptional lets null through to code that only expects a value or its absence). Iterative, so any input depth is safe; stops after
- * a handful of problems.
+ * deeper than maxDepth, forbidden keys, unstorable strings (null fields are the contract class's business:
+ * nullFieldProblems). Iterative, so any input depth is safe; stops after a handful of problems.
  */
-export function untrustedValueProblems(value: unknown, maxDepth: number = DEFAULT_JSON_LIMITS.maxDepth, opts: { refuseNullFields?: boolean } = {}): string[] {
+export function untrustedValueProblems(value: unknown, maxDepth: number = DEFAULT_JSON_LIMITS.maxDepth): string[] {
   const problems: string[] = [];
   const stack: Array<{ v: unknown; path: string; depth: number }> = [{ v: value, path: '', depth: 0 }];
   while (stack.length > 0 && problems.length < 5) {
@@ -74,10 +73,6 @@ export function untrustedValueProblems(value: unknown, maxDepth: number = DEFAUL
     if (typeof v === 'string') {
       const why = unstorableStringReason(v);
       if (why) problems.push(`${path || 'value'} ${why}`);
-      continue;
-    }
-    if (v === null && opts.refuseNullFields && path) {
-      problems.push(`${path}: null is not a value here; omit the field instead`);
       continue;
     }
     if (v === null || typeof v !== 'object') continue;

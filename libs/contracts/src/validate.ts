@@ -3,6 +3,7 @@ import { plainToInstance } from 'class-transformer';
 import { validateSync, ValidationError } from 'class-validator';
 import { DEFAULT_JSON_LIMITS, JsonLimits, parseJsonBounded, untrustedValueProblems } from './untrusted-json';
 import { plainDataCheck } from './compiled-check';
+import { nullFieldProblems } from './null-fields';
 
 export type Validated<T> = { ok: true; value: T } | { ok: false; errors: string[] };
 
@@ -22,8 +23,9 @@ export const VALIDATOR_OPTIONS = { whitelist: true, forbidNonWhitelisted: true, 
 
 /**
  * Checks an untrusted value against a contract class: first untrustedValueProblems (depth, keys such as
- * `constructor` or `__proto__`, NUL and lone surrogates), then class-validator with unknown fields as errors
- * (whitelist + forbidNonWhitelisted) and nested objects validated. The same rules serve HTTP bodies, MQTT
+ * `constructor` or `__proto__`, NUL and lone surrogates), then nullFieldProblems (null only where a field is
+ * marked @NullAllowed()), then class-validator with unknown fields as errors (whitelist + forbidNonWhitelisted)
+ * and nested objects validated. The same rules serve HTTP bodies, MQTT
  * payloads and job data. Never throws.
  */
 export function validateAs<T extends object>(cls: Ctor<T>, raw: unknown, maxDepth: number = DEFAULT_JSON_LIMITS.maxDepth): Validated<T> {
@@ -34,12 +36,15 @@ export function validateAs<T extends object>(cls: Ctor<T>, raw: unknown, maxDept
 const isJsonObject = (raw: unknown): raw is object => raw !== null && typeof raw === 'object' && !Array.isArray(raw);
 
 /**
- * class-validator on a value untrustedValueProblems already passed. A class marked @PlainData() is first tried with
- * its compiled check (compiled-check.ts): accepted, the JSON is the value; otherwise class-validator decides.
+ * The null rule and class-validator on a value untrustedValueProblems already passed. A class marked @PlainData()
+ * is first tried with its compiled check (compiled-check.ts, which keeps the null rule too): accepted, the JSON is
+ * the value; otherwise the null rule, then class-validator decide.
  */
 function validateChecked<T extends object>(cls: Ctor<T>, raw: unknown): Validated<T> {
   if (!isJsonObject(raw)) return { ok: false, errors: ['payload must be a JSON object'] };
   if (plainDataCheck(cls)?.(raw)) return { ok: true, value: raw as T };
+  const nulls = nullFieldProblems(cls, raw);
+  if (nulls.length > 0) return { ok: false, errors: nulls };
   const value = plainToInstance(cls, raw);
   const errors = validateSync(value, VALIDATOR_OPTIONS);
   return errors.length === 0 ? { ok: true, value } : { ok: false, errors: formatValidationErrors(errors) };

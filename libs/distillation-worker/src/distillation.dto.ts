@@ -3,7 +3,7 @@ import { Type } from 'class-transformer';
 import {
   ArrayMaxSize, ArrayMinSize, IsArray, IsDefined, IsIn, IsInt, IsNumber, IsObject, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min, ValidateNested,
 } from 'class-validator';
-import { DISTILL_DEFAULTS as D, MODEL_SPEC_PATTERN, TEACHER_ARCHS, TEACHER_SYNTAX, TEXT_TEACHER_PATTERN, type TeacherArch } from '@edgefleet/distill';
+import { DEFAULT_TEXT_FEATURIZER, DISTILL_DEFAULTS as D, MODEL_SPEC_PATTERN, TEACHER_ARCHS, TEACHER_SYNTAX, TEXT_TEACHER_PATTERN, type TeacherArch } from '@edgefleet/distill';
 import type { JobRecord } from '@edgefleet/jobs';
 import { PageQueryDto } from '@edgefleet/platform';
 import type { DistillationPayload } from './distillation.types';
@@ -47,7 +47,7 @@ export class DistillationSourceDto {
   @IsOptional() @IsString() @MaxLength(500) @Matches(TEXT_TEACHER_PATTERN, { message: `textTeacher must be ${TEACHER_SYNTAX}` })
   textTeacher?: string;
 
-  @ApiPropertyOptional({ type: 'object', additionalProperties: true, description: 'text data sets: the students\' featurizer spec (default: hashed-ngrams v1, char 1-4 + words, 8192 buckets, 400 characters)' })
+  @ApiPropertyOptional({ type: 'object', additionalProperties: true, description: `text data sets: the students' featurizer spec (default: ${JSON.stringify(DEFAULT_TEXT_FEATURIZER)}; docs/text.md)` })
   @IsOptional() @IsObject()
   featurizer?: Record<string, unknown>;
 

@@ -20,7 +20,8 @@ interface Requirement {
  */
 @Injectable()
 export class ApiKeyGuard implements CanActivate {
-  private readonly requirements = new WeakMap<object, Requirement>();
+  /** Per controller class, then handler: an inherited handler serves controllers whose class-level @Roles differ. */
+  private readonly requirements = new WeakMap<object, WeakMap<object, Requirement>>();
 
   constructor(private readonly reflector: Reflector, private readonly keys: ApiKeyService, private readonly refusals: RefusalAudit) {}
 
@@ -35,23 +36,29 @@ export class ApiKeyGuard implements CanActivate {
       if (err instanceof UnauthorizedError) this.refusals.refused(`ip:${req.ip}`, err.message);
       throw err;
     }
-    if (!roleAllows(req.apiKey.role, roles)) {
-      throw new ForbiddenError(`this API key's role (${req.apiKey.role}) may not do this; it needs ${roles.join(' or ')}`);
-    }
+    assertRole(req.apiKey.role, roles);
+    req.stillAllowed = async () => assertRole((await this.keys.authenticate(req.headers)).role, roles);
     return true;
   }
 
   private requirementOf(ctx: ExecutionContext): Requirement {
     const handler = ctx.getHandler();
-    let r = this.requirements.get(handler);
+    const cls = ctx.getClass();
+    let byHandler = this.requirements.get(cls);
+    if (!byHandler) this.requirements.set(cls, (byHandler = new WeakMap()));
+    let r = byHandler.get(handler);
     if (!r) {
-      const targets = [handler, ctx.getClass()];
+      const targets = [handler, cls];
       r = {
         isPublic: this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets) === true,
         roles: this.reflector.getAllAndOverride<Role[] | undefined>(ROLES_KEY, targets) ?? ADMIN_ONLY,
       };
-      this.requirements.set(handler, r);
+      byHandler.set(handler, r);
     }
     return r;
   }
+}
+
+function assertRole(role: Role, roles: readonly Role[]): void {
+  if (!roleAllows(role, roles)) throw new ForbiddenError(`this API key's role (${role}) may not do this; it needs ${roles.join(' or ')}`);
 }

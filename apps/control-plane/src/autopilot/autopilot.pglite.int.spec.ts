@@ -69,6 +69,15 @@ describe('fleet targets and the autopilot (PGlite)', () => {
     assert.equal(bad.status, 400);
     assert.match(JSON.stringify(bad.body), /maxLatencyP95Ms/);
     assert.equal((await api.post('/api/v1/targets', { name: 'nobudget', family: 'fam', selector: {} })).status, 400);
+    // Text distill settings are checked when the target is made, as POST /distillations checks them, not when its
+    // first job is queued (that would be a 201 now and a failed class later).
+    const text = (distill: Record<string, unknown>) => api.post('/api/v1/targets', { name: 'text', family: 'fam', selector: {}, budget: { maxLatencyP95Ms: 5 }, distill: { datasetId, ...distill } });
+    const badFeaturizer = await text({ textTeacher: 'use-lite', featurizer: { id: 'hashed-ngrams', version: 99 } });
+    assert.equal(badFeaturizer.status, 422, JSON.stringify(badFeaturizer.body));
+    assert.match(badFeaturizer.body.message, /featurizer/);
+    const remote = await text({ textTeacher: 'openai:http://teacher.invalid/v1#m' });
+    assert.equal(remote.status, 422, JSON.stringify(remote.body));
+    assert.match(remote.body.message, /TEXT_TEACHER_ORIGINS/);
     assert.equal((await api.get('/api/v1/targets/00000000-0000-4000-8000-000000000000')).status, 404);
     assert.equal((await new ApiClient(cp.httpUrl).get('/api/v1/targets')).status, 401);
   });

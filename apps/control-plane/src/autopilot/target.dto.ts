@@ -1,10 +1,10 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, PickType } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
   ArrayMaxSize, IsArray, IsInt, IsNumber, IsObject, IsOptional, IsPositive, IsString, IsUUID, Matches, Max, MaxLength, Min, ValidateNested,
 } from 'class-validator';
 import { PageQueryDto } from '@edgefleet/platform';
-import { TEACHER_SYNTAX, TEXT_TEACHER_PATTERN } from '@edgefleet/distill';
+import { CreateDistillationDto } from '@edgefleet/distillation-worker';
 import { AUTOPILOT_STATUSES, ClassStateRecord, TargetRecord } from './autopilot.types';
 
 const NAME = /^[A-Za-z0-9._-]{1,100}$/;
@@ -27,26 +27,13 @@ export class TargetBudgetDto {
   minAccuracy?: number;
 }
 
-export class TargetDistillDto {
-  @ApiProperty({ description: 'data set the students are distilled on' }) @IsUUID()
-  datasetId!: string;
-
-  @ApiPropertyOptional({ description: 'fp32 teacher; without it each job trains its own' }) @IsOptional() @IsUUID()
-  teacherArtifactId?: string;
-
-  @ApiPropertyOptional({ maxLength: 500, pattern: TEXT_TEACHER_PATTERN.source, description: `text data sets: the teacher, ${TEACHER_SYNTAX}` })
-  @IsOptional() @IsString() @MaxLength(500) @Matches(TEXT_TEACHER_PATTERN, { message: `textTeacher must be ${TEACHER_SYNTAX}` })
-  textTeacher?: string;
-
-  @ApiPropertyOptional({ type: 'object', additionalProperties: true, description: 'text data sets: the students\' featurizer spec (default: the engine\'s; docs/text.md)' })
-  @IsOptional() @IsObject()
-  featurizer?: Record<string, unknown>;
-
-  @ApiPropertyOptional() @IsOptional() @IsInt() @Min(1) @Max(500) epochs?: number;
-  @ApiPropertyOptional() @IsOptional() @IsNumber() @Min(1) @Max(50) temperature?: number;
-  @ApiPropertyOptional() @IsOptional() @IsNumber() @Min(0) @Max(1) alpha?: number;
-  @ApiPropertyOptional() @IsOptional() @IsNumber() @Min(0.001) @Max(1) labeledFraction?: number;
-}
+/**
+ * The distill settings a target keeps for the jobs it queues: the fields of POST /distillations they are passed to,
+ * with that request's own rules (one grammar for textTeacher, the hyper-parameters' bounds).
+ */
+export class TargetDistillDto extends PickType(CreateDistillationDto, [
+  'datasetId', 'teacherArtifactId', 'textTeacher', 'featurizer', 'epochs', 'temperature', 'alpha', 'labeledFraction',
+] as const) {}
 
 export class CreateTargetDto {
   @ApiProperty({ example: 'line-3-cameras' }) @Matches(NAME, { message: 'name must be 1-100 characters of A-Z a-z 0-9 . _ -' })

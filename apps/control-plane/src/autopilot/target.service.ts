@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { AuditRepository, NotFoundError } from '@edgefleet/platform';
 import type { Page, Actor } from '@edgefleet/platform';
+import { DistillationsService } from '../distillations/distillation.service';
 import { AutopilotRepository } from './autopilot.repository';
 import { AutopilotScheduler } from './autopilot.scheduler';
 import type { ClassStateRecord, FleetBudget, FleetDistillSettings, TargetRecord, FleetSelector } from './autopilot.types';
@@ -16,9 +17,13 @@ export interface CreateTarget {
 /** Fleet targets: a segment of the fleet and the budget its models must meet, kept fitted by the autopilot. */
 @Injectable()
 export class TargetsService {
-  constructor(private readonly repo: AutopilotRepository, private readonly scheduler: AutopilotScheduler, private readonly audit: AuditRepository) {}
+  constructor(
+    private readonly repo: AutopilotRepository, private readonly scheduler: AutopilotScheduler, private readonly audit: AuditRepository,
+    private readonly distillations: DistillationsService,
+  ) {}
 
   async create(input: CreateTarget, actor: Actor): Promise<TargetRecord> {
+    if (input.distill) this.distillations.checkTextSettings(input.distill);
     const target = await this.repo.createTarget({
       name: input.name, family: input.family, createdBy: actor,
       selector: input.selector.tags ? { tags: [...new Set(input.selector.tags)] } : {},

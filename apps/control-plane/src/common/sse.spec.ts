@@ -67,3 +67,49 @@ describe('server-sent events', () => {
     assert.doesNotMatch(res.headers.get('content-type') ?? '', /event-stream/);
   });
 });
+
+describe('server-sent events re-check the key that opened them', () => {
+  let app: FastifyInstance;
+  let url: string;
+  let revoked = false;
+
+  before(async () => {
+    app = Fastify();
+    // What ApiKeyGuard leaves on the request (its own spec covers it): a check that the key still may read this.
+    app.addHook('onRequest', async (req) => {
+      (req as typeof req & { stillAllowed?: () => Promise<void> }).stillAllowed = async () => {
+        if (revoked) throw new Error('invalid, expired or revoked API key');
+      };
+    });
+    app.get('/things/:id/events', async (req, reply) => {
+      let n = 0;
+      await streamChanges(req, reply, {
+        read: async () => ({ n: n++ }),
+        // A resource that changes every 30 ms and is never final: only the key's revocation ends this stream.
+        watch: async function* (signal) {
+          while (!signal.aborted) {
+            await new Promise((r) => setTimeout(r, 30));
+            yield { n: n++ };
+          }
+        },
+        view: (s) => s,
+        isFinal: () => false,
+        heartbeatMs: 60,
+      });
+    });
+    url = await app.listen({ host: '127.0.0.1', port: 0 });
+  });
+  after(() => app.close());
+
+  it('a stream whose key is revoked while it is open ends with an error event, and sends nothing after it', async () => {
+    const res = await fetch(`${url}/things/known/events`);
+    const reader = res.body!.getReader();
+    const first = new TextDecoder().decode((await reader.read()).value);
+    assert.match(first, /event: progress/);
+    revoked = true;
+    let rest = '';
+    for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) rest += new TextDecoder().decode(chunk.value);
+    const blocks = rest.split('\n\n').filter(Boolean);
+    assert.match(blocks.at(-1)!, /^event: error\ndata: .*revoked API key/);
+  });
+});

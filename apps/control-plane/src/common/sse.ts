@@ -25,24 +25,41 @@ export async function streamSse(
 ): Promise<void> {
   const closed = new AbortController();
   req.raw.on('close', () => closed.abort());
+  // The key was checked when the stream opened; a stream can outlive its key (revoked, expired, role taken away),
+  // so it is asked again before every event and heartbeat, and the stream ends with the refusal.
+  const stillAllowed = (req as { stillAllowed?: () => Promise<void> }).stillAllowed;
+  let refusal: unknown;
+  const allowed = async (): Promise<boolean> => {
+    try {
+      await stillAllowed?.();
+      return refusal === undefined;
+    } catch (err) {
+      refusal ??= err;
+      closed.abort();
+      return false;
+    }
+  };
   reply.hijack();
   const res = reply.raw;
   res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-correlation-id': String(req.id) });
   // An interval restarted on every event: a comment goes out only after `heartbeatMs` of silence.
-  const heartbeat = setInterval(() => res.write(': heartbeat\n\n'), heartbeatMs);
+  const heartbeat = setInterval(() => void allowed().then((ok) => ok && !res.writableEnded && res.write(': heartbeat\n\n')), heartbeatMs);
+  const errorEvent = (err: unknown) => `event: error\ndata: ${JSON.stringify({ message: err instanceof Error ? err.message : String(err) })}\n\n`;
   let last: string | undefined;
   try {
     for await (const m of open(closed.signal)) {
       const body = `event: ${m.event}\ndata: ${JSON.stringify(m.data)}\n\n`;
       if (body === last) continue;
+      if (!(await allowed())) break;
       last = body;
       res.write(m.id === undefined ? body : `id: ${m.id}\n${body}`);
       heartbeat.refresh();
     }
   } catch (err) {
-    res.write(`event: error\ndata: ${JSON.stringify({ message: err instanceof Error ? err.message : String(err) })}\n\n`);
+    if (refusal === undefined) res.write(errorEvent(err));
   } finally {
     clearInterval(heartbeat);
+    if (refusal !== undefined) res.write(errorEvent(refusal));
     res.end();
   }
 }

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Type } from 'class-transformer';
-import { IsInt, IsOptional, IsString, Max, Min } from 'class-validator';
+import { IsInt, IsOptional, IsString, Max, Min, ValidateNested } from 'class-validator';
+import { NullAllowed } from '@edgefleet/contracts';
 import { createValidationPipe } from './validation';
 
 class QueryDto {
@@ -35,4 +36,22 @@ test('an invalid query is refused every time (never remembered), and a valid one
   await pipe.transform({ limit: '5' }, query);
   await assert.rejects(pipe.transform({ limit: '5', extra: 'x' }, query), /extra/);
   await assert.rejects(pipe.transform({ limit: '5', constructor: 'x' }, query));
+});
+
+class InnerBody {
+  @IsOptional() @IsInt() n?: number;
+}
+
+class Body {
+  @IsOptional() @IsString() note?: string;
+  @IsOptional() @IsString() @NullAllowed() cleared?: string | null;
+  @IsOptional() @ValidateNested() @Type(() => InnerBody) inner?: InnerBody;
+}
+
+test('a body: null only in a field marked @NullAllowed() (the rule validateAs applies at every other door)', async () => {
+  const pipe = createValidationPipe();
+  const body = { type: 'body' as const, metatype: Body, data: undefined };
+  await assert.rejects(pipe.transform({ note: null }, body), /note: null is not a value here/);
+  await assert.rejects(pipe.transform({ inner: { n: null } }, body), /inner\.n: null/);
+  assert.deepEqual({ ...(await pipe.transform({ cleared: null }, body)) as Body }, { cleared: null });
 });

@@ -1,5 +1,5 @@
 import { ArgumentMetadata, ValidationPipe } from '@nestjs/common';
-import { DEFAULT_JSON_LIMITS, formatValidationErrors, untrustedValueProblems, VALIDATOR_OPTIONS } from '@edgefleet/contracts';
+import { DEFAULT_JSON_LIMITS, formatValidationErrors, nullFieldProblems, untrustedValueProblems, VALIDATOR_OPTIONS } from '@edgefleet/contracts';
 import { InvalidInputError } from '@edgefleet/platform';
 
 /** Distinct query strings remembered per query DTO class; the oldest go first. */
@@ -11,8 +11,8 @@ type Dto = Record<string, unknown>;
  * The global pipe: every body and query is a DTO class; unknown fields are refused, not silently dropped, and
  * all problems are reported at once, in the same `path: message` form the MQTT side uses. Before
  * class-transformer sees a body, query or path parameter it passes the same untrustedValueProblems check as an
- * MQTT payload (keys such as `constructor`, nesting depth, NUL and lone surrogates): 400, never a TypeError or
- * a database error.
+ * MQTT payload (keys such as `constructor`, nesting depth, NUL and lone surrogates), and a body the same null rule
+ * (nullFieldProblems): 400, never a TypeError or a database error.
  *
  * A query string that was valid once is valid again: its DTO is remembered (per class, by the query's JSON) and
  * each request gets its own copy, so a list polled by a dashboard does not pay class-transformer and
@@ -28,10 +28,10 @@ class BoundedValidationPipe extends ValidationPipe {
     const hit = key !== undefined ? remembered?.get(key) : undefined;
     if (hit) return copyDto(hit);
     if (metadata.type !== 'custom') {
-      // No field of the admin API takes null (absent is how a body says "not given"), so a null is refused
-      // here rather than reaching a service or Prisma as a value.
-      const problems = untrustedValueProblems(value, DEFAULT_JSON_LIMITS.maxDepth, { refuseNullFields: metadata.type === 'body' })
+      const problems = untrustedValueProblems(value, DEFAULT_JSON_LIMITS.maxDepth)
         .map((p) => (metadata.type === 'param' && metadata.data ? `path parameter ${metadata.data}: ${p}` : p));
+      // validateAs's null rule: a null reaches a service or Prisma only where the DTO's field says @NullAllowed().
+      if (problems.length === 0 && metadata.type === 'body' && typeof metadata.metatype === 'function') problems.push(...nullFieldProblems(metadata.metatype as new () => object, value));
       if (problems.length > 0) throw new InvalidInputError(problems.join('; '), problems);
     }
     const out = await super.transform(value, metadata);

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsNumber, IsOptional, Matches, Max, Min, ValidateIf } from 'class-validator';
+import { IsIn, IsInt, IsNumber, IsOptional, Matches, Max, Min } from 'class-validator';
 import type { DatasetRecord } from '@edgefleet/catalog';
 import { BUILTIN_DATASETS, BuiltinDataset } from '@edgefleet/catalog';
 import { IMAGE_SHAPE_PATTERN, isImageShape } from '@edgefleet/distill';
@@ -13,8 +13,7 @@ export class RegisterBuiltinDatasetDto {
   @ApiProperty({ enum: BUILTIN_DATASETS }) @IsIn(BUILTIN_DATASETS)
   builtin!: BuiltinDataset;
 
-  // Absent = the built-in's name; null is not a name (IsOptional would let it through to the database lookup).
-  @ApiPropertyOptional({ description: 'default: the built-in name' }) @ValidateIf((o: RegisterBuiltinDatasetDto) => o.name !== undefined) @Matches(NAME, { message: NAME_MESSAGE })
+  @ApiPropertyOptional({ description: 'default: the built-in name' }) @IsOptional() @Matches(NAME, { message: NAME_MESSAGE })
   name?: string;
 }
 

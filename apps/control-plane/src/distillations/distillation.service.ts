@@ -65,8 +65,7 @@ export class DistillationsService {
   private async textStudents(dto: CreateDistillationDto, dataset: DatasetRecord): Promise<string[] | undefined> {
     if (!dto.textTeacher) throw new UnprocessableError(`data set ${dataset.name} is text: give a textTeacher (use-lite, fasttext-lid or openai:<url>#<model>)`);
     if (dto.teacherArtifactId || dto.teacherArch) throw new UnprocessableError('teacherArtifactId and teacherArch are for image and tabular data sets; a text data set takes a textTeacher');
-    const problem = this.config.textTeacherProblem(dto.textTeacher);
-    if (problem) throw new UnprocessableError(problem);
+    this.checkTextSettings(dto);
     const shape = [this.featurizerOf(dto).buckets];
     try {
       const classes = await textTeacherClassCount(dto.textTeacher, dataset.numClasses);
@@ -81,8 +80,18 @@ export class DistillationsService {
     }
   }
 
+  /**
+   * Text settings as a job takes them — the featurizer spec, a remote teacher's origin — checked as create() checks
+   * them (UnprocessableError): a fleet target keeps them for the jobs it queues later, so they are refused when it is made.
+   */
+  checkTextSettings(s: { textTeacher?: string; featurizer?: Record<string, unknown> }): void {
+    this.featurizerOf(s);
+    const problem = s.textTeacher ? this.config.textTeacherProblem(s.textTeacher) : undefined;
+    if (problem) throw new UnprocessableError(problem);
+  }
+
   /** The request's featurizer, checked with the one implementation the trainer and the devices run; else the default. */
-  private featurizerOf(dto: CreateDistillationDto) {
+  private featurizerOf(dto: { featurizer?: Record<string, unknown> }) {
     try {
       return dto.featurizer ? parseFeaturizer(dto.featurizer) : DEFAULT_TEXT_FEATURIZER;
     } catch (err) {

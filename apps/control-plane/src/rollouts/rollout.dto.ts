@@ -1,4 +1,4 @@
-import { ApiProperty, ApiPropertyOptional, getSchemaPath } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, getSchemaPath, PickType } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
   ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsIn, IsInt, IsISO8601, IsNumber, IsObject, IsOptional, IsPositive, IsUUID, Matches,
@@ -10,7 +10,7 @@ import type { RolloutDetail } from './rollout.service';
 import type { RolloutRecord } from './rollout.repository';
 import { ROLLOUT_STATES, type DeviceOutcome, type RolloutStateName } from './rollout.types';
 import { RESOLUTIONS, type Resolution } from '../telemetry/telemetry.repository';
-import { SeriesPointView } from '../telemetry/telemetry.dto';
+import { SeriesPointView, SeriesQueryDto } from '../telemetry/telemetry.dto';
 
 const NAME = /^[A-Za-z0-9._-]{1,100}$/;
 const HHMM = /^([01]\d|2[0-3]):[0-5]\d$/;
@@ -287,11 +287,8 @@ export function toRolloutDetailView(d: RolloutDetail): RolloutDetailView {
   };
 }
 
-export class RolloutTelemetryQueryDto {
-  @ApiProperty({ example: '2026-12-01T00:00:00Z' }) @IsISO8601({ strict: true }) from!: string;
-  @ApiProperty({ example: '2026-12-01T01:00:00Z' }) @IsISO8601({ strict: true }) to!: string;
-  @ApiPropertyOptional({ enum: RESOLUTIONS, default: '1m' }) @IsOptional() @IsIn(RESOLUTIONS) resolution: Resolution = '1m';
-}
+/** GET /rollouts/:id/telemetry: the range and resolution of GET /telemetry/series, with its rules and default. */
+export class RolloutTelemetryQueryDto extends PickType(SeriesQueryDto, ['from', 'to', 'resolution'] as const) {}
 
 export class RolloutModelSeriesView {
   @ApiProperty() modelId!: string;
