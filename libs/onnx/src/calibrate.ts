@@ -31,7 +31,7 @@ const rank = (sorted: Float32Array, p: number): number => sorted[Math.min(sorted
 /** Observes the ranges of every tensor static quantization of `model` needs over `rows`. */
 export async function calibrateInt8(model: Uint8Array, rows: CalibrationRows, opts: CalibrationOptions = {}): Promise<Map<string, ActivationRange>> {
   const tensors = calibrationTensors(model);
-  // The graph quantizeInt8Static rewrites (Gemms as MatMul + Add), so the observed tensors exist in both.
+  // The graph quantizeInt8Static rewrites (Gemms normalized), so the observed tensors exist in both.
   const decoded = normalizeGemms(onnx.ModelProto.decode(model));
   const graph = decoded.graph!;
   const input = (graph.input ?? []).find((i) => !(graph.initializer ?? []).some((t) => t.name === i.name));

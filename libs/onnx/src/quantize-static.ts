@@ -8,11 +8,13 @@
  *   reshapes (which commute with it) is dropped: the output is quantized over the Relu's range [0, max] with zero
  *   point 0, where uint8 saturation is the Relu (students run Conv → MaxPool → Relu). A Conv with dot products
  *   shorter than MIN_CONV_DEPTH (a first layer on one-channel images) stays float.
- * - MatMul: the same, weight [K, N] per column (axis 1): fused to QLinearMatMul. A Gemm is first rewritten as
- *   MatMul + Add (alpha and beta folded; `normalizeGemms`), and the Add of its bias stays float between the
- *   QLinearMatMul's DequantizeLinear and the next QuantizeLinear: onnxruntime 1.30's CPU provider leaves a QDQ Gemm
- *   unfused (a float Gemm on weights dequantized every run: 16 ms instead of 0.16 ms for 784-1024-1024-10),
- *   and fuses a bare MatMul + Add back into that Gemm when the MatMul's output is not quantized.
+ * - Gemm: first normalized to Gemm(x, W [K, N], C [N]) with transA = transB = 0, alpha and beta folded
+ *   (`normalizeGemms`); weight per column (axis 1), bias int32 at s_x·s_w like a Conv's: fused to com.microsoft
+ *   QGemm, bias and absorbed Relu inside the one kernel. onnxruntime only fuses a QDQ Gemm whose bias is an int32
+ *   DequantizeLinear; with a float bias it stays a float Gemm on weights dequantized every run (16 ms instead of
+ *   0.16 ms for 784-1024-1024-10). A Gemm or MatMul whose output only reaches graph outputs (through Identity or
+ *   reshapes) keeps it float: QGemm / MatMulIntegerToFloat write float directly, a Q → DQ pair would only cost.
+ * - MatMul (+ Add of a constant bias): weight [K, N] per column: fused to QLinearMatMul (+ QLinearAdd).
  *
  * Activation ranges come from `calibrateInt8` (calibrate.ts): min/max, or a percentile to ignore outliers.
  * Standard ONNX ops only (opset ≥ 13 for per-axis DequantizeLinear); older models are refused.
@@ -64,7 +66,9 @@ export interface StaticPlanItem {
   relu?: onnx.INodeProto;
 }
 
-const QUANTIZABLE = new Set(['MatMul', 'Conv']);
+const QUANTIZABLE = new Set(['MatMul', 'Gemm', 'Conv']);
+/** Ops whose integer kernel can write a float output (QGemm, MatMulIntegerToFloat); QLinearConv cannot. */
+const FLOAT_OUTPUT = new Set(['MatMul', 'Gemm']);
 
 /**
  * A Conv whose dot products are shorter than this (input channels per group × kernel area) stays float: a first
@@ -84,6 +88,10 @@ function attr(n: onnx.INodeProto, name: string, fallback: number): number {
   return a.type === onnx.AttributeProto.AttributeType.FLOAT ? Number(a.f) : Number(a.i);
 }
 
+/** A Gemm as normalizeGemms leaves it: no transposes, alpha = beta = 1. */
+const isPlainGemm = (n: onnx.INodeProto): boolean =>
+  attr(n, 'transA', 0) === 0 && attr(n, 'transB', 0) === 0 && attr(n, 'alpha', 1) === 1 && attr(n, 'beta', 1) === 1;
+
 /** Which nodes become integer ops, and which tensors calibration has to observe for them. */
 export function planStatic(graph: onnx.IGraphProto): StaticPlanItem[] {
   const inits = new Map((graph.initializer ?? []).map((t) => [t.name ?? '', t]));
@@ -101,7 +109,12 @@ export function planStatic(graph: onnx.IGraphProto): StaticPlanItem[] {
     }
     // Follow single readers through ops that commute with Relu (max-pooling, reshapes) to a Relu to absorb.
     let relu: onnx.INodeProto | undefined;
-    for (let t = out, hops = 0; hops < 4 && !outputs.has(t); hops++) {
+    let toOutput = false;
+    for (let t = out, hops = 0; hops < 4; hops++) {
+      if (outputs.has(t)) {
+        toOutput = true;
+        break;
+      }
       const r = readers.get(t) ?? [];
       const next = r.length === 1 && !r[0]!.domain ? r[0]! : undefined;
       if (!next || (next.opType !== 'Relu' && !PASS_THROUGH.has(next.opType ?? ''))) break;
@@ -111,6 +124,10 @@ export function planStatic(graph: onnx.IGraphProto): StaticPlanItem[] {
       }
       t = next.output![0]!;
     }
+    if (toOutput && kind === 'weighted' && FLOAT_OUTPUT.has(n.opType ?? '')) {
+      plan.push({ node: n, kind, input });
+      return;
+    }
     plan.push({ node: n, kind, input, output: relu ? relu.output![0]! : out, relu });
     quantizedOut.add(out);
   };
@@ -118,7 +135,7 @@ export function planStatic(graph: onnx.IGraphProto): StaticPlanItem[] {
     if (n.domain) continue;
     const [a, b] = n.input ?? [];
     const w = inits.get(b ?? '');
-    if (QUANTIZABLE.has(n.opType ?? '') && w && isFloatTensor(w) && !inits.has(a ?? '') && !(n.opType === 'Conv' && convDepth(w) < MIN_CONV_DEPTH)) {
+    if (QUANTIZABLE.has(n.opType ?? '') && w && isFloatTensor(w) && !inits.has(a ?? '') && !(n.opType === 'Conv' && convDepth(w) < MIN_CONV_DEPTH) && !(n.opType === 'Gemm' && !isPlainGemm(n))) {
       outputOf('weighted', n, a!);
     } else if (n.opType === 'Add' && quantizedOut.has(a ?? '') && (readers.get(a!) ?? []).length === 1 && w && isFloatTensor(w)) {
       // A bias: Add(DQ(product), DQ(uint8 constant)) → Q becomes QLinearAdd, so values stay uint8 between layers.
@@ -201,10 +218,10 @@ export function quantizeInt8Static(model: Uint8Array, ranges: ReadonlyMap<string
     nodes.push({ name: edit.fresh(`${t}_DequantizeLinear`), opType: 'DequantizeLinear', input: [q, p.scale, p.zeroPoint], output: [dq] });
     return dq;
   };
-  const dq = (q: string, scale: string, axis: number | undefined, base: string): string => {
+  const dq = (q: string, scale: string, axis: number | undefined, base: string, zeroPoint?: string): string => {
     const out = edit.fresh(`${base}_dequantized`);
     edit.addPrologueNode({
-      name: edit.fresh(`${base}_DequantizeLinear`), opType: 'DequantizeLinear', input: [q, scale], output: [out],
+      name: edit.fresh(`${base}_DequantizeLinear`), opType: 'DequantizeLinear', input: zeroPoint ? [q, scale, zeroPoint] : [q, scale], output: [out],
       attribute: axis === undefined ? [] : [{ name: 'axis', type: onnx.AttributeProto.AttributeType.INT, i: axis }],
     });
     return out;
@@ -266,8 +283,11 @@ export function quantizeInt8Static(model: Uint8Array, ranges: ReadonlyMap<string
     const weights = (data: Float32Array, wDims: number[], axis: number): { name: string; scales: Float32Array } => {
       const { q, scales } = quantizeSymmetric(data, wDims, perChannel ? axis : undefined);
       const qW = edit.addInitializer(int8Tensor(edit.fresh(`${wName}_int8`), wDims, q));
-      const sW = edit.addInitializer(floatTensor(edit.fresh(`${wName}_scale`), perChannel ? [scales.length] : [], scales));
-      return { name: dq(qW, sW, perChannel ? axis : undefined, wName), scales };
+      const shape = perChannel ? [scales.length] : [];
+      const sW = edit.addInitializer(floatTensor(edit.fresh(`${wName}_scale`), shape, scales));
+      // An explicit int8 zero point: without one onnxruntime 1.30 does not fuse a QDQ Gemm into QGemm.
+      const zW = edit.addInitializer(int8Tensor(edit.fresh(`${wName}_zero_point`), shape, new Int8Array(scales.length)));
+      return { name: dq(qW, sW, perChannel ? axis : undefined, wName, zW), scales };
     };
     /** A Conv bias as float32 values, one per output channel. */
     const biasOf = (bName: string, channels: number): Float32Array => {
@@ -279,23 +299,28 @@ export function quantizeInt8Static(model: Uint8Array, ranges: ReadonlyMap<string
       return readFloats(bT);
     };
 
+    /** int32 at scale s_x · s_w per output channel, zero point 0: what QLinearConv / QGemm add to their accumulators. */
+    const int32Bias = (bName: string, channels: number, wScales: Float32Array): string => {
+      const b = biasOf(bName, channels);
+      const bScales = Float32Array.from({ length: channels }, (_, c) => pIn.scaleValue * wScales[perChannel ? c : 0]!);
+      const bq = Int32Array.from(b, (v, c) => Math.max(-(2 ** 31), Math.min(2 ** 31 - 1, Math.round(v / bScales[c]!))));
+      const qB = edit.addInitializer({ name: edit.fresh(`${bName}_int32`), dataType: DT.INT32, dims: [channels], rawData: new Uint8Array(bq.buffer) });
+      const sB = edit.addInitializer(floatTensor(edit.fresh(`${bName}_scale`), [channels], bScales));
+      return dq(qB, sB, 0, bName);
+    };
+
     if (n.opType === 'Conv') {
       if (dims.length < 3) refuse(`weight ${wName} has shape [${dims.join(', ')}], expected [M, C/group, k…]`);
       const w = weights(readFloats(wT), dims, 0);
-      const inputs = [inDq, w.name];
       const bName = n.input![2];
-      if (bName) {
-        // int32 at scale s_x · s_w per channel, zero point 0: what QLinearConv adds to its accumulators.
-        const b = biasOf(bName, dims[0]!);
-        const bScales = Float32Array.from({ length: dims[0]! }, (_, c) => pIn.scaleValue * w.scales[perChannel ? c : 0]!);
-        const bq = Int32Array.from(b, (v, c) => Math.max(-(2 ** 31), Math.min(2 ** 31 - 1, Math.round(v / bScales[c]!))));
-        const qB = edit.addInitializer({ name: edit.fresh(`${bName}_int32`), dataType: DT.INT32, dims: [dims[0]!], rawData: new Uint8Array(bq.buffer) });
-        const sB = edit.addInitializer(floatTensor(edit.fresh(`${bName}_scale`), [dims[0]!], bScales));
-        inputs.push(dq(qB, sB, 0, bName));
-      }
-      n.input = inputs;
+      n.input = bName ? [inDq, w.name, int32Bias(bName, dims[0]!, w.scales)] : [inDq, w.name];
+    } else if (n.opType === 'Gemm') {
+      // Normalized (normalizeGemms): weight [K, N], bias [N].
+      const w = weights(readFloats(wT), dims, 1);
+      const bName = n.input![2];
+      n.input = bName ? [inDq, w.name, int32Bias(bName, dims[1]!, w.scales)] : [inDq, w.name];
     } else {
-      // MatMul (Gemms were rewritten): weight [K, N], quantized per column.
+      // MatMul: weight [K, N], quantized per column.
       if (dims.length !== 2) refuse(`weight ${wName} has shape [${dims.join(', ')}], only 2-D [K, N] weights are handled`);
       n.input = [inDq, weights(readFloats(wT), dims, 1).name];
     }
@@ -310,32 +335,25 @@ export function quantizeInt8Static(model: Uint8Array, ranges: ReadonlyMap<string
 }
 
 /**
- * Rewrites every Gemm with a constant 2-D weight and transA = 0 as MatMul(x, alpha·W as [K, N]) and, when it has
- * a bias, Add(product, beta·C), in place. Names are derived from the Gemm's output (`<out>_product`), so
- * calibration and quantization, which both start from here, agree on them.
+ * Rewrites every Gemm with a constant 2-D weight and transA = 0 as Gemm(x, alpha·W as [K, N], beta·C as [N]) without
+ * attributes, in place, keeping its name and output: the form quantizeInt8Static turns into QGemm. Calibration and
+ * quantization both start from here.
  */
 export function normalizeGemms(model: onnx.IModelProto): onnx.IModelProto {
   const graph = model.graph;
   if (!graph) throw new QuantizationError('', `${CALLER}: model has no graph`);
   const edit = new GraphEdit(model, graph);
-  const nodes: onnx.INodeProto[] = [];
   for (const n of graph.node ?? []) {
     const wT = edit.initializers.get(n.input?.[1] ?? '');
-    if (n.domain || n.opType !== 'Gemm' || !wT || !isFloatTensor(wT) || dimsOf(wT).length !== 2 || attr(n, 'transA', 0) !== 0) {
-      nodes.push(n);
-      continue;
-    }
+    if (n.domain || n.opType !== 'Gemm' || !wT || !isFloatTensor(wT) || dimsOf(wT).length !== 2 || attr(n, 'transA', 0) !== 0) continue;
     const dims = dimsOf(wT);
     const transB = attr(n, 'transB', 0) !== 0;
     const [k, cols] = transB ? [dims[1]!, dims[0]!] : dims;
     const alpha = attr(n, 'alpha', 1);
     let w = transB ? transpose2d(readFloats(wT), dims[0]!, dims[1]!) : readFloats(wT);
     if (alpha !== 1) w = w.map((v) => v * alpha);
-    const out = n.output![0]!;
-    const wName = edit.addInitializer(floatTensor(edit.fresh(`${wT.name}_kn`), [k!, cols!], w));
+    const inputs = [n.input![0]!, edit.addInitializer(floatTensor(edit.fresh(`${wT.name}_kn`), [k!, cols!], w))];
     const cName = n.input![2];
-    const matmul: onnx.INodeProto = { name: n.name, opType: 'MatMul', input: [n.input![0]!, wName], output: [out] };
-    nodes.push(matmul);
     if (cName) {
       const cT = edit.initializers.get(cName);
       const cDims = cT ? dimsOf(cT) : [];
@@ -345,13 +363,11 @@ export function normalizeGemms(model: onnx.IModelProto): onnx.IModelProto {
       }
       const c = readFloats(cT);
       const beta = attr(n, 'beta', 1);
-      const bias = Float32Array.from({ length: cols! }, (_, j) => beta * c[size === 1 ? 0 : j]!);
-      const product = edit.fresh(`${out}_product`);
-      matmul.output = [product];
-      nodes.push({ name: edit.fresh(`${n.name || out}_bias`), opType: 'Add', input: [product, edit.addInitializer(floatTensor(edit.fresh(`${cName}_bias`), [cols!], bias))], output: [out] });
+      inputs.push(edit.addInitializer(floatTensor(edit.fresh(`${cName}_bias`), [cols!], Float32Array.from({ length: cols! }, (_, j) => beta * c[size === 1 ? 0 : j]!))));
     }
+    n.input = inputs;
+    n.attribute = [];
   }
-  graph.node = nodes;
   edit.finish();
   return model;
 }
