@@ -138,6 +138,34 @@ test('version 2 golden vector, truncation, empty text and padded sparse batches'
   assert.ok(b.weights.subarray(b.width + second.indices.length).every((w) => w === 0), 'padding has weight 0');
 });
 
+test('version 2\'s single pass equals the written steps on random text (white space, controls, surrogates, truncation)', () => {
+  // Reference: step 1 as normalizeText, truncation, then every n-gram hashed from scratch.
+  const reference = (sp: FeaturizerSpec, text: string) => {
+    const cps = [...normalizeText(text)].slice(0, sp.maxChars);
+    const counts = new Map<number, number>();
+    const add = (g: string, seed: number) => { const b = hash32(g, seed) % sp.buckets; counts.set(b, (counts.get(b) ?? 0) + 1); };
+    if (cps.length === 0) return counts;
+    const padded = [' ', ...cps, ' '];
+    for (let n = sp.charMin; n <= sp.charMax; n++) for (let i = 0; i + n <= padded.length; i++) add(padded.slice(i, i + n).join(''), sp.seed);
+    const words = cps.join('').split(' ');
+    for (let n = sp.wordMin; n <= sp.wordMax; n++) for (let i = 0; i + n <= words.length; i++) add(words.slice(i, i + n).join(' '), sp.seed + 1);
+    return counts;
+  };
+  const alphabet = ['a', 'B', 'é', 'Ü', 'ﬁ', '😀', ' ', '  ', '\t', '\n', '\u0000', '\u0085', '\u00a0', '\u2003', '\u3000', '\ufeff', '\u200b', 'я', '中', '\ud800'];
+  let r = 12345;
+  const rand = (n: number) => { r = (Math.imul(r, 1103515245) + 12345) >>> 0; return r % n; };
+  const s: FeaturizerSpec = { ...v2, charMin: 1, charMax: 3, wordMin: 1, wordMax: 2, buckets: 1 << 20, seed: 5 };
+  for (let k = 0; k < 300; k++) {
+    const text = Array.from({ length: rand(40) }, () => alphabet[rand(alphabet.length)]).join('');
+    const sp = { ...s, maxChars: 1 + rand(30) };
+    const want = reference(sp, text);
+    const got = featurizeSparse(sp, text);
+    assert.deepEqual([...got.indices].sort((a, b) => a - b), [...want.keys()].sort((a, b) => a - b), JSON.stringify({ text, maxChars: sp.maxChars }));
+    const norm = Math.hypot(...[...want.values()].map((c) => Math.log1p(c)));
+    got.indices.forEach((b, i) => assert.ok(Math.abs(got.values[i]! - Math.log1p(want.get(b)!) / norm) < 1e-6));
+  }
+});
+
 test('a sparse-layout eval set needs the model inputs indices (int32) and weights (float32)', () => {
   const bytes = encodeTextEvalSet({ inputName: '', labels: ['a', 'b'], samples: [{ text: 'hello', label: 0 }] });
   const set = decodeAnyEvalSet(bytes, v2);

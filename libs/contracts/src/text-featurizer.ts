@@ -237,6 +237,18 @@ const bucketOf = (buckets: number): ((h: number) => number) => {
   return (buckets & mask) === 0 ? (h) => h & mask : (h) => (h >>> 0) % buckets;
 };
 
+/** `\s` or `\p{Cc}` of step 1's regex, for one UTF-16 unit (all of them are in the BMP). */
+function isSpaceOrControl(c: number): boolean {
+  if (c <= 0x20) return true;
+  if (c < 0x7f) return false;
+  if (c <= 0xa0) return true; // 0x7f–0x9f controls, 0xa0 no-break space
+  if (c < 0x1680) return false;
+  return c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000 || c === 0xfeff;
+}
+
+/** log1p of the small counts most n-grams have: Math.log1p's own values, looked up (the same floats, less time). */
+const LOG1P = Float64Array.from({ length: 64 }, (_, c) => Math.log1p(c));
+
 /** MurmurHash3 x86 32-bit of a string's code points as UTF-32LE: version 2's n-gram hash, one n-gram at a time. */
 export function murmur3Utf32(text: string, seed: number): number {
   let h = seed | 0;
@@ -256,20 +268,27 @@ export function featurizeSparse(spec: FeaturizerSpec, text: string): SparseFeatu
     dense.forEach((v, i) => { if (v !== 0) indices.push(i); });
     return { indices: Int32Array.from(indices), values: Float32Array.from(indices, (i) => dense[i]!) };
   }
-  const norm = normalizeText(text);
+  // Step 1's NFKC and lower case here; its white-space collapsing and trimming in the loop below (the regex pass
+  // cost as much as all the hashing).
+  const norm = text.normalize('NFKC').toLowerCase();
   const B = spec.buckets;
   const s = scratchFor(spec, Math.min(norm.length, spec.maxChars));
   const { counts, cps, hits } = s;
   const bucket = bucketOf(B);
-  // Code points of " " + text + " " (the first maxChars of the text), without materialising a UTF-8 copy.
+  // Code points of " " + text + " " (the first maxChars of the normalised text), without materialising a UTF-8 copy.
   let len = 1;
   cps[0] = 0x20;
-  for (let i = 0; i < norm.length && len <= spec.maxChars; i++) {
+  const end = spec.maxChars + 1;
+  let space = false; // a run of white space or control characters after a kept code point: one space, if more follows
+  for (let i = 0; i < norm.length; i++) {
     let c = norm.charCodeAt(i);
+    if (isSpaceOrControl(c)) { space = len > 1; continue; }
     if (c >= 0xd800 && c < 0xdc00 && i + 1 < norm.length) {
       const lo = norm.charCodeAt(i + 1);
       if (lo >= 0xdc00 && lo < 0xe000) { c = 0x10000 + ((c - 0xd800) << 10) + (lo - 0xdc00); i++; }
     }
+    if (space) { if (len >= end) break; cps[len++] = 0x20; space = false; }
+    if (len >= end) break;
     cps[len++] = c;
   }
   if (len === 1) return { indices: new Int32Array(0), values: new Float32Array(0) };
@@ -314,7 +333,8 @@ export function featurizeSparse(spec: FeaturizerSpec, text: string): SparseFeatu
   let sq = 0;
   for (let i = 0; i < nt; i++) {
     const b = indices[i]!;
-    const v = Math.log1p(counts[b]!);
+    const c = counts[b]!;
+    const v = c < LOG1P.length ? LOG1P[c]! : Math.log1p(c);
     counts[b] = 0;
     values[i] = v;
     sq += v * v;
