@@ -1,6 +1,6 @@
 import { loadavg } from 'node:os';
 import * as ort from 'onnxruntime-node';
-import { SPARSE_INPUTS, featurize, featurizeSparse, layoutOf, sparseBatch, type FeaturizerSpec } from '@edgefleet/contracts';
+import { SPARSE_INPUTS, featurize, featurizeSparse, featurizerView, layoutOf, sparseBatch, type FeaturizerSpec } from '@edgefleet/contracts';
 import { FastTextLidTeacher, argmaxRows, distillText, lid176Languages, lidProbabilities, loadLid, sparseTop1, udhrSplit, type TextSplit } from '@edgefleet/distill';
 import { log, pct, percentile, row } from './text-common';
 
@@ -60,17 +60,22 @@ export async function lidBench(o: LidOptions): Promise<Record<string, unknown>> 
   const agreementConfident = confident.filter((i) => teacherTop[i] === studentTop[i]).length / Math.max(1, confident.length);
   const unsure = teacherTop.map((_, i) => i).filter((i) => teacherConf[i]! < 0.5);
   const agreementUnsure = unsure.filter((i) => teacherTop[i] === studentTop[i]).length / Math.max(1, unsure.length);
-  const byLang = new Map<string, { n: number; agree: number }>();
+  // The teacher asked about the text as the featurizer leaves it (step 1's normalisation, truncation): where its
+  // top-1 changes, the student cannot see what decided the teacher's answer on the raw text.
+  const teacherOnView = texts.map((t) => { probs.fill(0); lidProbabilities(model, classIndex, featurizerView(o.featurizer, t), probs); return argmaxRows(probs, 1, K)[0]!; });
+  const teacherStable = teacherOnView.filter((k, i) => k === teacherTop[i]).length / n;
+  const byLang = new Map<string, { n: number; agree: number; conf: number }>();
   data.test.y.forEach((y, i) => {
     const lang = raw.labels[y]!;
-    const e = byLang.get(lang) ?? { n: 0, agree: 0 };
+    const e = byLang.get(lang) ?? { n: 0, agree: 0, conf: 0 };
     e.n++;
+    e.conf += teacherConf[i]!;
     if (studentTop[i] === teacherTop[i]) e.agree++;
     byLang.set(lang, e);
   });
   const agreement = teacherTop.filter((t, i) => t === studentTop[i]).length / n;
   const names = new Map((await lid176Languages()).map((l) => [l.alpha3, l.name]));
-  const failing = [...byLang].map(([lang, e]) => ({ lang, name: names.get(lang) ?? lang, n: e.n, agreement: e.agree / e.n })).filter((e) => e.agreement < 0.95).sort((a, b) => a.agreement - b.agreement);
+  const failing = [...byLang].map(([lang, e]) => ({ lang, name: names.get(lang) ?? lang, n: e.n, agreement: e.agree / e.n, teacherMeanTop1: e.conf / e.n })).filter((e) => e.agreement < 0.95).sort((a, b) => a.agreement - b.agreement);
 
   // Speed per paragraph, same paragraphs, same process. Batch 1: the three contenders take turns (see below).
   // Student = featurize (JS) + one int8 run; its two parts are timed separately too. Teacher = fastText's predict
@@ -156,6 +161,7 @@ export async function lidBench(o: LidOptions): Promise<Record<string, unknown>> 
     `student ${s.name} int8${sparse ? ' embedding bag' : ''} ${int8.byteLength} B (target ≤ 2097152): agreement with the teacher's top-1 ${pct(agreement)} (target ≥ 95%) ${agreement >= 0.95 && int8.byteLength <= 2 << 20 ? 'PASS' : 'FAIL'}` +
       `; fp32 ${pct(s.agreement)}${s.hardLabelBaseline ? `; hard-label (teacher top-1) twin ${pct(s.hardLabelBaseline.accuracy)}` : ''}`,
     `teacher's top-1 probability ≥ 0.5 on ${confident.length} paragraphs: agreement ${pct(agreementConfident)}; < 0.5 on ${unsure.length}: agreement ${pct(agreementUnsure)}`,
+    `teacher's own top-1 unchanged when it reads the paragraphs as the featurizer leaves them (step 1 + ${o.featurizer.maxChars} chars): ${pct(teacherStable)}`,
     row(['per paragraph, batch 1 (interleaved by 32)', 'p50 ms', 'mean ms', 'teacher/student p50', 'teacher/student mean'], w),
     row([`student (featurize + int8 run)`, batch1.student!.p50Ms.toFixed(4), batch1.student!.meanMs.toFixed(4), '1', '1'], w),
     row(['  of which featurize (JS)', parts.featurize.p50Ms.toFixed(4), parts.featurize.meanMs.toFixed(4), '', ''], w),
@@ -167,12 +173,12 @@ export async function lidBench(o: LidOptions): Promise<Record<string, unknown>> 
     row(['teacher, full distribution', batched.teacherFull!.toFixed(4), '', mark(speed.batchedFull), ''], w),
     row(['teacher, top-1 only', batched.teacherTop1!.toFixed(4), '', mark(speed.batchedTop1), ''], w),
     `teacher labelling: ${r.teacherCost.cacheHit ? 'cache hit' : `${r.teacherCost.textsLabelled} texts in ${r.teacherCost.labelSeconds.toFixed(1)} s (${r.teacherCost.textsPerSec?.toFixed(0)}/s)`}; distillation ${runSeconds.toFixed(0)} s`,
-    `languages below 95% agreement (${failing.length} of ${byLang.size}): ${failing.map((f) => `${f.lang} ${(100 * f.agreement).toFixed(0)}% (n=${f.n})`).join(', ') || 'none'}`,
+    `languages below 95% agreement (${failing.length} of ${byLang.size}): ${failing.map((f) => `${f.lang} ${(100 * f.agreement).toFixed(0)}% (n=${f.n}, teacher p̄ ${f.teacherMeanTop1.toFixed(2)})`).join(', ') || 'none'}`,
     '',
   ].join('\n'));
   return {
     languages: raw.labels.length, heldOut: n, meanChars: chars, trainingTexts: data.train.texts.length, featurizer: o.featurizer, student: s.name, int8Bytes: int8.byteLength,
-    agreement, agreementFp32: s.agreement, agreementTeacherConfident: agreementConfident, teacherConfidentParagraphs: confident.length, agreementTeacherUnsure: agreementUnsure,
+    agreement, agreementFp32: s.agreement, agreementTeacherConfident: agreementConfident, teacherConfidentParagraphs: confident.length, agreementTeacherUnsure: agreementUnsure, teacherStableOnFeaturizerView: teacherStable,
     hardLabelTwin: s.hardLabelBaseline?.accuracy, perParagraphMs: { batch1, studentParts: parts, batched, batch: o.batch }, speedup: speed,
     teacherCost: r.teacherCost, failing, perLanguage: Object.fromEntries([...byLang].map(([l, e]) => [l, e.agree / e.n])), loadavgStart: loadStart, loadavgEnd: load(), distillSeconds: runSeconds,
   };

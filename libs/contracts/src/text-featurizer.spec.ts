@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   DesiredStateMessage, EvalSetFormatError, FeaturizerError, decodeAnyEvalSet, encodeEvalSet, encodeTextEvalSet, featurize, featurizerProblem,
-  evalSetProblems, featurizeSparse, murmur3, murmur3Utf32, normalizeText, parseFeaturizer, signDesiredState, sparseBatch, generateSigningKeyPair, keyIdOf,
+  evalSetProblems, featurizeSparse, featurizerView, murmur3, murmur3Utf32, normalizeText, parseFeaturizer, signDesiredState, sparseBatch, generateSigningKeyPair, keyIdOf,
   validateAs, verifyDesiredState, type FeaturizerSpec,
 } from './index';
 
@@ -48,7 +48,8 @@ test('golden vectors: a change to what a spec computes must bump its version', (
 test('unknown featurizers are refused with a reason', () => {
   assert.equal(featurizerProblem(spec), undefined);
   assert.match(featurizerProblem({ ...spec, id: 'bpe' })!, /unknown text featurizer "bpe"/);
-  assert.match(featurizerProblem({ ...spec, version: 3 })!, /version 3 is not supported \(this agent knows version 1, 2\)/);
+  assert.match(featurizerProblem({ ...spec, version: 4 })!, /version 4 is not supported \(this agent knows version 1, 2, 3\)/);
+  assert.match(featurizerProblem({ ...spec, version: 3 })!, /layout must be "dense" or "sparse"/);
   assert.match(featurizerProblem({ ...spec, version: 2 })!, /layout must be "dense" or "sparse"/);
   assert.match(featurizerProblem({ ...spec, layout: 'sparse' })!, /unknown fields: layout/, 'version 1 has no layout');
   assert.equal(featurizerProblem({ ...spec, version: 2, layout: 'sparse' }), undefined);
@@ -136,6 +137,46 @@ test('version 2 golden vector, truncation, empty text and padded sparse batches'
   const second = featurizeSparse(v2, 'x');
   assert.deepEqual([...b.indices.subarray(b.width, b.width + second.indices.length)], [...second.indices]);
   assert.ok(b.weights.subarray(b.width + second.indices.length).every((w) => w === 0), 'padding has weight 0');
+});
+
+test('versions 2 and 3: the single pass equals the written steps on random text (white space, controls, surrogates, truncation)', () => {
+  // Reference: step 1 (version 3: white space only), truncation, then every n-gram hashed from scratch.
+  const reference = (sp: FeaturizerSpec, text: string) => {
+    const cps = [...(sp.version === 3 ? text.replace(/[\s\p{Cc}]+/gu, ' ').trim() : normalizeText(text))].slice(0, sp.maxChars);
+    assert.equal(featurizerView(sp, text), cps.join(''));
+    const counts = new Map<number, number>();
+    const add = (g: string, seed: number) => { const b = hash32(g, seed) % sp.buckets; counts.set(b, (counts.get(b) ?? 0) + 1); };
+    if (cps.length === 0) return counts;
+    const padded = [' ', ...cps, ' '];
+    for (let n = sp.charMin; n <= sp.charMax; n++) for (let i = 0; i + n <= padded.length; i++) add(padded.slice(i, i + n).join(''), sp.seed);
+    const words = cps.join('').split(' ');
+    for (let n = sp.wordMin; n <= sp.wordMax; n++) for (let i = 0; i + n <= words.length; i++) add(words.slice(i, i + n).join(' '), sp.seed + 1);
+    return counts;
+  };
+  const alphabet = ['a', 'B', 'é', 'Ü', 'ﬁ', '😀', ' ', '  ', '\t', '\n', '\u0000', '\u0085', '\u00a0', '\u2003', '\u3000', '\ufeff', '\u200b', 'я', '中', '\ud800'];
+  let r = 12345;
+  const rand = (n: number) => { r = (Math.imul(r, 1103515245) + 12345) >>> 0; return r % n; };
+  const s: FeaturizerSpec = { ...v2, charMin: 1, charMax: 3, wordMin: 1, wordMax: 2, buckets: 1 << 20, seed: 5 };
+  for (let k = 0; k < 300; k++) {
+    const text = Array.from({ length: rand(40) }, () => alphabet[rand(alphabet.length)]).join('');
+    const sp: FeaturizerSpec = { ...s, maxChars: 1 + rand(30), version: k % 2 ? 3 : 2 };
+    const want = reference(sp, text);
+    const got = featurizeSparse(sp, text);
+    assert.deepEqual([...got.indices].sort((a, b) => a - b), [...want.keys()].sort((a, b) => a - b), JSON.stringify({ text, maxChars: sp.maxChars }));
+    const norm = Math.hypot(...[...want.values()].map((c) => Math.log1p(c)));
+    got.indices.forEach((b, i) => assert.ok(Math.abs(got.values[i]! - Math.log1p(want.get(b)!) / norm) < 1e-6));
+  }
+});
+
+test('version 3 golden vector: case and code points kept, white space still collapsed', () => {
+  const v3: FeaturizerSpec = { ...v2, version: 3 };
+  const v = featurize(v3, 'Ünïcode  CAFÉ\tspam! ﬁ 😀');
+  const golden = [0.256247, 0.198259, 0.278292, 0.157117, 0.278292, 0.256247, 0.314234, 0.256247, 0.256247, 0.314234, 0.09913, 0.230172, 0.198259, 0.278292, 0.297389, 0.230172];
+  golden.forEach((g, i) => assert.ok(Math.abs(v[i]! - g) < 1e-6, `bucket ${i}: ${v[i]} ≠ ${g}`));
+  assert.notDeepEqual(featurize(v3, 'Spam'), featurize(v3, 'spam'), 'case is a feature');
+  assert.notDeepEqual(featurize(v3, 'ﬁ'), featurize(v3, 'fi'), 'no NFKC');
+  assert.deepEqual(featurize(v3, ' a \t\u0000 b '), featurize(v3, 'a b'));
+  assert.deepEqual(featurize(v2, 'Spam'), featurize(v2, 'spam'));
 });
 
 test('a sparse-layout eval set needs the model inputs indices (int32) and weights (float32)', () => {
