@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { ServerMqtt } from '@nestjs/microservices';
 import type { MqttClient } from 'mqtt';
+import { parseDeviceTopic, TOPIC_ROOT } from '@edgefleet/contracts';
 import { SERVICE_CLIENT_ID_PREFIX } from './broker-policy';
 import type { ServiceLogin } from './mqtt-broker.service';
 import { RawDeviceDeserializer } from './raw-device.deserializer';
@@ -59,6 +60,16 @@ export class DeviceMqttServer extends ServerMqtt {
   override parseMessage(content: string): ReturnType<ServerMqtt['parseMessage']> {
     // The "packet" only travels to RawDeviceDeserializer, which makes the envelope from the topic.
     return content as unknown as ReturnType<ServerMqtt['parseMessage']>;
+  }
+
+  /**
+   * The handler of a device topic by its kind, one map lookup. ServerMqtt's own lookup JSON.parses every topic
+   * (a thrown SyntaxError per message) and then matches it against every filter in turn — 5 % of the telemetry
+   * ingest's CPU (docs/telemetry.md, "Ingest throughput"). Any other topic goes the inherited way.
+   */
+  override getHandlerByPattern(topic: string): ReturnType<ServerMqtt['getHandlerByPattern']> {
+    const where = parseDeviceTopic(topic);
+    return (where && this.messageHandlers.get(`${TOPIC_ROOT}/+/${where.kind}`)) || super.getHandlerByPattern(topic);
   }
 
   /** Same as ServerMqtt.bindEvents, plus the $share prefix and a check that the broker granted each filter. */
