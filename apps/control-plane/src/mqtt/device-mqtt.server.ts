@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
-import { ServerMqtt } from '@nestjs/microservices';
+import { MqttContext, ServerMqtt } from '@nestjs/microservices';
 import type { MqttClient } from 'mqtt';
-import { parseDeviceTopic, TOPIC_ROOT } from '@edgefleet/contracts';
+import { parseDeviceTopic, TOPIC_ROOT, type DeviceTopicKind } from '@edgefleet/contracts';
 import { SERVICE_CLIENT_ID_PREFIX } from './broker-policy';
 import type { ServiceLogin } from './mqtt-broker.service';
 import { RawDeviceDeserializer } from './raw-device.deserializer';
@@ -16,6 +16,12 @@ export interface DeviceMqttServerOptions {
   sharedGroup?: string;
   /** The control plane's service login (MqttBrokerService.serviceLogin()). */
   login: ServiceLogin;
+  /**
+   * Handlers called for their kind's messages directly, past Nest's routing, rxjs pipeline and interceptors
+   * (each must set up what an interceptor would, e.g. the correlation id). Only for high-rate topics; the kind
+   * keeps its @EventPattern, which is what subscribes it.
+   */
+  direct?: Partial<Record<DeviceTopicKind, (ctx: MqttContext) => Promise<void>>>;
 }
 
 /**
@@ -27,6 +33,7 @@ export class DeviceMqttServer extends ServerMqtt {
   private readonly log = new Logger('DeviceMqttServer');
   private readonly sharedGroup?: string;
   private subscribed: Promise<void> = Promise.resolve();
+  private readonly direct: NonNullable<DeviceMqttServerOptions['direct']>;
 
   constructor(opts: DeviceMqttServerOptions) {
     super({
@@ -39,6 +46,13 @@ export class DeviceMqttServer extends ServerMqtt {
       reconnectPeriod: 1000,
     });
     this.sharedGroup = opts.sharedGroup;
+    this.direct = opts.direct ?? {};
+  }
+
+  override handleMessage(channel: string, buffer: Buffer, pub: MqttClient, originalPacket?: Record<string, unknown>): Promise<unknown> {
+    const kind = parseDeviceTopic(channel)?.kind;
+    const direct = kind && originalPacket && this.direct[kind];
+    return direct ? direct(new MqttContext([channel, originalPacket])) : super.handleMessage(channel, buffer, pub, originalPacket);
   }
 
   /**
