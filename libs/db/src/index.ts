@@ -5,6 +5,7 @@ export { pgSession, pgliteSession, type SqlSession } from './migrations/sql-sess
 export { readMigrations, migrationChecksum, type MigrationFile } from './migrations/migration-files';
 export { defaultMigrationsDir, defaultSchemaPath } from './paths';
 export { openDatabase, type Database, type OpenDatabaseOptions } from './open-database';
+export { copyText, stagingTable, type StagedInsert } from './staged-insert';
 export { changedNothing, TableChanges, watchWrites, writtenTables } from './table-changes';
 export { parsePostgresUrl, type PostgresTarget } from './postgres-target';
 export { createMigration, diffMigrationsToSchema, type CreateMigrationOptions, type CreateMigrationResult } from './migrations/create-migration';

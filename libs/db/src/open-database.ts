@@ -13,6 +13,7 @@ import { defaultMigrationsDir } from './paths';
 import { lockDataDir } from './pglite-lock';
 import { connectClient, createPool, parsePostgresUrl } from './postgres-target';
 import { ChangeListener } from './change-listener';
+import { stagedInsert, type StagedInsert } from './staged-insert';
 import { readTableDependants, TableChanges, watchWrites, type TableDependants } from './table-changes';
 
 export interface OpenDatabaseOptions {
@@ -33,6 +34,8 @@ export interface Database {
   describe: string;
   /** Tables changed since a moment, by this process or (PostgreSQL) another: what read caches are invalidated by. */
   changes: TableChanges;
+  /** COPY a batch, then a statement of one's own over it (PostgreSQL only: PGlite's COPY reads files, not a stream). */
+  staged?: StagedInsert;
   close(): Promise<void>;
 }
 
@@ -57,12 +60,16 @@ async function openPostgres(url: string, opts: OpenDatabaseOptions): Promise<Dat
   const changes = new TableChanges(false, dependants);
   const listener = new ChangeListener(target, changes, opts.log ?? (() => undefined));
   await listener.start();
-  const prisma = new PrismaClient({ adapter: watchWrites(new PrismaPg(createPool(target), { disposeExternalPool: true }), changes) });
+  const pool = createPool(target);
+  const prisma = new PrismaClient({ adapter: watchWrites(new PrismaPg(pool, { disposeExternalPool: true }), changes) });
   return {
     prisma,
     kind: 'postgres',
     describe,
     changes,
+    // Same pool as Prisma's: one connection limit. Its writes pass by watchWrites; the tables it is used for
+    // (TelemetryWindow) are not read through a cache.
+    staged: stagedInsert(pool),
     close: once(async () => {
       await listener.close();
       await prisma.$disconnect();

@@ -17,11 +17,14 @@ const ID_SCAN_BYTES = 4096;
 @Injectable()
 export class DeviceMessageCorrelation implements NestInterceptor {
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
-    const id = messageIdOf(context.switchToRpc().getContext<MqttContext>()) ?? randomUUID();
+    const id = correlationIdOf(context.switchToRpc().getContext<MqttContext>());
     // The handler runs when the stream is subscribed: subscribe inside the scope so it (and its awaits) inherit it.
     return new Observable((subscriber) => runWithCorrelationId(id, () => next.handle().subscribe(subscriber)));
   }
 }
+
+/** The correlation id of a device message: its own sane `msgId`, else a fresh UUID. */
+export const correlationIdOf = (ctx: MqttContext): string => messageIdOf(ctx) ?? randomUUID();
 
 export function messageIdOf(ctx: MqttContext): string | undefined {
   const payload: unknown = ctx.getPacket()?.payload;

@@ -86,3 +86,16 @@ test("the control plane's device-message controller runs every handler under thi
   const interceptors = Reflect.getMetadata('__interceptors__', DeviceMessagesController) as unknown[];
   assert.ok(interceptors?.includes(DeviceMessageCorrelation));
 });
+
+test('telemetry, which DeviceMqttServer hands to the controller past Nest (telemetryDirect), is logged under one id per message too', async () => {
+  const log = new Logger('Direct');
+  const runner = { run: async () => { log.log('validating'); await sleep(5); log.log('stored'); } };
+  const controller = new DeviceMessagesController(runner as never, undefined as never, undefined as never, undefined as never);
+  const ctx = (payload: string) => new MqttContext(['edgefleet/v1/devices/d-1/telemetry', { payload: Buffer.from(payload) }]);
+  await Promise.all([controller.telemetryDirect(ctx(JSON.stringify({ v: 1, windows: [] }))), controller.telemetryDirect(ctx(JSON.stringify({ v: 1, windows: [] })))]);
+  const direct = lines.filter((l) => l.context === 'Direct');
+  assert.equal(direct.length, 4);
+  const ids = new Set(direct.map((l) => l.correlationId));
+  assert.equal(ids.size, 2, 'one id per message, kept across the await');
+  for (const id of ids) assert.match(id ?? '', /^[0-9a-f-]{36}$/);
+});

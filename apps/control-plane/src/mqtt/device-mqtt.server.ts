@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
-import { ServerMqtt } from '@nestjs/microservices';
+import { MqttContext, ServerMqtt } from '@nestjs/microservices';
 import type { MqttClient } from 'mqtt';
+import { parseDeviceTopic, TOPIC_ROOT, type DeviceTopicKind } from '@edgefleet/contracts';
 import { SERVICE_CLIENT_ID_PREFIX } from './broker-policy';
 import type { ServiceLogin } from './mqtt-broker.service';
 import { RawDeviceDeserializer } from './raw-device.deserializer';
@@ -15,6 +16,12 @@ export interface DeviceMqttServerOptions {
   sharedGroup?: string;
   /** The control plane's service login (MqttBrokerService.serviceLogin()). */
   login: ServiceLogin;
+  /**
+   * Handlers called for their kind's messages directly, past Nest's routing, rxjs pipeline and interceptors
+   * (each must set up what an interceptor would, e.g. the correlation id). Only for high-rate topics; the kind
+   * keeps its @EventPattern, which is what subscribes it.
+   */
+  direct?: Partial<Record<DeviceTopicKind, (ctx: MqttContext) => Promise<void>>>;
 }
 
 /**
@@ -26,6 +33,7 @@ export class DeviceMqttServer extends ServerMqtt {
   private readonly log = new Logger('DeviceMqttServer');
   private readonly sharedGroup?: string;
   private subscribed: Promise<void> = Promise.resolve();
+  private readonly direct: NonNullable<DeviceMqttServerOptions['direct']>;
 
   constructor(opts: DeviceMqttServerOptions) {
     super({
@@ -38,6 +46,13 @@ export class DeviceMqttServer extends ServerMqtt {
       reconnectPeriod: 1000,
     });
     this.sharedGroup = opts.sharedGroup;
+    this.direct = opts.direct ?? {};
+  }
+
+  override handleMessage(channel: string, buffer: Buffer, pub: MqttClient, originalPacket?: Record<string, unknown>): Promise<unknown> {
+    const kind = parseDeviceTopic(channel)?.kind;
+    const direct = kind && originalPacket && this.direct[kind];
+    return direct ? direct(new MqttContext([channel, originalPacket])) : super.handleMessage(channel, buffer, pub, originalPacket);
   }
 
   /**
@@ -59,6 +74,16 @@ export class DeviceMqttServer extends ServerMqtt {
   override parseMessage(content: string): ReturnType<ServerMqtt['parseMessage']> {
     // The "packet" only travels to RawDeviceDeserializer, which makes the envelope from the topic.
     return content as unknown as ReturnType<ServerMqtt['parseMessage']>;
+  }
+
+  /**
+   * The handler of a device topic by its kind, one map lookup. ServerMqtt's own lookup JSON.parses every topic
+   * (a thrown SyntaxError per message) and then matches it against every filter in turn — 5 % of the telemetry
+   * ingest's CPU (docs/telemetry.md, "Ingest throughput"). Any other topic goes the inherited way.
+   */
+  override getHandlerByPattern(topic: string): ReturnType<ServerMqtt['getHandlerByPattern']> {
+    const where = parseDeviceTopic(topic);
+    return (where && this.messageHandlers.get(`${TOPIC_ROOT}/+/${where.kind}`)) || super.getHandlerByPattern(topic);
   }
 
   /** Same as ServerMqtt.bindEvents, plus the $share prefix and a check that the broker granted each filter. */

@@ -49,7 +49,8 @@ export class MqttModule {
     const broker = app.get(MqttBrokerService);
     await broker.start();
     const sharedGroup = opts.sharedGroup === undefined ? defaultSharedGroup(broker, app.get(AppConfig)) : opts.sharedGroup ?? undefined;
-    return { strategy: new DeviceMqttServer({ url: broker.url, sharedGroup, login: broker.serviceLogin() }) };
+    const messages = app.get(DeviceMessagesController);
+    return { strategy: new DeviceMqttServer({ url: broker.url, sharedGroup, login: broker.serviceLogin(), direct: { telemetry: (ctx) => messages.telemetryDirect(ctx) } }) };
   }
 }
 

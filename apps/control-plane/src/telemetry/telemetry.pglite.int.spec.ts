@@ -200,6 +200,25 @@ describe('telemetry ingest, query and drift (PGlite, embedded broker)', () => {
     assert.equal(await stored(), before + 2);
   });
 
+  it('refuses a window whose dates the contract accepts but Date cannot read, alone: the batch around it is stored', async () => {
+    // isISO8601 (strict) accepts week dates; a row with an Invalid Date made its whole insert fail, at every retry.
+    const ingest = cp.app.get(TelemetryIngest);
+    const failures = ingest.counters.flushFailures;
+    const before = await stored();
+    const t = Date.now() - 25_000;
+    const weekDated = { ...window('week-1', t, sha, [1, 1, 1]), start: '2026-W48' };
+    const rejected = new Promise<string>((resolve) => device.once('message', (_topic, payload) => resolve(payload.toString())));
+    await device.subscribeAsync(topics.rejected(deviceId), { qos: 0 });
+    expectedMessages = ingest.counters.messages + 1; // the refused message is not counted
+    await send({ v: PROTOCOL_VERSION, windows: [weekDated] });
+    await send({ v: PROTOCOL_VERSION, windows: [window('after-week-1', t + 1000, sha, [1, 1, 1])] });
+    assert.match(await rejected, /week-1/);
+    await settle();
+    await device.unsubscribeAsync(topics.rejected(deviceId));
+    assert.equal(await stored(), before + 1);
+    assert.equal(ingest.counters.flushFailures, failures);
+  });
+
   it('looks a model up once however many messages wait for it', async () => {
     const ingest = cp.app.get(TelemetryIngest);
     const models = cp.app.get(ModelRepository);
