@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
-import { ServerMqtt } from '@nestjs/microservices';
+import { ServerMqtt, type MessageHandler } from '@nestjs/microservices';
 import type { MqttClient } from 'mqtt';
+import { TOPIC_ROOT, parseDeviceTopic, type DeviceTopicKind } from '@edgefleet/contracts';
 import { SERVICE_CLIENT_ID_PREFIX } from './broker-policy';
 import type { ServiceLogin } from './mqtt-broker.service';
 import { RawDeviceDeserializer } from './raw-device.deserializer';
@@ -26,6 +27,7 @@ export class DeviceMqttServer extends ServerMqtt {
   private readonly log = new Logger('DeviceMqttServer');
   private readonly sharedGroup?: string;
   private subscribed: Promise<void> = Promise.resolve();
+  private byKind?: Map<DeviceTopicKind, MessageHandler>;
 
   constructor(opts: DeviceMqttServerOptions) {
     super({
@@ -59,6 +61,26 @@ export class DeviceMqttServer extends ServerMqtt {
   override parseMessage(content: string): ReturnType<ServerMqtt['parseMessage']> {
     // The "packet" only travels to RawDeviceDeserializer, which makes the envelope from the topic.
     return content as unknown as ReturnType<ServerMqtt['parseMessage']>;
+  }
+
+  /**
+   * Nest finds a message's handler by JSON.parse-ing its topic (an exception per message) and matching it against
+   * every filter: 4 % of the control plane's CPU in a 1,000-device rollout. A device topic names its filter by its
+   * kind (`<root>/+/<kind>`); anything else takes Nest's way.
+   */
+  override getHandlerByPattern(pattern: string): MessageHandler | null {
+    const where = parseDeviceTopic(pattern);
+    if (where) {
+      this.byKind ??= new Map(
+        [...this.messageHandlers].flatMap(([key, handler]) => {
+          const m = new RegExp(`^${TOPIC_ROOT}/\\+/([a-z-]+)$`).exec(this.removeHandlerKeySharedPrefix(key));
+          return m ? [[m[1] as DeviceTopicKind, handler] as const] : [];
+        }),
+      );
+      const handler = this.byKind.get(where.kind);
+      if (handler) return handler;
+    }
+    return super.getHandlerByPattern(pattern);
   }
 
   /** Same as ServerMqtt.bindEvents, plus the $share prefix and a check that the broker granted each filter. */
