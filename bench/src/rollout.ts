@@ -11,9 +11,10 @@
  *
  * In the same run, the raw broker: the same message pattern with no control plane — a scripted responder (one MQTT
  * client) publishes each device a desired state of the same size, answers its block request with the model's
- * blocks, and counts its report; N plain MQTT clients play the devices (desired → progress + block request → blocks,
- * a progress per block → verifying, benchmarking → report), on Mosquitto logged in as the enrolled devices and the
- * control plane's service account, on the embedded defaults a bare Aedes in a process of its own.
+ * blocks, acknowledges each progress and report on the device's ack topic (as the control plane does after its
+ * commit), and counts the reports; N plain MQTT clients play the devices (desired → progress + block request →
+ * blocks, a progress per block → verifying, benchmarking → report), on Mosquitto logged in as the enrolled devices
+ * and the control plane's service account, on the embedded defaults a bare Aedes in a process of its own.
  */
 import { spawn, fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -302,24 +303,31 @@ async function rawRollout(url: string, n: number, model: Uint8Array, service: { 
     let requests = 0;
     let allReported!: () => void;
     const done = new Promise<void>((r) => { allReported = r; });
-    await responder.subscribeAsync([`${topics.blockRequest('+')}`, `${topics.report('+')}`], { qos: 1 });
+    await responder.subscribeAsync([topics.blockRequest('+'), topics.progress('+'), topics.report('+')], { qos: 1 });
     responder.on('message', (topic, payload) => {
       const where = parseDeviceTopic(topic);
       if (!where) return;
       const deviceId = where.deviceId;
+      if (where.kind === 'progress' || where.kind === 'report') {
+        // The product acknowledges every progress and report (at-least-once): so does the raw side.
+        const { msgId } = JSON.parse(payload.toString()) as { msgId: string };
+        responder.publish(topics.ack(deviceId), JSON.stringify({ v: PROTOCOL_VERSION, msgId }), { qos: 1 });
+      }
       if (where.kind === 'block-req') {
         requests++;
         const req = JSON.parse(payload.toString()) as { index: number; count: number };
         for (let b = req.index; b < req.index + req.count; b++) {
           responder.publish(topics.block(deviceId, sha, b), Buffer.from(model.subarray(b * blockSize, (b + 1) * blockSize)), { qos: 1 });
         }
-      } else if (++reports === n) allReported();
+      } else if (where.kind === 'report' && ++reports === n) allReported();
     });
     await Promise.all(clients.map(async (c, i) => {
       const id = devices[i]!.id;
       let got = 0;
-      const progress = (state: string) => c.publish(topics.progress(id), JSON.stringify({ v: PROTOCOL_VERSION, deploymentId: 'raw', sha256: sha, state, receivedBlocks: got, totalBlocks: total }), { qos: 1 });
+      let seq = 0;
+      const progress = (state: string) => c.publish(topics.progress(id), JSON.stringify({ v: PROTOCOL_VERSION, msgId: `${id}-${seq++}`, deploymentId: 'raw', sha256: sha, state, receivedBlocks: got, totalBlocks: total }), { qos: 1 });
       c.on('message', (topic) => {
+        if (topic === topics.ack(id)) return;
         if (topic === topics.desired(id)) {
           progress('downloading');
           c.publish(topics.blockRequest(id), JSON.stringify({ v: PROTOCOL_VERSION, sha256: sha, index: 0, count: total }), { qos: 1 });
@@ -330,9 +338,9 @@ async function rawRollout(url: string, n: number, model: Uint8Array, service: { 
         if (got < total) return;
         progress('verifying');
         progress('benchmarking');
-        c.publish(topics.report(id), JSON.stringify({ v: PROTOCOL_VERSION, deploymentId: 'raw', artifactSha256: sha, outcome: 'activated', runs: 30, padding: 'x'.repeat(600) }), { qos: 1 });
+        c.publish(topics.report(id), JSON.stringify({ v: PROTOCOL_VERSION, msgId: `${id}-${seq++}`, deploymentId: 'raw', artifactSha256: sha, outcome: 'activated', runs: 30, padding: 'x'.repeat(600) }), { qos: 1 });
       });
-      await c.subscribeAsync([topics.desired(id), topics.blockWildcard(id)], { qos: 1 });
+      await c.subscribeAsync([topics.desired(id), topics.blockWildcard(id), topics.ack(id)], { qos: 1 });
     }));
     // A desired state is ~1 KB of signed JSON.
     const desired = JSON.stringify({ v: PROTOCOL_VERSION, padding: 'x'.repeat(1000) });

@@ -8,6 +8,7 @@ import { Gates, HardwareProfile, TensorInfo } from './profile';
 import { DEVICE_ID_PATTERN, MAX_BLOCK_SIZE, PROTOCOL_VERSION } from './topics';
 import { KEY_ID_PATTERN } from './key-id';
 import { EVAL_TASKS, type EvalTask } from './eval-set';
+import { PlainData } from './compiled-check';
 
 const SHA256 = /^[a-f0-9]{64}$/;
 /**
@@ -174,6 +175,7 @@ export class DesiredStateMessage extends Versioned {
  * device → control plane, `…/block-req`: send blocks [index, index + count) of the object with this sha256
  * (the model or its eval set). Each comes back on `…/block/<sha256>/<index>` as raw bytes.
  */
+@PlainData()
 export class BlockRequestMessage extends Versioned {
   @Matches(SHA256)
   sha256!: string;
@@ -188,6 +190,7 @@ export class BlockRequestMessage extends Versioned {
 export const PROGRESS_STATES = ['downloading', 'verifying', 'benchmarking', 'staged', 'failed'] as const;
 
 /** device → control plane, `…/progress`. */
+@PlainData()
 export class ProgressMessage extends Versioned {
   @IsString() @MaxLength(64)
   deploymentId!: string;
@@ -212,6 +215,7 @@ export class ProgressMessage extends Versioned {
   msgId?: string;
 }
 
+@PlainData()
 export class LatencyStats {
   @IsNumber() @Min(0) @Max(MAX_MEASURE) p50Ms!: number;
   @IsNumber() @Min(0) @Max(MAX_MEASURE) p95Ms!: number;
@@ -221,6 +225,7 @@ export class LatencyStats {
   @IsNumber() @Min(0) @Max(MAX_MEASURE) maxMs!: number;
 }
 
+@PlainData()
 export class GateResult {
   @IsIn(['maxLatencyP95Ms', 'minAccuracy', 'maxMemoryMb'])
   gate!: 'maxLatencyP95Ms' | 'minAccuracy' | 'maxMemoryMb';
@@ -236,6 +241,7 @@ export class GateResult {
 export const TASK_METRICS = ['top1-accuracy', 'binary-accuracy', 'hamming-accuracy', 'mae'] as const;
 
 /** The eval set's task, scored by its metric; `value` of an accuracy is also the report's `accuracy`. */
+@PlainData()
 export class TaskMetric {
   @IsIn(EVAL_TASKS) task!: EvalTask;
   @IsIn(TASK_METRICS) name!: (typeof TASK_METRICS)[number];
@@ -249,6 +255,7 @@ export class TaskMetric {
 export const REPORT_OUTCOMES = ['activated', 'rejected', 'failed'] as const;
 
 /** device → control plane, `…/report`: the device's own benchmark of a model and what it did with it. */
+@PlainData()
 export class ReportMessage extends Versioned {
   @IsString() @MaxLength(64)
   deploymentId!: string;

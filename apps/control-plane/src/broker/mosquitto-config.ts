@@ -11,6 +11,9 @@ export const DYNSEC_PLUGIN_PATHS = [
   '/usr/local/lib/mosquitto_dynamic_security.so',
 ];
 
+/** Mosquitto's per-client queue (QoS 1 messages waiting for an in-flight slot); see mosquittoConf. */
+export const MAX_QUEUED_MESSAGES = 100_000;
+
 export interface MosquittoConfigInput {
   host: string;
   port: number;
@@ -37,6 +40,11 @@ export function mosquittoConf(i: MosquittoConfigInput): string {
     'allow_anonymous false',
     `max_packet_size ${MAX_MQTT_PACKET_BYTES}`,
     'persistence false',
+    // The control plane's inbound connection receives every device's messages: at Mosquitto's default (1,000 queued
+    // per client) a fleet-wide burst — 1,000 devices each sending block requests, progress and reports at once —
+    // overflowed its queue and Mosquitto dropped the rest (QoS 1 included; the agents resend after 3 s or more). A
+    // device's own queue never gets near it: the block server bounds what is in flight to the fleet.
+    `max_queued_messages ${MAX_QUEUED_MESSAGES}`,
     ...(i.user ? [`user ${i.user}`] : []),
     `listener ${i.port} ${i.host}`,
     ...(i.tls ? [`certfile ${i.tls.certfile}`, `keyfile ${i.tls.keyfile}`] : []),

@@ -21,6 +21,7 @@ import { measurableGates, unmeasurableGates } from './gate-fit';
 import { ProgressWriter } from './progress-writer';
 import { DeliveredArtifacts, RowMessageBatch, type RowBatchDeps } from './row-message-batch';
 import { ReportWriter } from './report-writer';
+import { settleLimited } from '../common/settle-limited';
 
 export interface CreateDeployment {
   artifactId: string;
@@ -37,7 +38,7 @@ export interface CreateDeployment {
 /** How long the ids of stored device messages are kept (an agent resends for far less long: see mqtt-protocol.md). */
 export const DEVICE_MESSAGE_RETENTION_MS = 7 * 24 * 3600_000;
 
-/** Desired states are published this many at a time: enough to keep the broker busy, bounded for big fleets. */
+/** Desired states in flight at once (a sliding window): enough to keep the broker busy, bounded for big fleets. */
 const PUBLISH_CONCURRENCY = 32;
 
 /** Unfinished rows asked for their state at start, oldest first (the stall watcher takes any beyond). */
@@ -204,14 +205,11 @@ export class DeploymentsService {
     if (!deployment) throw new NotFoundError('deployment', deploymentId);
     const desired = buildDesiredState(deployment, deployment.artifact, this.config.blockSize);
     const reached: string[] = [];
-    for (let i = 0; i < deviceIds.length; i += PUBLISH_CONCURRENCY) {
-      const batch = deviceIds.slice(i, i + PUBLISH_CONCURRENCY);
-      const results = await Promise.allSettled(batch.map((id) => this.ota.publishDesired(id, desired)));
-      results.forEach((r, j) => {
-        if (r.status === 'fulfilled') reached.push(batch[j]!);
-        else this.log.warn(`deployment ${deploymentId}: desired state not published to ${batch[j]}: ${r.reason instanceof Error ? r.reason.message : String(r.reason)}`);
-      });
-    }
+    const results = await settleLimited(deviceIds, PUBLISH_CONCURRENCY, (id) => this.ota.publishDesired(id, desired));
+    results.forEach((r, j) => {
+      if (r.status === 'fulfilled') reached.push(deviceIds[j]!);
+      else this.log.warn(`deployment ${deploymentId}: desired state not published to ${deviceIds[j]}: ${r.reason instanceof Error ? r.reason.message : String(r.reason)}`);
+    });
     return reached;
   }
 
@@ -258,11 +256,7 @@ export class DeploymentsService {
    */
   async refreshOpenDesiredStates(): Promise<{ refreshed: number; failed: number }> {
     const ids = await this.deployments.devicesWithOpenDesiredState();
-    let failed = 0;
-    for (let i = 0; i < ids.length; i += PUBLISH_CONCURRENCY) {
-      const results = await Promise.allSettled(ids.slice(i, i + PUBLISH_CONCURRENCY).map((id) => this.republishDesired(id)));
-      failed += results.filter((r) => r.status === 'rejected').length;
-    }
+    const failed = (await settleLimited(ids, PUBLISH_CONCURRENCY, (id) => this.republishDesired(id))).filter((r) => r.status === 'rejected').length;
     if (failed > 0) this.log.warn(`desired state refresh: ${failed} of ${ids.length} device(s) not republished; they get a fresh one on their next hello`);
     return { refreshed: ids.length - failed, failed };
   }
@@ -379,11 +373,7 @@ export class DeploymentsService {
   async queryUnfinishedAtStart(limit = STARTUP_QUERY_LIMIT): Promise<{ queried: number; failed: number }> {
     const now = new Date();
     const rows = await this.deployments.stalledRows({ pending: now, downloading: now, verifying: now, benchmarking: now }, limit);
-    let failed = 0;
-    for (let i = 0; i < rows.length; i += PUBLISH_CONCURRENCY) {
-      const results = await Promise.allSettled(rows.slice(i, i + PUBLISH_CONCURRENCY).map((r) => this.ota.queryState(r.deviceId, r.deploymentId)));
-      failed += results.filter((r) => r.status === 'rejected').length;
-    }
+    const failed = (await settleLimited(rows, PUBLISH_CONCURRENCY, (r) => this.ota.queryState(r.deviceId, r.deploymentId))).filter((r) => r.status === 'rejected').length;
     if (rows.length > 0) this.log.log(`start: ${rows.length - failed} device(s) with unfinished rows asked for their state${failed > 0 ? ` (${failed} not sent)` : ''}`);
     return { queried: rows.length - failed, failed };
   }
@@ -428,13 +418,10 @@ export class DeploymentsService {
   private async publishAll(deployment: DeploymentWithArtifact, deviceIds: string[]): Promise<void> {
     const desired = buildDesiredState(deployment, deployment.artifact, this.config.blockSize);
     const failures: string[] = [];
-    for (let i = 0; i < deviceIds.length; i += PUBLISH_CONCURRENCY) {
-      const batch = deviceIds.slice(i, i + PUBLISH_CONCURRENCY);
-      const results = await Promise.allSettled(batch.map((id) => this.ota.publishDesired(id, desired)));
-      results.forEach((r, j) => {
-        if (r.status === 'rejected') failures.push(`${batch[j]}: ${r.reason instanceof Error ? r.reason.message : String(r.reason)}`);
-      });
-    }
+    const results = await settleLimited(deviceIds, PUBLISH_CONCURRENCY, (id) => this.ota.publishDesired(id, desired));
+    results.forEach((r, j) => {
+      if (r.status === 'rejected') failures.push(`${deviceIds[j]}: ${r.reason instanceof Error ? r.reason.message : String(r.reason)}`);
+    });
     if (failures.length > 0) {
       this.log.warn(`deployment ${deployment.id}: desired state not published to ${failures.length} device(s), they get it on their next hello: ${failures.slice(0, 5).join('; ')}`);
     }

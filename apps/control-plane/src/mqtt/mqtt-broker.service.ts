@@ -68,6 +68,23 @@ export class MqttBrokerService implements OnModuleInit, OnApplicationShutdown {
     return true;
   }
 
+  /**
+   * Publishes into the embedded broker from inside this process: no MQTT client, no loopback socket, no second
+   * encode/parse of the payload (for a rollout, the model's bytes once per device). Resolves when the broker has
+   * handed the message to every subscriber's connection (for QoS 1 it keeps it until the device's PUBACK), which is
+   * the back-pressure a client's PUBACK gave. Only for the embedded broker, after start().
+   */
+  publishInProcess(topic: string, payload: Buffer | string, opts: { qos: 0 | 1; retain: boolean }): Promise<void> {
+    const aedes = this.aedes;
+    if (!aedes) return Promise.reject(new Error('the embedded broker is not running'));
+    return new Promise((resolve, reject) => {
+      aedes.publish(
+        { cmd: 'publish', topic, payload: typeof payload === 'string' ? Buffer.from(payload) : payload, qos: opts.qos, retain: opts.retain, dup: false },
+        (err) => (err ? reject(err) : resolve()),
+      );
+    });
+  }
+
   /** True when this process runs the broker (no MQTT_URL). */
   get embedded(): boolean {
     return this.config.mqttUrl === undefined;

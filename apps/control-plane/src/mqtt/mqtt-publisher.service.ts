@@ -9,7 +9,16 @@ import { MqttConnectError, MqttPublishError } from './mqtt.errors';
 export interface PublishOptions {
   qos: 0 | 1;
   retain?: boolean;
+  /**
+   * Bulk data (model blocks): sent over a connection of its own. One MQTT connection is one ordered stream — in
+   * the TCP socket and in the broker, which handles a connection's packets in order — so a desired state or an ack
+   * behind megabytes of blocks waited for all of them: a fleet's desired states went out 32 per block-stream drain,
+   * and acks late by more than the agents' resend delay (3 s) brought every message twice.
+   */
+  bulk?: boolean;
 }
+
+type Lane = 'control' | 'bulk';
 
 /**
  * The control plane's outbound MQTT connection (desired state, blocks, rejections). A plain MQTT.js client
@@ -20,19 +29,29 @@ export interface PublishOptions {
 @Injectable()
 export class MqttPublisher implements OnModuleInit, BeforeApplicationShutdown {
   private readonly logger = new Logger('MqttPublisher');
-  private connecting?: Promise<MqttClient>;
+  private readonly connecting = new Map<Lane, Promise<MqttClient>>();
   private closed = false;
 
   constructor(private readonly broker: MqttBrokerService) {}
 
   async onModuleInit(): Promise<void> {
-    await this.client();
+    await this.broker.start();
+    if (!this.broker.embedded) await Promise.all([this.client('control'), this.client('bulk')]);
   }
 
-  /** Resolves on PUBACK for QoS 1 (on hand-over to the socket for QoS 0). */
+  /**
+   * Resolves on PUBACK for QoS 1 (on hand-over to the socket for QoS 0). Into the embedded broker, in process
+   * (MqttBrokerService.publishInProcess): it shares this process' event loop, and every message through a loopback
+   * client cost an encode, a parse and a copy on the same thread.
+   */
   async publish(topic: string, payload: Buffer | string, opts: PublishOptions): Promise<void> {
     try {
-      const client = await this.client();
+      if (this.closed) throw new Error('the control plane is shutting down');
+      if (this.broker.embedded) {
+        await this.broker.start();
+        return await this.broker.publishInProcess(topic, payload, { qos: opts.qos, retain: opts.retain ?? false });
+      }
+      const client = await this.client(opts.bulk ? 'bulk' : 'control');
       await client.publishAsync(topic, payload, { qos: opts.qos, retain: opts.retain ?? false });
     } catch (err) {
       throw new MqttPublishError(topic, err as Error);
@@ -44,7 +63,7 @@ export class MqttPublisher implements OnModuleInit, BeforeApplicationShutdown {
    * for request/response APIs of the broker itself (Mosquitto's $CONTROL).
    */
   async subscribe(filter: string, onMessage: (topic: string, payload: Buffer) => void): Promise<void> {
-    const client = await this.client();
+    const client = await this.client('control');
     client.on('message', (topic, payload) => {
       if (mqttTopicMatches(filter, topic)) onMessage(topic, payload);
     });
@@ -78,13 +97,14 @@ export class MqttPublisher implements OnModuleInit, BeforeApplicationShutdown {
     }
   }
 
-  private client(): Promise<MqttClient> {
+  private client(lane: Lane): Promise<MqttClient> {
     if (this.closed) return Promise.reject(new Error('the control plane is shutting down'));
-    this.connecting ??= this.connect();
-    return this.connecting;
+    let c = this.connecting.get(lane);
+    if (!c) this.connecting.set(lane, (c = this.connect(lane)));
+    return c;
   }
 
-  private async connect(): Promise<MqttClient> {
+  private async connect(lane: Lane): Promise<MqttClient> {
     await this.broker.start();
     const url = this.broker.url;
     try {
@@ -92,24 +112,25 @@ export class MqttPublisher implements OnModuleInit, BeforeApplicationShutdown {
       // Afterwards MQTT.js reconnects on its own (reconnectPeriod) and re-sends unacknowledged QoS 1 packets.
       const client = await mqtt.connectAsync(
         url,
-        { ...this.broker.serviceLogin(), clientId: `${SERVICE_CLIENT_ID_PREFIX}out-${randomUUID().slice(0, 8)}`, clean: true, reconnectPeriod: 1000 },
+        { ...this.broker.serviceLogin(), clientId: `${SERVICE_CLIENT_ID_PREFIX}${lane === 'bulk' ? 'blk' : 'out'}-${randomUUID().slice(0, 8)}`, clean: true, reconnectPeriod: 1000 },
         false,
       );
-      client.on('error', (err) => this.logger.warn(`outbound MQTT connection: ${err.message}`));
+      client.on('error', (err) => this.logger.warn(`outbound MQTT connection (${lane}): ${err.message}`));
       return client;
     } catch (err) {
-      this.connecting = undefined;
+      this.connecting.delete(lane);
       throw new MqttConnectError(url, err as Error);
     }
   }
 
   async beforeApplicationShutdown(): Promise<void> {
     this.closed = true;
-    const connecting = this.connecting;
-    this.connecting = undefined;
-    if (!connecting) return;
-    const client = await connecting.catch(() => undefined);
-    await client?.endAsync();
+    const connecting = [...this.connecting.values()];
+    this.connecting.clear();
+    await Promise.all(connecting.map(async (c) => {
+      const client = await c.catch(() => undefined);
+      await client?.endAsync();
+    }));
   }
 }
 

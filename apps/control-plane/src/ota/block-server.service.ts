@@ -137,7 +137,7 @@ export class BlockServer {
       const start = index * blockSize - chunkOffset;
       const topic = topics.block(job.deviceId, job.sha256, index);
       const block = chunk.subarray(start, start + blockSize);
-      job.publishes.push(this.publisher.publish(topic, block, { qos: 1 }).then(() => {
+      job.publishes.push(this.publisher.publish(topic, block, { qos: 1, bulk: true }).then(() => {
         this.metrics?.otaBytes.inc(block.length);
         this.metrics?.otaBlocks.inc();
       }).finally(() => this.budget.release(held)));
