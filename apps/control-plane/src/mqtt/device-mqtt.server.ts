@@ -86,6 +86,24 @@ export class DeviceMqttServer extends ServerMqtt {
     return (where && this.messageHandlers.get(`${TOPIC_ROOT}/+/${where.kind}`)) || super.getHandlerByPattern(topic);
   }
 
+  /**
+   * ServerMqtt.close ends its client without waiting: with the embedded broker closed right after (its shutdown hook),
+   * the broker reset the half-closed connection and the client logged `read ECONNRESET` as an error at every stop.
+   */
+  // Server.close() is `any`; ServerMqtt narrowed it to void, but NestMicroservice.close awaits what it returns.
+  // eslint-disable-next-line @typescript-eslint/no-misused-promises
+  override async close(): Promise<void> {
+    const client = this.mqttClient;
+    // A clean end waits for unacknowledged publishes; a broker that is gone would make that wait for ever: 2 s, then forced.
+    if (client) {
+      await new Promise<void>((resolve) => {
+        const force = setTimeout(() => client.end(true, {}, () => resolve()), 2000);
+        client.end(false, {}, () => { clearTimeout(force); resolve(); });
+      });
+    }
+    super.close(); // the client is ended (a second end() returns at once); this clears the pending listeners
+  }
+
   /** Same as ServerMqtt.bindEvents, plus the $share prefix and a check that the broker granted each filter. */
   override bindEvents(mqttClient: MqttClient): void {
     mqttClient.on('message', this.getMessageHandler(mqttClient).bind(this));
