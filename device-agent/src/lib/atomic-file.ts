@@ -24,12 +24,15 @@ export const durableWrites = (): boolean => durable;
 export async function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o644): Promise<void> {
   // Unique among this process's writes (counter) and other processes' (pid); no random bytes needed.
   const tmp = `${path}.${process.pid}.${(tmpSeq = (tmpSeq + 1) % Number.MAX_SAFE_INTEGER)}.tmp`;
-  // The mode is set at creation: a secret is never readable by others, not even between open and chmod. The
-  // directory is made only when it is missing (one failed open), not before every write.
-  const fh = await open(tmp, 'w', mode).catch(async (err: NodeJS.ErrnoException) => {
-    if (err.code !== 'ENOENT') throw err;
-    await mkdir(dirname(path), { recursive: true });
-    return open(tmp, 'w', mode);
+  // The mode is set at creation: a secret is never readable by others, not even between open and chmod. So the
+  // temp file is created, never reused ('wx'): a stale one with this name (a crashed process with the same pid —
+  // pid 1 in a container) keeps its own mode when opened with 'w'. The directory is made only when it is missing
+  // (one failed open), not before every write.
+  const fh = await open(tmp, 'wx', mode).catch(async (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EEXIST') await unlink(tmp);
+    else if (err.code === 'ENOENT') await mkdir(dirname(path), { recursive: true });
+    else throw err;
+    return open(tmp, 'wx', mode);
   });
   try {
     await fh.writeFile(data);
