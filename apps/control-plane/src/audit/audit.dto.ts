@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsISO8601, IsOptional, IsString, MaxLength } from 'class-validator';
+import { IsOptional, IsString, MaxLength } from 'class-validator';
 import { PageQueryDto } from '@edgefleet/platform';
+import { IsInstant } from '../common/validation';
 
 export class ListAuditQueryDto extends PageQueryDto {
   @ApiPropertyOptional({ example: 'apikey:3f2c…', description: 'Who: `apikey:<id>`, `device:<id>`, `ip:<address>` or `system`' })
@@ -20,11 +21,11 @@ export class ListAuditQueryDto extends PageQueryDto {
   entityId?: string;
 
   @ApiPropertyOptional({ format: 'date-time', example: '2026-12-01T00:00:00Z', description: 'Events at or after this time' })
-  @IsOptional() @IsISO8601({ strict: true })
+  @IsOptional() @IsInstant()
   from?: string;
 
   @ApiPropertyOptional({ format: 'date-time', example: '2026-12-02T00:00:00Z', description: 'Events before this time' })
-  @IsOptional() @IsISO8601({ strict: true })
+  @IsOptional() @IsInstant()
   to?: string;
 }
 

@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Max, Min, ValidateNested } from 'class-validator';
 import { NullAllowed } from '@edgefleet/contracts';
+import { ListAuditQueryDto } from '../audit/audit.dto';
 import { createValidationPipe } from './validation';
 
 class QueryDto {
@@ -54,4 +55,15 @@ test('a body: null only in a field marked @NullAllowed() (the rule validateAs ap
   await assert.rejects(pipe.transform({ note: null }, body), /note: null is not a value here/);
   await assert.rejects(pipe.transform({ inner: { n: null } }, body), /inner\.n: null/);
   assert.deepEqual({ ...(await pipe.transform({ cleared: null }, body)) as Body }, { cleared: null });
+});
+
+test('an instant must be one this runtime can read: ISO 8601 forms Date cannot parse are a 400, not an Invalid Date for the database', async () => {
+  const pipe = createValidationPipe();
+  const audit = { type: 'query' as const, metatype: ListAuditQueryDto, data: undefined };
+  // Found by the REST fuzzer: GET /audit?to=-39780923 was a 500 (strict ISO 8601 passes expanded years and week dates).
+  for (const to of ['-39780923', '2026-W48', '2026-W48-2']) await assert.rejects(pipe.transform({ to }, audit), /to must be a date and time this server can read/, to);
+  for (const to of ['2026-12-01T00:00:00Z', '2026-12-01T01:02:03.456+01:00', '2026-12-01']) {
+    const dto = (await pipe.transform({ to }, audit)) as ListAuditQueryDto;
+    assert.ok(Number.isFinite(Date.parse(dto.to!)), to);
+  }
 });

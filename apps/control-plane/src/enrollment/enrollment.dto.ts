@@ -1,15 +1,16 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
-  IsBoolean, IsDateString, IsInt, IsObject, IsOptional, IsString, Matches, Max, MaxLength, Min, MinLength, ValidateNested,
+  IsBoolean, IsInt, IsObject, IsOptional, IsString, Matches, Max, MaxLength, Min, MinLength, ValidateNested,
 } from 'class-validator';
 import { DEVICE_ID_PATTERN, IsDeviceName, IsDeviceTags } from '@edgefleet/contracts';
 import { HardwareProfileDto } from '../common/contract-dtos';
 import type { EnrollmentTokenRecord } from './enrollment-token.repository';
+import { IsInstant } from '../common/validation';
 
 export class CreateEnrollmentTokenDto {
   @ApiPropertyOptional({ format: 'date-time', description: 'After this the token enrolls nobody (default: never expires)' })
-  @IsOptional() @IsDateString({ strict: true })
+  @IsOptional() @IsInstant()
   expiresAt?: string;
 
   @ApiPropertyOptional({ minimum: 1, maximum: 100000, default: 1 })

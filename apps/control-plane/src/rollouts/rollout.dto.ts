@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional, getSchemaPath, PickType } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
-  ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsIn, IsInt, IsISO8601, IsNumber, IsObject, IsOptional, IsPositive, IsUUID, Matches,
+  ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsIn, IsInt, IsNumber, IsObject, IsOptional, IsPositive, IsUUID, Matches,
   Max, MaxLength, Min, ValidateIf, ValidateNested,
 } from 'class-validator';
 import { GatesDto } from '../common/contract-dtos';
@@ -11,6 +11,7 @@ import type { RolloutRecord } from './rollout.repository';
 import { ROLLOUT_STATES, type DeviceOutcome, type RolloutStateName } from './rollout.types';
 import { RESOLUTIONS, type Resolution } from '../telemetry/telemetry.repository';
 import { SeriesPointView, SeriesQueryDto } from '../telemetry/telemetry.dto';
+import { IsInstant } from '../common/validation';
 
 const NAME = /^[A-Za-z0-9._-]{1,100}$/;
 const HHMM = /^([01]\d|2[0-3]):[0-5]\d$/;
@@ -62,7 +63,7 @@ export class WaveDto {
   @IsOptional() @IsBoolean() requireApproval?: boolean;
 
   @ApiPropertyOptional({ format: 'date-time', description: 'the wave notifies no device before this time (a phase start time, as Mender\'s)' })
-  @IsOptional() @IsISO8601({ strict: true }) @MaxLength(40)
+  @IsOptional() @IsInstant() @MaxLength(40)
   startAt?: string;
 
   @ApiPropertyOptional({ type: SuccessCriteriaDto, description: 'checked per device class when the wave has finished' })
@@ -144,7 +145,7 @@ export class CreateRolloutDto {
   @IsOptional() @IsObject() @ValidateNested() @Type(() => RetryDto)
   retries?: RetryDto;
 
-  @ApiPropertyOptional({ format: 'date-time' }) @IsOptional() @IsISO8601({ strict: true }) @MaxLength(40)
+  @ApiPropertyOptional({ format: 'date-time' }) @IsOptional() @IsInstant() @MaxLength(40)
   startAt?: string;
 
   @ApiPropertyOptional({ type: WindowDto, description: 'devices are notified only inside this daily UTC window' })

@@ -1,9 +1,10 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsISO8601, IsOptional, Matches, MaxLength } from 'class-validator';
+import { IsIn, IsOptional, Matches, MaxLength } from 'class-validator';
 import { DEVICE_ID_PATTERN } from '@edgefleet/contracts';
 import { PageQueryDto } from '@edgefleet/platform';
 import { RESOLUTIONS, type Resolution } from './telemetry.repository';
 import { DRIFT_METRICS, type DriftMetric } from './telemetry-query.service';
+import { IsInstant } from '../common/validation';
 
 class TelemetryFilterDto extends PageQueryDto {
   @ApiPropertyOptional({ description: 'Only this device' })
@@ -20,10 +21,10 @@ class TelemetryFilterDto extends PageQueryDto {
 }
 
 export class SeriesQueryDto extends TelemetryFilterDto {
-  @ApiProperty({ example: '2026-12-01T00:00:00Z' }) @IsISO8601({ strict: true })
+  @ApiProperty({ example: '2026-12-01T00:00:00Z' }) @IsInstant()
   from!: string;
 
-  @ApiProperty({ example: '2026-12-01T01:00:00Z' }) @IsISO8601({ strict: true })
+  @ApiProperty({ example: '2026-12-01T01:00:00Z' }) @IsInstant()
   to!: string;
 
   @ApiPropertyOptional({ enum: RESOLUTIONS, default: '1m' }) @IsOptional() @IsIn(RESOLUTIONS)
