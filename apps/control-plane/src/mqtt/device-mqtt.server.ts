@@ -33,6 +33,7 @@ export class DeviceMqttServer extends ServerMqtt {
   private readonly log = new Logger('DeviceMqttServer');
   private readonly sharedGroup?: string;
   private subscribed: Promise<void> = Promise.resolve();
+  private closing = false;
   private readonly direct: NonNullable<DeviceMqttServerOptions['direct']>;
 
   constructor(opts: DeviceMqttServerOptions) {
@@ -87,12 +88,30 @@ export class DeviceMqttServer extends ServerMqtt {
   }
 
   /**
+   * Once closing, a message still in flight fails to acknowledge (`write after end`): it stays unacknowledged and the
+   * broker delivers it again to the next control plane — nothing lost, so not an error line at every stop.
+   */
+  protected override handleError(error: string): void {
+    if (this.closing) this.log.debug(`while closing: ${String(error)}`);
+    else super.handleError(error);
+  }
+
+  /** The same for the client's own errors (ServerMqtt logs them as errors from its listener). */
+  override registerErrorListener(client: MqttClient, callback?: (err?: unknown) => void): void {
+    super.registerErrorListener(client, callback);
+    const [nests] = client.listeners('error').slice(-1) as Array<(err: Error) => void>;
+    client.removeListener('error', nests!);
+    client.on('error', (err: Error) => (this.closing ? this.log.debug(`while closing: ${err.message}`) : nests!(err)));
+  }
+
+  /**
    * ServerMqtt.close ends its client without waiting: with the embedded broker closed right after (its shutdown hook),
    * the broker reset the half-closed connection and the client logged `read ECONNRESET` as an error at every stop.
    */
   // Server.close() is `any`; ServerMqtt narrowed it to void, but NestMicroservice.close awaits what it returns.
   // eslint-disable-next-line @typescript-eslint/no-misused-promises
   override async close(): Promise<void> {
+    this.closing = true;
     const client = this.mqttClient;
     // A clean end waits for unacknowledged publishes; a broker that is gone would make that wait for ever: 2 s, then forced.
     if (client) {
