@@ -96,14 +96,6 @@ export class DeviceMqttServer extends ServerMqtt {
     else super.handleError(error);
   }
 
-  /** The same for the client's own errors (ServerMqtt logs them as errors from its listener). */
-  override registerErrorListener(client: MqttClient, callback?: (err?: unknown) => void): void {
-    super.registerErrorListener(client, callback);
-    const [nests] = client.listeners('error').slice(-1) as Array<(err: Error) => void>;
-    client.removeListener('error', nests!);
-    client.on('error', (err: Error) => (this.closing ? this.log.debug(`while closing: ${err.message}`) : nests!(err)));
-  }
-
   /**
    * ServerMqtt.close ends its client without waiting: with the embedded broker closed right after (its shutdown hook),
    * the broker reset the half-closed connection and the client logged `read ECONNRESET` as an error at every stop.
@@ -115,6 +107,8 @@ export class DeviceMqttServer extends ServerMqtt {
     const client = this.mqttClient;
     // A clean end waits for unacknowledged publishes; a broker that is gone would make that wait for ever: 2 s, then forced.
     if (client) {
+      // The client's own errors from here on (ServerMqtt's listener logs them as errors) are closing noise as well.
+      client.removeAllListeners('error').on('error', (err: Error) => this.log.debug(`while closing: ${err.message}`));
       await new Promise<void>((resolve) => {
         const force = setTimeout(() => client.end(true, {}, () => resolve()), 2000);
         client.end(false, {}, () => { clearTimeout(force); resolve(); });
