@@ -71,13 +71,35 @@ describe('fleet targets and the autopilot (PGlite)', () => {
     assert.equal((await api.post('/api/v1/targets', { name: 'nobudget', family: 'fam', selector: {} })).status, 400);
     // Text distill settings are checked when the target is made, as POST /distillations checks them, not when its
     // first job is queued (that would be a 201 now and a failed class later).
-    const text = (distill: Record<string, unknown>) => api.post('/api/v1/targets', { name: 'text', family: 'fam', selector: {}, budget: { maxLatencyP95Ms: 5 }, distill: { datasetId, ...distill } });
+    const jsonl = (rows: string[][]) => rows.map(([text, label]) => JSON.stringify({ text, label })).join('\n') + '\n';
+    const form = new FormData();
+    form.set('name', 'tiny-text');
+    form.set('train', new Blob([jsonl([['guten Tag', 'deu'], ['bonjour', 'fra'], ['danke schön', 'deu'], ['merci bien', 'fra']])]), 'train.jsonl');
+    form.set('test', new Blob([jsonl([['hallo', 'deu'], ['salut', 'fra']])]), 'test.jsonl');
+    const textSet = await api.request('POST', '/api/v1/datasets', form);
+    assert.equal(textSet.status, 201, JSON.stringify(textSet.body));
+    const target = (distill: Record<string, unknown>) => api.post('/api/v1/targets', { name: 'text', family: 'fam', selector: {}, budget: { maxLatencyP95Ms: 5 }, distill });
+    const text = (distill: Record<string, unknown>) => target({ datasetId: textSet.body.id, ...distill });
     const badFeaturizer = await text({ textTeacher: 'use-lite', featurizer: { id: 'hashed-ngrams', version: 99 } });
     assert.equal(badFeaturizer.status, 422, JSON.stringify(badFeaturizer.body));
     assert.match(badFeaturizer.body.message, /featurizer/);
     const remote = await text({ textTeacher: 'openai:http://teacher.invalid/v1#m' });
     assert.equal(remote.status, 422, JSON.stringify(remote.body));
     assert.match(remote.body.message, /TEXT_TEACHER_ORIGINS/);
+    // The rest of the job's source, as POST /distillations judges it: the data set exists, a text data set has a text
+    // teacher, an image/tabular one takes none.
+    const missing = await target({ datasetId: '00000000-0000-4000-8000-000000000000' });
+    assert.equal(missing.status, 422, JSON.stringify(missing.body));
+    assert.match(missing.body.message, /dataset 00000000-0000-4000-8000-000000000000 does not exist/);
+    const noTeacher = await text({});
+    assert.equal(noTeacher.status, 422, JSON.stringify(noTeacher.body));
+    assert.match(noTeacher.body.message, /is text: give a textTeacher/);
+    const textOnTable = await target({ datasetId, textTeacher: 'use-lite' });
+    assert.equal(textOnTable.status, 422, JSON.stringify(textOnTable.body));
+    assert.match(textOnTable.body.message, /textTeacher and featurizer are for text data sets/);
+    const ok = await text({ textTeacher: 'fasttext-lid' });
+    assert.equal(ok.status, 201, JSON.stringify(ok.body));
+    assert.equal((await api.request('DELETE', `/api/v1/targets/${ok.body.id}`)).status, 204);
     assert.equal((await api.get('/api/v1/targets/00000000-0000-4000-8000-000000000000')).status, 404);
     assert.equal((await new ApiClient(cp.httpUrl).get('/api/v1/targets')).status, 401);
   });

@@ -23,7 +23,7 @@ export class TargetsService {
   ) {}
 
   async create(input: CreateTarget, actor: Actor): Promise<TargetRecord> {
-    if (input.distill) this.distillations.checkTextSettings(input.distill);
+    if (input.distill) await this.distillations.checkSource(input.distill);
     const target = await this.repo.createTarget({
       name: input.name, family: input.family, createdBy: actor,
       selector: input.selector.tags ? { tags: [...new Set(input.selector.tags)] } : {},

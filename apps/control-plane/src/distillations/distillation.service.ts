@@ -12,6 +12,9 @@ import { DistillationConfig, DistillationWorkerService, DISTILLATION_QUEUE, Dist
 import type { CreateDistillationDto } from '@edgefleet/distillation-worker';
 import type { DatasetRecord } from '@edgefleet/catalog';
 
+/** What a job's source is made of: the fields of POST /distillations that checkSource() judges. */
+export type SourceSettings = Pick<CreateDistillationDto, 'datasetId' | 'teacherArtifactId' | 'teacherArch' | 'textTeacher' | 'featurizer'>;
+
 @Injectable()
 export class DistillationsService {
   constructor(
@@ -29,21 +32,8 @@ export class DistillationsService {
   async create(dto: CreateDistillationDto): Promise<JobRecord> {
     if (dto.students && dto.targetBudget) throw new InvalidInputError('give students or targetBudget, not both');
     if (dto.teacherArtifactId && dto.teacherArch) throw new InvalidInputError('give teacherArtifactId or teacherArch, not both');
-    const dataset = await this.datasets.get(dto.datasetId).catch((err: unknown) => {
-      throw err instanceof NotFoundError ? new UnprocessableError(`dataset ${dto.datasetId} does not exist`) : err;
-    });
+    const dataset = await this.checkSource(dto);
     if (dataset.format === 'text') return this.enqueue(dto, dataset, await this.textStudents(dto, dataset), { textTeacher: dto.textTeacher!, featurizer: this.featurizerOf(dto) });
-    if (dto.textTeacher || dto.featurizer) throw new UnprocessableError(`textTeacher and featurizer are for text data sets; ${dataset.name} is ${dataset.format}`);
-    if (dto.teacherArtifactId) {
-      const teacher = await this.models.find(dto.teacherArtifactId);
-      if (!teacher) throw new UnprocessableError(`teacher model ${dto.teacherArtifactId} does not exist`);
-      if (teacher.precision !== 'fp32') throw new UnprocessableError(`teacher model must be fp32 (it is ${teacher.precision})`);
-      const takes = (teacher.inputs as unknown as TensorInfo[] | null)?.[0]?.dims.slice(1);
-      const features = dataset.sampleShape.reduce((a, b) => a * b, 1);
-      if (takes?.every((d): d is number => typeof d === 'number') && takes.reduce((a, b) => a * b, 1) !== features) {
-        throw new UnprocessableError(`teacher model ${teacher.id} takes samples of ${takes.join('x')} values, data set ${dataset.name} has ${features}`);
-      }
-    }
     let students = dto.students;
     try {
       // Each student (and the teacher trained first) must build on this data set's samples (a CNN needs images).
@@ -58,17 +48,46 @@ export class DistillationsService {
   }
 
   /**
+   * The checks of a job's source that do not depend on its students — the data set exists; a text data set takes a
+   * text teacher with valid text settings and no teacher model; any other takes no text settings, and a teacher
+   * model that exists, is fp32 and takes the data set's samples. create() runs them, and a fleet target runs them
+   * when it is made for the jobs it queues later (a 422 now, not a failed class later).
+   */
+  async checkSource(s: SourceSettings): Promise<DatasetRecord> {
+    const dataset = await this.datasets.get(s.datasetId).catch((err: unknown) => {
+      throw err instanceof NotFoundError ? new UnprocessableError(`dataset ${s.datasetId} does not exist`) : err;
+    });
+    if (dataset.format === 'text') {
+      if (!s.textTeacher) throw new UnprocessableError(`data set ${dataset.name} is text: give a textTeacher (use-lite, fasttext-lid or openai:<url>#<model>)`);
+      if (s.teacherArtifactId || s.teacherArch) throw new UnprocessableError('teacherArtifactId and teacherArch are for image and tabular data sets; a text data set takes a textTeacher');
+      this.featurizerOf(s);
+      const problem = this.config.textTeacherProblem(s.textTeacher);
+      if (problem) throw new UnprocessableError(problem);
+      return dataset;
+    }
+    if (s.textTeacher || s.featurizer) throw new UnprocessableError(`textTeacher and featurizer are for text data sets; ${dataset.name} is ${dataset.format}`);
+    if (s.teacherArtifactId) {
+      const teacher = await this.models.find(s.teacherArtifactId);
+      if (!teacher) throw new UnprocessableError(`teacher model ${s.teacherArtifactId} does not exist`);
+      if (teacher.precision !== 'fp32') throw new UnprocessableError(`teacher model must be fp32 (it is ${teacher.precision})`);
+      const takes = (teacher.inputs as unknown as TensorInfo[] | null)?.[0]?.dims.slice(1);
+      const features = dataset.sampleShape.reduce((a, b) => a * b, 1);
+      if (takes?.every((d): d is number => typeof d === 'number') && takes.reduce((a, b) => a * b, 1) !== features) {
+        throw new UnprocessableError(`teacher model ${teacher.id} takes samples of ${takes.join('x')} values, data set ${dataset.name} has ${features}`);
+      }
+    }
+    return dataset;
+  }
+
+  /**
    * A text job: a text teacher (no teacher artifact or architecture), students that build on the featurizer's
    * vector with the teacher's class count (fastText's 176 languages, else the data set's labels), budget resolved
    * by the same sizing as images (text students are MLPs: the vector is one-dimensional).
    */
   private async textStudents(dto: CreateDistillationDto, dataset: DatasetRecord): Promise<string[] | undefined> {
-    if (!dto.textTeacher) throw new UnprocessableError(`data set ${dataset.name} is text: give a textTeacher (use-lite, fasttext-lid or openai:<url>#<model>)`);
-    if (dto.teacherArtifactId || dto.teacherArch) throw new UnprocessableError('teacherArtifactId and teacherArch are for image and tabular data sets; a text data set takes a textTeacher');
-    this.checkTextSettings(dto);
     const shape = [this.featurizerOf(dto).buckets];
     try {
-      const classes = await textTeacherClassCount(dto.textTeacher, dataset.numClasses);
+      const classes = await textTeacherClassCount(dto.textTeacher!, dataset.numClasses);
       for (const s of dto.students ?? []) {
         if (!s.startsWith('mlp:')) throw new DistillConfigError(`student ${s}: text students are MLPs (mlp:<h> or mlp:<h1>x<h2>) on the featurizer's ${shape[0]}-bucket vector`);
         new Network(parseModelSpec(s, shape, classes), shape);
@@ -78,16 +97,6 @@ export class DistillationsService {
       if (err instanceof DistillConfigError || err instanceof NoFeasibleStudentError) throw new UnprocessableError(err.message);
       throw err;
     }
-  }
-
-  /**
-   * Text settings as a job takes them — the featurizer spec, a remote teacher's origin — checked as create() checks
-   * them (UnprocessableError): a fleet target keeps them for the jobs it queues later, so they are refused when it is made.
-   */
-  checkTextSettings(s: { textTeacher?: string; featurizer?: Record<string, unknown> }): void {
-    this.featurizerOf(s);
-    const problem = s.textTeacher ? this.config.textTeacherProblem(s.textTeacher) : undefined;
-    if (problem) throw new UnprocessableError(problem);
   }
 
   /** The request's featurizer, checked with the one implementation the trainer and the devices run; else the default. */
