@@ -54,7 +54,7 @@ function derive(metas: ValidationMetadata[]): { own: Schema; items: Schema; opti
       case 'isArray': at.type = 'array'; break;
       case 'matches': at.type = 'string'; at.pattern = (c[0] as RegExp).source; break;
       case 'isIn': at.type = 'string'; at.enum = [...(c[0] as string[])]; break;
-      case 'isIso8601': at.type = 'string'; at.format = 'date-time'; break;
+      case 'isInstant': at.type = 'string'; at.format = 'date-time'; break;
       case 'isCountArray': own.type = 'array'; own.maxItems = c[0]; Object.assign(items, { type: 'integer', minimum: 0, maximum: c[1] }); break;
       case 'isBase64': at.type = 'string'; at.contentEncoding = 'base64'; break;
       case 'min': at.minimum = c[0]; break;

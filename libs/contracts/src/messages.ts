@@ -1,8 +1,9 @@
 import { Type } from 'class-transformer';
 import {
-  Equals, IsArray, IsObject, IsDefined, IsBase64, IsBoolean, IsIn, IsInt, IsISO8601, IsNumber, IsOptional, IsString, Matches, Max,
+  Equals, IsArray, IsObject, IsDefined, IsBase64, IsBoolean, IsIn, IsInt, IsNumber, IsOptional, IsString, Matches, Max,
   MaxLength, Min, ValidateNested, ArrayMaxSize,
 } from 'class-validator';
+import { IsInstant } from './instant';
 import { IsDeviceName, IsDeviceTags } from './device-fields';
 import { Gates, HardwareProfile, TensorInfo } from './profile';
 import { DEVICE_ID_PATTERN, MAX_BLOCK_SIZE, PROTOCOL_VERSION } from './topics';
@@ -60,7 +61,7 @@ export class StatusMessage extends Versioned {
   @IsIn(['online', 'offline'])
   state!: 'online' | 'offline';
 
-  @IsOptional() @IsISO8601()
+  @IsOptional() @IsInstant()
   at?: string;
 }
 
@@ -140,11 +141,11 @@ export class DesiredStateMessage extends Versioned {
   @IsString() @MaxLength(64)
   deploymentId!: string;
 
-  @IsISO8601({ strict: true })
+  @IsInstant()
   issuedAt!: string;
 
   /** After this instant the device refuses the message; the control plane re-signs open desired states before. */
-  @IsISO8601({ strict: true })
+  @IsInstant()
   expiresAt!: string;
 
   /** Which trusted key signed it (`keyIdOf` of its public key). */
@@ -313,7 +314,7 @@ export class ReportMessage extends Versioned {
   @IsOptional() @Matches(SHA256)
   previousSha256?: string;
 
-  @IsISO8601()
+  @IsInstant()
   measuredAt!: string;
 
   /** Acknowledged on `…/ack` once stored (see MSG_ID_PATTERN); resent by the device until then. */

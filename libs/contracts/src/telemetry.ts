@@ -1,7 +1,8 @@
 import { Type } from 'class-transformer';
 import {
-  ArrayMaxSize, Equals, IsArray, IsDefined, IsInt, IsISO8601, IsNumber, IsOptional, IsString, Matches, Max, MaxLength, Min, ValidateBy, ValidateNested,
+  ArrayMaxSize, Equals, IsArray, IsDefined, IsInt, IsNumber, IsOptional, IsString, Matches, Max, MaxLength, Min, ValidateBy, ValidateNested,
 } from 'class-validator';
+import { IsInstant } from './instant';
 import { PlainData } from './compiled-check';
 import { INT32_MAX, MAX_MEASURE } from './messages';
 import { PROTOCOL_VERSION } from './topics';
@@ -56,10 +57,10 @@ export class TelemetryWindow {
   @Matches(WINDOW_ID)
   id!: string;
 
-  @IsISO8601({ strict: true })
+  @IsInstant()
   start!: string;
 
-  @IsISO8601({ strict: true })
+  @IsInstant()
   end!: string;
 
   /** sha256 of the model that served the window's inferences (absent when none was active). */
@@ -106,7 +107,7 @@ export class TelemetryWindow {
 /** The agent's health at the time of sending. */
 @PlainData()
 export class Heartbeat {
-  @IsISO8601({ strict: true })
+  @IsInstant()
   at!: string;
 
   /** CPU used by the agent process since the previous heartbeat, fraction of one core. */

@@ -1,6 +1,7 @@
 import { createPrivateKey, sign, type KeyObject } from 'node:crypto';
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, ArrayMinSize, IsArray, IsBase64, IsIn, IsISO8601, IsOptional, IsString, Matches, MaxLength, ValidateNested } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsBase64, IsIn, IsOptional, IsString, Matches, MaxLength, ValidateNested } from 'class-validator';
+import { IsInstant } from './instant';
 import { KEY_ID_PATTERN } from './key-id';
 import { canonicalJson, verifyWithKeyId, type PublicKeyRef } from './signing';
 
@@ -16,7 +17,7 @@ export class TrustedKey {
   publicKeyPem!: string;
 
   /** Set on a key being retired: devices should not expect signatures by it after this. */
-  @IsOptional() @IsISO8601({ strict: true })
+  @IsOptional() @IsInstant()
   notAfter?: string;
 }
 
@@ -37,7 +38,7 @@ export class TrustedKeySet {
   @IsArray() @ArrayMinSize(1) @ArrayMaxSize(8) @ValidateNested({ each: true }) @Type(() => TrustedKey)
   keys!: TrustedKey[];
 
-  @IsISO8601({ strict: true })
+  @IsInstant()
   issuedAt!: string;
 
   @IsArray() @ArrayMaxSize(8) @ValidateNested({ each: true }) @Type(() => KeySetSignature)

@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsOptional, IsString, MaxLength } from 'class-validator';
 import { PageQueryDto } from '@edgefleet/platform';
-import { IsInstant } from '../common/validation';
+import { IsInstant } from '@edgefleet/contracts';
 
 export class ListAuditQueryDto extends PageQueryDto {
   @ApiPropertyOptional({ example: 'apikey:3f2c…', description: 'Who: `apikey:<id>`, `device:<id>`, `ip:<address>` or `system`' })

@@ -1,5 +1,4 @@
 import { applyDecorators, ArgumentMetadata, ValidationPipe } from '@nestjs/common';
-import { buildMessage, IsISO8601, ValidateBy } from 'class-validator';
 import { DEFAULT_JSON_LIMITS, formatValidationErrors, nullFieldProblems, untrustedValueProblems, VALIDATOR_OPTIONS } from '@edgefleet/contracts';
 import { InvalidInputError } from '@edgefleet/platform';
 
@@ -70,22 +69,4 @@ export function createValidationPipe(): ValidationPipe {
       return new InvalidInputError(details.join('; '), details);
     },
   });
-}
-
-/**
- * A point in time, ISO 8601, that this runtime can read: the one rule for every instant a request carries.
- * class-validator's strict ISO 8601 alone also passes forms `new Date()` cannot read (week dates `2026-W48`,
- * expanded years `-39780923`), which reached the database as an Invalid Date (a 500; found by the REST fuzzer).
- */
-export function IsInstant(): PropertyDecorator {
-  return applyDecorators(
-    IsISO8601({ strict: true }),
-    ValidateBy({
-      name: 'isInstant',
-      validator: {
-        validate: (value: unknown) => typeof value !== 'string' || Number.isFinite(Date.parse(value)),
-        defaultMessage: buildMessage((each) => `${each}$property must be a date and time this server can read, e.g. 2026-12-01T00:00:00Z`),
-      },
-    }),
-  );
 }

@@ -6,7 +6,7 @@ import {
 import { DEVICE_ID_PATTERN, IsDeviceName, IsDeviceTags } from '@edgefleet/contracts';
 import { HardwareProfileDto } from '../common/contract-dtos';
 import type { EnrollmentTokenRecord } from './enrollment-token.repository';
-import { IsInstant } from '../common/validation';
+import { IsInstant } from '@edgefleet/contracts';
 
 export class CreateEnrollmentTokenDto {
   @ApiPropertyOptional({ format: 'date-time', description: 'After this the token enrolls nobody (default: never expires)' })

@@ -11,7 +11,7 @@ import type { RolloutRecord } from './rollout.repository';
 import { ROLLOUT_STATES, type DeviceOutcome, type RolloutStateName } from './rollout.types';
 import { RESOLUTIONS, type Resolution } from '../telemetry/telemetry.repository';
 import { SeriesPointView, SeriesQueryDto } from '../telemetry/telemetry.dto';
-import { IsInstant } from '../common/validation';
+import { IsInstant } from '@edgefleet/contracts';
 
 const NAME = /^[A-Za-z0-9._-]{1,100}$/;
 const HHMM = /^([01]\d|2[0-3]):[0-5]\d$/;

@@ -4,7 +4,7 @@ import { DEVICE_ID_PATTERN } from '@edgefleet/contracts';
 import { PageQueryDto } from '@edgefleet/platform';
 import { RESOLUTIONS, type Resolution } from './telemetry.repository';
 import { DRIFT_METRICS, type DriftMetric } from './telemetry-query.service';
-import { IsInstant } from '../common/validation';
+import { IsInstant } from '@edgefleet/contracts';
 
 class TelemetryFilterDto extends PageQueryDto {
   @ApiPropertyOptional({ description: 'Only this device' })

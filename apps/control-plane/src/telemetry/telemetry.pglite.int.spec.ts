@@ -200,8 +200,9 @@ describe('telemetry ingest, query and drift (PGlite, embedded broker)', () => {
     assert.equal(await stored(), before + 2);
   });
 
-  it('refuses a window whose dates the contract accepts but Date cannot read, alone: the batch around it is stored', async () => {
-    // isISO8601 (strict) accepts week dates; a row with an Invalid Date made its whole insert fail, at every retry.
+  it('refuses a message with a window whose dates are ISO 8601 but not RFC 3339 date-times, alone: the batch around it is stored', async () => {
+    // isISO8601 (strict) accepted week dates; a row with an Invalid Date made its whole insert fail, at every retry.
+    // The contract's one instant rule (IsInstant) now refuses the message at the door.
     const ingest = cp.app.get(TelemetryIngest);
     const failures = ingest.counters.flushFailures;
     const before = await stored();
@@ -212,7 +213,7 @@ describe('telemetry ingest, query and drift (PGlite, embedded broker)', () => {
     expectedMessages = ingest.counters.messages + 1; // the refused message is not counted
     await send({ v: PROTOCOL_VERSION, windows: [weekDated] });
     await send({ v: PROTOCOL_VERSION, windows: [window('after-week-1', t + 1000, sha, [1, 1, 1])] });
-    assert.match(await rejected, /week-1/);
+    assert.match(await rejected, /start must be an RFC 3339 date-time/);
     await settle();
     await device.unsubscribeAsync(topics.rejected(deviceId));
     assert.equal(await stored(), before + 1);
