@@ -18,3 +18,4 @@ export * from './enrollment';
 export * from './text-featurizer';
 export * from './text-eval-set';
 export * from './telemetry';
+export * from './inference-session';
