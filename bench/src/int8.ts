@@ -1,12 +1,13 @@
 /**
- * `npm run bench -- int8 [--epochs 2] [--rounds 9] [--runs 100] [--threads 1] [--models a,b] [--fresh] [--json]`
+ * `npm run bench -- int8 [--epochs 2] [--rounds 9] [--runs 100] [--threads 1] [--models a,b] [--fresh] [--profile] [--json]`
  * Fashion-MNIST: for the student ladder the product distils (defaultStudents for the default CNN teacher) and two
  * ≥ 1M-MAC models (the 784-1024-1024-10 MLP and the teacher-sized cnn:32-64-128), trained here on hard labels:
  * batch-1 p50 of fp32, dynamic int8 and static int8 (calibrated on 2,000 training rows), timed in alternation
  * (compareLatency: rounds, order rotated, median of the per-round p50s), and the test accuracy of each. "ships" is
  * what distill() keeps and selection allows: the faster int8 format, or fp32 where even that is slower.
  * Goal: ≥ 3× at ≥ 1M MACs within 0.5 points of fp32's accuracy; no shipped int8 slower than fp32.
- * Trained models are cached under node_modules/.cache (--fresh retrains).
+ * Trained models are cached under node_modules/.cache (--fresh retrains). --profile adds, per model, onnxruntime's
+ * optimized op list and per-node kernel p50 (its profiler) of fp32 and static: where the time goes.
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { loadavg } from 'node:os';
@@ -17,6 +18,7 @@ import {
 } from '@edgefleet/distill';
 import { quantizeInt8, quantizeInt8Calibrated } from '@edgefleet/onnx';
 import type { CommandLine, CommandSpec } from '@edgefleet/toolkit';
+import { NodeProfile, profileNodes } from './int8-profile';
 
 const log = (s: string) => process.stderr.write(`${s}\n`);
 
@@ -31,6 +33,7 @@ export const command: CommandSpec = {
     threads: { type: 'string', arg: '<n>', help: 'onnxruntime intra-op threads (default 1)' },
     models: { type: 'string', arg: '<spec,spec>', help: 'models instead of the ladder + mlp:1024x1024 + cnn:32-64-128' },
     fresh: { type: 'boolean', help: 'retrain the cached models' },
+    profile: { type: 'boolean', help: 'also print onnxruntime\'s optimized op list and per-node kernel p50 of fp32 and static (its profiler, after the timing)' },
     json: { type: 'boolean', help: 'print one JSON object on stdout' },
   },
 };
@@ -68,6 +71,7 @@ export async function run(cl: CommandLine): Promise<void> {
   const threads = cl.number('threads', positiveInt) ?? 1;
   const given = cl.list('models', (s) => s.trim() || undefined, 'comma-separated model specs');
   const fresh = cl.flag('fresh');
+  const profile = cl.flag('profile');
   const json = cl.flag('json');
   cl.done();
   const data = await loadDataset(await ensureFashionMnist());
@@ -80,7 +84,10 @@ export async function run(cl: CommandLine): Promise<void> {
   const calibration = { x: data.train.x.subarray(0, calibN * 784), n: calibN };
   const test = data.test;
   const sample = test.x.subarray(0, 784);
-  const rows: Array<{ model: string; role: 'student' | 'large'; macs: number; variants: Variant[]; ships: string; speedup: number; accuracyDelta: number }> = [];
+  const rows: Array<{
+    model: string; role: 'student' | 'large'; macs: number; variants: Variant[]; ships: string; speedup: number; accuracyDelta: number;
+    profile?: { fp32: NodeProfile; static: NodeProfile };
+  }> = [];
   for (const spec of specs) {
     const { bytes: fp32, macs } = await trained(spec, data, epochs, fresh);
     const models = { fp32, dynamic: quantizeInt8(fp32), static: (await quantizeInt8Calibrated(fp32, calibration)).model };
@@ -96,6 +103,10 @@ export async function run(cl: CommandLine): Promise<void> {
       rows.push({
         model: spec, role: ladder.includes(spec) ? 'student' : 'large', macs, variants, ships,
         speedup: variants[0]!.p50Ms / best.p50Ms, accuracyDelta: best.accuracy - variants[0]!.accuracy,
+        profile: profile ? {
+          fp32: await profileNodes(models.fp32, sample, [1, ...SHAPE], threads, runs),
+          static: await profileNodes(models.static, sample, [1, ...SHAPE], threads, runs),
+        } : undefined,
       });
     } finally {
       await Promise.all(open.map((c) => c.release()));
@@ -121,6 +132,14 @@ export async function run(cl: CommandLine): Promise<void> {
     const [a, d, s] = r.variants as [Variant, Variant, Variant];
     line([r.model, String(r.macs), f(a.p50Ms), `${f(d.p50Ms)} (${(a.p50Ms / d.p50Ms).toFixed(2)})`, `${f(s.p50Ms)} (${(a.p50Ms / s.p50Ms).toFixed(2)})`,
       `${pct(a.accuracy)}/${pct(d.accuracy)}/${pct(s.accuracy)}`, r.ships]);
+  }
+  for (const r of rows) {
+    if (!r.profile) continue;
+    for (const [name, p] of Object.entries(r.profile)) {
+      const sum = p.nodes.reduce((a, n) => a + n.p50Us, 0);
+      console.log(`${r.model} ${name}: ${p.ops.join(' ')}`);
+      console.log(`  per-node p50 µs (profiler, sum ${sum}): ${p.nodes.map((n) => `${n.op} ${n.p50Us}`).join(', ')}`);
+    }
   }
   for (const g of goal) console.log(`goal ≥ 3× within 0.5 pt at ≥ 1M MACs: ${g.model} ${g.speedup.toFixed(2)}×, ${(100 * g.accuracyDelta).toFixed(2)} pt ${g.pass ? 'PASS' : 'FAIL'}`);
   console.log(`shipped int8 never slower than fp32: ${result.goal.shippedInt8NeverSlower ? 'yes' : 'NO'}`);

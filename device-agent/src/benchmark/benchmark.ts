@@ -1,5 +1,5 @@
 import * as ort from 'onnxruntime-node';
-import type { EvalSet, InputSpec, LatencyStats, TaskMetric } from '@edgefleet/contracts';
+import { inferenceSessionOptions, type EvalSet, type InputSpec, type LatencyStats, type TaskMetric } from '@edgefleet/contracts';
 import type { BenchmarkBudget } from '../config/agent-options';
 import { AbortedError, BenchmarkError, ModelLoadError, describeError, isAgentError } from '../lib/errors';
 import { evalBatchFeeds, evalInput, scoreEvalSet } from './accuracy';
@@ -48,11 +48,7 @@ export async function runBenchmark(req: BenchmarkRequest): Promise<BenchmarkResu
   const t0 = nowMs();
   let session: ort.InferenceSession;
   try {
-    session = await ort.InferenceSession.create(req.modelPath, {
-      intraOpNumThreads: req.threads,
-      interOpNumThreads: 1,
-      graphOptimizationLevel: 'all',
-    });
+    session = await ort.InferenceSession.create(req.modelPath, inferenceSessionOptions(req.threads));
   } catch (err) {
     throw new ModelLoadError(`onnxruntime could not load the model: ${describeError(err, 1500)}`, { cause: err });
   }

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import * as ort from 'onnxruntime-node';
+import { inferenceSessionOptions } from '@edgefleet/contracts';
 
 const MB = 1024 * 1024;
 
@@ -40,7 +41,7 @@ const PROBE_MODEL = Buffer.from('CAgSCWVkZ2VmbGVldDo/ChQKAXgSAXkaAmlkIghJZGVudGl
  * (docs/models.md, "Memory").
  */
 export async function runtimeBaselineMb(threads: number): Promise<number> {
-  const session = await ort.InferenceSession.create(PROBE_MODEL, { intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: 'all' });
+  const session = await ort.InferenceSession.create(PROBE_MODEL, inferenceSessionOptions(threads));
   try {
     await session.run({ x: new ort.Tensor('float32', new Float32Array([1]), [1]) });
   } finally {

@@ -1,5 +1,5 @@
 import * as ort from 'onnxruntime-node';
-import { SPARSE_INPUTS, featurize, featurizeSparse, layoutOf, type FeaturizerSpec } from '@edgefleet/contracts';
+import { SPARSE_INPUTS, featurize, inferenceSessionOptions, featurizeSparse, layoutOf, type FeaturizerSpec } from '@edgefleet/contracts';
 import { ModelLoadError, describeError } from '../lib/errors';
 import { fromFloat16Bits, toFloat16Array } from '../benchmark/float16';
 import { concreteShape } from '../benchmark/input-synthesis';
@@ -76,7 +76,7 @@ export class ModelServer {
       if (this.current?.model.sha256 === model.sha256) return;
       let session: ort.InferenceSession;
       try {
-        session = await ort.InferenceSession.create(modelPath, { intraOpNumThreads: this.opts.threads ?? 1, interOpNumThreads: 1, graphOptimizationLevel: 'all' });
+        session = await ort.InferenceSession.create(modelPath, inferenceSessionOptions(this.opts.threads ?? 1));
       } catch (err) {
         throw new ModelLoadError(`onnxruntime could not load the model: ${describeError(err, 1500)}`, { cause: err });
       }

@@ -19,3 +19,4 @@ export * from './text-featurizer';
 export * from './text-eval-set';
 export * from './telemetry';
 export * from './instant';
+export * from './inference-session';

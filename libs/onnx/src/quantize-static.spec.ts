@@ -9,7 +9,7 @@ import { calibrateInt8, quantizeInt8Calibrated } from './calibrate';
 import { QuantizationError } from './quantize-error';
 import { quantizeInt8Static, uint8Params } from './quantize-static';
 import { readFloats } from './quantize-tensor';
-import { argmaxAgreement, cnnModel, encodeModel, maxAbsDiff, mlpModel, randomInputs, runModel } from './quantize-test-models';
+import { argmaxAgreement, cnnModel, maxAbsDiff, mlpModel, randomInputs, runModel, studentCnnModel } from './quantize-test-models';
 
 const N = 400;
 const CALIBRATION = 2000;
@@ -81,32 +81,20 @@ test('static CNN: Conv → QLinearConv with int32 bias, MaxPool and Flatten on u
   assert.equal(ops.filter((o) => o === 'QGemm').length, 1, ops.join(' '));
 });
 
-test('Conv → MaxPool → Relu (the students\' order): the Relu is absorbed through the pool, uint8 from conv2 to the classifier', async () => {
-  // The same weights as cnnModel, with pooling before the Relu as libs/distill exports its CNNs.
-  const src = onnx.ModelProto.decode(cnnModel()).graph!;
-  const ints = (name: string, v: number[]) => ({ name, type: onnx.AttributeProto.AttributeType.INTS, ints: v });
-  const pool = [ints('kernel_shape', [2, 2]), ints('strides', [2, 2])];
-  const fp32 = encodeModel({
-    nodes: [
-      { name: 'conv1', opType: 'Conv', input: ['x', 'K1', 'c1'], output: ['a1'], attribute: [ints('pads', [1, 1, 1, 1])] },
-      { opType: 'MaxPool', input: ['a1'], output: ['p1'], attribute: pool },
-      { opType: 'Relu', input: ['p1'], output: ['r1'] },
-      { name: 'conv2', opType: 'Conv', input: ['r1', 'K2', 'c2'], output: ['a2'] },
-      { opType: 'Relu', input: ['a2'], output: ['r2'] },
-      { opType: 'Flatten', input: ['r2'], output: ['f'] },
-      { name: 'fc', opType: 'Gemm', input: ['f', 'W', 'b'], output: ['y'], attribute: [{ name: 'transB', type: onnx.AttributeProto.AttributeType.INT, i: 1 }] },
-    ],
-    initializers: src.initializer!, input: ['x', ['batch', 1, 12, 12]], output: ['y', ['batch', 10]],
-  });
-  const { agreement, relErr, model } = await staticVsFp32(fp32, [1, 12, 12]);
+test('a CNN as distill exports it (Conv → MaxPool → Relu blocks, dense head): integer from conv2\'s input to the logits', async () => {
+  const { agreement, relErr, model } = await staticVsFp32(studentCnnModel(), [1, 12, 12]);
   assert.ok(agreement >= AGREEMENT, `agreement ${agreement}`);
   assert.ok(relErr < REL_ERR, `relative error ${relErr}`);
   const ops = await optimizedOps(model);
-  assert.ok(!ops.includes('Relu'), ops.join(' '));
-  // conv1 stays float (9-long dot products); from its pooled, Relu-absorbed output one QuantizeLinear, then uint8
-  // through conv2 (the Relu after it absorbed too) to the classifier's QGemm, which writes the float logits.
+  // Nothing runs as a separate float op or Q/DQ pair: both Relus after the pools are absorbed (zero point 0), the
+  // second pool runs on uint8 in NHWC, every DequantizeLinear is fused away.
+  for (const op of ['Relu', 'DequantizeLinear', 'Gemm', 'FusedGemm', 'MaxPool']) assert.ok(!ops.slice(ops.indexOf('QuantizeLinear')).includes(op), `${op} in ${ops.join(' ')}`);
+  // conv1 (9-long dot products) and its pool stay float (onnxruntime runs them in its NCHWc layout on AVX CPUs); from
+  // its pooled, Relu-absorbed output one QuantizeLinear, then uint8: QLinearConv in NHWC (the Transposes are
+  // onnxruntime's NHWC transformer: into NHWC, and back to NCHW for the Flatten), the pool, and the dense head as two
+  // QGemm, the last writing the float logits.
   const from = ops.indexOf('QuantizeLinear');
-  assert.deepEqual(ops.slice(from), ['QuantizeLinear', 'Transpose', 'QLinearConv', 'Transpose', 'Flatten', 'QGemm']);
+  assert.deepEqual(ops.slice(from), ['QuantizeLinear', 'Transpose', 'QLinearConv', 'NhwcMaxPool', 'Transpose', 'Flatten', 'QGemm', 'QGemm']);
   assert.equal(ops.filter((o) => o === 'QuantizeLinear').length, 1, ops.join(' '));
 });
 

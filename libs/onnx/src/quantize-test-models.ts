@@ -101,6 +101,36 @@ export function cnnModel(seed = 3): Uint8Array {
   return encodeModel({ nodes, initializers, input: ['x', ['batch', 1, 12, 12]], output: ['y', ['batch', 10]] });
 }
 
+/**
+ * A CNN as libs/distill exports its students and teacher (spec.ts `cnn`): x [batch, 1, 12, 12] → two blocks of
+ * Conv 3×3 (same) → MaxPool 2 → Relu (8 then 16 filters) → Flatten → Gemm 144→32 → Relu → Gemm → Identity y [batch, 10].
+ */
+export function studentCnnModel(seed = 6): Uint8Array {
+  const r = rng(seed);
+  const pads = { name: 'pads', type: onnx.AttributeProto.AttributeType.INTS, ints: [1, 1, 1, 1] };
+  const pool = [{ name: 'kernel_shape', type: onnx.AttributeProto.AttributeType.INTS, ints: [2, 2] }, { name: 'strides', type: onnx.AttributeProto.AttributeType.INTS, ints: [2, 2] }];
+  const nodes: onnx.INodeProto[] = [
+    { name: 'conv1', opType: 'Conv', input: ['x', 'K1', 'c1'], output: ['a1'], attribute: [pads] },
+    { opType: 'MaxPool', input: ['a1'], output: ['p1'], attribute: pool },
+    { opType: 'Relu', input: ['p1'], output: ['r1'] },
+    { name: 'conv2', opType: 'Conv', input: ['r1', 'K2', 'c2'], output: ['a2'], attribute: [pads] },
+    { opType: 'MaxPool', input: ['a2'], output: ['p2'], attribute: pool },
+    { opType: 'Relu', input: ['p2'], output: ['r2'] },
+    { opType: 'Flatten', input: ['r2'], output: ['f'] },
+    { name: 'fc1', opType: 'Gemm', input: ['f', 'W1', 'b1'], output: ['z'], attribute: [ints('transB', 1)] },
+    { opType: 'Relu', input: ['z'], output: ['h'] },
+    { name: 'fc2', opType: 'Gemm', input: ['h', 'W2', 'b2'], output: ['logits'], attribute: [ints('transB', 1)] },
+    { opType: 'Identity', input: ['logits'], output: ['y'] },
+  ];
+  const initializers = [
+    tensor('K1', [8, 1, 3, 3], weights(r, 72, 9)), tensor('c1', [8], weights(r, 8, 8)),
+    tensor('K2', [16, 8, 3, 3], weights(r, 16 * 72, 72)), tensor('c2', [16], weights(r, 16, 16)),
+    tensor('W1', [32, 144], weights(r, 32 * 144, 144)), tensor('b1', [32], weights(r, 32, 32)),
+    tensor('W2', [10, 32], weights(r, 320, 32)), tensor('b2', [10], weights(r, 10, 10)),
+  ];
+  return encodeModel({ nodes, initializers, input: ['x', ['batch', 1, 12, 12]], output: ['y', ['batch', 10]] });
+}
+
 /** A MatMul followed by a node of the given (possibly unknown) operator. */
 export function modelWithOperator(opType: string, domain = '', weight = 0.5): Uint8Array {
   return encodeModel({

@@ -1,4 +1,5 @@
 import * as ort from 'onnxruntime-node';
+import { inferenceSessionOptions } from '@edgefleet/contracts';
 import { float16BitsToFloat32, float32ToFloat16Bits, loadModelInfo, TensorInfo } from '@edgefleet/onnx';
 import { DistillConfigError } from '../errors';
 import { percentile } from '../train/metrics';
@@ -37,7 +38,7 @@ export class OnnxClassifier {
     if (!out || (typeof k === 'number' && k !== numClasses)) {
       throw new DistillConfigError(`${what} outputs [${out?.dims.join(', ') ?? 'nothing'}], expected [batch, ${numClasses}] class scores`);
     }
-    const session = await ort.InferenceSession.create(bytes, { intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: 'all' });
+    const session = await ort.InferenceSession.create(bytes, inferenceSessionOptions(threads));
     return new OnnxClassifier(session, input, rest as number[], numClasses);
   }
 
