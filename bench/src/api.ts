@@ -39,6 +39,11 @@ interface Side {
   errors: number;
   /** Server process CPU time (user + system) per answered request: steadier than req/s on a loaded machine. */
   cpuMicrosPerReq: number;
+  /**
+   * The load generator's CPU time ÷ wall time over the run (1 = a whole core). Near 1 the generator, not the
+   * server, set req/s: that side's req/s is a floor and the ratio is not the servers' ratio.
+   */
+  generatorBusy: number;
 }
 
 /** A server child process and where it listens. */
@@ -129,13 +134,13 @@ export async function run(cl: CommandLine): Promise<void> {
   console.log(`admin API vs bare Fastify returning the same bytes; autocannon ${opts.connections} connections × ${opts.duration} s, median of ${opts.runs} alternated runs`);
   console.log(
     pad('db', 10) + pad('route', 32) + pad('ours req/s', 12) + pad('p50/p99 ms', 13) + pad('µs cpu/req', 12) + pad('bare req/s', 12) + pad('p50/p99 ms', 13) +
-    pad('µs cpu/req', 12) + pad('ratio', 8) + pad('cpu ratio', 11) + pad('load', 7) + 'non-2xx',
+    pad('µs cpu/req', 12) + pad('ratio', 8) + pad('cpu ratio', 11) + pad('gen busy', 11) + pad('load', 7) + 'non-2xx',
   );
   for (const r of rows) {
     console.log(
       pad(r.db, 10) + pad(r.route, 32) + pad(r.ours.reqPerSec.toFixed(0), 12) + pad(`${r.ours.p50}/${r.ours.p99}`, 13) + pad(r.ours.cpuMicrosPerReq.toFixed(0), 12) +
       pad(r.bare.reqPerSec.toFixed(0), 12) + pad(`${r.bare.p50}/${r.bare.p99}`, 13) + pad(r.bare.cpuMicrosPerReq.toFixed(0), 12) +
-      pad(r.ratio.toFixed(3), 8) + pad(r.cpuRatio.toFixed(3), 11) + pad(r.load.toFixed(1), 7) + String(r.ours.non2xx + r.ours.errors),
+      pad(r.ratio.toFixed(3), 8) + pad(r.cpuRatio.toFixed(3), 11) + pad(`${r.ours.generatorBusy.toFixed(2)}/${r.bare.generatorBusy.toFixed(2)}`, 11) + pad(r.load.toFixed(1), 7) + String(r.ours.non2xx + r.ours.errors),
     );
   }
   console.log(`lowest read ratio: ${Object.entries(verdict.readsVsBare).map(([db, v]) => `${db} ${v.toFixed(3)}`).join(', ')} (goal ≥ 0.5 PostgreSQL, ≥ 0.3 PGlite); by CPU per request: ${Object.entries(verdict.readsCpuVsBare).map(([db, v]) => `${db} ${v.toFixed(3)}`).join(', ')}; worst read p99 ${verdict.worstReadP99} ms (goal < 20)`);
@@ -208,6 +213,8 @@ async function load(server: Server, route: Route, opts: { duration: number; conn
   const headers: Record<string, string> = { authorization: `Bearer ${KEY}` };
   if (route.body) headers['content-type'] = 'application/json';
   const make = route.body;
+  const genBefore = process.cpuUsage();
+  const wallBefore = performance.now();
   const result = await autocannon({
     url: server.url,
     connections: opts.connections,
@@ -219,10 +226,12 @@ async function load(server: Server, route: Route, opts: { duration: number; conn
       ...(make ? { setupRequest: (req: autocannon.Request) => ({ ...req, body: JSON.stringify(make()) }) } : {}),
     }],
   });
+  const gen = process.cpuUsage(genBefore);
+  const generatorBusy = (gen.user + gen.system) / ((performance.now() - wallBefore) * 1000);
   const cpuMicros = (await cpuOf(server.proc)) - cpuBefore;
   return {
     reqPerSec: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, non2xx: result.non2xx, errors: result.errors + result.timeouts,
-    cpuMicrosPerReq: result.requests.total > 0 ? cpuMicros / result.requests.total : 0,
+    cpuMicrosPerReq: result.requests.total > 0 ? cpuMicros / result.requests.total : 0, generatorBusy,
   };
 }
 
