@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- api [--db both|pglite|postgres] [--duration 5] [--connections 10] [--runs 3] [--warmup 3000] [--routes a,b] [--cpu-prof DIR] [--json]`
+ * `npm run bench -- api [--db both|pglite|postgres] [--duration 5] [--connections 10] [--runs 3] [--warmup 3000] [--routes a,b] [--cpu-prof DIR] [--perf FILE] [--json]`
  *
  * The admin API's main routes under load (autocannon, in this process) against the control plane started in a
  * child process (embedded PGlite, or a fresh PostgreSQL database on TEST_DATABASE_URL's server), beside a bare
@@ -8,10 +8,14 @@
  * hits both alike; the median run is reported, with each server's CPU time per request (steadier than req/s
  * when the machine is loaded). The control plane is seeded with 100 devices, 10 models and 20 deployments to those 100.
  *
- * `--cpu-prof DIR` starts the control plane with `node --cpu-prof` (profile written to DIR when it stops).
+ * `--cpu-prof DIR` starts the control plane with `node --cpu-prof` (profile written to DIR when it stops). V8 samples
+ * on a wall-clock timer, so on a loaded machine a thread descheduled in a syscall piles samples there (a `writev`
+ * 30 % that was mostly waiting for a core). `--perf FILE` samples CPU time instead: the control plane runs with
+ * `--perf-basic-prof` (JIT symbols) and `perf record -g` follows it from after seeding to the end of the runs
+ * (warm-ups included) into FILE.pglite / FILE.postgres — read with `perf report -i FILE.<db> --no-children`.
  */
 import autocannon from 'autocannon';
-import { fork, type ChildProcess } from 'node:child_process';
+import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -39,6 +43,11 @@ interface Side {
   errors: number;
   /** Server process CPU time (user + system) per answered request: steadier than req/s on a loaded machine. */
   cpuMicrosPerReq: number;
+  /**
+   * The load generator's CPU time ÷ wall time over the run (1 = a whole core). Near 1 the generator, not the
+   * server, set req/s: that side's req/s is a floor and the ratio is not the servers' ratio.
+   */
+  generatorBusy: number;
 }
 
 /** A server child process and where it listens. */
@@ -97,7 +106,8 @@ export const command: CommandSpec = {
     runs: { type: 'string', arg: '<n>', help: 'alternated runs per route, the median is printed (default 3)' },
     warmup: { type: 'string', arg: '<n>', help: 'untimed requests per read route and server before its runs (default 3000)' },
     routes: { type: 'string', arg: '<a,b>', help: 'only these routes' },
-    'cpu-prof': { type: 'string', arg: '<dir>', help: 'write a CPU profile of the control plane here' },
+    'cpu-prof': { type: 'string', arg: '<dir>', help: 'write a CPU profile of the control plane here (V8, wall-clock sampled)' },
+    perf: { type: 'string', arg: '<file>', help: 'perf record the control plane (CPU-time sampled) into <file>.<db>' },
     json: { type: 'boolean', help: 'print one JSON object on stdout' },
   },
 };
@@ -111,6 +121,7 @@ export async function run(cl: CommandLine): Promise<void> {
     warmup: cl.number('warmup', { integer: true, min: 0 }) ?? 3000,
     only: cl.list('routes', (r) => r, 'comma-separated route names'),
     cpuProf: cl.string('cpu-prof'),
+    perf: cl.string('perf'),
   };
   const json = cl.flag('json');
   cl.done();
@@ -129,27 +140,28 @@ export async function run(cl: CommandLine): Promise<void> {
   console.log(`admin API vs bare Fastify returning the same bytes; autocannon ${opts.connections} connections × ${opts.duration} s, median of ${opts.runs} alternated runs`);
   console.log(
     pad('db', 10) + pad('route', 32) + pad('ours req/s', 12) + pad('p50/p99 ms', 13) + pad('µs cpu/req', 12) + pad('bare req/s', 12) + pad('p50/p99 ms', 13) +
-    pad('µs cpu/req', 12) + pad('ratio', 8) + pad('cpu ratio', 11) + pad('load', 7) + 'non-2xx',
+    pad('µs cpu/req', 12) + pad('ratio', 8) + pad('cpu ratio', 11) + pad('gen busy', 11) + pad('load', 7) + 'non-2xx',
   );
   for (const r of rows) {
     console.log(
       pad(r.db, 10) + pad(r.route, 32) + pad(r.ours.reqPerSec.toFixed(0), 12) + pad(`${r.ours.p50}/${r.ours.p99}`, 13) + pad(r.ours.cpuMicrosPerReq.toFixed(0), 12) +
       pad(r.bare.reqPerSec.toFixed(0), 12) + pad(`${r.bare.p50}/${r.bare.p99}`, 13) + pad(r.bare.cpuMicrosPerReq.toFixed(0), 12) +
-      pad(r.ratio.toFixed(3), 8) + pad(r.cpuRatio.toFixed(3), 11) + pad(r.load.toFixed(1), 7) + String(r.ours.non2xx + r.ours.errors),
+      pad(r.ratio.toFixed(3), 8) + pad(r.cpuRatio.toFixed(3), 11) + pad(`${r.ours.generatorBusy.toFixed(2)}/${r.bare.generatorBusy.toFixed(2)}`, 11) + pad(r.load.toFixed(1), 7) + String(r.ours.non2xx + r.ours.errors),
     );
   }
   console.log(`lowest read ratio: ${Object.entries(verdict.readsVsBare).map(([db, v]) => `${db} ${v.toFixed(3)}`).join(', ')} (goal ≥ 0.5 PostgreSQL, ≥ 0.3 PGlite); by CPU per request: ${Object.entries(verdict.readsCpuVsBare).map(([db, v]) => `${db} ${v.toFixed(3)}`).join(', ')}; worst read p99 ${verdict.worstReadP99} ms (goal < 20)`);
 }
 
-async function benchDatabase(db: string, opts: { duration: number; connections: number; runs: number; warmup: number; only?: string[]; cpuProf?: string }): Promise<Row[]> {
+async function benchDatabase(db: string, opts: { duration: number; connections: number; runs: number; warmup: number; only?: string[]; cpuProf?: string; perf?: string }): Promise<Row[]> {
   const dataDir = mkdtempSync(join(tmpdir(), 'ef-bench-api-'));
   let pg: TempPostgresDatabase | undefined;
   let cp: ChildProcess | undefined;
   let bare: ChildProcess | undefined;
+  let perf: ChildProcess | undefined;
   try {
     if (db === 'postgres') pg = await createTempPostgresDatabase();
     else if (db !== 'pglite') throw new Error(`--db must be pglite, postgres or both (got ${db})`);
-    const execArgv = opts.cpuProf ? ['--cpu-prof', '--cpu-prof-dir', opts.cpuProf] : [];
+    const execArgv = [...(opts.cpuProf ? ['--cpu-prof', '--cpu-prof-dir', opts.cpuProf] : []), ...(opts.perf ? ['--perf-basic-prof'] : [])];
     const started = await child('cp', { DATA_DIR: dataDir, ADMIN_API_KEY: KEY, ...(pg ? { DATABASE_URL: pg.url } : {}) }, execArgv);
     cp = started.proc;
     const seeded = started.ready as Seeded;
@@ -159,6 +171,7 @@ async function benchDatabase(db: string, opts: { duration: number; connections: 
     const b = await child('bare', {}, [], { routes: recorded });
     bare = b.proc;
     const bareServer: Server = { url: (b.ready as { url: string }).url, proc: bare };
+    if (opts.perf) perf = startPerf(cp.pid!, `${opts.perf}.${db}`);
     const rows: Row[] = [];
     for (const route of routes) {
       const ours: Side[] = [];
@@ -187,6 +200,7 @@ async function benchDatabase(db: string, opts: { duration: number; connections: 
     }
     return rows;
   } finally {
+    await stopPerf(perf);
     await Promise.all([stop(cp), stop(bare)]);
     await pg?.drop();
     rmSync(dataDir, { recursive: true, force: true });
@@ -208,6 +222,8 @@ async function load(server: Server, route: Route, opts: { duration: number; conn
   const headers: Record<string, string> = { authorization: `Bearer ${KEY}` };
   if (route.body) headers['content-type'] = 'application/json';
   const make = route.body;
+  const genBefore = process.cpuUsage();
+  const wallBefore = performance.now();
   const result = await autocannon({
     url: server.url,
     connections: opts.connections,
@@ -219,10 +235,12 @@ async function load(server: Server, route: Route, opts: { duration: number; conn
       ...(make ? { setupRequest: (req: autocannon.Request) => ({ ...req, body: JSON.stringify(make()) }) } : {}),
     }],
   });
+  const gen = process.cpuUsage(genBefore);
+  const generatorBusy = (gen.user + gen.system) / ((performance.now() - wallBefore) * 1000);
   const cpuMicros = (await cpuOf(server.proc)) - cpuBefore;
   return {
     reqPerSec: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, non2xx: result.non2xx, errors: result.errors + result.timeouts,
-    cpuMicrosPerReq: result.requests.total > 0 ? cpuMicros / result.requests.total : 0,
+    cpuMicrosPerReq: result.requests.total > 0 ? cpuMicros / result.requests.total : 0, generatorBusy,
   };
 }
 
@@ -267,6 +285,19 @@ async function stop(proc: ChildProcess | undefined): Promise<void> {
   const timer = setTimeout(() => proc.kill('SIGKILL'), 15_000);
   await exited;
   clearTimeout(timer);
+}
+
+function startPerf(pid: number, file: string): ChildProcess {
+  const proc = spawn('perf', ['record', '-g', '-F', '999', '-p', String(pid), '-o', file], { stdio: ['ignore', 'ignore', 'inherit'] });
+  proc.on('error', (err) => console.error(`perf record could not start: ${err.message}`));
+  return proc;
+}
+
+async function stopPerf(proc: ChildProcess | undefined): Promise<void> {
+  if (!proc || proc.exitCode !== null || proc.pid === undefined) return;
+  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+  proc.kill('SIGINT'); // perf writes its file on SIGINT
+  await exited;
 }
 
 const pad = (s: string, n: number) => s.padEnd(n);

@@ -165,13 +165,17 @@ async function configureHttp(app: NestFastifyApplication, config: AppConfig): Pr
   // JSON.stringify, except that views of cached reads are serialized once (shared-views.ts).
   fastify.setReplySerializer((payload) => toJson(payload));
   scopeLogsToRequests(fastify);
-  fastify.addHook('onSend', async (req, reply) => {
+  // Callback hooks, not async ones: an async hook costs each request a promise and a microtask turn (and, with the
+  // request-scoped logs' AsyncLocalStorage, a promise hook call) for work that never waits.
+  fastify.addHook('onSend', (req, reply, payload, done) => {
     void reply.header(CORRELATION_HEADER, req.id);
+    done(null, payload);
   });
   // Prometheus series of every answered request, by route pattern (bounded), never by URL.
   const metrics = app.get(FleetMetrics);
-  fastify.addHook('onResponse', async (req, reply) => {
+  fastify.addHook('onResponse', (req, reply, done) => {
     metrics.http(req.method, req.routeOptions.url, reply.statusCode, reply.elapsedTime / 1000);
+    done();
   });
   app.setGlobalPrefix(API_PREFIX, { exclude: ['health', 'metrics'] });
   app.useGlobalPipes(createValidationPipe());

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Reflector } from '@nestjs/core';
 import type { ExecutionContext } from '@nestjs/common';
-import type { RefusalAudit } from '@edgefleet/platform';
+import { UnauthorizedError, type RefusalAudit } from '@edgefleet/platform';
 import { ApiKeyGuard } from './api-key.guard';
 import type { ApiKeyService } from './api-key.service';
 import { Roles, type Role } from './roles';
@@ -31,9 +31,9 @@ test('a handler shared by two controllers (inherited) is judged by each controll
   const handler = BaseController.prototype.list;
   const guard = new ApiKeyGuard(new Reflector(), keyOf('viewer'), refusals);
   assert.equal(await guard.canActivate(ctxOf(OpenReads, handler)), true);
-  await assert.rejects(guard.canActivate(ctxOf(AdminOnly, handler)), /needs admin/);
+  await assert.rejects(async () => guard.canActivate(ctxOf(AdminOnly, handler)), /needs admin/);
   const fresh = new ApiKeyGuard(new Reflector(), keyOf('viewer'), refusals);
-  await assert.rejects(fresh.canActivate(ctxOf(AdminOnly, handler)), /needs admin/);
+  await assert.rejects(async () => fresh.canActivate(ctxOf(AdminOnly, handler)), /needs admin/);
   assert.equal(await fresh.canActivate(ctxOf(OpenReads, handler)), true);
 });
 
@@ -52,4 +52,20 @@ test('the guard leaves a re-check on the request: it refuses once the key is rev
   await assert.rejects(req.stillAllowed!(), /needs operator/);
   role = 'revoked';
   await assert.rejects(req.stillAllowed!(), /revoked/);
+});
+
+test('a key the service answers from memory (synchronously) is judged the same as one it had to look up: admitted, refused by role, refused and audited when invalid', async () => {
+  const refusedWhy: string[] = [];
+  const audit = { refused: (_who: string, why: string) => refusedWhy.push(why) } as unknown as RefusalAudit;
+  const handler = BaseController.prototype.list;
+  const sync = (answer: () => { id: string; role: Role }) => ({ authenticate: answer }) as unknown as ApiKeyService;
+  assert.equal(new ApiKeyGuard(new Reflector(), sync(() => ({ id: 'k', role: 'viewer' })), audit).canActivate(ctxOf(OpenReads, handler)), true);
+  assert.throws(() => new ApiKeyGuard(new Reflector(), sync(() => ({ id: 'k', role: 'viewer' })), audit).canActivate(ctxOf(AdminOnly, handler)), /needs admin/);
+  const invalid = sync(() => {
+    throw new UnauthorizedError('invalid, expired or revoked API key');
+  });
+  assert.throws(() => new ApiKeyGuard(new Reflector(), invalid, audit).canActivate(ctxOf(OpenReads, handler)), /revoked/);
+  const invalidLater = { authenticate: () => Promise.reject(new UnauthorizedError('invalid, expired or revoked API key')) } as unknown as ApiKeyService;
+  await assert.rejects(async () => new ApiKeyGuard(new Reflector(), invalidLater, audit).canActivate(ctxOf(OpenReads, handler)), /revoked/);
+  assert.deepEqual(refusedWhy, ['invalid, expired or revoked API key', 'invalid, expired or revoked API key']);
 });

@@ -5,6 +5,7 @@ import { ApiKeyService } from './api-key.service';
 import { IS_PUBLIC } from './public.decorator';
 import { Role, roleAllows, ROLES_KEY } from './roles';
 import type { AuthenticatedRequest } from './actor.decorator';
+import type { VerifiedKey } from './verified-key.cache';
 
 const ADMIN_ONLY: readonly Role[] = ['admin'];
 
@@ -25,18 +26,28 @@ export class ApiKeyGuard implements CanActivate {
 
   constructor(private readonly reflector: Reflector, private readonly keys: ApiKeyService, private readonly refusals: RefusalAudit) {}
 
-  async canActivate(ctx: ExecutionContext): Promise<boolean> {
+  // Not async: a key the service answers from memory passes without a promise (most requests, docs/api-performance.md).
+  canActivate(ctx: ExecutionContext): boolean | Promise<boolean> {
     if (ctx.getType() !== 'http') return true; // MQTT handlers authenticate devices their own way
     const { isPublic, roles } = this.requirementOf(ctx);
     if (isPublic) return true;
     const req = ctx.switchToHttp().getRequest<AuthenticatedRequest>();
-    try {
-      req.apiKey = await this.keys.authenticate(req.headers);
-    } catch (err) {
+    const refused = (err: unknown): never => {
       if (err instanceof UnauthorizedError) this.refusals.refused(`ip:${req.ip}`, err.message);
       throw err;
+    };
+    let key: VerifiedKey | Promise<VerifiedKey>;
+    try {
+      key = this.keys.authenticate(req.headers);
+    } catch (err) {
+      return refused(err);
     }
-    assertRole(req.apiKey.role, roles);
+    return key instanceof Promise ? key.then((k) => this.admit(req, k, roles), refused) : this.admit(req, key, roles);
+  }
+
+  private admit(req: AuthenticatedRequest, key: VerifiedKey, roles: readonly Role[]): true {
+    req.apiKey = key;
+    assertRole(key.role, roles);
     req.stillAllowed = async () => assertRole((await this.keys.authenticate(req.headers)).role, roles);
     return true;
   }

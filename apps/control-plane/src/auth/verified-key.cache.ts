@@ -33,6 +33,16 @@ export class VerifiedKeyCache {
     private readonly reload: (id: string) => Promise<{ role: Role; expiresAt: Date | null; revokedAt: Date | null } | null>,
   ) {}
 
+  /**
+   * get()'s answer when it needs no I/O — the entry is cached and not due for its re-check — else 'ask' (call
+   * get()). Lets a busy client's requests pass the guard without a promise.
+   */
+  current(digest: string, now: Date): VerifiedKey | undefined | 'ask' {
+    const entry = this.entries.get(digest);
+    if (!entry || now.getTime() - entry.checkedAt >= this.recheckMs) return 'ask';
+    return usable(entry.key, now);
+  }
+
   /** The usable key for `digest`, verifying it with `verify` when it is not cached; undefined when refused. */
   async get(digest: string, verify: () => Promise<VerifiedKey | undefined>, now: Date): Promise<VerifiedKey | undefined> {
     let entry = this.entries.get(digest);
