@@ -5,7 +5,7 @@ import { FastTextLidTeacher, argmaxRows, distillText, lid176Languages, lidProbab
 import { log, pct, percentile, row } from './text-common';
 
 export interface LidOptions {
-  student: string; epochs: number; cacheDir: string; featurizer: FeaturizerSpec; perLanguage?: number; trainSentences: boolean; trainWindows: number;
+  student: string; epochs: number; cacheDir: string; featurizer: FeaturizerSpec; perLanguage?: number; trainSentences: boolean; trainWindows: number; trainDropped: number; trainWords: number;
   temperature?: number; batch: number; print: (s: string) => void;
 }
 
@@ -19,7 +19,7 @@ const load = () => loadavg().map((l) => l.toFixed(1)).join(' ');
  */
 export async function lidBench(o: LidOptions): Promise<Record<string, unknown>> {
   const loadStart = load();
-  const raw = await udhrSplit({ lid176Only: true, perLanguage: o.perLanguage, trainSentences: o.trainSentences, trainWindows: o.trainWindows });
+  const raw = await udhrSplit({ lid176Only: true, perLanguage: o.perLanguage, trainSentences: o.trainSentences, trainWindows: o.trainWindows, trainDropped: o.trainDropped, trainWords: o.trainWords });
   const index = new Map(raw.labels.map((l, i) => [l, i]));
   const rows = (r: { text: string; label: string }[]) => ({ texts: r.map((x) => x.text), y: Int32Array.from(r, (x) => index.get(x.label)!) });
   const data: TextSplit = { train: rows(raw.train), test: rows(raw.test), labels: raw.labels, source: 'udhr' };
@@ -157,7 +157,7 @@ export async function lidBench(o: LidOptions): Promise<Record<string, unknown>> 
   const chars = texts.reduce((a, t) => a + t.length, 0) / n;
   o.print([
     `LANGUAGE ID  teacher fasttext-lid only (no human labels), ${raw.labels.length} UDHR languages, ${n} held-out paragraphs (mean ${chars.toFixed(0)} chars); load average ${loadStart} at start, ${load()} at the end`,
-    `featurizer ${JSON.stringify(o.featurizer)}; ${data.train.texts.length} training texts (paragraphs${o.trainSentences ? ' + their sentences' : ''}${o.trainWindows ? ` + ${o.trainWindows} word windows each` : ''}), ${o.epochs} epochs`,
+    `featurizer ${JSON.stringify(o.featurizer)}; ${data.train.texts.length} training texts (paragraphs${o.trainSentences ? ' + their sentences' : ''}${o.trainWindows ? ` + ${o.trainWindows} word windows each` : ''}${o.trainDropped ? ` + ${o.trainDropped} one-word-dropped copies each` : ''}${o.trainWords ? ` + up to ${o.trainWords} single words each` : ''}), ${o.epochs} epochs`,
     `student ${s.name} int8${sparse ? ' embedding bag' : ''} ${int8.byteLength} B (target ≤ 2097152): agreement with the teacher's top-1 ${pct(agreement)} (target ≥ 95%) ${agreement >= 0.95 && int8.byteLength <= 2 << 20 ? 'PASS' : 'FAIL'}` +
       `; fp32 ${pct(s.agreement)}${s.hardLabelBaseline ? `; hard-label (teacher top-1) twin ${pct(s.hardLabelBaseline.accuracy)}` : ''}`,
     `teacher's top-1 probability ≥ 0.5 on ${confident.length} paragraphs: agreement ${pct(agreementConfident)}; < 0.5 on ${unsure.length}: agreement ${pct(agreementUnsure)}`,

@@ -1,6 +1,6 @@
 /**
  * `npm run bench -- text [--only spam|lid] [--spam-train 1000] [--spam-test 400] [--seeds 3] [--epochs 30]
- *  [--spam-student mlp:64] [--lid-student mlp:128] [--lid-epochs 30] [--lid-paragraphs-only] [--lid-windows 0] [--lid-temperature 2]
+ *  [--spam-student mlp:64] [--lid-student mlp:128] [--lid-epochs 30] [--lid-paragraphs-only] [--lid-windows 0] [--lid-dropped 0] [--lid-words 0] [--lid-temperature 2]
  *  [--lid-featurizer <json>] [--lid-batch 16] [--cache data/teacher-cache] [--json]`
  * With --json the tables go to stderr and stdout carries exactly one JSON object.
  * Text distillation (docs/text.md): spam with the use-lite teacher and language identification with fastText as
@@ -26,6 +26,8 @@ export const command: CommandSpec = {
     'lid-student': { type: 'string', arg: '<spec>', help: 'language-id student (default mlp:128)' },
     'lid-epochs': { type: 'string', arg: '<n>', help: 'language-id student epochs (default 30)' },
     'lid-windows': { type: 'string', arg: '<n>', help: 'random word windows per training paragraph added to the transfer set (default 0)' },
+    'lid-dropped': { type: 'string', arg: '<n>', help: 'copies of each training paragraph with one random word left out, added to the transfer set (default 0)' },
+    'lid-words': { type: 'string', arg: '<n>', help: 'random words (≥ 3 characters) per training paragraph added to the transfer set, one row each (default 0)' },
     'lid-temperature': { type: 'string', arg: '<T>', help: 'KD temperature of the language-id student (default: the engine\'s)' },
     'lid-featurizer': { type: 'string', arg: '<json>', help: 'fields overriding the language-id featurizer (default LID_TEXT_FEATURIZER)' },
     'lid-batch': { type: 'string', arg: '<n>', help: 'student batch of the whole-set speed pass (default 16)' },
@@ -44,7 +46,7 @@ export async function run(cl: CommandLine): Promise<void> {
     spamTrain: int('spam-train'), spamTest: int('spam-test'), seeds: int('seeds'), epochs: int('epochs'),
     spamStudent: cl.string('spam-student'), lidStudent: cl.string('lid-student'), lidEpochs: int('lid-epochs'),
     lidPerLanguage: int('lid-per-language'), paragraphsOnly: cl.flag('lid-paragraphs-only'), cache: cl.string('cache'), json: cl.flag('json'),
-    lidWindows: cl.number('lid-windows', { integer: true, min: 0 }), lidTemperature: cl.number('lid-temperature', { min: 0.1 }), lidBatch: int('lid-batch'),
+    lidWindows: cl.number('lid-windows', { integer: true, min: 0 }), lidDropped: cl.number('lid-dropped', { integer: true, min: 0 }), lidWords: cl.number('lid-words', { integer: true, min: 0 }), lidTemperature: cl.number('lid-temperature', { min: 0.1 }), lidBatch: int('lid-batch'),
     lidFeaturizer: cl.string('lid-featurizer'),
   };
   let lidFeaturizer: FeaturizerSpec = LID_TEXT_FEATURIZER;
@@ -71,7 +73,7 @@ export async function run(cl: CommandLine): Promise<void> {
   if (only !== 'spam') {
     out['lid'] = await lidBench({
       student: o.lidStudent ?? 'mlp:128', epochs: o.lidEpochs ?? 30, cacheDir, featurizer: lidFeaturizer, print,
-      trainSentences: !o.paragraphsOnly, perLanguage: o.lidPerLanguage, trainWindows: o.lidWindows ?? 0, temperature: o.lidTemperature, batch: o.lidBatch ?? 16,
+      trainSentences: !o.paragraphsOnly, perLanguage: o.lidPerLanguage, trainWindows: o.lidWindows ?? 0, trainDropped: o.lidDropped ?? 0, trainWords: o.lidWords ?? 0, temperature: o.lidTemperature, batch: o.lidBatch ?? 16,
     });
   }
   if (o.json) process.stdout.write(`${JSON.stringify(out)}\n`);

@@ -24,6 +24,38 @@ export interface UdhrOptions {
    * paragraph as training rows, seeded: more transfer text for the teacher to label, still from training paragraphs.
    */
   trainWindows?: number;
+  /**
+   * Also add this many copies of each training paragraph with one seeded random word left out: the teacher changes
+   * its top-1 on ~5–7 % of paragraphs when one word goes, so these rows show the student which words decide it.
+   */
+  trainDropped?: number;
+  /**
+   * Also add up to this many seeded random distinct words (≥ 3 characters, edge punctuation cut) of each training
+   * paragraph, each as a row of its own: the teacher's answer on one word says which language that word votes for,
+   * which a paragraph's one answer does not.
+   */
+  trainWords?: number;
+}
+
+/** Up to `count` seeded random distinct words of `text` of at least 3 code points, without edge punctuation. */
+export function wordsOf(text: string, count: number, rng: Prng): string[] {
+  const words = [...new Set(text.split(' ').map((w) => w.replace(/^[\p{P}\p{S}]+|[\p{P}\p{S}]+$/gu, '')))].filter((w) => [...w].length >= 3);
+  const n = Math.min(count, words.length);
+  for (let j = 0; j < n; j++) {
+    const r = j + Math.floor(rng.next() * (words.length - j));
+    [words[j], words[r]] = [words[r]!, words[j]!];
+  }
+  return words.slice(0, n);
+}
+
+/** `count` copies of `text`, each without one seeded random word (texts of fewer than 4 words give none). */
+export function droppedOf(text: string, count: number, rng: Prng): string[] {
+  const words = text.split(' ');
+  if (words.length < 4) return [];
+  return Array.from({ length: count }, () => {
+    const d = Math.floor(rng.next() * words.length);
+    return words.filter((_, i) => i !== d).join(' ');
+  });
 }
 
 /** `count` seeded random runs of consecutive words of `text` (2 words to all of them), each ≥ minChars. */
@@ -81,10 +113,15 @@ export async function udhrSplit(o: UdhrOptions = {}): Promise<{ train: { text: s
   let call = 0;
   const split = stratifiedSplit(rows, UDHR_TEST_FRACTION, (n) => seededPermutation(n, UDHR_SPLIT_SEED + call++));
   const rng = new Prng(UDHR_SPLIT_SEED);
+  // Their own generators, so adding dropped-word or word rows leaves the windows (and their cached teacher outputs) as they were.
+  const dropRng = new Prng(UDHR_SPLIT_SEED + 1);
+  const wordRng = new Prng(UDHR_SPLIT_SEED + 2);
   const train = split.train.flatMap((r) => {
     const s = o.trainSentences ? sentencesOf(r.text, o.minChars ?? 20) : [];
     const w = o.trainWindows ? windowsOf(r.text, o.trainWindows, o.minChars ?? 20, rng) : [];
-    return [r, ...(s.length > 1 ? s : []).map((text) => ({ text, label: r.label })), ...w.map((text) => ({ text, label: r.label }))];
+    const d = o.trainDropped ? droppedOf(r.text, o.trainDropped, dropRng) : [];
+    const ws = o.trainWords ? wordsOf(r.text, o.trainWords, wordRng) : [];
+    return [r, ...(s.length > 1 ? s : []).map((text) => ({ text, label: r.label })), ...[...w, ...d, ...ws].map((text) => ({ text, label: r.label }))];
   });
   return { train, test: split.test, labels: [...seen].sort() };
 }
