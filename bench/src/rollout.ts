@@ -57,6 +57,9 @@ export interface RolloutRow {
   /** Control plane CPU seconds during that window, and as a share of one core. */
   cpuSeconds: number;
   cpuCores: number;
+  /** The rollout driver's steps in the window (/metrics `edgefleet_rollout_step_seconds`): how many, and their wall time in all. */
+  driverSteps: number;
+  driverSeconds: number;
   /** CPU seconds of this process (the simulated fleet: every agent's MQTT, checks, files) during the window. */
   fleetCpuSeconds: number;
   /** Largest control plane RSS sampled during the window, MB. */
@@ -101,11 +104,11 @@ export async function run(cl: CommandLine): Promise<void> {
     return;
   }
   console.log(`one rollout (one wave of 100 %, no rate limit) to N simulated devices, model ${opts.modelKb} KiB; raw = the same message pattern through the bare broker`);
-  console.log(pad('setup', 28) + pad('devices', 9) + pad('start s', 9) + pad('start CP CPU s', 16) + pad('seconds', 9) + pad('dev/s', 8) + pad('CP CPU s', 10) + pad('CP cores', 10) + pad('fleet CPU s', 13) + pad('CP peak MB', 12)
+  console.log(pad('setup', 28) + pad('devices', 9) + pad('start s', 9) + pad('start CP CPU s', 16) + pad('seconds', 9) + pad('dev/s', 8) + pad('CP CPU s', 10) + pad('CP cores', 10) + pad('driver s', 10) + pad('fleet CPU s', 13) + pad('CP peak MB', 12)
     + pad('raw s', 8) + pad('raw dev/s', 11) + pad('ratio', 7) + 'load');
   for (const r of rows) {
     console.log(pad(r.setup, 28) + pad(String(r.devices), 9) + pad(r.startSeconds.toFixed(0), 9) + pad(r.startCpuSeconds.toFixed(1), 16) + pad(r.seconds.toFixed(1), 9) + pad(r.devicesPerSec.toFixed(1), 8) + pad(r.cpuSeconds.toFixed(1), 10)
-      + pad(r.cpuCores.toFixed(2), 10) + pad(r.fleetCpuSeconds.toFixed(1), 13) + pad(r.peakRssMb.toFixed(0), 12) + pad(r.rawSeconds.toFixed(1), 8) + pad(r.rawDevicesPerSec.toFixed(1), 11) + pad(r.ratio.toFixed(2), 7) + r.load.toFixed(1));
+      + pad(r.cpuCores.toFixed(2), 10) + pad(`${r.driverSeconds.toFixed(1)}/${r.driverSteps}`, 10) + pad(r.fleetCpuSeconds.toFixed(1), 13) + pad(r.peakRssMb.toFixed(0), 12) + pad(r.rawSeconds.toFixed(1), 8) + pad(r.rawDevicesPerSec.toFixed(1), 11) + pad(r.ratio.toFixed(2), 7) + r.load.toFixed(1));
   }
 }
 
@@ -200,6 +203,7 @@ async function measure(setup: Setup, n: number, opts: Options): Promise<RolloutR
     const startCpuSeconds = cpuSeconds(cp.pid) - startCpu0;
     process.stderr.write(`${setup} ${n}: fleet up in ${startSeconds.toFixed(1)} s (control plane CPU ${startCpuSeconds.toFixed(1)} s)\n`);
 
+    const steps0 = await stepMetrics(cp.httpUrl);
     const cpu0 = cpuSeconds(cp.pid);
     const fleetCpu0 = process.cpuUsage();
     let peak = rssMb(cp.pid);
@@ -220,6 +224,7 @@ async function measure(setup: Setup, n: number, opts: Options): Promise<RolloutR
     } finally {
       clearInterval(sampler);
     }
+    const steps = diff(await stepMetrics(cp.httpUrl), steps0);
     await assertAllActive(api, id, n);
     const logins = mosq ? await Promise.all(fleet.devices.map((d) => fleet.login(d))) : undefined;
     process.stderr.write(`${setup} ${n}: all active in ${seconds.toFixed(1)} s; stopping\n`);
@@ -241,7 +246,7 @@ async function measure(setup: Setup, n: number, opts: Options): Promise<RolloutR
     const rawDevicesPerSec = n / rawSeconds;
     return {
       setup: setup === 'embedded' ? 'PGlite + embedded Aedes' : 'PostgreSQL + Mosquitto', devices: n, startSeconds, startCpuSeconds, seconds, devicesPerSec,
-      cpuSeconds: cpu, cpuCores: cpu / seconds, fleetCpuSeconds, peakRssMb: peak, rawSeconds, rawDevicesPerSec, ratio: devicesPerSec / rawDevicesPerSec, load: loadavg()[0]!,
+      cpuSeconds: cpu, cpuCores: cpu / seconds, driverSteps: steps.count, driverSeconds: steps.sum, fleetCpuSeconds, peakRssMb: peak, rawSeconds, rawDevicesPerSec, ratio: devicesPerSec / rawDevicesPerSec, load: loadavg()[0]!,
     };
   } finally {
     for (const c of cleanups) await c().catch((err: unknown) => process.stderr.write(`cleanup: ${String(err)}\n`));
@@ -406,6 +411,18 @@ export async function waitOnline(api: HttpClient, tag: string, n: number, timeou
     await sleep(500);
   }
 }
+
+/** The driver's step histogram, summed over the rollout states, from the control plane's /metrics. */
+export async function stepMetrics(httpUrl: string): Promise<{ sum: number; count: number }> {
+  const res = await fetch(`${httpUrl}/metrics`, { headers: { authorization: `Bearer ${ADMIN_KEY}` } });
+  if (!res.ok) throw new Error(`/metrics → ${res.status}`);
+  const text = await res.text();
+  const total = (suffix: string) => [...text.matchAll(new RegExp(`^edgefleet_rollout_step_seconds_${suffix}\\{[^}]*\\} (\\S+)$`, 'gm'))].reduce((a, m) => a + Number(m[1]), 0);
+  return { sum: total('sum'), count: total('count') };
+}
+
+
+export const diff = (a: { sum: number; count: number }, b: { sum: number; count: number }) => ({ sum: a.sum - b.sum, count: a.count - b.count });
 
 /** utime + stime of a process, seconds (Linux /proc). */
 export function cpuSeconds(pid: number): number {
