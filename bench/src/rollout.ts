@@ -224,6 +224,8 @@ async function measure(setup: Setup, n: number, opts: Options): Promise<RolloutR
     } finally {
       clearInterval(sampler);
     }
+    // The window on the monotonic clock V8's profiles use (startTime/endTime, µs): to cut --cpu-prof profiles to it.
+    process.stderr.write(`${setup} ${n}: window ${t0 / 1000n}–${t0 / 1000n + BigInt(Math.round(seconds * 1e6))} µs (monotonic)\n`);
     const steps = diff(await stepMetrics(cp.httpUrl), steps0);
     await assertAllActive(api, id, n);
     const logins = mosq ? await Promise.all(fleet.devices.map((d) => fleet.login(d))) : undefined;
