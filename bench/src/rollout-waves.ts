@@ -18,7 +18,7 @@ import { HttpClient, type CommandLine, type CommandSpec } from '@edgefleet/toolk
 import { createTempPostgresDatabase } from '@edgefleet/db/dist/testing';
 import { parseClasses, scaleClasses, startFleet, type ClassShare } from '@edgefleet/device-agent';
 import { startOwnMosquitto } from '@edgefleet/control-plane/dist/mqtt/testing/own-mosquitto';
-import { ADMIN_KEY, benchModel, cpuSeconds, pad, sleep, spawnControlPlane, waitAllActive, waitOnline } from './rollout';
+import { ADMIN_KEY, benchModel, cpuSeconds, diff, pad, sleep, spawnControlPlane, stepMetrics, waitAllActive, waitOnline } from './rollout';
 
 interface Options {
   devices: number;
@@ -149,17 +149,6 @@ function waveRows(r: { decisions: Array<{ at: string; wave: number; action: stri
   }
   return rows;
 }
-
-/** The driver's step histogram, summed over the rollout states, from the control plane's /metrics. */
-async function stepMetrics(httpUrl: string): Promise<{ sum: number; count: number }> {
-  const res = await fetch(`${httpUrl}/metrics`, { headers: { authorization: `Bearer ${ADMIN_KEY}` } });
-  if (!res.ok) throw new Error(`/metrics → ${res.status}`);
-  const text = await res.text();
-  const total = (suffix: string) => [...text.matchAll(new RegExp(`^edgefleet_rollout_step_seconds_${suffix}\\{[^}]*\\} (\\S+)$`, 'gm'))].reduce((a, m) => a + Number(m[1]), 0);
-  return { sum: total('sum'), count: total('count') };
-}
-
-const diff = (a: { sum: number; count: number }, b: { sum: number; count: number }) => ({ sum: a.sum - b.sum, count: a.count - b.count });
 
 function readOptions(cl: CommandLine): Options {
   const classes = parseClasses(cl.string('classes') ?? 'gateway:600,rpi4:300,tight:100');

@@ -1,8 +1,9 @@
 /**
  * `npm run bench -- rollout [--devices 1000 | 500,1000,2000] [--setup both|embedded|postgres] [--classes …] [--model-kb 256] [--cpu-prof <dir>] [--json]`
  *
- * One deployment (one wave, no rate limit) to N simulated devices (the fleet simulator: each the real agent with its
- * own MQTT login), timed from the POST until the control plane has every device's row active, on
+ * One rollout (POST /rollouts over a segment of the fleet: one wave of 100 %, no rate limit) to N simulated devices (the
+ * fleet simulator: each the real agent with its own MQTT login), timed from the rollout's creation until it is
+ * `completed` (every device active), on
  *   - the embedded defaults: PGlite + the embedded Aedes, and
  *   - PostgreSQL (a database of its own on DATABASE_URL / 127.0.0.1:5432; run under the suite lock) + a Mosquitto
  *     the bench starts on a free port with the product's closed configuration (broker:mosquitto-config, dynsec).
@@ -47,12 +48,18 @@ interface Options {
 export interface RolloutRow {
   setup: string;
   devices: number;
-  /** POST /deployments → every row active in the control plane. */
+  /** Fleet start-up (enrollment, login, hello of every device), before the timed window, and the control plane's CPU in it. */
+  startSeconds: number;
+  startCpuSeconds: number;
+  /** POST /segments + POST /rollouts → the rollout completed (every device active). */
   seconds: number;
   devicesPerSec: number;
   /** Control plane CPU seconds during that window, and as a share of one core. */
   cpuSeconds: number;
   cpuCores: number;
+  /** The rollout driver's steps in the window (/metrics `edgefleet_rollout_step_seconds`): how many, and their wall time in all. */
+  driverSteps: number;
+  driverSeconds: number;
   /** CPU seconds of this process (the simulated fleet: every agent's MQTT, checks, files) during the window. */
   fleetCpuSeconds: number;
   /** Largest control plane RSS sampled during the window, MB. */
@@ -68,7 +75,7 @@ export interface RolloutRow {
 export const command: CommandSpec = {
   name: 'bench rollout',
   invocation: 'npm run bench -- rollout',
-  summary: 'One deployment to N simulated devices: time until all are active, devices/s, control-plane CPU and memory, vs the raw broker with the same message pattern.',
+  summary: 'One rollout (one wave, no rate limit) to N simulated devices: time until all are active, devices/s, control-plane CPU and memory, vs the raw broker with the same message pattern.',
   options: {
     devices: { type: 'string', arg: '<n[,n…]>', help: 'fleet sizes, one row each (default 1000)' },
     setup: { type: 'string', arg: 'both|embedded|postgres', help: '(default both)' },
@@ -96,24 +103,59 @@ export async function run(cl: CommandLine): Promise<void> {
     console.log(JSON.stringify({ bench: 'rollout', modelKb: opts.modelKb, classes: opts.classes, rows }, null, 2));
     return;
   }
-  console.log(`one deployment (one wave, no rate limit) to N simulated devices, model ${opts.modelKb} KiB; raw = the same message pattern through the bare broker`);
-  console.log(pad('setup', 28) + pad('devices', 9) + pad('seconds', 9) + pad('dev/s', 8) + pad('CP CPU s', 10) + pad('CP cores', 10) + pad('fleet CPU s', 13) + pad('CP peak MB', 12)
+  console.log(`one rollout (one wave of 100 %, no rate limit) to N simulated devices, model ${opts.modelKb} KiB; raw = the same message pattern through the bare broker`);
+  console.log(pad('setup', 28) + pad('devices', 9) + pad('start s', 9) + pad('start CP CPU s', 16) + pad('seconds', 9) + pad('dev/s', 8) + pad('CP CPU s', 10) + pad('CP cores', 10) + pad('driver s', 10) + pad('fleet CPU s', 13) + pad('CP peak MB', 12)
     + pad('raw s', 8) + pad('raw dev/s', 11) + pad('ratio', 7) + 'load');
   for (const r of rows) {
-    console.log(pad(r.setup, 28) + pad(String(r.devices), 9) + pad(r.seconds.toFixed(1), 9) + pad(r.devicesPerSec.toFixed(1), 8) + pad(r.cpuSeconds.toFixed(1), 10)
-      + pad(r.cpuCores.toFixed(2), 10) + pad(r.fleetCpuSeconds.toFixed(1), 13) + pad(r.peakRssMb.toFixed(0), 12) + pad(r.rawSeconds.toFixed(1), 8) + pad(r.rawDevicesPerSec.toFixed(1), 11) + pad(r.ratio.toFixed(2), 7) + r.load.toFixed(1));
+    console.log(pad(r.setup, 28) + pad(String(r.devices), 9) + pad(r.startSeconds.toFixed(0), 9) + pad(r.startCpuSeconds.toFixed(1), 16) + pad(r.seconds.toFixed(1), 9) + pad(r.devicesPerSec.toFixed(1), 8) + pad(r.cpuSeconds.toFixed(1), 10)
+      + pad(r.cpuCores.toFixed(2), 10) + pad(`${r.driverSeconds.toFixed(1)}/${r.driverSteps}`, 10) + pad(r.fleetCpuSeconds.toFixed(1), 13) + pad(r.peakRssMb.toFixed(0), 12) + pad(r.rawSeconds.toFixed(1), 8) + pad(r.rawDevicesPerSec.toFixed(1), 11) + pad(r.ratio.toFixed(2), 7) + r.load.toFixed(1));
   }
 }
 
-/** The one place the bench starts the rollout (a deployment to the fleet's tag): time starts just before it. */
+/**
+ * The one place the bench starts the rollout (time starts just before it): a segment of the fleet's tag, then
+ * POST /rollouts with one wave (100 %), no rate limit, no gates and no success criteria — every device notified at
+ * once, the rollout completed when every one of them has finished. The segment is made here too: it is part of
+ * what an operator does to roll out.
+ */
 export async function createRollout(api: HttpClient, artifactId: string, tag: string): Promise<string> {
-  const dep = await api.ok('POST', '/deployments', { artifactId, tags: [tag] });
-  return dep.id as string;
+  const seg = await api.ok('POST', '/segments', { name: tag, selector: { tags: [tag] } });
+  const r = await api.ok('POST', '/rollouts', { name: tag, what: { artifactId }, segmentId: seg.id, waves: [{ percent: 100 }] });
+  return r.id as string;
+}
+
+const STOPPED = ['paused', 'rolling_back', 'rolled_back', 'cancelled'];
+
+/**
+ * Polls until the rollout is `completed`. Reads the rollout list (the rollout rows alone; this control plane has only
+ * the bench's), not the detail with every device and report, so the poll costs the control plane little while it
+ * works. `progress` says what the fleet has reported, for the error on a timeout.
+ */
+export async function waitCompleted(api: HttpClient, id: string, timeoutMs: number, progress: () => string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const page = await api.ok('GET', '/rollouts?limit=20');
+    const r = (page.items as Array<{ id: string; state: string; reason: string | null }>).find((x) => x.id === id);
+    if (r?.state === 'completed') return;
+    if (r && STOPPED.includes(r.state)) throw new Error(`rollout ${id} ${r.state}: ${r.reason ?? ''}`);
+    if (Date.now() > deadline) throw new Error(`rollout ${id}: still ${r?.state} after ${timeoutMs} ms (${progress()})`);
+    await sleep(250);
+  }
+}
+
+/** After the timed window: the rollout's one read of every device — each must be active (the rollout's own counts). */
+export async function assertAllActive(api: HttpClient, id: string, devices: number): Promise<void> {
+  const d = await api.ok('GET', `/rollouts/${id}`);
+  const counts = (d.waves as Array<{ counts: Record<string, number> }>).reduce<Record<string, number>>((acc, w) => {
+    for (const [k, v] of Object.entries(w.counts)) acc[k] = (acc[k] ?? 0) + v;
+    return acc;
+  }, {});
+  if ((counts['active'] ?? 0) !== devices) throw new Error(`rollout ${id} completed with ${JSON.stringify(counts)}, not ${devices} active`);
 }
 
 /**
- * Polls until every row of the rollout is active. Reads the deployment list's per-state counts (one grouped query),
- * not the detail with every row and report, so the poll costs the control plane little while it works.
+ * Polls until every row of a plain deployment is active. Reads the deployment list's per-state counts (one grouped
+ * query), not the detail with every row and report.
  */
 export async function waitAllActive(api: HttpClient, id: string, devices: number, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -153,11 +195,15 @@ async function measure(setup: Setup, n: number, opts: Options): Promise<RolloutR
     const art = await api.ok('POST', '/models', form);
 
     const t0Fleet = Date.now();
+    const startCpu0 = cpuSeconds(cp.pid);
     const fleet = await startFleet({ brokerUrl: cp.mqttUrl, apiUrl: cp.httpUrl, enrollToken: token, classes: scaleClasses(opts.classes, n), dataDir: join(dir, 'fleet'), idPrefix: tag });
     cleanups.unshift(() => fleet.stop());
     await waitOnline(api, tag, n, opts.timeoutS * 1000);
-    process.stderr.write(`${setup} ${n}: fleet up in ${((Date.now() - t0Fleet) / 1000).toFixed(1)} s\n`);
+    const startSeconds = (Date.now() - t0Fleet) / 1000;
+    const startCpuSeconds = cpuSeconds(cp.pid) - startCpu0;
+    process.stderr.write(`${setup} ${n}: fleet up in ${startSeconds.toFixed(1)} s (control plane CPU ${startCpuSeconds.toFixed(1)} s)\n`);
 
+    const steps0 = await stepMetrics(cp.httpUrl);
     const cpu0 = cpuSeconds(cp.pid);
     const fleetCpu0 = process.cpuUsage();
     let peak = rssMb(cp.pid);
@@ -166,12 +212,11 @@ async function measure(setup: Setup, n: number, opts: Options): Promise<RolloutR
     let seconds: number;
     let cpu: number;
     let fleetCpuSeconds: number;
+    let id: string;
     try {
-      const id = await createRollout(api, art.id, tag);
-      process.stderr.write(`${setup} ${n}: deployment ${id} created\n`);
-      await fleet.waitFor(() => fleet.outcomes(id).activated === n, opts.timeoutS * 1000, `${n} activated reports`);
-      process.stderr.write(`${setup} ${n}: every device reported\n`);
-      await waitAllActive(api, id, n, opts.timeoutS * 1000);
+      id = await createRollout(api, art.id, tag);
+      process.stderr.write(`${setup} ${n}: rollout ${id} created\n`);
+      await waitCompleted(api, id, opts.timeoutS * 1000, () => `${fleet.devices.filter((d) => d.reports.some((x) => x.outcome === 'activated')).length} of ${n} devices reported activated`);
       seconds = Number(process.hrtime.bigint() - t0) / 1e9;
       cpu = cpuSeconds(cp.pid) - cpu0;
       const fleetCpu = process.cpuUsage(fleetCpu0);
@@ -179,6 +224,10 @@ async function measure(setup: Setup, n: number, opts: Options): Promise<RolloutR
     } finally {
       clearInterval(sampler);
     }
+    // The window on the monotonic clock V8's profiles use (startTime/endTime, µs): to cut --cpu-prof profiles to it.
+    process.stderr.write(`${setup} ${n}: window ${t0 / 1000n}–${t0 / 1000n + BigInt(Math.round(seconds * 1e6))} µs (monotonic)\n`);
+    const steps = diff(await stepMetrics(cp.httpUrl), steps0);
+    await assertAllActive(api, id, n);
     const logins = mosq ? await Promise.all(fleet.devices.map((d) => fleet.login(d))) : undefined;
     process.stderr.write(`${setup} ${n}: all active in ${seconds.toFixed(1)} s; stopping\n`);
     await fleet.stop();
@@ -198,8 +247,8 @@ async function measure(setup: Setup, n: number, opts: Options): Promise<RolloutR
     const devicesPerSec = n / seconds;
     const rawDevicesPerSec = n / rawSeconds;
     return {
-      setup: setup === 'embedded' ? 'PGlite + embedded Aedes' : 'PostgreSQL + Mosquitto', devices: n, seconds, devicesPerSec,
-      cpuSeconds: cpu, cpuCores: cpu / seconds, fleetCpuSeconds, peakRssMb: peak, rawSeconds, rawDevicesPerSec, ratio: devicesPerSec / rawDevicesPerSec, load: loadavg()[0]!,
+      setup: setup === 'embedded' ? 'PGlite + embedded Aedes' : 'PostgreSQL + Mosquitto', devices: n, startSeconds, startCpuSeconds, seconds, devicesPerSec,
+      cpuSeconds: cpu, cpuCores: cpu / seconds, driverSteps: steps.count, driverSeconds: steps.sum, fleetCpuSeconds, peakRssMb: peak, rawSeconds, rawDevicesPerSec, ratio: devicesPerSec / rawDevicesPerSec, load: loadavg()[0]!,
     };
   } finally {
     for (const c of cleanups) await c().catch((err: unknown) => process.stderr.write(`cleanup: ${String(err)}\n`));
@@ -364,6 +413,18 @@ export async function waitOnline(api: HttpClient, tag: string, n: number, timeou
     await sleep(500);
   }
 }
+
+/** The driver's step histogram, summed over the rollout states, from the control plane's /metrics. */
+export async function stepMetrics(httpUrl: string): Promise<{ sum: number; count: number }> {
+  const res = await fetch(`${httpUrl}/metrics`, { headers: { authorization: `Bearer ${ADMIN_KEY}` } });
+  if (!res.ok) throw new Error(`/metrics → ${res.status}`);
+  const text = await res.text();
+  const total = (suffix: string) => [...text.matchAll(new RegExp(`^edgefleet_rollout_step_seconds_${suffix}\\{[^}]*\\} (\\S+)$`, 'gm'))].reduce((a, m) => a + Number(m[1]), 0);
+  return { sum: total('sum'), count: total('count') };
+}
+
+
+export const diff = (a: { sum: number; count: number }, b: { sum: number; count: number }) => ({ sum: a.sum - b.sum, count: a.count - b.count });
 
 /** utime + stime of a process, seconds (Linux /proc). */
 export function cpuSeconds(pid: number): number {

@@ -60,3 +60,31 @@ test('a progress drops earlier not-higher progress of its deployment; a report d
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test('a progress that only advances the block counter stays in memory and never drops the state change on disk', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'outbox-'));
+  try {
+    const o = new Outbox(dir, silentLogger);
+    await o.load();
+    const started = await o.add('progress', progress('d1', 'downloading', 0));
+    const counter = await o.add('progress', progress('d1', 'downloading', 4));
+    const later = await o.add('progress', progress('d1', 'downloading', 8));
+    assert.equal(o.durable(started.msg.msgId), true);
+    assert.equal(o.durable(counter.msg.msgId), false);
+    // The newer counter replaces the older one; the stored `downloading` stays until it is acknowledged itself.
+    assert.deepEqual(o.pending().map((e) => e.msg.msgId), [started.msg.msgId, later.msg.msgId]);
+    assert.deepEqual(await readdir(dir), [`${started.msg.msgId}.json`]);
+    assert.equal(await o.remove(later.msg.msgId), true);
+
+    const after = new Outbox(dir, silentLogger);
+    await after.load();
+    assert.deepEqual(after.pending().map((e) => e.msg.msgId), [started.msg.msgId], 'the state change survives a restart, the counter does not');
+    const again = await after.add('progress', progress('d1', 'downloading', 8));
+    assert.equal(after.durable(again.msg.msgId), true, 'the first progress of a run is stored');
+    const verifying = await after.add('progress', progress('d1', 'verifying', 10));
+    assert.equal(after.durable(verifying.msg.msgId), true);
+    assert.deepEqual(await readdir(dir), [`${verifying.msg.msgId}.json`]);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});

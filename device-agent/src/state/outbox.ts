@@ -19,14 +19,24 @@ const PROGRESS_RANK: Record<ProgressMessage['state'], number> = { downloading: 1
 export const newMsgId = (): string => `${Date.now().toString(36)}-${randomBytes(6).toString('base64url')}`;
 
 /**
- * The agent's outbox (`<state dir>/outbox/<msgId>.json`, each written atomically): every progress and report
- * stays here, with its message id, until the control plane acknowledges that it is stored — across reconnects and
- * agent restarts. The control plane only ever moves a row forward, so a progress message makes the earlier,
- * not-higher ones of its deployment pointless: they are dropped (coalesced), and a report drops the deployment's
- * pending progress. A `failed` progress and reports are always kept.
+ * The agent's outbox: every progress and report stays here, with its message id, until the control plane
+ * acknowledges that it is stored. A message that changes state — a report, a progress whose state is not the
+ * previous progress's of its deployment (`downloading` → `verifying` …), a `failed` — is on disk
+ * (`<state dir>/outbox/<msgId>.json`, written atomically) before it is sent, so it survives an agent restart. A
+ * progress that only advances the block counter of the state already stored is kept in memory (resent like the
+ * others while the agent runs; after a restart the transfer resumes and reports its count anew): it is most of a
+ * deployment's messages, and one file written, renamed and unlinked per block was most of the simulated fleet's
+ * file work. The control plane only ever moves a row forward, so a progress message makes the earlier, not-higher
+ * ones of its deployment pointless: they are dropped (coalesced) — except that a progress kept in memory never
+ * drops one on disk (the state change would not survive a restart) — and a report drops the deployment's pending
+ * progress. A `failed` progress and reports are always kept.
  */
 export class Outbox {
   private readonly entries = new Map<string, OutboxEntry>();
+  /** msgIds whose file exists (or is being written). */
+  private readonly onDisk = new Set<string>();
+  /** The state of the latest progress added per deployment (this run): a progress of the same state is counter only. */
+  private readonly lastState = new Map<string, ProgressMessage['state']>();
   private seq = 0;
   /** File operations one at a time, in order. */
   private chain: Promise<unknown> = Promise.resolve();
@@ -54,6 +64,7 @@ export class Outbox {
         continue;
       }
       this.entries.set(entry.msg.msgId, entry);
+      this.onDisk.add(entry.msg.msgId);
       this.seq = Math.max(this.seq, entry.seq);
     }
   }
@@ -81,12 +92,22 @@ export class Outbox {
     return this.entries.has(msgId);
   }
 
-  /** Stores a message (durably: it is on disk when this resolves) under a new id and returns the entry to send. */
+  /** True when the message is on disk (or being written) — a state change; false for a counter-only progress in memory. */
+  durable(msgId: string): boolean {
+    return this.onDisk.has(msgId);
+  }
+
+  /**
+   * Stores a message under a new id and returns the entry to send: on disk when this resolves if it changes state
+   * (see the class comment), in memory otherwise.
+   */
   add(kind: 'progress', msg: Omit<ProgressMessage, 'msgId'>): Promise<OutboxEntry>;
   add(kind: 'report', msg: Omit<ReportMessage, 'msgId'>): Promise<OutboxEntry>;
   add(kind: 'progress' | 'report', msg: Omit<ProgressMessage, 'msgId'> | Omit<ReportMessage, 'msgId'>): Promise<OutboxEntry> {
     const entry = { seq: ++this.seq, kind, msg: { ...msg, msgId: newMsgId() } } as OutboxEntry;
-    const obsolete = this.pending().filter((e) => supersedes(entry, e));
+    const durable = entry.kind === 'report' || entry.msg.state === 'failed' || this.lastState.get(entry.msg.deploymentId) !== entry.msg.state;
+    if (entry.kind === 'progress') this.lastState.set(entry.msg.deploymentId, entry.msg.state);
+    const obsolete = this.pending().filter((e) => supersedes(entry, e) && (durable || !this.onDisk.has(e.msg.msgId)));
     for (const e of obsolete) this.entries.delete(e.msg.msgId);
     while (this.entries.size >= MAX_OUTBOX_ENTRIES) {
       const oldest = this.pending().find((e) => e.kind === 'progress');
@@ -95,9 +116,12 @@ export class Outbox {
       obsolete.push(oldest);
     }
     this.entries.set(entry.msg.msgId, entry);
+    const files = obsolete.filter((e) => this.onDisk.delete(e.msg.msgId));
+    if (!durable && files.length === 0) return Promise.resolve(entry);
+    if (durable) this.onDisk.add(entry.msg.msgId);
     return this.serial(async () => {
-      await writeJsonAtomic(this.pathOf(entry.msg.msgId), entry);
-      for (const e of obsolete) await removeIfExists(this.pathOf(e.msg.msgId));
+      if (durable) await writeJsonAtomic(this.pathOf(entry.msg.msgId), entry);
+      for (const e of files) await removeIfExists(this.pathOf(e.msg.msgId));
       return entry;
     });
   }
@@ -105,7 +129,7 @@ export class Outbox {
   /** The control plane stored `msgId` (or refused it for good): forget it. False when it was not pending. */
   async remove(msgId: string): Promise<boolean> {
     if (!MSG_ID_PATTERN.test(msgId) || !this.entries.delete(msgId)) return false;
-    await this.serial(() => removeIfExists(this.pathOf(msgId)));
+    if (this.onDisk.delete(msgId)) await this.serial(() => removeIfExists(this.pathOf(msgId)));
     return true;
   }
 

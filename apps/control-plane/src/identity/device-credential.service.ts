@@ -17,6 +17,8 @@ export interface PreparedSecret {
   brokerHash: string;
 }
 
+const secretDigest = (password: string): Buffer => createHash('sha256').update(password, 'utf8').digest();
+
 /** How long a device's enrolment status is trusted from memory on the per-message path (other control planes may revoke). */
 const STATUS_TTL_MS = 5_000;
 const MAX_CACHED = 50_000;
@@ -55,6 +57,9 @@ export class DeviceCredentialService {
   async issue(deviceId: string, secret: PreparedSecret, opts: { requiredProfileClass?: string; enrollmentTokenId?: string }, db: Db): Promise<IssuedCredential> {
     await this.credentials.put({ deviceId, hash: secret.hash, brokerHash: secret.brokerHash, requiredProfileClass: opts.requiredProfileClass ?? null, enrollmentTokenId: opts.enrollmentTokenId }, db);
     this.forget(deviceId);
+    // The secret matches its hash by construction: the device's first login needs no scrypt (a second one per
+    // enrollment). Keyed to the hash like any verified entry, so a rolled-back issue leaves it unused.
+    this.remember(deviceId, secret.hash, secretDigest(secret.password));
     return { username: deviceId, password: secret.password };
   }
 
@@ -62,13 +67,17 @@ export class DeviceCredentialService {
   async verify(deviceId: string, password: string): Promise<boolean> {
     const stored = await this.finds.submit(deviceId);
     if (!stored) return false;
-    const digest = createHash('sha256').update(password, 'utf8').digest();
+    const digest = secretDigest(password);
     const known = this.verified.get(deviceId);
     if (known && known.hash === stored.hash && timingSafeEqual(known.digest, digest)) return true;
     if (!(await verifySecret(password, stored.hash))) return false;
-    if (this.verified.size >= MAX_CACHED) this.verified.clear();
-    this.verified.set(deviceId, { hash: stored.hash, digest });
+    this.remember(deviceId, stored.hash, digest);
     return true;
+  }
+
+  private remember(deviceId: string, hash: string, digest: Buffer): void {
+    if (this.verified.size >= MAX_CACHED) this.verified.clear();
+    this.verified.set(deviceId, { hash, digest });
   }
 
   /** The device's credential if it is enrolled (cached for a few seconds: this runs on every inbound message). */

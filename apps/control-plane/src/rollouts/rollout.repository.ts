@@ -145,10 +145,18 @@ export class RolloutRepository {
   }
 
   async markNotified(rolloutId: string, rows: ReadonlyArray<{ deviceId: string; deploymentId: string; previousArtifactId: string | null }>, at: Date, db: Db): Promise<void> {
+    // One statement per (deployment, previous model), not per device: a wave of 1,000 devices is a few statements.
+    const groups = new Map<string, { deploymentId: string; previousArtifactId: string | null; deviceIds: string[] }>();
     for (const r of rows) {
-      await db.rolloutDevice.update({
-        where: { rolloutId_deviceId: { rolloutId, deviceId: r.deviceId } },
-        data: { state: 'notified', deploymentId: r.deploymentId, previousArtifactId: r.previousArtifactId, notifiedAt: at, publishedAt: null, attempts: { increment: 1 } },
+      const key = `${r.deploymentId}|${r.previousArtifactId ?? ''}`;
+      const g = groups.get(key) ?? { deploymentId: r.deploymentId, previousArtifactId: r.previousArtifactId, deviceIds: [] };
+      g.deviceIds.push(r.deviceId);
+      groups.set(key, g);
+    }
+    for (const g of groups.values()) {
+      await db.rolloutDevice.updateMany({
+        where: { rolloutId, deviceId: { in: g.deviceIds } },
+        data: { state: 'notified', deploymentId: g.deploymentId, previousArtifactId: g.previousArtifactId, notifiedAt: at, publishedAt: null, attempts: { increment: 1 } },
       });
     }
   }
