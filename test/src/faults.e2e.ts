@@ -272,7 +272,13 @@ class World {
     const d = await api.ok('GET', `/deployments/${depId}`);
     for (const row of d.devices as Array<{ deviceId: string; state: string; report: unknown; error: string | null }>) {
       assert.equal(row.state, expected, `${row.deviceId}: ${row.error ?? ''}\n${this.agents.get(row.deviceId)?.output().slice(-3000)}`);
-      assert.ok(row.report, `${row.deviceId}: the report is stored (not lost)`);
+      // A row finished from the device's answer to a restarted control plane's state query is finished before the
+      // report in the device's outbox arrives (deployment-state.ts, verdictFromDeviceState): that report must still
+      // be stored — waited for, not assumed to be there already.
+      await waitFor(`${row.deviceId}: the report is stored (not lost)`, async () => {
+        const now = await api.ok('GET', `/deployments/${depId}`);
+        return (now.devices as Array<{ deviceId: string; report: unknown }>).some((r) => r.deviceId === row.deviceId && r.report) || undefined;
+      }, 60_000); // the agent resends with backoff up to 30 s (DEFAULT_RESEND)
       const device = await api.ok('GET', `/devices/${row.deviceId}`);
       const runs = this.runs(row.deviceId);
       if (expected === 'active') {
@@ -281,9 +287,9 @@ class World {
       } else {
         assert.notEqual(runs, art.sha256);
       }
+      await waitFor(`${row.deviceId}'s outbox drained`, async () => readdirSync(join(this.stateDir(row.deviceId), 'outbox')).length === 0 || undefined, 40_000);
       const reports = await api.ok('GET', `/devices/${row.deviceId}/reports?limit=100`);
       assert.equal(reports.items.filter((r: { deploymentId: string }) => r.deploymentId === depId).length, 1, `${row.deviceId}: one report, not two`);
-      await waitFor(`${row.deviceId}'s outbox drained`, async () => readdirSync(join(this.stateDir(row.deviceId), 'outbox')).length === 0 || undefined, 40_000);
     }
   }
 
