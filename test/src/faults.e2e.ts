@@ -272,13 +272,14 @@ class World {
     const d = await api.ok('GET', `/deployments/${depId}`);
     for (const row of d.devices as Array<{ deviceId: string; state: string; report: unknown; error: string | null }>) {
       assert.equal(row.state, expected, `${row.deviceId}: ${row.error ?? ''}\n${this.agents.get(row.deviceId)?.output().slice(-3000)}`);
-      // A row finished from the device's answer to a restarted control plane's state query is finished before the
-      // report in the device's outbox arrives (deployment-state.ts, verdictFromDeviceState): that report must still
-      // be stored — waited for, not assumed to be there already.
+      // A row finished from the device's answer to a restarted control plane's state query (deployment-state.ts,
+      // verdictFromDeviceState) can be finished before its report is committed: the agent flushes its outbox before
+      // it answers (agent.ts), but the report's batch may commit after the verdict. The report must still be stored —
+      // waited for, not assumed to be there at the finish.
       await waitFor(`${row.deviceId}: the report is stored (not lost)`, async () => {
         const now = await api.ok('GET', `/deployments/${depId}`);
         return (now.devices as Array<{ deviceId: string; report: unknown }>).some((r) => r.deviceId === row.deviceId && r.report) || undefined;
-      }, 60_000); // the agent resends with backoff up to 30 s (DEFAULT_RESEND)
+      }, 60_000); // and if that send was lost, the agent's resend backoff caps at 30 s (DEFAULT_RESEND)
       const device = await api.ok('GET', `/devices/${row.deviceId}`);
       const runs = this.runs(row.deviceId);
       if (expected === 'active') {
