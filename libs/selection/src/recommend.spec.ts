@@ -69,12 +69,16 @@ describe('recommend', () => {
     assert.equal(r.closest?.variantId, 's64');
     assert.ok(r.smallestStudent);
     assert.match(r.reasons[0]!, /no feasible student/);
+    // How far off the smallest is, against the budget itself (what the autopilot's student probe weighs).
+    assert.equal(r.sizing?.smallestWorstRatio, r.smallestStudent.predictedLatencyP95Ms / budget.maxLatencyP95Ms);
+    assert.ok(r.sizing!.smallestWorstRatio! > 1);
   });
 
   it('answers "no feasible student" when the required accuracy is above the teacher', () => {
     const r = recommend({ cls: rpi, budget: { minAccuracy: 0.95, maxLatencyP95Ms: 1e6 }, family: 'fm', variants: catalogue, observations: obs, classes });
     assert.equal(r.decision, 'no-feasible-student');
     assert.match(r.reasons[0]!, /above the best accuracy/);
+    assert.equal(r.sizing?.smallestWorstRatio, undefined, 'accuracy, not size, is the reason: nothing to probe');
   });
 
   it('predicts an unseen class from the prior', () => {

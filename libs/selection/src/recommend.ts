@@ -21,7 +21,7 @@ export interface Recommendation {
   closest?: CandidateAssessment;
   /** The smallest student searched, when no student fits (how far off even that one is). */
   smallestStudent?: StudentProposal;
-  sizing?: Pick<SizingResult, 'searched' | 'fitting' | 'reasons'>;
+  sizing?: Pick<SizingResult, 'searched' | 'fitting' | 'reasons' | 'smallestWorstRatio'>;
   /** What the latency model knows about this class. */
   classModel: ClassLatency;
   /** One-line verdict, then details. */
@@ -84,7 +84,7 @@ export function recommend(input: RecommendInput): Recommendation {
     cls, budget, latency, memory, sampleShape: shapeFrom.inputShape!, numClasses: shapeFrom.numClasses!,
     bestKnownAccuracy: accuracies.length ? Math.max(...accuracies) : undefined, headroom: input.headroom,
   });
-  const sizingInfo = { searched: sizing.searched, fitting: sizing.fitting, reasons: sizing.reasons };
+  const sizingInfo = { searched: sizing.searched, fitting: sizing.fitting, reasons: sizing.reasons, smallestWorstRatio: sizing.smallestWorstRatio };
   if (sizing.feasible) {
     return {
       ...base, decision: 'distill-student', student: sizing.proposal, sizing: sizingInfo,

@@ -23,6 +23,11 @@ export interface SizingResult {
   proposal?: StudentProposal;
   /** When infeasible: the smallest student of the search (the closest one can get). */
   smallest?: StudentProposal;
+  /**
+   * When infeasible only because even the smallest student is predicted too slow or too big: max(predicted / allowed)
+   * of that student's latency and memory against the budget itself (no headroom). Unset when the reason is accuracy.
+   */
+  smallestWorstRatio?: number;
   /** Students searched, and how many fit. */
   searched: number;
   fitting: number;
@@ -141,10 +146,11 @@ export function sizeStudent(input: SizingInput): SizingResult {
   }
   if (fitting.length === 0) {
     const s = smallest;
+    const smallestWorstRatio = s && Math.max(s.predictedLatencyP95Ms / (maxLat / headroom), s.predictedMemoryMb / (maxMem / headroom));
     reasons.push(s
       ? `no feasible student: the smallest of ${all.length} searched (${s.student}, ${s.macs} MACs) is predicted at p95 ${s.predictedLatencyP95Ms.toPrecision(3)} ms / ${s.predictedMemoryMb.toPrecision(3)} MB against ${fmtLimit(maxLat)} ms / ${fmtLimit(maxMem)} MB (${headroom} × budget)`
       : 'no feasible student: the family has no student shapes for this data');
-    return { feasible: false, smallest, searched: all.length, fitting: 0, reasons };
+    return { feasible: false, smallest, smallestWorstRatio, searched: all.length, fitting: 0, reasons };
   }
   const proposal = pickStudent(fitting);
   reasons.push(`${proposal.student}: widest (narrowest layer ${narrowestHiddenWidth(proposal.spec)}) among the largest of ${fitting.length}/${all.length} searched students predicted within ${headroom} × budget (p95 ${proposal.predictedLatencyP95Ms.toPrecision(3)} ms, ${proposal.predictedMemoryMb.toPrecision(3)} MB)`);

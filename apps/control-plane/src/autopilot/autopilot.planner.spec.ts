@@ -53,6 +53,22 @@ describe('autopilot planner', () => {
     assert.equal((plan(input({ ...none, rejected: ['A'] })) as { status: string }).status, 'rejected');
   });
 
+  it('distils the smallest student once when it is predicted within the probe factor of the budget, so the class measures it', () => {
+    const near = { decision: 'no-feasible-student' as const, smallestStudent: { student: 'mlp:8', worstRatio: 1.14 }, reasons: ['no feasible student: mlp:8 predicted 0.5 ms'] };
+    const p = plan(input({ recommendation: near }));
+    assert.equal(p.kind, 'distill');
+    assert.equal((p as { student: string }).student, 'mlp:8');
+    assert.match((p as { reason: string }).reason, /smallest, mlp:8, predicted at 1\.14× the budget/);
+    // Distilled (its variants then refused by the devices): not again — decided on the measurement.
+    assert.equal((plan(input({ recommendation: near, rejected: ['S8'], distillations: [job('succeeded', 'mlp:8')] })) as { status: string }).status, 'rejected');
+    // Too far over, no distill settings, or the limit reached: infeasible as before.
+    for (const over of [
+      { recommendation: { ...near, smallestStudent: { student: 'mlp:8', worstRatio: PROBE_FACTOR * 1.01 } } },
+      { recommendation: near, canDistill: false },
+      { recommendation: near, distillations: [job('succeeded', 'mlp:32'), job('succeeded', 'mlp:16')] },
+    ]) assert.equal((plan(input(over)) as { status: string }).status, 'infeasible', JSON.stringify(over));
+  });
+
   it('tries a never-tried near miss before distilling or giving up, once, and keeps a variant that passed on the devices', () => {
     const devices = [{ id: 'd1', activeArtifactId: null, unfinishedArtifactIds: [] }];
     const nearMisses = [{ artifactId: 'FAR', worstRatio: PROBE_FACTOR * 1.5 }, { artifactId: 'N1', worstRatio: 1.3 }, { artifactId: 'N2', worstRatio: 1.1 }];

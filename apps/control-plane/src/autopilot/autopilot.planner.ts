@@ -18,6 +18,11 @@ export interface PlanRecommendation {
    * (WEAK_LATENCY_SOURCES).
    */
   nearMisses?: Array<{ artifactId: string; worstRatio: number; weakEvidence?: boolean }>;
+  /**
+   * When decision = no-feasible-student because even the smallest student is predicted too slow or too big: that
+   * student and its worst predicted/allowed ratio against the budget (no headroom).
+   */
+  smallestStudent?: { student: string; worstRatio: number };
   /** Every candidate's accuracy and worst predicted/allowed ratio (for deciding whether to leave a measured fit). */
   candidates?: Array<{ artifactId: string; accuracy?: number; worstRatio: number }>;
   reasons: string[];
@@ -91,7 +96,7 @@ export function excludedVariants(refusals: readonly PlanRefusal[]): { excluded: 
 
 export type Plan =
   | { kind: 'deploy'; artifactId: string; deviceIds: string[] }
-  | { kind: 'distill'; student: string }
+  | { kind: 'distill'; student: string; reason?: string }
   | { kind: 'settle'; status: AutopilotStatusName; reason: string; artifactId?: string; jobId?: string };
 
 const RUNNING: ReadonlyArray<PlanDistillation['status']> = ['queued', 'running'];
@@ -133,6 +138,21 @@ function measuredOverPredicted(input: PlanInput): Plan | undefined {
   const todo = devices.filter((d) => !d.unfinishedArtifactIds.includes(probe.artifactId));
   if (todo.length > 0) return { kind: 'deploy', artifactId: probe.artifactId, deviceIds: todo.map((d) => d.id) };
   return { kind: 'settle', status: 'deploying', artifactId: probe.artifactId, reason: `trying ${probe.artifactId}, predicted ${probe.worstRatio.toFixed(2)}× its budget${probe.weakEvidence ? ' on no measurement of this class' : ''}` };
+}
+
+/**
+ * When no student is predicted to fit: distil the smallest one anyway if it is predicted within PROBE_FACTOR × the
+ * budget, once, so its variants are benchmarked on the class (they are near misses, probed like any other). The
+ * prediction for a student that small is mostly the per-inference overhead extrapolated from the class's reports of
+ * much bigger models; one report taken while the device was busy inflates it (seen: mlp:8 predicted at 1.14× a
+ * budget whose mid-tier variants the same class measured at 1.5×). A distillation costs minutes; giving up on a
+ * prediction costs the class.
+ */
+function probeStudent(input: PlanInput): Plan | undefined {
+  const s = input.recommendation.smallestStudent;
+  if (!s || s.worstRatio > PROBE_FACTOR || !input.canDistill) return undefined;
+  if (input.distillations.some((d) => d.student === s.student) || input.distillations.length >= input.maxDistillations) return undefined;
+  return { kind: 'distill', student: s.student, reason: `no student is predicted to fit; distilling the smallest, ${s.student}, predicted at ${s.worstRatio.toFixed(2)}× the budget, to measure it` };
 }
 
 /**
@@ -202,7 +222,7 @@ export function plan(input: PlanInput): Plan {
       return { kind: 'distill', student };
     }
     case 'no-feasible-student':
-      return measuredOverPredicted(input) ?? { kind: 'settle', status: input.rejected.length > 0 ? 'rejected' : 'infeasible', reason: rec.reasons.join('; ') };
+      return measuredOverPredicted(input) ?? probeStudent(input) ?? { kind: 'settle', status: input.rejected.length > 0 ? 'rejected' : 'infeasible', reason: rec.reasons.join('; ') };
     default: {
       const never: never = rec.decision;
       throw new Error(`unknown decision ${String(never)}`);

@@ -178,7 +178,7 @@ export class AutopilotService {
           });
           await this.repo.setDistillationJob(target.id, profileClass, p.student, job.id);
           this.log.log(`${name}: no variant fits, distilling ${p.student} (job ${job.id})`);
-          return { status: 'distilling', decision, chosenArtifactId: null, distillationJobId: job.id, reason: rec.reasons[0] ?? null, details };
+          return { status: 'distilling', decision, chosenArtifactId: null, distillationJobId: job.id, reason: p.reason ?? rec.reasons[0] ?? null, details };
         } catch (err) {
           // The claim stays (jobId null = "could not be queued"): the same student is not tried again.
           if (!isDomainError(err)) throw err;
@@ -206,7 +206,9 @@ function summarize(r: RecommendationResult): PlanRecommendation {
     weakEvidence: c.failedChecks.length === 1 && c.failedChecks[0] === 'latency' && (WEAK_LATENCY_SOURCES as readonly string[]).includes(c.latencySource),
   }));
   const candidates = r.candidates.map((c) => ({ artifactId: c.variantId, accuracy: c.accuracy, worstRatio: c.worstRatio }));
-  return { decision: r.decision, chosenArtifactId: r.chosen?.variantId, student: r.student?.student, nearMisses, candidates, reasons: r.reasons };
+  const smallestStudent = r.smallestStudent && r.sizing?.smallestWorstRatio !== undefined
+    ? { student: r.smallestStudent.student, worstRatio: r.sizing.smallestWorstRatio } : undefined;
+  return { decision: r.decision, chosenArtifactId: r.chosen?.variantId, student: r.student?.student, nearMisses, candidates, smallestStudent, reasons: r.reasons };
 }
 
 /** The part of a recommendation worth keeping on the state row (GET /targets/:id shows it). */

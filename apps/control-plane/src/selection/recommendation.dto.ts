@@ -74,6 +74,8 @@ export class SizingView {
   @ApiProperty({ description: 'Students searched' }) searched!: number;
   @ApiProperty({ description: 'Students predicted within the budget (with headroom)' }) fitting!: number;
   @ApiProperty({ type: [String] }) reasons!: string[];
+  @ApiPropertyOptional({ description: 'When no student fits by size: max(predicted / allowed) of the smallest student\'s latency and memory against the budget (no headroom)' })
+  smallestWorstRatio?: number;
 }
 
 export class RecommendationView {
