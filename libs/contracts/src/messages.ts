@@ -13,7 +13,7 @@ import { PlainData } from './compiled-check';
 
 const SHA256 = /^[a-f0-9]{64}$/;
 /**
- * Id of a device → control plane message that changes state (progress, report, state answer). The control plane
+ * Id of a device → control plane message that changes state (progress, report, telemetry). The control plane
  * stores it in the transaction of the change and acknowledges it on `…/ack` after the commit; the device resends
  * the message (same id) until then. A message without one is handled once, unacknowledged (agents before ids).
  */
@@ -332,7 +332,7 @@ export class RejectedMessage extends Versioned {
 
 /**
  * control plane → device, `…/ack` (QoS 1): the message `msgId` is stored (committed), or was stored before (a
- * resend). The device drops it from its outbox.
+ * resend). The device drops it from its outbox (a progress or report) or deletes its windows (telemetry).
  */
 export class AckMessage extends Versioned {
   @Matches(MSG_ID_PATTERN) msgId!: string;

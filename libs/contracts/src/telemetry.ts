@@ -4,12 +4,14 @@ import {
 } from 'class-validator';
 import { IsInstant } from './instant';
 import { PlainData } from './compiled-check';
-import { INT32_MAX, MAX_MEASURE } from './messages';
+import { INT32_MAX, MAX_MEASURE, MSG_ID_PATTERN } from './messages';
 import { PROTOCOL_VERSION } from './topics';
 
 /**
- * Telemetry, device → control plane on `…/devices/<id>/telemetry` (QoS 1, fire and forget: stored once per
- * window id, so a redelivered batch changes nothing). docs/telemetry.md describes the fields.
+ * Telemetry, device → control plane on `…/devices/<id>/telemetry` (QoS 1). A message with windows carries a
+ * `msgId` and is acknowledged on `…/ack` once its windows are committed; the device keeps the windows until then
+ * and resends them. Stored once per window id, so a redelivered or resent batch changes nothing.
+ * docs/telemetry.md describes the fields.
  */
 
 /** Upper bounds (ms) of the latency histogram's buckets; one more bucket counts everything above the last. */
@@ -149,4 +151,12 @@ export class TelemetryMessage {
   /** Windows the device's offline queue dropped (oldest first) since its previous message. */
   @IsOptional() @IsInt() @Min(0) @Max(INT32_MAX)
   dropped?: number;
+
+  /**
+   * Acknowledged on `…/ack` once every window of the message is committed (or was stored before); the device
+   * deletes the windows then, and resends the message (same id) until then. Absent on a heartbeat alone and from
+   * agents before acknowledged telemetry (their windows are stored, never acknowledged).
+   */
+  @IsOptional() @Matches(MSG_ID_PATTERN)
+  msgId?: string;
 }

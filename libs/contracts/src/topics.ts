@@ -6,12 +6,12 @@
  *   hello        (QoS 1)              desired      (QoS 1, retained)
  *   status       (QoS 1, retained,    block/<sha256>/<index>  (QoS 1, binary payload)
  *                 also the last will)  rejected     (QoS 0: why an inbound message was refused)
- *   state        (QoS 1: answer to query) ack          (QoS 1: a progress/report with msgId is stored)
+ *   state        (QoS 1: answer to query) ack          (QoS 1: a progress/report/telemetry with msgId is stored)
  *                                      query        (QoS 1: a stalled device is asked for its state)
  *   block-req    (QoS 1)
  *   progress     (QoS 1)
  *   report       (QoS 1)
- *   telemetry    (QoS 1, fire and forget: windows are stored once by id)
+ *   telemetry    (QoS 1, acked once its windows are committed; stored once by window id)
  */
 export const PROTOCOL_VERSION = 1 as const;
 export const TOPIC_ROOT = 'edgefleet/v1/devices';
