@@ -1,5 +1,5 @@
 import { Injectable, Logger, Optional } from '@nestjs/common';
-import { parseDeviceTopic, parseMessage, type DeviceTopicKind } from '@edgefleet/contracts';
+import { MSG_ID_PATTERN, parseDeviceTopic, parseJsonBounded, parseMessage, type DeviceTopicKind } from '@edgefleet/contracts';
 import type { MqttContext } from '@nestjs/microservices';
 import { backoffDelay, sleep } from '@edgefleet/toolkit';
 import { isDomainError, AppConfig, isTransientDatabaseError } from '@edgefleet/platform';
@@ -8,6 +8,12 @@ import { FleetMetrics } from '../metrics/fleet-metrics';
 import { MqttPublisher } from './mqtt-publisher.service';
 
 type Ctor<T> = new () => T;
+
+/**
+ * What a handler returns when it could not store the message but the device should simply resend it (no ack, no
+ * `rejected`): the telemetry ingest when the windows of a message were dropped from its memory before a commit.
+ */
+export const LEFT_UNANSWERED = 'unanswered' as const;
 
 /**
  * The one door every device → control plane message goes through: find the device id in the topic, validate
@@ -19,7 +25,8 @@ type Ctor<T> = new () => T;
  * transaction committed (handlers store the id in it, so a resend is acked again without a second effect). A
  * transient database error is retried with backoff for DEVICE_MESSAGE_RETRY_MS, then the message is left
  * unanswered — the device resends it. Only a message refused for good (a domain error) is answered `rejected`
- * with its msgId, which makes the device drop it.
+ * with its msgId, which makes the device drop it; so is a message the contract refuses, when its JSON names a sane
+ * msgId (resending the same bytes cannot help). A handler may also return LEFT_UNANSWERED: no ack, the device resends.
  */
 @Injectable()
 export class DeviceMessageRunner {
@@ -38,7 +45,7 @@ export class DeviceMessageRunner {
   async run<T extends object>(
     ctx: MqttContext,
     cls: Ctor<T>,
-    handle: (deviceId: string, msg: T) => Promise<void>,
+    handle: (deviceId: string, msg: T) => Promise<void | typeof LEFT_UNANSWERED>,
   ): Promise<void> {
     const topic = ctx.getTopic();
     const where = parseDeviceTopic(topic);
@@ -69,14 +76,17 @@ export class DeviceMessageRunner {
     if (payload.length === 0 && where.kind === 'status') return; // a retained status being cleared
     const parsed = parseMessage(cls, payload);
     if (!parsed.ok) {
-      await this.reject(where.deviceId, where.kind, topic, `invalid ${cls.name}: ${parsed.errors.join('; ')}`);
+      await this.reject(where.deviceId, where.kind, topic, `invalid ${cls.name}: ${parsed.errors.join('; ')}`, rawMsgIdOf(payload));
       return;
     }
     const msgId = msgIdOf(parsed.value);
     const deadline = Date.now() + this.config.deviceMessageRetryMs;
     for (let attempt = 0; ; attempt++) {
       try {
-        await handle(where.deviceId, parsed.value);
+        if ((await handle(where.deviceId, parsed.value)) === LEFT_UNANSWERED) {
+          this.leftUnanswered++;
+          return;
+        }
         break;
       } catch (err) {
         if (isDomainError(err)) {
@@ -114,6 +124,14 @@ export class DeviceMessageRunner {
     this.logger.warn(`rejected ${kind} from ${deviceId}: ${reason}`);
     await this.publisher.publishRejected(deviceId, topic, reason, msgId);
   }
+}
+
+/** The top-level `msgId` of a payload the contract refused, when it is one (parsed bounded, never from a nested field). */
+function rawMsgIdOf(payload: Buffer): string | undefined {
+  const parsed = parseJsonBounded(payload);
+  if (!parsed.ok || parsed.value === null || typeof parsed.value !== 'object' || Array.isArray(parsed.value)) return undefined;
+  const id = (parsed.value as { msgId?: unknown }).msgId;
+  return typeof id === 'string' && MSG_ID_PATTERN.test(id) ? id : undefined;
 }
 
 function msgIdOf(msg: object): string | undefined {

@@ -9,7 +9,7 @@ import { DevicesService } from '../devices/device.service';
 import { BlockServer } from '../ota/block-server.service';
 import { TelemetryIngest } from '../telemetry/telemetry-ingest.service';
 import { correlationIdOf, DeviceMessageCorrelation } from './device-message-correlation.interceptor';
-import { DeviceMessageRunner } from './device-message.runner';
+import { DeviceMessageRunner, LEFT_UNANSWERED } from './device-message.runner';
 
 /**
  * Device → control plane topics. Each handler is thin: the runner validates the raw payload and handles
@@ -64,10 +64,13 @@ export class DeviceMessagesController {
     return this.runner.run(ctx, ReportMessage, (deviceId, msg) => this.deployments.recordReport(deviceId, msg));
   }
 
-  /** Fire and forget with idempotency: windows are stored once by (device, window id); no answer but a rejection. */
+  /**
+   * Windows are stored once by (device, window id), in batches; the runner acks the message's msgId once `accept`
+   * says its windows committed, and leaves it unanswered (the device resends) when they were dropped first.
+   */
   @EventPattern(controlPlaneSubscriptions.telemetry)
   telemetryBatch(@Ctx() ctx: MqttContext): Promise<void> {
-    return this.runner.run(ctx, TelemetryMessage, async (deviceId, msg) => this.telemetry?.accept(deviceId, msg));
+    return this.runner.run(ctx, TelemetryMessage, async (deviceId, msg) => ((await this.telemetry?.accept(deviceId, msg)) === false ? LEFT_UNANSWERED : undefined));
   }
 
   /**

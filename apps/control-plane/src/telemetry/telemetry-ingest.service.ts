@@ -31,16 +31,29 @@ export interface IngestCounters {
 }
 
 /**
+ * One message's windows on their way to the database: `accept` settles with true once every one of them is in a
+ * committed batch (inserted or already stored), with false when they were dropped from memory first.
+ */
+interface MessageWait {
+  left: number;
+  settle: (stored: boolean) => void;
+}
+
+/**
  * Telemetry ingest: windows from many messages wait in memory up to TELEMETRY_FLUSH_MS (or TELEMETRY_FLUSH_ROWS)
  * and go to the database in multi-row inserts of at most TELEMETRY_FLUSH_ROWS (MAX_INSERTS_IN_FLIGHT at once)
- * that skip windows already stored (a redelivery). A failed insert keeps its rows for the next flush (bounded;
- * the oldest go first when the database stays away). Heartbeats update the devices' lastSeenAt, one statement
- * per flush.
+ * that skip windows already stored (a redelivery). `accept` resolves only when the message's windows are
+ * committed, so the device's acknowledgement follows the commit; the batching stays (one insert for many
+ * messages, then one ack per message). A failed insert keeps its rows for the next flush (bounded; the oldest go
+ * first when the database stays away, and their messages are left unanswered: the devices resend them).
+ * Heartbeats update the devices' lastSeenAt, one statement per flush.
  */
 @Injectable()
 export class TelemetryIngest implements BeforeApplicationShutdown {
   private readonly log = new Logger('TelemetryIngest');
   private rows: WindowRow[] = [];
+  /** The message of each row of `rows` (same index). */
+  private owners: MessageWait[] = [];
   private seen = new Set<string>();
   private timer?: NodeJS.Timeout;
   private readonly inflight = new Set<Promise<void>>();
@@ -66,7 +79,12 @@ export class TelemetryIngest implements BeforeApplicationShutdown {
     return this.rows.length;
   }
 
-  async accept(deviceId: string, msg: TelemetryMessage): Promise<void> {
+  /**
+   * Takes a message's windows into the next batch; resolves true once they are committed (at once for a message
+   * without windows), false when they were dropped from memory before (inserts kept failing, or the control plane
+   * stops with them unwritten) — the message then stays unacknowledged and the device resends it.
+   */
+  async accept(deviceId: string, msg: TelemetryMessage): Promise<boolean> {
     this.counters.messages++;
     this.counters.windowsReceived += msg.windows.length;
     if (msg.dropped) {
@@ -74,13 +92,20 @@ export class TelemetryIngest implements BeforeApplicationShutdown {
       this.log.warn(`${deviceId} dropped ${msg.dropped} telemetry windows while offline (its queue was full)`);
     }
     if (msg.heartbeat || msg.windows.length > 0) this.seen.add(deviceId);
-    if (msg.windows.length === 0) return this.schedule();
+    if (msg.windows.length === 0) {
+      this.schedule();
+      return true;
+    }
     // Every await happens before the first push: a row pushed after an await could land in the array a flush
     // already took (`this.rows.push(...)` reads `this.rows` before its arguments) and never be written.
     const modelIds = new Map<string, string | null>();
     for (const w of msg.windows) if (w.model && !modelIds.has(w.model)) modelIds.set(w.model, await this.modelOf(w.model));
     const profileClass = this.cachedClass(deviceId) ?? '';
+    let settle!: (stored: boolean) => void;
+    const stored = new Promise<boolean>((resolve) => (settle = resolve));
+    const wait: MessageWait = { left: msg.windows.length, settle };
     for (const w of msg.windows) {
+      this.owners.push(wait);
       this.rows.push({
         deviceId, windowId: w.id, start: new Date(w.start), end: new Date(w.end),
         modelSha256: w.model ?? null, modelId: w.model ? modelIds.get(w.model)! : null, profileClass,
@@ -89,6 +114,7 @@ export class TelemetryIngest implements BeforeApplicationShutdown {
       });
     }
     this.schedule();
+    return stored;
   }
 
   /** Writes what is waiting now and waits for every insert in flight (tests, shutdown). */
@@ -102,11 +128,14 @@ export class TelemetryIngest implements BeforeApplicationShutdown {
   async beforeApplicationShutdown(): Promise<void> {
     await this.flush();
     // After the last flush nothing is retried: the database is about to close, and a retry timer would keep
-    // logging against a closed database and keep the process alive. What could not be written is redelivered
-    // by the devices' disk queues (idempotent by window id).
+    // logging against a closed database and keep the process alive. What could not be written is left
+    // unacknowledged: the devices resend it from their disk queues (idempotent by window id).
     this.stopped = true;
     clearTimeout(this.timer);
     this.timer = undefined;
+    for (const o of this.owners) o.settle(false);
+    this.rows = [];
+    this.owners = [];
   }
 
   private stopped = false;
@@ -130,9 +159,10 @@ export class TelemetryIngest implements BeforeApplicationShutdown {
     if (this.rows.length === 0 && this.seen.size === 0) return true;
     if (this.inflight.size >= MAX_INSERTS_IN_FLIGHT || (!force && Date.now() < this.retryAt)) return false;
     const rows = this.rows.splice(0, this.config.flushRows);
+    const owners = this.owners.splice(0, rows.length);
     const seen = [...this.seen];
     this.seen = new Set();
-    const write = this.write(rows, seen).finally(() => {
+    const write = this.write(rows, owners, seen).finally(() => {
       this.inflight.delete(write);
       this.schedule();
     });
@@ -140,7 +170,7 @@ export class TelemetryIngest implements BeforeApplicationShutdown {
     return true;
   }
 
-  private async write(rows: WindowRow[], seen: string[]): Promise<void> {
+  private async write(rows: WindowRow[], owners: MessageWait[], seen: string[]): Promise<void> {
     try {
       await this.resolveClasses(rows);
       // Within one batch a window may come twice (a redelivery right behind the original): keep one. Across two
@@ -150,6 +180,9 @@ export class TelemetryIngest implements BeforeApplicationShutdown {
       const inserted = stored.reduce((n, s) => n + s.windows, 0);
       this.counters.windowsStored += inserted;
       this.counters.windowsDuplicate += rows.length - inserted;
+      // Committed: a message whose last window was in this batch can be acknowledged (a duplicate within the batch
+      // or of a batch in flight is stored too — ON CONFLICT waited for the other insert's commit).
+      for (const o of owners) if (--o.left === 0) o.settle(true);
       if (seen.length > 0) await (this.marking = this.marking.catch(() => undefined).then(() => this.devices.markSeen(seen, new Date())));
       const now = Date.now();
       this.counters.lastLagSeconds = rows.reduce((m, r) => Math.max(m, (now - r.end.getTime()) / 1000), 0);
@@ -162,12 +195,15 @@ export class TelemetryIngest implements BeforeApplicationShutdown {
     } catch (err) {
       this.counters.flushFailures++;
       const kept = [...rows, ...this.rows];
+      const keptOwners = [...owners, ...this.owners];
       const limit = this.config.flushRows * 10;
       const lost = Math.max(0, kept.length - limit);
       this.counters.windowsLost += lost;
       this.log.error(`telemetry insert failed, ${kept.length - lost} windows kept for the next flush` +
-        `${lost ? `, the ${lost} oldest dropped (more than ${limit} waiting; the devices no longer hold them)` : ''}: ${(err as Error).message}`);
+        `${lost ? `, the ${lost} oldest dropped (more than ${limit} waiting; their messages stay unacknowledged, the devices resend them)` : ''}: ${(err as Error).message}`);
+      for (const o of keptOwners.slice(0, lost)) o.settle(false);
       this.rows = kept.slice(lost);
+      this.owners = keptOwners.slice(lost);
       for (const s of seen) this.seen.add(s);
       this.retryAt = Date.now() + Math.max(1000, this.config.flushMs); // the write's end schedules the retry
     }
