@@ -114,8 +114,6 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   if (orphans > 0) logger.warn('dropped reports whose outcome was not saved before a crash; the work is redone', { orphans });
   const sender = new ReliableSender(outbox, link, logger, options.resend ?? DEFAULT_RESEND);
   if (outbox.size > 0) logger.info('unacknowledged messages from the last run will be resent', { pending: outbox.size });
-  link.on('ack', (msgId) => void sender.acked(msgId).catch((err: unknown) => logger.warn('outbox entry not removed', { error: describeError(err) })));
-  link.on('refused', (msgId) => void sender.refused(msgId).catch((err: unknown) => logger.warn('outbox entry not removed', { error: describeError(err) })));
 
   const reconciler = new Reconciler({
     store, link, sender, events, logger, hardware,
@@ -139,6 +137,16 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   const telemetry = new TelemetryReporter(store.dir, AGENT_VERSION, link, () => models.model?.sha256, logger, options.telemetry);
   await telemetry.start();
   models.observe(telemetry);
+  // An id is the outbox's or the telemetry reporter's; each ignores the other's.
+  const settled = (what: string) => (err: unknown) => logger.warn(what, { error: describeError(err) });
+  link.on('ack', (msgId) => {
+    void sender.acked(msgId).catch(settled('outbox entry not removed'));
+    void telemetry.acked(msgId).catch(settled('acknowledged telemetry not removed'));
+  });
+  link.on('refused', (msgId) => {
+    void sender.refused(msgId).catch(settled('outbox entry not removed'));
+    void telemetry.refused(msgId).catch(settled('refused telemetry not removed'));
+  });
   const serveModel = (state: PersistedState): void => {
     const active = state.active;
     if (!active || options.serveActiveModel === false) return;
@@ -181,7 +189,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   link.on('connected', () => {
     sender.flush();
     events.emit('connected');
-    void telemetry.flush(true);
+    void telemetry.flush(true, true);
   });
   link.on('disconnected', () => events.emit('disconnected'));
   const ready = link.start();

@@ -26,7 +26,7 @@ export interface AgentLinkOptions {
 
 interface LinkEvents {
   desired: [DesiredEvent];
-  /** The control plane stored the message with this id. */
+  /** The control plane stored the message with this id (a progress, report or telemetry message). */
   ack: [string];
   /** The control plane refused the message with this id for good. */
   refused: [string];
@@ -177,7 +177,10 @@ export class AgentLink extends EventEmitter<LinkEvents> implements BlockTranspor
     await this.client.publishAsync(topics.report(this.opts.deviceId), JSON.stringify(msg), { qos: 1 });
   }
 
-  /** Telemetry is fire and forget with idempotency: refused at once while offline (the reporter keeps it on disk). */
+  /**
+   * QoS 1, resolves on the PUBACK; refused at once while offline. The reporter keeps the windows on disk until the
+   * control plane acknowledges the message's msgId on `ack` (the PUBACK only says the broker has it).
+   */
   async publishTelemetry(msg: TelemetryMessage): Promise<void> {
     if (!this.client?.connected) throw new Error('not connected');
     await this.client.publishAsync(topics.telemetry(this.opts.deviceId), JSON.stringify(msg), { qos: 1 });

@@ -48,11 +48,29 @@ export class DiskQueue<T> {
     if (overflow > 0) await this.setDropped(this.droppedCount + overflow);
   }
 
-  /** The oldest `n` records (unreadable files are removed and skipped), with the handle to remove them. */
-  async peek(n: number): Promise<{ records: T[]; seqs: number[] }> {
+  /** Whether record `seq` is still queued (the seqs are ascending: a binary search). */
+  has(seq: number): boolean {
+    let lo = 0;
+    let hi = this.seqs.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const s = this.seqs[mid]!;
+      if (s === seq) return true;
+      if (s < seq) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return false;
+  }
+
+  /**
+   * The oldest `n` records, skipping the seqs in `except` (sent, not acknowledged yet); unreadable files are removed
+   * and skipped. With the handle to remove them.
+   */
+  async peek(n: number, except?: ReadonlySet<number>): Promise<{ records: T[]; seqs: number[] }> {
     const records: T[] = [];
     const seqs: number[] = [];
-    for (const seq of this.seqs.slice(0, n)) {
+    const take = except?.size ? this.seqs.filter((s) => !except.has(s)).slice(0, n) : this.seqs.slice(0, n);
+    for (const seq of take) {
       try {
         records.push(JSON.parse(await readFile(this.path(seq), 'utf8')) as T);
         seqs.push(seq);
@@ -69,7 +87,7 @@ export class DiskQueue<T> {
     for (const s of seqs) await unlink(this.path(s)).catch(() => undefined);
   }
 
-  /** The broker acknowledged a message that carried `n` of the dropped count: subtract it. */
+  /** The control plane acknowledged a message that carried `n` of the dropped count: subtract it. */
   async ackDropped(n: number): Promise<void> {
     await this.setDropped(Math.max(0, this.droppedCount - n));
   }

@@ -4,6 +4,7 @@ import {
 } from '@edgefleet/contracts';
 import { Prng } from '@edgefleet/toolkit';
 import { AGENT_VERSION } from '../lib/version';
+import { newMsgId } from '../state/outbox';
 
 /** What a simulated device's window looks like (the fleet simulator and the telemetry bench share this). */
 export interface SimulatedWindowOptions {
@@ -63,10 +64,11 @@ export function simulatedWindow(prng: Prng, o: SimulatedWindowOptions): Telemetr
   };
 }
 
-/** One telemetry message of `windows` simulated windows and a heartbeat, ready to publish on `topics.telemetry(id)`. */
+/** One telemetry message of `windows` simulated windows, a msgId and a heartbeat, ready to publish on `topics.telemetry(id)`. */
 export function simulatedTelemetryMessage(prng: Prng, windows: number, o: SimulatedWindowOptions): TelemetryMessage {
   return {
     v: PROTOCOL_VERSION,
+    msgId: newMsgId(), // as the agent's: the control plane acks it once the windows are committed
     windows: Array.from({ length: windows }, () => simulatedWindow(prng, o)),
     heartbeat: {
       at: new Date().toISOString(), cpu: Math.round(prng.next() * 100) / 1000, rssMb: 60 + Math.round(prng.next() * 40), diskFreeMb: 10_000,

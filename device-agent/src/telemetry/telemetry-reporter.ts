@@ -2,10 +2,12 @@ import { join } from 'node:path';
 import {
   DEFAULT_TELEMETRY_WINDOW_S, MAX_WINDOWS_PER_BATCH, PROTOCOL_VERSION, type TelemetryMessage, type TelemetryWindow,
 } from '@edgefleet/contracts';
+import { backoffDelay } from '../lib/backoff';
 import { describeError } from '../lib/errors';
 import type { Logger } from '../lib/logger';
 import type { InferenceObserver, ServedModel } from '../serving/model-server';
 import type { InferenceSummary } from '../serving/output-summary';
+import { newMsgId } from '../state/outbox';
 import { DiskQueue } from './disk-queue';
 import { HeartbeatMeter } from './heartbeat';
 import { WindowAggregator } from './window-aggregator';
@@ -13,11 +15,21 @@ import { WindowAggregator } from './window-aggregator';
 export interface TelemetryOptions {
   /** Window length, seconds (default DEFAULT_TELEMETRY_WINDOW_S). */
   windowS?: number;
-  /** Windows kept on disk while the broker is unreachable; the oldest are dropped (and counted) beyond it. */
+  /** Windows kept on disk until acknowledged; the oldest are dropped (and counted) beyond it. */
   queueMax?: number;
+  /** Resend of a message the control plane has not acknowledged: backoff with jitter (default DEFAULT_TELEMETRY_RESEND). */
+  resend?: { baseMs: number; maxMs: number };
 }
 
 export const DEFAULT_TELEMETRY_QUEUE_MAX = 10_000;
+/**
+ * First resend of an unacknowledged telemetry message after 10–20 s, doubling up to 1–2 min. Later than the
+ * outbox's 3 s: a telemetry commit waits for its batch, and under load the ingest lags by seconds (docs/telemetry.md,
+ * "Soak"); an early resend would only add duplicates to that load. Telemetry is not urgent.
+ */
+export const DEFAULT_TELEMETRY_RESEND = { baseMs: 20_000, maxMs: 120_000 };
+/** Telemetry messages sent and not yet acknowledged, at most: 8 × 64 windows; the rest waits on disk. */
+export const MAX_UNACKED_TELEMETRY = 8;
 
 /** How the reporter publishes: QoS 1, resolves on PUBACK, rejects when offline or refused. */
 export interface TelemetryLink {
@@ -25,18 +37,36 @@ export interface TelemetryLink {
   publishTelemetry(msg: TelemetryMessage): Promise<void>;
 }
 
+/** A sent message waiting for its ack: what it carried, and when it is resent. */
+interface Unacked {
+  msg: TelemetryMessage & { msgId: string };
+  seqs: number[];
+  /** Publishes attempted (the backoff's exponent). */
+  attempts: number;
+  dueAt: number;
+}
+
 /**
- * Windows of served inferences → on-disk queue → MQTT. Every window closes into the queue first; `flush`
- * sends the queue oldest first in batches of MAX_WINDOWS_PER_BATCH, removing a batch only after the broker
- * acknowledged it. A heartbeat rides on the first batch of every tick (alone when there is no window).
+ * Windows of served inferences → on-disk queue → MQTT → acknowledged. Every window closes into the queue first;
+ * `flush` sends the queue oldest first in messages of at most MAX_WINDOWS_PER_BATCH windows, each with a `msgId`
+ * (up to MAX_UNACKED_TELEMETRY unacknowledged at once). A message's windows are deleted only when the control
+ * plane acknowledges it (`acked`: committed) or refuses it for good (`refused`); until then it is resent, same id and
+ * windows, after every reconnect and with exponential backoff and jitter (the outbox's backoffDelay). After a
+ * restart the queue on disk is sent anew, oldest first. A heartbeat rides on the first message of every tick (alone,
+ * without an id, when there is no window).
  */
 export class TelemetryReporter implements InferenceObserver {
   private readonly agg: WindowAggregator;
   private readonly queue: DiskQueue<TelemetryWindow>;
   private readonly meter: HeartbeatMeter;
+  private readonly retry: { baseMs: number; maxMs: number };
+  /** Sent, not acknowledged, oldest first (Map order). */
+  private readonly unacked = new Map<string, Unacked>();
   private timer?: NodeJS.Timeout;
+  private resendTimer?: NodeJS.Timeout;
   private flushing?: Promise<void>;
   private pending: Promise<unknown> = Promise.resolve();
+  private stopped = false;
   readonly windowMs: number;
 
   constructor(
@@ -48,6 +78,7 @@ export class TelemetryReporter implements InferenceObserver {
     opts: TelemetryOptions = {},
   ) {
     this.windowMs = (opts.windowS ?? DEFAULT_TELEMETRY_WINDOW_S) * 1000;
+    this.retry = opts.resend ?? DEFAULT_TELEMETRY_RESEND;
     this.agg = new WindowAggregator();
     this.queue = new DiskQueue(join(stateDir, 'telemetry-queue'), opts.queueMax ?? DEFAULT_TELEMETRY_QUEUE_MAX);
     this.meter = new HeartbeatMeter(stateDir, agentVersion);
@@ -59,9 +90,14 @@ export class TelemetryReporter implements InferenceObserver {
     this.timer.unref();
   }
 
-  /** Windows waiting on disk. */
+  /** Windows waiting on disk (sent or not, until acknowledged). */
   get queued(): number {
     return this.queue.size;
+  }
+
+  /** Messages sent and not acknowledged yet. */
+  get unacknowledged(): number {
+    return this.unacked.size;
   }
 
   onInference(model: ServedModel, latencyMs: number, summary: InferenceSummary, classes: number): void {
@@ -79,18 +115,47 @@ export class TelemetryReporter implements InferenceObserver {
     await this.flush(true);
   }
 
-  /** Sends the queue while connected; a failure leaves the rest for the next tick or reconnect. */
-  flush(heartbeat = false): Promise<void> {
+  /**
+   * Sends the queue while connected (a tick, an ack), oldest first; with `resend` (after a reconnect) every
+   * unacknowledged message goes out again first. A failure leaves the rest for later.
+   */
+  flush(heartbeat = false, resend = false): Promise<void> {
     if (this.flushing) return this.flushing;
-    this.flushing = this.drain(heartbeat).finally(() => (this.flushing = undefined));
+    this.flushing = this.drain(heartbeat, resend).finally(() => (this.flushing = undefined));
     return this.flushing;
   }
 
+  /** The control plane committed the windows of `msgId` (a msgId that is not telemetry's is ignored). */
+  async acked(msgId: string): Promise<void> {
+    const u = this.unacked.get(msgId);
+    if (!u) return;
+    await this.settle(u);
+    this.logger.debug('telemetry acknowledged', { msgId, windows: u.seqs.length, queued: this.queue.size });
+    // Room for one more message in flight: send what waits (not the resends, which have their timer).
+    if (!this.flushing && !this.stopped) this.flushing = this.drain(false, false).finally(() => (this.flushing = undefined));
+  }
+
+  /** The control plane refused `msgId` for good (the link logged the reason): resending cannot help, its windows go. */
+  async refused(msgId: string): Promise<void> {
+    const u = this.unacked.get(msgId);
+    if (!u) return;
+    await this.settle(u);
+    this.logger.warn('dropping telemetry windows the control plane refused', { msgId, windows: u.seqs.length });
+  }
+
   async stop(): Promise<void> {
+    this.stopped = true;
     clearInterval(this.timer);
+    clearTimeout(this.resendTimer);
     this.enqueue(this.agg.close());
     await this.pending;
     await this.flushing;
+  }
+
+  private async settle(u: Unacked): Promise<void> {
+    this.unacked.delete(u.msg.msgId);
+    await this.queue.remove(u.seqs);
+    if (u.msg.dropped) await this.queue.ackDropped(u.msg.dropped);
   }
 
   private enqueue(w: TelemetryWindow | undefined): void {
@@ -98,28 +163,82 @@ export class TelemetryReporter implements InferenceObserver {
     this.pending = this.pending.then(() => this.queue.push(w)).catch((err: unknown) => this.logger.warn('telemetry window not queued', { error: describeError(err) }));
   }
 
-  private async drain(heartbeat: boolean): Promise<void> {
+  private async drain(heartbeat: boolean, resendAll: boolean): Promise<void> {
+    if (resendAll) for (const u of [...this.unacked.values()]) if (!(await this.publish(u))) return;
     let withHeartbeat = heartbeat;
-    while (this.link.connected) {
-      const { records, seqs } = await this.queue.peek(MAX_WINDOWS_PER_BATCH);
-      if (records.length === 0 && !withHeartbeat) return;
-      const dropped = this.queue.dropped;
-      const msg: TelemetryMessage = {
+    while (this.link.connected && !this.stopped && this.unacked.size < MAX_UNACKED_TELEMETRY) {
+      const inFlight = new Set([...this.unacked.values()].flatMap((u) => u.seqs));
+      const { records, seqs } = await this.queue.peek(MAX_WINDOWS_PER_BATCH, inFlight);
+      if (records.length === 0) break;
+      // The dropped count rides on one message at a time, and is subtracted when that one is acknowledged.
+      const dropped = [...this.unacked.values()].some((u) => u.msg.dropped) ? 0 : this.queue.dropped;
+      const msg: TelemetryMessage & { msgId: string } = {
         v: PROTOCOL_VERSION,
+        msgId: newMsgId(),
         windows: records,
         ...(withHeartbeat && { heartbeat: await this.meter.read(this.active()) }),
         ...(dropped > 0 && { dropped }),
       };
-      try {
-        await this.link.publishTelemetry(msg);
-      } catch (err) {
-        this.logger.debug('telemetry not sent; kept on disk', { error: describeError(err), queued: this.queue.size });
-        return;
-      }
-      await this.queue.remove(seqs);
-      if (dropped > 0) await this.queue.ackDropped(dropped);
+      const u: Unacked = { msg, seqs, attempts: 0, dueAt: 0 };
+      this.unacked.set(msg.msgId, u); // before the publish: the ack may come before the PUBACK resolves
       withHeartbeat = false;
-      if (records.length === 0) return;
+      if (!(await this.publish(u))) return;
     }
+    // Nothing new to carry it (no window, or MAX_UNACKED_TELEMETRY waiting): the heartbeat goes alone, without an id.
+    if (withHeartbeat && this.link.connected && !this.stopped) await this.publishHeartbeat();
+  }
+
+  private async publishHeartbeat(): Promise<void> {
+    try {
+      await this.link.publishTelemetry({ v: PROTOCOL_VERSION, windows: [], heartbeat: await this.meter.read(this.active()) });
+    } catch (err) {
+      this.logger.debug('heartbeat not sent', { error: describeError(err) });
+    }
+  }
+
+  /** One (re)send of `u`, then its next resend is due after the backoff; false when it did not reach the broker. */
+  private async publish(u: Unacked): Promise<boolean> {
+    if (this.stopped || !this.unacked.has(u.msg.msgId)) return true;
+    u.dueAt = Date.now() + backoffDelay(u.attempts, this.retry);
+    this.schedule();
+    if (!this.link.connected) return false;
+    u.attempts++;
+    // Windows the bounded queue dropped meanwhile (oldest first, counted) are not sent again.
+    if (u.seqs.some((s) => !this.queue.has(s))) {
+      const keep = u.seqs.map((s, i) => [s, u.msg.windows[i]!] as const).filter(([s]) => this.queue.has(s));
+      u.seqs = keep.map(([s]) => s);
+      u.msg = { ...u.msg, windows: keep.map(([, w]) => w) };
+      if (keep.length === 0) {
+        this.unacked.delete(u.msg.msgId);
+        return true;
+      }
+    }
+    try {
+      await this.link.publishTelemetry(u.msg);
+      return true;
+    } catch (err) {
+      this.logger.debug('telemetry not sent; kept on disk', { error: describeError(err), queued: this.queue.size });
+      return false;
+    }
+  }
+
+  /** One timer, at the earliest resend due. */
+  private schedule(): void {
+    if (this.stopped) return;
+    clearTimeout(this.resendTimer);
+    this.resendTimer = undefined;
+    if (this.unacked.size === 0) return;
+    const due = Math.min(...[...this.unacked.values()].map((u) => u.dueAt));
+    this.resendTimer = setTimeout(() => void this.resendDue(), Math.max(0, due - Date.now()));
+    this.resendTimer.unref();
+  }
+
+  /** Resends what is due, oldest first. */
+  private async resendDue(): Promise<void> {
+    this.resendTimer = undefined;
+    await this.flushing;
+    const now = Date.now();
+    for (const u of [...this.unacked.values()]) if (u.dueAt <= now && !(await this.publish(u))) break;
+    this.schedule();
   }
 }
