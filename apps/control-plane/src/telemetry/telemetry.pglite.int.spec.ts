@@ -220,6 +220,51 @@ describe('telemetry ingest, query and drift (PGlite, embedded broker)', () => {
     assert.equal(ingest.counters.flushFailures, failures);
   });
 
+  it('acks a message on …/ack only once its windows are committed, again for a resend; a refused one is rejected with its msgId', async () => {
+    const ingest = cp.app.get(TelemetryIngest);
+    const repo = cp.app.get(TelemetryRepository);
+    const real = repo.insertWindows.bind(repo);
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    repo.insertWindows = async (rows) => { await gate; return real(rows); }; // the real insert, held until released
+    const answers: Array<{ topic: string; msgId?: string }> = [];
+    const onMessage = (topic: string, payload: Buffer) => answers.push({ topic, msgId: (JSON.parse(payload.toString()) as { msgId?: string }).msgId });
+    device.on('message', onMessage);
+    await device.subscribeAsync([topics.ack(deviceId), topics.rejected(deviceId)], { qos: 1 });
+    const acks = (id: string) => answers.filter((a) => a.topic === topics.ack(deviceId) && a.msgId === id).length;
+    const until = async (what: string, ok: () => boolean) => {
+      for (const end = Date.now() + 10_000; !ok();) {
+        if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    };
+    const t = Date.now() - 15_000;
+    const msg: TelemetryMessage = { v: PROTOCOL_VERSION, msgId: 'tele-ack-0001', windows: [window('ack-1', t, sha, [1, 1, 1]), window('ack-2', t + 1000, sha, [2, 1, 1])] };
+    const before = await stored();
+    try {
+      const received = ingest.counters.messages;
+      await send(msg);
+      await until('the message in the ingest', () => ingest.counters.messages > received);
+      await new Promise((r) => setTimeout(r, 300)); // 30 flush periods: the batch is in its (held) insert
+      assert.equal(acks('tele-ack-0001'), 0, 'no ack before the commit');
+      release();
+      await until('the ack', () => acks('tele-ack-0001') === 1);
+      assert.equal(await stored(), before + 2, 'acked: both windows committed');
+    } finally {
+      repo.insertWindows = real;
+    }
+    await send(msg); // a resend (its ack was lost, say): every window a duplicate, acked again
+    await until('the second ack', () => acks('tele-ack-0001') === 2);
+    assert.equal(await stored(), before + 2);
+
+    await send({ v: PROTOCOL_VERSION, msgId: 'tele-bad-0001', windows: [{ ...window('bad-1', t, sha, [1]), start: '2026-W48' }] });
+    await until('the rejection', () => answers.some((a) => a.topic === topics.rejected(deviceId)));
+    assert.deepEqual(answers.filter((a) => a.topic === topics.rejected(deviceId)).map((a) => a.msgId), ['tele-bad-0001'], 'refused for good, with its id: the device drops it');
+    assert.equal(acks('tele-bad-0001'), 0);
+    device.off('message', onMessage);
+    await device.unsubscribeAsync([topics.ack(deviceId), topics.rejected(deviceId)]);
+  });
+
   it('looks a model up once however many messages wait for it', async () => {
     const ingest = cp.app.get(TelemetryIngest);
     const models = cp.app.get(ModelRepository);
