@@ -14,17 +14,16 @@
  */
 import { after, before, describe, it, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, watch } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { GraphBuilder } from '@edgefleet/onnx';
 import { freePort, startOwnMosquitto, type OwnMosquitto } from '@edgefleet/control-plane/dist/mqtt/testing/own-mosquitto';
-import { Api, CI, enrollmentToken, knownClassifier, modelForm, sleep, startAgentProcess, waitFor, type AgentProcess } from './support';
+import { Api, CI, CpProcess, enrollmentToken, knownClassifier, modelForm, sleep, startAgentProcess, waitFor, type AgentProcess } from './support';
 
 const run = promisify(execFile);
-const CP_MAIN = resolve(__dirname, '../../apps/control-plane/dist/main.js');
 const ADMIN_KEY = 'faults-admin-key-0123456789abcdef';
 const PG_BIN = (() => {
   const root = '/usr/lib/postgresql';
@@ -87,55 +86,6 @@ async function pgIds(): Promise<{ uid: number; gid: number }> {
 }
 const asPostgres = (cmd: string[]) => run('runuser', ['-u', 'postgres', '--', ...cmd], { timeout: 90_000 });
 
-/** A control plane as a process (so it can be killed), on a fixed port so agents find it again after a restart. */
-class CpProcess {
-  private child: ChildProcess | undefined;
-  private out = '';
-  keyPath = '';
-  constructor(readonly name: string, private readonly env: Record<string, string>, readonly port: number) {}
-  get httpUrl(): string {
-    return `http://127.0.0.1:${this.port}`;
-  }
-  get api(): Api {
-    return new Api(`${this.httpUrl}/api/v1`, ADMIN_KEY);
-  }
-  get running(): boolean {
-    const c = this.child;
-    return !!c && c.exitCode === null && c.signalCode === null;
-  }
-  output(): string {
-    return this.out;
-  }
-  /** "running (pid 123)" or how it ended: seen from its API, a crash and a hang look alike. */
-  describe(): string {
-    const c = this.child;
-    if (!c) return `${this.name}: never started`;
-    return this.running ? `${this.name}: running (pid ${c.pid})` : `${this.name}: exited (code ${c.exitCode}, signal ${c.signalCode})`;
-  }
-
-  async up(): Promise<void> {
-    const child = spawn(process.execPath, [CP_MAIN], { env: { ...this.env, PORT: String(this.port) }, stdio: ['ignore', 'pipe', 'pipe'] });
-    this.child = child;
-    child.stdout!.on('data', (d: Buffer) => { this.out += d.toString(); });
-    child.stderr!.on('data', (d: Buffer) => { this.out += d.toString(); });
-    const exited = new Promise<never>((_, reject) => child.once('exit', (code, signal) => {
-      this.out += `\n[${this.name} pid ${child.pid} exited: code ${code}, signal ${signal}]\n`;
-      reject(new Error(`${this.name} exited (code ${code}, signal ${signal}) while starting:\n${this.out.slice(-3000)}`));
-    }));
-    exited.catch(() => undefined); // observed below while starting; an exit later shows in describe() and the output
-    await Promise.race([exited, waitFor(`${this.name} up`, async () => {
-      const m = /signing key\s+(\S+)/.exec(this.out);
-      return m ? (this.keyPath = m[1]!) : undefined;
-    }, 60_000, 100)]);
-  }
-
-  async kill(): Promise<void> {
-    const c = this.child;
-    if (!c || !this.running) return;
-    await new Promise<void>((res) => { c.once('exit', () => res()); c.kill('SIGKILL'); });
-  }
-}
-
 interface Artifact { id: string; sha256: string }
 
 /** The world every case shares: the database, the closed broker, the control plane(s) and the agents. */
@@ -180,7 +130,7 @@ class World {
       PATH: process.env.PATH ?? '', DATABASE_URL: this.pg.url, ...this.mqtt.env, DATA_DIR: join(this.root, `cp-${this.cps.length}`),
       SIGNING_KEY_DIR: join(this.root, 'keys'), ADMIN_API_KEY: ADMIN_KEY, LOG_LEVEL: 'warn', LOG_FORMAT: 'json', EMBEDDED_WORKER: 'false',
       AUTOPILOT_ENABLED: 'false', RATE_LIMIT_MAX: '0',
-    }, await freePort());
+    }, await freePort(), ADMIN_KEY);
     this.cps.push(cp);
     await cp.up();
     return cp;

@@ -7,6 +7,7 @@ import { GraphBuilder } from '@edgefleet/onnx';
 import { HttpClient } from '@edgefleet/toolkit';
 
 export const AGENT_MAIN = resolve(__dirname, '../../device-agent/dist/main.js');
+export const CP_MAIN = resolve(__dirname, '../../apps/control-plane/dist/main.js');
 export const CI = process.env.CI === 'true';
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -149,4 +150,56 @@ export function modelForm(fields: { file: Uint8Array; name: string; version: str
   if (fields.precision) form.set('precision', fields.precision);
   if (fields.evalSet) form.set('evalSet', new Blob([fields.evalSet]), 'eval.efev');
   return form;
+}
+
+/**
+ * A control plane as a process (`node apps/control-plane/dist/main.js`, so it can be killed), on a fixed port so
+ * agents find it again after a restart. `env` is its whole environment (PORT is set from `port`).
+ */
+export class CpProcess {
+  private child: ChildProcess | undefined;
+  private out = '';
+  keyPath = '';
+  constructor(readonly name: string, private readonly env: Record<string, string>, readonly port: number, private readonly adminKey: string) {}
+  get httpUrl(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+  get api(): Api {
+    return new Api(`${this.httpUrl}/api/v1`, this.adminKey);
+  }
+  get running(): boolean {
+    const c = this.child;
+    return !!c && c.exitCode === null && c.signalCode === null;
+  }
+  output(): string {
+    return this.out;
+  }
+  /** "running (pid 123)" or how it ended: seen from its API, a crash and a hang look alike. */
+  describe(): string {
+    const c = this.child;
+    if (!c) return `${this.name}: never started`;
+    return this.running ? `${this.name}: running (pid ${c.pid})` : `${this.name}: exited (code ${c.exitCode}, signal ${c.signalCode})`;
+  }
+
+  async up(): Promise<void> {
+    const child = spawn(process.execPath, [CP_MAIN], { env: { ...this.env, PORT: String(this.port) }, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = child;
+    child.stdout!.on('data', (d: Buffer) => { this.out += d.toString(); });
+    child.stderr!.on('data', (d: Buffer) => { this.out += d.toString(); });
+    const exited = new Promise<never>((_, reject) => child.once('exit', (code, signal) => {
+      this.out += `\n[${this.name} pid ${child.pid} exited: code ${code}, signal ${signal}]\n`;
+      reject(new Error(`${this.name} exited (code ${code}, signal ${signal}) while starting:\n${this.out.slice(-3000)}`));
+    }));
+    exited.catch(() => undefined); // observed below while starting; an exit later shows in describe() and the output
+    await Promise.race([exited, waitFor(`${this.name} up`, async () => {
+      const m = /signing key\s+(\S+)/.exec(this.out);
+      return m ? (this.keyPath = m[1]!) : undefined;
+    }, 60_000, 100)]);
+  }
+
+  async kill(): Promise<void> {
+    const c = this.child;
+    if (!c || !this.running) return;
+    await new Promise<void>((res) => { c.once('exit', () => res()); c.kill('SIGKILL'); });
+  }
 }
