@@ -4,7 +4,10 @@
  * 1. Ingest: the same telemetry payloads (simulated windows, device-agent/src/telemetry/simulated-telemetry.ts)
  *    published by `--clients` MQTT clients through the control plane's broker, (a) to a topic only a bare
  *    subscriber reads — the raw broker's messages/s — and (b) to the devices' telemetry topics, counted when
- *    the windows are committed in the database — stored messages/s. Ratio b / a (goal ≥ 0.5).
+ *    the windows are committed in the database — stored messages/s. Ratio b / a (goal ≥ 0.5). Both sides end
+ *    with the acknowledgement the device waits for: the control plane acks each message on `…/ack` after its
+ *    batch committed, and the bare subscriber acks each one on `edgefleet/bench-raw/<id>/ack` as it arrives (the
+ *    same message pattern: publish, deliver, ack publish, ack delivery); one client counts the acks of both.
  * 2. Serving overhead: p50/p99 of `POST /v1/infer` on the agent's endpoint against `session.run` on the same
  *    model and input in this process, alternated in blocks.
  * 3. `--soak`: `--soak-devices` (5000) simulated devices × 1 window per second for `--soak-minutes` (10); prints
@@ -66,18 +69,30 @@ async function ingest(cp: ControlPlane, o: { messages: number; windows: number; 
   const bytes = payloads.reduce((a, p) => a + p.length, 0) / payloads.length;
   const clients = await Promise.all(Array.from({ length: o.clients }, (_, i) => mqtt.connectAsync(cp.mqttUrl, { clientId: `bench-tele-${i}`, reconnectPeriod: 0 })));
   const sub = await mqtt.connectAsync(cp.mqttUrl, { clientId: 'bench-tele-sub', reconnectPeriod: 0 });
+  // The devices' side of the acknowledgements: counts the acks of both phases.
+  const acker = await mqtt.connectAsync(cp.mqttUrl, { clientId: 'bench-tele-acks', reconnectPeriod: 0 });
+  let acks = 0;
+  let acked: () => void = () => undefined;
+  acker.on('message', () => {
+    if (++acks === o.messages) acked();
+  });
+  await acker.subscribeAsync(['edgefleet/bench-raw/+/ack', topics.ack('+')], { qos: 1 });
+  const allAcked = () => {
+    acks = 0;
+    return new Promise<void>((r) => (acked = r));
+  };
   try {
-    // (a) the raw broker: a bare subscriber counts deliveries.
-    let got = 0;
-    let done!: () => void;
-    const all = new Promise<void>((r) => (done = r));
-    sub.on('message', () => {
-      if (++got === o.messages) done();
+    // (a) the raw broker: a bare subscriber acks each delivery, as the control plane does after its commit.
+    const rawAcks = allAcked();
+    sub.on('message', (topic, payload) => {
+      // The simulated message starts with {"v":1,"msgId":"…": the id without a parse (the raw side does no ingest work).
+      const msgId = /"msgId":"([^"]+)"/.exec(payload.subarray(0, 64).toString('latin1'))?.[1];
+      void sub.publishAsync(topic.replace(/telemetry$/, 'ack'), JSON.stringify({ v: 1, msgId }), { qos: 1 });
     });
     await sub.subscribeAsync('edgefleet/bench-raw/+/telemetry', { qos: 1 });
     const t0 = nowMs();
     await publishAll(clients, payloads.length, (i) => payloads[i]!, (i) => `edgefleet/bench-raw/sim-${i % 5000}/telemetry`);
-    await all;
+    await rawAcks;
     const rawSeconds = (nowMs() - t0) / 1000;
     console.error(`raw broker: ${o.messages} messages in ${rawSeconds.toFixed(2)} s`);
 
@@ -87,12 +102,15 @@ async function ingest(cp: ControlPlane, o: { messages: number; windows: number; 
     const repo = cp.app.get(TelemetryRepository);
     const ingestService = cp.app.get(TelemetryIngest);
     const before = await repo.countWindows();
+    const storedAcks = allAcked();
+    let ackedAll = false;
+    void storedAcks.then(() => (ackedAll = true));
     const t1 = nowMs();
     await publishAll(clients, payloads.length, (i) => payloads[i]!, (i) => topics.telemetry(`sim-${i % 5000}`));
-    while (ingestService.counters.windowsStored < o.messages * o.windows) {
+    while (ingestService.counters.windowsStored < o.messages * o.windows || !ackedAll) {
       await sleep(5);
       if (ingestService.counters.flushFailures > 0) throw new Error(`a telemetry insert failed (see the log); ${ingestService.counters.windowsStored} of ${o.messages * o.windows} windows stored`);
-      if (nowMs() - t1 > 600_000) throw new Error(`only ${ingestService.counters.windowsStored} of ${o.messages * o.windows} windows stored after 10 min`);
+      if (nowMs() - t1 > 600_000) throw new Error(`only ${ingestService.counters.windowsStored} of ${o.messages * o.windows} windows stored, ${acks} of ${o.messages} messages acked after 10 min`);
     }
     const storedSeconds = (nowMs() - t1) / 1000;
     const inDb = (await repo.countWindows()) - before;
@@ -105,7 +123,7 @@ async function ingest(cp: ControlPlane, o: { messages: number; windows: number; 
       duplicatesSkipped: ingestService.counters.windowsDuplicate,
     };
   } finally {
-    await Promise.all([...clients, sub].map((c) => c.endAsync()));
+    await Promise.all([...clients, sub, acker].map((c) => c.endAsync()));
   }
 }
 
