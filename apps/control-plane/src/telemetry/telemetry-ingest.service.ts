@@ -89,8 +89,10 @@ export class TelemetryIngest implements BeforeApplicationShutdown {
     this.counters.windowsReceived += msg.windows.length;
     if (msg.dropped) {
       this.counters.droppedOnDevices += msg.dropped;
-      this.log.warn(`${deviceId} dropped ${msg.dropped} telemetry windows while offline (its queue was full)`);
+      this.log.warn(`${deviceId} dropped ${msg.dropped} telemetry windows (its queue was full: offline, or not acknowledged, for long)`);
     }
+    // Stopping: nothing will be written any more; unanswered, the device resends it to the next control plane.
+    if (this.stopped) return msg.windows.length === 0;
     if (msg.heartbeat || msg.windows.length > 0) this.seen.add(deviceId);
     if (msg.windows.length === 0) {
       this.schedule();
