@@ -1,8 +1,9 @@
 import { PROTOCOL_VERSION, type ProgressMessage, type ReportMessage } from '@edgefleet/contracts';
-import { backoffDelay, type BackoffOptions } from '../lib/backoff';
+import type { BackoffOptions } from '../lib/backoff';
 import { describeError } from '../lib/errors';
 import type { Logger } from '../lib/logger';
 import type { Outbox, OutboxEntry } from '../state/outbox';
+import { ResendClock } from './resend-clock';
 
 /** What the sender needs of the MQTT link. */
 export interface OutboxTransport {
@@ -18,17 +19,18 @@ export interface OutboxTransport {
  * plane committed it.
  */
 export class ReliableSender {
-  private readonly attempts = new Map<string, { n: number; nextAt: number }>();
   private readonly held = new Set<string>();
-  private timer: NodeJS.Timeout | undefined;
+  private readonly clock: ResendClock<string>;
   private stopped = false;
 
   constructor(
     private readonly outbox: Outbox,
     private readonly link: OutboxTransport,
     private readonly logger: Logger,
-    private readonly retry: Omit<BackoffOptions, 'random'>,
-  ) {}
+    retry: Omit<BackoffOptions, 'random'>,
+  ) {
+    this.clock = new ResendClock(retry, (msgIds) => this.resendDue(msgIds));
+  }
 
   /** Stores the progress durably, then sends it. */
   async progress(p: Omit<ProgressMessage, 'v' | 'msgId'>): Promise<void> {
@@ -55,13 +57,13 @@ export class ReliableSender {
 
   /** The control plane stored `msgId`. */
   async acked(msgId: string): Promise<void> {
-    this.attempts.delete(msgId);
+    this.clock.forget(msgId);
     if (await this.outbox.remove(msgId)) this.logger.debug('acknowledged', { msgId, pending: this.outbox.size });
   }
 
   /** The control plane refused `msgId` for good (the reason is logged by the link): resending cannot help. */
   async refused(msgId: string): Promise<void> {
-    this.attempts.delete(msgId);
+    this.clock.forget(msgId);
     if (await this.outbox.remove(msgId)) this.logger.warn('dropping a message the control plane refused', { msgId });
   }
 
@@ -76,36 +78,27 @@ export class ReliableSender {
 
   stop(): void {
     this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
+    this.clock.stop();
   }
 
   private send(e: OutboxEntry): void {
     if (this.stopped || !this.outbox.has(e.msg.msgId) || this.held.has(e.msg.msgId)) return;
-    const a = this.attempts.get(e.msg.msgId) ?? { n: 0, nextAt: 0 };
-    a.nextAt = Date.now() + backoffDelay(a.n, this.retry);
-    this.attempts.set(e.msg.msgId, a);
-    if (this.link.connected) {
-      a.n++;
+    const connected = this.link.connected;
+    this.clock.sent(e.msg.msgId, connected);
+    if (connected) {
       const sent = e.kind === 'report' ? this.link.publishReport(e.msg) : this.link.publishProgress(e.msg);
       sent.catch((err: unknown) => this.logger.warn(`${e.kind} not published; resent later`, { msgId: e.msg.msgId, error: describeError(err) }));
     }
-    this.schedule();
   }
 
-  /** One timer, at the earliest resend due. */
-  private schedule(): void {
-    if (this.stopped) return;
-    if (this.timer) clearTimeout(this.timer);
-    const due = this.outbox.pending().filter((e) => !this.held.has(e.msg.msgId)).map((e) => this.attempts.get(e.msg.msgId)?.nextAt ?? 0);
-    if (due.length === 0) return;
-    this.timer = setTimeout(() => this.resendDue(), Math.max(0, Math.min(...due) - Date.now()));
-    this.timer.unref();
-  }
-
-  private resendDue(): void {
-    this.timer = undefined;
-    const now = Date.now();
-    for (const e of this.outbox.pending()) if ((this.attempts.get(e.msg.msgId)?.nextAt ?? 0) <= now) this.send(e);
-    this.schedule();
+  /** The clock's due ids, in outbox order; an id no longer pending (coalesced away) is forgotten. */
+  private resendDue(msgIds: string[]): void {
+    const due = new Set(msgIds);
+    for (const e of this.outbox.pending()) {
+      if (!due.delete(e.msg.msgId)) continue;
+      if (this.held.has(e.msg.msgId)) this.clock.forget(e.msg.msgId);
+      else this.send(e);
+    }
+    for (const gone of due) this.clock.forget(gone);
   }
 }

@@ -2,11 +2,11 @@ import { join } from 'node:path';
 import {
   DEFAULT_TELEMETRY_WINDOW_S, MAX_WINDOWS_PER_BATCH, PROTOCOL_VERSION, type TelemetryMessage, type TelemetryWindow,
 } from '@edgefleet/contracts';
-import { backoffDelay } from '../lib/backoff';
 import { describeError } from '../lib/errors';
 import type { Logger } from '../lib/logger';
 import type { InferenceObserver, ServedModel } from '../serving/model-server';
 import type { InferenceSummary } from '../serving/output-summary';
+import { ResendClock } from '../mqtt/resend-clock';
 import { newMsgId } from '../state/outbox';
 import { DiskQueue } from './disk-queue';
 import { HeartbeatMeter } from './heartbeat';
@@ -37,13 +37,10 @@ export interface TelemetryLink {
   publishTelemetry(msg: TelemetryMessage): Promise<void>;
 }
 
-/** A sent message waiting for its ack: what it carried, and when it is resent. */
+/** A sent message waiting for its ack: what it carried (its windows' queue seqs). */
 interface Unacked {
   msg: TelemetryMessage & { msgId: string };
   seqs: number[];
-  /** Publishes attempted (the backoff's exponent). */
-  attempts: number;
-  dueAt: number;
 }
 
 /**
@@ -51,7 +48,7 @@ interface Unacked {
  * `flush` sends the queue oldest first in messages of at most MAX_WINDOWS_PER_BATCH windows, each with a `msgId`
  * (up to MAX_UNACKED_TELEMETRY unacknowledged at once). A message's windows are deleted only when the control
  * plane acknowledges it (`acked`: committed) or refuses it for good (`refused`); until then it is resent, same id and
- * windows, after every reconnect and with exponential backoff and jitter (the outbox's backoffDelay). After a
+ * windows, after every reconnect and with exponential backoff and jitter (ResendClock, as the outbox's). After a
  * restart the queue on disk is sent anew, oldest first. A heartbeat rides on the first message of every tick (alone,
  * without an id, when there is no window).
  */
@@ -59,11 +56,10 @@ export class TelemetryReporter implements InferenceObserver {
   private readonly agg: WindowAggregator;
   private readonly queue: DiskQueue<TelemetryWindow>;
   private readonly meter: HeartbeatMeter;
-  private readonly retry: { baseMs: number; maxMs: number };
+  private readonly clock: ResendClock<string>;
   /** Sent, not acknowledged, oldest first (Map order). */
   private readonly unacked = new Map<string, Unacked>();
   private timer?: NodeJS.Timeout;
-  private resendTimer?: NodeJS.Timeout;
   private flushing?: Promise<void>;
   private pending: Promise<unknown> = Promise.resolve();
   private stopped = false;
@@ -78,7 +74,7 @@ export class TelemetryReporter implements InferenceObserver {
     opts: TelemetryOptions = {},
   ) {
     this.windowMs = (opts.windowS ?? DEFAULT_TELEMETRY_WINDOW_S) * 1000;
-    this.retry = opts.resend ?? DEFAULT_TELEMETRY_RESEND;
+    this.clock = new ResendClock(opts.resend ?? DEFAULT_TELEMETRY_RESEND, (msgIds) => this.resendDue(msgIds));
     this.agg = new WindowAggregator();
     this.queue = new DiskQueue(join(stateDir, 'telemetry-queue'), opts.queueMax ?? DEFAULT_TELEMETRY_QUEUE_MAX);
     this.meter = new HeartbeatMeter(stateDir, agentVersion);
@@ -131,8 +127,7 @@ export class TelemetryReporter implements InferenceObserver {
     if (!u) return;
     await this.settle(u);
     this.logger.debug('telemetry acknowledged', { msgId, windows: u.seqs.length, queued: this.queue.size });
-    // Room for one more message in flight: send what waits (not the resends, which have their timer).
-    if (!this.flushing && !this.stopped) this.flushing = this.drain(false, false).finally(() => (this.flushing = undefined));
+    this.sendWaiting();
   }
 
   /** The control plane refused `msgId` for good (the link logged the reason): resending cannot help, its windows go. */
@@ -146,14 +141,20 @@ export class TelemetryReporter implements InferenceObserver {
   async stop(): Promise<void> {
     this.stopped = true;
     clearInterval(this.timer);
-    clearTimeout(this.resendTimer);
+    this.clock.stop();
     this.enqueue(this.agg.close());
     await this.pending;
     await this.flushing;
   }
 
+  /** Room for more messages in flight: send what waits on disk (not the resends, which have their clock). */
+  private sendWaiting(): void {
+    if (!this.flushing && !this.stopped) this.flushing = this.drain(false, false).finally(() => (this.flushing = undefined));
+  }
+
   private async settle(u: Unacked): Promise<void> {
     this.unacked.delete(u.msg.msgId);
+    this.clock.forget(u.msg.msgId);
     await this.queue.remove(u.seqs);
     if (u.msg.dropped) await this.queue.ackDropped(u.msg.dropped);
   }
@@ -179,7 +180,7 @@ export class TelemetryReporter implements InferenceObserver {
         ...(withHeartbeat && { heartbeat: await this.meter.read(this.active()) }),
         ...(dropped > 0 && { dropped }),
       };
-      const u: Unacked = { msg, seqs, attempts: 0, dueAt: 0 };
+      const u: Unacked = { msg, seqs };
       this.unacked.set(msg.msgId, u); // before the publish: the ack may come before the PUBACK resolves
       withHeartbeat = false;
       if (!(await this.publish(u))) return;
@@ -196,13 +197,12 @@ export class TelemetryReporter implements InferenceObserver {
     }
   }
 
-  /** One (re)send of `u`, then its next resend is due after the backoff; false when it did not reach the broker. */
+  /**
+   * One (re)send of `u` (its next one is due after the backoff, set before the first await); false when it did not
+   * reach the broker.
+   */
   private async publish(u: Unacked): Promise<boolean> {
     if (this.stopped || !this.unacked.has(u.msg.msgId)) return true;
-    u.dueAt = Date.now() + backoffDelay(u.attempts, this.retry);
-    this.schedule();
-    if (!this.link.connected) return false;
-    u.attempts++;
     // Windows the bounded queue dropped meanwhile (oldest first, counted) are not sent again.
     if (u.seqs.some((s) => !this.queue.has(s))) {
       const keep = u.seqs.map((s, i) => [s, u.msg.windows[i]!] as const).filter(([s]) => this.queue.has(s));
@@ -210,9 +210,13 @@ export class TelemetryReporter implements InferenceObserver {
       u.msg = { ...u.msg, windows: keep.map(([, w]) => w) };
       if (keep.length === 0) {
         this.unacked.delete(u.msg.msgId);
+        this.clock.forget(u.msg.msgId);
         return true;
       }
     }
+    const connected = this.link.connected;
+    this.clock.sent(u.msg.msgId, connected);
+    if (!connected) return false;
     try {
       await this.link.publishTelemetry(u.msg);
       return true;
@@ -222,23 +226,15 @@ export class TelemetryReporter implements InferenceObserver {
     }
   }
 
-  /** One timer, at the earliest resend due. */
-  private schedule(): void {
-    if (this.stopped) return;
-    clearTimeout(this.resendTimer);
-    this.resendTimer = undefined;
-    if (this.unacked.size === 0) return;
-    const due = Math.min(...[...this.unacked.values()].map((u) => u.dueAt));
-    this.resendTimer = setTimeout(() => void this.resendDue(), Math.max(0, due - Date.now()));
-    this.resendTimer.unref();
-  }
-
-  /** Resends what is due, oldest first. */
-  private async resendDue(): Promise<void> {
-    this.resendTimer = undefined;
-    await this.flushing;
-    const now = Date.now();
-    for (const u of [...this.unacked.values()]) if (u.dueAt <= now && !(await this.publish(u))) break;
-    this.schedule();
+  /** The clock's due messages, oldest first: each publish is started now (the client writes them in this order). */
+  private resendDue(msgIds: string[]): void {
+    const before = this.unacked.size;
+    for (const id of msgIds) {
+      const u = this.unacked.get(id);
+      if (u) void this.publish(u);
+      else this.clock.forget(id);
+    }
+    // A message whose windows the bound dropped meanwhile is gone (publish forgets it at once): its room is free.
+    if (this.unacked.size < before) this.sendWaiting();
   }
 }
