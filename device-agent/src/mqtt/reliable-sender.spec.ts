@@ -12,17 +12,11 @@ import { silentLogger } from '../lib/logger';
 import { Outbox } from '../state/outbox';
 import { ReliableSender, type OutboxTransport } from './reliable-sender';
 import { ResendClock } from './resend-clock';
+import { until } from '../testing/until';
 
 const SHA = 'ab'.repeat(32);
 const RETRY = { baseMs: 40, maxMs: 80 };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function until(what: string, ok: () => boolean, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!ok()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(5);
-  }
-}
 const dirs: string[] = [];
 after(async () => {
   for (const d of dirs) await rm(d, { recursive: true, force: true });

@@ -18,6 +18,7 @@ import { AckMessage, PROTOCOL_VERSION, TelemetryMessage, parseMessage, topics, t
 import { silentLogger } from '../lib/logger';
 import { summarizeOutput } from '../serving/output-summary';
 import { TelemetryReporter, type TelemetryLink } from './telemetry-reporter';
+import { until as untilEvery } from '../testing/until';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const freePort = () => new Promise<number>((resolve) => {
@@ -26,13 +27,7 @@ const freePort = () => new Promise<number>((resolve) => {
     s.close(() => resolve(port));
   });
 });
-async function until(what: string, ok: () => boolean, ms = 20_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!ok()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(25);
-  }
-}
+const until = (what: string, ok: () => boolean) => untilEvery(what, ok, 20_000, 25);
 
 describe('telemetry offline queue through a broker outage (own Mosquitto)', { timeout: 90_000 }, () => {
   const dirs: string[] = [];

@@ -9,6 +9,7 @@ import { summarizeOutput } from '../serving/output-summary';
 import { DiskQueue } from './disk-queue';
 import { MAX_UNACKED_TELEMETRY, TelemetryReporter, type TelemetryLink } from './telemetry-reporter';
 import { WindowAggregator } from './window-aggregator';
+import { until } from '../testing/until';
 
 const dirs: string[] = [];
 after(async () => {
@@ -82,13 +83,6 @@ function fakeLink(onPublish?: (m: TelemetryMessage) => void): TelemetryLink & { 
   return link;
 }
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function until(what: string, ok: () => boolean, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!ok()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(5);
-  }
-}
 const FAST = { baseMs: 60, maxMs: 120 };
 
 describe('TelemetryReporter', () => {
