@@ -170,6 +170,11 @@ export class JobQueue {
     return { items, total };
   }
 
+  /** Jobs of a queue (in a status), one count query. */
+  count(queue: string, status?: JobStatus): Promise<number> {
+    return this.prisma.job.count({ where: { queue, ...(status ? { status } : {}) } });
+  }
+
   private async finish(db: JobDb, jobId: string, leaseToken: string, data: Prisma.JobUpdateManyMutationInput): Promise<void> {
     const n = await db.job.updateMany({
       where: { id: jobId, leaseToken, status: 'running' },

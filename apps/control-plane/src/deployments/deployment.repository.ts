@@ -317,9 +317,12 @@ export class DeploymentRepository {
    * under a status that is still `in_progress`.
    */
   /** Deployment rows per state: the deployment gauges of /metrics. */
-  async countDeviceStates(): Promise<Array<{ state: string; count: number }>> {
-    const rows = await this.prisma.deploymentDevice.groupBy({ by: ['state'], _count: { _all: true }, orderBy: { state: 'asc' } });
-    return rows.map((r) => ({ state: r.state, count: r._count._all }));
+  /** From the read cache until a deployment row changes (`/metrics` reads it on every scrape; shared: do not mutate). */
+  countDeviceStates(): Promise<Array<{ state: string; count: number }>> {
+    return this.cache.read(['DeploymentDevice'], 'deployment-devices:count-by-state', async () => {
+      const rows = await this.prisma.deploymentDevice.groupBy({ by: ['state'], _count: { _all: true }, orderBy: { state: 'asc' } });
+      return rows.map((r) => ({ state: r.state, count: r._count._all }));
+    });
   }
 
   /** From the read cache until one of its tables changes (shared: do not mutate). */

@@ -123,9 +123,12 @@ export class DeviceRepository {
 
   /** False when the device did not exist. Its deployment rows and reports go with it (cascade). */
   /** Devices per (status, hardware class): the fleet gauge of /metrics. */
-  async countByStatusAndClass(): Promise<Array<{ status: string; profileClass: string; count: number }>> {
-    const rows = await this.prisma.device.groupBy({ by: ['status', 'profileClass'], _count: { _all: true }, orderBy: [{ status: 'asc' }, { profileClass: 'asc' }] });
-    return rows.map((r) => ({ status: r.status, profileClass: r.profileClass, count: r._count._all }));
+  /** From the read cache until a device changes (`/metrics` reads it on every scrape; shared: do not mutate). */
+  countByStatusAndClass(): Promise<Array<{ status: string; profileClass: string; count: number }>> {
+    return this.cache.read(DEVICE_TABLES, 'devices:count-by-status-and-class', async () => {
+      const rows = await this.prisma.device.groupBy({ by: ['status', 'profileClass'], _count: { _all: true }, orderBy: [{ status: 'asc' }, { profileClass: 'asc' }] });
+      return rows.map((r) => ({ status: r.status, profileClass: r.profileClass, count: r._count._all }));
+    });
   }
 
   /** Hardware class of each of these devices (one query; unknown ids are absent). */

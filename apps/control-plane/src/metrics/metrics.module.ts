@@ -36,7 +36,7 @@ export class MetricsCollectors implements OnModuleInit {
       g.set(rows.find((r) => r.state === 'downloading')?.count ?? 0);
     });
     m.gauge('edgefleet_job_queue_depth', 'Jobs waiting to be claimed, by queue', ['queue'], async (g) => {
-      for (const queue of [DISTILLATION_QUEUE, TELEMETRY_MAINTENANCE_QUEUE]) g.set({ queue }, (await this.jobs.list(queue, { limit: 1, offset: 0 }, 'queued')).total);
+      for (const queue of [DISTILLATION_QUEUE, TELEMETRY_MAINTENANCE_QUEUE]) g.set({ queue }, await this.jobs.count(queue, 'queued'));
     });
     m.gauge('edgefleet_telemetry_messages_received', 'Telemetry messages this control plane received since start', [], async (g) => g.set(this.ingest.counters.messages));
     m.gauge('edgefleet_telemetry_pending_windows', 'Telemetry windows received but not yet written', [], async (g) => g.set(this.ingest.pending));
@@ -44,11 +44,19 @@ export class MetricsCollectors implements OnModuleInit {
     // signal: class (distribution against the eval set) or confidence (histogram against the first telemetry).
     const signal = (d: DriftItem) => ({ model_id: d.modelId, profile_class: d.profileClass, signal: d.metric === 'psi' ? 'class' : 'confidence' });
     m.gauge('edgefleet_model_drift_psi', 'PSI of the recent class distribution (eval set) or confidence histogram (first telemetry) against the model\'s baseline', ['model_id', 'profile_class', 'signal'], async (g) => {
-      for (const d of await this.telemetry.drift({})) g.set(signal(d), d.value);
+      for (const d of await this.drift()) g.set(signal(d), d.value);
     });
     m.gauge('edgefleet_model_drifted', '1 when the PSI is above the drift threshold', ['model_id', 'profile_class', 'signal'], async (g) => {
-      for (const d of await this.telemetry.drift({})) g.set(signal(d), d.drifted ? 1 : 0);
+      for (const d of await this.drift()) g.set(signal(d), d.drifted ? 1 : 0);
     });
+  }
+
+  private driftInFlight?: Promise<DriftItem[]>;
+
+  /** The drift both drift gauges read: one evaluation per scrape (prom-client collects the gauges concurrently). */
+  private drift(): Promise<DriftItem[]> {
+    this.driftInFlight ??= this.telemetry.drift({}).finally(() => (this.driftInFlight = undefined));
+    return this.driftInFlight;
   }
 }
 

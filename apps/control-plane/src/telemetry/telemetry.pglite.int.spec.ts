@@ -170,6 +170,11 @@ describe('telemetry ingest, query and drift (PGlite, embedded broker)', () => {
     assert.ok(value('edgefleet_http_requests_total', { route: '/api/v1/telemetry/drift', status: '200' }) >= 2);
     assert.equal(value('edgefleet_devices', { status: 'registered' }) + (value('edgefleet_devices', { status: 'online' }) || 0), 1);
     assert.ok(families.has('edgefleet_job_queue_depth') && families.has('edgefleet_ota_active_transfers') && families.has('edgefleet_ota_bytes_sent_total'));
+    // The device counts are cached between scrapes until a device changes: a new device shows in the next one.
+    assert.equal((await api.post('/api/v1/devices', { id: 'tele-metrics-2', profile: profile() })).status, 201);
+    const again = await (await fetch(`${cp.httpUrl}/metrics`, { headers: { authorization: `Bearer ${ADMIN}` } })).text();
+    const devices = parsePrometheus(again).find((f) => f.name === 'edgefleet_devices')?.metrics ?? [];
+    assert.equal(devices.reduce((n, m) => n + Number(m.value), 0), 2);
     for (const f of families.values()) {
       if (f.type === 'COUNTER') assert.match(f.name, /_total$/, `${f.name}: counters end in _total`);
     }
