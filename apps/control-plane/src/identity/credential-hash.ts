@@ -1,36 +1,52 @@
-import { pbkdf2, randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
+import { createHash, pbkdf2, randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
 import { promisify } from 'node:util';
 
 const scryptAsync = promisify(scrypt) as (password: string, salt: Buffer, keylen: number, options: ScryptOptions) => Promise<Buffer>;
 const pbkdf2Async = promisify(pbkdf2);
 
-/** scrypt cost: N = 2^14, r = 8, p = 1 (16 MiB, ~40 ms here): the parameters node:crypto and OWASP recommend. */
-const SCRYPT = { N: 16384, r: 8, p: 1, keylen: 32 } as const;
+/** Headroom over 128·N·r bytes when verifying the scrypt hashes stored before `sha256$` (N = 2^14, r = 8, p = 1 then). */
+const SCRYPT_MAXMEM_FLOOR = 1024 * 1024;
 /**
  * Mosquitto only understands PBKDF2-SHA512 (`$7$` in its password file, the same fields in the
- * dynamic-security plugin). Its own tool uses 101 iterations; we store more, which it accepts.
+ * dynamic-security plugin). Its own tool uses 101 iterations; we store more, which it accepts. (EMQX's built-in
+ * database takes one iteration count for every user: docs/security.md — keep it fixed.)
  */
 export const BROKER_HASH_ITERATIONS = 20_000;
 
 /** A new device password: 32 random bytes, base64url (43 characters). */
 export const generateSecret = (prefix = ''): string => `${prefix}${randomBytes(32).toString('base64url')}`;
 
-/** `scrypt$N$r$p$salt$hash` with a fresh 16-byte salt. */
+const sha256 = (salt: Buffer, secret: string): Buffer => createHash('sha256').update(salt).update(secret, 'utf8').digest();
+
+/**
+ * `sha256$salt$hash` with a fresh 16-byte salt. Only for secrets the control plane generates (generateSecret: 256
+ * random bits): a slow KDF protects a guessable, human-chosen password against guessing, and a 2^256 space cannot be
+ * guessed at any speed — the way token services store API tokens. scrypt cost 51 ms of CPU per device for nothing
+ * (a 5,000-device fleet's enrollment: 4 minutes of one core). Admin API keys, which may be chosen by a person
+ * (ADMIN_API_KEY), keep scrypt (auth/api-key.ts).
+ */
 export async function hashSecret(secret: string): Promise<string> {
   const salt = randomBytes(16);
-  const hash = await scryptAsync(secret, salt, SCRYPT.keylen, { N: SCRYPT.N, r: SCRYPT.r, p: SCRYPT.p });
-  return ['scrypt', SCRYPT.N, SCRYPT.r, SCRYPT.p, salt.toString('base64'), hash.toString('base64')].join('$');
+  return ['sha256', salt.toString('base64'), sha256(salt, secret).toString('base64')].join('$');
 }
 
-/** Constant-time check of a secret against hashSecret's output; false for anything malformed. */
+/**
+ * Constant-time check of a secret against hashSecret's output, or against the `scrypt$N$r$p$salt$hash` of a
+ * credential issued before it; false for anything malformed.
+ */
 export async function verifySecret(secret: string, stored: string): Promise<boolean> {
   const parts = stored.split('$');
+  if (parts.length === 3 && parts[0] === 'sha256') {
+    const expected = Buffer.from(parts[2]!, 'base64');
+    const got = sha256(Buffer.from(parts[1]!, 'base64'), secret);
+    return expected.length === got.length && timingSafeEqual(got, expected);
+  }
   if (parts.length !== 6 || parts[0] !== 'scrypt') return false;
   const [N, r, p] = parts.slice(1, 4).map(Number) as [number, number, number];
   const salt = Buffer.from(parts[4]!, 'base64');
   const expected = Buffer.from(parts[5]!, 'base64');
   if (!Number.isInteger(N) || !Number.isInteger(r) || !Number.isInteger(p) || expected.length === 0) return false;
-  const got = await scryptAsync(secret, salt, expected.length, { N, r, p, maxmem: 256 * N * r + 1024 * 1024 });
+  const got = await scryptAsync(secret, salt, expected.length, { N, r, p, maxmem: 256 * N * r + SCRYPT_MAXMEM_FLOOR });
   return timingSafeEqual(got, expected);
 }
 

@@ -5,7 +5,7 @@ import { DeviceCredentialService } from './device-credential.service';
 import type { DeviceCredentialRepository, NewCredential, StoredCredential } from './device-credential.repository';
 
 /**
- * The credential cache in front of scrypt. The repository is an in-memory map (what is under test is which secret
+ * The credential cache in front of the stored hashes. The repository is an in-memory map (what is under test is which secret
  * the service accepts for which stored hash; the SQL of the repository is covered by the enrollment tests).
  */
 function memoryRepo(): { repo: DeviceCredentialRepository; rows: Map<string, StoredCredential> } {
@@ -19,7 +19,7 @@ function memoryRepo(): { repo: DeviceCredentialRepository; rows: Map<string, Sto
 }
 
 describe('DeviceCredentialService', () => {
-  it('accepts the secret it just issued without a scrypt, refuses any other, and stops accepting it when the stored hash is not the issued one', async () => {
+  it('accepts the secret it just issued without a hash check, refuses any other, and stops accepting it when the stored hash is not the issued one', async () => {
     const { repo, rows } = memoryRepo();
     const svc = new DeviceCredentialService(repo);
     const first = await svc.prepare();

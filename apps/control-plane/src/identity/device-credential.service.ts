@@ -24,10 +24,11 @@ const STATUS_TTL_MS = 5_000;
 const MAX_CACHED = 50_000;
 
 /**
- * Device credentials: issued (REST create, enrollment, rotation) as a random secret whose salted scrypt hash is
- * stored, verified when a device connects to the embedded broker, and asked on every inbound message whether
- * the device is still enrolled. A successful scrypt check is remembered (as a SHA-256 of the secret, against
- * the same stored hash) so a fleet reconnecting after a broker restart does not cost 40 ms of scrypt per device.
+ * Device credentials: issued (REST create, enrollment, rotation) as a random secret whose salted hash is stored
+ * (credential-hash.ts: SHA-256 for the 256-bit secrets issued now, scrypt for those issued before), verified when a
+ * device connects to the embedded broker, and asked on every inbound message whether the device is still enrolled.
+ * A successful check is remembered (as a SHA-256 of the secret, against the same stored hash) so a fleet
+ * reconnecting after a broker restart costs no scrypt per device for credentials of the old format.
  */
 @Injectable()
 export class DeviceCredentialService {
@@ -44,8 +45,8 @@ export class DeviceCredentialService {
   constructor(private readonly credentials: DeviceCredentialRepository) {}
 
   /**
-   * A new secret and its hashes. Called BEFORE the transaction that stores it (issue): scrypt and PBKDF2 take
-   * tens of milliseconds, which must not be spent holding a database transaction open.
+   * A new secret and its hashes. Called BEFORE the transaction that stores it (issue): the Mosquitto hash (PBKDF2,
+   * ~9 ms) must not be computed while a database transaction is held open.
    */
   async prepare(): Promise<PreparedSecret> {
     const password = generateSecret('efd_');
@@ -57,8 +58,8 @@ export class DeviceCredentialService {
   async issue(deviceId: string, secret: PreparedSecret, opts: { requiredProfileClass?: string; enrollmentTokenId?: string }, db: Db): Promise<IssuedCredential> {
     await this.credentials.put({ deviceId, hash: secret.hash, brokerHash: secret.brokerHash, requiredProfileClass: opts.requiredProfileClass ?? null, enrollmentTokenId: opts.enrollmentTokenId }, db);
     this.forget(deviceId);
-    // The secret matches its hash by construction: the device's first login needs no scrypt (a second one per
-    // enrollment). Keyed to the hash like any verified entry, so a rolled-back issue leaves it unused.
+    // The secret matches its hash by construction: the device's first login needs no check. Keyed to the hash like
+    // any verified entry, so a rolled-back issue leaves it unused.
     this.remember(deviceId, secret.hash, secretDigest(secret.password));
     return { username: deviceId, password: secret.password };
   }
