@@ -17,7 +17,8 @@
  * The gateway (twice) and the rpi4 device (three times) first benchmark the teacher and mlp:512's variants,
  * alternated (`calibrate`): the latency model gets two sizes to fit; tight's budget rests on the gateway's fastest
  * measurement of each (a busy neighbour only ever slows a benchmark), rpi4's on the median of its own three — the
- * statistic the selection judges a variant measured ≥ 3 times on a class by. rpi4's calibration ends on the teacher, so the autopilot's
+ * statistic the selection judges a variant measured ≥ 3 times on a class by; when those put the tiers less than 1.3×
+ * apart, rpi4 measures up to two more rounds and the median of all decides. rpi4's calibration ends on the teacher, so the autopilot's
  * choice is deployed and benchmarked against the target's budget.
  * Classes are brought up one after another so no benchmark shares the two cores with another or with training.
  *
@@ -113,8 +114,11 @@ async function scenario(t: TestContext): Promise<void> {
     assert.equal(gw.artifactId, family.teacherId, `gateway runs ${gw.artifact.name}: ${JSON.stringify(gw.state.details)}`);
     assert.equal(gw.state.decision, 'use-existing');
 
-    /** The teacher's and the fastest mid-tier variant's p95 on a device, each the `pick` of its measurements there. */
-    const tiersOn = async (deviceId: string, pick: (ms: number[]) => number): Promise<{ teacher: number; mid: number }> => {
+    /**
+     * The teacher's and the fastest mid-tier variant's p95 on a device, each the `pick` of its measurements there;
+     * with `apart`, the teacher must be over 1.3× the mid tier (a budget between them needs a gap).
+     */
+    const tiersOn = async (deviceId: string, pick: (ms: number[]) => number, apart: boolean): Promise<{ teacher: number; mid: number; apart: boolean }> => {
       const reports: Array<{ artifactId: string; latencyP95Ms: number | null }> = (await api.get(`/api/v1/devices/${deviceId}/reports?limit=50`)).body.items;
       const p95 = (id: string) => {
         const ms = reports.filter((r) => r.artifactId === id && r.latencyP95Ms !== null).map((r) => r.latencyP95Ms!);
@@ -124,10 +128,12 @@ async function scenario(t: TestContext): Promise<void> {
       const mids = family.studentIds.map(p95).filter((v): v is number => v !== undefined);
       assert.ok(teacher !== undefined && mids.length > 0, `${deviceId} measured the teacher and the mid tier`);
       const mid = Math.min(...mids);
-      assert.ok(teacher > mid * 1.3, `the tiers must be apart: teacher ${teacher} ms vs mid tier ${mid} ms on ${deviceId}`);
-      return { teacher, mid };
+      if (apart) assert.ok(teacher > mid * 1.3, `the tiers must be apart: teacher ${teacher} ms vs mid tier ${mid} ms on ${deviceId}`);
+      return { teacher, mid, apart: teacher > mid * 1.3 };
     };
-    const gwTiers = await tiersOn(gw.deviceId, (ms) => Math.min(...ms));
+    // Only the mid tier is read here (tight's budget); the gap between the tiers matters on rpi4, below. (A run with
+    // both test lanes busy measured the gateway's tiers 1.28× apart — 0.181 vs 0.141 ms, noise added to both.)
+    const gwTiers = await tiersOn(gw.deviceId, (ms) => Math.min(...ms), false);
     const perGateway = (cls: ClassName) => slowdown(cls) / slowdown('gateway');
     // Below the fastest variant on tight, above what a small student reaches: at /1.6 a quiet machine (mid tier
     // 0.016 ms on the gateway) left even the smallest student predicted over the budget's 0.85 headroom.
@@ -139,7 +145,12 @@ async function scenario(t: TestContext): Promise<void> {
     const pi = await bringUp('rpi4', false, rounds(3), async (deviceId) => {
       // The median, as the selection judges a variant measured ≥ 3 times on a class (docs/selection.md): from the
       // fastest run instead, a mid tier whose median sat 2 % over the budget was judged not to fit and never tried.
-      const on = await tiersOn(deviceId, (ms) => [...ms].sort((a, b) => a - b)[Math.floor(ms.length / 2)]!);
+      const median = (ms: number[]) => [...ms].sort((a, b) => a - b)[Math.floor(ms.length / 2)]!;
+      // Noise only adds time, and adds it to both tiers alike, so on a busy host the two can measure closer than they
+      // are: up to two more rounds of measurements (each ending on the teacher) before the gap is judged, the median
+      // over all of them — more evidence, the same statistic, the same 1.3× gap required.
+      for (let extra = 0; extra < 2 && !(await tiersOn(deviceId, median, false)).apart; extra++) await calibrate(api, deviceId, rounds(1));
+      const on = await tiersOn(deviceId, median, true);
       budget.rpi4 = Math.sqrt(on.teacher * on.mid);
       t.diagnostic(`rpi4 p95: teacher ${on.teacher.toFixed(4)} ms, fastest mid tier ${on.mid.toFixed(4)} ms → budget rpi4 ${budget.rpi4.toFixed(3)} ms`);
     });
