@@ -14,11 +14,10 @@
  * deployed. (Fixed budgets failed on a quiet machine, where the teacher itself fitted rpi4's 0.2 ms; rpi4's budget
  * derived from the gateway's measurements failed when the rpi4 device, benchmarking at a quieter moment than the
  * gateway had, measured the teacher within it — a measured fit the autopilot rightly keeps.)
- * The gateway (twice) and the rpi4 device (three times) first benchmark the teacher and mlp:512's variants,
+ * The gateway (twice) and the rpi4 device (five times) first benchmark the teacher and mlp:512's variants,
  * alternated (`calibrate`): the latency model gets two sizes to fit; tight's budget rests on the gateway's fastest
- * measurement of each (a busy neighbour only ever slows a benchmark), rpi4's on the median of its own three — the
- * statistic the selection judges a variant measured ≥ 3 times on a class by; when those put the tiers less than 1.3×
- * apart, rpi4 measures up to two more rounds and the median of all decides. rpi4's calibration ends on the teacher, so the autopilot's
+ * measurement of each (a busy neighbour only ever slows a benchmark), rpi4's on the median of its own five — the
+ * statistic the selection judges a variant measured ≥ 3 times on a class by — five, not three, because noise adds time to both tiers and can bring them closer on a busy host. rpi4's calibration ends on the teacher, so the autopilot's
  * choice is deployed and benchmarked against the target's budget.
  * Classes are brought up one after another so no benchmark shares the two cores with another or with training.
  *
@@ -118,7 +117,7 @@ async function scenario(t: TestContext): Promise<void> {
      * The teacher's and the fastest mid-tier variant's p95 on a device, each the `pick` of its measurements there;
      * with `apart`, the teacher must be over 1.3× the mid tier (a budget between them needs a gap).
      */
-    const tiersOn = async (deviceId: string, pick: (ms: number[]) => number, apart: boolean): Promise<{ teacher: number; mid: number; apart: boolean }> => {
+    const tiersOn = async (deviceId: string, pick: (ms: number[]) => number, apart: boolean): Promise<{ teacher: number; mid: number }> => {
       const reports: Array<{ artifactId: string; latencyP95Ms: number | null }> = (await api.get(`/api/v1/devices/${deviceId}/reports?limit=50`)).body.items;
       const p95 = (id: string) => {
         const ms = reports.filter((r) => r.artifactId === id && r.latencyP95Ms !== null).map((r) => r.latencyP95Ms!);
@@ -129,7 +128,7 @@ async function scenario(t: TestContext): Promise<void> {
       assert.ok(teacher !== undefined && mids.length > 0, `${deviceId} measured the teacher and the mid tier`);
       const mid = Math.min(...mids);
       if (apart) assert.ok(teacher > mid * 1.3, `the tiers must be apart: teacher ${teacher} ms vs mid tier ${mid} ms on ${deviceId}`);
-      return { teacher, mid, apart: teacher > mid * 1.3 };
+      return { teacher, mid };
     };
     // Only the mid tier is read here (tight's budget); the gap between the tiers matters on rpi4, below. (A run with
     // both test lanes busy measured the gateway's tiers 1.28× apart — 0.181 vs 0.141 ms, noise added to both.)
@@ -142,15 +141,12 @@ async function scenario(t: TestContext): Promise<void> {
 
     // rpi4: the teacher is too slow, a mid-tier variant fits and is deployed; nothing is distilled for it.
     const rounds = (n: number) => Array.from({ length: n }, () => [...family.studentIds, family.teacherId]).flat();
-    const pi = await bringUp('rpi4', false, rounds(3), async (deviceId) => {
+    const pi = await bringUp('rpi4', false, rounds(5), async (deviceId) => {
       // The median, as the selection judges a variant measured ≥ 3 times on a class (docs/selection.md): from the
       // fastest run instead, a mid tier whose median sat 2 % over the budget was judged not to fit and never tried.
-      const median = (ms: number[]) => [...ms].sort((a, b) => a - b)[Math.floor(ms.length / 2)]!;
-      // Noise only adds time, and adds it to both tiers alike, so on a busy host the two can measure closer than they
-      // are: up to two more rounds of measurements (each ending on the teacher) before the gap is judged, the median
-      // over all of them — more evidence, the same statistic, the same 1.3× gap required.
-      for (let extra = 0; extra < 2 && !(await tiersOn(deviceId, median, false)).apart; extra++) await calibrate(api, deviceId, rounds(1));
-      const on = await tiersOn(deviceId, median, true);
+      // Five rounds, always, judged once: noise adds time to both tiers and can bring them closer on a busy host (the
+      // gateway's two measured 1.28× apart in one run), and more measurements give the median more to stand on.
+      const on = await tiersOn(deviceId, (ms) => [...ms].sort((a, b) => a - b)[Math.floor(ms.length / 2)]!, true);
       budget.rpi4 = Math.sqrt(on.teacher * on.mid);
       t.diagnostic(`rpi4 p95: teacher ${on.teacher.toFixed(4)} ms, fastest mid tier ${on.mid.toFixed(4)} ms → budget rpi4 ${budget.rpi4.toFixed(3)} ms`);
     });
