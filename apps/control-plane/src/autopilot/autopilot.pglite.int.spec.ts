@@ -78,7 +78,9 @@ describe('fleet targets and the autopilot (PGlite)', () => {
     form.set('test', new Blob([jsonl([['hallo', 'deu'], ['salut', 'fra']])]), 'test.jsonl');
     const textSet = await api.request('POST', '/api/v1/datasets', form);
     assert.equal(textSet.status, 201, JSON.stringify(textSet.body));
-    const target = (distill: Record<string, unknown>) => api.post('/api/v1/targets', { name: 'text', family: 'fam', selector: {}, budget: { maxLatencyP95Ms: 5 }, distill });
+    // Its selector matches no device: a target that passes validation is reconciled at once, and on a busy host
+    // that reconcile can deploy mlp-64 before the DELETE below lands — leaving a deployment the next tests count.
+    const target = (distill: Record<string, unknown>) => api.post('/api/v1/targets', { name: 'text', family: 'fam', selector: { tags: ['no-such-site'] }, budget: { maxLatencyP95Ms: 5 }, distill });
     const text = (distill: Record<string, unknown>) => target({ datasetId: textSet.body.id, ...distill });
     const badFeaturizer = await text({ textTeacher: 'use-lite', featurizer: { id: 'hashed-ngrams', version: 99 } });
     assert.equal(badFeaturizer.status, 422, JSON.stringify(badFeaturizer.body));
@@ -100,6 +102,8 @@ describe('fleet targets and the autopilot (PGlite)', () => {
     const ok = await text({ textTeacher: 'fasttext-lid' });
     assert.equal(ok.status, 201, JSON.stringify(ok.body));
     assert.equal((await api.request('DELETE', `/api/v1/targets/${ok.body.id}`)).status, 204);
+    await cp.app.get(AutopilotScheduler).idle();
+    assert.equal(await prisma.deployment.count(), 0, 'validation made no deployment');
     assert.equal((await api.get('/api/v1/targets/00000000-0000-4000-8000-000000000000')).status, 404);
     assert.equal((await new ApiClient(cp.httpUrl).get('/api/v1/targets')).status, 401);
   });
