@@ -13,6 +13,7 @@ import { DISTILLATION_QUEUE } from '@edgefleet/distillation-worker';
 import { startControlPlane, type ControlPlane } from '../bootstrap';
 import { ApiClient, profile } from '../testing/factories';
 import { syntheticCsv, uploadCsvDataset } from '../distillations/testing/distillation-fixtures';
+import { DeploymentsService } from '../deployments/deployment.service';
 import { AutopilotScheduler } from './autopilot.scheduler';
 import { AutopilotService } from './autopilot.service';
 import { mlpModel } from './testing/mlp-model';
@@ -206,5 +207,51 @@ describe('fleet targets and the autopilot (PGlite)', () => {
     assert.equal((await api.post('/api/v1/targets/00000000-0000-4000-8000-000000000000/pause', {})).status, 404);
     assert.equal((await api.delete('/api/v1/pins/pi-2')).status, 404);
     await api.delete(`/api/v1/targets/${res.body.id}`);
+  });
+
+  it('a target deleted, or its lease taken over, while its reconcile decides leaves no deployment behind', async () => {
+    const scheduler = cp.app.get(AutopilotScheduler);
+    await scheduler.idle();
+    const deployments = cp.app.get(DeploymentsService);
+    const cls = await classOf('gw-1');
+    const before = await prisma.deployment.count();
+    // Whatever happens between the reconcile's decision and its deployment's transaction (the reconcile that the
+    // target's creation starts at once reaches it here).
+    let interfere: ((targetId: string) => Promise<void>) | undefined;
+    const real = deployments.create;
+    deployments.create = async function (this: DeploymentsService, input, actor, fence) {
+      await interfere?.(actor.replace(/^autopilot:/, ''));
+      return real.call(this, input, actor, fence);
+    };
+    const loose = (name: string) => api.post('/api/v1/targets', { name, family: 'fam', selector: { tags: ['site-b'] }, budget: { maxLatencyP95Ms: 500 } });
+    try {
+      interfere = async (targetId) => assert.equal((await api.delete(`/api/v1/targets/${targetId}`)).status, 204);
+      const deleted = await loose('deleted-mid-reconcile');
+      assert.equal(deleted.status, 201);
+      await scheduler.idle();
+      assert.equal((await api.get(`/api/v1/targets/${deleted.body.id}`)).status, 404);
+      assert.equal(await prisma.deployment.count(), before, 'the deleted target deployed nothing');
+
+      // Another control plane's lease on the pair by the time the deployment would be written.
+      interfere = async (targetId) => {
+        await prisma.targetClassState.updateMany({ where: { targetId }, data: { leaseOwner: 'cp-other', leaseExpiresAt: new Date(Date.now() + 600_000) } });
+      };
+      const taken = await loose('taken-over');
+      assert.equal(taken.status, 201);
+      await scheduler.idle();
+      assert.equal(await prisma.deployment.count(), before, 'the reconcile that lost its lease deployed nothing');
+      const row = await prisma.targetClassState.findUniqueOrThrow({ where: { targetId_profileClass: { targetId: taken.body.id, profileClass: cls } } });
+      assert.equal(row.leaseOwner, 'cp-other', 'and left the new owner\'s lease alone');
+
+      // The same pair once the other's lease is gone: deployed (so the two cases above had something to deploy).
+      interfere = undefined;
+      await prisma.targetClassState.updateMany({ where: { targetId: taken.body.id }, data: { leaseOwner: null, leaseExpiresAt: null } });
+      assert.equal((await autopilot.reconcilePair(taken.body.id, cls)).kind, 'done');
+      const made = await prisma.deployment.findMany({ where: { createdBy: `autopilot:${taken.body.id}` }, include: { devices: true } });
+      assert.deepEqual(made.map((d) => [d.artifactId, d.devices.map((r) => r.deviceId)]), [[big, ['gw-1']]]);
+      await api.delete(`/api/v1/targets/${taken.body.id}`);
+    } finally {
+      deployments.create = real;
+    }
   });
 });

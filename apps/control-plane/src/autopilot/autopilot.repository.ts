@@ -171,6 +171,17 @@ export class AutopilotRepository {
     return n === 1;
   }
 
+  /**
+   * Inside a transaction that acts for the pair: locks its state row while the lease is still ours, so a delete of
+   * the target (which cascades to the row) or another control plane's acquire waits for the transaction — or, when
+   * either came first, throws LeaseLostError and the transaction writes nothing.
+   */
+  async holdLease(targetId: string, profileClass: string, owner: string, tx: Db): Promise<void> {
+    // An UPDATE that changes nothing it matters to: what it is for is the row lock it takes until commit.
+    const { count } = await tx.targetClassState.updateMany({ where: { targetId, profileClass, leaseOwner: owner }, data: { leaseOwner: owner } });
+    if (count === 0) throw new LeaseLostError(targetId, profileClass);
+  }
+
   /** Writes the outcome and gives the lease back (only if still ours). */
   async release(targetId: string, profileClass: string, owner: string, change?: StateChange): Promise<void> {
     await this.prisma.targetClassState.updateMany({
@@ -191,4 +202,11 @@ export class AutopilotRepository {
   }
 
 
+}
+
+/** The pair's lease is no longer this reconcile's: its target was deleted, or another control plane took it over. */
+export class LeaseLostError extends ConflictError {
+  constructor(targetId: string, profileClass: string) {
+    super(`the lease on target ${targetId} / class ${profileClass.slice(0, 8)} was lost (target deleted or taken over)`);
+  }
 }

@@ -7,7 +7,7 @@ import { DistillationsService } from '../distillations/distillation.service';
 import { SelectionService, type RecommendationResult } from '../selection/selection.service';
 import { AutopilotConfig } from './autopilot.config';
 import { excludedVariants, plan, WEAK_LATENCY_SOURCES, type Plan, type PlanDevice, type PlanDistillation, type PlanRecommendation } from './autopilot.planner';
-import { AutopilotRepository, type StateChange } from './autopilot.repository';
+import { AutopilotRepository, LeaseLostError, type StateChange } from './autopilot.repository';
 import { autopilotActor, type TargetRecord } from './autopilot.types';
 
 /** What one reconcile of a (target, class) did. */
@@ -112,6 +112,8 @@ export class AutopilotService {
       change = await this.act(target, profileClass, p, rec, rejected, remeasuring);
       return { kind: 'done', plan: p, status: change.status! };
     } catch (err) {
+      // Deleted or taken over while deciding: nothing was written, and the state row is no longer ours to write.
+      if (err instanceof LeaseLostError) return (await this.repo.findTarget(targetId)) ? { kind: 'busy' } : { kind: 'gone' };
       // A reconcile that cannot finish says why in the state row; the next event or tick tries again.
       const reason = err instanceof Error ? err.message : String(err);
       if (!isDomainError(err)) this.log.error(`reconcile ${target.name}/${profileClass.slice(0, 8)} failed: ${(err as Error)?.stack ?? reason}`);
@@ -162,7 +164,10 @@ export class AutopilotService {
     const name = `${target.name}/${profileClass.slice(0, 8)}`;
     switch (p.kind) {
       case 'deploy': {
-        const d = await this.deployments.create({ artifactId: p.artifactId, deviceIds: p.deviceIds, gates: { ...target.budget }, measurableGatesOnly: true }, autopilotActor(target.id));
+        const d = await this.deployments.create(
+          { artifactId: p.artifactId, deviceIds: p.deviceIds, gates: { ...target.budget }, measurableGatesOnly: true }, autopilotActor(target.id),
+          (tx) => this.repo.holdLease(target.id, profileClass, this.owner, tx),
+        );
         this.log.log(`${name}: deploying ${rec.chosen?.name ?? p.artifactId} ${rec.chosen?.precision ?? ''} to ${p.deviceIds.length} device(s) (deployment ${d.id})`);
         return { status: 'deploying', decision, chosenArtifactId: p.artifactId, deploymentId: d.id, reason: rec.reasons[0] ?? null, details };
       }

@@ -35,6 +35,13 @@ export interface CreateDeployment {
   measurableGatesOnly?: boolean;
 }
 
+/**
+ * Run first inside the deployment's transaction; throwing rolls it back before anything is written. The autopilot
+ * passes one that locks its (target, class) lease row, so a target deleted or a lease taken over while the
+ * reconcile was deciding leaves no deployment behind.
+ */
+export type DeploymentFence = (tx: Db) => Promise<void>;
+
 /** How long the ids of stored device messages are kept (an agent resends for far less long: see mqtt-protocol.md). */
 export const DEVICE_MESSAGE_RETENTION_MS = 7 * 24 * 3600_000;
 
@@ -74,12 +81,13 @@ export class DeploymentsService {
    * device in one transaction (taking the devices over from older unfinished deployments), then publishes each
    * device's desired state.
    */
-  async create(input: CreateDeployment, actor: Actor): Promise<DeploymentDetail> {
+  async create(input: CreateDeployment, actor: Actor, fence?: DeploymentFence): Promise<DeploymentDetail> {
     const ids = [...new Set(input.deviceIds ?? [])];
     const tags = [...new Set(input.tags ?? [])];
     if (ids.length === 0 && tags.length === 0) throw new InvalidInputError('give deviceIds and/or tags to say which devices to deploy to');
     let gates = plainGates(input.gates);
     const deployment = await this.uow.transaction(async (tx) => {
+      await fence?.(tx);
       const artifact = await this.models.find(input.artifactId, tx);
       if (!artifact) throw new NotFoundError('model', input.artifactId);
       if (input.measurableGatesOnly) gates = plainGates(measurableGates(gates, artifact));
