@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { FleetTarget, Prisma, PrismaClient, TargetClassState } from '@edgefleet/db';
 import type { Db } from '@edgefleet/platform';
-import { isUniqueViolation, ConflictError } from '@edgefleet/platform';
+import { isUniqueViolation, ConflictError, LeaseLostError } from '@edgefleet/platform';
 import {
   AutopilotStatusName, PinRecord, ClassStateRecord, FleetBudget, FleetDistillSettings, TargetRecord, FleetSelector,
 } from './autopilot.types';
@@ -179,7 +179,7 @@ export class AutopilotRepository {
   async holdLease(targetId: string, profileClass: string, owner: string, tx: Db): Promise<void> {
     // An UPDATE that changes nothing it matters to: what it is for is the row lock it takes until commit.
     const { count } = await tx.targetClassState.updateMany({ where: { targetId, profileClass, leaseOwner: owner }, data: { leaseOwner: owner } });
-    if (count === 0) throw new LeaseLostError(targetId, profileClass);
+    if (count === 0) throw new LeaseLostError(`target ${targetId} / class ${profileClass.slice(0, 8)} (target deleted or taken over)`);
   }
 
   /** Writes the outcome and gives the lease back (only if still ours). */
@@ -202,11 +202,4 @@ export class AutopilotRepository {
   }
 
 
-}
-
-/** The pair's lease is no longer this reconcile's: its target was deleted, or another control plane took it over. */
-export class LeaseLostError extends ConflictError {
-  constructor(targetId: string, profileClass: string) {
-    super(`the lease on target ${targetId} / class ${profileClass.slice(0, 8)} was lost (target deleted or taken over)`);
-  }
 }

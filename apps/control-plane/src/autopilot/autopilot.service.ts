@@ -1,13 +1,13 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { isDomainError } from '@edgefleet/platform';
+import { isDomainError, LeaseLostError } from '@edgefleet/platform';
 import { DeploymentsService } from '../deployments/deployment.service';
 import { DevicesService } from '../devices/device.service';
 import { DistillationsService } from '../distillations/distillation.service';
 import { SelectionService, type RecommendationResult } from '../selection/selection.service';
 import { AutopilotConfig } from './autopilot.config';
 import { excludedVariants, plan, WEAK_LATENCY_SOURCES, type Plan, type PlanDevice, type PlanDistillation, type PlanRecommendation } from './autopilot.planner';
-import { AutopilotRepository, LeaseLostError, type StateChange } from './autopilot.repository';
+import { AutopilotRepository, type StateChange } from './autopilot.repository';
 import { autopilotActor, type TargetRecord } from './autopilot.types';
 
 /** What one reconcile of a (target, class) did. */

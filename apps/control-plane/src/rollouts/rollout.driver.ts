@@ -1,14 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap, Optional } from '@nestjs/common';
 import type { Actor } from '@edgefleet/platform';
-import { UnitOfWork } from '@edgefleet/platform';
+import { LeaseLostError, UnitOfWork } from '@edgefleet/platform';
 import { DeploymentsService } from '../deployments/deployment.service';
 import { DeviceRepository } from '../devices/device.repository';
 import { FleetMetrics } from '../metrics/fleet-metrics';
 import { SelectionService } from '../selection/selection.service';
 import { allowance, assignWaves, currentRate, decide, inWindow, retryAllowance } from './rollout-decision';
 import { RolloutConfig } from './rollout.config';
-import { LeaseLostError, RolloutRecord, RolloutRepository, type RolloutDeviceRecord } from './rollout.repository';
+import { RolloutRecord, RolloutRepository, type RolloutDeviceRecord } from './rollout.repository';
 import { RolloutsService } from './rollout.service';
 import type { Decision, DeviceHealth, FailureOutcome } from './rollout.types';
 

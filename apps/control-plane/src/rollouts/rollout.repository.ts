@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Prisma, PrismaClient, Rollout, RolloutDecision, RolloutDevice } from '@edgefleet/db';
 import type { Db } from '@edgefleet/platform';
-import { readPage } from '@edgefleet/platform';
+import { LeaseLostError, readPage } from '@edgefleet/platform';
 import type { SegmentSelector } from '../segments/segment.types';
 import { DRIVEN_STATES, FINAL_STATES, type Decision, type RolloutPlan, type RolloutStateName, type RolloutWhat } from './rollout.types';
 
@@ -37,13 +37,6 @@ export interface RolloutChanges {
   reason?: string | null;
   artifacts?: Record<string, string>;
   finishedAt?: Date | null;
-}
-
-/** Thrown inside a driver transaction when this control plane no longer holds the rollout's lease. */
-export class LeaseLostError extends Error {
-  constructor(rolloutId: string) {
-    super(`lease on rollout ${rolloutId} lost`);
-  }
 }
 
 /** Rollout, RolloutDevice and RolloutDecision: a rollout's plan, its devices and the decisions taken on it. */
@@ -100,7 +93,7 @@ export class RolloutRepository {
   async fence(id: string, owner: string, db: Db): Promise<RolloutRecord> {
     const rows = await db.$queryRaw<Array<{ id: string }>>`
       SELECT id FROM "Rollout" WHERE id = ${id} AND "leaseOwner" = ${owner} AND "leaseExpiresAt" > now() FOR UPDATE`;
-    if (rows.length === 0) throw new LeaseLostError(id);
+    if (rows.length === 0) throw new LeaseLostError(`rollout ${id}`);
     return (await this.find(id, db))!;
   }
 

@@ -45,6 +45,17 @@ export class InUseError extends ConflictError {
   }
 }
 
+/**
+ * A lease holder's write refused: the lease (a rollout's driver, an autopilot pair's reconcile) is no longer this
+ * control plane's — it expired and another took it, or what it covered was deleted. Thrown inside the write's
+ * transaction, so nothing was written.
+ */
+export class LeaseLostError extends ConflictError {
+  constructor(what: string) {
+    super(`lease on ${what} lost`);
+  }
+}
+
 export class PayloadTooLargeError extends DomainError {
   readonly status = 413;
 }
