@@ -1,0 +1,81 @@
+/**
+ * The autopilot's lease fence against a real PostgreSQL, where two control planes are two connection pools: while
+ * one reconcile's transaction holds the pair's row (`holdLease`), a delete of the target and another control
+ * plane's acquire wait for it; once either has happened, the fence refuses and the transaction writes nothing.
+ * (The same on the embedded database, through the whole control plane: autopilot.pglite.int.spec.ts.) Skipped
+ * without PostgreSQL unless CI=true.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { openDatabase, type Database } from '@edgefleet/db';
+import { createTempPostgresDatabase, PostgresGate, type TempPostgresDatabase } from '@edgefleet/db/dist/testing';
+import { LeaseLostError } from '@edgefleet/platform';
+import { AutopilotRepository } from './autopilot.repository';
+
+const CLASS = 'class-0123456789';
+
+describe('autopilot lease fence on PostgreSQL (two control planes = two pools)', () => {
+  const gate = new PostgresGate();
+  let tmp: TempPostgresDatabase | undefined;
+  let a: Database | undefined;
+  let b: Database | undefined;
+  before(async () => {
+    await gate.probe();
+    tmp = await createTempPostgresDatabase().catch(() => undefined);
+    if (!tmp) return;
+    a = await openDatabase({ databaseUrl: tmp.url, dataDir: '/nonexistent-unused' });
+    b = await openDatabase({ databaseUrl: tmp.url, dataDir: '/nonexistent-unused' });
+  });
+  after(async () => {
+    await a?.close();
+    await b?.close();
+    await tmp?.drop();
+  });
+
+  const newTarget = (repo: AutopilotRepository, name: string) =>
+    repo.createTarget({ name, family: 'fam', selector: {}, budget: { maxLatencyP95Ms: 5 }, createdBy: 'test' });
+
+  it('a delete and a takeover wait for the fenced transaction; after either, the fence writes nothing', async (t) => {
+    if (gate.skipped(t)) return;
+    const repoA = new AutopilotRepository(a!.prisma);
+    const repoB = new AutopilotRepository(b!.prisma);
+
+    // Delete while A's transaction holds the row: the delete waits for A's commit, then removes the target.
+    const target = await newTarget(repoA, 'fenced');
+    assert.equal(await repoA.acquire(target.id, CLASS, 'cp-a', 60_000), true);
+    const order: string[] = [];
+    let deleting: Promise<boolean> | undefined;
+    await a!.prisma.$transaction(async (tx) => {
+      await repoA.holdLease(target.id, CLASS, 'cp-a', tx);
+      deleting = repoB.deleteTarget(target.id).then((ok) => (order.push('deleted'), ok));
+      await new Promise((r) => setTimeout(r, 300));
+      order.push('a wrote');
+    });
+    assert.equal(await deleting, true);
+    assert.deepEqual(order, ['a wrote', 'deleted'], 'the delete waited for the fenced transaction');
+
+    // After the delete the fence refuses, and the transaction's own write is rolled back with it.
+    await assert.rejects(a!.prisma.$transaction(async (tx) => {
+      await tx.fleetTarget.create({ data: { name: 'written-in-the-refused-tx', family: 'fam', selector: {}, budget: {}, createdBy: 'test' } });
+      await repoA.holdLease(target.id, CLASS, 'cp-a', tx);
+    }), LeaseLostError);
+    assert.equal(await a!.prisma.fleetTarget.count({ where: { name: 'written-in-the-refused-tx' } }), 0);
+
+    // Takeover: B can take an expired lease only after A's fenced transaction, and then A's fence refuses.
+    const other = await newTarget(repoA, 'taken');
+    assert.equal(await repoA.acquire(other.id, CLASS, 'cp-a', 1), true);
+    await new Promise((r) => setTimeout(r, 20)); // A's lease has expired by the database's clock
+    const steps: string[] = [];
+    let acquiring: Promise<boolean> | undefined;
+    await a!.prisma.$transaction(async (tx) => {
+      await repoA.holdLease(other.id, CLASS, 'cp-a', tx);
+      acquiring = repoB.acquire(other.id, CLASS, 'cp-b', 60_000).then((ok) => (steps.push('b acquired'), ok));
+      await new Promise((r) => setTimeout(r, 300));
+      steps.push('a wrote');
+    });
+    assert.equal(await acquiring, true);
+    assert.deepEqual(steps, ['a wrote', 'b acquired'], 'the takeover waited for the fenced transaction');
+    await assert.rejects(a!.prisma.$transaction((tx) => repoA.holdLease(other.id, CLASS, 'cp-a', tx)), LeaseLostError);
+    await b!.prisma.$transaction((tx) => repoB.holdLease(other.id, CLASS, 'cp-b', tx));
+  });
+});
