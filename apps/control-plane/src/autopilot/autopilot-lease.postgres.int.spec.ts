@@ -1,7 +1,8 @@
 /**
  * The autopilot's lease fence against a real PostgreSQL, where two control planes are two connection pools: while
  * one reconcile's transaction holds the pair's row (`holdLease`), a delete of the target and another control
- * plane's acquire wait for it; once either has happened, the fence refuses and the transaction writes nothing.
+ * plane's acquire wait for it; once either has happened, the fence refuses and the transaction writes nothing (a
+ * deployment's, a distillation claim's).
  * (The same on the embedded database, through the whole control plane: autopilot.pglite.int.spec.ts.) Skipped
  * without PostgreSQL unless CI=true.
  */
@@ -77,5 +78,10 @@ describe('autopilot lease fence on PostgreSQL (two control planes = two pools)',
     assert.deepEqual(steps, ['a wrote', 'b acquired'], 'the takeover waited for the fenced transaction');
     await assert.rejects(a!.prisma.$transaction((tx) => repoA.holdLease(other.id, CLASS, 'cp-a', tx)), LeaseLostError);
     await b!.prisma.$transaction((tx) => repoB.holdLease(other.id, CLASS, 'cp-b', tx));
+    // A distillation claim is fenced the same way: only the lease's holder claims, and a student once.
+    await assert.rejects(repoA.claimDistillation(other.id, CLASS, 'mlp:8', 'cp-a'), LeaseLostError);
+    assert.equal(await repoB.claimDistillation(other.id, CLASS, 'mlp:8', 'cp-b'), true);
+    assert.equal(await repoB.claimDistillation(other.id, CLASS, 'mlp:8', 'cp-b'), false);
+    assert.deepEqual((await repoB.distillations(other.id, CLASS)).map((d) => d.student), ['mlp:8']);
   });
 });

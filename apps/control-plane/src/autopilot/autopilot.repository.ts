@@ -146,10 +146,16 @@ export class AutopilotRepository {
     return this.prisma.targetDistillation.findMany({ where: { targetId, profileClass }, orderBy: { createdAt: 'asc' }, select: { student: true, jobId: true, createdAt: true } });
   }
 
-  /** Claims the right to queue this student for the pair; false when it was claimed before (by anyone). */
-  async claimDistillation(targetId: string, profileClass: string, student: string): Promise<boolean> {
-    const { count } = await this.prisma.targetDistillation.createMany({ data: [{ targetId, profileClass, student }], skipDuplicates: true });
-    return count === 1;
+  /**
+   * Claims the right to queue this student for the pair; false when it was claimed before (by anyone). Fenced by
+   * the pair's lease (holdLease): a target deleted or a lease taken over meanwhile throws LeaseLostError.
+   */
+  async claimDistillation(targetId: string, profileClass: string, student: string, owner: string): Promise<boolean> {
+    return this.prisma.$transaction(async (tx) => {
+      await this.holdLease(targetId, profileClass, owner, tx);
+      const { count } = await tx.targetDistillation.createMany({ data: [{ targetId, profileClass, student }], skipDuplicates: true });
+      return count === 1;
+    });
   }
 
   async setDistillationJob(targetId: string, profileClass: string, student: string, jobId: string): Promise<void> {

@@ -172,7 +172,7 @@ export class AutopilotService {
         return { status: 'deploying', decision, chosenArtifactId: p.artifactId, deploymentId: d.id, reason: rec.reasons[0] ?? null, details };
       }
       case 'distill': {
-        if (!(await this.repo.claimDistillation(target.id, profileClass, p.student))) {
+        if (!(await this.repo.claimDistillation(target.id, profileClass, p.student, this.owner))) {
           return { status: 'distilling', decision, reason: `${p.student} was claimed by another reconcile`, details };
         }
         const s = target.distill!;
