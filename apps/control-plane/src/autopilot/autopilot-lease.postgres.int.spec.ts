@@ -1,7 +1,7 @@
 /**
  * The autopilot's lease fence against a real PostgreSQL, where two control planes are two connection pools: while
- * one reconcile's transaction holds the pair's row (`holdLease`), a delete of the target and another control
- * plane's acquire wait for it; once either has happened, the fence refuses and the transaction writes nothing (a
+ * one reconcile's transaction holds the target's and the pair's rows (`holdLease`), a pause or delete of the target
+ * and another control plane's acquire wait for it; once either has happened, the fence refuses and the transaction writes nothing (a
  * deployment's, a distillation claim's).
  * (The same on the embedded database, through the whole control plane: autopilot.pglite.int.spec.ts.) Skipped
  * without PostgreSQL unless CI=true.
@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { openDatabase, type Database } from '@edgefleet/db';
 import { createTempPostgresDatabase, PostgresGate, type TempPostgresDatabase } from '@edgefleet/db/dist/testing';
 import { LeaseLostError } from '@edgefleet/platform';
-import { AutopilotRepository } from './autopilot.repository';
+import { AutopilotRepository, TargetPausedError } from './autopilot.repository';
 
 const CLASS = 'class-0123456789';
 
@@ -36,7 +36,7 @@ describe('autopilot lease fence on PostgreSQL (two control planes = two pools)',
   const newTarget = (repo: AutopilotRepository, name: string) =>
     repo.createTarget({ name, family: 'fam', selector: {}, budget: { maxLatencyP95Ms: 5 }, createdBy: 'test' });
 
-  it('a delete and a takeover wait for the fenced transaction; after either, the fence writes nothing', async (t) => {
+  it('a delete, a takeover and a pause wait for the fenced transaction; after either, the fence writes nothing', async (t) => {
     if (gate.skipped(t)) return;
     const repoA = new AutopilotRepository(a!.prisma);
     const repoB = new AutopilotRepository(b!.prisma);
@@ -78,6 +78,21 @@ describe('autopilot lease fence on PostgreSQL (two control planes = two pools)',
     assert.deepEqual(steps, ['a wrote', 'b acquired'], 'the takeover waited for the fenced transaction');
     await assert.rejects(a!.prisma.$transaction((tx) => repoA.holdLease(other.id, CLASS, 'cp-a', tx)), LeaseLostError);
     await b!.prisma.$transaction((tx) => repoB.holdLease(other.id, CLASS, 'cp-b', tx));
+    // A pause waits for the fenced transaction the same way, and after it the fence refuses.
+    const held = await newTarget(repoA, 'paused');
+    assert.equal(await repoA.acquire(held.id, CLASS, 'cp-a', 60_000), true);
+    const seq: string[] = [];
+    let pausing: Promise<unknown> | undefined;
+    await a!.prisma.$transaction(async (tx) => {
+      await repoA.holdLease(held.id, CLASS, 'cp-a', tx);
+      pausing = repoB.setPaused(held.id, 'apikey:op').then(() => seq.push('paused'));
+      await new Promise((r) => setTimeout(r, 300));
+      seq.push('a wrote');
+    });
+    await pausing;
+    assert.deepEqual(seq, ['a wrote', 'paused'], 'the pause waited for the fenced transaction');
+    await assert.rejects(a!.prisma.$transaction((tx) => repoA.holdLease(held.id, CLASS, 'cp-a', tx)), TargetPausedError);
+
     // A distillation claim is fenced the same way: only the lease's holder claims, and a student once.
     await assert.rejects(repoA.claimDistillation(other.id, CLASS, 'mlp:8', 'cp-a'), LeaseLostError);
     assert.equal(await repoB.claimDistillation(other.id, CLASS, 'mlp:8', 'cp-b'), true);

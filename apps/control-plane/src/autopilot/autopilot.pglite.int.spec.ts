@@ -209,7 +209,7 @@ describe('fleet targets and the autopilot (PGlite)', () => {
     await api.delete(`/api/v1/targets/${res.body.id}`);
   });
 
-  it('a target deleted, or its lease taken over, while its reconcile decides leaves no deployment behind', async () => {
+  it('a target deleted or paused, or its lease taken over, while its reconcile decides deploys nothing', async () => {
     const scheduler = cp.app.get(AutopilotScheduler);
     await scheduler.idle();
     const deployments = cp.app.get(DeploymentsService);
@@ -224,32 +224,35 @@ describe('fleet targets and the autopilot (PGlite)', () => {
       return real.call(this, input, actor, fence);
     };
     const loose = (name: string) => api.post('/api/v1/targets', { name, family: 'fam', selector: { tags: ['site-b'] }, budget: { maxLatencyP95Ms: 500 } });
-    try {
-      interfere = async (targetId) => assert.equal((await api.delete(`/api/v1/targets/${targetId}`)).status, 204);
-      const deleted = await loose('deleted-mid-reconcile');
-      assert.equal(deleted.status, 201);
+    const raced = async (name: string, what: (targetId: string) => Promise<void>) => {
+      interfere = what;
+      const res = await loose(name);
+      assert.equal(res.status, 201);
       await scheduler.idle();
-      assert.equal((await api.get(`/api/v1/targets/${deleted.body.id}`)).status, 404);
-      assert.equal(await prisma.deployment.count(), before, 'the deleted target deployed nothing');
+      interfere = undefined;
+      assert.equal(await prisma.deployment.count(), before, `${name}: nothing deployed`);
+      return res.body.id as string;
+    };
+    try {
+      const deleted = await raced('deleted-mid-reconcile', async (id) => assert.equal((await api.delete(`/api/v1/targets/${id}`)).status, 204));
+      assert.equal((await api.get(`/api/v1/targets/${deleted}`)).status, 404);
 
       // Another control plane's lease on the pair by the time the deployment would be written.
-      interfere = async (targetId) => {
-        await prisma.targetClassState.updateMany({ where: { targetId }, data: { leaseOwner: 'cp-other', leaseExpiresAt: new Date(Date.now() + 600_000) } });
-      };
-      const taken = await loose('taken-over');
-      assert.equal(taken.status, 201);
-      await scheduler.idle();
-      assert.equal(await prisma.deployment.count(), before, 'the reconcile that lost its lease deployed nothing');
-      const row = await prisma.targetClassState.findUniqueOrThrow({ where: { targetId_profileClass: { targetId: taken.body.id, profileClass: cls } } });
-      assert.equal(row.leaseOwner, 'cp-other', 'and left the new owner\'s lease alone');
+      const taken = await raced('taken-over', async (id) => {
+        await prisma.targetClassState.updateMany({ where: { targetId: id }, data: { leaseOwner: 'cp-other', leaseExpiresAt: new Date(Date.now() + 600_000) } });
+      });
+      const row = await prisma.targetClassState.findUniqueOrThrow({ where: { targetId_profileClass: { targetId: taken, profileClass: cls } } });
+      assert.equal(row.leaseOwner, 'cp-other', 'the new owner\'s lease is left alone');
+      await api.delete(`/api/v1/targets/${taken}`);
 
-      // The same pair once the other's lease is gone: deployed (so the two cases above had something to deploy).
-      interfere = undefined;
-      await prisma.targetClassState.updateMany({ where: { targetId: taken.body.id }, data: { leaseOwner: null, leaseExpiresAt: null } });
-      assert.equal((await autopilot.reconcilePair(taken.body.id, cls)).kind, 'done');
-      const made = await prisma.deployment.findMany({ where: { createdBy: `autopilot:${taken.body.id}` }, include: { devices: true } });
+      const paused = await raced('paused-mid-reconcile', async (id) => assert.equal((await api.post(`/api/v1/targets/${id}/pause`, {})).status, 200));
+      // Resumed: the same pair deploys (so the three cases above had something to deploy).
+      assert.equal((await api.post(`/api/v1/targets/${paused}/resume`, {})).status, 200);
+      await scheduler.idle();
+      const made = await prisma.deployment.findMany({ where: { createdBy: `autopilot:${paused}` }, include: { devices: true } });
       assert.deepEqual(made.map((d) => [d.artifactId, d.devices.map((r) => r.deviceId)]), [[big, ['gw-1']]]);
-      await api.delete(`/api/v1/targets/${taken.body.id}`);
+      assert.equal(await prisma.deployment.count(), before + 1);
+      await api.delete(`/api/v1/targets/${paused}`);
     } finally {
       deployments.create = real;
     }

@@ -178,14 +178,20 @@ export class AutopilotRepository {
   }
 
   /**
-   * Inside a transaction that acts for the pair: locks its state row while the lease is still ours, so a delete of
-   * the target (which cascades to the row) or another control plane's acquire waits for the transaction — or, when
-   * either came first, throws LeaseLostError and the transaction writes nothing.
+   * Inside a transaction that acts for the pair: locks the target's row while it is not paused, then the pair's
+   * row while the lease is still ours. A pause or delete of the target, or another control plane's acquire of the
+   * pair, that comes later waits for the transaction; one that came first makes this throw (TargetPausedError,
+   * LeaseLostError) and the transaction writes nothing.
    */
   async holdLease(targetId: string, profileClass: string, owner: string, tx: Db): Promise<void> {
-    // An UPDATE that changes nothing it matters to: what it is for is the row lock it takes until commit.
+    // UPDATEs that change no value (Prisma bumps updatedAt): what they are for is the row locks they hold until commit.
+    const live = await tx.fleetTarget.updateMany({ where: { id: targetId, pausedAt: null }, data: { pausedAt: null } });
+    if (live.count === 0) {
+      if ((await tx.fleetTarget.count({ where: { id: targetId } })) === 1) throw new TargetPausedError(targetId);
+      throw new LeaseLostError(`target ${targetId} (deleted)`);
+    }
     const { count } = await tx.targetClassState.updateMany({ where: { targetId, profileClass, leaseOwner: owner }, data: { leaseOwner: owner } });
-    if (count === 0) throw new LeaseLostError(`target ${targetId} / class ${profileClass.slice(0, 8)} (target deleted or taken over)`);
+    if (count === 0) throw new LeaseLostError(`target ${targetId} / class ${profileClass.slice(0, 8)} (taken over by another control plane)`);
   }
 
   /** Writes the outcome and gives the lease back (only if still ours). */
@@ -208,4 +214,11 @@ export class AutopilotRepository {
   }
 
 
+}
+
+/** An operator paused the target while a reconcile was deciding: it acts on nothing (holdLease). */
+export class TargetPausedError extends ConflictError {
+  constructor(targetId: string) {
+    super(`target ${targetId} is paused`);
+  }
 }

@@ -7,7 +7,7 @@ import { DistillationsService } from '../distillations/distillation.service';
 import { SelectionService, type RecommendationResult } from '../selection/selection.service';
 import { AutopilotConfig } from './autopilot.config';
 import { excludedVariants, plan, WEAK_LATENCY_SOURCES, type Plan, type PlanDevice, type PlanDistillation, type PlanRecommendation } from './autopilot.planner';
-import { AutopilotRepository, type StateChange } from './autopilot.repository';
+import { AutopilotRepository, TargetPausedError, type StateChange } from './autopilot.repository';
 import { autopilotActor, type TargetRecord } from './autopilot.types';
 
 /** What one reconcile of a (target, class) did. */
@@ -112,7 +112,8 @@ export class AutopilotService {
       change = await this.act(target, profileClass, p, rec, rejected, remeasuring);
       return { kind: 'done', plan: p, status: change.status! };
     } catch (err) {
-      // Deleted or taken over while deciding: nothing was written, and the state row is no longer ours to write.
+      // Paused, deleted or taken over while deciding: nothing was written, and the state row stays as it is.
+      if (err instanceof TargetPausedError) return { kind: 'paused' };
       if (err instanceof LeaseLostError) return (await this.repo.findTarget(targetId)) ? { kind: 'busy' } : { kind: 'gone' };
       // A reconcile that cannot finish says why in the state row; the next event or tick tries again.
       const reason = err instanceof Error ? err.message : String(err);
