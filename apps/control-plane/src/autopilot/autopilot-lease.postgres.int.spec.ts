@@ -40,21 +40,25 @@ describe('autopilot lease fence on PostgreSQL (two control planes = two pools)',
     if (gate.skipped(t)) return;
     const repoA = new AutopilotRepository(a!.prisma);
     const repoB = new AutopilotRepository(b!.prisma);
+    /** B's `other` started while A's transaction holds the fence (300 ms): the order in which the two finished. */
+    const whileFenced = async (targetId: string, other: () => Promise<unknown>): Promise<string[]> => {
+      const order: string[] = [];
+      let running: Promise<unknown> | undefined;
+      await a!.prisma.$transaction(async (tx) => {
+        await repoA.holdLease(targetId, CLASS, 'cp-a', tx);
+        running = other().then((v) => (order.push('b'), v));
+        await new Promise((r) => setTimeout(r, 300));
+        order.push('a');
+      });
+      await running;
+      return order;
+    };
 
-    // Delete while A's transaction holds the row: the delete waits for A's commit, then removes the target.
+    // Delete while A's transaction holds the rows: the delete waits for A's commit, then removes the target.
     const target = await newTarget(repoA, 'fenced');
     assert.equal(await repoA.acquire(target.id, CLASS, 'cp-a', 60_000), true);
-    const order: string[] = [];
-    let deleting: Promise<boolean> | undefined;
-    await a!.prisma.$transaction(async (tx) => {
-      await repoA.holdLease(target.id, CLASS, 'cp-a', tx);
-      deleting = repoB.deleteTarget(target.id).then((ok) => (order.push('deleted'), ok));
-      await new Promise((r) => setTimeout(r, 300));
-      order.push('a wrote');
-    });
-    assert.equal(await deleting, true);
-    assert.deepEqual(order, ['a wrote', 'deleted'], 'the delete waited for the fenced transaction');
-
+    assert.deepEqual(await whileFenced(target.id, () => repoB.deleteTarget(target.id)), ['a', 'b'], 'the delete waited for the fenced transaction');
+    assert.equal(await repoB.findTarget(target.id), undefined);
     // After the delete the fence refuses, and the transaction's own write is rolled back with it.
     await assert.rejects(a!.prisma.$transaction(async (tx) => {
       await tx.fleetTarget.create({ data: { name: 'written-in-the-refused-tx', family: 'fam', selector: {}, budget: {}, createdBy: 'test' } });
@@ -66,31 +70,16 @@ describe('autopilot lease fence on PostgreSQL (two control planes = two pools)',
     const other = await newTarget(repoA, 'taken');
     assert.equal(await repoA.acquire(other.id, CLASS, 'cp-a', 1), true);
     await new Promise((r) => setTimeout(r, 20)); // A's lease has expired by the database's clock
-    const steps: string[] = [];
-    let acquiring: Promise<boolean> | undefined;
-    await a!.prisma.$transaction(async (tx) => {
-      await repoA.holdLease(other.id, CLASS, 'cp-a', tx);
-      acquiring = repoB.acquire(other.id, CLASS, 'cp-b', 60_000).then((ok) => (steps.push('b acquired'), ok));
-      await new Promise((r) => setTimeout(r, 300));
-      steps.push('a wrote');
-    });
-    assert.equal(await acquiring, true);
-    assert.deepEqual(steps, ['a wrote', 'b acquired'], 'the takeover waited for the fenced transaction');
+    let acquired: boolean | undefined;
+    assert.deepEqual(await whileFenced(other.id, async () => (acquired = await repoB.acquire(other.id, CLASS, 'cp-b', 60_000))), ['a', 'b'], 'the takeover waited for the fenced transaction');
+    assert.equal(acquired, true);
     await assert.rejects(a!.prisma.$transaction((tx) => repoA.holdLease(other.id, CLASS, 'cp-a', tx)), LeaseLostError);
     await b!.prisma.$transaction((tx) => repoB.holdLease(other.id, CLASS, 'cp-b', tx));
-    // A pause waits for the fenced transaction the same way, and after it the fence refuses.
+
+    // A pause waits the same way, and after it the fence refuses.
     const held = await newTarget(repoA, 'paused');
     assert.equal(await repoA.acquire(held.id, CLASS, 'cp-a', 60_000), true);
-    const seq: string[] = [];
-    let pausing: Promise<unknown> | undefined;
-    await a!.prisma.$transaction(async (tx) => {
-      await repoA.holdLease(held.id, CLASS, 'cp-a', tx);
-      pausing = repoB.setPaused(held.id, 'apikey:op').then(() => seq.push('paused'));
-      await new Promise((r) => setTimeout(r, 300));
-      seq.push('a wrote');
-    });
-    await pausing;
-    assert.deepEqual(seq, ['a wrote', 'paused'], 'the pause waited for the fenced transaction');
+    assert.deepEqual(await whileFenced(held.id, () => repoB.setPaused(held.id, 'apikey:op')), ['a', 'b'], 'the pause waited for the fenced transaction');
     await assert.rejects(a!.prisma.$transaction((tx) => repoA.holdLease(held.id, CLASS, 'cp-a', tx)), TargetPausedError);
 
     // A distillation claim is fenced the same way: only the lease's holder claims, and a student once.
