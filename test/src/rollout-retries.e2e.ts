@@ -27,7 +27,9 @@ import { AgentProcess, Api, enrollmentToken, knownClassifier, modelForm, startAg
 
 const run = promisify(execFile);
 
-describe('rollout retries of failed and timed-out devices, with real agent processes', { timeout: 1_200_000 }, () => {
+// The two tests run side by side (their devices, models, segments and rollouts are disjoint; each mostly waits: the
+// policy's one-minute timeout, a 30 s backoff), which halves the file's time.
+describe('rollout retries of failed and timed-out devices, with real agent processes', { timeout: 1_200_000, concurrency: true }, () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'edgefleet-rollout-retries-'));
   const agents = new Map<string, AgentProcess>();
   const FULL = 'rr-full-1';
