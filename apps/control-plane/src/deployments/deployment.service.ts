@@ -37,8 +37,8 @@ export interface CreateDeployment {
 
 /**
  * Run first inside the deployment's transaction; throwing rolls it back before anything is written. The autopilot
- * passes one that locks its (target, class) lease row, so a target deleted or a lease taken over while the
- * reconcile was deciding leaves no deployment behind.
+ * passes one that locks its target's and its (target, class) lease's rows, so a target paused or deleted, or a lease
+ * taken over, while the reconcile was deciding leaves no deployment behind.
  */
 export type DeploymentFence = (tx: Db) => Promise<void>;
 
