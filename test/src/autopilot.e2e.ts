@@ -7,18 +7,20 @@
  * The family has two latency tiers: the default teacher (~1.3 M MACs, fp32) and a distilled mlp:512 (~1 M MACs)
  * with its int8 and fp16 twins; on the tiered data set accuracy grows with size (teacher ~0.98, mlp:512 ~0.93, an
  * on-demand student ≤ ~0.85). Budgets (p95 stretched by the agents' simulated slowdowns, docs/simulation.md):
- * gateway 20 ms → the teacher. rpi4 and tight budgets are derived from measurements of this run, so the test holds
- * on a faster or slower machine: rpi4 = the geometric mean of the teacher's and the fastest mid-tier variant's p95
- * measured on the rpi4 device itself → the teacher is too slow, a mid-tier variant fits; tight = the gateway's
- * fastest mid-tier p95 × tight's slowdown / 1.3 → nothing in the family fits, a student is sized, distilled and
- * deployed. (Fixed budgets failed on a quiet machine, where the teacher itself fitted rpi4's 0.2 ms; rpi4's budget
- * derived from the gateway's measurements failed when the rpi4 device, benchmarking at a quieter moment than the
- * gateway had, measured the teacher within it — a measured fit the autopilot rightly keeps.)
- * The gateway (twice) and the rpi4 device (five times) first benchmark the teacher and mlp:512's variants,
- * alternated (`calibrate`): the latency model gets two sizes to fit; tight's budget rests on the gateway's fastest
- * measurement of each (a busy neighbour only ever slows a benchmark), rpi4's on the median of its own five — the
- * statistic the selection judges a variant measured ≥ 3 times on a class by — five, not three, because noise adds time to both tiers and can bring them closer on a busy host. rpi4's calibration ends on the teacher, so the autopilot's
- * choice is deployed and benchmarked against the target's budget.
+ * gateway 20 ms → the teacher. rpi4 and tight budgets are derived from measurements of this run on the class's own
+ * device, so the test holds on a faster or slower machine: rpi4 = the geometric mean of the teacher's and the fastest
+ * mid-tier variant's p95 there → the teacher is too slow, a mid-tier variant fits; tight = its fastest mid-tier p95
+ * / 1.3 → nothing in the family fits, a student is sized, distilled and deployed. (Fixed budgets failed on a quiet
+ * machine, where the teacher itself fitted rpi4's 0.2 ms; budgets derived from the gateway's measurements failed when
+ * the rpi4 device — and later the tight one — benchmarked at a quieter moment than the gateway had and measured a
+ * variant within its budget: a measured fit the autopilot rightly keeps.)
+ * First, with `calibrate` (alternated deployments): the gateway benchmarks the teacher and mlp:512's variants twice
+ * (the latency model gets two sizes to fit), the rpi4 device five times — judged by the median, the statistic the
+ * selection judges a variant measured ≥ 3 times on a class by; five, not three, because noise adds time to both
+ * tiers and can bring them closer on a busy host — ending on the teacher, so the autopilot's choice is deployed and
+ * benchmarked against the target's budget; the tight device measures mlp:512's variants three times (so each is
+ * measured there, never probed as a near miss), its budget resting on the fastest (a busy neighbour only ever slows
+ * a benchmark).
  * Classes are brought up one after another so no benchmark shares the two cores with another or with training.
  *
  * Run once. These budgets sit at 0.1–0.2 ms of *simulated* p95, i.e. 10–60 µs of real inference on a shared 2-core
@@ -37,11 +39,9 @@ import { ApiClient } from '@edgefleet/control-plane/dist/testing/factories';
 import {
   buildTieredFamily, calibrate, createClassTarget, SCENARIO_BUDGETS_MS, waitForClassActive, type ActiveOutcome, type ScenarioClass, type TieredFamily,
 } from '@edgefleet/control-plane/dist/autopilot/testing/autopilot-scenario';
-import { computeSlowdown, detectHost, PROFILE_PRESETS } from '@edgefleet/device-agent';
 import { AgentProcess, enrollmentToken, startAgentProcess } from './support';
 
 type ClassName = ScenarioClass;
-const slowdown = (cls: ClassName) => computeSlowdown(detectHost(), PROFILE_PRESETS[cls]!, false).factor;
 
 describe('autopilot end to end: three device classes, three variants, one distilled on demand', { timeout: 600_000 }, () => {
   it('gateway, rpi4 and tight classes converge on three variants, tight\'s distilled on demand', async (t) => {
@@ -105,19 +105,16 @@ async function scenario(t: TestContext): Promise<void> {
     };
 
     // gateway: the most accurate variant (the teacher) fits its loose budget. The fleet's first device also
-    // gives the latency model two model sizes to fit its curve on.
-    // Each variant is measured twice before budgets are derived from the gateway: a busy neighbour only ever makes a
-    // benchmark slower, so the faster of two measurements is the evidence (one inflated teacher p95 once put rpi4's
-    // budget above what the teacher needs there).
+    // gives the latency model two model sizes to fit its curve on: each variant measured twice.
     const gw = await bringUp('gateway', false, [family.teacherId, ...family.studentIds, family.teacherId, ...family.studentIds]);
     assert.equal(gw.artifactId, family.teacherId, `gateway runs ${gw.artifact.name}: ${JSON.stringify(gw.state.details)}`);
     assert.equal(gw.state.decision, 'use-existing');
 
     /**
-     * The teacher's and the fastest mid-tier variant's p95 on a device, each the `pick` of its measurements there;
-     * with `apart`, the teacher must be over 1.3× the mid tier (a budget between them needs a gap).
+     * The teacher's (when measured) and the fastest mid-tier variant's p95 on a device, each the `pick` of its
+     * measurements there; with `apart`, the teacher must be over 1.3× the mid tier (a budget between them needs a gap).
      */
-    const tiersOn = async (deviceId: string, pick: (ms: number[]) => number, apart: boolean): Promise<{ teacher: number; mid: number }> => {
+    const tiersOn = async (deviceId: string, pick: (ms: number[]) => number, apart: boolean): Promise<{ teacher?: number; mid: number }> => {
       const reports: Array<{ artifactId: string; latencyP95Ms: number | null }> = (await api.get(`/api/v1/devices/${deviceId}/reports?limit=50`)).body.items;
       const p95 = (id: string) => {
         const ms = reports.filter((r) => r.artifactId === id && r.latencyP95Ms !== null).map((r) => r.latencyP95Ms!);
@@ -125,19 +122,15 @@ async function scenario(t: TestContext): Promise<void> {
       };
       const teacher = p95(family.teacherId);
       const mids = family.studentIds.map(p95).filter((v): v is number => v !== undefined);
-      assert.ok(teacher !== undefined && mids.length > 0, `${deviceId} measured the teacher and the mid tier`);
+      assert.ok(mids.length > 0, `${deviceId} measured the mid tier`);
       const mid = Math.min(...mids);
-      if (apart) assert.ok(teacher > mid * 1.3, `the tiers must be apart: teacher ${teacher} ms vs mid tier ${mid} ms on ${deviceId}`);
+      if (apart) {
+        assert.ok(teacher !== undefined, `${deviceId} measured the teacher`);
+        assert.ok(teacher > mid * 1.3, `the tiers must be apart: teacher ${teacher} ms vs mid tier ${mid} ms on ${deviceId}`);
+      }
       return { teacher, mid };
     };
-    // Only the mid tier is read here (tight's budget); the gap between the tiers matters on rpi4, below. (A run with
-    // both test lanes busy measured the gateway's tiers 1.28× apart — 0.181 vs 0.141 ms, noise added to both.)
-    const gwTiers = await tiersOn(gw.deviceId, (ms) => Math.min(...ms), false);
-    const perGateway = (cls: ClassName) => slowdown(cls) / slowdown('gateway');
-    // Below the fastest variant on tight, above what a small student reaches: at /1.6 a quiet machine (mid tier
-    // 0.016 ms on the gateway) left even the smallest student predicted over the budget's 0.85 headroom.
-    budget.tight = (gwTiers.mid * perGateway('tight')) / 1.3;
-    t.diagnostic(`gateway p95: teacher ${gwTiers.teacher.toFixed(4)} ms, fastest mid tier ${gwTiers.mid.toFixed(4)} ms → budget tight ${budget.tight.toFixed(3)} ms`);
+    const median = (ms: number[]) => [...ms].sort((a, b) => a - b)[Math.floor(ms.length / 2)]!;
 
     // rpi4: the teacher is too slow, a mid-tier variant fits and is deployed; nothing is distilled for it.
     const rounds = (n: number) => Array.from({ length: n }, () => [...family.studentIds, family.teacherId]).flat();
@@ -146,16 +139,25 @@ async function scenario(t: TestContext): Promise<void> {
       // fastest run instead, a mid tier whose median sat 2 % over the budget was judged not to fit and never tried.
       // Five rounds, always, judged once: noise adds time to both tiers and can bring them closer on a busy host (the
       // gateway's two measured 1.28× apart in one run), and more measurements give the median more to stand on.
-      const on = await tiersOn(deviceId, (ms) => [...ms].sort((a, b) => a - b)[Math.floor(ms.length / 2)]!, true);
-      budget.rpi4 = Math.sqrt(on.teacher * on.mid);
-      t.diagnostic(`rpi4 p95: teacher ${on.teacher.toFixed(4)} ms, fastest mid tier ${on.mid.toFixed(4)} ms → budget rpi4 ${budget.rpi4.toFixed(3)} ms`);
+      const on = await tiersOn(deviceId, median, true);
+      budget.rpi4 = Math.sqrt(on.teacher! * on.mid);
+      t.diagnostic(`rpi4 p95: teacher ${on.teacher!.toFixed(4)} ms, fastest mid tier ${on.mid.toFixed(4)} ms → budget rpi4 ${budget.rpi4.toFixed(3)} ms`);
     });
     assert.ok(family.studentIds.includes(pi.artifactId), `rpi4 runs ${pi.artifact.name} ${pi.artifact.precision}: ${JSON.stringify(pi.state.details)}`);
     assert.equal(pi.state.distillationJobId, null);
 
-    // tight: nothing in the family fits, a student is distilled for the budget and deployed.
-    const tight = await bringUp('tight', true);
-    assert.ok(tight.state.distillationJobId, 'a distillation was queued for the class');
+    // tight: nothing in the family fits, a student is distilled for the budget and deployed. The device first measures
+    // the mid tier three times (each variant then counts as measured on the class: judged by its median, never
+    // probed as a near miss), and the budget sits 1.3× under the fastest of those: below every mid-tier variant on
+    // this device, above what a small student reaches. (Derived from the gateway's measurements, a mid-tier variant
+    // predicted 1.3× over it was probed and passed when the tight device benchmarked at a quieter moment than the
+    // gateway had — the failure rpi4's budget had before it was derived on rpi4.)
+    const tight = await bringUp('tight', true, rounds(3).filter((id) => id !== family.teacherId), async (deviceId) => {
+      const on = await tiersOn(deviceId, (ms) => Math.min(...ms), false);
+      budget.tight = on.mid / 1.3;
+      t.diagnostic(`tight p95: fastest mid tier ${on.mid.toFixed(4)} ms → budget tight ${budget.tight.toFixed(3)} ms`);
+    });
+    assert.ok(tight.state.distillationJobId, `a distillation was queued for the class: ${JSON.stringify(tight.state)}`);
     const job = (await api.get(`/api/v1/distillations/${tight.state.distillationJobId}`)).body;
     assert.equal(job.status, 'succeeded');
     assert.ok(job.result.artifactIds.includes(tight.artifactId), `tight runs ${tight.artifact.name} from job ${job.id}, not a variant the family started with`);
