@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readdirSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -233,11 +234,7 @@ describe('device agent over Mosquitto', async () => {
     assert.equal(cp.reports[0]!.msgId, sent.msgId, 'the same message, not a new report');
     assert.equal(cp.reports[0]!.outcome, 'activated');
     // The ack counts at once; its file goes right after, in the outbox's queue of disk writes.
-    let left = await readdir(join(stateDir, 'outbox'));
-    for (const deadline = Date.now() + 5_000; left.length > 0 && Date.now() < deadline; left = await readdir(join(stateDir, 'outbox'))) {
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    assert.deepEqual(left, [], 'the outbox is empty once acknowledged');
+    await cp.until(() => readdirSync(join(stateDir, 'outbox')).length === 0, 5_000, 'the outbox is empty once acknowledged');
     await new Promise((r) => setTimeout(r, 800));
     assert.equal(cp.reports.length, 1, 'nothing resent or redone after the ack');
     assert.deepEqual(cp.protocolErrors, []);
