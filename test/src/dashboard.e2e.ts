@@ -352,7 +352,11 @@ describe('dashboard in Chromium', { timeout: 1_200_000 }, () => {
     assert.ok(served(student) >= 100, `the student's windows from the telemetry test (${served(student)} inferences)`);
     await page.reload();
     await page.getByTestId('model-comparison').waitFor({ timeout: 60_000 });
-    const legend = await page.getByTestId('chart-compare-p95').locator('.u-legend').innerText();
+    // The lines are labelled by model id until the page has fetched the models' names (a separate request that may
+    // answer after the telemetry's): wait for the names, as a person would see them a moment later.
+    const legendOf = page.getByTestId('chart-compare-p95').locator('.u-legend');
+    await legendOf.filter({ hasText: 'new: ui-rollout@1' }).filter({ hasText: 'before: ui-synth' }).waitFor({ timeout: 30_000 });
+    const legend = await legendOf.innerText();
     assert.match(legend, /new: ui-rollout@1/);
     assert.match(legend, /before: ui-synth/);
     assert.ok(await inkOf('chart-compare-p95') > 300, 'the p95 comparison draws');
